@@ -1,0 +1,202 @@
+/**
+ * The closure as a compact graph: store paths interned as integers, edges in CSR typed arrays.
+ * Every analysis reads this; nothing mutates it after `ClosureGraph.build`.
+ */
+import { parseStorePath, type StorePathName } from './storePath';
+
+/** One store object as every parser reports it, whatever the input format. */
+export interface PathRecord {
+  /** Full store path, `/nix/store/<hash>-<name>`. */
+  readonly path: string;
+  /** NAR size in bytes; null when the input has no sizes (a CycloneDX SBOM). */
+  readonly narSize: number | null;
+  /** Full store paths; may include the path itself (a self-reference). */
+  readonly references: readonly string[];
+  readonly narHash?: string;
+  readonly deriver?: string;
+}
+
+export class ClosureGraph {
+  /** Node count, the virtual root included when there is one. */
+  readonly nodeCount: number;
+  /** Index → full store path. A virtual root has the path ''. */
+  readonly paths: readonly string[];
+  readonly narSize: Float64Array;
+  /** References of node i are refTargets[refOffsets[i] .. refOffsets[i+1]), self-references excluded. */
+  readonly refOffsets: Int32Array;
+  readonly refTargets: Int32Array;
+  /** Referrers (reverse edges) in the same layout. */
+  readonly revOffsets: Int32Array;
+  readonly revTargets: Int32Array;
+  readonly selfReference: Uint8Array;
+  /** The node every analysis starts from. */
+  readonly root: number;
+  /** The requested roots; one element unless the input had several (then `root` is virtual). */
+  readonly roots: readonly number[];
+  readonly hasVirtualRoot: boolean;
+  /** False when the input carried no sizes; sizes are then 0. */
+  readonly sizesKnown: boolean;
+  /** References to paths that the input did not describe; they are dropped from the graph. */
+  readonly danglingReferences: readonly { from: string; to: string }[];
+
+  private readonly index: Map<string, number>;
+  private readonly nameCache: (StorePathName | undefined)[];
+
+  private constructor(init: {
+    paths: string[];
+    narSize: Float64Array;
+    refOffsets: Int32Array;
+    refTargets: Int32Array;
+    selfReference: Uint8Array;
+    root: number;
+    roots: number[];
+    hasVirtualRoot: boolean;
+    sizesKnown: boolean;
+    danglingReferences: { from: string; to: string }[];
+  }) {
+    this.paths = init.paths;
+    this.nodeCount = init.paths.length;
+    this.narSize = init.narSize;
+    this.refOffsets = init.refOffsets;
+    this.refTargets = init.refTargets;
+    this.selfReference = init.selfReference;
+    this.root = init.root;
+    this.roots = init.roots;
+    this.hasVirtualRoot = init.hasVirtualRoot;
+    this.sizesKnown = init.sizesKnown;
+    this.danglingReferences = init.danglingReferences;
+    this.index = new Map(init.paths.map((p, i) => [p, i]));
+    this.nameCache = new Array(this.nodeCount);
+    [this.revOffsets, this.revTargets] = reverseEdges(this.nodeCount, this.refOffsets, this.refTargets);
+  }
+
+  /**
+   * Builds the closure of `rootPaths` from `records`. Records that the roots do not reach are left out.
+   * Several roots get a virtual root (path '', size 0) that references each of them.
+   * Throws when a root is not among the records.
+   */
+  static build(records: readonly PathRecord[], rootPaths: readonly string[]): ClosureGraph {
+    const byPath = new Map<string, PathRecord>();
+    for (const r of records) byPath.set(r.path, r);
+    if (rootPaths.length === 0) throw new Error('a closure needs at least one root');
+    for (const r of rootPaths) {
+      if (!byPath.has(r)) throw new Error(`the root ${r} is not in the closure data`);
+    }
+    // Breadth-first from the roots fixes the interning order: the root is 0, nearer paths get smaller indices.
+    const hasVirtualRoot = new Set(rootPaths).size > 1;
+    const paths: string[] = hasVirtualRoot ? [''] : [];
+    const index = new Map<string, number>();
+    const dangling: { from: string; to: string }[] = [];
+    for (const r of rootPaths) {
+      if (!index.has(r)) {
+        index.set(r, paths.length);
+        paths.push(r);
+      }
+    }
+    for (let head = hasVirtualRoot ? 1 : 0; head < paths.length; head++) {
+      const rec = byPath.get(paths[head]!)!;
+      for (const ref of rec.references) {
+        if (index.has(ref)) continue;
+        if (!byPath.has(ref)) {
+          dangling.push({ from: rec.path, to: ref });
+          continue;
+        }
+        index.set(ref, paths.length);
+        paths.push(ref);
+      }
+    }
+    const n = paths.length;
+    const narSize = new Float64Array(n);
+    const selfReference = new Uint8Array(n);
+    const refOffsets = new Int32Array(n + 1);
+    let sizesKnown = true;
+    let edgeCount = hasVirtualRoot ? rootPaths.length : 0;
+    for (let i = hasVirtualRoot ? 1 : 0; i < n; i++) edgeCount += byPath.get(paths[i]!)!.references.length;
+    const refTargets = new Int32Array(edgeCount);
+    let e = 0;
+    const roots: number[] = [];
+    for (let i = 0; i < n; i++) {
+      refOffsets[i] = e;
+      if (hasVirtualRoot && i === 0) {
+        for (const r of new Set(rootPaths)) refTargets[e++] = index.get(r)!;
+        continue;
+      }
+      const rec = byPath.get(paths[i]!)!;
+      if (rec.narSize === null) sizesKnown = false;
+      narSize[i] = rec.narSize ?? 0;
+      const seen = new Set<number>();
+      for (const ref of rec.references) {
+        const j = index.get(ref);
+        if (j === undefined || seen.has(j)) continue;
+        seen.add(j);
+        if (j === i) selfReference[i] = 1;
+        else refTargets[e++] = j;
+      }
+    }
+    refOffsets[n] = e;
+    for (const r of new Set(rootPaths)) roots.push(index.get(r)!);
+    return new ClosureGraph({
+      paths,
+      narSize,
+      refOffsets,
+      refTargets: refTargets.slice(0, e),
+      selfReference,
+      root: 0,
+      roots,
+      hasVirtualRoot,
+      sizesKnown,
+      danglingReferences: dangling,
+    });
+  }
+
+  /** Number of real store paths (the virtual root excluded). */
+  get pathCount(): number {
+    return this.hasVirtualRoot ? this.nodeCount - 1 : this.nodeCount;
+  }
+
+  indexOf(path: string): number | undefined {
+    return this.index.get(path);
+  }
+
+  isVirtual(i: number): boolean {
+    return this.hasVirtualRoot && i === 0;
+  }
+
+  references(i: number): Int32Array {
+    return this.refTargets.subarray(this.refOffsets[i]!, this.refOffsets[i + 1]!);
+  }
+
+  referrers(i: number): Int32Array {
+    return this.revTargets.subarray(this.revOffsets[i]!, this.revOffsets[i + 1]!);
+  }
+
+  name(i: number): StorePathName {
+    let n = this.nameCache[i];
+    if (n === undefined) {
+      n = this.isVirtual(i)
+        ? { hash: '', name: '(roots)', pname: '(roots)', version: '', output: '' }
+        : parseStorePath(this.paths[i]!);
+      this.nameCache[i] = n;
+    }
+    return n;
+  }
+
+  /** Sum of all NAR sizes: the closure size of the root. */
+  totalNarSize(): number {
+    let s = 0;
+    for (let i = 0; i < this.nodeCount; i++) s += this.narSize[i]!;
+    return s;
+  }
+}
+
+function reverseEdges(n: number, offsets: Int32Array, targets: Int32Array): [Int32Array, Int32Array] {
+  const revOffsets = new Int32Array(n + 1);
+  for (let e = 0; e < targets.length; e++) revOffsets[targets[e]! + 1]!++;
+  for (let i = 0; i < n; i++) revOffsets[i + 1]! += revOffsets[i]!;
+  const fill = revOffsets.slice(0, n);
+  const revTargets = new Int32Array(targets.length);
+  for (let i = 0; i < n; i++) {
+    for (let e = offsets[i]!; e < offsets[i + 1]!; e++) revTargets[fill[targets[e]!]!++] = i;
+  }
+  return [revOffsets, revTargets];
+}
