@@ -149,6 +149,23 @@ export class ClosureGraph {
     });
   }
 
+  /**
+   * Rebuilds a graph from the arrays of another one (for example after they crossed to the webview
+   * or were read from the cache) without re-interning anything.
+   */
+  static fromArrays(a: {
+    paths: string[];
+    narSize: Float64Array;
+    refOffsets: Int32Array;
+    refTargets: Int32Array;
+    selfReference: Uint8Array;
+    roots: number[];
+    hasVirtualRoot: boolean;
+    sizesKnown: boolean;
+  }): ClosureGraph {
+    return new ClosureGraph({ ...a, root: 0, danglingReferences: [] });
+  }
+
   /** Number of real store paths (the virtual root excluded). */
   get pathCount(): number {
     return this.hasVirtualRoot ? this.nodeCount - 1 : this.nodeCount;
