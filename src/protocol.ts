@@ -1,0 +1,297 @@
+/**
+ * Messages between the extension host and the sunburst webview, in both directions, and the runtime
+ * checks for everything that comes back from the webview (which is treated as untrusted input).
+ *
+ * Host → webview: `loading`, `closure` (the graph as typed arrays plus a string table, so that 100k paths
+ * cross in one structured clone instead of 100k objects), `attribution` (may arrive later), `select`,
+ * `settings`, `error`.
+ * Webview → host: `ready`, `selected`, `copyPath`, `revealInTree`, `copyWhyCommand`, `openDefinition`,
+ * `reportError`. Why-chains are not requested over the wire: the webview rebuilds the `ClosureGraph` with
+ * `ClosureGraph.fromArrays` and runs `src/core/analysis/why.ts` itself.
+ *
+ * No `vscode` import: both the extension host and the webview bundle import this file.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** The view type of the sunburst panel; the serializer and `onWebviewPanel:` activation use it. */
+export const SUNBURST_VIEW_TYPE = 'closureLens.sunburst';
+
+// ---------------------------------------------------------------------------------------------------------
+// The graph payload
+
+/**
+ * A closure as the webview receives it. Node i is the same node as in the host's `ClosureGraph`
+ * (0 is the root; a virtual root has the empty name). Typed arrays are transferred as array buffers.
+ */
+export interface ClosureSnapshot {
+  /** Store directory shared by every path, e.g. `/nix/store`; '' when the paths do not share one. */
+  readonly storeDir: string;
+  /**
+   * Base names (`<hash>-<name>`) joined by '\n' (store names cannot contain a newline); full paths when
+   * `storeDir` is ''. One string parses far faster than an array of 100k strings.
+   */
+  readonly names: string;
+  readonly narSize: Float64Array;
+  /** References in CSR form, self-references excluded (as in `ClosureGraph`). */
+  readonly refOffsets: Int32Array;
+  readonly refTargets: Int32Array;
+  readonly selfReference: Uint8Array;
+  readonly roots: readonly number[];
+  readonly hasVirtualRoot: boolean;
+  /** False when the input had no sizes (a CycloneDX SBOM); the sizes are then 0. */
+  readonly sizesKnown: boolean;
+  /** Immediate dominator of each node; -1 for the root. */
+  readonly idom: Int32Array;
+  /** Bytes freed if the node were no longer referenced: its size plus everything it alone keeps. */
+  readonly retained: Float64Array;
+  /** Dominator-tree children in CSR form, sorted by retained size, largest first. */
+  readonly childOffsets: Int32Array;
+  readonly childTargets: Int32Array;
+  /** Shortest reference distance from the root (-1 = unreachable, which a closure never has). */
+  readonly distance: Int32Array;
+  /**
+   * Closure size of each node (as `nix path-info -S`), NaN where the host did not compute it; absent for
+   * large closures. The webview computes missing ones itself, one node at a time.
+   */
+  readonly closureSize?: Float64Array;
+  /** Option attribution, when it was already evaluated; otherwise it may follow as an `attribution` message. */
+  readonly attribution?: AttributionPayload;
+}
+
+/** One option definition (NixOS, home-manager or nix-darwin module system) that puts store paths in the closure. */
+export interface OptionDefinition {
+  /** Dotted option path, e.g. `environment.systemPackages`. */
+  readonly option: string;
+  /** The file that holds the definition, mapped back to the workspace when it came from a flake's store copy. */
+  readonly file: string;
+  /** 1-based line of the definition in `file`; null when the scanner could not place it. */
+  readonly line: number | null;
+  /** Bytes the closure loses without this definition (0 when another definition brings the same paths). */
+  readonly removalCost: number;
+  /** How `removalCost` was found: from the paths the value references, or by evaluating without it. */
+  readonly costKind?: 'references' | 'counterfactual';
+  /** The module file the definition belongs to, when it is not the user's own file. */
+  readonly module?: string;
+  /** The option that switched that module on, e.g. `documentation.nixos.enable`. */
+  readonly enabledBy?: string;
+}
+
+export interface AttributionPayload {
+  readonly definitions: readonly OptionDefinition[];
+  /** Definitions that introduced node i: defTargets[defOffsets[i] .. defOffsets[i+1]) (indices into `definitions`). */
+  readonly defOffsets: Int32Array;
+  readonly defTargets: Int32Array;
+  /** How long the evaluation took, for the panel's footer. */
+  readonly evalMs?: number;
+}
+
+/** What the panel shows, in a form that survives a window reload (the serializer reloads it from the cache). */
+export type PanelTarget =
+  | { readonly kind: 'installable'; readonly installable: string; readonly cwd?: string }
+  | { readonly kind: 'store-path'; readonly path: string }
+  | { readonly kind: 'json-file'; readonly file: string };
+
+export interface ViewSettings {
+  /** Upper bound on drawn arcs; smaller arcs are merged into "N more" arcs. */
+  readonly maxArcs: number;
+  /** `nix` = like `nix path-info -h` (390.8K), `iec` = 390.8 KiB. */
+  readonly sizeStyle: 'nix' | 'iec';
+}
+
+export const DEFAULT_VIEW_SETTINGS: ViewSettings = { maxArcs: 2500, sizeStyle: 'iec' };
+
+// ---------------------------------------------------------------------------------------------------------
+// Host → webview
+
+export type HostToWebview =
+  | { readonly type: 'loading'; readonly title: string; readonly message: string }
+  | {
+      readonly type: 'closure';
+      readonly protocol: number;
+      /** Shown as the first breadcrumb, e.g. `.#nixosConfigurations.laptop`. */
+      readonly title: string;
+      readonly target: PanelTarget;
+      readonly snapshot: ClosureSnapshot;
+      readonly settings: ViewSettings;
+    }
+  | { readonly type: 'attribution'; readonly attribution: AttributionPayload }
+  /** Select (and zoom to) a path, e.g. from the sidebar's "Show in sunburst". */
+  | { readonly type: 'select'; readonly path: string }
+  | { readonly type: 'settings'; readonly settings: ViewSettings }
+  | { readonly type: 'error'; readonly message: string; readonly fix?: string };
+
+// ---------------------------------------------------------------------------------------------------------
+// Webview → host
+
+export type WebviewToHost =
+  | { readonly type: 'ready' }
+  /** The user selected a path; the host may sync the sidebar. */
+  | { readonly type: 'selected'; readonly path: string }
+  | { readonly type: 'copyPath'; readonly path: string }
+  | { readonly type: 'revealInTree'; readonly path: string }
+  /** Copy `closure-lens why <root> <path>`; the host knows the root. */
+  | { readonly type: 'copyWhyCommand'; readonly path: string }
+  /** Open an option definition; the host only opens files that it sent in the attribution. */
+  | { readonly type: 'openDefinition'; readonly file: string; readonly line: number | null }
+  /** An uncaught error in the webview, for the output channel. */
+  | { readonly type: 'reportError'; readonly message: string };
+
+export type WebviewMessageType = WebviewToHost['type'];
+
+/** Longest path or file name accepted from the webview (Linux PATH_MAX). */
+export const MAX_PATH_LENGTH = 4096;
+export const MAX_ERROR_LENGTH = 4000;
+const MAX_LINE = 10_000_000;
+
+export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+type Rec = Record<string, unknown>;
+
+function isRecord(v: unknown): v is Rec {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+}
+
+function onlyKeys(o: Rec, allowed: readonly string[]): string | undefined {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) return `unexpected field "${k.slice(0, 40)}"`;
+  return undefined;
+}
+
+function checkString(o: Rec, key: string, max: number): string | undefined {
+  const v = o[key];
+  if (typeof v !== 'string') return `"${key}" must be a string`;
+  if (v.length === 0) return `"${key}" is empty`;
+  if (v.length > max) return `"${key}" is longer than ${max} characters`;
+  if (v.includes('\0')) return `"${key}" contains a NUL character`;
+  return undefined;
+}
+
+const FIELDS: { readonly [K in WebviewMessageType]: readonly string[] } = {
+  ready: ['type'],
+  selected: ['type', 'path'],
+  copyPath: ['type', 'path'],
+  revealInTree: ['type', 'path'],
+  copyWhyCommand: ['type', 'path'],
+  openDefinition: ['type', 'file', 'line'],
+  reportError: ['type', 'message'],
+};
+
+function isMessageType(t: unknown): t is WebviewMessageType {
+  return typeof t === 'string' && Object.prototype.hasOwnProperty.call(FIELDS, t);
+}
+
+/**
+ * Validates a message from the webview: a known type, exactly the expected fields, the right types and
+ * bounded lengths. Whether a path belongs to the shown closure is the host's check (it has the graph).
+ */
+export function parseWebviewMessage(raw: unknown): Checked<WebviewToHost> {
+  if (!isRecord(raw)) return { ok: false, reason: 'not an object' };
+  const type = raw['type'];
+  if (!isMessageType(type)) {
+    return { ok: false, reason: `unknown message type ${JSON.stringify(String(type).slice(0, 40))}` };
+  }
+  const extra = onlyKeys(raw, FIELDS[type]);
+  if (extra) return { ok: false, reason: `${type}: ${extra}` };
+  const fail = (reason: string): Checked<WebviewToHost> => ({ ok: false, reason: `${type}: ${reason}` });
+  switch (type) {
+    case 'ready':
+      return { ok: true, value: { type } };
+    case 'selected':
+    case 'copyPath':
+    case 'revealInTree':
+    case 'copyWhyCommand': {
+      const bad = checkString(raw, 'path', MAX_PATH_LENGTH);
+      if (bad) return fail(bad);
+      return { ok: true, value: { type, path: raw['path'] as string } };
+    }
+    case 'openDefinition': {
+      const bad = checkString(raw, 'file', MAX_PATH_LENGTH);
+      if (bad) return fail(bad);
+      const line = raw['line'];
+      if (line !== null && !(Number.isInteger(line) && (line as number) >= 1 && (line as number) <= MAX_LINE)) {
+        return fail('"line" must be a positive integer or null');
+      }
+      return { ok: true, value: { type, file: raw['file'] as string, line: line as number | null } };
+    }
+    case 'reportError': {
+      const m = raw['message'];
+      if (typeof m !== 'string') return fail('"message" must be a string');
+      return { ok: true, value: { type, message: m.slice(0, MAX_ERROR_LENGTH) } };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Webview state (vscode.getState/setState), also handed to the serializer after a reload
+
+export type TreeMode = 'dominator' | 'chain';
+
+export interface WebviewState {
+  readonly v: 1;
+  readonly title?: string;
+  readonly target?: PanelTarget;
+  readonly mode: TreeMode;
+  /** Full store path of the zoomed-in arc (the centre), if not the root. */
+  readonly zoom?: string;
+  readonly selected?: string;
+  readonly search?: string;
+  readonly allChains: boolean;
+}
+
+export const INITIAL_STATE: WebviewState = { v: 1, mode: 'dominator', allChains: false };
+
+function optionalString(o: Rec, key: string, max: number): boolean {
+  return o[key] === undefined || (typeof o[key] === 'string' && (o[key] as string).length <= max);
+}
+
+/** Validates a panel target that came from webview state (after a reload it is untrusted input). */
+export function parsePanelTarget(raw: unknown): PanelTarget | undefined {
+  if (!isRecord(raw)) return undefined;
+  const ok = (keys: string[], strings: string[]) =>
+    onlyKeys(raw, ['kind', ...keys]) === undefined && strings.every((k) => checkString(raw, k, MAX_PATH_LENGTH) === undefined);
+  switch (raw['kind']) {
+    case 'installable':
+      if (!ok(['installable', 'cwd'], ['installable']) || !optionalString(raw, 'cwd', MAX_PATH_LENGTH)) return undefined;
+      return raw['cwd'] === undefined
+        ? { kind: 'installable', installable: raw['installable'] as string }
+        : { kind: 'installable', installable: raw['installable'] as string, cwd: raw['cwd'] as string };
+    case 'store-path':
+      return ok(['path'], ['path']) ? { kind: 'store-path', path: raw['path'] as string } : undefined;
+    case 'json-file':
+      return ok(['file'], ['file']) ? { kind: 'json-file', file: raw['file'] as string } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Reads persisted webview state leniently: bad fields fall back to their defaults instead of failing the restore. */
+export function parseWebviewState(raw: unknown): WebviewState {
+  if (!isRecord(raw) || raw['v'] !== 1) return INITIAL_STATE;
+  const str = (k: string, max: number) =>
+    typeof raw[k] === 'string' && (raw[k] as string).length <= max ? (raw[k] as string) : undefined;
+  const target = parsePanelTarget(raw['target']);
+  const title = str('title', 1000);
+  const zoom = str('zoom', MAX_PATH_LENGTH);
+  const selected = str('selected', MAX_PATH_LENGTH);
+  const search = str('search', 1000);
+  return {
+    v: 1,
+    mode: raw['mode'] === 'chain' ? 'chain' : 'dominator',
+    allChains: raw['allChains'] === true,
+    ...(title !== undefined && { title }),
+    ...(target && { target }),
+    ...(zoom !== undefined && { zoom }),
+    ...(selected !== undefined && { selected }),
+    ...(search !== undefined && { search }),
+  };
+}
+
+/** Validates settings read from the user's configuration. */
+export function normalizeSettings(raw: { maxArcs?: unknown; sizeStyle?: unknown }): ViewSettings {
+  const maxArcs =
+    typeof raw.maxArcs === 'number' && Number.isFinite(raw.maxArcs)
+      ? Math.min(20_000, Math.max(100, Math.round(raw.maxArcs)))
+      : DEFAULT_VIEW_SETTINGS.maxArcs;
+  const sizeStyle = raw.sizeStyle === 'nix' ? 'nix' : raw.sizeStyle === 'iec' ? 'iec' : DEFAULT_VIEW_SETTINGS.sizeStyle;
+  return { maxArcs, sizeStyle };
+}
