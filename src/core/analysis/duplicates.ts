@@ -1,0 +1,96 @@
+/**
+ * Duplicates: several store paths of the same package in one closure (two openssl versions, systemd next to
+ * systemd-minimal, util-linux next to util-linux-minimal), and what keeping more than one of them costs.
+ */
+import type { ClosureGraph } from '../graph';
+import type { DominatorTree } from './dominators';
+
+export interface DuplicateGroup {
+  /** The shared package name, variant suffix removed (`systemd` for systemd and systemd-minimal). */
+  pname: string;
+  /** The members, largest retained size first: the first one is the one that would be kept. */
+  paths: number[];
+  /**
+   * What the duplicate costs: the bytes that would leave the closure if every member but the first (the one
+   * with the largest retained size) were gone, i.e. the closure size minus what the root still reaches when the
+   * walk skips those members. Unlike a plain sum of retained sizes this neither double counts nested members nor
+   * misses paths that only the removed members shared.
+   */
+  extraBytes: number;
+}
+
+/**
+ * Name suffixes of build variants of one package. `-unwrapped` is not here: a wrapper and the package it wraps
+ * are one package, not two copies.
+ */
+export const VARIANT_SUFFIXES = ['minimal', 'small', 'headless', 'nox', 'nogui', 'lite', 'light', 'slim', 'tiny', 'full'];
+const variantPattern = new RegExp(`-(?:${VARIANT_SUFFIXES.join('|')})$`);
+
+/** `systemd-minimal` → `systemd`; names without a variant suffix are unchanged. */
+export function packageKey(pname: string): string {
+  const stripped = pname.replace(variantPattern, '');
+  return stripped === '' ? pname : stripped;
+}
+
+export function findDuplicates(g: ClosureGraph, dom: DominatorTree): DuplicateGroup[] {
+  // Group per package and output: perl and perl-man are two outputs of one build, not duplicates.
+  const byKey = new Map<string, number[]>();
+  for (let i = 0; i < g.nodeCount; i++) {
+    if (g.isVirtual(i)) continue;
+    const p = g.name(i);
+    const key = `${packageKey(p.pname)}\u0000${p.output}`;
+    const members = byKey.get(key);
+    if (members) members.push(i);
+    else byKey.set(key, [i]);
+  }
+  const walk = new SkippingWalk(g);
+  const total = walk.reachableSize([]);
+  const groups: DuplicateGroup[] = [];
+  for (const [key, members] of byKey) {
+    if (members.length < 2) continue;
+    // The root always stays (it cannot be removed from its own closure), else the largest member.
+    members.sort(
+      (a, b) =>
+        Number(b === g.root) - Number(a === g.root) ||
+        dom.retained[b]! - dom.retained[a]! ||
+        (g.paths[a]! < g.paths[b]! ? -1 : 1),
+    );
+    const extraBytes = total - walk.reachableSize(members.slice(1));
+    groups.push({ pname: key.slice(0, key.indexOf('\u0000')), paths: members, extraBytes });
+  }
+  return groups.sort((a, b) => b.extraBytes - a.extraBytes || (a.pname < b.pname ? -1 : a.pname > b.pname ? 1 : 0));
+}
+
+/** Reachable NAR bytes from the root when some nodes are treated as absent; buffers are reused across calls. */
+class SkippingWalk {
+  private readonly stamp: Int32Array;
+  private readonly queue: Int32Array;
+  private epoch = 0;
+  constructor(private readonly g: ClosureGraph) {
+    this.stamp = new Int32Array(g.nodeCount);
+    this.queue = new Int32Array(g.nodeCount);
+  }
+  reachableSize(skipped: readonly number[]): number {
+    const { g, stamp, queue } = this;
+    const epoch = ++this.epoch;
+    for (const s of skipped) stamp[s] = epoch;
+    if (stamp[g.root] === epoch) return 0;
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = g.root;
+    stamp[g.root] = epoch;
+    let total = 0;
+    while (head < tail) {
+      const v = queue[head++]!;
+      total += g.narSize[v]!;
+      for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
+        const w = g.refTargets[e]!;
+        if (stamp[w] !== epoch) {
+          stamp[w] = epoch;
+          queue[tail++] = w;
+        }
+      }
+    }
+    return total;
+  }
+}

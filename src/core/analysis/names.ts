@@ -1,0 +1,78 @@
+/**
+ * Finding paths by what users type: `perl`, `perl-5.38.2`, a hash, a full store path, or `/regex/`.
+ */
+import type { ClosureGraph } from '../graph';
+import { baseName } from '../storePath';
+
+/**
+ * Nodes matching `query`, best tier only: an exact store path, base name, hash or full name
+ * (`perl-5.38.2-man`); else an exact pname (`perl`); else a pname prefix; else a case-insensitive substring of
+ * the name. `/re/` (optionally `/re/i`) matches the name by regular expression. Each tier is sorted by path.
+ * The virtual root never matches.
+ */
+export function findByName(g: ClosureGraph, query: string): number[] {
+  const q = query.trim();
+  if (q === '') return [];
+  const regex = parseRegex(q);
+  if (regex) return collect(g, (i) => regex.test(g.name(i).name));
+
+  const direct = g.indexOf(q);
+  if (direct !== undefined && !g.isVirtual(direct)) return [direct];
+  const base = baseName(q);
+  const tiers: ((i: number) => boolean)[] = [
+    (i) => {
+      const p = g.name(i);
+      return p.name === base || p.hash === base || baseName(g.paths[i]!) === base;
+    },
+    (i) => g.name(i).pname === q,
+    (i) => g.name(i).pname.startsWith(q),
+    (i) => g.name(i).name.toLowerCase().includes(q.toLowerCase()),
+  ];
+  for (const tier of tiers) {
+    const found = collect(g, tier);
+    if (found.length > 0) return found;
+  }
+  return [];
+}
+
+export type NameResolution =
+  | { kind: 'unique'; node: number }
+  | { kind: 'ambiguous'; nodes: number[] }
+  | { kind: 'none' };
+
+/**
+ * One node for `query`, as `why` needs it. When the best tier holds one default output and only other outputs
+ * of that same store name (`perl` → perl-5.38.2, not perl-5.38.2-man), the default output wins; any other
+ * tie is ambiguous and the caller lists the candidates.
+ */
+export function resolveName(g: ClosureGraph, query: string): NameResolution {
+  const found = findByName(g, query);
+  if (found.length === 0) return { kind: 'none' };
+  if (found.length === 1) return { kind: 'unique', node: found[0]! };
+  const defaults = found.filter((i) => g.name(i).output === '');
+  if (defaults.length === 1) {
+    const main = g.name(defaults[0]!);
+    const sameStoreName = found.every((i) => {
+      const p = g.name(i);
+      return p.pname === main.pname && p.version === main.version;
+    });
+    if (sameStoreName) return { kind: 'unique', node: defaults[0]! };
+  }
+  return { kind: 'ambiguous', nodes: found };
+}
+
+function parseRegex(q: string): RegExp | undefined {
+  const m = /^\/(.+)\/([i]?)$/.exec(q);
+  if (!m) return undefined;
+  try {
+    return new RegExp(m[1]!, m[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+function collect(g: ClosureGraph, match: (i: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < g.nodeCount; i++) if (!g.isVirtual(i) && match(i)) out.push(i);
+  return out.sort((a, b) => (g.paths[a]! < g.paths[b]! ? -1 : g.paths[a]! > g.paths[b]! ? 1 : 0));
+}
