@@ -33,7 +33,9 @@ const builds = [
     sourcemap: production ? false : 'linked',
     minify: production,
     logLevel: 'warning',
-    entryPoints: { sunburst: 'webview/main.ts' },
+    // codicon.css (+ its font) is served next to the bundle for <vscode-icon> and toolbar buttons.
+    entryPoints: { sunburst: 'webview/main.ts', codicon: 'node_modules/@vscode/codicons/dist/codicon.css' },
+    loader: { '.ttf': 'file' },
     outdir: 'dist/webview',
   },
   {

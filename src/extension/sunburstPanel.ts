@@ -1,0 +1,335 @@
+/**
+ * The sunburst WebviewPanel host: page + CSP, message validation, replay after the webview is recreated,
+ * and restore after a window reload.
+ *
+ * API for the extension wiring:
+ *
+ *   const panel = SunburstPanel.show(context.extensionUri, { target, title, hooks });
+ *     // reveals the panel of that target when one is open, else opens one (Beside the active editor)
+ *   panel.setLoading('Building .#nixosConfigurations.laptop…');
+ *   panel.setClosure(analysis, { title?, attribution? });   // analysis: ClosureAnalysis (src/core/analysis/closure.ts)
+ *   panel.setAttribution(attribution);                      // AttributionInput (src/core/snapshot.ts), may come later
+ *   panel.setError(message, fix?);                          // e.g. from a ClosureLensError: err.message, err.fix
+ *   panel.select(storePath);                                // e.g. from the sidebar: "Show in sunburst"
+ *   panel.onDidDispose(listener); panel.target; panel.dispose();
+ *
+ *   context.subscriptions.push(registerSunburstSerializer(context, async (panel, target) => {
+ *     panel.setLoading(...); const loaded = await engine.load(target, ...); panel.setClosure(loaded.analysis);
+ *   }, hooks));
+ *
+ * package.json needs `"activationEvents": ["onWebviewPanel:closureLens.sunburst"]` for the restore, and may
+ * contribute the settings `closureLens.sunburst.maxArcs` (number) and `closureLens.sizeStyle` ('iec' | 'nix').
+ */
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import {
+  normalizeSettings,
+  parseWebviewMessage,
+  parseWebviewState,
+  PROTOCOL_VERSION,
+  SUNBURST_VIEW_TYPE,
+  type HostToWebview,
+  type PanelTarget,
+  type ViewSettings,
+  type WebviewToHost,
+} from '../protocol';
+import { buildAttribution, buildSnapshot, type AnalysedClosure, type AttributionInput } from '../core/snapshot';
+import { sunburstPageHtml } from '../../webview/html';
+
+export interface SunburstHooks {
+  /** Reveal a store path in the sidebar tree of heaviest paths. */
+  revealInTree?(path: string): void | Thenable<void>;
+  /** Told whenever the user selects a path in the sunburst (to sync other views). */
+  onSelect?(path: string, panel: SunburstPanel): void;
+  /** Diagnostics: rejected messages and errors reported by the webview. */
+  log?(message: string): void;
+}
+
+export interface ShowOptions {
+  readonly target: PanelTarget;
+  /** Panel title and first breadcrumb, e.g. `.#nixosConfigurations.laptop`. */
+  readonly title: string;
+  readonly hooks?: SunburstHooks;
+  readonly column?: vscode.ViewColumn;
+}
+
+const targetKey = (t: PanelTarget) => JSON.stringify(t);
+
+export class SunburstPanel {
+  private static readonly open = new Map<string, SunburstPanel>();
+
+  private analysis: AnalysedClosure | undefined;
+  /** The last closure (and attribution) message, replayed whenever the webview (re)starts. */
+  private closureMessage: Extract<HostToWebview, { type: 'closure' }> | undefined;
+  private attributionMessage: Extract<HostToWebview, { type: 'attribution' }> | undefined;
+  /** A loading or error message shown while there is no closure yet. */
+  private statusMessage: HostToWebview | undefined;
+  private pendingSelect: string | undefined;
+  private definitionFiles = new Set<string>();
+  private ready = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposeEmitter.event;
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    readonly target: PanelTarget,
+    private title: string,
+    private readonly hooks: SunburstHooks,
+  ) {
+    panel.webview.options = webviewOptions(extensionUri);
+    panel.webview.html = this.html();
+    panel.title = `Closure: ${title}`;
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'closure.svg');
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
+      panel.onDidDispose(() => this.disposed()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('closureLens')) this.post({ type: 'settings', settings: readSettings() });
+      }),
+    );
+    SunburstPanel.open.set(targetKey(target), this);
+  }
+
+  static show(extensionUri: vscode.Uri, options: ShowOptions): SunburstPanel {
+    const existing = SunburstPanel.open.get(targetKey(options.target));
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      SUNBURST_VIEW_TYPE,
+      `Closure: ${options.title}`,
+      { viewColumn: options.column ?? vscode.ViewColumn.Beside, preserveFocus: false },
+      webviewOptions(extensionUri),
+    );
+    return new SunburstPanel(panel, extensionUri, options.target, options.title, options.hooks ?? {});
+  }
+
+  /** Adopts a panel that VS Code restored after a reload. */
+  static revive(
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    target: PanelTarget,
+    title: string,
+    hooks: SunburstHooks = {},
+  ): SunburstPanel {
+    return new SunburstPanel(panel, extensionUri, target, title, hooks);
+  }
+
+  /** Open panels, e.g. to forward a "Show in sunburst" from the sidebar. */
+  static panels(): SunburstPanel[] {
+    return [...SunburstPanel.open.values()];
+  }
+
+  setLoading(message: string): void {
+    this.statusMessage = { type: 'loading', title: this.title, message };
+    this.post(this.statusMessage);
+  }
+
+  setError(message: string, fix?: string): void {
+    this.statusMessage = { type: 'error', message, ...(fix !== undefined && { fix }) };
+    this.post(this.statusMessage);
+  }
+
+  setClosure(analysis: AnalysedClosure, options: { title?: string; attribution?: AttributionInput } = {}): void {
+    if (options.title !== undefined) {
+      this.title = options.title;
+      this.panel.title = `Closure: ${options.title}`;
+    }
+    this.analysis = analysis;
+    this.statusMessage = undefined;
+    this.attributionMessage = undefined;
+    this.definitionFiles = new Set(options.attribution?.definitions.map((d) => d.file) ?? []);
+    this.closureMessage = {
+      type: 'closure',
+      protocol: PROTOCOL_VERSION,
+      title: this.title,
+      target: this.target,
+      snapshot: buildSnapshot(analysis, options.attribution ? { attribution: options.attribution } : {}),
+      settings: readSettings(),
+    };
+    this.post(this.closureMessage);
+  }
+
+  setAttribution(attribution: AttributionInput): void {
+    if (!this.analysis) throw new Error('setAttribution before setClosure');
+    this.definitionFiles = new Set(attribution.definitions.map((d) => d.file));
+    this.attributionMessage = { type: 'attribution', attribution: buildAttribution(this.analysis, attribution) };
+    this.post(this.attributionMessage);
+  }
+
+  select(path: string): void {
+    this.panel.reveal(undefined, true);
+    if (this.ready && this.closureMessage) this.post({ type: 'select', path });
+    else this.pendingSelect = path;
+  }
+
+  dispose(): void {
+    this.panel.dispose();
+  }
+
+  private html(): string {
+    const w = this.panel.webview;
+    const uri = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...p)).toString();
+    return sunburstPageHtml({
+      cspSource: w.cspSource,
+      nonce: randomBytes(18).toString('base64url'),
+      scriptUri: uri('dist', 'webview', 'sunburst.js'),
+      codiconCssUri: uri('dist', 'webview', 'codicon.css'),
+      styleUri: uri('media', 'sunburst.css'),
+    });
+  }
+
+  private post(message: HostToWebview): void {
+    // Before `ready` the webview has no listener yet; everything is replayed on `ready`.
+    if (this.ready) void this.panel.webview.postMessage(message);
+  }
+
+  private receive(raw: unknown): void {
+    const checked = parseWebviewMessage(raw);
+    if (!checked.ok) {
+      this.hooks.log?.(`sunburst: rejected a message from the webview: ${checked.reason}`);
+      return;
+    }
+    const m = checked.value;
+    if (m.type === 'ready') {
+      this.ready = true;
+      // The webview starts from scratch whenever it is shown again: send everything it needs.
+      if (this.closureMessage) {
+        this.post(this.closureMessage);
+        if (this.attributionMessage) this.post(this.attributionMessage);
+      } else if (this.statusMessage) {
+        this.post(this.statusMessage);
+      }
+      if (this.pendingSelect && this.closureMessage) this.post({ type: 'select', path: this.pendingSelect });
+      this.pendingSelect = undefined;
+      return;
+    }
+    void this.act(m).catch((e: unknown) => {
+      void vscode.window.showErrorMessage(`Closure Lens: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+
+  private async act(m: Exclude<WebviewToHost, { type: 'ready' }>): Promise<void> {
+    switch (m.type) {
+      case 'reportError':
+        this.hooks.log?.(`sunburst webview error: ${m.message}`);
+        return;
+      case 'openDefinition':
+        return this.openDefinition(m.file, m.line);
+    }
+    // The remaining messages name a store path: it must be one of this closure's paths.
+    if (!this.analysis || this.analysis.graph.indexOf(m.path) === undefined) {
+      this.hooks.log?.(`sunburst: ignored ${m.type} for a path outside the closure: ${m.path.slice(0, 200)}`);
+      return;
+    }
+    switch (m.type) {
+      case 'selected':
+        this.hooks.onSelect?.(m.path, this);
+        return;
+      case 'copyPath':
+        await vscode.env.clipboard.writeText(m.path);
+        vscode.window.setStatusBarMessage(`Copied ${m.path}`, 3000);
+        return;
+      case 'copyWhyCommand': {
+        const command = whyCommand(this.target, this.analysis.graph.paths[this.analysis.graph.roots[0]!]!, m.path);
+        await vscode.env.clipboard.writeText(command);
+        vscode.window.setStatusBarMessage(`Copied: ${command}`, 4000);
+        return;
+      }
+      case 'revealInTree':
+        if (!this.hooks.revealInTree) {
+          void vscode.window.showInformationMessage('Closure Lens: the sidebar tree is not available in this window.');
+          return;
+        }
+        await this.hooks.revealInTree(m.path);
+        return;
+    }
+  }
+
+  private async openDefinition(file: string, line: number | null): Promise<void> {
+    // Only files that the attribution named: the webview cannot make the host open arbitrary files.
+    if (!this.definitionFiles.has(file)) {
+      this.hooks.log?.(`sunburst: ignored openDefinition for a file not in the attribution: ${file.slice(0, 200)}`);
+      return;
+    }
+    const uri = vscode.Uri.file(file);
+    try {
+      await vscode.workspace.fs.stat(uri);
+    } catch {
+      void vscode.window.showErrorMessage(
+        `Closure Lens: the definition's file ${file} does not exist (any more). Run "Show closure" again to refresh the option data.`,
+      );
+      return;
+    }
+    const position = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);
+    await vscode.window.showTextDocument(uri, {
+      viewColumn: vscode.ViewColumn.One,
+      selection: new vscode.Range(position, position),
+      preview: true,
+    });
+  }
+
+  private disposed(): void {
+    if (SunburstPanel.open.get(targetKey(this.target)) === this) SunburstPanel.open.delete(targetKey(this.target));
+    for (const d of this.disposables) d.dispose();
+    this.disposeEmitter.fire();
+    this.disposeEmitter.dispose();
+  }
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+  return {
+    enableScripts: true,
+    enableCommandUris: false,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+function readSettings(): ViewSettings {
+  const c = vscode.workspace.getConfiguration('closureLens');
+  return normalizeSettings({ maxArcs: c.get('sunburst.maxArcs'), sizeStyle: c.get('sizeStyle') });
+}
+
+/** POSIX shell quoting, so that the copied command pastes safely whatever the installable contains. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./#-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `closure-lens why <root> <dep>`: the root as the user named it (installable) or the root store path. */
+export function whyCommand(target: PanelTarget, rootPath: string, dep: string): string {
+  const root = target.kind === 'installable' ? target.installable : rootPath;
+  const cd = target.kind === 'installable' && target.cwd ? `cd ${shellQuote(target.cwd)} && ` : '';
+  return `${cd}closure-lens why ${shellQuote(root)} ${shellQuote(dep)}`;
+}
+
+/**
+ * Restores sunburst panels after a window reload. `restore` gets the revived panel and its target (validated
+ * from the webview's persisted state) and should load the closure (from the cache) and call `setClosure`.
+ */
+export function registerSunburstSerializer(
+  context: vscode.ExtensionContext,
+  restore: (panel: SunburstPanel, target: PanelTarget) => void | Promise<void>,
+  hooks: SunburstHooks = {},
+): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(SUNBURST_VIEW_TYPE, {
+    async deserializeWebviewPanel(webviewPanel: vscode.WebviewPanel, raw: unknown) {
+      const state = parseWebviewState(raw);
+      if (!state.target) {
+        // Nothing to reload from: keep the tab but say how to get the view back.
+        const orphan = SunburstPanel.revive(webviewPanel, context.extensionUri, { kind: 'json-file', file: '(none)' }, 'closure', hooks);
+        orphan.setError('This sunburst could not be restored: it does not say which closure it showed.', 'Run "Closure Lens: Show closure" again.');
+        return;
+      }
+      const panel = SunburstPanel.revive(webviewPanel, context.extensionUri, state.target, state.title ?? 'closure', hooks);
+      try {
+        await restore(panel, state.target);
+      } catch (e) {
+        const err = e as { message?: string; fix?: string };
+        panel.setError(err.message ?? String(e), err.fix);
+      }
+    },
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * The HTML page of the sunburst webview. Shared by the extension host (src/extension/sunburstPanel.ts) and the
+ * headless-Chromium tests, so the tests run the page under the very CSP that VS Code serves.
+ * No `vscode` import and no DOM use: it only builds a string.
+ */
+
+export interface SunburstPageResources {
+  /** `webview.cspSource`: the origin that local resources are served from. */
+  readonly cspSource: string;
+  /** A fresh random nonce per page load. */
+  readonly nonce: string;
+  /** URIs (already converted with `asWebviewUri`) of dist/webview/sunburst.js, dist/webview/codicon.css, media/sunburst.css. */
+  readonly scriptUri: string;
+  readonly codiconCssUri: string;
+  readonly styleUri: string;
+}
+
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  // Lit (behind @vscode-elements) styles its shadow roots with constructable stylesheets, which CSP does not
+  // govern, and d3 sets styles through the CSSOM; so neither needs 'unsafe-inline'.
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${cspSource} 'nonce-${nonce}'`,
+    `img-src ${cspSource} data:`,
+    `font-src ${cspSource}`,
+  ].join('; ');
+}
+
+const escapeAttr = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function sunburstPageHtml(r: SunburstPageResources): string {
+  const a = {
+    csp: escapeAttr(contentSecurityPolicy(r.cspSource, r.nonce)),
+    nonce: escapeAttr(r.nonce),
+    script: escapeAttr(r.scriptUri),
+    codicon: escapeAttr(r.codiconCssUri),
+    style: escapeAttr(r.styleUri),
+  };
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${a.csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${a.codicon}" id="vscode-codicon-stylesheet" nonce="${a.nonce}">
+<link rel="stylesheet" href="${a.style}" nonce="${a.nonce}">
+<title>Closure sunburst</title>
+</head>
+<body>
+<div id="app" class="loading">
+  <p id="status" role="status" aria-live="polite">Waiting for the closure…</p>
+</div>
+<script nonce="${a.nonce}" src="${a.script}"></script>
+</body>
+</html>
+`;
+}
