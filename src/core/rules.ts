@@ -1,0 +1,434 @@
+/**
+ * Budgets and dependency rules from `.closure-lens.json`, evaluated against a loaded closure.
+ * Every rule and every list entry keeps its place in the file, so the editor can put a diagnostic on it
+ * and the CI report can name it.
+ */
+import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import type { ClosureGraph } from './graph';
+import { parseStorePath } from './storePath';
+import type { DuplicateGroup } from './analysis/duplicates';
+import { shortestChain } from './analysis/why';
+import type { OptionOrigin, OriginLookup } from './diff';
+
+export const RULES_FILE_NAME = '.closure-lens.json';
+
+/** A place in the rules file: 0-based offsets, 1-based line and column as editors and CI logs show them. */
+export interface SourceSpan {
+  readonly offset: number;
+  readonly length: number;
+  readonly line: number;
+  readonly column: number;
+}
+
+export type RuleKind =
+  | 'maxClosureSize'
+  | 'maxPaths'
+  | 'maxDuplicates'
+  | 'forbiddenDependencies'
+  | 'forbiddenDependenciesRegexes'
+  | 'mustBeAbsent';
+
+export type Severity = 'error' | 'warning';
+
+/** One entry of a list rule (`"perl"`, `"/^python3/"`), with its own place in the file. */
+export interface PatternEntry {
+  readonly text: string;
+  readonly span: SourceSpan;
+}
+
+export interface TargetRules {
+  /** Installable, store path or glob (`*`, `?`) over installables; matched as described in `ruleAppliesTo`. */
+  readonly target: string;
+  /** Label for reports; the target when absent. */
+  readonly name?: string;
+  readonly severity: Severity;
+  readonly maxClosureSize?: { readonly bytes: number; readonly text: string; readonly span: SourceSpan };
+  readonly maxPaths?: { readonly value: number; readonly span: SourceSpan };
+  readonly maxDuplicates?: { readonly value: number; readonly span: SourceSpan };
+  /** Package names whose duplicates are not counted by `maxDuplicates`. */
+  readonly ignoreDuplicates: readonly string[];
+  readonly forbiddenDependencies: readonly PatternEntry[];
+  readonly forbiddenDependenciesRegexes: readonly PatternEntry[];
+  readonly mustBeAbsent: readonly PatternEntry[];
+  /** The whole rule block, and its `target` value. */
+  readonly span: SourceSpan;
+  readonly targetSpan: SourceSpan;
+}
+
+export interface ConfigProblem {
+  readonly message: string;
+  readonly span: SourceSpan;
+}
+
+export interface RulesConfig {
+  readonly rules: readonly TargetRules[];
+  /** Syntax errors, wrong types, unknown keys, bad sizes or regexes. A non-empty list fails `closure-lens check`. */
+  readonly problems: readonly ConfigProblem[];
+}
+
+const UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  k: 1024, kib: 1024, kb: 1000,
+  m: 1024 ** 2, mib: 1024 ** 2, mb: 1000 ** 2,
+  g: 1024 ** 3, gib: 1024 ** 3, gb: 1000 ** 3,
+  t: 1024 ** 4, tib: 1024 ** 4, tb: 1000 ** 4,
+};
+
+/**
+ * Bytes from `500 MiB`, `1.5G`, `80MB` or a plain number. `K`, `M`, `G` alone are binary as in
+ * `nix path-info -h`; `KB`, `MB`, `GB` are decimal. Undefined when the text is not a size.
+ */
+export function parseSize(text: string | number): number | undefined {
+  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? Math.floor(text) : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!m) return undefined;
+  const unit = UNITS[m[2]!.toLowerCase()];
+  return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
+}
+
+const KNOWN_KEYS = new Set([
+  'target', 'name', 'severity', 'maxClosureSize', 'maxPaths', 'maxDuplicates', 'ignoreDuplicates',
+  'forbiddenDependencies', 'forbiddenDependenciesRegexes', 'mustBeAbsent',
+]);
+
+/** Parses the rules file (JSON with comments). Never throws: everything wrong becomes a problem with a place. */
+export function parseRulesConfig(text: string): RulesConfig {
+  const lines = lineStarts(text);
+  const span = (offset: number, length: number): SourceSpan => spanAt(lines, offset, length);
+  const nodeSpan = (n: JsonNode): SourceSpan => span(n.offset, n.length);
+  const problems: ConfigProblem[] = [];
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  for (const e of errors) {
+    problems.push({ message: `JSON syntax error: ${printParseErrorCode(e.error)}`, span: span(e.offset, e.length) });
+  }
+  if (!root) return { rules: [], problems };
+  if (root.type !== 'object') {
+    problems.push({ message: 'The rules file must be a JSON object with a "rules" array.', span: nodeSpan(root) });
+    return { rules: [], problems };
+  }
+  const rules: TargetRules[] = [];
+  let rulesNode: JsonNode | undefined;
+  for (const prop of root.children ?? []) {
+    const [key, value] = prop.children ?? [];
+    if (!key || !value) continue;
+    if (key.value === 'rules') rulesNode = value;
+    else if (key.value !== '$schema') problems.push({ message: `Unknown key "${key.value}"; expected "rules".`, span: nodeSpan(key) });
+  }
+  if (!rulesNode) {
+    problems.push({ message: 'Missing "rules": add a list of { "target": ..., rules } blocks.', span: nodeSpan(root) });
+    return { rules, problems };
+  }
+  if (rulesNode.type !== 'array') {
+    problems.push({ message: '"rules" must be an array.', span: nodeSpan(rulesNode) });
+    return { rules, problems };
+  }
+  for (const block of rulesNode.children ?? []) {
+    const r = parseBlock(block, nodeSpan, problems);
+    if (r) rules.push(r);
+  }
+  return { rules, problems };
+}
+
+function parseBlock(
+  block: JsonNode,
+  nodeSpan: (n: JsonNode) => SourceSpan,
+  problems: ConfigProblem[],
+): TargetRules | undefined {
+  if (block.type !== 'object') {
+    problems.push({ message: 'Each rule block must be an object with a "target".', span: nodeSpan(block) });
+    return undefined;
+  }
+  const props = new Map<string, { key: JsonNode; value: JsonNode }>();
+  for (const prop of block.children ?? []) {
+    const [key, value] = prop.children ?? [];
+    if (!key || !value) continue;
+    const k = String(key.value);
+    if (!KNOWN_KEYS.has(k)) {
+      problems.push({ message: `Unknown rule "${k}". Known: ${[...KNOWN_KEYS].join(', ')}.`, span: nodeSpan(key) });
+      continue;
+    }
+    props.set(k, { key, value });
+  }
+  const problem = (n: JsonNode, message: string) => problems.push({ message, span: nodeSpan(n) });
+  const target = props.get('target');
+  if (!target || target.value.type !== 'string' || target.value.value === '') {
+    problem(target?.value ?? block, '"target" must name an installable (.#name), a store path, or a glob over installables.');
+    return undefined;
+  }
+  const str = (k: string): string | undefined => {
+    const p = props.get(k);
+    if (!p) return undefined;
+    if (p.value.type !== 'string') return void problem(p.value, `"${k}" must be a string.`);
+    return p.value.value as string;
+  };
+  const count = (k: string): { value: number; span: SourceSpan } | undefined => {
+    const p = props.get(k);
+    if (!p) return undefined;
+    if (p.value.type !== 'number' || !Number.isInteger(p.value.value) || p.value.value < 0) {
+      return void problem(p.value, `"${k}" must be a whole number, 0 or more.`);
+    }
+    return { value: p.value.value as number, span: nodeSpan(p.key) };
+  };
+  const list = (k: string, check?: (s: string) => string | undefined): PatternEntry[] => {
+    const p = props.get(k);
+    if (!p) return [];
+    if (p.value.type !== 'array') return void problem(p.value, `"${k}" must be a list of strings.`), [];
+    const out: PatternEntry[] = [];
+    for (const item of p.value.children ?? []) {
+      if (item.type !== 'string' || item.value === '') {
+        problem(item, `Entries of "${k}" must be non-empty strings.`);
+        continue;
+      }
+      const err = check?.(item.value as string);
+      if (err) problem(item, err);
+      else out.push({ text: item.value as string, span: nodeSpan(item) });
+    }
+    return out;
+  };
+
+  let maxClosureSize: TargetRules['maxClosureSize'];
+  const size = props.get('maxClosureSize');
+  if (size) {
+    const raw = size.value.value as unknown;
+    const bytes = typeof raw === 'string' || typeof raw === 'number' ? parseSize(raw) : undefined;
+    if (bytes === undefined) problem(size.value, '"maxClosureSize" must be bytes or a size such as "500 MiB", "1.5 GiB", "800M".');
+    else maxClosureSize = { bytes, text: String(raw), span: nodeSpan(size.key) };
+  }
+  const severityText = str('severity');
+  if (severityText !== undefined && severityText !== 'error' && severityText !== 'warning') {
+    problem(props.get('severity')!.value, '"severity" must be "error" or "warning".');
+  }
+  const name = str('name');
+  const maxPaths = count('maxPaths');
+  const maxDuplicates = count('maxDuplicates');
+  return {
+    target: target.value.value as string,
+    ...(name !== undefined ? { name } : {}),
+    severity: severityText === 'warning' ? 'warning' : 'error',
+    ...(maxClosureSize ? { maxClosureSize } : {}),
+    ...(maxPaths ? { maxPaths } : {}),
+    ...(maxDuplicates ? { maxDuplicates } : {}),
+    ignoreDuplicates: list('ignoreDuplicates').map((e) => e.text),
+    forbiddenDependencies: list('forbiddenDependencies', (s) => checkNamePattern(s)),
+    forbiddenDependenciesRegexes: list('forbiddenDependenciesRegexes', (s) => checkRegex(s)),
+    mustBeAbsent: list('mustBeAbsent'),
+    span: nodeSpan(block),
+    targetSpan: nodeSpan(target.value),
+  };
+}
+
+function checkNamePattern(s: string): string | undefined {
+  return isRegexLiteral(s) ? checkRegex(s.slice(1, -1)) : undefined;
+}
+
+function checkRegex(s: string): string | undefined {
+  try {
+    new RegExp(s);
+    return undefined;
+  } catch (e) {
+    return `Invalid regular expression: ${(e as Error).message}`;
+  }
+}
+
+function isRegexLiteral(s: string): boolean {
+  return s.length >= 2 && s.startsWith('/') && s.endsWith('/');
+}
+
+/** Offsets where each line starts, for offset → line/column. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+function spanAt(starts: number[], offset: number, length: number): SourceSpan {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { offset, length, line: lo + 1, column: offset - starts[lo]! + 1 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which rules apply to a closure
+
+/** How a loaded closure is known: what the user asked for, and the store path it became. */
+export interface ClosureIdentity {
+  /** The installable as given (`.#web`, `path:/x#packages.x86_64-linux.default`); absent for a plain store path. */
+  readonly installable?: string;
+  readonly rootPath: string;
+}
+
+/**
+ * A rule block applies when its target (a glob: `*` any run of characters, `?` one character) matches the
+ * installable as given, the attribute after `#` (for targets without `#`), or the root store path.
+ */
+export function ruleAppliesTo(rule: TargetRules, id: ClosureIdentity): boolean {
+  const re = globToRegExp(rule.target);
+  const candidates = [id.rootPath, ...(id.installable ? [id.installable, normalizeInstallable(id.installable)] : [])];
+  if (id.installable && !rule.target.includes('#')) {
+    const hash = id.installable.indexOf('#');
+    if (hash >= 0) candidates.push(id.installable.slice(hash + 1));
+  }
+  return candidates.some((c) => re.test(c));
+}
+
+/** `.#x` and `#x` and `path:.#x` name the same thing; compare them in one spelling. */
+function normalizeInstallable(s: string): string {
+  return s.replace(/^path:/, '').replace(/^#/, '.#').replace(/^\.\/#/, '.#');
+}
+
+export function isGlob(target: string): boolean {
+  return /[*?]/.test(target);
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (const ch of normalizeInstallable(glob)) {
+    if (ch === '*') re += '.*';
+    else if (ch === '?') re += '.';
+    else re += ch.replace(/[.+^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+/** What rule evaluation needs from a loaded closure; `ClosureAnalysis` provides it. */
+export interface RuleSubject {
+  readonly graph: ClosureGraph;
+  duplicates(): DuplicateGroup[];
+}
+
+/** A store path that a list rule forbids, with why it is there. */
+export interface ForbiddenHit {
+  readonly path: string;
+  readonly narSize: number;
+  /** Shortest chain from the root to the path, both included. */
+  readonly chain: readonly string[];
+  readonly origin?: OptionOrigin;
+}
+
+export interface RuleOutcome {
+  readonly rule: RuleKind;
+  readonly broken: boolean;
+  readonly severity: Severity;
+  /** One line: `closure size 1.2 GiB exceeds 1 GiB`, `perl: 2 paths`. */
+  readonly summary: string;
+  /** Where the diagnostic goes: the rule key, or the list entry. */
+  readonly span: SourceSpan;
+  readonly actual?: number;
+  readonly limit?: number;
+  /** For list rules: the entry text. */
+  readonly pattern?: string;
+  readonly hits?: readonly ForbiddenHit[];
+  /** Total hits when `hits` was capped. */
+  readonly hitCount?: number;
+  readonly duplicates?: readonly DuplicateGroup[];
+}
+
+export interface RulesReport {
+  readonly rule: TargetRules;
+  readonly closure: ClosureIdentity;
+  readonly outcomes: readonly RuleOutcome[];
+}
+
+export interface EvaluateOptions {
+  readonly origin?: OriginLookup;
+  /** Chains computed per list entry; the rest are counted. */
+  readonly maxHitsPerEntry?: number;
+  /** Formats sizes in summaries (format.ts's formatBytes); plain bytes when absent. */
+  readonly formatBytes?: (n: number) => string;
+}
+
+export function evaluateRules(rule: TargetRules, closure: ClosureIdentity, subject: RuleSubject, opts: EvaluateOptions = {}): RulesReport {
+  const g = subject.graph;
+  const fmt = opts.formatBytes ?? ((n: number) => `${n} B`);
+  const outcomes: RuleOutcome[] = [];
+  const severity = rule.severity;
+  if (rule.maxClosureSize) {
+    const actual = g.totalNarSize();
+    const limit = rule.maxClosureSize.bytes;
+    const broken = actual > limit;
+    outcomes.push({
+      rule: 'maxClosureSize', broken, severity, span: rule.maxClosureSize.span, actual, limit,
+      summary: `closure size ${fmt(actual)} ${broken ? 'exceeds' : 'is within'} the budget of ${fmt(limit)} (${rule.maxClosureSize.text})`,
+    });
+  }
+  if (rule.maxPaths) {
+    const actual = g.pathCount;
+    const limit = rule.maxPaths.value;
+    const broken = actual > limit;
+    outcomes.push({
+      rule: 'maxPaths', broken, severity, span: rule.maxPaths.span, actual, limit,
+      summary: `${actual} store paths ${broken ? 'exceed' : 'are within'} the limit of ${limit}`,
+    });
+  }
+  if (rule.maxDuplicates) {
+    const ignored = new Set(rule.ignoreDuplicates);
+    const groups = subject.duplicates().filter((d) => !ignored.has(d.pname));
+    const limit = rule.maxDuplicates.value;
+    const broken = groups.length > limit;
+    const names = groups.slice(0, 8).map((d) => `${d.pname} ×${d.paths.length}`).join(', ');
+    outcomes.push({
+      rule: 'maxDuplicates', broken, severity, span: rule.maxDuplicates.span, actual: groups.length, limit, duplicates: groups,
+      summary: `${groups.length} duplicated package${groups.length === 1 ? '' : 's'} (limit ${limit})${names ? `: ${names}${groups.length > 8 ? ', …' : ''}` : ''}`,
+    });
+  }
+  const lists: [RuleKind, readonly PatternEntry[], (entry: string) => (path: string, pname: string) => boolean][] = [
+    ['forbiddenDependencies', rule.forbiddenDependencies, nameMatcher],
+    // As NixOS's system.forbiddenDependenciesRegexes: `grep -E` over the full store paths, so a match anywhere counts.
+    ['forbiddenDependenciesRegexes', rule.forbiddenDependenciesRegexes, (re) => { const r = new RegExp(re); return (path) => r.test(path); }],
+    ['mustBeAbsent', rule.mustBeAbsent, (s) => (path, pname) => path === s || pname === s],
+  ];
+  for (const [kind, entries, makeMatcher] of lists) {
+    for (const entry of entries) {
+      const match = makeMatcher(entry.text);
+      const nodes: number[] = [];
+      for (let i = 0; i < g.nodeCount; i++) {
+        if (!g.isVirtual(i) && match(g.paths[i]!, g.name(i).pname)) nodes.push(i);
+      }
+      nodes.sort((x, y) => g.narSize[y]! - g.narSize[x]! || x - y);
+      const cap = opts.maxHitsPerEntry ?? 20;
+      const hits = nodes.slice(0, cap).map((i) => forbiddenHit(g, i, opts.origin));
+      const broken = nodes.length > 0;
+      outcomes.push({
+        rule: kind, broken, severity, span: entry.span, pattern: entry.text, hits, hitCount: nodes.length,
+        summary: broken
+          ? `${entry.text}: ${nodes.length} forbidden path${nodes.length === 1 ? '' : 's'} in the closure (${hits.map((h) => parseStorePath(h.path).name).slice(0, 3).join(', ')}${nodes.length > 3 ? ', …' : ''})`
+          : `${entry.text}: absent`,
+      });
+    }
+  }
+  return { rule, closure, outcomes };
+}
+
+/** `perl` matches the package name exactly; `/re/` searches the name (`<pname>-<version>-<output>`). */
+function nameMatcher(entry: string): (path: string, pname: string) => boolean {
+  if (isRegexLiteral(entry)) {
+    const r = new RegExp(entry.slice(1, -1));
+    return (path) => r.test(parseStorePath(path).name);
+  }
+  return (_path, pname) => pname === entry;
+}
+
+function forbiddenHit(g: ClosureGraph, i: number, origin: OriginLookup | undefined): ForbiddenHit {
+  const chainIdx = shortestChain(g, g.root, i) ?? [i];
+  const o = origin?.(g, i, chainIdx);
+  const hit: ForbiddenHit = {
+    path: g.paths[i]!,
+    narSize: g.narSize[i]!,
+    chain: chainIdx.filter((j) => !g.isVirtual(j)).map((j) => g.paths[j]!),
+  };
+  return o ? { ...hit, origin: o } : hit;
+}
+
+
+export function brokenOutcomes(reports: readonly RulesReport[], severity?: Severity): RuleOutcome[] {
+  return reports.flatMap((r) => r.outcomes.filter((o) => o.broken && (!severity || o.severity === severity)));
+}
