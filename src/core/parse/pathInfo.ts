@@ -1,0 +1,122 @@
+/**
+ * `nix path-info --json` in each shape Nix has printed, and the closureInfo/exportReferencesGraph JSON
+ * (the same objects, without the impure fields). Shapes and their sources: test/fixtures/recorded/README.md.
+ */
+import type { PathRecord } from '../graph';
+import { describe, isObject, malformed, readSize, readString, readStringArray, type JsonObject } from './json';
+import { checkClosure, emptyClosure, fullPath, splitStorePath } from './records';
+import type { ClosureFormat, ParsedClosure } from './types';
+
+/** Fields that only `nix path-info` prints (never exportReferencesGraph), so their presence names the format. */
+const PATH_INFO_ONLY_FIELDS = ['valid', 'deriver', 'registrationTime', 'ultimate', 'signatures', 'ca'];
+
+/** `[{path, narSize, references, …}, …]`: Nix 2.8–2.18, Lix, and closureInfo. */
+export function parsePathInfoArray(doc: readonly unknown[], source: string): ParsedClosure {
+  const records: PathRecord[] = [];
+  const invalidPaths: string[] = [];
+  let storeDir: string | undefined;
+  let sawPathInfoField = false;
+  for (let i = 0; i < doc.length; i++) {
+    const entry = doc[i];
+    const where = `entry ${i}`;
+    if (!isObject(entry)) throw malformed(source, `${where} should be an object, found ${describe(entry)}`);
+    const path = readString(entry['path'], source, `${where}.path`);
+    const split = splitStorePath(path, source, `${where}.path`);
+    storeDir ??= split.storeDir;
+    if (split.storeDir !== storeDir) throw malformed(source, `${path} is not in the store ${storeDir} like the other paths`);
+    if (!sawPathInfoField) sawPathInfoField = PATH_INFO_ONLY_FIELDS.some((f) => f in entry);
+    if (entry['valid'] === false) {
+      invalidPaths.push(path);
+      continue;
+    }
+    records.push(readInfo(entry, path, storeDir, source, path));
+  }
+  const format: ClosureFormat = sawPathInfoField || doc.length === 0 ? 'path-info-array' : 'closure-info';
+  return finish(records, invalidPaths, storeDir, format, source);
+}
+
+/** `{"/nix/store/…": {…} | null}`: Nix 2.19–2.32, and 2.33+ with `--json-format 1` (entries then carry `storeDir`). */
+export function parsePathInfoObject(doc: JsonObject, source: string): ParsedClosure {
+  const records: PathRecord[] = [];
+  const invalidPaths: string[] = [];
+  let storeDir: string | undefined;
+  for (const path of Object.keys(doc)) {
+    const split = splitStorePath(path, source, 'a key');
+    storeDir ??= split.storeDir;
+    if (split.storeDir !== storeDir) throw malformed(source, `${path} is not in the store ${storeDir} like the other paths`);
+    const entry = doc[path];
+    if (entry === null) {
+      invalidPaths.push(path);
+      continue;
+    }
+    if (!isObject(entry)) throw malformed(source, `the value of ${path} should be an object or null, found ${describe(entry)}`);
+    records.push(readInfo(entry, path, storeDir, source, path));
+  }
+  return finish(records, invalidPaths, storeDir, 'path-info-object', source);
+}
+
+/** `{version: 2|3, storeDir, info: {"<hash>-<name>": {…} | null}}`: Nix 2.33+ with `--json-format 2` (or 3). */
+export function parsePathInfoV2(doc: JsonObject, source: string): ParsedClosure {
+  const version = doc['version'];
+  if (version !== 2 && version !== 3) {
+    throw malformed(source, `store object info version ${describe(version)} is not one this version of closure-lens reads (2 or 3)`);
+  }
+  const storeDir = readString(doc['storeDir'], source, 'storeDir');
+  const info = doc['info'];
+  if (!isObject(info)) throw malformed(source, `info should be an object keyed by store path, found ${describe(info)}`);
+  const records: PathRecord[] = [];
+  const invalidPaths: string[] = [];
+  for (const key of Object.keys(info)) {
+    const path = fullPath(storeDir, key, source, 'a key of info');
+    splitStorePath(path, source, 'a key of info');
+    const entry = info[key];
+    if (entry === null) {
+      invalidPaths.push(path);
+      continue;
+    }
+    if (!isObject(entry)) throw malformed(source, `info[${JSON.stringify(key)}] should be an object or null, found ${describe(entry)}`);
+    records.push(readInfo(entry, path, storeDir, source, key));
+  }
+  return finish(records, invalidPaths, storeDir, 'path-info-v2', source);
+}
+
+function readInfo(entry: JsonObject, path: string, storeDir: string, source: string, label: string): PathRecord {
+  const narSize = readSize(entry['narSize'], source, `narSize of ${label}`);
+  const refs = readStringArray(entry['references'], source, `references of ${label}`);
+  // Full paths (every format up to 2.32, and v1) are used as they are; base names (v2) get the store dir.
+  let references: readonly string[] = refs;
+  for (let k = 0; k < refs.length; k++) {
+    if (!refs[k]!.startsWith('/')) {
+      references = refs.map((r) => fullPath(storeDir, r, source, `a reference of ${label}`));
+      break;
+    }
+  }
+  const narHash = readHash(entry['narHash'], source, label);
+  const deriverRaw = entry['deriver'];
+  const deriver =
+    typeof deriverRaw === 'string' && deriverRaw !== '' ? fullPath(storeDir, deriverRaw, source, `deriver of ${label}`) : undefined;
+  return { path, narSize, references, ...(narHash === undefined ? {} : { narHash }), ...(deriver === undefined ? {} : { deriver }) };
+}
+
+/** narHash is an SRI string (`sha256-…`), a `sha256:<nix32>` string, or (some 2.33-era builds) `{algorithm, format, hash}`. */
+function readHash(v: unknown, source: string, label: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (isObject(v) && typeof v['algorithm'] === 'string' && typeof v['hash'] === 'string') {
+    return v['format'] === 'base64' ? `${v['algorithm']}-${v['hash']}` : `${v['algorithm']}:${v['hash']}`;
+  }
+  throw malformed(source, `narHash of ${label} should be a hash string or {algorithm, hash}, found ${describe(v)}`);
+}
+
+function finish(
+  records: PathRecord[],
+  invalidPaths: string[],
+  storeDir: string | undefined,
+  format: ClosureFormat,
+  source: string,
+): ParsedClosure {
+  if (records.length === 0 && invalidPaths.length === 0) throw emptyClosure(source);
+  const dir = storeDir ?? '/nix/store';
+  const roots = checkClosure(records, source, dir);
+  return { records, roots, format, storeDir: dir, invalidPaths, notes: [] };
+}
