@@ -3,7 +3,8 @@
  * Every rule and every list entry keeps its place in the file, so the editor can put a diagnostic on it
  * and the CI report can name it.
  */
-import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+// The ESM build: the UMD one loads its parts with a dynamic require that a bundle cannot follow.
+import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import type { ClosureGraph } from './graph';
 import { parseStorePath } from './storePath';
 import type { DuplicateGroup } from './analysis/duplicates';
