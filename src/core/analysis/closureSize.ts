@@ -32,8 +32,19 @@ export class ClosureSizes {
     return s;
   }
 
-  /** Every node's closure size. Lazy callers on huge graphs should prefer `of` for the nodes they show. */
+  /**
+   * Every node's closure size. Up to EAGER_CLOSURE_SIZE_LIMIT nodes this is one pass of bitset unions;
+   * beyond, it falls back to one walk per node, so callers on huge graphs should prefer `of` for the nodes
+   * they show.
+   */
   all(): Float64Array {
+    if (this.g.nodeCount <= EAGER_CLOSURE_SIZE_LIMIT && !this.known.every((k) => k === 1)) {
+      const bits = closureSizesByBitsets(this.g);
+      if (bits) {
+        this.sizes.set(bits);
+        this.known.fill(1);
+      }
+    }
     for (let i = 0; i < this.g.nodeCount; i++) this.of(i);
     return this.sizes;
   }
@@ -65,4 +76,105 @@ export class ClosureSizes {
     }
     return total;
   }
+}
+
+/**
+ * All closure sizes at once: each node's closure as a bitset, the union of its references' bitsets, built in
+ * postorder (references first) and freed once the last referrer has used it. Sizes are summed 8 bits at a
+ * time from per-byte lookup tables. Returns undefined on cyclic input (postorder is then not a valid order).
+ */
+export function closureSizesByBitsets(g: ClosureGraph): Float64Array | undefined {
+  const n = g.nodeCount;
+  const order = postorder(g);
+  if (!order) return undefined;
+  // chunkSums[c * 256 + mask] = NAR bytes of the nodes c*8 + b for each bit b set in mask.
+  const chunks = ((n + 31) >>> 5) * 4; // whole words, so the last word has all four tables
+  const chunkSums = new Float64Array(chunks * 256);
+  for (let c = 0; c < chunks; c++) {
+    const base = c * 256;
+    for (let mask = 1; mask < 256; mask++) {
+      const low = 31 - Math.clz32(mask & -mask);
+      const node = c * 8 + low;
+      chunkSums[base + mask] = chunkSums[base + (mask & (mask - 1))]! + (node < n ? g.narSize[node]! : 0);
+    }
+  }
+  const pendingReferrers = new Int32Array(n);
+  for (let v = 0; v < n; v++) pendingReferrers[v] = g.revOffsets[v + 1]! - g.revOffsets[v]!;
+  const rows: (Uint32Array | undefined)[] = new Array(n);
+  // Each row only spans the words [lo, hi] where it can have bits, which keeps unions of small closures cheap.
+  const lo = new Int32Array(n);
+  const hi = new Int32Array(n);
+  const sizes = new Float64Array(n);
+  for (const v of order) {
+    let rlo = v >>> 5;
+    let rhi = rlo;
+    for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
+      const w = g.refTargets[e]!;
+      if (lo[w]! < rlo) rlo = lo[w]!;
+      if (hi[w]! > rhi) rhi = hi[w]!;
+    }
+    const row = new Uint32Array(rhi - rlo + 1);
+    row[(v >>> 5) - rlo]! |= 1 << (v & 31);
+    for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
+      const w = g.refTargets[e]!;
+      const child = rows[w]!;
+      const offset = lo[w]! - rlo;
+      for (let k = 0; k < child.length; k++) row[offset + k]! |= child[k]!;
+      if (--pendingReferrers[w]! === 0) rows[w] = undefined;
+    }
+    let sum = 0;
+    for (let k = 0; k < row.length; k++) {
+      const word = row[k]!;
+      if (word === 0) continue;
+      const base = (rlo + k) * 4 * 256;
+      sum +=
+        chunkSums[base + (word & 0xff)]! +
+        chunkSums[base + 256 + ((word >>> 8) & 0xff)]! +
+        chunkSums[base + 512 + ((word >>> 16) & 0xff)]! +
+        chunkSums[base + 768 + (word >>> 24)]!;
+    }
+    sizes[v] = sum;
+    lo[v] = rlo;
+    hi[v] = rhi;
+    if (pendingReferrers[v]! > 0) rows[v] = row;
+  }
+  return sizes;
+}
+
+/** Every node, references before referrers; undefined when the graph has a cycle. */
+function postorder(g: ClosureGraph): Int32Array | undefined {
+  const n = g.nodeCount;
+  const state = new Uint8Array(n); // 0 new, 1 on the stack, 2 done
+  const order = new Int32Array(n);
+  const stackNode = new Int32Array(n);
+  const stackEdge = new Int32Array(n);
+  let len = 0;
+  for (let start = 0; start < n; start++) {
+    if (state[start] !== 0) continue;
+    let sp = 0;
+    stackNode[sp] = start;
+    stackEdge[sp] = g.refOffsets[start]!;
+    sp++;
+    state[start] = 1;
+    while (sp > 0) {
+      const v = stackNode[sp - 1]!;
+      const e = stackEdge[sp - 1]!;
+      if (e === g.refOffsets[v + 1]!) {
+        state[v] = 2;
+        order[len++] = v;
+        sp--;
+        continue;
+      }
+      stackEdge[sp - 1] = e + 1;
+      const w = g.refTargets[e]!;
+      if (state[w] === 1) return undefined;
+      if (state[w] === 0) {
+        state[w] = 1;
+        stackNode[sp] = w;
+        stackEdge[sp] = g.refOffsets[w]!;
+        sp++;
+      }
+    }
+  }
+  return order;
 }

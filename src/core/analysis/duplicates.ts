@@ -43,8 +43,7 @@ export function findDuplicates(g: ClosureGraph, dom: DominatorTree): DuplicateGr
     if (members) members.push(i);
     else byKey.set(key, [i]);
   }
-  const walk = new SkippingWalk(g);
-  const total = walk.reachableSize([]);
+  const lost = new CutOffSize(g);
   const groups: DuplicateGroup[] = [];
   for (const [key, members] of byKey) {
     if (members.length < 2) continue;
@@ -55,42 +54,55 @@ export function findDuplicates(g: ClosureGraph, dom: DominatorTree): DuplicateGr
         dom.retained[b]! - dom.retained[a]! ||
         (g.paths[a]! < g.paths[b]! ? -1 : 1),
     );
-    const extraBytes = total - walk.reachableSize(members.slice(1));
-    groups.push({ pname: key.slice(0, key.indexOf('\u0000')), paths: members, extraBytes });
+    groups.push({ pname: key.slice(0, key.indexOf('\u0000')), paths: members, extraBytes: lost.of(members.slice(1)) });
   }
   return groups.sort((a, b) => b.extraBytes - a.extraBytes || (a.pname < b.pname ? -1 : a.pname > b.pname ? 1 : 0));
 }
 
-/** Reachable NAR bytes from the root when some nodes are treated as absent; buffers are reused across calls. */
-class SkippingWalk {
+/**
+ * NAR bytes that the root no longer reaches when a set of nodes is removed. In a DAG a path is cut off exactly
+ * when every one of its referrers is, so the loss spreads from the removed nodes by counting cut-off referrers:
+ * the work is proportional to what is lost, not to the closure. (On cyclic input a cut-off cycle is missed,
+ * so the figure is then a lower bound.)
+ */
+export class CutOffSize {
   private readonly stamp: Int32Array;
+  private readonly lostReferrers: Int32Array;
   private readonly queue: Int32Array;
   private epoch = 0;
   constructor(private readonly g: ClosureGraph) {
     this.stamp = new Int32Array(g.nodeCount);
+    this.lostReferrers = new Int32Array(g.nodeCount);
     this.queue = new Int32Array(g.nodeCount);
   }
-  reachableSize(skipped: readonly number[]): number {
-    const { g, stamp, queue } = this;
+  of(removed: readonly number[]): number {
+    const { g, stamp, lostReferrers, queue } = this;
+    // stamp[v] === epoch: v's counter belongs to this call; === -epoch: v is cut off.
     const epoch = ++this.epoch;
-    for (const s of skipped) stamp[s] = epoch;
-    if (stamp[g.root] === epoch) return 0;
-    let head = 0;
     let tail = 0;
-    queue[tail++] = g.root;
-    stamp[g.root] = epoch;
-    let total = 0;
-    while (head < tail) {
-      const v = queue[head++]!;
-      total += g.narSize[v]!;
+    for (const r of removed) {
+      if (stamp[r] !== -epoch) {
+        stamp[r] = -epoch;
+        queue[tail++] = r;
+      }
+    }
+    let lost = 0;
+    for (let head = 0; head < tail; head++) {
+      const v = queue[head]!;
+      lost += g.narSize[v]!;
       for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
         const w = g.refTargets[e]!;
+        if (stamp[w] === -epoch) continue;
         if (stamp[w] !== epoch) {
           stamp[w] = epoch;
+          lostReferrers[w] = 0;
+        }
+        if (++lostReferrers[w]! === g.revOffsets[w + 1]! - g.revOffsets[w]!) {
+          stamp[w] = -epoch;
           queue[tail++] = w;
         }
       }
     }
-    return total;
+    return lost;
   }
 }

@@ -69,7 +69,8 @@ export interface ChainSet {
   truncated: boolean;
   /**
    * How many distinct chains exist, counted exactly up to Number.MAX_SAFE_INTEGER (then capped there).
-   * 0 when `from` does not reach `to`.
+   * 0 when `from` does not reach `to`. On cyclic input (never a real Nix closure) counting simple paths is
+   * intractable, so it is then a lower bound: the chains found.
    */
   totalChains: number;
   /** Every node on some from → to path: reachable from `from` and reaching `to` (what `why-depends --all` shows). */
@@ -104,17 +105,14 @@ export function allChains(g: ClosureGraph, from: number, to: number, limit = 100
     }
   }
   if (toDist[from] === -1) return { chains: [], truncated: false, totalChains: 0, nodes: new Int32Array(0) };
-  if (from === to) {
-    return { chains: [[from]], truncated: false, totalChains: 1, nodes: Int32Array.of(from) };
-  }
 
-  // Nodes reachable from `from` through nodes that reach `to`: exactly those on some from → to path.
+  // Nodes reachable from `from` through nodes that reach `to`: reach(from) ∩ coreach(to), which in a DAG are
+  // exactly the nodes on some from → to path.
   const onPath = new Uint8Array(n);
   const nodesList: number[] = [from];
   onPath[from] = 1;
   for (let h = 0; h < nodesList.length; h++) {
     const v = nodesList[h]!;
-    if (v === to) continue;
     for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
       const w = g.refTargets[e]!;
       if (toDist[w] !== -1 && !onPath[w]) {
@@ -124,14 +122,20 @@ export function allChains(g: ClosureGraph, from: number, to: number, limit = 100
     }
   }
   const nodes = Int32Array.from(nodesList).sort();
+  if (from === to) return { chains: [[from]], truncated: false, totalChains: 1, nodes };
 
-  const totalChains = countChains(g, from, to, onPath);
-  const chains = enumerateShortestFirst(g, from, to, toDist, onPath, limit);
-  return { chains, truncated: totalChains > chains.length, totalChains, nodes };
+  const { chains, exhausted } = enumerateShortestFirst(g, from, to, toDist, onPath, limit);
+  // Once the search has run dry, the listed chains are all there are.
+  const counted = exhausted ? chains.length : countChains(g, from, to, onPath);
+  const totalChains = counted ?? chains.length;
+  return { chains, truncated: !exhausted && (counted === undefined || counted > chains.length), totalChains, nodes };
 }
 
-/** Number of from → to paths inside `onPath`, by a DP over a DFS postorder; capped at MAX_SAFE_INTEGER. */
-function countChains(g: ClosureGraph, from: number, to: number, onPath: Uint8Array): number {
+/**
+ * Number of from → to paths inside `onPath`, by a DP over a DFS postorder; capped at MAX_SAFE_INTEGER.
+ * Undefined when the subgraph has a cycle.
+ */
+function countChains(g: ClosureGraph, from: number, to: number, onPath: Uint8Array): number | undefined {
   const n = g.nodeCount;
   const count = new Float64Array(n);
   const state = new Uint8Array(n); // 0 new, 1 on stack, 2 done
@@ -167,8 +171,7 @@ function countChains(g: ClosureGraph, from: number, to: number, onPath: Uint8Arr
     stackNode.push(w);
     stackEdge.push(g.refOffsets[w]!);
   }
-  // With a cycle the count is not defined; report it as unbounded.
-  return cyclic ? Number.MAX_SAFE_INTEGER : count[from]!;
+  return cyclic ? undefined : count[from]!;
 }
 
 function enumerateShortestFirst(
@@ -178,9 +181,9 @@ function enumerateShortestFirst(
   toDist: Int32Array,
   onPath: Uint8Array,
   limit: number,
-): number[][] {
+): { chains: number[][]; exhausted: boolean } {
   const chains: number[][] = [];
-  if (limit <= 0) return chains;
+  if (limit <= 0) return { chains, exhausted: false };
   // Partial chains form a tree: entry k ends in node[k], its prefix ends in prev[k].
   const node: number[] = [from];
   const prev: number[] = [-1];
@@ -212,7 +215,7 @@ function enumerateShortestFirst(
       heap.push(priority(len[k]! + 1 + toDist[w]!, len[k]! + 1), id);
     }
   }
-  return chains;
+  return { chains, exhausted: heap.size === 0 };
 }
 
 /** Chains stay simple even on malformed cyclic input. */
