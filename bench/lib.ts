@@ -1,0 +1,185 @@
+/**
+ * What every bench section shares: the section interface, repeated timing with medians, running commands,
+ * machine facts, and where generated data lives (bench/work/, gitignored).
+ */
+import { execa } from 'execa';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { nixEnv, repoRoot } from '../test/support/fixtures';
+
+export interface BenchContext {
+  readonly repo: string;
+  /** bench/work: generated closures, synthetic JSON, caches. Survives runs so reruns are fast. */
+  readonly workDir: string;
+  /** `--quick`: fewer repetitions, for trying a section out (never for RESULTS.md). */
+  readonly quick: boolean;
+  log(message: string): void;
+}
+
+export interface BenchSection {
+  /** Used by `--only`. */
+  readonly id: string;
+  readonly title: string;
+  /** Returns the section's Markdown for RESULTS.md (without its heading). */
+  run(ctx: BenchContext): Promise<string>;
+}
+
+export function benchContext(quick: boolean): BenchContext {
+  const repo = repoRoot();
+  const workDir = path.join(repo, 'bench', 'work');
+  fs.mkdirSync(workDir, { recursive: true });
+  const start = Date.now();
+  return {
+    repo,
+    workDir,
+    quick,
+    log: (m) => process.stderr.write(`[bench ${((Date.now() - start) / 1000).toFixed(0).padStart(4)}s] ${m}\n`),
+  };
+}
+
+export interface Timing {
+  /** Seconds, one per run. */
+  readonly samples: number[];
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export function summarize(samples: number[]): Timing {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { samples, median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+export function now(): number {
+  return Number(process.hrtime.bigint()) / 1e9;
+}
+
+export interface Command {
+  readonly label: string;
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /** Runs before every timed run, untimed (e.g. emptying a cache directory for a cold run). */
+  readonly before?: () => void;
+}
+
+/**
+ * hyperfine-style: `warmup` untimed runs of each command, then `runs` rounds in which every command runs once,
+ * interleaved so that drift on a shared machine hits all sides alike. Output goes to /dev/null; a non-zero
+ * exit aborts the bench with the command's stderr.
+ */
+export async function compareCommands(commands: readonly Command[], runs: number, warmup = 1): Promise<Timing[]> {
+  const samples: number[][] = commands.map(() => []);
+  const once = async (c: Command): Promise<number> => {
+    c.before?.();
+    const t0 = now();
+    const r = await execa(c.file, c.args, {
+      env: c.env ?? nixEnv(),
+      stdout: 'ignore',
+      stdin: 'ignore',
+      reject: false,
+      timeout: 15 * 60_000,
+    });
+    const t = now() - t0;
+    if (r.exitCode !== 0) throw new Error(`${c.label}: ${c.file} ${c.args.join(' ')} exited ${r.exitCode}:\n${r.stderr}`);
+    return t;
+  };
+  for (let w = 0; w < warmup; w++) for (const c of commands) await once(c);
+  for (let k = 0; k < runs; k++) {
+    for (let i = 0; i < commands.length; i++) samples[i]!.push(await once(commands[i]!));
+  }
+  return samples.map(summarize);
+}
+
+/** Times an in-process function `runs` times after `warmup` calls. */
+export function timeInProcess(fn: () => void, runs: number, warmup = 3): Timing {
+  for (let w = 0; w < warmup; w++) fn();
+  const samples: number[] = [];
+  for (let k = 0; k < runs; k++) {
+    const t0 = now();
+    fn();
+    samples.push(now() - t0);
+  }
+  return summarize(samples);
+}
+
+export function seconds(s: number): string {
+  if (s < 1e-3) return `${(s * 1e6).toFixed(0)} µs`;
+  if (s < 1) return `${(s * 1e3).toFixed(s < 0.01 ? 2 : 1)} ms`;
+  return `${s.toFixed(2)} s`;
+}
+
+export function timingCell(t: Timing): string {
+  return `${seconds(t.median)} (${seconds(t.min)}–${seconds(t.max)})`;
+}
+
+export function verdict(ok: boolean): string {
+  return ok ? 'met' : '**NOT met**';
+}
+
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+export async function machineInfo(): Promise<string> {
+  const cpus = os.cpus();
+  const nix = await execa('nix', ['--version'], { env: nixEnv(), reject: false });
+  let kernel = os.release();
+  try {
+    kernel = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  } catch {
+    // not Linux: keep os.release()
+  }
+  let distro = '';
+  try {
+    distro = /PRETTY_NAME="([^"]*)"/.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1] ?? '';
+  } catch {
+    // no /etc/os-release
+  }
+  return markdownTable(
+    ['', ''],
+    [
+      ['date (UTC)', new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')],
+      ['CPU', `${cpus[0]?.model ?? 'unknown'} × ${cpus.length}`],
+      ['memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
+      ['OS', `${distro} (Linux ${kernel})`],
+      ['node', process.version],
+      ['nix', nix.stdout.trim()],
+      ['load average at start', os.loadavg().map((l) => l.toFixed(2)).join(' ')],
+    ],
+  );
+}
+
+/** A small seeded PRNG (mulberry32), so generated closures are the same in every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The built CLI; the bench builds it first (`npm run bench` runs the esbuild config). */
+export function cliPath(ctx: BenchContext): string {
+  const cli = path.join(ctx.repo, 'dist', 'cli.js');
+  if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
+  return cli;
+}
+
+/**
+ * The environment for a CLI run with its cache in `cacheDir`: XDG_CACHE_HOME is where the engine's GraphCache
+ * lives (`$XDG_CACHE_HOME/closure-lens`).
+ */
+export function cliEnv(cacheDir: string): NodeJS.ProcessEnv {
+  return { ...nixEnv(), XDG_CACHE_HOME: cacheDir };
+}

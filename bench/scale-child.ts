@@ -1,0 +1,77 @@
+/**
+ * Child process of the `scale` section: loads one path-info JSON and runs what the first view needs, then prints
+ * its phase timings and peak memory (maxRSS of this process alone) as one JSON line. A separate process so that
+ * the memory figure is the engine's and nothing else's.
+ */
+import * as fs from 'node:fs';
+import { ClosureGraph } from '../src/core/graph';
+import { ClosureAnalysis } from '../src/core/analysis/closure';
+import { parseClosureJson } from '../src/core/parse';
+
+const VISIBLE = 200;
+
+function main(): void {
+  const file = process.argv[2];
+  if (!file) throw new Error('usage: scale-child.js <path-info.json> [--why TARGET]');
+  const whyTarget = process.argv.indexOf('--why') > 0 ? process.argv[process.argv.indexOf('--why') + 1] : undefined;
+  const t = (): number => Number(process.hrtime.bigint()) / 1e9;
+  const t0 = t();
+  const text = fs.readFileSync(file, 'utf8');
+  const t1 = t();
+  const parsed = parseClosureJson(text, file);
+  const t2 = t();
+  const graph = ClosureGraph.build(parsed.records, parsed.roots);
+  const t3 = t();
+  const analysis = new ClosureAnalysis(graph);
+  const dom = analysis.dominators;
+  const t4 = t();
+  // closure sizes: the root's, and those of the paths a first view shows (the heaviest by retained size)
+  let checksum = analysis.closureSize(graph.root);
+  const visible = analysis.heaviest(VISIBLE);
+  for (const i of visible) checksum += analysis.closureSize(i);
+  const t5 = t();
+  const result: Record<string, number | string> = {
+    paths: graph.pathCount,
+    edges: graph.refTargets.length,
+    readSeconds: t1 - t0,
+    parseSeconds: t2 - t1,
+    graphSeconds: t3 - t2,
+    dominatorSeconds: t4 - t3,
+    closureSizeSeconds: t5 - t4,
+    totalSeconds: t5 - t0,
+    visiblePaths: visible.length,
+    checksum: checksum + dom.retained[graph.root]!,
+  };
+  if (whyTarget !== undefined) {
+    const target = graph.indexOf(whyTarget);
+    if (target === undefined) throw new Error(`${whyTarget} is not in the closure`);
+    // the first query pays for nothing cached; later ones are what a user clicking around sees
+    const q0 = t();
+    const first = analysis.why(target);
+    const q1 = t();
+    const samples: number[] = [];
+    const targets: number[] = [];
+    for (let k = 0; k < 200; k++) targets.push((k * 7919) % graph.nodeCount);
+    targets.push(target);
+    for (const i of targets) {
+      const s = t();
+      analysis.why(i);
+      samples.push(t() - s);
+    }
+    samples.sort((a, b) => a - b);
+    const all0 = t();
+    const all = analysis.why(target, { all: true, limit: 100 });
+    const all1 = t();
+    result['whyFirstSeconds'] = q1 - q0;
+    result['whyMedianSeconds'] = samples[samples.length >> 1]!;
+    result['whyMaxSeconds'] = samples[samples.length - 1]!;
+    result['whyChainEdges'] = first.chains[0]!.length - 1;
+    result['whyAllSeconds'] = all1 - all0;
+    result['whyAllChains'] = all.chains.length;
+    result['whyAllTotal'] = all.totalChains;
+  }
+  result['maxRssMiB'] = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main();
