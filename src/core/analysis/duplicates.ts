@@ -3,6 +3,7 @@
  * systemd-minimal, util-linux next to util-linux-minimal), and what keeping more than one of them costs.
  */
 import type { ClosureGraph } from '../graph';
+import type { StorePathName } from '../storePath';
 import type { DominatorTree } from './dominators';
 
 export interface DuplicateGroup {
@@ -26,10 +27,20 @@ export interface DuplicateGroup {
 export const VARIANT_SUFFIXES = ['minimal', 'small', 'headless', 'nox', 'nogui', 'lite', 'light', 'slim', 'tiny', 'full'];
 const variantPattern = new RegExp(`-(?:${VARIANT_SUFFIXES.join('|')})$`);
 
-/** `systemd-minimal` → `systemd`; names without a variant suffix are unchanged. */
-export function packageKey(pname: string): string {
-  const stripped = pname.replace(variantPattern, '');
-  return stripped === '' ? pname : stripped;
+/** A dash-separated word of a store name that is a version (`2.39`, `52`, `1.1.1w`, `2022`), not a name. */
+const VERSION_WORD = /^\d[\d.]*(?:[a-z]|[a-z]+\d+)?$/i;
+
+/**
+ * What makes two paths "the same package": the words of the name without the version words, and without a
+ * variant suffix (`systemd-minimal-255.4` → `systemd`). Words after the version stay, because they name a
+ * different thing built from the same source (`linux-6.1.62-modules-shrunk` is not a second `linux`,
+ * `perl-5.38.0-env` not a second `perl`); so do words that only start with a digit (`font-adobe-100dpi`).
+ */
+export function packageKey(p: Pick<StorePathName, 'name' | 'output'>): string {
+  const name = p.output ? p.name.slice(0, p.name.length - p.output.length - 1) : p.name;
+  const words = name.split('-').filter((w) => !VERSION_WORD.test(w));
+  const key = words.join('-').replace(variantPattern, '');
+  return key === '' ? name : key;
 }
 
 export function findDuplicates(g: ClosureGraph, dom: DominatorTree): DuplicateGroup[] {
@@ -38,7 +49,7 @@ export function findDuplicates(g: ClosureGraph, dom: DominatorTree): DuplicateGr
   for (let i = 0; i < g.nodeCount; i++) {
     if (g.isVirtual(i)) continue;
     const p = g.name(i);
-    const key = `${packageKey(p.pname)}\u0000${p.output}`;
+    const key = `${packageKey(p)}\u0000${p.output}`;
     const members = byKey.get(key);
     if (members) members.push(i);
     else byKey.set(key, [i]);

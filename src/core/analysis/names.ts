@@ -41,24 +41,24 @@ export type NameResolution =
   | { kind: 'none' };
 
 /**
- * One node for `query`, as `why` needs it. When the best tier holds one default output and only other outputs
- * of that same store name (`perl` → perl-5.38.2, not perl-5.38.2-man), the default output wins; any other
- * tie is ambiguous and the caller lists the candidates.
+ * One node for `query`, as `why` needs it. When the best tier holds several paths but exactly one of them is
+ * a package's main path (default output, a plain version with no further `-words`), that one wins:
+ * `perl` → perl-5.38.2, not perl-5.38.2-man or perl-5.38.2-env. Any other tie is ambiguous and the caller
+ * lists the candidates.
  */
 export function resolveName(g: ClosureGraph, query: string): NameResolution {
   const found = findByName(g, query);
   if (found.length === 0) return { kind: 'none' };
   if (found.length === 1) return { kind: 'unique', node: found[0]! };
-  const defaults = found.filter((i) => g.name(i).output === '');
-  if (defaults.length === 1) {
-    const main = g.name(defaults[0]!);
-    const sameStoreName = found.every((i) => {
-      const p = g.name(i);
-      return p.pname === main.pname && p.version === main.version;
-    });
-    if (sameStoreName) return { kind: 'unique', node: defaults[0]! };
-  }
+  const main = found.filter((i) => isMainPath(g, i));
+  if (main.length === 1) return { kind: 'unique', node: main[0]! };
   return { kind: 'ambiguous', nodes: found };
+}
+
+/** The default output of a package with a plain version (`perl-5.38.2`, not `perl-5.38.2-env` or `-man`). */
+function isMainPath(g: ClosureGraph, i: number): boolean {
+  const p = g.name(i);
+  return p.output === '' && p.version !== '' && !p.version.includes('-');
 }
 
 function parseRegex(q: string): RegExp | undefined {
