@@ -1,0 +1,146 @@
+/**
+ * Debian's Chromium driven by playwright-core, and the workbench gestures a user makes: the command palette, quick
+ * picks, notifications, the webview's frame. Selectors are the ones verified in ../shared/notes/vscode-e2e.md.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { format } from 'node:util';
+import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { REPO, type Profile } from './codeServer';
+
+export const ARTIFACTS = path.join(REPO, 'test-artifacts');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const EXTENSION_ID = 'nix-closure-lens.nix-closure-lens';
+
+export interface AutomationHooks {
+  /** window.codeAutomationExit(code): the extension tests finished. */
+  readonly onExit?: (code: number) => void;
+  /** window.codeAutomationLog(level, args): every log line of the extension host and the workbench. */
+  readonly onLog?: (line: string) => void;
+}
+
+export class Browser {
+  private constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+  ) {}
+
+  static async launch(profile: Profile, hooks: AutomationHooks = {}): Promise<Browser> {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}. Run: bash .ci/setup`);
+    const context = await chromium.launchPersistentContext(profile.chromiumProfileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      env: profile.env,
+      viewport: { width: 1400, height: 900 },
+      args: ['--disable-gpu', '--disable-quic', '--disable-background-networking'],
+    });
+    // Both must exist before the page loads: the workbench looks them up once.
+    await context.exposeFunction('codeAutomationExit', (code: number) => hooks.onExit?.(code));
+    await context.exposeFunction('codeAutomationLog', (_level: number, args: unknown[]) =>
+      hooks.onLog?.(format(...(Array.isArray(args) ? args : [args]))),
+    );
+    const page = context.pages()[0] ?? (await context.newPage());
+    return new Browser(context, page);
+  }
+
+  async close(): Promise<void> {
+    await this.context.close().catch(() => undefined);
+  }
+}
+
+/** The gestures of one user on one workbench page. */
+export class Workbench {
+  constructor(readonly page: Page) {}
+
+  async open(url: string): Promise<void> {
+    await this.page.goto(url);
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  }
+
+  /** F1, type the title, wait for the row and run it. */
+  async runCommand(title: string): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.page.keyboard.press('Escape');
+      await this.page.keyboard.press('F1');
+      const input = widget.locator('input');
+      try {
+        await input.waitFor({ state: 'visible', timeout: 5000 });
+      } catch {
+        continue;
+      }
+      await input.fill(`>${title}`);
+      const row = widget.locator('.monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ timeout: 15_000 });
+      await row.click();
+      return;
+    }
+    throw new Error(`the command palette did not open to run "${title}"`);
+  }
+
+  /** Whether the palette offers a command with that title (checked without running it). */
+  async hasCommand(title: string): Promise<boolean> {
+    await this.page.keyboard.press('F1');
+    const widget = this.page.locator('.quick-input-widget');
+    await widget.locator('input').waitFor({ state: 'visible', timeout: 10_000 });
+    await widget.locator('input').fill(`>${title}`);
+    const row = widget.locator('.monaco-list-row', { hasText: title }).first();
+    const found = await row.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+    await this.page.keyboard.press('Escape');
+    return found;
+  }
+
+  /** The quick pick now shown: its rows. */
+  quickPickRows(): Locator {
+    return this.page.locator('.quick-input-widget .monaco-list-row');
+  }
+
+  /** Picks the row holding `text` in the open quick pick, optionally typing a filter first. */
+  async pick(text: string | RegExp, filter?: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    if (filter !== undefined) await input.fill(filter);
+    const row = this.quickPickRows().filter({ hasText: text }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+  }
+
+  /** A notification toast whose text matches. */
+  notification(text: string | RegExp): Locator {
+    return this.page.locator('.notifications-toasts .notification-toast', { hasText: text });
+  }
+
+  /** The document inside our webview: the outer iframe is the workbench's, the inner one holds our HTML. */
+  webview(): FrameLocator {
+    return this.page
+      .frameLocator(`iframe.webview.ready[src*="extensionId=${EXTENSION_ID}"]`)
+      .frameLocator('#active-frame');
+  }
+
+  /** A screenshot in test-artifacts/<name>.png. */
+  async screenshot(name: string): Promise<string> {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const file = path.join(ARTIFACTS, `${name}.png`);
+    await this.page.screenshot({ path: file, animations: 'disabled' });
+    return file;
+  }
+}
+
+/** Polls until `check` returns a value (not undefined/false), or throws with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

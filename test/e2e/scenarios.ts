@@ -1,0 +1,196 @@
+/**
+ * UI scenarios: what a user does on the example flake, through the workbench only (palette, quick picks, the
+ * webview, notifications). Each step of a list runs in order in one session, and a step may rely on the ones
+ * before it. Screenshots land in test-artifacts/.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { waitFor } from './browser';
+import * as oracle from './oracle';
+import type { Session } from './session';
+
+export interface Step {
+  readonly title: string;
+  run(s: Session): Promise<void>;
+}
+
+const PALETTE_PREFIX = 'Nix Closure Lens: ';
+
+/** The workbench loads, the palette offers our commands, and the extension activated on the flake folder. */
+export const smoke: Step[] = [
+  {
+    title: 'the palette offers "Nix Closure Lens: Show closure"',
+    async run({ workbench }) {
+      assert.ok(await workbench.hasCommand(`${PALETTE_PREFIX}Show closure`), 'the command is in the palette');
+    },
+  },
+  {
+    title: 'the extension activates on the flake folder: its "Heaviest paths" view has a data provider',
+    async run({ workbench }) {
+      const { page } = workbench;
+      await page.locator('.activitybar .action-item a[aria-label^="Nix Closure"]').first().click();
+      await page.locator('.pane-header', { hasText: 'Heaviest paths' }).waitFor({ timeout: 30_000 });
+      // The welcome text shows only once the extension registered the tree's provider, i.e. once it is active.
+      await page.getByText('Nothing analysed yet').first().waitFor({ timeout: 30_000 });
+      await workbench.screenshot('smoke-activated');
+    },
+  },
+];
+
+const TOPLEVEL_ATTR = 'nixosConfigurations.demo.config.system.build.toplevel';
+
+/** Shared between the steps of one session: what the earlier steps found. */
+interface Found {
+  toplevel?: string;
+}
+const found = new WeakMap<Session, Found>();
+function state(s: Session): Found {
+  let f = found.get(s);
+  if (!f) found.set(s, (f = {}));
+  return f;
+}
+
+async function showClosureOf(workbench: Session['workbench'], filter: string, row: RegExp): Promise<void> {
+  await workbench.runCommand(`${PALETTE_PREFIX}Show closure`);
+  await workbench.pick(row, filter);
+}
+
+/** Text of the side pane's "shortest chain" step buttons: their titles are the full store paths. */
+async function shortestChain(s: Session): Promise<string[]> {
+  const steps = s.workbench.webview().locator('#why .chain.shortest button.step');
+  await steps.first().waitFor({ timeout: 15_000 });
+  return steps.evaluateAll((els) => els.map((e) => e.getAttribute('title') ?? ''));
+}
+
+/** Checks a chain against nix: it starts at the root, ends at `dep`, each step references the next, and it is
+ * no longer than the chain `nix why-depends` prints. */
+async function assertRealChain(chain: string[], root: string, dep: string): Promise<void> {
+  assert.equal(chain[0], root, 'the chain starts at the root');
+  assert.equal(chain[chain.length - 1], dep, 'the chain ends at the chosen path');
+  const info = await oracle.closure(root);
+  for (let k = 1; k < chain.length; k++) {
+    assert.ok(info.get(chain[k - 1]!)?.references.includes(chain[k]!), `${chain[k - 1]} references ${chain[k]}`);
+  }
+  const nixChain = await oracle.whyDependsChain(root, dep);
+  assert.ok(chain.length <= nixChain.length, `no longer than nix why-depends' chain (${chain.length} vs ${nixChain.length})`);
+}
+
+/** The story of the issue: Show closure → sunburst → click a path → why → Why depends… perl → cancel a build. */
+export const userJourney: Step[] = [
+  ...smoke,
+  {
+    title: 'Show closure from the palette, choose nixosConfigurations.demo: the sunburst shows its closure',
+    async run(s) {
+      const { workbench, workspace } = s;
+      await showClosureOf(workbench, 'demo', /nixosConfigurations\.demo|\bdemo\b/);
+      const frame = workbench.webview();
+      const footer = frame.locator('#footer');
+      await waitFor('the sunburst footer', async () => /paths/.test((await footer.textContent({ timeout: 2000 })) ?? ''), 120_000);
+      await frame.locator('svg path[role=treeitem]').first().waitFor({ timeout: 15_000 });
+      await workbench.screenshot('sunburst-demo');
+
+      const toplevel = await oracle.build(`${workspace.flakeRef}#${TOPLEVEL_ATTR}`);
+      state(s).toplevel = toplevel;
+      const info = await oracle.closure(toplevel);
+      const text = (await footer.textContent()) ?? '';
+      const count = Number(/([\d,]+) paths/.exec(text)?.[1]?.replace(/,/g, ''));
+      assert.equal(count, info.size, `the footer counts the closure's paths: ${text}`);
+      const total = [...info.values()].reduce((a, i) => a + i.narSize, 0);
+      const shown = oracle.parseSize(text.split('·')[1] ?? '');
+      assert.ok(shown !== undefined, `the footer shows the total size: ${text}`);
+      assert.ok(Math.abs(shown - total) / total < 0.01, `total ${shown} ≈ nix path-info's ${total}`);
+      const labels = await frame.locator('svg path[role=treeitem]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+      for (const name of ['perl', 'systemd', 'zfs-user', 'glibc']) {
+        assert.ok(labels.some((l) => l.includes(name)), `an arc for ${name} (arcs: ${labels.length})`);
+      }
+    },
+  },
+  {
+    title: 'clicking the zfs-user arc shows why it is in the closure, chain checked against nix',
+    async run(s) {
+      const frame = s.workbench.webview();
+      await frame.locator('svg path[role=treeitem][aria-label*="zfs-user"]').first().click();
+      await frame.locator('#why h3', { hasText: 'zfs-user' }).waitFor({ timeout: 15_000 });
+      const chain = await shortestChain(s);
+      const toplevel = state(s).toplevel!;
+      const zfs = [...(await oracle.closure(toplevel)).keys()].find((p) => p.endsWith('-zfs-user-2.2.4'))!;
+      await assertRealChain(chain, toplevel, zfs);
+      await s.workbench.screenshot('why-zfs-user');
+    },
+  },
+  {
+    title: '"Why depends…" perl: the chains name only paths between the toplevel and perl',
+    async run(s) {
+      const { workbench } = s;
+      await workbench.runCommand(`${PALETTE_PREFIX}Why depends…`);
+      await workbench.pick(/perl-5\.38\.2|\bperl\b/, 'perl');
+      const toplevel = state(s).toplevel!;
+      const perl = [...(await oracle.closure(toplevel)).keys()].find((p) => p.endsWith('-perl-5.38.2'))!;
+      const onSomePath = await oracle.whyDependsNodes(toplevel, perl);
+      // The text document with the chains.
+      const editor = workbench.page.locator('.editor-instance .view-lines').first();
+      await waitFor('the why-depends document', async () => /perl/.test((await editor.textContent({ timeout: 2000 })) ?? ''), 30_000);
+      const names = ((await editor.textContent()) ?? '').match(/[0-9a-z]{32}-[^\s'"`]+/g) ?? [];
+      assert.ok(names.length > 0, 'the document names store paths');
+      for (const n of names) assert.ok(onSomePath.has(`/nix/store/${n}`), `${n} lies on a toplevel → perl path`);
+      // And the sunburst selects perl: its shortest chain is a real one.
+      await workbench.webview().locator('#why h3', { hasText: 'perl' }).waitFor({ timeout: 15_000 });
+      await assertRealChain(await shortestChain(s), toplevel, perl);
+      await workbench.screenshot('why-depends-perl');
+    },
+  },
+  {
+    title: 'cancelling a slow build stops nix within seconds and caches nothing',
+    async run(s) {
+      const { workbench, workspace, profile } = s;
+      const slow = await oracle.outPath(`${workspace.flakeRef}#packages.x86_64-linux.slow-build`);
+      assert.equal(await oracle.isValid(slow), false, 'slow-build has never been built (fresh nonce)');
+      await showClosureOf(workbench, 'slow-build', /slow-build/);
+      const toast = workbench.notification(/slow-build/);
+      await toast.first().waitFor({ timeout: 60_000 });
+      await waitFor('the slow-build builder to run', () => oracle.processesWithEnv('nonce', workspace.slowBuildNonce).length > 0, 60_000);
+      await workbench.screenshot('slow-build-progress');
+      const cancelled = Date.now();
+      await toast.first().locator('.monaco-button', { hasText: 'Cancel' }).click();
+      await waitFor('the builder to stop', () => oracle.processesWithEnv('nonce', workspace.slowBuildNonce).length === 0, 10_000, 100);
+      await waitFor('the progress notification to close', async () => (await toast.count()) === 0, 10_000);
+      const stoppedAfter = Date.now() - cancelled;
+      assert.ok(stoppedAfter < 10_000, `stopped ${stoppedAfter} ms after Cancel`);
+      assert.equal(await oracle.isValid(slow), false, 'no partial output in the store');
+      const storage = path.join(profile.userDataDir, 'User/globalStorage');
+      const cached = fs.existsSync(storage) ? grepFiles(storage, 'slow-build') : [];
+      assert.deepEqual(cached, [], 'nothing about slow-build in the extension\'s caches');
+      await workbench.screenshot('slow-build-cancelled');
+    },
+  },
+];
+
+/** Workspace Trust on, folder not trusted: Show closure explains why and runs no nix evaluation or build. */
+export const untrusted: Step[] = [
+  {
+    title: 'in an untrusted folder, Show closure says flake outputs need trust and evaluates nothing',
+    async run({ workbench, workspace }) {
+      const { page } = workbench;
+      // The startup dialog asks whether to trust the folder's authors: a user who does not.
+      const dontTrust = page.locator('.monaco-dialog-box .monaco-button', { hasText: /No, I don.t trust|Don.t Trust/ });
+      if (await dontTrust.first().waitFor({ timeout: 20_000 }).then(() => true, () => false)) await dontTrust.first().click();
+      await workbench.runCommand(`${PALETTE_PREFIX}Show closure`);
+      await workbench.quickPickRows().filter({ hasText: /trusted workspace/ }).first().waitFor({ timeout: 30_000 });
+      await workbench.screenshot('untrusted-show-closure');
+      await page.keyboard.press('Escape');
+      const evaluations = workspace.nixInvocations().filter((c) => c.split(' ').some((t) => t === 'eval' || t === 'build'));
+      assert.deepEqual(evaluations, [], 'no nix eval or build ran');
+    },
+  },
+];
+
+function grepFiles(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const file = path.join(e.parentPath, e.name);
+    if (fs.readFileSync(file, 'latin1').includes(needle)) hits.push(file);
+  }
+  return hits;
+}
