@@ -1,0 +1,248 @@
+/**
+ * Closures for the webview tests and the first-draw bench:
+ * - `nixosLikeFixture()`: a hand-made NixOS-shaped graph with known chains and option attribution,
+ * - `realSbomClosure()`: the real NixOS 23.11 system from ../shared/real-data/nix-security-tracker-sbom, whose SBOM
+ *   has no sizes; each path gets a real NarSize from the cache.nixos.org narinfo sample
+ *   (../shared/real-data/tvix-narinfo-sample), chosen deterministically by a hash of the path,
+ * - `syntheticClosure(n)`: a deterministic random DAG of n paths with realistic names and sizes (for the bench).
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ClosureGraph, type PathRecord } from '../../src/core/graph';
+import { ClosureAnalysis } from '../../src/core/analysis/closure';
+import { parseClosureJson } from '../../src/core/parse';
+import { buildSnapshot, type AttributionInput } from '../../src/core/snapshot';
+import { DEFAULT_VIEW_SETTINGS, PROTOCOL_VERSION, type HostToWebview, type PanelTarget, type ViewSettings } from '../../src/protocol';
+import { REPO } from './harness';
+
+export const REAL_DATA = path.resolve(REPO, '..', 'shared', 'real-data');
+
+const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
+
+/** A fixed, valid-looking nix-base32 hash from a string (FNV-1a driven), so fixtures are stable. */
+export function fakeHash(seed: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193) >>> 0;
+  let out = '';
+  for (let i = 0; i < 32; i++) {
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+    h = (h + 0x9e3779b9) >>> 0;
+    out += ALPHABET[h % 32];
+  }
+  return out;
+}
+
+export const sp = (name: string) => `/nix/store/${fakeHash(name)}-${name}`;
+
+export interface TestClosure {
+  readonly analysis: ClosureAnalysis;
+  readonly graph: ClosureGraph;
+  readonly attribution?: AttributionInput;
+  readonly title: string;
+  readonly target: PanelTarget;
+  /** How the sizes were obtained, for test names and reports. */
+  readonly sizes: string;
+}
+
+export function closureMessage(
+  c: TestClosure,
+  settings: ViewSettings = DEFAULT_VIEW_SETTINGS,
+  withAttribution = true,
+): Extract<HostToWebview, { type: 'closure' }> {
+  return {
+    type: 'closure',
+    protocol: PROTOCOL_VERSION,
+    title: c.title,
+    target: c.target,
+    snapshot: buildSnapshot(c.analysis, withAttribution && c.attribution ? { attribution: c.attribution } : {}),
+    settings,
+  };
+}
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+
+/**
+ * A small system: perl arrives by two chains (nixos-help → w3m → perl, and git → perl), so its dominator is
+ * system-path; systemd and systemd-minimal both appear (initrd); the attribution names the options.
+ */
+export function nixosLikeFixture(): TestClosure {
+  const spec: [string, number, string[]][] = [
+    ['nixos-system-demo-24.05', 20 * KiB, ['system-path', 'etc', 'initrd-linux-6.6.30', 'linux-6.6.30', 'linux-6.6.30-modules', 'firmware']],
+    ['system-path', 60 * KiB, ['nixos-help', 'git-2.44.0', 'coreutils-9.5', 'bash-5.2p26', 'systemd-255.6', 'dejavu-fonts-2.37', 'python3-3.11.9', 'nginx-1.26.0']],
+    ['etc', 40 * KiB, ['systemd-255.6', 'dbus-1.14.10', 'nginx-1.26.0']],
+    ['nixos-help', 2 * MiB, ['w3m-0.5.3', 'nixos-manual-html']],
+    ['nixos-manual-html', 9 * MiB, []],
+    ['w3m-0.5.3', 1.5 * MiB, ['perl-5.38.2', 'openssl-3.0.13', 'glibc-2.39-52']],
+    ['git-2.44.0', 30 * MiB, ['perl-5.38.2', 'openssl-3.0.13', 'curl-8.7.1', 'glibc-2.39-52', 'git-2.44.0-doc']],
+    ['git-2.44.0-doc', 8 * MiB, []],
+    ['curl-8.7.1', 1 * MiB, ['openssl-3.0.13', 'glibc-2.39-52']],
+    ['perl-5.38.2', 55 * MiB, ['glibc-2.39-52', 'perl-5.38.2-man']],
+    ['perl-5.38.2-man', 6 * MiB, []],
+    ['openssl-3.0.13', 6 * MiB, ['glibc-2.39-52']],
+    ['coreutils-9.5', 18 * MiB, ['glibc-2.39-52', 'acl-2.3.2', 'attr-2.5.2']],
+    ['acl-2.3.2', 300 * KiB, ['glibc-2.39-52', 'attr-2.5.2']],
+    ['attr-2.5.2', 200 * KiB, ['glibc-2.39-52']],
+    ['bash-5.2p26', 1.6 * MiB, ['glibc-2.39-52']],
+    ['glibc-2.39-52', 30 * MiB, []],
+    ['systemd-255.6', 40 * MiB, ['glibc-2.39-52', 'util-linux-2.39.4-lib', 'dbus-1.14.10', 'kmod-31', 'systemd-255.6-man']],
+    ['systemd-255.6-man', 3 * MiB, []],
+    ['systemd-minimal-255.6', 12 * MiB, ['glibc-2.39-52', 'util-linux-minimal-2.39.4']],
+    ['util-linux-minimal-2.39.4', 3 * MiB, ['glibc-2.39-52']],
+    ['util-linux-2.39.4-lib', 2 * MiB, ['glibc-2.39-52']],
+    ['dbus-1.14.10', 1.2 * MiB, ['glibc-2.39-52', 'expat-2.6.2']],
+    ['expat-2.6.2', 400 * KiB, ['glibc-2.39-52']],
+    ['kmod-31', 300 * KiB, ['glibc-2.39-52']],
+    ['dejavu-fonts-2.37', 11 * MiB, []],
+    ['python3-3.11.9', 100 * MiB, ['glibc-2.39-52', 'openssl-3.0.13', 'expat-2.6.2', 'python3-3.11.9-dev']],
+    ['python3-3.11.9-dev', 1 * MiB, []],
+    ['nginx-1.26.0', 2 * MiB, ['openssl-3.0.13', 'glibc-2.39-52']],
+    ['initrd-linux-6.6.30', 25 * MiB, ['systemd-minimal-255.6']],
+    ['linux-6.6.30', 12 * MiB, []],
+    ['linux-6.6.30-modules', 80 * MiB, ['firmware']],
+    ['firmware', 300 * MiB, []],
+  ];
+  const records: PathRecord[] = spec.map(([name, size, refs]) => ({
+    path: sp(name),
+    narSize: Math.round(size),
+    references: refs.map(sp),
+  }));
+  const graph = ClosureGraph.build(records, [sp('nixos-system-demo-24.05')]);
+  const analysis = new ClosureAnalysis(graph);
+  const file = '/home/alice/flake/configuration.nix';
+  const attribution: AttributionInput = {
+    definitions: [
+      { option: 'environment.systemPackages', file, line: 12, removalCost: 30 * MiB + 8 * MiB + MiB, costKind: 'references' },
+      {
+        option: 'environment.systemPackages',
+        file: '/nix/store/aaaa-source/nixos/modules/misc/documentation.nix',
+        line: 331,
+        removalCost: 12.5 * MiB,
+        module: 'nixos/modules/misc/documentation.nix',
+        enabledBy: 'documentation.nixos.enable',
+        costKind: 'references',
+      },
+      { option: 'services.nginx.package', file, line: 20, removalCost: 2 * MiB, costKind: 'references' },
+      { option: 'fonts.packages', file, line: 27, removalCost: 11 * MiB, costKind: 'references' },
+    ],
+    paths: {
+      [sp('git-2.44.0')]: [0],
+      [sp('nixos-help')]: [1],
+      [sp('nginx-1.26.0')]: [2],
+      [sp('dejavu-fonts-2.37')]: [3],
+    },
+    evalMs: 2340,
+  };
+  return {
+    analysis,
+    graph,
+    attribution,
+    title: '.#nixosConfigurations.demo',
+    target: { kind: 'installable', installable: '.#nixosConfigurations.demo.config.system.build.toplevel', cwd: '/home/alice/flake' },
+    sizes: 'hand-written sizes',
+  };
+}
+
+/** NarSize values of the 978 real narinfos, in file order. */
+export function narinfoSizes(): number[] {
+  const file = path.join(REAL_DATA, 'tvix-narinfo-sample', 'narinfo.zst');
+  const text = execFileSync('zstd', ['-dc', file], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  const sizes = [...text.matchAll(/^NarSize: (\d+)$/gm)].map((m) => Number(m[1]));
+  if (sizes.length < 900) throw new Error(`expected ~978 NarSize lines in ${file}, found ${sizes.length}`);
+  return sizes;
+}
+
+/** Deterministic pick of a sample size for a path: FNV-1a of the path modulo the sample count. */
+export function sampledSize(sizes: readonly number[], storePath: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < storePath.length; i++) h = Math.imul(h ^ storePath.charCodeAt(i), 0x01000193) >>> 0;
+  return sizes[h % sizes.length]!;
+}
+
+export function realSbomClosure(): TestClosure {
+  const file = path.join(REAL_DATA, 'nix-security-tracker-sbom', 'sbom.cdx.json');
+  const parsed = parseClosureJson(fs.readFileSync(file, 'utf8'), file);
+  const sizes = narinfoSizes();
+  const records = parsed.records.map((r) => ({ ...r, narSize: sampledSize(sizes, r.path) }));
+  const graph = ClosureGraph.build(records, parsed.roots);
+  return {
+    analysis: new ClosureAnalysis(graph),
+    graph,
+    title: 'nixos-system-nixos-23.11 (SBOM)',
+    target: { kind: 'json-file', file },
+    sizes: 'NarSize sampled from 978 real cache.nixos.org narinfos by a hash of each path',
+  };
+}
+
+/** The same SBOM as it really is: no sizes at all. */
+export function realSbomWithoutSizes(): TestClosure {
+  const file = path.join(REAL_DATA, 'nix-security-tracker-sbom', 'sbom.cdx.json');
+  const parsed = parseClosureJson(fs.readFileSync(file, 'utf8'), file);
+  const graph = ClosureGraph.build(parsed.records, parsed.roots);
+  return {
+    analysis: new ClosureAnalysis(graph),
+    graph,
+    title: 'nixos-system-nixos-23.11 (SBOM, no sizes)',
+    target: { kind: 'json-file', file },
+    sizes: 'none',
+  };
+}
+
+const PNAMES = [
+  'glibc', 'openssl', 'zlib', 'perl', 'python3', 'systemd', 'util-linux', 'coreutils', 'bash', 'gcc', 'libffi',
+  'ncurses', 'readline', 'dbus', 'glib', 'gtk+3', 'mesa', 'llvm', 'linux', 'linux-modules', 'dejavu-fonts',
+  'noto-fonts', 'libxml2', 'sqlite', 'curl', 'git', 'vim', 'emacs', 'xorg-server', 'libX11', 'harfbuzz', 'cairo',
+  'pango', 'icu4c', 'boost', 'nodejs', 'rustc', 'go', 'ghc', 'texlive', 'qtbase', 'ffmpeg', 'gstreamer', 'pipewire',
+];
+const OUTPUTS = ['', '', '', '', '', '-lib', '-dev', '-man', '-doc', '-bin'];
+
+/** mulberry32: small, fast, deterministic. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * n paths; node i is referenced by at least one earlier node (so the root reaches everything) and by a few
+ * more random earlier ones; sizes follow a log-uniform spread from 1 KiB to ~200 MiB.
+ */
+export function syntheticClosure(n: number, seed = 42): TestClosure {
+  const rand = rng(seed);
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = PNAMES[Math.floor(rand() * PNAMES.length)]!;
+    const v = `${1 + Math.floor(rand() * 9)}.${Math.floor(rand() * 30)}.${i}`;
+    names.push(`/nix/store/${fakeHash(`${seed}:${i}`)}-${p}-${v}${OUTPUTS[Math.floor(rand() * OUTPUTS.length)]}`);
+  }
+  const refs: string[][] = names.map(() => []);
+  for (let i = 1; i < n; i++) {
+    // A parent among the nearer earlier nodes gives a realistic depth; extra referrers make a DAG.
+    const parent = Math.max(0, i - 1 - Math.floor(rand() * Math.min(i, 2000)));
+    refs[parent]!.push(names[i]!);
+    const extra = Math.floor(rand() * 3);
+    for (let k = 0; k < extra; k++) {
+      const j = Math.floor(rand() * i);
+      if (j !== parent) refs[j]!.push(names[i]!);
+    }
+  }
+  const records: PathRecord[] = names.map((p, i) => ({
+    path: p,
+    narSize: Math.round(1024 * Math.exp(rand() * Math.log(200 * 1024))),
+    references: refs[i]!,
+  }));
+  const graph = ClosureGraph.build(records, [names[0]!]);
+  return {
+    analysis: new ClosureAnalysis(graph),
+    graph,
+    title: `synthetic-${n}`,
+    target: { kind: 'store-path', path: names[0]! },
+    sizes: 'synthetic log-uniform sizes',
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * Runs the real webview bundle (dist/webview/sunburst.js) in headless Chromium, in the page that the
+ * extension serves (webview/html.ts, with its CSP), behind a fake `acquireVsCodeApi` that records what the
+ * webview posts: that is the boundary VS Code itself provides. Host messages arrive as window messages
+ * (a structured clone of the typed arrays), as in VS Code.
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { sunburstPageHtml } from '../../webview/html';
+import type { HostToWebview, WebviewToHost } from '../../src/protocol';
+
+/** The repository root: the nearest directory above this bundle with a package.json (tests and bench differ in depth). */
+export const REPO = (() => {
+  let d = __dirname;
+  while (!fs.existsSync(path.join(d, 'package.json')) && path.dirname(d) !== d) d = path.dirname(d);
+  return d;
+})();
+export const ARTIFACTS = path.join(REPO, 'test-artifacts');
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.ttf': 'font/ttf',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+  '.html': 'text/html',
+};
+
+/** Serves dist/webview and media (the panel's localResourceRoots) plus the page itself. */
+async function serve(): Promise<{ server: http.Server; origin: string }> {
+  const roots: Record<string, string> = {
+    '/dist/webview/': path.join(REPO, 'dist', 'webview'),
+    '/media/': path.join(REPO, 'media'),
+  };
+  let origin = '';
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(
+        sunburstPageHtml({
+          cspSource: origin,
+          nonce: 'dGVzdG5vbmNlMTIzNDU2',
+          scriptUri: `${origin}/dist/webview/sunburst.js`,
+          codiconCssUri: `${origin}/dist/webview/codicon.css`,
+          styleUri: `${origin}/media/sunburst.css`,
+        }),
+      );
+      return;
+    }
+    for (const [prefix, dir] of Object.entries(roots)) {
+      if (!url.pathname.startsWith(prefix)) continue;
+      const file = path.join(dir, decodeURIComponent(url.pathname.slice(prefix.length)));
+      if (!file.startsWith(dir + path.sep) || !fs.existsSync(file)) break;
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+      res.end(fs.readFileSync(file));
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { server, origin };
+}
+
+export type Theme = 'dark' | 'light' | 'high-contrast';
+
+/** A few real theme colors per theme (Dark Modern, Light Modern, Dark High Contrast), as VS Code sets them. */
+export const THEMES: Record<Theme, { bodyClass: string; vars: Record<string, string> }> = {
+  dark: {
+    bodyClass: 'vscode-dark',
+    vars: {
+      '--vscode-editor-background': '#1f1f1f', '--vscode-foreground': '#cccccc', '--vscode-editor-foreground': '#cccccc',
+      '--vscode-charts-blue': '#3794ff', '--vscode-charts-red': '#f14c4c', '--vscode-charts-yellow': '#cca700',
+      '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185', '--vscode-charts-purple': '#b180d7',
+      '--vscode-charts-lines': 'rgba(204, 204, 204, 0.5)', '--vscode-terminal-ansiCyan': '#11a8cd',
+      '--vscode-sideBar-background': '#181818', '--vscode-descriptionForeground': '#9d9d9d',
+      '--vscode-focusBorder': '#0078d4', '--vscode-textLink-foreground': '#4daafc', '--vscode-widget-border': '#313131',
+      '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', '--vscode-font-size': '13px',
+      '--vscode-editor-font-family': '"Droid Sans Mono", monospace',
+    },
+  },
+  light: {
+    bodyClass: 'vscode-light',
+    vars: {
+      '--vscode-editor-background': '#ffffff', '--vscode-foreground': '#3b3b3b', '--vscode-editor-foreground': '#3b3b3b',
+      '--vscode-charts-blue': '#1a85ff', '--vscode-charts-red': '#e51400', '--vscode-charts-yellow': '#bf8803',
+      '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#388a34', '--vscode-charts-purple': '#652d90',
+      '--vscode-charts-lines': 'rgba(97, 97, 97, 0.5)', '--vscode-terminal-ansiCyan': '#0598bc',
+      '--vscode-sideBar-background': '#f8f8f8', '--vscode-descriptionForeground': '#3b3b3b',
+      '--vscode-focusBorder': '#005fb8', '--vscode-textLink-foreground': '#005fb8', '--vscode-widget-border': '#e5e5e5',
+      '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', '--vscode-font-size': '13px',
+      '--vscode-editor-font-family': '"Droid Sans Mono", monospace',
+    },
+  },
+  'high-contrast': {
+    bodyClass: 'vscode-high-contrast',
+    vars: {
+      '--vscode-editor-background': '#000000', '--vscode-foreground': '#ffffff', '--vscode-editor-foreground': '#ffffff',
+      '--vscode-charts-blue': '#3794ff', '--vscode-charts-red': '#f14c4c', '--vscode-charts-yellow': '#ffd700',
+      '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185', '--vscode-charts-purple': '#b180d7',
+      '--vscode-charts-lines': 'rgba(255, 255, 255, 0.5)', '--vscode-terminal-ansiCyan': '#00ffff',
+      '--vscode-sideBar-background': '#000000', '--vscode-descriptionForeground': 'rgba(255, 255, 255, 0.7)',
+      '--vscode-focusBorder': '#f38518', '--vscode-contrastBorder': '#6fc3df', '--vscode-contrastActiveBorder': '#f38518',
+      '--vscode-textLink-foreground': '#21a6ff', '--vscode-widget-border': '#6fc3df',
+      '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', '--vscode-font-size': '13px',
+      '--vscode-editor-font-family': '"Droid Sans Mono", monospace',
+    },
+  },
+};
+
+// Runs in the page before any of its scripts: the fake VS Code API and a CSP-violation recorder.
+const INIT = (initial: { state: unknown; theme: { bodyClass: string; vars: Record<string, string> } }) => {
+  const w = window as unknown as Record<string, unknown>;
+  const posted: unknown[] = [];
+  const violations: string[] = [];
+  let state = initial.state;
+  w['__posted'] = posted;
+  w['__violations'] = violations;
+  w['__getState'] = () => state;
+  w['acquireVsCodeApi'] = () => ({
+    postMessage: (m: unknown) => posted.push(JSON.parse(JSON.stringify(m))),
+    getState: () => state,
+    setState: (s: unknown) => {
+      state = JSON.parse(JSON.stringify(s));
+    },
+  });
+  document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective}: ${e.blockedURI}`));
+  const applyTheme = (t: { bodyClass: string; vars: Record<string, string> }) => {
+    document.body.classList.remove('vscode-dark', 'vscode-light', 'vscode-high-contrast');
+    document.body.classList.add(t.bodyClass);
+    for (const [k, v] of Object.entries(t.vars)) document.documentElement.style.setProperty(k, v);
+  };
+  w['__applyTheme'] = applyTheme;
+  document.addEventListener('DOMContentLoaded', () => applyTheme(initial.theme));
+  // Host messages arrive JSON-encoded with typed arrays as base64, are rebuilt here, and are then posted
+  // to the window: the webview receives a structured clone, as from VS Code.
+  const types: Record<string, { new (b: ArrayBuffer): ArrayBufferView }> = {
+    Float64Array, Int32Array, Uint8Array,
+  };
+  const revive = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(revive);
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o['__typed'] === 'string') {
+        const bin = atob(o['b64'] as string);
+        const bytes = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        return new types[o['__typed'] as string]!(bytes.buffer);
+      }
+      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, revive(x)]));
+    }
+    return v;
+  };
+  w['__deliver'] = (json: string) => {
+    const msg = revive(JSON.parse(json));
+    w['__t0'] = performance.now();
+    window.postMessage(msg, '*');
+  };
+};
+
+function encode(msg: HostToWebview): string {
+  return JSON.stringify(msg, (_k, v: unknown) => {
+    if (v instanceof Float64Array || v instanceof Int32Array || v instanceof Uint8Array) {
+      return { __typed: v.constructor.name, b64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+    }
+    return v;
+  });
+}
+
+export interface Harness {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  origin: string;
+  /** Sends a host → webview message. */
+  send(msg: HostToWebview): Promise<void>;
+  /** Sends a closure and waits until it is drawn; returns the draw time the page measured (ms). */
+  sendClosure(msg: Extract<HostToWebview, { type: 'closure' }>): Promise<{ ms: number; sinceDelivery: number }>;
+  posted(): Promise<WebviewToHost[]>;
+  state(): Promise<unknown>;
+  violations(): Promise<string[]>;
+  theme(t: Theme): Promise<void>;
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openHarness(options: { state?: unknown; theme?: Theme; width?: number; height?: number } = {}): Promise<Harness> {
+  const bundle = path.join(REPO, 'dist', 'webview', 'sunburst.js');
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`node .esbuild.config.mjs\` first`);
+  const { server, origin } = await serve();
+  const browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM'] ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking'],
+  });
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
+    deviceScaleFactor: 1,
+  });
+  await context.addInitScript(INIT, { state: options.state, theme: THEMES[options.theme ?? 'dark'] });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(origin + '/');
+  await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+
+  const h: Harness = {
+    browser,
+    context,
+    page,
+    origin,
+    async send(msg) {
+      await page.evaluate((json) => (window as unknown as { __deliver(j: string): void }).__deliver(json), encode(msg));
+    },
+    async sendClosure(msg) {
+      const before = Number((await page.evaluate(() => document.body.dataset['drawn'])) ?? '0');
+      const done = page.evaluate(
+        () =>
+          new Promise<{ ms: number; at: number }>((resolve) =>
+            window.addEventListener('closurelens:drawn', (e) => resolve({ ms: (e as CustomEvent<{ ms: number }>).detail.ms, at: performance.now() }), {
+              once: true,
+            }),
+          ),
+      );
+      await h.send(msg);
+      const r = await done;
+      const t0 = await page.evaluate(() => (window as unknown as { __t0: number }).__t0);
+      await page.waitForFunction((n) => Number(document.body.dataset['drawn']) > n, before);
+      if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+      return { ms: r.ms, sinceDelivery: r.at - t0 };
+    },
+    posted: () => page.evaluate(() => (window as unknown as { __posted: WebviewToHost[] }).__posted),
+    state: () => page.evaluate(() => (window as unknown as { __getState(): unknown }).__getState()),
+    violations: () => page.evaluate(() => (window as unknown as { __violations: string[] }).__violations),
+    async theme(t) {
+      await page.evaluate((th) => (window as unknown as { __applyTheme(x: unknown): void }).__applyTheme(th), THEMES[t]);
+    },
+    async screenshot(name) {
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      const file = path.join(ARTIFACTS, name);
+      await page.screenshot({ path: file, animations: 'disabled' });
+      return file;
+    },
+    async close() {
+      await browser.close();
+      await new Promise((r) => server.close(r));
+      if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    },
+  };
+  return h;
+}

@@ -1,0 +1,143 @@
+/**
+ * The closure on the webview side: the snapshot as received, plus what is derived from it on demand
+ * (the ClosureGraph for why-chains and search, closure sizes, categories). Nothing expensive runs before
+ * the first draw.
+ */
+import type { AttributionPayload, ClosureSnapshot, OptionDefinition, TreeMode } from '../src/protocol';
+import { graphFromSnapshot } from '../src/core/snapshot';
+import type { ClosureGraph } from '../src/core/graph';
+import { ClosureSizes } from '../src/core/analysis/closureSize';
+import { allChains, type ChainSet } from '../src/core/analysis/why';
+import { findByName } from '../src/core/analysis/names';
+import { displayName, parseStorePath, type StorePathName } from '../src/core/storePath';
+import { CATEGORIES, CATEGORY_INDEX, categorize } from './categories';
+import { chainViewTree, dominatorViewTree, type ViewTree } from './viewTree';
+
+export class ClosureModel {
+  readonly names: string[];
+  readonly nodeCount: number;
+  private parsed: (StorePathName | undefined)[];
+  private categories: Int8Array;
+  private graphCache: ClosureGraph | undefined;
+  private sizesCache: ClosureSizes | undefined;
+  private trees = new Map<TreeMode, ViewTree>();
+  attribution: AttributionPayload | undefined;
+
+  constructor(readonly snapshot: ClosureSnapshot) {
+    this.names = snapshot.names.split('\n');
+    this.nodeCount = this.names.length;
+    if (snapshot.narSize.length !== this.nodeCount || snapshot.idom.length !== this.nodeCount) {
+      throw new Error(`malformed closure payload: ${this.nodeCount} names but ${snapshot.narSize.length} sizes`);
+    }
+    this.parsed = new Array(this.nodeCount);
+    this.categories = new Int8Array(this.nodeCount).fill(-1);
+    this.attribution = snapshot.attribution;
+  }
+
+  get graph(): ClosureGraph {
+    return (this.graphCache ??= graphFromSnapshot(this.snapshot));
+  }
+
+  get sizesKnown(): boolean {
+    return this.snapshot.sizesKnown;
+  }
+
+  tree(mode: TreeMode): ViewTree {
+    let t = this.trees.get(mode);
+    if (!t) {
+      t = mode === 'dominator' ? dominatorViewTree(this.snapshot) : chainViewTree(this.snapshot, this.graph.revOffsets, this.graph.revTargets);
+      this.trees.set(mode, t);
+    }
+    return t;
+  }
+
+  isVirtual(i: number): boolean {
+    return this.snapshot.hasVirtualRoot && i === 0;
+  }
+
+  path(i: number): string {
+    if (this.isVirtual(i)) return '';
+    return this.snapshot.storeDir ? `${this.snapshot.storeDir}/${this.names[i]}` : this.names[i]!;
+  }
+
+  indexOf(path: string): number | undefined {
+    return this.graph.indexOf(path);
+  }
+
+  parsedName(i: number): StorePathName {
+    let p = this.parsed[i];
+    if (!p) {
+      p = this.isVirtual(i) ? { hash: '', name: '(roots)', pname: '(roots)', version: '', output: '' } : parseStorePath(this.names[i]!);
+      this.parsed[i] = p;
+    }
+    return p;
+  }
+
+  label(i: number): string {
+    return displayName(this.parsedName(i));
+  }
+
+  category(i: number): number {
+    let c = this.categories[i]!;
+    if (c < 0) {
+      c = CATEGORY_INDEX[categorize(this.parsedName(i))];
+      this.categories[i] = c;
+    }
+    return c;
+  }
+
+  /** Bytes (or path count) per category over the whole closure, for the legend. */
+  categoryTotals(): Float64Array {
+    const totals = new Float64Array(CATEGORIES.length);
+    const w = this.snapshot.narSize;
+    for (let i = 0; i < this.nodeCount; i++) {
+      if (this.isVirtual(i)) continue;
+      totals[this.category(i)]! += this.sizesKnown ? w[i]! : 1;
+    }
+    return totals;
+  }
+
+  closureSize(i: number): number {
+    const eager = this.snapshot.closureSize?.[i];
+    if (eager !== undefined && !Number.isNaN(eager)) return eager;
+    return (this.sizesCache ??= new ClosureSizes(this.graph)).of(i);
+  }
+
+  referrerCount(i: number): number {
+    return this.graph.referrers(i).length;
+  }
+
+  chains(node: number, limit: number): ChainSet {
+    return allChains(this.graph, this.graph.root, node, limit);
+  }
+
+  find(query: string): number[] {
+    return findByName(this.graph, query);
+  }
+
+  /** Definitions that introduced node i (indices into attribution.definitions). */
+  definitionsOf(i: number): number[] {
+    const a = this.attribution;
+    if (!a) return [];
+    return Array.from(a.defTargets.subarray(a.defOffsets[i]!, a.defOffsets[i + 1]!));
+  }
+
+  /**
+   * The definitions behind a chain: walking from the dependency back to the root, the first node that some
+   * definition introduced names the cause; the rest are listed after it.
+   */
+  chainDefinitions(chain: readonly number[]): { cause?: OptionDefinition & { index: number; via: number }; others: number[] } {
+    const a = this.attribution;
+    if (!a) return { others: [] };
+    const seen = new Set<number>();
+    let cause: (OptionDefinition & { index: number; via: number }) | undefined;
+    for (let k = chain.length - 1; k >= 0; k--) {
+      for (const d of this.definitionsOf(chain[k]!)) {
+        if (!cause) cause = { ...a.definitions[d]!, index: d, via: chain[k]! };
+        seen.add(d);
+      }
+    }
+    if (cause) seen.delete(cause.index);
+    return { ...(cause && { cause }), others: [...seen] };
+  }
+}

@@ -1,0 +1,486 @@
+/**
+ * The sunburst itself: SVG arcs from `layoutSunburst`, zoom transitions between centres, labels where they
+ * fit, keyboard navigation (a roving active descendant), and hover/click callbacks. Knows nothing about the
+ * closure beyond what `ChartModel` tells it.
+ */
+import { select, type Selection } from 'd3-selection';
+import { arc as d3arc } from 'd3-shape';
+import { interpolateNumber } from 'd3-interpolate';
+import { easeCubicInOut } from 'd3-ease';
+import 'd3-transition';
+import { CATEGORIES } from './categories';
+import { layoutSunburst, type Arc, type LayoutOptions } from './layout';
+import { children as treeChildren, type ViewTree } from './viewTree';
+
+export interface ChartModel {
+  readonly tree: ViewTree;
+  /** Short label, e.g. `perl-5.38.2`. */
+  label(node: number): string;
+  /** Index into CATEGORIES. */
+  category(node: number): number;
+  /** Screen-reader text for an arc. */
+  describe(arc: Arc): string;
+  /** Text for the centre disc's second line (its size). */
+  sizeText(node: number): string;
+}
+
+export interface ChartEvents {
+  /** Click or Enter on an arc that stands for a path. */
+  activate(node: number): void;
+  /** Click or Enter on a "N more" arc. */
+  activateMore(arc: Arc): void;
+  /** Click on the centre or Escape: zoom out one level. */
+  zoomOut(): void;
+  /** Pointer over an arc (null when it leaves). */
+  hover(arc: Arc | null, clientX: number, clientY: number): void;
+}
+
+interface Geom {
+  x0: number;
+  x1: number;
+  depth: number;
+}
+
+type ArcSel = Selection<SVGPathElement, Arc, SVGGElement, unknown>;
+
+const TAU = 2 * Math.PI;
+const DURATION = 450;
+
+export class SunburstChart {
+  readonly svg: Selection<SVGSVGElement, unknown, null, undefined>;
+  private readonly arcsG: Selection<SVGGElement, unknown, null, undefined>;
+  private readonly labelsG: Selection<SVGGElement, unknown, null, undefined>;
+  private readonly centerG: Selection<SVGGElement, unknown, null, undefined>;
+  private model: ChartModel | undefined;
+  private center = 0;
+  private arcs: Arc[] = [];
+  private byKey = new Map<string, Arc>();
+  private geometry = new Map<string, Geom>();
+  private radius = 100;
+  private r0 = 20;
+  private ring = 10;
+  /** Rings in use: the deepest drawn arc, so a shallow tree still fills the space. */
+  private rings = 3;
+  private layoutOptions: LayoutOptions;
+  private selected = -1;
+  private focusedKey: string | undefined;
+  private highlight: ((a: Arc) => boolean) | null = null;
+  private readonly resizeObserver: ResizeObserver;
+
+  constructor(
+    private readonly host: HTMLElement,
+    private readonly events: ChartEvents,
+    layoutOptions: LayoutOptions,
+  ) {
+    this.layoutOptions = layoutOptions;
+    this.svg = select(host)
+      .append('svg')
+      .attr('id', 'chart')
+      .attr('role', 'tree')
+      .attr('tabindex', '0')
+      .attr('aria-label', 'Closure sunburst. Arrow keys move between arcs, Enter zooms in, Escape zooms out.');
+    this.arcsG = this.svg.append('g').attr('class', 'arcs');
+    this.labelsG = this.svg.append('g').attr('class', 'labels').attr('aria-hidden', 'true');
+    this.centerG = this.svg.append('g').attr('class', 'center').attr('role', 'button');
+    this.centerG.append('circle').attr('class', 'center-disc');
+    this.centerG.append('text').attr('class', 'center-name').attr('dy', '-0.2em');
+    this.centerG.append('text').attr('class', 'center-size').attr('dy', '1.1em');
+    this.centerG.on('click', () => this.events.zoomOut());
+    this.svg.on('keydown', (e: KeyboardEvent) => this.onKey(e));
+    this.svg.on('focus', () => {
+      if (!this.focusedKey || !this.byKey.has(this.focusedKey)) this.focus(this.arcs.find((a) => a.depth === 1)?.key);
+      else this.focus(this.focusedKey);
+    });
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(host);
+    this.measure();
+  }
+
+  get centerNode(): number {
+    return this.center;
+  }
+
+  /** The arcs currently drawn (for tests and for the search overlay). */
+  get drawnArcs(): readonly Arc[] {
+    return this.arcs;
+  }
+
+  setLayoutOptions(o: LayoutOptions): void {
+    this.layoutOptions = o;
+  }
+
+  /**
+   * Draws the tree around `center`. With `animate`, arcs move from where they were (zooming in when the new
+   * centre was drawn, out when the old centre is drawn now), otherwise they jump.
+   */
+  draw(model: ChartModel, center: number, animate: boolean): void {
+    const previous = { center: this.center, geometry: this.geometry, model: this.model };
+    this.model = model;
+    this.center = center;
+    this.measure();
+    // Arcs under ~2.5 px wide at the first ring are merged: thinner ones read as needles, not wedges.
+    const minAngle = Math.max(this.layoutOptions.minAngle, 2.5 / (this.r0 + this.ring));
+    this.arcs = layoutSunburst(model.tree, center, { ...this.layoutOptions, minAngle }).filter((a) => a.depth > 0);
+    this.rings = Math.max(3, Math.min(this.layoutOptions.maxDepth, this.arcs.reduce((m, a) => Math.max(m, a.depth), 0)));
+    this.measure();
+    this.byKey = new Map(this.arcs.map((a) => [a.key, a]));
+    const next = new Map<string, Geom>(this.arcs.map((a) => [a.key, { x0: a.x0, x1: a.x1, depth: a.depth }]));
+    const mapping = animate && previous.model === model ? this.frameMapping(previous.center, previous.geometry, next) : null;
+    this.geometry = next;
+    this.render(mapping);
+    this.drawCenter();
+  }
+
+  /** Marks the selected path (outline); -1 for none. */
+  setSelected(node: number): void {
+    this.selected = node;
+    this.arcsG.selectAll<SVGPathElement, Arc>('path.arc').classed('selected', (a) => a.node === node && node >= 0);
+  }
+
+  /** Dims every arc for which `hit` is false; null clears. */
+  setHighlight(hit: ((a: Arc) => boolean) | null): void {
+    this.highlight = hit;
+    this.applyHighlight();
+  }
+
+  /** Moves keyboard focus to the arc of `node` when it is drawn. */
+  focusNode(node: number): void {
+    if (this.byKey.has(`n${node}`)) this.focus(`n${node}`);
+  }
+
+  dispose(): void {
+    this.resizeObserver.disconnect();
+  }
+
+  private applyHighlight(): void {
+    const hit = this.highlight;
+    this.arcsG
+      .selectAll<SVGPathElement, Arc>('path.arc')
+      .classed('match', (a) => (hit ? hit(a) : false))
+      .classed('dim', (a) => (hit ? !hit(a) : false));
+  }
+
+  private measure(): void {
+    const w = Math.max(120, this.host.clientWidth);
+    const h = Math.max(120, this.host.clientHeight);
+    this.radius = Math.max(50, Math.min(w, h) / 2 - 6);
+    this.r0 = this.radius * 0.2;
+    this.ring = (this.radius - this.r0) / this.rings;
+    this.svg.attr('viewBox', `${-w / 2} ${-h / 2} ${w} ${h}`).attr('width', w).attr('height', h);
+  }
+
+  private resize(): void {
+    const before = this.radius;
+    this.measure();
+    if (this.model && Math.abs(before - this.radius) > 0.5) {
+      this.render(null);
+      this.drawCenter();
+    }
+  }
+
+  private rad(depth: number): number {
+    return Math.min(this.radius, Math.max(this.r0, this.r0 + (depth - 1) * this.ring));
+  }
+
+  private path(g: Geom): string {
+    const x0 = Math.max(0, Math.min(TAU, g.x0));
+    const x1 = Math.max(0, Math.min(TAU, g.x1));
+    const y0 = this.rad(g.depth);
+    const y1 = Math.max(y0, this.rad(g.depth + 1) - 1);
+    return (
+      d3arc<unknown>()
+        .startAngle(x0)
+        .endAngle(x1)
+        .padAngle(Math.min((x1 - x0) / 2, 0.003))
+        .padRadius(this.radius / 2)
+        .innerRadius(y0)
+        .outerRadius(y1)
+        .cornerRadius(Math.min(2, (y1 - y0) / 4))(null) ?? ''
+    );
+  }
+
+  /**
+   * An affine map from the previous frame to the new one: zooming in stretches the new centre's old arc to the
+   * full circle; zooming out shrinks the full circle into the old centre's new arc. Null when neither is drawn.
+   */
+  private frameMapping(
+    oldCenter: number,
+    oldGeometry: Map<string, Geom>,
+    newGeometry: Map<string, Geom>,
+  ): ((g: Geom) => Geom) | null {
+    if (oldCenter === this.center) return (g) => g;
+    const inner = oldGeometry.get(`n${this.center}`);
+    if (inner) {
+      const k = TAU / (inner.x1 - inner.x0);
+      return (g) => ({ x0: (g.x0 - inner.x0) * k, x1: (g.x1 - inner.x0) * k, depth: g.depth - inner.depth });
+    }
+    const outer = newGeometry.get(`n${oldCenter}`);
+    if (outer) {
+      const k = (outer.x1 - outer.x0) / TAU;
+      return (g) => ({ x0: outer.x0 + g.x0 * k, x1: outer.x0 + g.x1 * k, depth: g.depth + outer.depth });
+    }
+    return null;
+  }
+
+  private render(mapping: ((g: Geom) => Geom) | null): void {
+    const model = this.model!;
+    const oldGeometry = new Map<string, Geom>();
+    this.arcsG.selectAll<SVGPathElement, Arc>('path.arc').each(function (a) {
+      const g = (this as SVGPathElement & { __geom?: Geom }).__geom;
+      if (g) oldGeometry.set(a.key, g);
+    });
+    const inverse = mapping ? invert(mapping) : null;
+    const sel: ArcSel = this.arcsG
+      .selectAll<SVGPathElement, Arc>('path.arc')
+      .data(this.arcs, (a) => a.key);
+
+    const entered = sel
+      .enter()
+      .append('path')
+      .attr('role', 'treeitem')
+      .on('click', (e: MouseEvent, a) => {
+        e.stopPropagation();
+        this.focus(a.key, false);
+        this.activate(a);
+      })
+      .on('pointermove', (e: PointerEvent, a) => this.events.hover(a, e.clientX, e.clientY))
+      .on('pointerleave', () => this.events.hover(null, 0, 0));
+    const merged = entered.merge(sel);
+    merged
+      .attr('id', (a) => `arc-${a.key}`)
+      .attr('class', (a) => this.arcClass(model, a))
+      .attr('aria-level', (a) => a.depth)
+      .attr('aria-label', (a) => model.describe(a))
+      .attr('data-node', (a) => a.node)
+      .attr('data-depth', (a) => a.depth)
+      .attr('data-x0', (a) => a.x0.toFixed(6))
+      .attr('data-x1', (a) => a.x1.toFixed(6));
+
+    const exit = sel.exit<Arc>();
+    this.labelsG.selectAll('text').remove();
+    if (!mapping) {
+      merged.each(function (a) {
+        const g = { x0: a.x0, x1: a.x1, depth: a.depth };
+        (this as SVGPathElement & { __geom?: Geom }).__geom = g;
+      });
+      merged.attr('d', (a) => this.path(a)).attr('opacity', 1);
+      exit.remove();
+      this.drawLabels();
+    } else {
+      const chart = this;
+      merged
+        .transition()
+        .duration(DURATION)
+        .ease(easeCubicInOut)
+        .attrTween('d', function (a) {
+          const el = this as SVGPathElement & { __geom?: Geom };
+          const to: Geom = { x0: a.x0, x1: a.x1, depth: a.depth };
+          const from: Geom = oldGeometry.get(a.key) ?? (inverse ? inverse(to) : to);
+          const i0 = interpolateNumber(from.x0, to.x0);
+          const i1 = interpolateNumber(from.x1, to.x1);
+          const id = interpolateNumber(from.depth, to.depth);
+          return (t: number) => {
+            el.__geom = { x0: i0(t), x1: i1(t), depth: id(t) };
+            return chart.path(el.__geom);
+          };
+        })
+        .attrTween('opacity', (a) => (oldGeometry.has(a.key) ? () => '1' : (t: number) => String(t)));
+      exit
+        .transition()
+        .duration(DURATION)
+        .ease(easeCubicInOut)
+        .attrTween('d', function () {
+          const el = this as SVGPathElement & { __geom?: Geom };
+          const from = el.__geom ?? { x0: 0, x1: 0, depth: 0 };
+          const to = mapping(from);
+          const i0 = interpolateNumber(from.x0, to.x0);
+          const i1 = interpolateNumber(from.x1, to.x1);
+          const id = interpolateNumber(from.depth, to.depth);
+          return (t: number) => chart.path({ x0: i0(t), x1: i1(t), depth: id(t) });
+        })
+        .attr('opacity', 0)
+        .remove();
+      merged
+        .transition()
+        .duration(DURATION)
+        .end()
+        .then(
+          () => this.drawLabels(),
+          () => undefined, // interrupted by a newer zoom, which draws its own labels
+        );
+    }
+    this.applyHighlight();
+    if (this.focusedKey && this.byKey.has(this.focusedKey)) this.focus(this.focusedKey, false);
+    else this.svg.attr('aria-activedescendant', null);
+  }
+
+  private arcClass(model: ChartModel, a: Arc): string {
+    const cat = a.node >= 0 ? CATEGORIES[model.category(a.node)]!.id : 'more';
+    let c = `arc cat-${cat}`;
+    if (a.node < 0) c += ' more';
+    if (a.hasHiddenChildren) c += ' has-hidden';
+    if (a.node >= 0 && a.node === this.selected) c += ' selected';
+    if (a.key === this.focusedKey) c += ' focused';
+    // Alternate the shade of neighbouring siblings so equal colors stay apart.
+    if (a.node >= 0 && siblingParity(model.tree, a)) c += ' alt';
+    return c;
+  }
+
+  private drawLabels(): void {
+    const model = this.model!;
+    const ringPx = this.ring;
+    const CHAR = 6.2; // average advance of the 10.5px label font
+    interface Placed {
+      arc: Arc;
+      transform: string;
+      text: string;
+    }
+    const placed: Placed[] = [];
+    for (const a of this.arcs) {
+      const r = (this.rad(a.depth) + this.rad(a.depth + 1)) / 2;
+      const arcLen = (a.x1 - a.x0) * r;
+      if (arcLen < 12) continue;
+      const angle = ((a.x0 + a.x1) / 2) * (180 / Math.PI);
+      const full = a.node >= 0 ? model.label(a.node) : `${a.moreCount} more`;
+      let transform: string;
+      let chars: number;
+      if (arcLen > ringPx * 1.4 && ringPx >= 14) {
+        // Wide arc: write along it, upright, using the arc's length.
+        chars = Math.floor((Math.min(arcLen, 2 * r) - 10) / CHAR);
+        const flip = angle > 90 && angle < 270;
+        transform = `rotate(${angle}) translate(0,${-r}) rotate(${flip ? 180 : 0})`;
+      } else {
+        if (ringPx < 26) continue;
+        chars = Math.floor((ringPx - 8) / CHAR);
+        transform = `rotate(${angle - 90}) translate(${r},0) rotate(${angle < 180 ? 0 : 180})`;
+      }
+      if (chars < 3) continue;
+      placed.push({ arc: a, transform, text: ellipsize(full, chars) });
+    }
+    this.labelsG
+      .selectAll<SVGTextElement, Placed>('text')
+      .data(placed, (p) => p.arc.key)
+      .join('text')
+      .attr('class', (p) => (p.arc.node < 0 ? 'label more' : 'label'))
+      .attr('dy', '0.35em')
+      .attr('transform', (p) => p.transform)
+      .text((p) => p.text);
+  }
+
+  private drawCenter(): void {
+    const model = this.model!;
+    const c = this.center;
+    this.centerG.select('circle').attr('r', Math.max(0, this.r0 - 2));
+    fitText(this.centerG.select<SVGTextElement>('.center-name').node()!, model.label(c), this.r0 * 2 - 14);
+    this.centerG.select('.center-size').text(model.sizeText(c));
+    this.centerG
+      .attr('aria-label', `${model.label(c)}, ${model.sizeText(c)}. Activate to zoom out.`)
+      .classed('can-zoom-out', model.tree.parent[c]! >= 0);
+  }
+
+  private activate(a: Arc): void {
+    if (a.node >= 0) this.events.activate(a.node);
+    else this.events.activateMore(a);
+  }
+
+  private focus(key: string | undefined, scroll = true): void {
+    this.arcsG.selectAll<SVGPathElement, Arc>('path.arc.focused').classed('focused', false);
+    this.focusedKey = key;
+    if (!key) return;
+    const el = this.arcsG.select<SVGPathElement>(`#arc-${cssEscape(key)}`);
+    el.classed('focused', true);
+    this.svg.attr('aria-activedescendant', `arc-${key}`);
+    if (scroll) {
+      const a = this.byKey.get(key);
+      const box = (el.node() as SVGPathElement | null)?.getBoundingClientRect();
+      if (a && box) this.events.hover(a, box.left + box.width / 2, box.top + box.height / 2);
+    }
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const cur = this.focusedKey ? this.byKey.get(this.focusedKey) : undefined;
+    const siblings = (a: Arc) =>
+      this.arcs.filter((b) => b.depth === a.depth && b.parentNode === a.parentNode).sort((p, q) => p.x0 - q.x0);
+    let next: Arc | undefined;
+    switch (e.key) {
+      case 'ArrowRight':
+      case 'ArrowLeft': {
+        if (!cur) {
+          next = this.arcs.find((a) => a.depth === 1);
+          break;
+        }
+        // Around the whole ring, not only among siblings: that is what the eye follows.
+        const ring = this.arcs.filter((b) => b.depth === cur.depth).sort((p, q) => p.x0 - q.x0);
+        const i = ring.indexOf(cur);
+        next = ring[(i + (e.key === 'ArrowRight' ? 1 : ring.length - 1)) % ring.length];
+        break;
+      }
+      case 'ArrowDown':
+        next = cur ? this.arcs.find((b) => b.parentNode === cur.node && b.depth === cur.depth + 1) : this.arcs[0];
+        break;
+      case 'ArrowUp':
+        if (cur && cur.depth > 1) next = this.byKey.get(`n${cur.parentNode}`);
+        break;
+      case 'Home':
+        next = cur ? siblings(cur)[0] : this.arcs[0];
+        break;
+      case 'End':
+        next = cur ? siblings(cur).at(-1) : this.arcs[0];
+        break;
+      case 'Enter':
+      case ' ':
+        if (cur) this.activate(cur);
+        e.preventDefault();
+        return;
+      case 'Escape':
+        this.events.zoomOut();
+        e.preventDefault();
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    if (next) this.focus(next.key);
+  }
+}
+
+function invert(f: (g: Geom) => Geom): (g: Geom) => Geom {
+  // f is affine in x and a shift in depth: recover it from two probes.
+  const a = f({ x0: 0, x1: 1, depth: 0 });
+  const k = a.x1 - a.x0;
+  const b = a.x0;
+  const d = a.depth;
+  return (g) => ({ x0: (g.x0 - b) / k, x1: (g.x1 - b) / k, depth: g.depth - d });
+}
+
+function siblingParity(t: ViewTree, a: Arc): boolean {
+  const kids = treeChildren(t, a.parentNode);
+  // Children are few where arcs are wide; a linear scan of the first few hundred is cheap.
+  const limit = Math.min(kids.length, 400);
+  for (let i = 0; i < limit; i++) if (kids[i] === a.node) return i % 2 === 1;
+  return false;
+}
+
+/** Sets the text, shortened with an ellipsis until it is at most `width` pixels wide (measured). */
+function fitText(el: SVGTextElement, text: string, width: number): void {
+  el.textContent = text;
+  if (el.getComputedTextLength() <= width) return;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    el.textContent = `${text.slice(0, mid)}…`;
+    if (el.getComputedTextLength() <= width) lo = mid;
+    else hi = mid - 1;
+  }
+  el.textContent = `${text.slice(0, lo)}…`;
+}
+
+export function ellipsize(s: string, max: number): string {
+  if (max <= 1) return '';
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+function cssEscape(s: string): string {
+  return s.replace(/[^a-zA-Z0-9_-]/g, (c) => `\\${c}`);
+}
