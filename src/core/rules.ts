@@ -7,6 +7,7 @@
 import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import type { ClosureGraph } from './graph';
 import { parseStorePath } from './storePath';
+import * as path from 'node:path';
 import type { DuplicateGroup } from './analysis/duplicates';
 import { shortestChain } from './analysis/why';
 import type { OptionOrigin, OriginLookup } from './diff';
@@ -87,7 +88,8 @@ export function parseSize(text: string | number): number | undefined {
   return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
 }
 
-const KNOWN_KEYS = new Set([
+/** Keys of a rule block; media/closure-lens.schema.json lists the same (a unit test holds them together). */
+export const RULE_KEYS: ReadonlySet<string> = new Set([
   'target', 'name', 'severity', 'maxClosureSize', 'maxPaths', 'maxDuplicates', 'ignoreDuplicates',
   'forbiddenDependencies', 'forbiddenDependenciesRegexes', 'mustBeAbsent',
 ]);
@@ -145,8 +147,8 @@ function parseBlock(
     const [key, value] = prop.children ?? [];
     if (!key || !value) continue;
     const k = String(key.value);
-    if (!KNOWN_KEYS.has(k)) {
-      problems.push({ message: `Unknown rule "${k}". Known: ${[...KNOWN_KEYS].join(', ')}.`, span: nodeSpan(key) });
+    if (!RULE_KEYS.has(k)) {
+      problems.push({ message: `Unknown rule "${k}". Known: ${[...RULE_KEYS].join(', ')}.`, span: nodeSpan(key) });
       continue;
     }
     props.set(k, { key, value });
@@ -261,26 +263,59 @@ function spanAt(starts: number[], offset: number, length: number): SourceSpan {
 export interface ClosureIdentity {
   /** The installable as given (`.#web`, `path:/x#packages.x86_64-linux.default`); absent for a plain store path. */
   readonly installable?: string;
+  /** The directory the installable is relative to; local flake references are compared as directories. */
+  readonly cwd?: string;
   readonly rootPath: string;
 }
 
 /**
- * A rule block applies when its target (a glob: `*` any run of characters, `?` one character) matches the
- * installable as given, the attribute after `#` (for targets without `#`), or the root store path.
+ * A rule block applies when its target (a glob: `*` any run of characters, `?` one character) matches:
+ * - the root store path;
+ * - for a target with `#`: the same local flake directory (the target's relative to `configDir`, the
+ *   closure's relative to its `cwd`) and the attribute after `#` — or the installable as written;
+ * - for a target without `#`: the attribute after `#` of the installable.
+ * An attribute also matches the attributes below it, so `nixosConfigurations.web` covers
+ * `nixosConfigurations.web.config.system.build.toplevel`.
  */
-export function ruleAppliesTo(rule: TargetRules, id: ClosureIdentity): boolean {
-  const re = globToRegExp(rule.target);
-  const candidates = [id.rootPath, ...(id.installable ? [id.installable, normalizeInstallable(id.installable)] : [])];
-  if (id.installable && !rule.target.includes('#')) {
-    const hash = id.installable.indexOf('#');
-    if (hash >= 0) candidates.push(id.installable.slice(hash + 1));
-  }
-  return candidates.some((c) => re.test(c));
+export function ruleAppliesTo(rule: TargetRules, id: ClosureIdentity, configDir?: string): boolean {
+  if (globToRegExp(rule.target).test(id.rootPath)) return true;
+  if (!id.installable) return false;
+  const have = splitInstallable(id.installable, id.cwd);
+  const hash = rule.target.indexOf('#');
+  if (hash < 0) return have.attr !== undefined && attrMatches(rule.target, have.attr);
+  const want = splitInstallable(rule.target, configDir);
+  if (have.attr === undefined || want.attr === undefined || !attrMatches(want.attr, have.attr)) return false;
+  if (globToRegExp(want.flake).test(have.flake)) return true;
+  // Relative references without a known base directory: compare them as written.
+  return normalizeInstallable(rule.target.slice(0, hash)) === normalizeInstallable(id.installable.slice(0, id.installable.indexOf('#')));
+}
+
+function attrMatches(pattern: string, attr: string): boolean {
+  const re = globToRegExp(pattern);
+  if (re.test(attr)) return true;
+  const parts = attr.split('.');
+  for (let i = parts.length - 1; i > 0; i--) if (re.test(parts.slice(0, i).join('.'))) return true;
+  return false;
+}
+
+/** The flake part (a resolved directory when it is local and a base is known) and the attribute after `#`. */
+function splitInstallable(s: string, baseDir: string | undefined): { flake: string; attr: string | undefined } {
+  const hash = s.indexOf('#');
+  const ref = hash < 0 ? s : s.slice(0, hash);
+  const attr = hash < 0 ? undefined : s.slice(hash + 1);
+  let local: string | undefined;
+  if (ref === '' || ref === '.') local = '.';
+  else if (ref.startsWith('path:')) local = ref.slice(5).split('?', 1)[0]!;
+  else if (ref.startsWith('git+file://')) local = ref.slice(11).split('?', 1)[0]!;
+  else if (ref.startsWith('/') || ref.startsWith('./') || ref.startsWith('../')) local = ref;
+  if (local === undefined) return { flake: ref, attr };
+  if (local.startsWith('/')) return { flake: path.posix.normalize(local).replace(/\/+$/, '') || '/', attr };
+  return { flake: baseDir ? path.resolve(baseDir, local) : normalizeInstallable(ref), attr };
 }
 
 /** `.#x` and `#x` and `path:.#x` name the same thing; compare them in one spelling. */
 function normalizeInstallable(s: string): string {
-  return s.replace(/^path:/, '').replace(/^#/, '.#').replace(/^\.\/#/, '.#');
+  return s.replace(/^path:/, '').replace(/^(\.\/)?$/, '.').replace(/^#/, '.#').replace(/^\.\/#/, '.#');
 }
 
 export function isGlob(target: string): boolean {
@@ -289,7 +324,7 @@ export function isGlob(target: string): boolean {
 
 function globToRegExp(glob: string): RegExp {
   let re = '';
-  for (const ch of normalizeInstallable(glob)) {
+  for (const ch of glob) {
     if (ch === '*') re += '.*';
     else if (ch === '?') re += '.';
     else re += ch.replace(/[.+^${}()|[\]\\/]/g, '\\$&');

@@ -116,6 +116,17 @@ describe('rules: matching targets', () => {
     assert.equal(ruleAppliesTo(byAttr, { installable: '/src/flake#packages.x86_64-linux.default', rootPath: sys }), true);
     const byPath = { ...servers, target: '/nix/store/*-nixos-system-web-*' };
     assert.equal(ruleAppliesTo(byPath, { rootPath: sys }), true);
+    // Local flakes compare as directories: the rule's relative to its file, the closure's to its cwd.
+    const local = { ...pkg, target: './sub#packages.x86_64-linux.default' };
+    const closure = (installable: string, cwd?: string) => ({ installable, rootPath: sys, ...(cwd ? { cwd } : {}) });
+    assert.equal(ruleAppliesTo(local, closure('path:/ws/sub#packages.x86_64-linux.default'), '/ws'), true);
+    assert.equal(ruleAppliesTo(local, closure('.#packages.x86_64-linux.default', '/ws/sub'), '/ws'), true);
+    assert.equal(ruleAppliesTo(local, closure('.#packages.x86_64-linux.default', '/ws'), '/ws'), false);
+    assert.equal(ruleAppliesTo(local, closure('path:/other/sub#packages.x86_64-linux.default'), '/ws'), false);
+    // An attribute covers the attributes below it.
+    const host = { ...pkg, target: '.#nixosConfigurations.web' };
+    assert.equal(ruleAppliesTo(host, closure('path:/ws#nixosConfigurations.web.config.system.build.toplevel'), '/ws'), true);
+    assert.equal(ruleAppliesTo(host, closure('path:/ws#nixosConfigurations.webby'), '/ws'), false);
     assert.equal(isGlob(servers.target), true);
     assert.equal(isGlob(pkg.target), false);
   });
@@ -192,5 +203,27 @@ describe('rules: evaluation', () => {
   it('warning severity still reports but is marked', () => {
     const r = evaluateRules({ ...servers!, severity: 'warning' }, id, analysis);
     assert.ok(r.outcomes.filter((o) => o.broken).every((o) => o.severity === 'warning'));
+  });
+});
+
+describe('rules: JSON schema', () => {
+  it('lists exactly the keys the parser knows', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const { RULE_KEYS } = await import('../../src/core/rules');
+    const schemaFile = path.resolve(__dirname, '../../../media/closure-lens.schema.json');
+    const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8'));
+    assert.deepEqual(Object.keys(schema.definitions.targetRules.properties).sort(), [...RULE_KEYS].sort());
+    assert.deepEqual(schema.definitions.targetRules.required, ['target']);
+    // The size pattern of the schema accepts what parseSize accepts, and refuses what it refuses.
+    const re = new RegExp(schema.definitions.size.oneOf[1].pattern);
+    for (const s of ['500 MiB', '1.5G', '80MB', '12 KiB', '4096', '3 gib', '1 TB', '10 B']) {
+      assert.ok(re.test(s), s);
+      assert.notEqual(parseSize(s), undefined, s);
+    }
+    for (const s of ['lots', '5 parsecs', '1.5.2G', '']) {
+      assert.ok(!re.test(s), s);
+      assert.equal(parseSize(s), undefined, s);
+    }
   });
 });
