@@ -1,0 +1,272 @@
+/**
+ * The one way closure-lens runs nix: execa with an argument array (never a shell), a timeout, cancellation
+ * that ends the whole process tree, stderr delivered line by line for progress, and failures turned into
+ * ClosureLensErrors with a cause and a fix.
+ *
+ * nix runs in its own process group (detached), so a cancel can signal nix and everything it forked.
+ * SIGTERM first: Nix handles it and kills its builders, which run in sessions of their own that a group
+ * signal does not reach; SIGKILL to the group follows if nix has not exited after a grace period.
+ */
+import { execa } from 'execa';
+import { StringDecoder } from 'node:string_decoder';
+import { ClosureLensError, classifyNixFailure } from '../errors';
+import { parseNixVersion, versionLabel, type NixVersion } from './version';
+
+export interface RunOptions {
+  /** Overrides the runner's default timeout for this call. */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  readonly cwd?: string;
+  /** Called with each stderr line (without the line break) as it arrives. */
+  readonly onStderrLine?: (line: string) => void;
+  /** Written to nix's stdin; stdin is closed (`/dev/null`) otherwise. */
+  readonly stdin?: string;
+}
+
+export interface RunResult {
+  readonly stdout: string;
+  /** Stderr (its last 4 MiB when it was longer). */
+  readonly stderr: string;
+  readonly durationMs: number;
+}
+
+/** One finished nix call, for logs. */
+export interface CommandRecord {
+  readonly args: readonly string[];
+  readonly cwd?: string;
+  readonly durationMs: number;
+  readonly ok: boolean;
+  readonly exitCode?: number;
+  readonly stderr: string;
+}
+
+export interface NixRunnerOptions {
+  /** The nix binary: a name looked up on PATH or an absolute path. Default `nix`. */
+  readonly nixPath?: string;
+  /** Put before every command's arguments, e.g. `['--option', 'substituters', '']`. */
+  readonly extraArgs?: readonly string[];
+  /** Added to the inherited environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Default timeout per call; 10 minutes unless set. 0 means none. */
+  readonly timeoutMs?: number;
+  /** How long nix gets to exit after SIGTERM before the group is SIGKILLed. */
+  readonly killGraceMs?: number;
+  readonly onCommand?: (c: CommandRecord) => void;
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+const STDERR_KEPT = 4 * 1024 * 1024;
+// A 100,000-path `path-info --json` is about 100 MB; V8 strings end near 512 MB.
+const STDOUT_MAX = 480 * 1024 * 1024;
+
+export class NixRunner {
+  readonly binary: string;
+  private readonly extraArgs: readonly string[];
+  private readonly env: Readonly<Record<string, string>>;
+  private readonly defaultTimeoutMs: number;
+  private readonly killGraceMs: number;
+  private readonly onCommand: ((c: CommandRecord) => void) | undefined;
+  private versionPromise: Promise<NixVersion> | undefined;
+  private knownVersion: NixVersion | undefined;
+
+  constructor(options: NixRunnerOptions = {}) {
+    this.binary = options.nixPath && options.nixPath.trim() !== '' ? options.nixPath : 'nix';
+    this.extraArgs = options.extraArgs ?? [];
+    this.env = options.env ?? {};
+    this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.killGraceMs = options.killGraceMs ?? 3000;
+    this.onCommand = options.onCommand;
+  }
+
+  /** Implementation and version, asked once (`nix --version`); a failed attempt is retried next time. */
+  version(opts: { signal?: AbortSignal } = {}): Promise<NixVersion> {
+    this.versionPromise ??= this.run(['--version'], { timeoutMs: 30_000, ...(opts.signal ? { signal: opts.signal } : {}) }).then(
+      (r) => (this.knownVersion = parseNixVersion(r.stdout)),
+      (e: unknown) => {
+        this.versionPromise = undefined;
+        throw e;
+      },
+    );
+    return this.versionPromise;
+  }
+
+  async run(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    const fullArgs = [...this.extraArgs, ...args];
+    if (opts.signal?.aborted) throw cancelled(this.binary, fullArgs);
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+    const started = performance.now();
+
+    const sub = execa(this.binary, fullArgs, {
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      env: this.env,
+      extendEnv: true,
+      ...(opts.stdin !== undefined ? { input: opts.stdin } : { stdin: 'ignore' as const }),
+      detached: true,
+      cleanup: false,
+      reject: false,
+      stripFinalNewline: false,
+      buffer: { stdout: true, stderr: false },
+      maxBuffer: { stdout: STDOUT_MAX },
+    });
+    const pid = sub.pid;
+    if (pid !== undefined) trackGroup(pid);
+
+    const stderr = new StderrCollector(opts.onStderrLine);
+    sub.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+
+    let stopReason: 'cancelled' | 'timeout' | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const stop = (reason: 'cancelled' | 'timeout'): void => {
+      if (stopReason || pid === undefined) return;
+      stopReason = reason;
+      signalGroup(pid, 'SIGTERM');
+      graceTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), this.killGraceMs);
+    };
+    const onAbort = (): void => stop('cancelled');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : undefined;
+
+    let result;
+    try {
+      result = await sub;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+      if (pid !== undefined) {
+        // Whatever nix left in its group (a stray child) goes with it.
+        if (stopReason) signalGroup(pid, 'SIGKILL');
+        liveGroups.delete(pid);
+      }
+      if (graceTimer) clearTimeout(graceTimer);
+    }
+    stderr.end();
+    const durationMs = performance.now() - started;
+    const stderrText = stderr.text();
+    const record = (ok: boolean): void =>
+      this.onCommand?.({
+        args: fullArgs,
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
+        durationMs,
+        ok,
+        ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+        stderr: stderrText,
+      });
+
+    if (stopReason === 'cancelled') {
+      record(false);
+      throw cancelled(this.binary, fullArgs);
+    }
+    if (stopReason === 'timeout') {
+      record(false);
+      throw new ClosureLensError(
+        'timeout',
+        `\`${this.binary} ${fullArgs.join(' ')}\` did not finish within ${formatSeconds(timeoutMs)} and was stopped`,
+        {
+          fix: 'raise the timeout (the nixClosureLens.timeoutMs setting or --timeout) or find out why Nix is slow (a large evaluation, a build, a stuck download)',
+          detail: stderrText,
+        },
+      );
+    }
+    const code = (result as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'EACCES') {
+      record(false);
+      throw new ClosureLensError('nix-not-found', `cannot run '${this.binary}': ${code === 'ENOENT' ? 'not found' : 'permission denied'}`, {
+        fix: 'install Nix (https://nixos.org/download) or point closure-lens at the nix binary (the nixClosureLens.nixPath setting or --nix)',
+        cause: result,
+      });
+    }
+    if (result.failed) {
+      record(false);
+      if (result.isMaxBuffer) {
+        throw new ClosureLensError('nix-failed', `\`${this.binary} ${fullArgs.join(' ')}\` printed more than ${STDOUT_MAX} bytes`, {
+          fix: 'query a smaller closure',
+          cause: result,
+        });
+      }
+      throw classifyNixFailure({
+        args: fullArgs,
+        stderr: stderrText,
+        exitCode: result.exitCode,
+        binary: this.binary,
+        ...(this.knownVersion ? { versionLabel: versionLabel(this.knownVersion) } : {}),
+      });
+    }
+    record(true);
+    return { stdout: String(result.stdout ?? ''), stderr: stderrText, durationMs };
+  }
+}
+
+function cancelled(binary: string, args: readonly string[]): ClosureLensError {
+  return new ClosureLensError('cancelled', `\`${binary} ${args.join(' ')}\` was cancelled`, { fix: 'run it again when you need it' });
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Splits stderr into lines as it arrives and keeps the last STDERR_KEPT characters. */
+class StderrCollector {
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+  private chunks: string[] = [];
+  private size = 0;
+
+  constructor(private readonly onLine: ((line: string) => void) | undefined) {}
+
+  push(chunk: Buffer): void {
+    this.add(this.decoder.write(chunk));
+  }
+
+  end(): void {
+    this.add(this.decoder.end());
+    if (this.partial !== '') {
+      this.emit(this.partial);
+      this.partial = '';
+    }
+  }
+
+  text(): string {
+    return this.chunks.join('');
+  }
+
+  private add(s: string): void {
+    if (s === '') return;
+    this.chunks.push(s);
+    this.size += s.length;
+    while (this.size > STDERR_KEPT && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
+    if (!this.onLine) return;
+    const lines = (this.partial + s).split('\n');
+    this.partial = lines.pop()!;
+    for (const l of lines) this.emit(l);
+  }
+
+  private emit(line: string): void {
+    try {
+      this.onLine!(line.endsWith('\r') ? line.slice(0, -1) : line);
+    } catch {
+      // A failing progress callback must not break the nix call.
+    }
+  }
+}
+
+/** Process groups of nix calls still running; killed if this process exits first. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function trackGroup(pid: number): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const g of liveGroups) signalGroup(g, 'SIGKILL');
+    });
+  }
+  liveGroups.add(pid);
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
