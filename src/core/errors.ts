@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'malformed-json'
   | 'file-not-found'
   | 'empty-closure'
+  | 'not-in-closure'
+  | 'cache-failed'
   | 'nix-failed'
   // closure diff, rules and compression (diff.ts, rules.ts, compression.ts)
   | 'git-failed'
