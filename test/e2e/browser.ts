@@ -57,35 +57,48 @@ export class Workbench {
     await this.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   }
 
-  /** F1, type the title, wait for the row and run it. */
-  async runCommand(title: string): Promise<void> {
+  /** F1 until the command palette shows (the first key press can come before the workbench has focus). */
+  async openPalette(): Promise<Locator> {
     const widget = this.page.locator('.quick-input-widget');
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < 5; attempt++) {
       await this.page.keyboard.press('Escape');
       await this.page.keyboard.press('F1');
-      const input = widget.locator('input');
-      try {
-        await input.waitFor({ state: 'visible', timeout: 5000 });
-      } catch {
-        continue;
-      }
-      await input.fill(`>${title}`);
-      const row = widget.locator('.monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ timeout: 15_000 });
-      await row.click();
-      return;
+      if (await widget.locator('input').waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) return widget;
     }
-    throw new Error(`the command palette did not open to run "${title}"`);
+    throw new Error('the command palette did not open (F1)');
+  }
+
+  /**
+   * Opens the palette on `title` and returns its row, reopening until it shows: a development extension's
+   * contributions reach the workbench only after its extension host has scanned it, and the palette lists the
+   * commands known when it opened.
+   */
+  private async commandRow(title: string, timeoutMs: number): Promise<Locator | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    do {
+      const widget = await this.openPalette();
+      await widget.locator('input').fill(`>${title}`);
+      const row = widget.locator('.monaco-list-row', { hasText: title }).first();
+      if (await row.waitFor({ timeout: 2000 }).then(() => true, () => false)) return row;
+    } while (Date.now() < deadline);
+    await this.page.keyboard.press('Escape');
+    return undefined;
+  }
+
+  /** F1, type the title, wait for the row and run it. */
+  async runCommand(title: string): Promise<void> {
+    const row = await this.commandRow(title, 30_000);
+    if (!row) throw new Error(`the command palette does not offer "${title}"`);
+    await row.click();
+    // Wait for the palette to go, so that what comes next (a quick pick of the command) is not typed into it.
+    const input = this.page.locator('.quick-input-widget input');
+    await waitFor('the command palette to close', async () =>
+      !(await input.isVisible()) || !(await input.inputValue()).startsWith('>'), 10_000, 50);
   }
 
   /** Whether the palette offers a command with that title (checked without running it). */
   async hasCommand(title: string): Promise<boolean> {
-    await this.page.keyboard.press('F1');
-    const widget = this.page.locator('.quick-input-widget');
-    await widget.locator('input').waitFor({ state: 'visible', timeout: 10_000 });
-    await widget.locator('input').fill(`>${title}`);
-    const row = widget.locator('.monaco-list-row', { hasText: title }).first();
-    const found = await row.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+    const found = (await this.commandRow(title, 30_000)) !== undefined;
     await this.page.keyboard.press('Escape');
     return found;
   }

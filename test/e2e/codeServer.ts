@@ -73,6 +73,7 @@ export class Profile {
       'telemetry.telemetryLevel': 'off',
       'update.mode': 'none',
       'security.workspace.trust.enabled': false,
+      'git.openRepositoryInParentFolders': 'never',
       ...settings,
     };
     fs.writeFileSync(path.join(this.userDataDir, 'User/settings.json'), JSON.stringify(all, null, 2));

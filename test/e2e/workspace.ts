@@ -49,7 +49,7 @@ function realNix(): string {
 export function createWorkspace(name: string): E2EWorkspace {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `closure-lens-${name}-`));
   const folder = path.join(root, 'example-flake');
-  fs.cpSync(EXAMPLE_FLAKE, folder, { recursive: true });
+  fs.cpSync(EXAMPLE_FLAKE, folder, { recursive: true, dereference: true });
   const slowBuildNonce = randomBytes(8).toString('hex');
   fs.writeFileSync(path.join(folder, 'slow-build-nonce'), slowBuildNonce);
 
