@@ -54,6 +54,13 @@ export interface EstimatorOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Per path, all codecs together. */
   readonly timeoutMs?: number;
+  /** The nix-store binary (default: `nix-store` on PATH); see `nixStoreBeside`. */
+  readonly nixStorePath?: string;
+}
+
+/** The nix-store that belongs to a configured nix binary: its sibling when the path is absolute. */
+export function nixStoreBeside(nixPath: string): string {
+  return path.isAbsolute(nixPath) ? path.join(path.dirname(nixPath), 'nix-store') : 'nix-store';
 }
 
 interface CacheFile {
@@ -152,7 +159,7 @@ export class CompressionEstimator {
    */
   async compressPath(storePath: string, narSize?: number, signal?: AbortSignal): Promise<Partial<Record<Codec, number>>> {
     const common = { cancelSignal: signal, timeout: this.options.timeoutMs ?? 30 * 60_000, env: this.options.env, forceKillAfterDelay: 2000 } as const;
-    const dump = execa('nix-store', ['--dump', storePath], { ...common, stdin: 'ignore', buffer: { stdout: false } });
+    const dump = execa(this.options.nixStorePath ?? 'nix-store', ['--dump', storePath], { ...common, stdin: 'ignore', buffer: { stdout: false } });
     const counts: Promise<number>[] = [];
     const children: Promise<unknown>[] = [dump];
     for (const codec of this.codecs) {

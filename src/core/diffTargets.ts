@@ -119,7 +119,7 @@ export async function operandAtRevision(installable: string, rev: string, opts: 
   const pathInstallable = `path:${checkedOut}${attr === undefined ? '' : `#${attr}`}`;
   return {
     target: { kind: 'installable', installable: pathInstallable, cwd: checkedOut },
-    label: `${installable} @ ${rev} (${commit.slice(0, 12)})`,
+    label: commit.startsWith(rev) ? `${installable} @ ${commit.slice(0, 12)}` : `${installable} @ ${rev} (${commit.slice(0, 12)})`,
     installable,
     dispose,
   };
@@ -173,4 +173,20 @@ function gitError(e: unknown, args: string[], dir: string): ClosureLensError {
     detail: stderr,
     fix: 'run the same git command in the repository to see what is wrong',
   });
+}
+
+/** The last `n` commits of the repository holding `dir`: full hash, subject, relative date. Empty outside git. */
+export async function recentCommits(dir: string, n = 20, signal?: AbortSignal): Promise<{ hash: string; subject: string; when: string }[]> {
+  try {
+    const r = await execa('git', ['log', `-n${n}`, '--format=%H%x09%cr%x09%s'], { cwd: dir, cancelSignal: signal, timeout: 20_000, stdin: 'ignore' });
+    return r.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => {
+        const [hash, when, ...subject] = l.split('\t');
+        return { hash: hash!, when: when!, subject: subject.join('\t') };
+      });
+  } catch {
+    return [];
+  }
 }

@@ -227,3 +227,44 @@ describe('rules: JSON schema', () => {
     }
   });
 });
+
+describe('rules: editor diagnostics', () => {
+  const text = `{
+  "rules": [
+    {
+      "target": ".#nixosConfigurations.web",
+      "maxClosureSize": "100 MiB",
+      "mustBeAbsent": ["perl", "ruby"]
+    },
+    { "target": ".#other", "maxPaths": 1 },
+    { "target": ".#nixosConfigurations.web", "severity": "warning", "maxPaths": 2, "bogus": 1 }
+  ]
+}`;
+  it('puts each broken rule on its line with the chain and the option, and mistakes of the file too', async () => {
+    const { diagnoseRulesFile } = await import('../../src/core/rules');
+    const closures = [{
+      id: { installable: '.#nixosConfigurations.web.config.system.build.toplevel', cwd: '/ws', rootPath: sys },
+      subject: analysis,
+      origin: (g: ClosureGraph, node: number) => (g.paths[node] === perl ? { option: 'programs.git.enable', file: '/ws/hosts/web.nix', line: 7 } : undefined),
+    }];
+    const diags = diagnoseRulesFile(text, '/ws', closures);
+    const lines = text.split('\n');
+    const at = (d: { span: { line: number; column: number; length: number } }) => lines[d.span.line - 1]!.slice(d.span.column - 1, d.span.column - 1 + d.span.length);
+    const byCode = (c: string) => diags.filter((d) => d.code === c);
+    assert.equal(byCode('config').length, 1);
+    assert.equal(at(byCode('config')[0]!), '"bogus"');
+    const perlDiag = byCode('mustBeAbsent');
+    assert.equal(perlDiag.length, 1, 'ruby is absent, so only perl breaks');
+    assert.equal(at(perlDiag[0]!), '"perl"');
+    assert.match(perlDiag[0]!.message, /nixos-system-web-24\.05 → system-path → git-2\.44\.0 → perl-5\.38\.2 {2}\(option programs\.git\.enable in \/ws\/hosts\/web\.nix:7\)/);
+    assert.deepEqual(perlDiag[0]!.related, [{ file: '/ws/hosts/web.nix', line: 7, message: 'programs.git.enable brings in perl-5.38.2' }]);
+    assert.equal(at(byCode('maxClosureSize')[0]!), '"maxClosureSize"');
+    // .#other does not apply; the warning block does.
+    const paths = byCode('maxPaths');
+    assert.equal(paths.length, 1);
+    assert.equal(paths[0]!.severity, 'warning');
+    assert.equal(paths[0]!.span.line, 9);
+    // No closure loaded: only the file's own mistakes.
+    assert.deepEqual(diagnoseRulesFile(text, '/ws', []).map((d) => d.code), ['config']);
+  });
+});
