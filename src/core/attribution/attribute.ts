@@ -1,0 +1,326 @@
+/**
+ * Option attribution on a closure graph: which option definitions put each path in the closure, the
+ * definition behind each why-chain, and what each definition (or each module) costs.
+ *
+ * A definition *introduces* the store paths its value carries (attribution.nix). A path's introducers
+ * are the definitions that introduce it. Removing a definition removes the paths only it introduces
+ * (other definitions still carry the rest) and, with them, whatever only they kept in the closure: its
+ * removal cost, computed on the graph as the bytes the root no longer reaches. A path that two
+ * definitions introduce costs neither of them anything; the combined cost of a module's definitions
+ * (the cost of enabling it) counts paths that only that module's definitions introduce.
+ */
+import { readFileSync } from 'node:fs';
+import { CutOffSize } from '../analysis/duplicates';
+import type { ClosureGraph } from '../graph';
+import type { DeclarationPosition, OptionEvaluation } from './evaluate';
+import { StoreCopyMapper } from './pathMap';
+import { definitionsOf, scanNixFile, type ScanResult } from './scanner';
+
+export interface Definition {
+  /** Index in `OptionAttribution.definitions`. */
+  readonly id: number;
+  readonly option: string;
+  readonly loc: readonly string[];
+  readonly type: string | null;
+  /** Position in the option's definitionsWithLocations (identifies it for counterfactual evaluation). */
+  readonly index: number;
+  /** The file as Nix reported it (a store copy for flakes). */
+  readonly storeFile: string;
+  /** The file in the workspace when it is one of the flake's own files; the store file otherwise. */
+  readonly file: string;
+  /** The definition comes from the flake's own files (the user's configuration). */
+  readonly inWorkspace: boolean;
+  /** Line of the definition in `file` (1-based), from the scanner; null when not found. */
+  readonly line: number | null;
+  readonly column: number | null;
+  /** Graph nodes of the closure that the value carries. */
+  readonly nodes: readonly number[];
+  /** Store paths the value carries that are not in the closure (unused defaults, build-time only, …). */
+  readonly outsidePaths: readonly string[];
+  /** Derivations in string context whose outputs could not be read from the string. */
+  readonly unresolvedDrvs: readonly string[];
+  readonly truncated: boolean;
+  /** Where the option is declared (mapped like `file`). */
+  readonly declarations: readonly DeclarationPosition[];
+}
+
+export interface ChainAttribution {
+  /** For each node of the chain (same order), the definitions that introduce it. */
+  readonly steps: readonly { node: number; definitions: readonly number[] }[];
+  /** The definitions introducing the node nearest to the dependency: the cause. Empty when none. */
+  readonly cause: readonly number[];
+  /** The chain's node that `cause` introduces; -1 when none. */
+  readonly causeNode: number;
+}
+
+export interface ModuleCost {
+  /** The module files (workspace-mapped) whose definitions are counted. */
+  readonly files: readonly string[];
+  readonly definitions: readonly number[];
+  readonly bytes: number;
+  /** Nodes that only these definitions introduce. */
+  readonly exclusiveNodes: readonly number[];
+}
+
+export interface AttributionInput {
+  readonly graph: ClosureGraph;
+  readonly evaluation: OptionEvaluation;
+  /** Reads a file's text for the line scanner (default: readFileSync); undefined when unreadable. */
+  readonly readFile?: (file: string) => string | undefined;
+}
+
+export class OptionAttribution {
+  readonly graph: ClosureGraph;
+  readonly evaluation: OptionEvaluation;
+  readonly definitions: readonly Definition[];
+  readonly mapper: StoreCopyMapper;
+  /** introducers[node] = ids of the definitions that carry that path. */
+  private readonly introducerOffsets: Int32Array;
+  private readonly introducerIds: Int32Array;
+  private readonly cutOff: CutOffSize;
+  private readonly costs: Float64Array;
+  private reaching?: { offsets: Int32Array; ids: Int32Array; dist: Int32Array };
+
+  constructor(input: AttributionInput) {
+    const { graph, evaluation } = input;
+    this.graph = graph;
+    this.evaluation = evaluation;
+    this.mapper = new StoreCopyMapper(evaluation.flake);
+    const read = input.readFile ?? readText;
+    const scans = new Map<string, ScanResult | undefined>();
+    const scanOf = (file: string): ScanResult | undefined => {
+      if (!scans.has(file)) {
+        const text = read(file);
+        scans.set(file, text === undefined ? undefined : scanNixFile(text));
+      }
+      return scans.get(file);
+    };
+
+    const defs: Definition[] = [];
+    for (const opt of evaluation.options) {
+      const declarations = opt.declarations.map((d) => ({ ...d, file: this.mapper.toWorkspace(d.file).file }));
+      // Several definitions of one option in one file (mkMerge parts) take that file's bindings in order.
+      const seenPerFile = new Map<string, number>();
+      for (const d of opt.definitions) {
+        const mapped = this.mapper.toWorkspace(d.file);
+        const nth = seenPerFile.get(d.file) ?? 0;
+        seenPerFile.set(d.file, nth + 1);
+        const sameFile = opt.definitions.filter((x) => x.file === d.file).length;
+        const scan = scanOf(mapped.file);
+        let line: number | null = null;
+        let column: number | null = null;
+        if (scan) {
+          const found = definitionsOf(scan, opt.loc);
+          const b = found.length === sameFile ? found[nth] : found[0];
+          if (b) {
+            line = b.line;
+            column = b.column;
+          }
+        }
+        if (line === null) {
+          // An option default: its definition is the declaration.
+          const decl = declarations.find((x) => x.file === mapped.file && x.line !== null);
+          if (decl) {
+            line = decl.line;
+            column = decl.column;
+          }
+        }
+        const nodes: number[] = [];
+        const outside: string[] = [];
+        for (const p of d.paths) {
+          const i = graph.indexOf(p);
+          if (i === undefined) outside.push(p);
+          else nodes.push(i);
+        }
+        defs.push({
+          id: defs.length,
+          option: opt.option,
+          loc: opt.loc,
+          type: opt.type,
+          index: d.index,
+          storeFile: d.file,
+          file: mapped.file,
+          inWorkspace: mapped.inWorkspace,
+          line,
+          column,
+          nodes,
+          outsidePaths: outside,
+          unresolvedDrvs: d.drvs.filter((drv) => !d.paths.some((p) => sameName(p, drv))),
+          truncated: d.truncated,
+          declarations,
+        });
+      }
+    }
+    this.definitions = defs;
+
+    // CSR lists of introducers per node.
+    const n = graph.nodeCount;
+    const counts = new Int32Array(n + 1);
+    for (const d of defs) for (const i of d.nodes) counts[i + 1]!++;
+    for (let i = 0; i < n; i++) counts[i + 1]! += counts[i]!;
+    const ids = new Int32Array(counts[n]!);
+    const fill = counts.slice(0, n);
+    for (const d of defs) for (const i of d.nodes) ids[fill[i]!++] = d.id;
+    this.introducerOffsets = counts;
+    this.introducerIds = ids;
+    this.cutOff = new CutOffSize(graph);
+    this.costs = new Float64Array(defs.length).fill(-1);
+  }
+
+  /** Definitions whose values carry node i directly. */
+  introducers(i: number): Int32Array {
+    return this.introducerIds.subarray(this.introducerOffsets[i]!, this.introducerOffsets[i + 1]!);
+  }
+
+  /** Nodes that only definition `id` introduces. */
+  exclusiveNodes(id: number): number[] {
+    return this.definitions[id]!.nodes.filter((i) => this.introducers(i).length === 1);
+  }
+
+  /** Bytes the closure loses without definition `id` (its exclusive paths unreferenced). Memoised. */
+  removalCost(id: number): number {
+    let c = this.costs[id]!;
+    if (c < 0) {
+      c = this.cutOff.of(this.exclusiveNodes(id));
+      this.costs[id] = c;
+    }
+    return c;
+  }
+
+  /** Bytes the closure loses without all of `ids` together. */
+  combinedCost(ids: readonly number[]): { bytes: number; exclusiveNodes: number[] } {
+    const set = new Set(ids);
+    const nodes = new Set<number>();
+    for (const id of set) {
+      for (const i of this.definitions[id]!.nodes) {
+        if (Array.from(this.introducers(i)).every((x) => set.has(x))) nodes.add(i);
+      }
+    }
+    const exclusiveNodes = [...nodes];
+    return { bytes: this.cutOff.of(exclusiveNodes), exclusiveNodes };
+  }
+
+  /** Every node the root no longer reaches without the given nodes: what a cost is made of. */
+  lostNodes(removed: readonly number[]): number[] {
+    const g = this.graph;
+    const blocked = new Uint8Array(g.nodeCount);
+    for (const r of removed) blocked[r] = 1;
+    const seen = new Uint8Array(g.nodeCount);
+    const queue = new Int32Array(g.nodeCount);
+    let tail = 0;
+    if (!blocked[g.root]) {
+      seen[g.root] = 1;
+      queue[tail++] = g.root;
+    }
+    for (let head = 0; head < tail; head++) {
+      const v = queue[head]!;
+      for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
+        const w = g.refTargets[e]!;
+        if (!seen[w] && !blocked[w]) {
+          seen[w] = 1;
+          queue[tail++] = w;
+        }
+      }
+    }
+    const lost: number[] = [];
+    for (let i = 0; i < g.nodeCount; i++) if (!seen[i]) lost.push(i);
+    return lost;
+  }
+
+  /**
+   * The cost of the module(s) that an option's declarations name: the combined cost of every definition
+   * from those files. For `services.nginx.enable = true`, what enabling nginx costs.
+   */
+  moduleCost(option: string): ModuleCost | undefined {
+    const decl = this.definitions.find((d) => d.option === option)?.declarations ?? this.declarationsOf(option);
+    if (!decl || decl.length === 0) return undefined;
+    const files = [...new Set(decl.map((d) => d.file))];
+    const definitions = this.definitions.filter((d) => files.includes(d.file)).map((d) => d.id);
+    const { bytes, exclusiveNodes } = this.combinedCost(definitions);
+    return { files, definitions, bytes, exclusiveNodes };
+  }
+
+  private declarationsOf(option: string): readonly DeclarationPosition[] | undefined {
+    const o = this.evaluation.options.find((x) => x.option === option);
+    return o?.declarations.map((d) => ({ ...d, file: this.mapper.toWorkspace(d.file).file }));
+  }
+
+  /**
+   * Definitions whose values reach node i (carry it or something that depends on it), nearest first:
+   * `distance` is the number of references from the nearest path the definition carries.
+   */
+  reachingDefinitions(i: number): { id: number; distance: number }[] {
+    const r = this.reachIndex();
+    const out: { id: number; distance: number }[] = [];
+    for (let k = r.offsets[i]!; k < r.offsets[i + 1]!; k++) out.push({ id: r.ids[k]!, distance: r.dist[k]! });
+    return out.sort((a, b) => a.distance - b.distance || a.id - b.id);
+  }
+
+  /** The definitions behind a why-chain (root → … → dependency). */
+  chainAttribution(chain: readonly number[]): ChainAttribution {
+    const steps = chain.map((node) => ({ node, definitions: Array.from(this.introducers(node)) }));
+    for (let k = steps.length - 1; k >= 0; k--) {
+      if (steps[k]!.definitions.length > 0) return { steps, cause: steps[k]!.definitions, causeNode: steps[k]!.node };
+    }
+    return { steps, cause: [], causeNode: -1 };
+  }
+
+  /** One breadth-first walk per definition that carries paths; the lists are built once. */
+  private reachIndex(): { offsets: Int32Array; ids: Int32Array; dist: Int32Array } {
+    if (this.reaching) return this.reaching;
+    const g = this.graph;
+    const n = g.nodeCount;
+    const perNode: { id: number; d: number }[][] = Array.from({ length: n }, () => []);
+    const dist = new Int32Array(n).fill(-1);
+    const queue = new Int32Array(n);
+    for (const def of this.definitions) {
+      if (def.nodes.length === 0) continue;
+      let tail = 0;
+      for (const s of def.nodes) {
+        if (dist[s] === -1) {
+          dist[s] = 0;
+          queue[tail++] = s;
+        }
+      }
+      for (let head = 0; head < tail; head++) {
+        const v = queue[head]!;
+        perNode[v]!.push({ id: def.id, d: dist[v]! });
+        for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
+          const w = g.refTargets[e]!;
+          if (dist[w] === -1) {
+            dist[w] = dist[v]! + 1;
+            queue[tail++] = w;
+          }
+        }
+      }
+      for (let k = 0; k < tail; k++) dist[queue[k]!] = -1;
+    }
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + perNode[i]!.length;
+    const ids = new Int32Array(offsets[n]!);
+    const d = new Int32Array(offsets[n]!);
+    for (let i = 0; i < n; i++) {
+      let k = offsets[i]!;
+      for (const x of perNode[i]!) {
+        ids[k] = x.id;
+        d[k++] = x.d;
+      }
+    }
+    this.reaching = { offsets, ids, dist: d };
+    return this.reaching;
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/nix/store/h-name` and `/nix/store/h2-name.drv` share the derivation name. */
+function sameName(path: string, drv: string): boolean {
+  const name = (p: string): string => p.slice(p.lastIndexOf('/') + 34);
+  return drv.endsWith('.drv') && name(drv).slice(0, -4) === name(path);
+}

@@ -1,0 +1,295 @@
+# Option attribution: which option definitions carry which store paths.
+#
+# Shipped with Nix Closure Lens and run as
+#   nix eval --json -f attribution.nix result --argstr flake <locked flake URL> --argstr attrPath '["nixosConfigurations","x"]' …
+# Every argument arrives with --argstr: nothing is spliced into Nix code.
+#
+# It walks `options` of a module-system configuration (NixOS, home-manager, nix-darwin) and, for every
+# option, reads definitionsWithLocations ([{ file; value; }], after mkIf/mkMerge/overrides). In each
+# value it collects store paths: derivations (their outPath, without descending), lists and attribute sets
+# of them, and strings with context. Submodule values (attrsOf submodule, …) are walked through
+# valueMeta (nixpkgs 25.11+) so that users.users.<name>.packages is its own option; without valueMeta
+# the raw definitions are read. Everything is guarded with tryEval and bounded in depth and size, and
+# nothing is forced that the answer does not need.
+{
+  flake,
+  attrPath,
+  # Definitions from files under this prefix are reported even when they carry no store path
+  # (they are the user's own; counterfactual evaluation can cost them).
+  userPrefix ? "",
+  # JSON { loc; index; }: evaluate again without that definition (see `counterfactual`).
+  exclude ? "",
+  # "1": also read definitions that are only option defaults (slow on NixOS: every mkPackageOption).
+  includeDefaults ? "0",
+  maxDepth ? "12",
+}:
+let
+  inherit (builtins)
+    attrNames concatMap elemAt filter foldl' genList getContext hasContext isAttrs isFunction isList
+    isString length listToAttrs stringLength substring tryEval typeOf unsafeDiscardStringContext
+    ;
+
+  target = foldl' (v: name: v.${name}) (builtins.getFlake flake) (builtins.fromJSON attrPath);
+  depthLimit = builtins.fromJSON maxDepth;
+  withDefaults = includeDefaults == "1";
+
+  # Bounds on the work per definition value.
+  maxListLength = 5000;
+  maxAttrCount = 1000;
+
+  storeDir = builtins.storeDir;
+  storePathRegex = "(${storeDir}/[0-9a-z]{32}-[-.+_?=0-9a-zA-Z]+)";
+
+  isPrefix = p: s: p != "" && substring 0 (stringLength p) s == p;
+  try = v: default: let r = tryEval v; in if r.success then r.value else default;
+  isDerivation = v: (v.type or null) == "derivation";
+
+  # Attribute sets that hold all of nixpkgs (or a big slice of it), or the module system itself.
+  isPackageSetLike =
+    v:
+    (v._type or null) == "pkgs"
+    || (v._type or null) == "configuration"
+    || v ? callPackage
+    || v ? __splicedPackages
+    || v ? newScope
+    || (v ? lib && v ? stdenv)
+    || (v ? extendModules && v ? options);
+
+  # Store paths in a string with context: the paths written in it (outputs of derivations appear
+  # literally), plus plain store paths of the context (sources). Derivations whose outputs do not
+  # appear in the text are returned as .drv paths; the caller maps them through the graph's derivers.
+  fromString =
+    s:
+    if !(hasContext s) then
+      { paths = [ ]; drvs = [ ]; }
+    else
+      let
+        ctx = getContext s;
+        names = attrNames ctx;
+        written = map (m: unsafeDiscardStringContext (elemAt m 0)) (filter isList (builtins.split storePathRegex s));
+      in
+      {
+        paths = written ++ filter (p: ctx.${p}.path or false) names;
+        drvs = filter (p: ctx.${p} ? outputs || (ctx.${p}.allOutputs or false)) names;
+      };
+
+  empty = { paths = [ ]; drvs = [ ]; truncated = false; };
+  join = rs: {
+    paths = concatMap (r: r.paths) rs;
+    drvs = concatMap (r: r.drvs) rs;
+    truncated = foldl' (a: r: a || r.truncated) false rs;
+  };
+
+  # Store paths in a definition value. Each step is guarded: a value that throws contributes nothing.
+  collect =
+    depth: v:
+    let
+      t = tryEval (typeOf v);
+    in
+    if !t.success then
+      empty
+    else if depth > depthLimit then
+      empty // { truncated = true; }
+    else if t.value == "string" then
+      (fromString v) // { truncated = false; }
+    else if t.value == "list" then
+      let
+        n = length v;
+        kept = if n > maxListLength then maxListLength else n;
+      in
+      (join (genList (i: collect (depth + 1) (elemAt v i)) kept)) // (if n > kept then { truncated = true; } else { })
+    else if t.value == "set" then
+      let
+        drv = tryEval (isDerivation v);
+      in
+      if !drv.success then
+        empty
+      else if drv.value then
+        let
+          out = tryEval (unsafeDiscardStringContext v.outPath);
+        in
+        if out.success then { paths = [ out.value ]; drvs = [ ]; truncated = false; } else empty
+      else if try (isPackageSetLike v) true then
+        empty
+      else if v ? outPath then
+        let
+          out = tryEval (toString v.outPath);
+        in
+        if out.success && isString out.value then (fromString out.value) // { truncated = false; } else empty
+      else
+        let
+          names = attrNames v;
+          n = length names;
+        in
+        if n > maxAttrCount then
+          empty // { truncated = true; }
+        else
+          join (map (name: if name == "_module" then empty else collect (depth + 1) v.${name}) names)
+    else
+      empty;
+
+  showLoc = loc: builtins.concatStringsSep "." loc;
+
+  # Options not worth reading: the package set and module arguments.
+  skipped = loc: (loc != [ ] && (elemAt loc 0 == "_module" || elemAt loc 0 == "nixpkgs"));
+
+  declarationsOf =
+    opt:
+    try (
+      if opt ? declarationPositions then
+        map (p: { file = toString p.file; line = p.line or null; column = p.column or null; }) opt.declarationPositions
+      else
+        map (f: { file = toString f; line = null; column = null; }) opt.declarations
+    ) [ ];
+
+  # Submodule evaluations below an option, from valueMeta (nixpkgs 25.11+ and the test fixture).
+  subConfigurations =
+    meta:
+    if !(isAttrs meta) then
+      [ ]
+    else if meta ? configuration then
+      [ meta.configuration ]
+    else if meta ? attrs then
+      concatMap (name: subConfigurations meta.attrs.${name}) (attrNames meta.attrs)
+    else if meta ? list then
+      concatMap subConfigurations meta.list
+    else
+      [ ];
+
+  hasSubmodules = opt: try ((opt.type.getSubModules or null) != null) false;
+
+  # One option: its definitions with their store paths (or its submodules' options).
+  visitOption =
+    opt:
+    let
+      loc = try (opt.loc or [ ]) [ ];
+      subs = if hasSubmodules opt then try (subConfigurations (opt.valueMeta or null)) [ ] else [ ];
+      defaultOnly = try ((opt.highestPrio or 100) >= 1500) false;
+      defs = try (opt.definitionsWithLocations or [ ]) [ ];
+      visitDef =
+        i:
+        let
+          def = elemAt defs i;
+          file = try (toString def.file) "<unknown-file>";
+          found = collect 0 def.value;
+          paths = builtins.attrNames (listToAttrs (map (p: { name = p; value = null; }) found.paths));
+          drvs = builtins.attrNames (listToAttrs (map (p: { name = p; value = null; }) found.drvs));
+        in
+        if paths != [ ] || drvs != [ ] || isPrefix userPrefix file then
+          [ { inherit file paths drvs; index = i; inherit (found) truncated; } ]
+        else
+          [ ];
+      visited = if defaultOnly && !withDefaults then [ ] else concatMap visitDef (genList (i: i) (length defs));
+    in
+    if skipped loc then
+      [ ]
+    else if subs != [ ] then
+      concatMap (c: walk (try (c.options or { }) { })) subs
+    else if visited == [ ] then
+      [ ]
+    else
+      [
+        {
+          inherit loc;
+          option = showLoc loc;
+          type = try (opt.type.name or null) null;
+          declarations = declarationsOf opt;
+          definitions = visited;
+        }
+      ];
+
+  # The options tree: an attribute set of options and of subtrees.
+  walk =
+    tree:
+    concatMap (
+      name:
+      let
+        node = tryEval tree.${name};
+        v = node.value;
+        kind = tryEval (
+          if !(isAttrs v) then "other"
+          else if (v._type or null) == "option" then "option"
+          else "tree"
+        );
+      in
+      if !node.success || !kind.success || name == "_module" then
+        [ ]
+      else if kind.value == "option" then
+        visitOption v
+      else if kind.value == "tree" then
+        walk v
+      else
+        [ ]
+    ) (try (attrNames tree) [ ]);
+
+  rootOf =
+    cfg:
+    let
+      candidates = [
+        (try (cfg.config.system.build.toplevel or null) null)
+        (try (cfg.activationPackage or null) null)
+        (try (cfg.system or null) null)
+      ];
+      found = filter (c: c != null && try (isDerivation c) false) candidates;
+    in
+    if found == [ ] then
+      null
+    else
+      let
+        drv = builtins.head found;
+      in
+      # Not named outPath: JSON output would turn an attribute set with `outPath` into that string.
+      {
+        drv = try (unsafeDiscardStringContext drv.drvPath) null;
+        out = try (unsafeDiscardStringContext drv.outPath) null;
+      };
+
+  # An option by location, also inside submodules (through valueMeta, as the walk found it).
+  findOption =
+    tree: loc:
+    let
+      node = tree.${elemAt loc 0} or (throw "closure-lens: no option ${showLoc loc}");
+      rest = builtins.tail loc;
+    in
+    if (node._type or null) == "option" then
+      (if rest == [ ] then node else findInMeta (node.valueMeta or { }) rest)
+    else
+      findOption node rest;
+  findInMeta =
+    meta: loc:
+    if meta ? configuration then findOption meta.configuration.options loc
+    else if meta ? attrs then findInMeta (meta.attrs.${elemAt loc 0} or { }) (builtins.tail loc)
+    else throw "closure-lens: cannot reach ${showLoc loc} inside a submodule (this nixpkgs has no valueMeta)";
+
+  # The configuration without one definition: that option is forced to what the remaining
+  # definitions give (or to its default/empty value when none remain).
+  withoutDefinition =
+    spec:
+    let
+      opt = findOption target.options spec.loc;
+      defs = opt.definitionsWithLocations;
+      remaining = concatMap (i: if i == spec.index then [ ] else [ (elemAt defs i) ]) (genList (i: i) (length defs));
+      value =
+        if remaining != [ ] then opt.type.merge opt.loc remaining
+        else if opt ? default then opt.default
+        else opt.type.emptyValue.value;
+      # mkOverride 0, written out so that no particular lib is needed.
+      forced = { _type = "override"; priority = 0; content = value; };
+      setAt = path: v: foldl' (acc: name: { ${name} = acc; }) v (genList (i: elemAt path (length path - 1 - i)) (length path));
+    in
+    target.extendModules { modules = [ { _file = "closure-lens counterfactual"; config = setAt spec.loc forced; } ]; };
+
+in
+{
+  result =
+    if !(isAttrs target && target ? options && target ? config) then
+      { error = "not-a-configuration"; attributes = if isAttrs target then attrNames target else [ ]; }
+    else if exclude == "" then
+      {
+        root = rootOf target;
+        options = walk target.options;
+      }
+    else
+      # Only the changed toplevel: the caller compares its derivation with the original one.
+      { root = rootOf (withoutDefinition (builtins.fromJSON exclude)); };
+}
