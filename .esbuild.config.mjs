@@ -1,6 +1,7 @@
 // The one build: extension host, CLI, webview, and the test and bench bundles.
 // execa (and other ESM-only packages) are bundled so that everything runs as CJS on Node 20.
 import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -16,6 +17,15 @@ const node = {
   logLevel: 'warning',
   loader: { '.nix': 'text' },
 };
+
+/** Every *.test.ts under dir, outside node_modules (test/e2e/code-server has its own, with code-server's tests). */
+function testFiles(dir) {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? (e.name === 'node_modules' ? [] : testFiles(`${dir}/${e.name}`)) : e.name.endsWith('.test.ts') ? [`${dir}/${e.name}`] : [],
+    );
+}
 
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
@@ -41,7 +51,7 @@ const builds = [
   {
     ...node,
     sourcemap: 'inline',
-    entryPoints: ['test/**/*.test.ts', 'test/e2e/*.ts', 'test/support/*.ts', 'bench/*.ts'],
+    entryPoints: [...testFiles('test'), 'test/e2e/*.ts', 'test/support/*.ts', 'bench/*.ts'],
     outbase: '.',
     outdir: 'out',
     external: ['vscode', 'mocha', 'playwright-core', '@vscode/test-electron'],
