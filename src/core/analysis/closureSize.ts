@@ -85,7 +85,7 @@ export class ClosureSizes {
  */
 export function closureSizesByBitsets(g: ClosureGraph): Float64Array | undefined {
   const n = g.nodeCount;
-  const order = postorder(g);
+  const order = referencesFirstOrder(g);
   if (!order) return undefined;
   // chunkSums[c * 256 + mask] = NAR bytes of the nodes c*8 + b for each bit b set in mask.
   const chunks = ((n + 31) >>> 5) * 4; // whole words, so the last word has all four tables
@@ -141,8 +141,8 @@ export function closureSizesByBitsets(g: ClosureGraph): Float64Array | undefined
   return sizes;
 }
 
-/** Every node, references before referrers; undefined when the graph has a cycle. */
-function postorder(g: ClosureGraph): Int32Array | undefined {
+/** Every node, references before referrers (a DFS postorder); undefined when the graph has a cycle. */
+export function referencesFirstOrder(g: ClosureGraph): Int32Array | undefined {
   const n = g.nodeCount;
   const state = new Uint8Array(n); // 0 new, 1 on the stack, 2 done
   const order = new Int32Array(n);

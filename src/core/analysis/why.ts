@@ -4,6 +4,7 @@
  * subgraph that `nix why-depends --all` shows.
  */
 import type { ClosureGraph } from '../graph';
+import { referencesFirstOrder } from './closureSize';
 
 /** Edge count from `from` to every node; -1 where `from` does not reach. */
 export function distancesFrom(g: ClosureGraph, from: number): Int32Array {
@@ -86,90 +87,239 @@ const MAX_EXPANSIONS_PER_CHAIN = 10_000;
  * work is wasted; the count of all chains is a path-counting DP over the subgraph, so it never enumerates.
  */
 export function allChains(g: ClosureGraph, from: number, to: number, limit = 100): ChainSet {
-  const n = g.nodeCount;
-  // Distance from every node to `to`, walking referrers; -1 = does not reach `to`.
-  const toDist = new Int32Array(n).fill(-1);
-  const queue = new Int32Array(n);
+  const ws = workspaceOf(g);
+  const fromRoot = from === g.root && ws.rootReachesAll;
+  if (fromRoot && limit === 1 && from !== to && ws.chainsFromRoot) {
+    // The common query (one chain from the root) needs neither the subgraph nor a count walk: a BFS gives
+    // the chain, the per-graph DP the count, and the nodes are computed only if someone reads them.
+    const chain = shortestChain(g, from, to)!;
+    const total = ws.chainsFromRoot[to]!;
+    let nodes: Int32Array | undefined;
+    return {
+      chains: [chain],
+      truncated: total > 1,
+      totalChains: total,
+      get nodes() {
+        return (nodes ??= coreach(g, to));
+      },
+    };
+  }
+  const epoch = ws.nextEpoch();
+  const { toDist, mark, queue } = ws;
+  // Distance from every node to `to`, walking referrers; mark[v] === epoch means v reaches `to`.
   let head = 0;
   let tail = 0;
   toDist[to] = 0;
+  mark[to] = epoch;
   queue[tail++] = to;
   while (head < tail) {
     const v = queue[head++]!;
+    const d = toDist[v]! + 1;
     for (let e = g.revOffsets[v]!, end = g.revOffsets[v + 1]!; e < end; e++) {
       const w = g.revTargets[e]!;
-      if (toDist[w] === -1) {
-        toDist[w] = toDist[v]! + 1;
+      if (mark[w] !== epoch) {
+        mark[w] = epoch;
+        toDist[w] = d;
         queue[tail++] = w;
       }
     }
   }
-  if (toDist[from] === -1) return { chains: [], truncated: false, totalChains: 0, nodes: new Int32Array(0) };
+  if (mark[from] !== epoch) return { chains: [], truncated: false, totalChains: 0, nodes: new Int32Array(0) };
 
   // Nodes reachable from `from` through nodes that reach `to`: reach(from) ∩ coreach(to), which in a DAG are
-  // exactly the nodes on some from → to path.
-  const onPath = new Uint8Array(n);
-  const nodesList: number[] = [from];
-  onPath[from] = 1;
-  for (let h = 0; h < nodesList.length; h++) {
-    const v = nodesList[h]!;
-    for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
-      const w = g.refTargets[e]!;
-      if (toDist[w] !== -1 && !onPath[w]) {
-        onPath[w] = 1;
-        nodesList.push(w);
+  // exactly the nodes on some from → to path. From a root that reaches everything, that is coreach(to) itself.
+  let nodes: Int32Array;
+  let onPath: Int32Array;
+  let onPathEpoch: number;
+  if (fromRoot) {
+    nodes = collectMarked(mark, epoch, tail);
+    onPath = mark;
+    onPathEpoch = epoch;
+  } else {
+    onPathEpoch = ws.nextEpoch();
+    onPath = ws.mark2;
+    const list = ws.queue2;
+    let len = 0;
+    list[len++] = from;
+    onPath[from] = onPathEpoch;
+    for (let h = 0; h < len; h++) {
+      const v = list[h]!;
+      for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
+        const w = g.refTargets[e]!;
+        if (mark[w] === epoch && onPath[w] !== onPathEpoch) {
+          onPath[w] = onPathEpoch;
+          list[len++] = w;
+        }
       }
     }
+    nodes = collectMarked(onPath, onPathEpoch, len);
   }
-  const nodes = Int32Array.from(nodesList).sort();
   if (from === to) return { chains: [[from]], truncated: false, totalChains: 1, nodes };
 
-  const { chains, exhausted } = enumerateShortestFirst(g, from, to, toDist, onPath, limit);
+  const isOnPath = (v: number) => onPath[v] === onPathEpoch;
+  const { chains, exhausted } = enumerateShortestFirst(g, from, to, toDist, isOnPath, limit);
   // Once the search has run dry, the listed chains are all there are.
-  const counted = exhausted ? chains.length : countChains(g, from, to, onPath);
+  const counted = exhausted
+    ? chains.length
+    : fromRoot && ws.chainsFromRoot
+      ? ws.chainsFromRoot[to]!
+      : countChains(g, from, to, isOnPath, ws);
   const totalChains = counted ?? chains.length;
   return { chains, truncated: !exhausted && (counted === undefined || counted > chains.length), totalChains, nodes };
 }
 
+/** The nodes stamped `epoch`, in index order (a scan is cheaper than sorting the visit order). */
+function collectMarked(marks: Int32Array, epoch: number, count: number): Int32Array {
+  const out = new Int32Array(count);
+  let k = 0;
+  for (let v = 0; k < count; v++) if (marks[v] === epoch) out[k++] = v;
+  return out;
+}
+
 /**
- * Number of from → to paths inside `onPath`, by a DP over a DFS postorder; capped at MAX_SAFE_INTEGER.
+ * Buffers reused by every query on one graph (a why query must stay well under a millisecond at 10,000
+ * paths, so it allocates and clears nothing proportional to the graph). Marks are epoch stamps.
+ */
+class Workspace {
+  readonly toDist: Int32Array;
+  readonly mark: Int32Array;
+  readonly mark2: Int32Array;
+  readonly queue: Int32Array;
+  readonly queue2: Int32Array;
+  readonly count: Float64Array;
+  readonly state: Int32Array;
+  readonly stackNode: Int32Array;
+  readonly stackEdge: Int32Array;
+  /** True when the root reaches every node (always, for a graph built from its roots). */
+  readonly rootReachesAll: boolean;
+  /** Number of chains from the root to each node (capped at MAX_SAFE_INTEGER); undefined on cyclic input. */
+  readonly chainsFromRoot: Float64Array | undefined;
+  private epoch = 0;
+
+  constructor(g: ClosureGraph) {
+    const n = g.nodeCount;
+    this.toDist = new Int32Array(n);
+    this.mark = new Int32Array(n);
+    this.mark2 = new Int32Array(n);
+    this.queue = new Int32Array(n);
+    this.queue2 = new Int32Array(n);
+    this.count = new Float64Array(n);
+    this.state = new Int32Array(n);
+    this.stackNode = new Int32Array(n);
+    this.stackEdge = new Int32Array(n);
+    const dist = distancesFrom(g, g.root);
+    this.rootReachesAll = dist.every((d) => d >= 0);
+    this.chainsFromRoot = this.rootReachesAll ? countChainsFromRoot(g) : undefined;
+  }
+
+  /** A fresh stamp; on wrap-around every mark is cleared once. */
+  nextEpoch(): number {
+    if (this.epoch >= 0x3ffffffe) {
+      this.mark.fill(0);
+      this.mark2.fill(0);
+      this.state.fill(0);
+      this.epoch = 0;
+    }
+    return ++this.epoch;
+  }
+}
+
+/** Paths from the root to every node, by one DP in topological order (referrers before references). */
+function countChainsFromRoot(g: ClosureGraph): Float64Array | undefined {
+  const order = referencesFirstOrder(g);
+  if (!order) return undefined;
+  const count = new Float64Array(g.nodeCount);
+  count[g.root] = 1;
+  for (let k = order.length - 1; k >= 0; k--) {
+    const v = order[k]!;
+    const c = count[v]!;
+    if (c === 0) continue;
+    for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
+      const w = g.refTargets[e]!;
+      count[w] = Math.min(count[w]! + c, Number.MAX_SAFE_INTEGER);
+    }
+  }
+  return count;
+}
+
+/** Every node that reaches `to` (itself included), in index order. */
+function coreach(g: ClosureGraph, to: number): Int32Array {
+  const ws = workspaceOf(g);
+  const epoch = ws.nextEpoch();
+  const { mark, queue } = ws;
+  let tail = 0;
+  mark[to] = epoch;
+  queue[tail++] = to;
+  for (let head = 0; head < tail; head++) {
+    const v = queue[head]!;
+    for (let e = g.revOffsets[v]!, end = g.revOffsets[v + 1]!; e < end; e++) {
+      const w = g.revTargets[e]!;
+      if (mark[w] !== epoch) {
+        mark[w] = epoch;
+        queue[tail++] = w;
+      }
+    }
+  }
+  return collectMarked(mark, epoch, tail);
+}
+
+const workspaces = new WeakMap<ClosureGraph, Workspace>();
+function workspaceOf(g: ClosureGraph): Workspace {
+  let ws = workspaces.get(g);
+  if (!ws) {
+    ws = new Workspace(g);
+    workspaces.set(g, ws);
+  }
+  return ws;
+}
+
+/**
+ * Number of from → to paths on the subgraph, by a DP over a DFS postorder; capped at MAX_SAFE_INTEGER.
  * Undefined when the subgraph has a cycle.
  */
-function countChains(g: ClosureGraph, from: number, to: number, onPath: Uint8Array): number | undefined {
-  const n = g.nodeCount;
-  const count = new Float64Array(n);
-  const state = new Uint8Array(n); // 0 new, 1 on stack, 2 done
-  const stackNode: number[] = [from];
-  const stackEdge: number[] = [g.refOffsets[from]!];
-  state[from] = 1;
+function countChains(
+  g: ClosureGraph,
+  from: number,
+  to: number,
+  onPath: (v: number) => boolean,
+  ws: Workspace,
+): number | undefined {
+  const { count, state, stackNode, stackEdge } = ws;
+  // state[v] === open: on the DFS stack; === done: counted.
+  const open = ws.nextEpoch();
+  const done = ws.nextEpoch();
+  let sp = 0;
+  stackNode[sp] = from;
+  stackEdge[sp] = g.refOffsets[from]!;
+  sp++;
+  state[from] = open;
   let cyclic = false;
-  while (stackNode.length > 0) {
-    const top = stackNode.length - 1;
-    const v = stackNode[top]!;
-    const e = stackEdge[top]!;
+  while (sp > 0) {
+    const v = stackNode[sp - 1]!;
+    const e = stackEdge[sp - 1]!;
     if (v === to || e === g.refOffsets[v + 1]!) {
       let c = 0;
       if (v === to) c = 1;
       else {
-        for (let k = g.refOffsets[v]!; k < g.refOffsets[v + 1]!; k++) {
+        for (let k = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; k < end; k++) {
           const w = g.refTargets[k]!;
-          if (onPath[w]) c += count[w]!;
+          if (state[w] === done) c += count[w]!;
         }
       }
       count[v] = Math.min(c, Number.MAX_SAFE_INTEGER);
-      state[v] = 2;
-      stackNode.pop();
-      stackEdge.pop();
+      state[v] = done;
+      sp--;
       continue;
     }
-    stackEdge[top] = e + 1;
+    stackEdge[sp - 1] = e + 1;
     const w = g.refTargets[e]!;
-    if (!onPath[w]) continue;
-    if (state[w] === 1) cyclic = true;
-    if (state[w] !== 0) continue;
-    state[w] = 1;
-    stackNode.push(w);
-    stackEdge.push(g.refOffsets[w]!);
+    if (!onPath(w)) continue;
+    if (state[w] === open) cyclic = true;
+    if (state[w] === open || state[w] === done) continue;
+    state[w] = open;
+    stackNode[sp] = w;
+    stackEdge[sp] = g.refOffsets[w]!;
+    sp++;
   }
   return cyclic ? undefined : count[from]!;
 }
@@ -179,7 +329,7 @@ function enumerateShortestFirst(
   from: number,
   to: number,
   toDist: Int32Array,
-  onPath: Uint8Array,
+  onPath: (v: number) => boolean,
   limit: number,
 ): { chains: number[][]; exhausted: boolean } {
   const chains: number[][] = [];
@@ -207,7 +357,7 @@ function enumerateShortestFirst(
     expansions++;
     for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
       const w = g.refTargets[e]!;
-      if (!onPath[w] || onPrefix(node, prev, k, w)) continue;
+      if (!onPath(w) || onPrefix(node, prev, k, w)) continue;
       const id = node.length;
       node.push(w);
       prev.push(k);
