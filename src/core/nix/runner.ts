@@ -90,7 +90,7 @@ export class NixRunner {
     return this.versionPromise;
   }
 
-  async run(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  async run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
     const fullArgs = [...this.extraArgs, ...args];
     if (opts.signal?.aborted) throw cancelled(this.binary, fullArgs);
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;

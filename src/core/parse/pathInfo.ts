@@ -120,3 +120,32 @@ function finish(
   const roots = checkClosure(records, source, dir);
   return { records, roots, format, storeDir: dir, invalidPaths, notes: [] };
 }
+
+/**
+ * The store paths that `nix path-info --json <installable>` (without --recursive) names, valid or not, in any
+ * shape. Used to resolve an installable to its output paths; references are not followed.
+ */
+export function listPathInfoPaths(doc: unknown, source: string): { valid: string[]; invalid: string[] } {
+  const valid: string[] = [];
+  const invalid: string[] = [];
+  const add = (path: string, entry: unknown, where: string): void => {
+    splitStorePath(path, source, where);
+    if (entry === null || (isObject(entry) && entry['valid'] === false)) invalid.push(path);
+    else if (isObject(entry)) valid.push(path);
+    else throw malformed(source, `${where} should be an object or null, found ${describe(entry)}`);
+  };
+  if (Array.isArray(doc)) {
+    doc.forEach((e: unknown, i) => {
+      if (!isObject(e)) throw malformed(source, `entry ${i} should be an object, found ${describe(e)}`);
+      add(readString(e['path'], source, `entry ${i}.path`), e, `entry ${i}`);
+    });
+  } else if (isObject(doc) && isObject(doc['info']) && typeof doc['storeDir'] === 'string') {
+    const storeDir = doc['storeDir'];
+    for (const [k, v] of Object.entries(doc['info'])) add(fullPath(storeDir, k, source, 'a key of info'), v, k);
+  } else if (isObject(doc)) {
+    for (const [k, v] of Object.entries(doc)) add(k, v, k);
+  } else {
+    throw malformed(source, `expected path-info JSON, found ${describe(doc)}`);
+  }
+  return { valid, invalid };
+}

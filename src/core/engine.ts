@@ -1,0 +1,451 @@
+/**
+ * Loads closures: a flake installable, a store path or a JSON file becomes a ClosureAnalysis.
+ * nix → parse → graph → analysis, with the graph cached by its (immutable) root store path: on disk
+ * (GraphCache) and in memory (the last few analyses, whose computed sizes and dominators are kept too).
+ * Two loads of the same target at the same time share one nix run.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { ClosureAnalysis } from './analysis/closure';
+import { LruMap, type GraphCache } from './cache';
+import { ClosureLensError, isClosureLensError } from './errors';
+import { ClosureGraph } from './graph';
+import type { NixRunner } from './nix/runner';
+import { pathInfoJsonFlags } from './nix/version';
+import { parseClosureJson, parseClosureValue, type ParsedClosure } from './parse';
+import { outputPaths, parseBuildJson } from './parse/buildResult';
+import { InternalJsonProgress } from './parse/internalJson';
+import { parseJsonText } from './parse/json';
+import { listPathInfoPaths } from './parse/pathInfo';
+import { baseName, isStoreBaseName } from './storePath';
+
+export type Target =
+  | { readonly kind: 'installable'; readonly installable: string; readonly cwd?: string }
+  | { readonly kind: 'store-path'; readonly path: string }
+  | { readonly kind: 'json-file'; readonly file: string };
+
+export interface LoadProgress {
+  readonly stage: 'resolving' | 'cache' | 'querying' | 'parsing' | 'analysing';
+  readonly message: string;
+}
+
+export interface LoadOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: LoadProgress) => void;
+  /** Ignore the caches and ask nix again (the result replaces the cached graph). */
+  readonly refresh?: boolean;
+}
+
+export interface LoadedClosure {
+  /**
+   * The root store path. When the closure has several roots (a multi-output installable, a JSON file with several
+   * top-level paths) the graph has a virtual root and this is the installable or the file instead.
+   */
+  readonly rootPath: string;
+  readonly analysis: ClosureAnalysis;
+  /** True when no nix call was needed for the graph (memory or disk cache). */
+  readonly fromCache: boolean;
+  /** Where the graph came from: the nix command or the file. */
+  readonly source: string;
+  readonly format: string;
+  /** What a view should mention (an SBOM has no sizes, a reference was folded, the cache could not be written). */
+  readonly notes: readonly string[];
+}
+
+export interface RealiseProgress {
+  readonly buildsDone: number;
+  readonly buildsExpected: number;
+  readonly buildsRunning: number;
+  readonly buildsFailed: number;
+  /** Store paths copied from substituters. */
+  readonly fetchesDone: number;
+  readonly fetchesExpected: number;
+  /** The derivation building now (the most recently started one), e.g. `hello-2.12.1`. */
+  readonly current?: string;
+  readonly currentAction?: 'building';
+  /** Every derivation building now. */
+  readonly running: readonly string[];
+  /** The latest build log line, prefixed with its derivation. */
+  readonly logLine?: string;
+  /** One line for a status bar. */
+  readonly message: string;
+}
+
+export interface RealiseOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: RealiseProgress) => void;
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface ClosureEngineOptions {
+  readonly nix: NixRunner;
+  /** Without one, every load of a store path asks nix. */
+  readonly cache?: GraphCache;
+  /** Loaded closures kept in memory; default 4. */
+  readonly memoryEntries?: number;
+}
+
+export class ClosureEngine {
+  readonly nix: NixRunner;
+  readonly cache: GraphCache | undefined;
+  private readonly memory: LruMap<string, { analysis: ClosureAnalysis; source: string; format: string; notes: readonly string[] }>;
+  private readonly inflight = new Map<string, Shared<unknown, unknown>>();
+
+  constructor(options: ClosureEngineOptions) {
+    this.nix = options.nix;
+    this.cache = options.cache;
+    this.memory = new LruMap(options.memoryEntries ?? 4);
+  }
+
+  load(target: Target, opts: LoadOptions = {}): Promise<LoadedClosure> {
+    const key = `${targetKey(target)}${opts.refresh ? '\0refresh' : ''}`;
+    return this.share<LoadedClosure, LoadProgress>(key, opts, (signal, emit) => this.loadNow(target, opts.refresh ?? false, signal, emit));
+  }
+
+  /**
+   * Builds an installable (`nix build --no-link --json --log-format internal-json`) and returns its output paths,
+   * reporting builds done/expected and the derivation building now.
+   */
+  realise(installable: string, opts: RealiseOptions = {}): Promise<string[]> {
+    const key = `realise\0${opts.cwd ?? ''}\0${installable}`;
+    return this.share<string[], RealiseProgress>(key, opts, (signal, emit) => this.realiseNow(installable, opts, signal, emit));
+  }
+
+  private async loadNow(target: Target, refresh: boolean, signal: AbortSignal, emit: (p: LoadProgress) => void): Promise<LoadedClosure> {
+    switch (target.kind) {
+      case 'json-file':
+        return this.loadFile(target.file, emit);
+      case 'store-path': {
+        const storePath = await resolveStorePath(target.path);
+        return this.loadStorePaths([storePath], storePath, refresh, signal, emit);
+      }
+      case 'installable': {
+        emit({ stage: 'resolving', message: `evaluating ${target.installable}…` });
+        const paths = await this.resolveInstallable(target.installable, target.cwd, signal);
+        const label = paths.length === 1 ? paths[0]! : target.installable;
+        return this.loadStorePaths(paths, label, refresh, signal, emit);
+      }
+    }
+  }
+
+  /** The output paths of an installable (no build): `nix path-info --json <installable>`. */
+  private async resolveInstallable(installable: string, cwd: string | undefined, signal: AbortSignal): Promise<string[]> {
+    const version = await this.nix.version({ signal });
+    const args = ['path-info', ...pathInfoJsonFlags(version), installable];
+    const r = await this.runWithFlagFallback(args, { signal, ...(cwd ? { cwd } : {}) });
+    const source = `\`nix ${args.join(' ')}\``;
+    const { valid, invalid } = listPathInfoPaths(parseJsonText(r.stdout, source), source);
+    if (invalid.length > 0) {
+      throw new ClosureLensError('not-built', `${installable} is not built yet (${invalid.join(', ')} is not in the store)`, {
+        fix: `build it first (\`nix build --no-link ${installable}\`) — closure-lens only reads closures, it does not build them unless asked`,
+      });
+    }
+    if (valid.length === 0) {
+      throw new ClosureLensError('bad-installable', `${installable} names no store path`, {
+        fix: 'use an installable that evaluates to a derivation, e.g. `.#hello` or `.#nixosConfigurations.host.config.system.build.toplevel`',
+      });
+    }
+    return valid;
+  }
+
+  private async loadStorePaths(
+    roots: string[],
+    label: string,
+    refresh: boolean,
+    signal: AbortSignal,
+    emit: (p: LoadProgress) => void,
+  ): Promise<LoadedClosure> {
+    const key = roots.length === 1 ? roots[0]! : `multi:${[...roots].sort().join(' ')}`;
+    if (!refresh) {
+      const kept = this.memory.get(key);
+      if (kept) return { rootPath: label, ...kept, fromCache: true };
+      const cached = await this.cache?.get(key);
+      if (cached) {
+        emit({ stage: 'cache', message: `read ${cached.graph.pathCount} paths from the cache` });
+        return this.keep(key, label, new ClosureAnalysis(cached.graph), cached.source, cached.format, cached.notes, true);
+      }
+    }
+    const version = await this.nix.version({ signal });
+    const args = ['path-info', '--recursive', '--size', ...pathInfoJsonFlags(version), ...roots];
+    emit({ stage: 'querying', message: `querying the closure of ${roots.length === 1 ? roots[0] : `${roots.length} paths`}…` });
+    const r = await this.runWithFlagFallback(args, { signal });
+    const source = `nix ${args.join(' ')}`;
+    emit({ stage: 'parsing', message: 'reading the closure…' });
+    const parsed = parseClosureJson(r.stdout, `\`${source}\``);
+    const missing = roots.filter((p) => parsed.invalidPaths.includes(p));
+    if (missing.length > 0 || parsed.records.length === 0) {
+      const which = missing.length > 0 ? missing.join(', ') : roots.join(', ');
+      throw new ClosureLensError('invalid-path', `${which} is not a valid path in the Nix store`, {
+        fix: 'build it (or copy it) into the store first; it may have been garbage-collected',
+      });
+    }
+    emit({ stage: 'analysing', message: `analysing ${parsed.records.length} paths…` });
+    const graph = ClosureGraph.build(parsed.records, roots);
+    const notes = [...parsed.notes];
+    if (this.cache) {
+      try {
+        await this.cache.put(key, graph, { source, format: parsed.format, notes });
+      } catch (e) {
+        if (!isClosureLensError(e)) throw e;
+        notes.push(`not cached: ${e.oneLine()}`);
+      }
+    }
+    return this.keep(key, label, new ClosureAnalysis(graph), source, parsed.format, notes, false);
+  }
+
+  private async loadFile(file: string, emit: (p: LoadProgress) => void): Promise<LoadedClosure> {
+    let text: string;
+    try {
+      text = await fsp.readFile(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ClosureLensError('file-not-found', `cannot read ${file}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`, {
+        fix: 'check the file name (make one with `nix path-info --recursive --size --json <path> > closure.json`)',
+        cause: e,
+      });
+    }
+    emit({ stage: 'parsing', message: `reading ${file}…` });
+    const parsed: ParsedClosure = parseClosureValue(parseJsonText(text, file), file);
+    if (parsed.records.length === 0) {
+      throw new ClosureLensError('invalid-path', `${file} lists only invalid paths (${parsed.invalidPaths.join(', ')})`, {
+        fix: 'make the file for paths that are in the store',
+      });
+    }
+    if (parsed.roots.length === 0) {
+      throw new ClosureLensError('malformed-json', `${file}: every path is referenced by another one, so there is no root`, {
+        fix: 'a Nix closure has no cycles; regenerate the file with `nix path-info --recursive --size --json <path>`',
+      });
+    }
+    emit({ stage: 'analysing', message: `analysing ${parsed.records.length} paths…` });
+    const graph = ClosureGraph.build(parsed.records, parsed.roots);
+    const notes = [...parsed.notes];
+    if (parsed.invalidPaths.length > 0) notes.push(`invalid paths left out: ${parsed.invalidPaths.join(', ')}`);
+    return {
+      rootPath: parsed.roots.length === 1 ? parsed.roots[0]! : file,
+      analysis: new ClosureAnalysis(graph),
+      fromCache: false,
+      source: file,
+      format: parsed.format,
+      notes,
+    };
+  }
+
+  private keep(
+    key: string,
+    label: string,
+    analysis: ClosureAnalysis,
+    source: string,
+    format: string,
+    notes: readonly string[],
+    fromCache: boolean,
+  ): LoadedClosure {
+    this.memory.set(key, { analysis, source, format, notes });
+    return { rootPath: label, analysis, fromCache, source, format, notes };
+  }
+
+  /**
+   * Runs nix; if this Nix rejects `--json-format` (a version that was misread), runs again without it.
+   */
+  private async runWithFlagFallback(args: string[], opts: { signal: AbortSignal; cwd?: string }) {
+    try {
+      return await this.nix.run(args, opts);
+    } catch (e) {
+      const i = args.indexOf('--json-format');
+      if (i < 0 || !isClosureLensError(e, 'unsupported-flag') || !/--json-format/.test(e.message)) throw e;
+      const without = [...args.slice(0, i), ...args.slice(i + 2)];
+      return this.nix.run(without, opts);
+    }
+  }
+
+  private async realiseNow(
+    installable: string,
+    opts: RealiseOptions,
+    signal: AbortSignal,
+    emit: (p: RealiseProgress) => void,
+  ): Promise<string[]> {
+    const tracker = new InternalJsonProgress();
+    let state: Omit<RealiseProgress, 'message'> = {
+      buildsDone: 0,
+      buildsExpected: 0,
+      buildsRunning: 0,
+      buildsFailed: 0,
+      fetchesDone: 0,
+      fetchesExpected: 0,
+      running: [],
+    };
+    const publish = (): void => emit({ ...state, message: realiseMessage(state) });
+    const args = ['build', '--no-link', '--json', '--log-format', 'internal-json', installable];
+    const r = await this.nix.run(args, {
+      signal,
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      onStderrLine: (line) => {
+        for (const ev of tracker.feed(line)) {
+          if (ev.kind === 'builds') {
+            const current = ev.current[ev.current.length - 1];
+            const { current: _c, currentAction: _a, ...rest } = state;
+            state = {
+              ...rest,
+              buildsDone: ev.done,
+              buildsExpected: ev.expected,
+              buildsRunning: ev.running,
+              buildsFailed: ev.failed,
+              running: ev.current,
+              ...(current ? { current, currentAction: 'building' as const } : {}),
+            };
+          } else if (ev.kind === 'copies') {
+            state = { ...state, fetchesDone: ev.done, fetchesExpected: ev.expected };
+          } else if (ev.kind === 'log') {
+            state = { ...state, logLine: `${ev.derivation}> ${ev.line}` };
+          } else continue;
+          publish();
+        }
+      },
+    });
+    const paths = outputPaths(parseBuildJson(r.stdout, `\`nix ${args.join(' ')}\``));
+    if (paths.length === 0) {
+      throw new ClosureLensError('bad-installable', `building ${installable} produced no output path`, {
+        fix: 'use an installable that is a derivation',
+      });
+    }
+    return paths;
+  }
+
+  /**
+   * Runs `start` once per key while it is in flight; every caller gets its result and its progress.
+   * The run is cancelled only when every caller has cancelled.
+   */
+  private share<T, P>(
+    key: string,
+    opts: { signal?: AbortSignal; onProgress?: (p: P) => void },
+    start: (signal: AbortSignal, emit: (p: P) => void) => Promise<T>,
+  ): Promise<T> {
+    if (opts.signal?.aborted) return Promise.reject(cancelledError());
+    let entry = this.inflight.get(key) as Shared<T, P> | undefined;
+    if (!entry) {
+      const controller = new AbortController();
+      const listeners = new Set<(p: P) => void>();
+      const emit = (p: P): void => {
+        for (const l of listeners) {
+          try {
+            l(p);
+          } catch {
+            // A failing progress callback must not break the load.
+          }
+        }
+      };
+      const created: Shared<T, P> = { controller, listeners, waiters: 0, promise: Promise.resolve() as Promise<T> };
+      created.promise = start(controller.signal, emit).finally(() => {
+        if (this.inflight.get(key) === created) this.inflight.delete(key);
+      });
+      // Unobserved rejections are reported to each waiter; this one only keeps Node quiet.
+      created.promise.catch(() => undefined);
+      this.inflight.set(key, created as Shared<unknown, unknown>);
+      entry = created;
+    }
+    const shared = entry;
+    shared.waiters++;
+    if (opts.onProgress) shared.listeners.add(opts.onProgress);
+    return new Promise<T>((resolve, reject) => {
+      const leave = (): void => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (opts.onProgress) shared.listeners.delete(opts.onProgress);
+      };
+      const onAbort = (): void => {
+        leave();
+        shared.waiters--;
+        if (shared.waiters === 0) {
+          // Nobody wants it any more: stop nix, and let the next caller start afresh.
+          if (this.inflight.get(key) === shared) this.inflight.delete(key);
+          shared.controller.abort();
+        }
+        reject(cancelledError());
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      shared.promise.then(
+        (v) => {
+          leave();
+          resolve(v);
+        },
+        (e: unknown) => {
+          leave();
+          reject(e);
+        },
+      );
+    });
+  }
+}
+
+interface Shared<T, P> {
+  controller: AbortController;
+  listeners: Set<(p: P) => void>;
+  waiters: number;
+  promise: Promise<T>;
+}
+
+function cancelledError(): ClosureLensError {
+  return new ClosureLensError('cancelled', 'loading the closure was cancelled', { fix: 'run it again when you need it' });
+}
+
+function targetKey(t: Target): string {
+  switch (t.kind) {
+    case 'installable':
+      return `installable\0${t.cwd ?? ''}\0${t.installable}`;
+    case 'store-path':
+      return `store-path\0${t.path}`;
+    case 'json-file':
+      return `json-file\0${path.resolve(t.file)}`;
+  }
+}
+
+function realiseMessage(s: Omit<RealiseProgress, 'message'>): string {
+  const parts: string[] = [];
+  if (s.buildsExpected > 0) parts.push(`${s.buildsDone}/${s.buildsExpected} built`);
+  if (s.fetchesExpected > 0) parts.push(`${s.fetchesDone}/${s.fetchesExpected} fetched`);
+  if (s.buildsFailed > 0) parts.push(`${s.buildsFailed} failed`);
+  if (s.current) parts.push(`building ${s.current}`);
+  return parts.join(', ') || 'evaluating…';
+}
+
+/**
+ * A store path as the user gave it: `/nix/store/<hash>-<name>` (anything below it is cut off), or a link into
+ * the store such as `./result` or `/run/current-system`, which is followed.
+ */
+export async function resolveStorePath(given: string): Promise<string> {
+  const direct = storePathPrefix(given);
+  if (direct) return direct;
+  let real: string;
+  try {
+    real = await fsp.realpath(given);
+  } catch {
+    throw invalidStorePath(given);
+  }
+  const viaLink = storePathPrefix(real);
+  if (!viaLink) throw invalidStorePath(given);
+  return viaLink;
+}
+
+function storePathPrefix(p: string): string | undefined {
+  if (!p.startsWith('/')) return undefined;
+  const parts = p.split('/');
+  for (let i = 2; i < parts.length; i++) {
+    if (isStoreBaseName(parts[i]!) && parts.slice(1, i).every((s) => s !== '' && s !== '.' && s !== '..')) {
+      const candidate = parts.slice(0, i + 1).join('/');
+      // Only the default layout `<dir>/store/<base>` or a path whose parent is a store dir counts.
+      if (parts[i - 1] === 'store') return candidate;
+    }
+  }
+  return undefined;
+}
+
+function invalidStorePath(given: string): ClosureLensError {
+  return new ClosureLensError('invalid-path', `${given} is not a store path (/nix/store/<hash>-<name>) or a link to one`, {
+    fix: 'give a path in the Nix store, a `result` link, /run/current-system, or a flake installable such as `.#hello`',
+  });
+}
+
+/** For messages: `perl-5.38.2` from a store path. */
+export function shortName(storePath: string): string {
+  return baseName(storePath).slice(33) || storePath;
+}
