@@ -1,0 +1,248 @@
+/**
+ * The command palette entries: Show closure (of a flake output, a store path, the running system), Why depends…,
+ * Refresh, and the status bar's "show the sunburst again". Each opens or reuses the sunburst panel of its target.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { AnalysedClosure } from '../core/snapshot';
+import type { PanelTarget } from '../protocol';
+import type { ClosureService, CurrentClosure } from './closureService';
+import { Disposable } from './disposables';
+import type { FlakeOutputCache } from './flakeOutputCache';
+import { outputFromAttrPath, parseInstallable } from './flakeOutputs';
+import type { NixLog } from './nixLog';
+import { readSettings } from './settings';
+import { SunburstPanel, type SunburstHooks } from './sunburstPanel';
+import { askStorePath, pickTarget, resolveStorePath, runningSystemTarget, storePathTarget, type RecentTargets } from './targetPicker';
+import { panelTarget, targetTitle, type ClosureTarget, type FlakeListing, type TargetDiscovery } from './targets';
+import { explainUntrusted, UntrustedWorkspaceError } from './trust';
+import { pickDependency, whyText, type WhyDocuments } from './whyDepends';
+import { HEAVIEST_VIEW_ID } from './heaviestTree';
+
+export const COMMANDS = {
+  showClosure: 'nixClosureLens.showClosure',
+  showStorePath: 'nixClosureLens.showStorePath',
+  showRunningSystem: 'nixClosureLens.showRunningSystem',
+  whyDepends: 'nixClosureLens.whyDepends',
+  refresh: 'nixClosureLens.refresh',
+  reopen: 'nixClosureLens.reopen',
+  showLog: 'nixClosureLens.showLog',
+} as const;
+
+/** What the commands return, so that tests and other extensions can follow them. */
+export interface ShownClosure {
+  readonly title: string;
+  readonly rootPath: string;
+  readonly fromCache: boolean;
+  readonly pathCount: number;
+}
+
+export class ClosureCommands extends Disposable {
+  /** The closure each panel shows, to put it back when a reload of that panel is cancelled. */
+  private readonly shown = new WeakMap<SunburstPanel, AnalysedClosure>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly service: ClosureService,
+    private readonly discovery: TargetDiscovery,
+    private readonly outputCache: FlakeOutputCache,
+    private readonly recent: RecentTargets,
+    private readonly why: WhyDocuments,
+    private readonly log: NixLog,
+  ) {
+    super();
+    const reg = (id: string, fn: (...args: unknown[]) => unknown) => this.register(vscode.commands.registerCommand(id, fn));
+    reg(COMMANDS.showClosure, (arg) => this.showClosure(typeof arg === 'string' ? arg : undefined));
+    reg(COMMANDS.showStorePath, (arg) => this.showStorePath(typeof arg === 'string' ? arg : undefined));
+    reg(COMMANDS.showRunningSystem, () => this.showRunningSystem());
+    reg(COMMANDS.whyDepends, (arg) => this.whyDepends(typeof arg === 'string' ? arg : undefined));
+    reg(COMMANDS.refresh, () => this.refresh());
+    reg(COMMANDS.reopen, () => this.reopen());
+    reg(COMMANDS.showLog, () => this.log.show());
+  }
+
+  readonly hooks: SunburstHooks = {
+    revealInTree: async () => {
+      await vscode.commands.executeCommand(`${HEAVIEST_VIEW_ID}.focus`);
+    },
+    log: (message) => this.log.warn(`sunburst: ${message}`),
+  };
+
+  /**
+   * "Show closure". With an argument (a label such as `nixosConfigurations.demo`, an installable `.#…`, or
+   * `<dir>#<attr>`), or with `nixClosureLens.defaultTarget` set, that target; otherwise the user picks.
+   */
+  async showClosure(spec?: string, refresh = false): Promise<ShownClosure | undefined> {
+    const named = spec ?? (readSettings().defaultTarget || undefined);
+    let target: ClosureTarget | undefined;
+    if (named !== undefined) {
+      target = await this.findNamed(named, refresh);
+      if (!target) return undefined;
+    } else {
+      target = await pickTarget(this.discovery, this.recent, this.log, { refresh });
+    }
+    return target ? this.show(target, refresh) : undefined;
+  }
+
+  private async findNamed(spec: string, refresh: boolean): Promise<ClosureTarget | undefined> {
+    if (spec.startsWith('/')) {
+      const r = await resolveStorePath(spec);
+      if ('path' in r) return storePathTarget(r.path);
+    }
+    const listings: FlakeListing[] = [];
+    try {
+      for (const flake of await this.discovery.findFlakes()) listings.push(await this.discovery.list(flake, { refresh }));
+    } catch (err) {
+      if (err instanceof UntrustedWorkspaceError) {
+        void explainUntrusted(err);
+        return undefined;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error('listing flake outputs failed', err);
+      void vscode.window.showErrorMessage(`Nix Closure Lens: the flake outputs could not be listed: ${message}`, 'Show log').then((c) => {
+        if (c) this.log.show();
+      });
+      return undefined;
+    }
+    const target = await this.discovery.resolveDefault(spec, listings);
+    if (!target) {
+      void vscode.window.showErrorMessage(
+        `Nix Closure Lens: no flake output in this workspace is called "${spec}". ` +
+          'Check nixClosureLens.defaultTarget (e.g. "nixosConfigurations.myhost" or "packages.x86_64-linux.hello"), or leave it empty to pick.',
+      );
+    }
+    return target;
+  }
+
+  async showStorePath(spec?: string): Promise<ShownClosure | undefined> {
+    let target: ClosureTarget | undefined;
+    if (spec !== undefined) {
+      const r = await resolveStorePath(spec, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+      if ('error' in r) {
+        void vscode.window.showErrorMessage(`Nix Closure Lens: ${r.error}`);
+        return undefined;
+      }
+      target = storePathTarget(r.path);
+    } else {
+      target = await askStorePath();
+    }
+    return target ? this.show(target, false) : undefined;
+  }
+
+  async showRunningSystem(): Promise<ShownClosure | undefined> {
+    const target = await runningSystemTarget();
+    return target ? this.show(target, false) : undefined;
+  }
+
+  /** Opens (or reuses) the target's panel and loads the closure into it. */
+  async show(target: ClosureTarget, refresh: boolean): Promise<ShownClosure | undefined> {
+    if (target.kind === 'flake-output' && !vscode.workspace.isTrusted) {
+      void explainUntrusted(new UntrustedWorkspaceError('evaluate or build flake outputs'));
+      return undefined;
+    }
+    await this.recent.use(target);
+    if (refresh && target.kind === 'flake-output') await this.outputCache.forgetFlake(target.flake.dir);
+    const title = targetTitle(target);
+    const panel = SunburstPanel.show(this.extensionUri, { target: panelTarget(target), title, hooks: this.hooks });
+    const before = this.shown.get(panel);
+    panel.setLoading(`Loading ${title}…`);
+    const result = await this.service.load(target, { refresh });
+    switch (result.kind) {
+      case 'loaded':
+        this.display(panel, result.closure);
+        return summary(result.closure);
+      case 'cancelled':
+        if (before) panel.setClosure(before, { title });
+        else panel.dispose();
+        return undefined;
+      case 'failed':
+        panel.setError(result.message, result.fix);
+        return undefined;
+    }
+  }
+
+  private display(panel: SunburstPanel, closure: CurrentClosure): void {
+    panel.setClosure(closure.loaded.analysis, { title: closure.title });
+    this.shown.set(panel, closure.loaded.analysis);
+  }
+
+  /** "Refresh": evaluate, build and query the current target again, ignoring every cache. */
+  async refresh(): Promise<ShownClosure | undefined> {
+    const current = this.service.current;
+    if (!current) return this.showClosure(undefined, true);
+    return this.show(current.target, true);
+  }
+
+  /** The status bar's click: back to the sunburst of the current target. */
+  async reopen(): Promise<ShownClosure | undefined> {
+    const current = this.service.current;
+    if (!current) return this.showClosure();
+    const panel = SunburstPanel.show(this.extensionUri, { target: panelTarget(current.target), title: current.title, hooks: this.hooks });
+    if (!this.shown.has(panel)) this.display(panel, current);
+    return summary(current);
+  }
+
+  /** "Why depends…": a dependency of the current closure (loading one first if needed), then its chains. */
+  async whyDepends(query?: string): Promise<string | undefined> {
+    let current = this.service.current;
+    if (!current) {
+      await this.showClosure();
+      current = this.service.current;
+      if (!current) return undefined;
+    }
+    const units = readSettings().sizeUnits;
+    const dep = await pickDependency(current, query, units);
+    if (dep === undefined) return undefined;
+    const depPath = current.loaded.analysis.graph.paths[dep]!;
+    const text = whyText(current, dep, units);
+    const panel = SunburstPanel.panels().find((p) => samePanelTarget(p.target, panelTarget(current.target)));
+    panel?.select(depPath);
+    await this.why.open(path.basename(depPath), text);
+    return text;
+  }
+
+  /** Reloads a sunburst restored after a window reload: from the caches, with no notification on failure. */
+  async restore(panel: SunburstPanel, target: PanelTarget, title: string): Promise<void> {
+    const closureTarget = closureTargetOf(target, title);
+    if (!closureTarget) {
+      panel.setError('This sunburst cannot be restored: its flake is no longer in the workspace.', 'Run "Show closure" again.');
+      return;
+    }
+    panel.setLoading(`Loading ${title}…`);
+    const result = await this.service.load(closureTarget, { quiet: true });
+    if (result.kind === 'loaded') this.display(panel, result.closure);
+    else if (result.kind === 'failed') panel.setError(result.message, result.fix);
+    else panel.setError('Loading was cancelled.', 'Run "Show closure" again.');
+  }
+}
+
+function summary(c: CurrentClosure): ShownClosure {
+  return {
+    title: c.title,
+    rootPath: c.loaded.rootPath,
+    fromCache: c.loaded.fromCache,
+    pathCount: c.loaded.analysis.graph.pathCount,
+  };
+}
+
+function samePanelTarget(a: PanelTarget, b: PanelTarget): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The target behind a restored panel; flake outputs need their flake to be in a workspace folder still. */
+function closureTargetOf(target: PanelTarget, title: string): ClosureTarget | undefined {
+  switch (target.kind) {
+    case 'store-path':
+      return storePathTarget(target.path, title);
+    case 'json-file':
+      return undefined;
+    case 'installable': {
+      if (!target.cwd) return undefined;
+      const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target.cwd));
+      if (!folder) return undefined;
+      const attrPath = parseInstallable(target.installable);
+      const output = attrPath && outputFromAttrPath(attrPath);
+      return output ? { kind: 'flake-output', flake: { dir: target.cwd, folder }, output } : undefined;
+    }
+  }
+}

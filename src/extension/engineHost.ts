@@ -1,0 +1,50 @@
+/**
+ * Builds the engine from the settings: one NixRunner (every call logged to the output channel) and one
+ * ClosureEngine with its on-disk graph cache. Rebuilt when a nix setting changes.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { GraphCache } from '../core/cache';
+import { ClosureEngine } from '../core/engine';
+import { NixRunner } from '../core/nix/runner';
+import type { NixCommandRunner } from './flakeOutputs';
+import type { NixLog } from './nixLog';
+import { readSettings, type Settings } from './settings';
+
+export class EngineHost {
+  private built: { key: string; runner: NixRunner; engine: ClosureEngine } | undefined;
+
+  constructor(
+    private readonly storageDir: vscode.Uri,
+    private readonly log: NixLog,
+  ) {}
+
+  /** The directory of the graph cache: the setting, else the extension's global storage. */
+  cacheDir(settings: Settings = readSettings()): string {
+    return settings.cacheDirectory !== '' ? settings.cacheDirectory : path.join(this.storageDir.fsPath, 'graphs');
+  }
+
+  private current() {
+    const s = readSettings();
+    const key = JSON.stringify([s.nixPath, s.extraArgs, s.timeoutMs, this.cacheDir(s)]);
+    if (this.built?.key !== key) {
+      const runner = new NixRunner({
+        nixPath: s.nixPath,
+        extraArgs: [...s.extraArgs],
+        timeoutMs: s.timeoutMs,
+        onCommand: (c) => this.log.command(c, c.ok ? undefined : c.stderr),
+      });
+      const engine = new ClosureEngine({ nix: runner, cache: new GraphCache(this.cacheDir(s)) });
+      this.built = { key, runner, engine };
+    }
+    return this.built;
+  }
+
+  get engine(): ClosureEngine {
+    return this.current().engine;
+  }
+
+  get runner(): NixCommandRunner {
+    return this.current().runner;
+  }
+}

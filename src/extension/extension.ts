@@ -1,0 +1,88 @@
+/**
+ * Entry point: wires the services together and registers them. Nothing runs nix here; every nix call
+ * starts from a command, and only in a trusted workspace when it evaluates or builds.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ClosureService } from './closureService';
+import { ClosureCommands, type ShownClosure } from './commands';
+import { DisposableStore } from './disposables';
+import { EngineHost } from './engineHost';
+import { FlakeOutputCache } from './flakeOutputCache';
+import { HEAVIEST_VIEW_ID, HeaviestTreeProvider } from './heaviestTree';
+import { NixDiagnostics } from './nixDiagnostics';
+import { NixLog, type LoggedCommand } from './nixLog';
+import { readSettings } from './settings';
+import { ClosureStatusBar } from './statusBar';
+import { registerSunburstSerializer } from './sunburstPanel';
+import { RecentTargets } from './targetPicker';
+import { TargetDiscovery } from './targets';
+import { WHY_SCHEME, WhyDocuments } from './whyDepends';
+
+/** What `activate` returns: hooks for the in-editor tests (test/e2e/suite). */
+export interface NixClosureLensApi {
+  /** Every nix command run since activation (the last 500) and their total count. */
+  nixCommands(): { readonly total: number; readonly recent: readonly LoggedCommand[] };
+  /** The closure shown last. */
+  current(): ShownClosure | undefined;
+  /** Where flake outputs' store paths are remembered. */
+  readonly flakeOutputCacheFile: string;
+  /** Where graphs are cached. */
+  graphCacheDir(): string;
+}
+
+export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
+  const store = new DisposableStore();
+  context.subscriptions.push(store);
+
+  const log = store.add(new NixLog());
+  const engines = new EngineHost(context.globalStorageUri, log);
+  const outputCache = new FlakeOutputCache(path.join(context.globalStorageUri.fsPath, 'flake-outputs.json'));
+  const diagnostics = store.add(new NixDiagnostics());
+  const discovery = new TargetDiscovery(
+    () => engines.runner,
+    outputCache,
+    () => readSettings().timeoutMs,
+    (message) => log.warn(message),
+    diagnostics,
+  );
+  const service = store.add(
+    new ClosureService({ engine: () => engines.engine, nix: () => engines.runner, settings: readSettings, outputCache, diagnostics, log }),
+  );
+  const why = store.add(new WhyDocuments());
+  store.add(vscode.workspace.registerTextDocumentContentProvider(WHY_SCHEME, why));
+
+  const commands = store.add(
+    new ClosureCommands(context.extensionUri, service, discovery, outputCache, new RecentTargets(context.workspaceState), why, log),
+  );
+  store.add(registerSunburstSerializer(context, (panel, target) => commands.restore(panel, target, titleOf(panel)), commands.hooks));
+
+  const units = () => readSettings().sizeUnits;
+  store.add(new ClosureStatusBar(service, units));
+  const tree = store.add(new HeaviestTreeProvider(service, units));
+  store.add(vscode.window.createTreeView(HEAVIEST_VIEW_ID, { treeDataProvider: tree, showCollapseAll: false }));
+
+  return {
+    nixCommands: () => log.commands(),
+    current: () => {
+      const c = service.current;
+      return c && {
+        title: c.title,
+        rootPath: c.loaded.rootPath,
+        fromCache: c.loaded.fromCache,
+        pathCount: c.loaded.analysis.graph.pathCount,
+      };
+    },
+    flakeOutputCacheFile: outputCache.file,
+    graphCacheDir: () => engines.cacheDir(),
+  };
+}
+
+/** The title a restored panel had (`Closure: <title>`). */
+function titleOf(panel: { panel: vscode.WebviewPanel }): string {
+  return panel.panel.title.replace(/^Closure: /, '');
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

@@ -1,0 +1,48 @@
+/**
+ * Puts Nix's evaluation and build errors on the workspace lines they name. Positions in the flake's store copy
+ * are mapped back to the work tree. Diagnostics are grouped per flake and cleared when that flake next succeeds.
+ */
+import * as vscode from 'vscode';
+import { errorHeadline, errorLocations, mapToWorkTree, sourceRootsFor } from './errorLocations';
+
+export class NixDiagnostics implements vscode.Disposable {
+  private readonly collection = vscode.languages.createDiagnosticCollection('nix-closure-lens');
+  /** flake directory → files that carry its diagnostics. */
+  private readonly byFlake = new Map<string, vscode.Uri[]>();
+
+  /** Reports `errorText` for the flake in `flakeDir`; returns how many diagnostics were placed. */
+  async report(flakeDir: string, workspaceFolder: string, errorText: string): Promise<number> {
+    this.clear(flakeDir);
+    const message = errorHeadline(errorText);
+    const roots = sourceRootsFor(flakeDir, workspaceFolder);
+    const perFile = new Map<string, vscode.Diagnostic[]>();
+    for (const loc of errorLocations(errorText)) {
+      const file = await mapToWorkTree(loc.file, roots);
+      if (!file) continue;
+      const pos = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, loc.column - 1));
+      const d = new vscode.Diagnostic(new vscode.Range(pos, pos.translate(0, 1)), message, vscode.DiagnosticSeverity.Error);
+      d.source = 'Nix Closure Lens';
+      d.code = 'nix';
+      const list = perFile.get(file) ?? [];
+      list.push(d);
+      perFile.set(file, list);
+    }
+    const uris: vscode.Uri[] = [];
+    for (const [file, diags] of perFile) {
+      const uri = vscode.Uri.file(file);
+      this.collection.set(uri, diags);
+      uris.push(uri);
+    }
+    this.byFlake.set(flakeDir, uris);
+    return [...perFile.values()].reduce((n, l) => n + l.length, 0);
+  }
+
+  clear(flakeDir: string): void {
+    for (const uri of this.byFlake.get(flakeDir) ?? []) this.collection.delete(uri);
+    this.byFlake.delete(flakeDir);
+  }
+
+  dispose(): void {
+    this.collection.dispose();
+  }
+}

@@ -1,0 +1,44 @@
+/** Typed access to the `nixClosureLens.*` settings, with the defaults declared in package.json. */
+import * as vscode from 'vscode';
+
+export const SECTION = 'nixClosureLens';
+
+export type SizeUnits = 'iec' | 'nix';
+
+export interface Settings {
+  /** The nix binary. Restricted in untrusted workspaces (VS Code then reads only the user's value). */
+  readonly nixPath: string;
+  /** Arguments added to every nix call, e.g. `--option`, `max-jobs`, `4`. Restricted too. */
+  readonly extraArgs: readonly string[];
+  readonly timeoutMs: number;
+  readonly maxArcs: number;
+  readonly sizeUnits: SizeUnits;
+  /** `nixosConfigurations.host`, `packages.hello`-style label or a full installable; '' = ask. */
+  readonly defaultTarget: string;
+  /** Where graphs are cached; '' = the extension's global storage. */
+  readonly cacheDirectory: string;
+  readonly querySubstituters: boolean;
+}
+
+export function readSettings(): Settings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const extraArgs = c.get<unknown>('extraArgs', []);
+  const timeoutSeconds = c.get<number>('timeoutSeconds', 600);
+  return {
+    nixPath: c.get<string>('nixPath', 'nix').trim() || 'nix',
+    extraArgs: Array.isArray(extraArgs) ? extraArgs.filter((a): a is string => typeof a === 'string') : [],
+    timeoutMs: (Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds : 600) * 1000,
+    maxArcs: c.get<number>('sunburst.maxArcs', 2500),
+    sizeUnits: c.get<string>('sizeUnits', 'iec') === 'nix' ? 'nix' : 'iec',
+    defaultTarget: c.get<string>('defaultTarget', '').trim(),
+    cacheDirectory: c.get<string>('cacheDirectory', '').trim(),
+    querySubstituters: c.get<boolean>('querySubstituters', false),
+  };
+}
+
+/** Fires when any of our settings changes. */
+export function onDidChangeSettings(listener: () => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration(SECTION)) listener();
+  });
+}

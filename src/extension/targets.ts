@@ -1,0 +1,132 @@
+/**
+ * What "Show closure" can show: an output of a flake in the workspace, or a store path. Flakes are found in every
+ * folder of a multi-root workspace; their outputs are listed cheaply (flakeOutputs.ts) and remembered per flake
+ * fingerprint (flakeOutputCache.ts), so an unchanged flake is listed without running nix.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { PanelTarget } from '../protocol';
+import { currentSystem, listFlakeOutputs, systemFromNode, type FlakeOutput, type NixCommandRunner } from './flakeOutputs';
+import { flakeFingerprint, type FlakeOutputCache } from './flakeOutputCache';
+import { requireTrust } from './trust';
+import { isClosureLensError } from '../core/errors';
+import type { NixDiagnostics } from './nixDiagnostics';
+
+export interface FlakeRef {
+  /** Absolute directory holding flake.nix. */
+  readonly dir: string;
+  /** The workspace folder it was found in. */
+  readonly folder: vscode.WorkspaceFolder;
+}
+
+export type ClosureTarget =
+  | { readonly kind: 'flake-output'; readonly flake: FlakeRef; readonly output: FlakeOutput }
+  | { readonly kind: 'store-path'; readonly path: string; readonly label: string };
+
+/** A stable identity for "last used" lists and the status bar. */
+export function targetKey(t: ClosureTarget): string {
+  return t.kind === 'flake-output' ? `flake:${t.flake.dir}#${t.output.installable}` : `store:${t.path}`;
+}
+
+/** The panel and status bar title: the output's label, or the store path's name. */
+export function targetTitle(t: ClosureTarget): string {
+  return t.kind === 'flake-output' ? t.output.label : t.label;
+}
+
+/** Where the flake sits relative to its workspace folder, for quick pick descriptions. */
+export function flakeDescription(f: FlakeRef): string {
+  const rel = path.relative(f.folder.uri.fsPath, f.dir);
+  return rel === '' ? f.folder.name : `${f.folder.name}/${rel}`;
+}
+
+export function panelTarget(t: ClosureTarget): PanelTarget {
+  return t.kind === 'flake-output'
+    ? { kind: 'installable', installable: t.output.installable, cwd: t.flake.dir }
+    : { kind: 'store-path', path: t.path };
+}
+
+export interface FlakeListing {
+  readonly flake: FlakeRef;
+  readonly outputs: readonly FlakeOutput[];
+  readonly fromCache: boolean;
+}
+
+export class TargetDiscovery {
+  private system: Promise<string> | undefined;
+
+  constructor(
+    private readonly nix: () => NixCommandRunner,
+    private readonly cache: FlakeOutputCache,
+    private readonly timeoutMs: () => number,
+    private readonly onSkipped: (message: string) => void,
+    private readonly diagnostics: NixDiagnostics,
+  ) {}
+
+  /** Every flake.nix in every workspace folder (node_modules and .git excluded). */
+  async findFlakes(): Promise<FlakeRef[]> {
+    const flakes: FlakeRef[] = [];
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      if (folder.uri.scheme !== 'file') continue;
+      const files = await vscode.workspace.findFiles(
+        new vscode.RelativePattern(folder, '**/flake.nix'),
+        '**/{node_modules,.git,.direnv}/**',
+        200,
+      );
+      for (const f of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
+        flakes.push({ dir: path.dirname(f.fsPath), folder });
+      }
+    }
+    return flakes;
+  }
+
+  /** Nix's system name, asked once per session; a guess from node if nix cannot say. */
+  currentSystem(signal?: AbortSignal): Promise<string> {
+    this.system ??= currentSystem(this.nix(), { signal, timeoutMs: this.timeoutMs() }).catch(() => {
+      this.system = undefined;
+      return systemFromNode();
+    });
+    return this.system;
+  }
+
+  /** The outputs of one flake: from the cache when the flake is unchanged, else by evaluation (trusted only). */
+  async list(flake: FlakeRef, opts: { refresh?: boolean; signal?: AbortSignal } = {}): Promise<FlakeListing> {
+    requireTrust('evaluate flakes');
+    const [fingerprint, system] = await Promise.all([flakeFingerprint(flake.dir), this.currentSystem(opts.signal)]);
+    if (!opts.refresh) {
+      const cached = await this.cache.outputs(flake.dir, fingerprint, system);
+      if (cached) return { flake, outputs: cached, fromCache: true };
+    }
+    let outputs: FlakeOutput[];
+    try {
+      outputs = await listFlakeOutputs(this.nix(), flake.dir, system, {
+        signal: opts.signal,
+        timeoutMs: this.timeoutMs(),
+        onSkipped: (category, name, why) => this.onSkipped(`${flakeDescription(flake)}: skipped ${category}.${name}: ${why}`),
+      });
+    } catch (err) {
+      if (isClosureLensError(err, 'eval-error')) {
+        await this.diagnostics.report(flake.dir, flake.folder.uri.fsPath, `${err.detail ?? ''}\n${err.message}`);
+      }
+      throw err;
+    }
+    this.diagnostics.clear(flake.dir);
+    if ((await flakeFingerprint(flake.dir)) === fingerprint) await this.cache.putOutputs(flake.dir, fingerprint, system, outputs);
+    return { flake, outputs, fromCache: false };
+  }
+
+  /** Finds the output that `nixClosureLens.defaultTarget` names: a label, an installable, or `<dir>#<attr>`. */
+  async resolveDefault(spec: string, listings: readonly FlakeListing[]): Promise<ClosureTarget | undefined> {
+    const hash = spec.indexOf('#');
+    const dirPart = hash > 0 ? spec.slice(0, hash) : undefined;
+    const attrPart = hash >= 0 ? spec.slice(hash + 1) : spec;
+    for (const l of listings) {
+      if (dirPart !== undefined && dirPart !== '.' && path.resolve(l.flake.folder.uri.fsPath, dirPart) !== l.flake.dir) continue;
+      for (const o of l.outputs) {
+        if (o.label === attrPart || o.installable === `.#${attrPart}` || o.attrPath.join('.') === attrPart) {
+          return { kind: 'flake-output', flake: l.flake, output: o };
+        }
+      }
+    }
+    return undefined;
+  }
+}

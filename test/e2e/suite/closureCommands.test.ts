@@ -1,0 +1,191 @@
+/**
+ * The extension inside a real VS Code (code-server through the e2e harness, or a desktop VS Code under
+ * @vscode/test-electron), on the example flake opened as the workspace folder. Results are checked against nix.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import type { NixClosureLensApi } from '../../../src/extension/extension';
+import type { ShownClosure } from '../../../src/extension/commands';
+
+const execFileAsync = promisify(execFile);
+const EXTENSION_ID = 'nix-closure-lens.nix-closure-lens';
+const DEMO = 'nixosConfigurations.demo';
+
+async function api(): Promise<NixClosureLensApi> {
+  const ext = vscode.extensions.getExtension<NixClosureLensApi>(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is not loaded`);
+  return ext.activate();
+}
+
+function folder(): string {
+  const f = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(f, 'the e2e harness opens the example flake as the workspace folder');
+  assert.ok(fs.existsSync(path.join(f.uri.fsPath, 'flake.nix')), `${f.uri.fsPath} holds no flake.nix`);
+  return f.uri.fsPath;
+}
+
+async function nix(args: string[], cwd?: string): Promise<string> {
+  const { stdout } = await execFileAsync('nix', args, { cwd, maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The nix commands run after the `before`-th one. */
+function commandsSince(a: NixClosureLensApi, before: number) {
+  const { total, recent } = a.nixCommands();
+  return total === before ? [] : recent.slice(-(total - before));
+}
+
+function sunburstTab(title: string): vscode.Tab | undefined {
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .find((t) => t.input instanceof vscode.TabInputWebview && t.label.includes(title));
+}
+
+describe('Nix Closure Lens in VS Code', function () {
+  this.timeout(180_000);
+
+  it('registers every contributed command and the nix language', async () => {
+    await api();
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: { commands: { command: string }[] };
+    };
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const contributed = pkg.contributes.commands.map((c) => c.command);
+    assert.ok(contributed.length >= 5);
+    for (const id of contributed) assert.ok(registered.has(id), `${id} is contributed but not registered`);
+    assert.ok((await vscode.languages.getLanguages()).includes('nix'));
+  });
+
+  describe('in a trusted workspace', function () {
+    before(function () {
+      if (!vscode.workspace.isTrusted) this.skip();
+    });
+
+    let first: ShownClosure;
+
+    it('"Show closure" of a NixOS configuration opens a sunburst named after it, with exactly nix\'s closure', async () => {
+      const dir = folder();
+      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', DEMO);
+      assert.ok(shown, 'Show closure returned nothing (see the Nix Closure Lens output)');
+      first = shown;
+      assert.equal(shown.title, DEMO);
+      const tab = await waitFor('the sunburst tab', () => sunburstTab(DEMO));
+      assert.match(tab.label, /demo/);
+
+      const expectedRoot = (await nix(['eval', '--raw', `path:${dir}#${DEMO}.config.system.build.toplevel.outPath`])).trim();
+      assert.equal(shown.rootPath, expectedRoot);
+      const closure = (await nix(['path-info', '-r', expectedRoot])).trim().split('\n');
+      assert.equal(shown.pathCount, closure.length);
+      assert.equal((await api()).current()?.rootPath, expectedRoot);
+    });
+
+    it('shows the same target again from the caches: no nix call at all', async () => {
+      assert.ok(first, 'depends on the previous test');
+      const a = await api();
+      const before = a.nixCommands().total;
+      const again = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', DEMO);
+      assert.ok(again);
+      assert.equal(again.rootPath, first.rootPath);
+      assert.equal(again.fromCache, true);
+      assert.equal(a.nixCommands().total, before, 'a cache hit ran nix');
+      const cache = JSON.parse(fs.readFileSync(a.flakeOutputCacheFile, 'utf8')) as { flakes: Record<string, unknown> };
+      assert.ok(cache.flakes[folder()], 'the flake output cache names the workspace flake');
+    });
+
+    it('evaluates again after a .nix file of the flake changes, and after "Refresh"', async () => {
+      const a = await api();
+      const file = path.join(folder(), 'configuration.nix');
+      const original = fs.readFileSync(file, 'utf8');
+      try {
+        fs.writeFileSync(file, `${original}\n# touched by the e2e test\n`);
+        const before = a.nixCommands().total;
+        const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', DEMO);
+        assert.ok(shown);
+        assert.equal(shown.rootPath, first.rootPath, 'a comment does not change the system');
+        const ran = commandsSince(a, before);
+        assert.ok(ran.some((c) => c.args.includes('build') || c.args.includes('eval')), 'a changed flake was not evaluated again');
+      } finally {
+        fs.writeFileSync(file, original);
+      }
+      const before = a.nixCommands().total;
+      const refreshed = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.refresh');
+      assert.ok(refreshed);
+      assert.equal(refreshed.rootPath, first.rootPath);
+      assert.equal(refreshed.fromCache, false);
+      assert.ok(a.nixCommands().total > before, 'Refresh ran no nix command');
+    });
+
+    it('"Why depends…" perl lists the chains from the system, shortest first, as nix why-depends finds them', async () => {
+      const text = await vscode.commands.executeCommand<string | undefined>('nixClosureLens.whyDepends', 'perl');
+      assert.ok(text, 'no why text');
+      const lines = text.split('\n');
+      const perlPath = lines[1]!.trim();
+      assert.match(perlPath, /^\/nix\/store\/[a-z0-9]{32}-perl-/);
+      const drawn = lines.filter((l) => l.startsWith(first.rootPath) || /^[\s│]*[├└]───\/nix\/store\//.test(l));
+      assert.equal(drawn[0], first.rootPath);
+      // The first chain drawn is a shortest one: its length is never more than the one nix prints.
+      const nixChain = (await nix(['why-depends', first.rootPath, perlPath]))
+        // eslint-disable-next-line no-control-regex
+        .replace(/\u001b\[[0-9;]*m/g, '')
+        .trim()
+        .split('\n');
+      const ours: string[] = [];
+      for (const l of drawn) {
+        const depth = l.startsWith('/') ? 0 : (l.indexOf('───') + 3) / 4;
+        if (depth !== ours.length) break;
+        ours.push(l.slice(l.indexOf('/nix/store/')));
+      }
+      assert.equal(ours[ours.length - 1], perlPath);
+      assert.ok(ours.length <= nixChain.length, `ours: ${ours.join(' → ')}\nnix: ${nixChain.join('\n')}`);
+      const editor = vscode.window.activeTextEditor;
+      assert.equal(editor?.document.uri.scheme, 'nix-closure-lens-why');
+    });
+
+    it('"Show closure of store path…" takes a store path and needs no evaluation', async () => {
+      const a = await api();
+      const perl = (await nix(['eval', '--raw', `path:${folder()}#packages.x86_64-linux.perl.outPath`])).trim();
+      const before = a.nixCommands().total;
+      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showStorePath', perl);
+      assert.ok(shown);
+      assert.equal(shown.rootPath, perl);
+      assert.ok(commandsSince(a, before).every((c) => !c.args.includes('eval') && !c.args.includes('build')));
+      await waitFor('the store path tab', () => sunburstTab('perl'));
+    });
+  });
+
+  describe('in an untrusted workspace', function () {
+    before(function () {
+      if (vscode.workspace.isTrusted) this.skip();
+    });
+
+    it('evaluates and builds nothing for "Show closure", and says why', async () => {
+      const a = await api();
+      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', DEMO);
+      assert.equal(shown, undefined);
+      assert.ok(a.nixCommands().recent.every((c) => !c.args.includes('eval') && !c.args.includes('build')));
+      assert.equal(sunburstTab(DEMO), undefined);
+    });
+
+    it('still shows the closure of a store path that exists', async function () {
+      const storePath = process.env['CLOSURE_LENS_E2E_STORE_PATH'];
+      if (!storePath) this.skip();
+      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showStorePath', storePath);
+      assert.ok(shown);
+      assert.equal(shown.rootPath, storePath);
+    });
+  });
+});
