@@ -49,6 +49,8 @@ export interface RootPaths {
 
 /** The flake as locked for the evaluation. */
 export interface LockedFlake {
+  /** True when `url` pins the content (a narHash or a rev): then it identifies one evaluation. */
+  readonly pinned: boolean;
   /** Locked URL (with narHash): getFlake reads exactly this. */
   readonly url: string;
   /** The flake's store copy, `/nix/store/…-source`. */
@@ -161,7 +163,12 @@ export async function lockFlake(nix: NixRunner, flakeRef: string, opts: EvalOpti
       detail: r.stdout.slice(0, 2000),
     });
   }
-  return { url: meta.url, sourcePath: meta.path, localPath: localPathOf(meta.resolved ?? meta.locked) };
+  return {
+    url: meta.url,
+    pinned: /[?&](narHash|rev)=/.test(meta.url),
+    sourcePath: meta.path,
+    localPath: localPathOf(meta.resolved ?? meta.locked),
+  };
 }
 
 function localPathOf(ref: { type?: unknown; path?: unknown; url?: unknown } | undefined): string | null {
@@ -179,7 +186,16 @@ export async function evaluateOptions(
   target: ConfigurationTarget,
   opts: EvalOptions = {},
 ): Promise<OptionEvaluation> {
-  const flake = await lockFlake(nix, target.flakeRef, opts);
+  return evaluateLocked(nix, await lockFlake(nix, target.flakeRef, opts), target, opts);
+}
+
+/** Runs attribution.nix on a configuration of an already locked flake. */
+export async function evaluateLocked(
+  nix: NixRunner,
+  flake: LockedFlake,
+  target: ConfigurationTarget,
+  opts: EvalOptions = {},
+): Promise<OptionEvaluation> {
   opts.onProgress?.(`evaluating the options of ${target.attrPath.join('.')}`);
   const started = performance.now();
   const r = await nix.run(

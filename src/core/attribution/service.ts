@@ -3,6 +3,7 @@
  * (and by installable while it runs, so concurrent callers share it), and counterfactual costs computed
  * on demand and kept.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClosureGraph } from '../graph';
@@ -11,8 +12,9 @@ import { OptionAttribution } from './attribute';
 import { counterfactualCost, type CounterfactualCost } from './counterfactual';
 import { DerivationReader } from './derivation';
 import {
-  evaluateOptions,
+  evaluateLocked,
   evaluateWithout,
+  lockFlake,
   parseConfigurationInstallable,
   type EvalOptions,
   type OptionEvaluation,
@@ -33,7 +35,8 @@ export interface EvaluateRequest extends EvalOptions {
 const CACHE_VERSION = 1;
 
 export class AttributionService {
-  private readonly byDrv = new Map<string, OptionEvaluation>();
+  /** Evaluations by toplevel drvPath and by pinned flake URL + attribute path. */
+  private readonly byKey = new Map<string, OptionEvaluation>();
   private readonly running = new Map<string, Promise<OptionEvaluation>>();
   private readonly attributions = new WeakMap<OptionEvaluation, WeakMap<ClosureGraph, OptionAttribution>>();
   private readonly counterfactuals = new Map<string, Promise<CounterfactualCost>>();
@@ -44,32 +47,42 @@ export class AttributionService {
     private readonly options: AttributionServiceOptions = {},
   ) {}
 
-  /** The evaluation of a configuration installable, from the cache when its drvPath is known. */
+  /**
+   * The evaluation of a configuration installable. It is reused, without evaluating, when the caller
+   * knows the toplevel's drvPath and it was evaluated before, or when the flake locks to the same
+   * content (`nix flake metadata`, which evaluates nothing) as an earlier evaluation.
+   */
   async evaluate(installable: string, req: EvaluateRequest = {}): Promise<OptionEvaluation & { fromCache: boolean }> {
     const target = parseConfigurationInstallable(installable);
     if (req.drvPath && !req.refresh) {
-      const hit = this.byDrv.get(req.drvPath) ?? this.readDisk(req.drvPath);
+      const hit = this.byKey.get(req.drvPath) ?? this.readDisk(req.drvPath);
       if (hit) return { ...hit, fromCache: true };
     }
-    const key = `${req.cwd ?? ''}\u0000${installable}`;
+    const flake = await lockFlake(this.nix, target.flakeRef, req);
+    const lockKey = flake.pinned ? `${flake.url}#${JSON.stringify(target.attrPath)}` : undefined;
+    if (lockKey && !req.refresh) {
+      const hit = this.byKey.get(lockKey) ?? this.readDisk(lockKey);
+      if (hit) return { ...hit, fromCache: true };
+    }
+    const key = lockKey ?? `${req.cwd ?? ''}\u0000${installable}`;
     let p = req.refresh ? undefined : this.running.get(key);
     if (!p) {
-      p = evaluateOptions(this.nix, target, req);
+      p = evaluateLocked(this.nix, flake, target, req);
       this.running.set(key, p);
       p.finally(() => this.running.delete(key)).catch(() => undefined);
     }
     const ev = await p;
-    const drv = ev.root?.drvPath;
-    if (drv) {
-      this.byDrv.set(drv, ev);
-      this.writeDisk(drv, ev);
+    for (const k of [ev.root?.drvPath, lockKey]) {
+      if (!k) continue;
+      this.byKey.set(k, ev);
+      this.writeDisk(k, ev);
     }
     return { ...ev, fromCache: false };
   }
 
   /** Evaluation results already known for a drvPath (no evaluation is started). */
   cached(drvPath: string): OptionEvaluation | undefined {
-    return this.byDrv.get(drvPath) ?? this.readDisk(drvPath);
+    return this.byKey.get(drvPath) ?? this.readDisk(drvPath);
   }
 
   /** The attribution of an evaluation on a closure graph (built once per pair). */
@@ -107,32 +120,31 @@ export class AttributionService {
     return p;
   }
 
-  private diskFile(drvPath: string): string | undefined {
+  private diskFile(key: string): string | undefined {
     if (!this.options.cacheDir) return undefined;
-    const base = drvPath.slice(drvPath.lastIndexOf('/') + 1, drvPath.lastIndexOf('/') + 33);
-    return join(this.options.cacheDir, `options-${base}.json`);
+    return join(this.options.cacheDir, `options-${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
   }
 
-  private readDisk(drvPath: string): OptionEvaluation | undefined {
-    const file = this.diskFile(drvPath);
+  private readDisk(key: string): OptionEvaluation | undefined {
+    const file = this.diskFile(key);
     if (!file) return undefined;
     try {
-      const doc = JSON.parse(readFileSync(file, 'utf8')) as { version: number; evaluation: OptionEvaluation };
-      if (doc.version !== CACHE_VERSION || doc.evaluation.root?.drvPath !== drvPath) return undefined;
-      this.byDrv.set(drvPath, doc.evaluation);
+      const doc = JSON.parse(readFileSync(file, 'utf8')) as { version: number; key: string; evaluation: OptionEvaluation };
+      if (doc.version !== CACHE_VERSION || doc.key !== key) return undefined;
+      this.byKey.set(key, doc.evaluation);
       return doc.evaluation;
     } catch {
       return undefined;
     }
   }
 
-  private writeDisk(drvPath: string, ev: OptionEvaluation): void {
-    const file = this.diskFile(drvPath);
+  private writeDisk(key: string, ev: OptionEvaluation): void {
+    const file = this.diskFile(key);
     if (!file) return;
     try {
       mkdirSync(this.options.cacheDir!, { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, evaluation: ev }));
+      writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, key, evaluation: ev }));
       renameSync(tmp, file);
     } catch {
       // A cache that cannot be written only costs a re-evaluation later.
