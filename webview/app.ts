@@ -83,7 +83,10 @@ export class App {
           this.showStatus('error', m.message, m.fix);
           return;
         case 'closure':
-          this.loadClosure(m);
+          this.loadClosure(m).catch((e: unknown) => {
+            this.reportError(e);
+            this.showStatus('error', `The sunburst could not show this closure: ${e instanceof Error ? e.message : String(e)}`);
+          });
           return;
         case 'attribution':
           if (this.model) {
@@ -147,15 +150,20 @@ export class App {
     this.model = undefined;
   }
 
-  private loadClosure(m: Extract<HostToWebview, { type: 'closure' }>): void {
+  private async loadClosure(m: Extract<HostToWebview, { type: 'closure' }>): Promise<void> {
     const t0 = performance.now();
     this.chart?.dispose();
     this.title = m.title;
     this.settings = m.settings;
-    this.model = new ClosureModel(m.snapshot);
+    const model = new ClosureModel(m.snapshot);
+    this.model = model;
     this.persist({ title: m.title, target: m.target });
     this.buildPage();
-    const model = this.model;
+    // The split layout sizes its panes in its first updates; the chart's size (and so which arcs are wide
+    // enough to draw) depends on that.
+    const split = document.getElementById('split') as (HTMLElement & { updateComplete?: Promise<boolean> }) | null;
+    for (let k = 0; k < 4 && split?.updateComplete && !(await split.updateComplete); k++);
+    if (this.model !== model) return;
     // Restore what the user was looking at, where those paths still exist.
     const zoom = this.state.zoom !== undefined ? model.indexOf(this.state.zoom) : undefined;
     const sel = this.state.selected !== undefined ? model.indexOf(this.state.selected) : undefined;
@@ -237,6 +245,10 @@ export class App {
       zoomOut: () => this.zoomOut(),
       hover: (arc, x, y) => this.tooltip(arc, x, y),
     }, { ...DEFAULT_LAYOUT, maxArcs: this.settings.maxArcs });
+    this.chart.onRedraw = () => {
+      this.chart?.setSelected(this.selected);
+      this.applySearchHighlight();
+    };
   }
 
   // --------------------------------------------------------------------------------------------- the chart
@@ -255,6 +267,7 @@ export class App {
       label: (i) => model.label(i),
       category: (i) => model.category(i),
       sizeText: (i) => fmt(tree.size[i]!),
+      selfText: (i) => (tree.own[i]! > 0 && tree.own[i]! < tree.size[i]! ? `${fmt(tree.own[i]!)} itself` : ''),
       describe: (a) => {
         const pct = total() > 0 ? ` (${((100 * a.value) / total()).toFixed(1)}%)` : '';
         if (a.node < 0) return `${a.moreCount} more paths, ${fmt(a.value)}${pct}`;

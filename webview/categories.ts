@@ -21,7 +21,7 @@ export const CATEGORIES: readonly CategoryInfo[] = [
   { id: 'kernel', label: 'Kernel & modules', color: 'var(--vscode-charts-red, #f14c4c)' },
   { id: 'font', label: 'Fonts', color: 'var(--vscode-charts-green, #89d185)' },
   { id: 'systemd', label: 'systemd & friends', color: 'var(--vscode-terminal-ansiCyan, #29b8db)' },
-  { id: 'other', label: 'Everything else', color: 'var(--vscode-charts-lines, #808080)' },
+  { id: 'other', label: 'Everything else', color: 'var(--vscode-charts-foreground, #cccccc)' },
 ];
 
 export const CATEGORY_INDEX: Readonly<Record<Category, number>> = Object.fromEntries(

@@ -22,6 +22,8 @@ export interface ChartModel {
   describe(arc: Arc): string;
   /** Text for the centre disc's second line (its size). */
   sizeText(node: number): string;
+  /** Third line: the centre's own share, e.g. `55.0 MiB itself`; '' when not worth saying. */
+  selfText(node: number): string;
 }
 
 export interface ChartEvents {
@@ -85,6 +87,7 @@ export class SunburstChart {
     this.centerG.append('circle').attr('class', 'center-disc');
     this.centerG.append('text').attr('class', 'center-name').attr('dy', '-0.2em');
     this.centerG.append('text').attr('class', 'center-size').attr('dy', '1.1em');
+    this.centerG.append('text').attr('class', 'center-self').attr('dy', '2.4em');
     this.centerG.on('click', () => this.events.zoomOut());
     this.svg.on('keydown', (e: KeyboardEvent) => this.onKey(e));
     this.svg.on('focus', () => {
@@ -118,8 +121,8 @@ export class SunburstChart {
     this.model = model;
     this.center = center;
     this.measure();
-    // Arcs under ~2.5 px wide at the first ring are merged: thinner ones read as needles, not wedges.
-    const minAngle = Math.max(this.layoutOptions.minAngle, 2.5 / (this.r0 + this.ring));
+    // Arcs under ~2 px wide at the first ring are merged: thinner ones read as needles, not wedges.
+    const minAngle = Math.max(this.layoutOptions.minAngle, 2 / (this.r0 + this.ring));
     this.arcs = layoutSunburst(model.tree, center, { ...this.layoutOptions, minAngle }).filter((a) => a.depth > 0);
     this.rings = Math.max(3, Math.min(this.layoutOptions.maxDepth, this.arcs.reduce((m, a) => Math.max(m, a.depth), 0)));
     this.measure();
@@ -172,11 +175,15 @@ export class SunburstChart {
   private resize(): void {
     const before = this.radius;
     this.measure();
+    // The merge threshold is in pixels, so a new size needs a new layout, not just new radii.
     if (this.model && Math.abs(before - this.radius) > 0.5) {
-      this.render(null);
-      this.drawCenter();
+      this.draw(this.model, this.center, false);
+      this.onRedraw?.();
     }
   }
+
+  /** Called after a redraw that the chart started itself (a resize), so that overlays can follow. */
+  onRedraw: (() => void) | undefined;
 
   private rad(depth: number): number {
     return Math.min(this.radius, Math.max(this.r0, this.r0 + (depth - 1) * this.ring));
@@ -225,13 +232,13 @@ export class SunburstChart {
   private render(mapping: ((g: Geom) => Geom) | null): void {
     const model = this.model!;
     const oldGeometry = new Map<string, Geom>();
-    this.arcsG.selectAll<SVGPathElement, Arc>('path.arc').each(function (a) {
+    this.arcsG.selectAll<SVGPathElement, Arc>('path.arc:not(.exiting)').each(function (a) {
       const g = (this as SVGPathElement & { __geom?: Geom }).__geom;
       if (g) oldGeometry.set(a.key, g);
     });
     const inverse = mapping ? invert(mapping) : null;
     const sel: ArcSel = this.arcsG
-      .selectAll<SVGPathElement, Arc>('path.arc')
+      .selectAll<SVGPathElement, Arc>('path.arc:not(.exiting)')
       .data(this.arcs, (a) => a.key);
 
     const entered = sel
@@ -254,9 +261,12 @@ export class SunburstChart {
       .attr('data-node', (a) => a.node)
       .attr('data-depth', (a) => a.depth)
       .attr('data-x0', (a) => a.x0.toFixed(6))
-      .attr('data-x1', (a) => a.x1.toFixed(6));
+      .attr('data-x1', (a) => a.x1.toFixed(6))
+      .attr('data-r0', (a) => this.rad(a.depth).toFixed(2))
+      .attr('data-r1', (a) => this.rad(a.depth + 1).toFixed(2));
 
-    const exit = sel.exit<Arc>();
+    // Marked at once, so that readers of the DOM can tell leaving arcs from the drawn ones mid-transition.
+    const exit = sel.exit<Arc>().classed('exiting', true).attr('aria-hidden', 'true').attr('role', null);
     this.labelsG.selectAll('text').remove();
     if (!mapping) {
       merged.each(function (a) {
@@ -268,23 +278,20 @@ export class SunburstChart {
       this.drawLabels();
     } else {
       const chart = this;
-      merged
-        .transition()
-        .duration(DURATION)
-        .ease(easeCubicInOut)
-        .attrTween('d', function (a) {
-          const el = this as SVGPathElement & { __geom?: Geom };
-          const to: Geom = { x0: a.x0, x1: a.x1, depth: a.depth };
-          const from: Geom = oldGeometry.get(a.key) ?? (inverse ? inverse(to) : to);
-          const i0 = interpolateNumber(from.x0, to.x0);
-          const i1 = interpolateNumber(from.x1, to.x1);
-          const id = interpolateNumber(from.depth, to.depth);
-          return (t: number) => {
-            el.__geom = { x0: i0(t), x1: i1(t), depth: id(t) };
-            return chart.path(el.__geom);
-          };
-        })
-        .attrTween('opacity', (a) => (oldGeometry.has(a.key) ? () => '1' : (t: number) => String(t)));
+      // One transition per element (a second one with the same name would cancel the first).
+      const t = merged.transition().duration(DURATION).ease(easeCubicInOut);
+      t.attrTween('d', function (a) {
+        const el = this as SVGPathElement & { __geom?: Geom };
+        const to: Geom = { x0: a.x0, x1: a.x1, depth: a.depth };
+        const from: Geom = oldGeometry.get(a.key) ?? (inverse ? inverse(to) : to);
+        const i0 = interpolateNumber(from.x0, to.x0);
+        const i1 = interpolateNumber(from.x1, to.x1);
+        const id = interpolateNumber(from.depth, to.depth);
+        return (k: number) => {
+          el.__geom = { x0: i0(k), x1: i1(k), depth: id(k) };
+          return chart.path(el.__geom);
+        };
+      }).attrTween('opacity', (a) => (oldGeometry.has(a.key) ? () => '1' : (k: number) => String(k)));
       exit
         .transition()
         .duration(DURATION)
@@ -296,18 +303,17 @@ export class SunburstChart {
           const i0 = interpolateNumber(from.x0, to.x0);
           const i1 = interpolateNumber(from.x1, to.x1);
           const id = interpolateNumber(from.depth, to.depth);
-          return (t: number) => chart.path({ x0: i0(t), x1: i1(t), depth: id(t) });
+          return (k: number) => chart.path({ x0: i0(k), x1: i1(k), depth: id(k) });
         })
         .attr('opacity', 0)
         .remove();
-      merged
-        .transition()
-        .duration(DURATION)
-        .end()
-        .then(
-          () => this.drawLabels(),
-          () => undefined, // interrupted by a newer zoom, which draws its own labels
-        );
+      const drawn = this.arcs;
+      t.end().then(
+        () => {
+          if (this.arcs === drawn) this.drawLabels();
+        },
+        () => undefined, // interrupted by a newer draw, which places its own labels
+      );
     }
     this.applyHighlight();
     if (this.focusedKey && this.byKey.has(this.focusedKey)) this.focus(this.focusedKey, false);
@@ -361,7 +367,9 @@ export class SunburstChart {
       .selectAll<SVGTextElement, Placed>('text')
       .data(placed, (p) => p.arc.key)
       .join('text')
-      .attr('class', (p) => (p.arc.node < 0 ? 'label more' : 'label'))
+      .attr('class', (p) =>
+        p.arc.node < 0 ? 'label more' : CATEGORIES[model.category(p.arc.node)]!.id === 'other' ? 'label on-other' : 'label',
+      )
       .attr('dy', '0.35em')
       .attr('transform', (p) => p.transform)
       .text((p) => p.text);
@@ -373,6 +381,8 @@ export class SunburstChart {
     this.centerG.select('circle').attr('r', Math.max(0, this.r0 - 2));
     fitText(this.centerG.select<SVGTextElement>('.center-name').node()!, model.label(c), this.r0 * 2 - 14);
     this.centerG.select('.center-size').text(model.sizeText(c));
+    // The gap around the children is the centre's own size: say so, or the empty ring looks like a bug.
+    this.centerG.select('.center-self').text(model.selfText(c));
     this.centerG
       .attr('aria-label', `${model.label(c)}, ${model.sizeText(c)}. Activate to zoom out.`)
       .classed('can-zoom-out', model.tree.parent[c]! >= 0);

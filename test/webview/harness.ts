@@ -80,6 +80,19 @@ export const THEMES: Record<Theme, { bodyClass: string; vars: Record<string, str
       '--vscode-charts-lines': 'rgba(204, 204, 204, 0.5)', '--vscode-terminal-ansiCyan': '#11a8cd',
       '--vscode-sideBar-background': '#181818', '--vscode-descriptionForeground': '#9d9d9d',
       '--vscode-focusBorder': '#0078d4', '--vscode-textLink-foreground': '#4daafc', '--vscode-widget-border': '#313131',
+            '--vscode-charts-foreground': '#cccccc', '--vscode-editorWidget-background': '#202020',
+      '--vscode-editorHoverWidget-background': '#202020', '--vscode-editorHoverWidget-foreground': '#cccccc',
+      '--vscode-editorHoverWidget-border': '#454545', '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.36)',
+      '--vscode-settings-textInputBackground': '#313131', '--vscode-settings-textInputBorder': '#3c3c3c',
+      '--vscode-settings-textInputForeground': '#cccccc', '--vscode-input-placeholderForeground': '#989898',
+      '--vscode-settings-checkboxBackground': '#313131', '--vscode-settings-checkboxBorder': '#3c3c3c',
+      '--vscode-settings-checkboxForeground': '#cccccc', '--vscode-badge-background': '#616161',
+      '--vscode-badge-foreground': '#f8f8f8', '--vscode-list-hoverBackground': '#2a2d2e',
+      '--vscode-toolbar-hoverBackground': 'rgba(90, 93, 94, 0.31)', '--vscode-panel-border': '#2b2b2b',
+      '--vscode-icon-foreground': '#cccccc', '--vscode-textPreformat-foreground': '#d0d0d0',
+      '--vscode-textBlockQuote-background': '#2b2b2b', '--vscode-tree-indentGuidesStroke': '#585858',
+      '--vscode-sideBarSectionHeader-background': '#181818', '--vscode-sideBarTitle-foreground': '#cccccc',
+      '--vscode-breadcrumb-foreground': 'rgba(204, 204, 204, 0.8)', '--vscode-errorForeground': '#f85149',
       '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', '--vscode-font-size': '13px',
       '--vscode-editor-font-family': '"Droid Sans Mono", monospace',
     },
@@ -93,6 +106,19 @@ export const THEMES: Record<Theme, { bodyClass: string; vars: Record<string, str
       '--vscode-charts-lines': 'rgba(97, 97, 97, 0.5)', '--vscode-terminal-ansiCyan': '#0598bc',
       '--vscode-sideBar-background': '#f8f8f8', '--vscode-descriptionForeground': '#3b3b3b',
       '--vscode-focusBorder': '#005fb8', '--vscode-textLink-foreground': '#005fb8', '--vscode-widget-border': '#e5e5e5',
+            '--vscode-charts-foreground': '#616161', '--vscode-editorWidget-background': '#f8f8f8',
+      '--vscode-editorHoverWidget-background': '#f8f8f8', '--vscode-editorHoverWidget-foreground': '#3b3b3b',
+      '--vscode-editorHoverWidget-border': '#c8c8c8', '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.16)',
+      '--vscode-settings-textInputBackground': '#ffffff', '--vscode-settings-textInputBorder': '#cecece',
+      '--vscode-settings-textInputForeground': '#3b3b3b', '--vscode-input-placeholderForeground': '#767676',
+      '--vscode-settings-checkboxBackground': '#f8f8f8', '--vscode-settings-checkboxBorder': '#cecece',
+      '--vscode-settings-checkboxForeground': '#3b3b3b', '--vscode-badge-background': '#cccccc',
+      '--vscode-badge-foreground': '#3b3b3b', '--vscode-list-hoverBackground': '#f2f2f2',
+      '--vscode-toolbar-hoverBackground': 'rgba(184, 184, 184, 0.31)', '--vscode-panel-border': '#e5e5e5',
+      '--vscode-icon-foreground': '#3b3b3b', '--vscode-textPreformat-foreground': '#3b3b3b',
+      '--vscode-textBlockQuote-background': '#f2f2f2', '--vscode-tree-indentGuidesStroke': '#a9a9a9',
+      '--vscode-sideBarSectionHeader-background': '#f8f8f8', '--vscode-sideBarTitle-foreground': '#3b3b3b',
+      '--vscode-breadcrumb-foreground': 'rgba(59, 59, 59, 0.8)', '--vscode-errorForeground': '#f85149',
       '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', '--vscode-font-size': '13px',
       '--vscode-editor-font-family': '"Droid Sans Mono", monospace',
     },
@@ -107,6 +133,19 @@ export const THEMES: Record<Theme, { bodyClass: string; vars: Record<string, str
       '--vscode-sideBar-background': '#000000', '--vscode-descriptionForeground': 'rgba(255, 255, 255, 0.7)',
       '--vscode-focusBorder': '#f38518', '--vscode-contrastBorder': '#6fc3df', '--vscode-contrastActiveBorder': '#f38518',
       '--vscode-textLink-foreground': '#21a6ff', '--vscode-widget-border': '#6fc3df',
+            '--vscode-charts-foreground': '#ffffff', '--vscode-editorWidget-background': '#0c141f',
+      '--vscode-editorHoverWidget-background': '#0c141f', '--vscode-editorHoverWidget-foreground': '#ffffff',
+      '--vscode-editorHoverWidget-border': '#6fc3df', '--vscode-widget-shadow': 'transparent',
+      '--vscode-settings-textInputBackground': '#000000', '--vscode-settings-textInputBorder': '#6fc3df',
+      '--vscode-settings-textInputForeground': '#ffffff', '--vscode-input-placeholderForeground': 'rgba(255, 255, 255, 0.7)',
+      '--vscode-settings-checkboxBackground': '#000000', '--vscode-settings-checkboxBorder': '#6fc3df',
+      '--vscode-settings-checkboxForeground': '#ffffff', '--vscode-badge-background': '#000000',
+      '--vscode-badge-foreground': '#ffffff', '--vscode-list-hoverBackground': 'transparent',
+      '--vscode-toolbar-hoverBackground': 'transparent', '--vscode-panel-border': '#6fc3df',
+      '--vscode-icon-foreground': '#ffffff', '--vscode-textPreformat-foreground': '#ffffff',
+      '--vscode-textBlockQuote-background': '#000000', '--vscode-tree-indentGuidesStroke': '#a9a9a9',
+      '--vscode-sideBarSectionHeader-background': '#000000', '--vscode-sideBarTitle-foreground': '#ffffff',
+      '--vscode-breadcrumb-foreground': 'rgba(255, 255, 255, 0.8)', '--vscode-errorForeground': '#f48771',
       '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', '--vscode-font-size': '13px',
       '--vscode-editor-font-family': '"Droid Sans Mono", monospace',
     },
@@ -185,7 +224,7 @@ export interface Harness {
   state(): Promise<unknown>;
   violations(): Promise<string[]>;
   theme(t: Theme): Promise<void>;
-  screenshot(name: string): Promise<string>;
+  screenshot(name: string, keepPointer?: boolean): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -240,8 +279,10 @@ export async function openHarness(options: { state?: unknown; theme?: Theme; wid
     async theme(t) {
       await page.evaluate((th) => (window as unknown as { __applyTheme(x: unknown): void }).__applyTheme(th), THEMES[t]);
     },
-    async screenshot(name) {
+    async screenshot(name, keepPointer = false) {
       fs.mkdirSync(ARTIFACTS, { recursive: true });
+      // Park the pointer off the chart so no stale hover tooltip is in the picture.
+      if (!keepPointer) await page.mouse.move(page.viewportSize()!.width - 2, page.viewportSize()!.height - 2);
       const file = path.join(ARTIFACTS, name);
       await page.screenshot({ path: file, animations: 'disabled' });
       return file;
