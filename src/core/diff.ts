@@ -4,6 +4,7 @@
  */
 import type { ClosureGraph } from './graph';
 import { distancesFrom } from './analysis/why';
+import type { OptionAttribution } from './attribution/attribute';
 
 /** Where a path entered the configuration; filled in by option attribution when it is available. */
 export interface OptionOrigin {
@@ -17,6 +18,20 @@ export interface OptionOrigin {
 
 /** Looks up the option definition that brought node `node` of `graph` in; `chain` runs root → node. */
 export type OriginLookup = (graph: ClosureGraph, node: number, chain: readonly number[]) => OptionOrigin | undefined;
+
+/**
+ * Origins from option attribution (src/core/attribution): the definition that introduces the path nearest
+ * to it on its chain, else the nearest definition whose value reaches it. Only for the graph it was built on.
+ */
+export function originsFromAttribution(attribution: OptionAttribution): OriginLookup {
+  return (graph, node, chain) => {
+    if (graph !== attribution.graph) return undefined;
+    const cause = attribution.chainAttribution(chain).cause[0] ?? attribution.reachingDefinitions(node)[0]?.id;
+    if (cause === undefined) return undefined;
+    const def = attribution.definitions[cause]!;
+    return { option: def.option, file: def.file, ...(def.line !== null ? { line: def.line } : {}) };
+  };
+}
 
 /** One side of the diff: a loaded closure and how the user named it. */
 export interface DiffSide {
