@@ -168,6 +168,29 @@ rec {
     assert.deepEqual(defLines(scanNixFile(src)), { a: 2, b: 3, c: 4, d: 5, 'e.f': 6, g: 10 });
   });
 
+  it('reads modules that are property functions of sets, behind any function header', () => {
+    const src = `args@{ lib, pkgs, ... }:
+lib.mkMerge [
+  { environment.systemPackages = [ pkgs.git ]; }
+  (lib.mkIf true {
+    environment.systemPackages = [ ];
+  })
+  { config.services.foo.enable = true; options.x = lib.mkOption { }; }
+]
+`;
+    const scan = scanNixFile(src);
+    assert.deepEqual(
+      scan.bindings.map((b) => [b.kind, b.path.join('.'), b.line]),
+      [
+        ['definition', 'environment.systemPackages', 3],
+        ['definition', 'environment.systemPackages', 5],
+        ['definition', 'services.foo.enable', 7],
+        ['declaration', 'x', 7],
+      ],
+    );
+    assert.equal(definitionsOf(scan, ['environment', 'systemPackages']).length, 2);
+  });
+
   it('finds the definition for an option path, and the binding under the cursor', () => {
     const src = `{ pkgs, ... }: {
   users.users = {

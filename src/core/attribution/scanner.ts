@@ -83,12 +83,18 @@ class Scanner {
   constructor(private readonly t: Token[]) {}
 
   scanModule(): ScanResult {
-    const body = this.moduleBody(0, this.t.length);
+    // The module is a set, or property functions around sets (`lib.mkMerge [ { … } { … } ]`).
+    let bodies = this.contentSets(this.skipHeaders(0), this.t.length);
+    if (bodies.length === 0) {
+      const body = this.moduleBody(0, this.t.length);
+      bodies = body ? [body] : [];
+    }
     let structured = false;
-    if (body) {
+    for (const body of bodies) {
       const names = this.topLevelNames(body.open + 1, body.close);
-      structured = names.has('config') || names.has('options');
-      this.bindingsOf(body.open + 1, body.close, [], structured ? 'module-structured' : 'module-shorthand');
+      const isStructured = names.has('config') || names.has('options');
+      structured ||= isStructured;
+      this.bindingsOf(body.open + 1, body.close, [], isStructured ? 'module-structured' : 'module-shorthand');
     }
     const sorted = [...this.bindings].sort((a, b) => a.start - b.start);
     return { bindings: sorted, imports: this.imports, structured };
@@ -119,6 +125,26 @@ class Scanner {
       i++;
     }
     return null;
+  }
+
+  /** Skips function headers with argument patterns (`{ pkgs, ... }:`, `args@{ … }:`) and the prelude. */
+  private skipHeaders(i: number): number {
+    for (;;) {
+      const j = this.skipPrelude(i, this.t.length);
+      if (this.t[j]?.text === '{') {
+        const close = this.matching(j);
+        const next = this.t[close + 1]?.text;
+        if (next === ':') {
+          i = close + 2;
+          continue;
+        }
+        if (next === '@' && this.t[close + 3]?.text === ':') {
+          i = close + 4;
+          continue;
+        }
+      }
+      return j;
+    }
   }
 
   /** Skips `x:`, `x@{…}:`, `{…}:`, `let … in`, `with e;`, `assert e;` at position i. */

@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict';
+import { ClosureGraph, type PathRecord } from '../../src/core/graph';
+import { ClosureAnalysis } from '../../src/core/analysis/closure';
+import { OptionAttribution } from '../../src/core/attribution/attribute';
+import { parseDerivation } from '../../src/core/attribution/derivation';
+import {
+  parseConfigurationInstallable,
+  splitAttrPath,
+  type OptionEvaluation,
+  type RawOption,
+} from '../../src/core/attribution/evaluate';
+import { StoreCopyMapper } from '../../src/core/attribution/pathMap';
+import { optionsJson } from '../../src/core/attribution/report';
+import { isClosureLensError } from '../../src/core/errors';
+
+const SOURCE = '/nix/store/ssssssssssssssssssssssssssssssss-source';
+const NIXPKGS = '/nix/store/nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-source';
+
+/** A deterministic PRNG (mulberry32) for the property tests. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function storePath(i: number, name: string): string {
+  const hash = i.toString(36).padStart(32, '0').replace(/[eotu]/g, 'a');
+  return `/nix/store/${hash}-${name}`;
+}
+
+/** A random DAG (edges from lower to higher index) rooted at 0, every node reachable from the root. */
+function randomGraph(rand: () => number, n: number): { records: PathRecord[]; paths: string[] } {
+  const paths = Array.from({ length: n }, (_, i) => storePath(i + 1, `p${i}-1.0`));
+  const refs: string[][] = paths.map(() => []);
+  for (let i = 1; i < n; i++) refs[Math.floor(rand() * i)]!.push(paths[i]!);
+  for (let k = 0; k < n; k++) {
+    const a = Math.floor(rand() * n);
+    const b = Math.floor(rand() * n);
+    if (a < b && !refs[a]!.includes(paths[b]!)) refs[a]!.push(paths[b]!);
+  }
+  return { records: paths.map((p, i) => ({ path: p, narSize: 100 + Math.floor(rand() * 1000), references: refs[i]! })), paths };
+}
+
+function evaluation(options: RawOption[]): OptionEvaluation {
+  return {
+    flake: { url: 'path:/ws?narHash=x', pinned: true, sourcePath: SOURCE, localPath: '/ws' },
+    attrPath: ['nixosConfigurations', 'demo'],
+    root: { drvPath: null, outPath: null },
+    options,
+    evalMs: 12,
+  };
+}
+
+function option(name: string, defs: { file: string; paths: string[] }[], extra: Partial<RawOption> = {}): RawOption {
+  return {
+    loc: name.split('.'),
+    option: name,
+    type: 'listOf',
+    declarations: [{ file: `${NIXPKGS}/nixos/modules/${name}.nix`, line: 3, column: 5 }],
+    definitions: defs.map((d, index) => ({ file: d.file, index, paths: d.paths, drvs: [], truncated: false })),
+    ...extra,
+  };
+}
+
+/** NAR bytes reachable from the root, never entering `blocked`. */
+function reachable(records: PathRecord[], root: string, blocked: Set<string>): number {
+  const by = new Map(records.map((r) => [r.path, r]));
+  if (blocked.has(root)) return 0;
+  const seen = new Set([root]);
+  const queue = [root];
+  let bytes = 0;
+  for (let h = 0; h < queue.length; h++) {
+    const r = by.get(queue[h]!)!;
+    bytes += r.narSize!;
+    for (const x of r.references) {
+      if (!seen.has(x) && !blocked.has(x)) {
+        seen.add(x);
+        queue.push(x);
+      }
+    }
+  }
+  return bytes;
+}
+
+describe('option attribution on a graph', () => {
+  it('removal and combined costs equal brute-force reachability on random graphs', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const rand = prng(seed);
+      const n = 10 + Math.floor(rand() * 60);
+      const { records, paths } = randomGraph(rand, n);
+      const graph = ClosureGraph.build(records, [paths[0]!]);
+      const defs = Array.from({ length: 1 + Math.floor(rand() * 8) }, () => ({
+        file: `${SOURCE}/configuration.nix`,
+        paths: paths.filter(() => rand() < 0.15),
+      }));
+      const a = new OptionAttribution({ graph, evaluation: evaluation([option('environment.systemPackages', defs)]), readFile: () => undefined });
+      const total = graph.totalNarSize();
+      for (const d of a.definitions) {
+        const carriedByOthers = new Set(a.definitions.filter((x) => x.id !== d.id).flatMap((x) => x.nodes));
+        const exclusive = new Set(d.nodes.filter((i) => !carriedByOthers.has(i)).map((i) => graph.paths[i]!));
+        assert.equal(a.removalCost(d.id), total - reachable(records, paths[0]!, exclusive), `seed ${seed}, definition ${d.id}`);
+        assert.equal(
+          a.lostNodes([...exclusive].map((p) => graph.indexOf(p)!)).reduce((s, i) => s + graph.narSize[i]!, 0),
+          a.removalCost(d.id),
+        );
+      }
+      const ids = a.definitions.filter(() => rand() < 0.5).map((d) => d.id);
+      const inSet = new Set(ids);
+      const blocked = new Set<string>();
+      for (const id of ids) {
+        for (const i of a.definitions[id]!.nodes) {
+          if (Array.from(a.introducers(i)).every((x) => inSet.has(x))) blocked.add(graph.paths[i]!);
+        }
+      }
+      assert.equal(a.combinedCost(ids).bytes, total - reachable(records, paths[0]!, blocked), `seed ${seed}, combined`);
+    }
+  });
+
+  it('lists the definitions reaching each path, nearest first, as a breadth-first search finds them', () => {
+    const rand = prng(7);
+    const { records, paths } = randomGraph(rand, 50);
+    const graph = ClosureGraph.build(records, [paths[0]!]);
+    const defs = [0, 1, 2, 3].map(() => ({ file: `${NIXPKGS}/m.nix`, paths: paths.filter(() => rand() < 0.1) }));
+    const a = new OptionAttribution({ graph, evaluation: evaluation([option('x.y', defs)]), readFile: () => undefined });
+    for (let i = 0; i < graph.nodeCount; i++) {
+      const expected: { id: number; distance: number }[] = [];
+      for (const d of a.definitions) {
+        // distance from the nearest carried path, by BFS over references
+        const dist = new Map<number, number>(d.nodes.map((s) => [s, 0]));
+        const q = [...d.nodes];
+        for (let h = 0; h < q.length; h++) {
+          for (const w of graph.references(q[h]!)) {
+            if (!dist.has(w)) {
+              dist.set(w, dist.get(q[h]!)! + 1);
+              q.push(w);
+            }
+          }
+        }
+        if (dist.has(i)) expected.push({ id: d.id, distance: dist.get(i)! });
+      }
+      expected.sort((x, y) => x.distance - y.distance || x.id - y.id);
+      assert.deepEqual(a.reachingDefinitions(i), expected);
+    }
+  });
+
+  it('names the definition nearest to the dependency on a chain as the cause', () => {
+    const p = (name: string, refs: string[] = []): PathRecord => ({ path: storePath(name.length * 7 + name.charCodeAt(0), name), narSize: 10, references: refs });
+    const perl = p('perl-5.40.0');
+    const w3m = p('w3m-0.5', [perl.path]);
+    const help = p('nixos-help', [w3m.path]);
+    const sysPath = p('system-path', [help.path]);
+    const top = p('nixos-system', [sysPath.path]);
+    const graph = ClosureGraph.build([perl, w3m, help, sysPath, top], [top.path]);
+    const a = new OptionAttribution({
+      graph,
+      evaluation: evaluation([
+        option('system.build.toplevel', [{ file: `${NIXPKGS}/top-level.nix`, paths: [top.path] }]),
+        option('system.path', [{ file: `${NIXPKGS}/system-path.nix`, paths: [sysPath.path] }]),
+        option('environment.systemPackages', [{ file: `${NIXPKGS}/documentation.nix`, paths: [help.path] }]),
+      ]),
+      readFile: () => undefined,
+    });
+    const chain = [top, sysPath, help, w3m, perl].map((r) => graph.indexOf(r.path)!);
+    const why = a.chainAttribution(chain);
+    assert.equal(why.causeNode, graph.indexOf(help.path));
+    assert.deepEqual(why.cause.map((id) => a.definitions[id]!.option), ['environment.systemPackages']);
+    assert.deepEqual(
+      why.steps.map((s) => s.definitions.length),
+      [1, 1, 1, 0, 0],
+    );
+    assert.deepEqual(a.chainAttribution([graph.indexOf(perl.path)!]).cause, []);
+  });
+
+  it('maps store-copy files to the workspace and finds the line of each definition', () => {
+    const hello = { path: storePath(5, 'hello-2.12'), narSize: 50, references: [] };
+    const git = { path: storePath(6, 'git-2.49'), narSize: 70, references: [] };
+    const top = { path: storePath(7, 'nixos-system'), narSize: 1, references: [hello.path, git.path] };
+    const graph = ClosureGraph.build([hello, git, top], [top.path]);
+    const files: Record<string, string> = {
+      '/ws/configuration.nix': '{ pkgs, ... }:\n{\n  imports = [ ./x.nix ];\n  environment.systemPackages = [ pkgs.hello ];\n}\n',
+      // two definitions of one option in one file (mkMerge parts) take its bindings in order
+      '/ws/x.nix': '{ pkgs, lib, ... }: lib.mkMerge [\n  { environment.systemPackages = [ pkgs.git ]; }\n  {\n    environment.systemPackages = [ ];\n  }\n]\n',
+    };
+    const a = new OptionAttribution({
+      graph,
+      evaluation: evaluation([
+        option('environment.systemPackages', [
+          { file: `${SOURCE}/configuration.nix`, paths: [hello.path] },
+          { file: `${SOURCE}/x.nix`, paths: [git.path, storePath(9, 'unused-1.0')] },
+          { file: `${SOURCE}/x.nix`, paths: [] },
+          { file: `${NIXPKGS}/nixos/modules/environment.systemPackages.nix`, paths: [] },
+        ]),
+      ]),
+      readFile: (f) => files[f],
+    });
+    const [conf, x1, x2, mod] = a.definitions;
+    assert.deepEqual([conf!.file, conf!.line, conf!.column, conf!.inWorkspace], ['/ws/configuration.nix', 4, 3, true]);
+    assert.deepEqual([x1!.file, x1!.line, x2!.line], ['/ws/x.nix', 2, 4]);
+    assert.deepEqual(x1!.outsidePaths, [storePath(9, 'unused-1.0')]);
+    // A module file that cannot be read: the declaration's line stands in for a default.
+    assert.deepEqual([mod!.file, mod!.inWorkspace, mod!.line], [`${NIXPKGS}/nixos/modules/environment.systemPackages.nix`, false, 3]);
+
+    const json = optionsJson({ attribution: a, analysis: new ClosureAnalysis(graph), evalMs: 1234, fromCache: false, counterfactuals: new Map() });
+    assert.equal(json.toplevel, top.path);
+    assert.equal(json.evalSeconds, 1.234);
+    assert.deepEqual(json.definitions[0], {
+      option: 'environment.systemPackages',
+      file: '/ws/configuration.nix',
+      line: 4,
+      column: 3,
+      inWorkspace: true,
+      paths: [hello.path],
+      removalCost: 50,
+      exclusivePaths: 1,
+    });
+    assert.deepEqual(json.paths, { [hello.path]: [0], [git.path]: [1] });
+  });
+
+  it('StoreCopyMapper maps both ways and leaves other files alone', () => {
+    const m = new StoreCopyMapper({ sourcePath: SOURCE, localPath: '/home/me/flake' });
+    assert.deepEqual(m.toWorkspace(`${SOURCE}/hosts/a.nix`), { file: '/home/me/flake/hosts/a.nix', inWorkspace: true });
+    assert.deepEqual(m.toWorkspace(`${SOURCE}-other/a.nix`), { file: `${SOURCE}-other/a.nix`, inWorkspace: false });
+    assert.equal(m.toStore('/home/me/flake/hosts/a.nix'), `${SOURCE}/hosts/a.nix`);
+    assert.equal(m.toStore('/home/me/other.nix'), undefined);
+    const remote = new StoreCopyMapper({ sourcePath: SOURCE, localPath: null });
+    assert.deepEqual(remote.toWorkspace(`${SOURCE}/a.nix`), { file: `${SOURCE}/a.nix`, inWorkspace: true });
+  });
+});
+
+describe('configuration installables', () => {
+  it('splits flake and attribute path, quoted names included, and drops the toplevel suffix', () => {
+    assert.deepEqual(parseConfigurationInstallable('.#nixosConfigurations.demo'), { flakeRef: '.', attrPath: ['nixosConfigurations', 'demo'] });
+    assert.deepEqual(parseConfigurationInstallable('path:/x#nixosConfigurations."a.b".config.system.build.toplevel'), {
+      flakeRef: 'path:/x',
+      attrPath: ['nixosConfigurations', 'a.b'],
+    });
+    assert.deepEqual(splitAttrPath('homeConfigurations."me@host"'), ['homeConfigurations', 'me@host']);
+  });
+
+  it('refuses what is not a configuration, saying what to write', () => {
+    for (const bad of ['.#packages.x86_64-linux.hello', '.', '#nixosConfigurations.a', '.#nixosConfigurations']) {
+      assert.throws(
+        () => parseConfigurationInstallable(bad),
+        (e: unknown) => isClosureLensError(e, 'bad-installable') && /nixosConfigurations\.<host>/.test(e.fix),
+      );
+    }
+  });
+});
+
+describe('store derivations', () => {
+  it('reads outputs, input derivations, sources and the name of a .drv', () => {
+    const text =
+      'Derive([("out","/nix/store/07qcik7jjn1wkqphlq6ykwgrnxw2rs6l-nginx.conf","","")],' +
+      '[("/nix/store/j0smrx75cvpgb55sxb1arzs16bqbc7ib-nginx-1.28.0.drv",["out"]),("/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-multi.drv",["dev","lib"])],' +
+      '["/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-builder.sh"],"x86_64-linux","/bin/sh",' +
+      '["-c","printf \'%s\\\\n\' \\"$text\\" > $out"],' +
+      '[("builder","/bin/sh"),("name","nginx.conf"),("text","pid /run/nginx.pid;\\nhttp { include x; }\\n")])';
+    const d = parseDerivation('/nix/store/x-nginx.conf.drv', text);
+    assert.equal(d.name, 'nginx.conf');
+    assert.deepEqual([...d.outputs], [['out', '/nix/store/07qcik7jjn1wkqphlq6ykwgrnxw2rs6l-nginx.conf']]);
+    assert.deepEqual([...d.inputDrvs], [
+      ['/nix/store/j0smrx75cvpgb55sxb1arzs16bqbc7ib-nginx-1.28.0.drv', ['out']],
+      ['/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-multi.drv', ['dev', 'lib']],
+    ]);
+    assert.deepEqual(d.inputSrcs, ['/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-builder.sh']);
+    assert.throws(() => parseDerivation('/nix/store/y.drv', 'Derive([("out"'), (e: unknown) => isClosureLensError(e, 'malformed-json'));
+  });
+});
