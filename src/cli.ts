@@ -13,6 +13,7 @@ import packageJson from '../package.json';
 import type { ClosureAnalysis } from './core/analysis/closure';
 import type { ChainSet } from './core/analysis/why';
 import { GraphCache } from './core/cache';
+import { DIFF_SUBCOMMANDS } from './core/diffCommands';
 import { resolveOperand } from './core/diffTargets';
 import { OPTIONS_USAGE, runOptionsCommand } from './core/attribution/report';
 import { ClosureEngine, type LoadedClosure, type Target } from './core/engine';
@@ -34,6 +35,10 @@ export interface CliContext {
   readonly load: (target: Target, opts: { signal?: AbortSignal }) => Promise<LoadedClosure>;
   /** Colour and terminal niceties. */
   readonly color?: boolean;
+  /** Builds an installable (diff and check compare git revisions whose outputs are not built yet). */
+  readonly realise?: (installable: string, opts: { cwd?: string; signal?: AbortSignal }) => Promise<string[]>;
+  /** The engine's runner, for commands that evaluate more (diff --options). */
+  readonly nix?: NixRunner;
 }
 
 export interface Subcommand {
@@ -81,6 +86,7 @@ export const COMMANDS: Record<string, Subcommand> = {
   why: { summary: 'why a closure contains a path (chains like nix why-depends)', usage: WHY_USAGE, run: runWhy },
   dups: { summary: 'packages in a closure more than once, and what they cost', usage: DUPS_USAGE, run: runDups },
   options: { summary: 'which NixOS option definitions put what in a closure, with file, line and cost', usage: OPTIONS_USAGE, run: runOptionsCommand },
+  ...DIFF_SUBCOMMANDS,
 };
 
 const GLOBAL_OPTIONS_HELP = `Options for every command:
@@ -207,6 +213,7 @@ export function closureJson(a: ClosureAnalysis, rootPath: string, top?: number):
   const shown = top === undefined ? nodes : nodes.slice(0, top);
   if (top === undefined && g.sizesKnown && g.nodeCount <= 20_000) a.closureSizes.all(); // one bitset pass, not N walks
   const known = g.sizesKnown;
+  const rank = pathRanks(a);
   return {
     root: g.hasVirtualRoot ? null : rootPath,
     pathCount: g.pathCount,
@@ -216,7 +223,7 @@ export function closureJson(a: ClosureAnalysis, rootPath: string, top?: number):
       narSize: known ? g.narSize[i]! : null,
       closureSize: known ? a.closureSize(i) : null,
       retainedSize: known ? a.retainedSize(i) : null,
-      references: referencesAsNix(a, i),
+      references: referencesAsNix(a, i, rank),
     })),
   };
 }
@@ -348,11 +355,22 @@ function realNodesByRetained(a: ClosureAnalysis): number[] {
   return nodes.sort((x, y) => retained[y]! - retained[x]! || (g.paths[x]! < g.paths[y]! ? -1 : 1));
 }
 
-function referencesAsNix(a: ClosureAnalysis, i: number): string[] {
+/** References as Nix lists them: sorted by path, a self-reference included. `rank` orders nodes by path. */
+function referencesAsNix(a: ClosureAnalysis, i: number, rank: Int32Array): string[] {
   const g = a.graph;
-  const refs = Array.from(g.references(i), (j) => g.paths[j]!);
-  if (g.selfReference[i]) refs.push(g.paths[i]!);
-  return refs.sort();
+  const refs = Array.from(g.references(i));
+  if (g.selfReference[i]) refs.push(i);
+  refs.sort((x, y) => rank[x]! - rank[y]!);
+  return refs.map((j) => g.paths[j]!);
+}
+
+/** rank[i] = position of node i among all paths sorted as strings (one sort instead of one per node). */
+function pathRanks(a: ClosureAnalysis): Int32Array {
+  const paths = a.graph.paths;
+  const order = Array.from(paths.keys()).sort((x, y) => (paths[x]! < paths[y]! ? -1 : paths[x]! > paths[y]! ? 1 : 0));
+  const rank = new Int32Array(paths.length);
+  order.forEach((node, k) => (rank[node] = k));
+  return rank;
 }
 
 /** Chains as store paths; a virtual root (several roots in the input) is left out of them. */
@@ -589,6 +607,13 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
           .load(target, { ...(opts.signal ? { signal: opts.signal } : {}), ...(progress ? { onProgress: progress.update } : {}) })
           .finally(() => progress?.done());
       },
+      realise: (installable, opts) => {
+        const progress = io.stderrIsTTY ? progressLine(io) : undefined;
+        return engine
+          .realise(installable, { ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(progress ? { onProgress: progress.update } : {}) })
+          .finally(() => progress?.done());
+      },
+      nix: engine.nix,
       color: io.stderrIsTTY,
     };
     return await sub.run(commandArgs, ctx);

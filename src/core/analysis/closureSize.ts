@@ -15,6 +15,7 @@ export class ClosureSizes {
   private readonly stamp: Int32Array;
   private readonly queue: Int32Array;
   private epoch = 0;
+  private allKnown = false;
 
   constructor(private readonly g: ClosureGraph) {
     this.sizes = new Float64Array(g.nodeCount);
@@ -38,14 +39,15 @@ export class ClosureSizes {
    * they show.
    */
   all(): Float64Array {
-    if (this.g.nodeCount <= EAGER_CLOSURE_SIZE_LIMIT && !this.known.every((k) => k === 1)) {
-      const bits = closureSizesByBitsets(this.g);
-      if (bits) {
-        this.sizes.set(bits);
-        this.known.fill(1);
-      }
+    if (this.allKnown) return this.sizes;
+    const bits = this.g.nodeCount <= EAGER_CLOSURE_SIZE_LIMIT ? closureSizesByBitsets(this.g) : undefined;
+    if (bits) {
+      this.sizes.set(bits);
+      this.known.fill(1);
+    } else {
+      for (let i = 0; i < this.g.nodeCount; i++) this.of(i);
     }
-    for (let i = 0; i < this.g.nodeCount; i++) this.of(i);
+    this.allKnown = true;
     return this.sizes;
   }
 
