@@ -14,7 +14,8 @@ import type { NixLog } from './nixLog';
 import { readSettings } from './settings';
 import { SunburstPanel, type SunburstHooks } from './sunburstPanel';
 import { askStorePath, pickTarget, resolveStorePath, runningSystemTarget, storePathTarget, type RecentTargets } from './targetPicker';
-import { panelTarget, targetTitle, type ClosureTarget, type FlakeListing, type TargetDiscovery } from './targets';
+import { flakeDescription, panelTarget, targetTitle, type ClosureTarget, type FlakeListing, type TargetDiscovery } from './targets';
+import { isClosureLensError } from '../core/errors';
 import { explainUntrusted, UntrustedWorkspaceError } from './trust';
 import { pickDependency, whyText, type WhyDocuments } from './whyDepends';
 import { HEAVIEST_VIEW_ID } from './heaviestTree';
@@ -89,27 +90,32 @@ export class ClosureCommands extends Disposable {
       const r = await resolveStorePath(spec);
       if ('path' in r) return storePathTarget(r.path);
     }
-    const listings: FlakeListing[] = [];
-    try {
-      for (const flake of await this.discovery.findFlakes()) listings.push(await this.discovery.list(flake, { refresh }));
-    } catch (err) {
-      if (err instanceof UntrustedWorkspaceError) {
-        void explainUntrusted(err);
-        return undefined;
-      }
-      const message = err instanceof Error ? err.message : String(err);
-      this.log.error('listing flake outputs failed', err);
-      void vscode.window.showErrorMessage(`Nix Closure Lens: the flake outputs could not be listed: ${message}`, 'Show log').then((c) => {
-        if (c) this.log.show();
-      });
+    if (!vscode.workspace.isTrusted) {
+      void explainUntrusted(new UntrustedWorkspaceError('evaluate flakes'));
       return undefined;
     }
-    const target = await this.discovery.resolveDefault(spec, listings);
+    // A flake that cannot be listed only matters if the target is not found in the others.
+    const listings: FlakeListing[] = [];
+    const failures: string[] = [];
+    for (const flake of await this.discovery.flakesFor(spec)) {
+      try {
+        listings.push(await this.discovery.list(flake, { refresh }));
+      } catch (err) {
+        this.log.error(`listing the outputs of ${flake.dir} failed`, isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err);
+        failures.push(`${flakeDescription(flake)}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const target = this.discovery.resolveDefault(spec, listings);
     if (!target) {
-      void vscode.window.showErrorMessage(
-        `Nix Closure Lens: no flake output in this workspace is called "${spec}". ` +
-          'Check nixClosureLens.defaultTarget (e.g. "nixosConfigurations.myhost" or "packages.x86_64-linux.hello"), or leave it empty to pick.',
-      );
+      const why = failures.length > 0 ? ` Some flakes could not be listed: ${failures.join('; ')}.` : '';
+      void vscode.window
+        .showErrorMessage(
+          `Nix Closure Lens: no flake output in this workspace is called "${spec}".${why} ` +
+            'Name one like "nixosConfigurations.myhost", "packages.x86_64-linux.hello" or "sub/dir#nixosConfigurations.myhost" ' +
+            '(the nixClosureLens.defaultTarget setting, or the command argument), or leave it empty to pick.',
+          'Show log',
+        )
+        .then((c) => c && this.log.show());
     }
     return target;
   }

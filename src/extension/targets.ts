@@ -114,15 +114,32 @@ export class TargetDiscovery {
     return { flake, outputs, fromCache: false };
   }
 
-  /** Finds the output that `nixClosureLens.defaultTarget` names: a label, an installable, or `<dir>#<attr>`. */
-  async resolveDefault(spec: string, listings: readonly FlakeListing[]): Promise<ClosureTarget | undefined> {
+  /** Splits `<dir>#<attr>` (dir relative to a workspace folder) from a plain `<attr>` or `.#<attr>`. */
+  private static splitSpec(spec: string): { dir?: string; attr: string } {
     const hash = spec.indexOf('#');
-    const dirPart = hash > 0 ? spec.slice(0, hash) : undefined;
-    const attrPart = hash >= 0 ? spec.slice(hash + 1) : spec;
+    if (hash < 0) return { attr: spec };
+    const dir = spec.slice(0, hash);
+    return dir === '' || dir === '.' ? { attr: spec.slice(hash + 1) } : { dir, attr: spec.slice(hash + 1) };
+  }
+
+  /** The flakes a target spec can be in: the named directory's, or all of them. */
+  async flakesFor(spec: string): Promise<FlakeRef[]> {
+    const { dir } = TargetDiscovery.splitSpec(spec);
+    const all = await this.findFlakes();
+    return dir === undefined ? all : all.filter((f) => path.resolve(f.folder.uri.fsPath, dir) === f.dir);
+  }
+
+  /**
+   * The output that a spec names (`nixClosureLens.defaultTarget` or a command argument): a label
+   * (`nixosConfigurations.myhost`), an attribute path (`packages.x86_64-linux.hello`), an installable (`.#…`), or
+   * `<dir>#<attr>` with the directory relative to its workspace folder.
+   */
+  resolveDefault(spec: string, listings: readonly FlakeListing[]): ClosureTarget | undefined {
+    const { dir, attr } = TargetDiscovery.splitSpec(spec);
     for (const l of listings) {
-      if (dirPart !== undefined && dirPart !== '.' && path.resolve(l.flake.folder.uri.fsPath, dirPart) !== l.flake.dir) continue;
+      if (dir !== undefined && path.resolve(l.flake.folder.uri.fsPath, dir) !== l.flake.dir) continue;
       for (const o of l.outputs) {
-        if (o.label === attrPart || o.installable === `.#${attrPart}` || o.attrPath.join('.') === attrPart) {
+        if (o.label === attr || o.installable === `.#${attr}` || o.attrPath.join('.') === attr) {
           return { kind: 'flake-output', flake: l.flake, output: o };
         }
       }

@@ -97,11 +97,13 @@ describe('Nix Closure Lens in VS Code', function () {
       assert.ok(first, 'depends on the previous test');
       const a = await api();
       const before = a.nixCommands().total;
+      const wrapperBefore = wrapperLog().length;
       const again = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', DEMO);
       assert.ok(again);
       assert.equal(again.rootPath, first.rootPath);
       assert.equal(again.fromCache, true);
       assert.equal(a.nixCommands().total, before, 'a cache hit ran nix');
+      assert.deepEqual(wrapperLog().slice(wrapperBefore), [], 'the logging nix wrapper saw a call');
       const cache = JSON.parse(fs.readFileSync(a.flakeOutputCacheFile, 'utf8')) as { flakes: Record<string, unknown> };
       assert.ok(cache.flakes[folder()], 'the flake output cache names the workspace flake');
     });
@@ -165,6 +167,46 @@ describe('Nix Closure Lens in VS Code', function () {
       assert.ok(commandsSince(a, before).every((c) => !c.args.includes('eval') && !c.args.includes('build')));
       await waitFor('the store path tab', () => sunburstTab('perl'));
     });
+
+    it('puts an evaluation error on its line in the workspace file, and clears it once the flake is fixed', async () => {
+      const dir = path.join(folder(), 'broken');
+      const flakeFile = path.join(dir, 'flake.nix');
+      const broken = [
+        '{',
+        '  outputs = { self }: {',
+        '    packages.x86_64-linux.bad = builtins.derivation {',
+        '      name = "bad"; system = "x86_64-linux"; builder = "/bin/sh";',
+        '      args = [ "-c" (1 + "x") ];',
+        '    };',
+        '  };',
+        '}',
+        '',
+      ].join('\n');
+      fs.mkdirSync(dir);
+      fs.writeFileSync(flakeFile, broken);
+      const uri = vscode.Uri.file(flakeFile);
+      try {
+        const shown = await vscode.commands.executeCommand('nixClosureLens.showClosure', 'broken#packages.x86_64-linux.bad');
+        assert.equal(shown, undefined);
+        const diags = await waitFor('a diagnostic on broken/flake.nix', () => {
+          const d = vscode.languages.getDiagnostics(uri);
+          return d.length > 0 ? d : undefined;
+        });
+        assert.equal(diags[0]!.range.start.line, 4, 'line 5 holds the error');
+        assert.equal(diags[0]!.range.start.character, 25, 'column 26 holds the error');
+        assert.match(diags[0]!.message, /cannot add a string to an integer/);
+
+        fs.writeFileSync(flakeFile, broken.replace('(1 + "x")', '"echo fixed > $out"'));
+        const fixed = await vscode.commands.executeCommand<ShownClosure | undefined>(
+          'nixClosureLens.showClosure',
+          'broken#packages.x86_64-linux.bad',
+        );
+        assert.ok(fixed, 'the fixed flake did not load');
+        assert.deepEqual(vscode.languages.getDiagnostics(uri), []);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 
   describe('in an untrusted workspace', function () {
@@ -172,20 +214,33 @@ describe('Nix Closure Lens in VS Code', function () {
       if (vscode.workspace.isTrusted) this.skip();
     });
 
-    it('evaluates and builds nothing for "Show closure", and says why', async () => {
+    it('evaluates and builds nothing for "Show closure" of a flake output, and opens no panel', async () => {
       const a = await api();
-      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', DEMO);
-      assert.equal(shown, undefined);
-      assert.ok(a.nixCommands().recent.every((c) => !c.args.includes('eval') && !c.args.includes('build')));
+      const loggedBefore = wrapperLog().length;
+      assert.equal(await vscode.commands.executeCommand('nixClosureLens.showClosure', DEMO), undefined);
+      assert.equal(a.nixCommands().total, 0, `nix ran: ${JSON.stringify(a.nixCommands().recent)}`);
+      // The harness's logging nix wrapper sees every call the extension makes, whatever our own log says.
+      assert.deepEqual(wrapperLog().slice(loggedBefore), []);
       assert.equal(sunburstTab(DEMO), undefined);
     });
 
-    it('still shows the closure of a store path that exists', async function () {
-      const storePath = process.env['CLOSURE_LENS_E2E_STORE_PATH'];
-      if (!storePath) this.skip();
-      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showStorePath', storePath);
+    it('still shows the closure of a store path that is already built, with nix path-info only', async () => {
+      const a = await api();
+      // The test (not the extension) builds it: a trusted action outside the editor.
+      const perl = (await nix(['build', '--no-link', '--print-build-logs', '--json', `path:${folder()}#packages.x86_64-linux.perl`])).trim();
+      const perlPath = (JSON.parse(perl) as { outputs: { out: string } }[])[0]!.outputs.out;
+      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showStorePath', perlPath);
       assert.ok(shown);
-      assert.equal(shown.rootPath, storePath);
+      assert.equal(shown.rootPath, perlPath);
+      assert.equal(shown.pathCount, (await nix(['path-info', '-r', perlPath])).trim().split('\n').length);
+      assert.ok(a.nixCommands().recent.every((c) => c.args.includes('path-info') || c.args.includes('--version')));
     });
   });
 });
+
+/** Lines of the harness's logging nix wrapper (CLOSURE_LENS_E2E_NIX_LOG), one per nix call by the extension. */
+function wrapperLog(): string[] {
+  const file = process.env['CLOSURE_LENS_E2E_NIX_LOG'];
+  if (!file || !fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+}
