@@ -175,13 +175,15 @@ export class App {
     this.renderFooter();
     document.body.dataset['drawn'] = String(Number(document.body.dataset['drawn'] ?? '0') + 1);
     window.dispatchEvent(new CustomEvent('closurelens:drawn', { detail: { ms: drawnMs, arcs: this.chart!.drawnArcs.length } }));
-    // Everything below needs the whole graph or all names: after the first paint.
-    setTimeout(() => {
+    // Everything below needs the whole graph or all names: when the page is idle, after the first paint.
+    const rest = () => {
       if (this.model !== model) return;
       this.renderLegend();
       this.renderSide();
       if (this.state.search) this.runSearch(this.state.search);
-    }, 0);
+    };
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(rest, { timeout: 300 });
+    else setTimeout(rest, 50);
   }
 
   private buildPage(): void {

@@ -31,7 +31,7 @@ export const CATEGORY_INDEX: Readonly<Record<Category, number>> = Object.fromEnt
 const DOC_OUTPUTS = new Set(['man', 'doc', 'devdoc', 'info']);
 const INTERPRETER = /^(perl|perl\d[\d.]*(-.*)?|python[23]?|python\d[\d.]*(-.*)?|python[23]?-minimal|ruby|lua\d*|tcl)$/;
 const KERNEL = /^(linux|linux-(modules|headers|firmware)|linux_\w+|.*-kernel-modules|kernel-modules|firmware|.*-firmware|zfs-kernel|kmod|kmod-blacklist.*|nvidia-x11)$/;
-const SYSTEMD = /^(systemd(-.*)?|dbus(-.*)?|polkit|udev|eudev|elogind|libudev(-zero)?|util-linux(-minimal)?)$/;
+const SYSTEMD = /^(systemd(-.*)?|dbus(-.*)?|polkit|udev|eudev|elogind|libudev(-zero)?)$/;
 const FONT = /(^|-)fonts?(-|$)|^(fontconfig|freetype|dejavu-fonts|noto-fonts.*|font-.*)$/;
 /** Well-known libraries whose names do not say so. */
 const KNOWN_LIBRARIES = new Set([

@@ -44,7 +44,7 @@ export function dominatorViewTree(s: ClosureSnapshot): ViewTree {
       countsPaths: false,
     };
   }
-  return treeFromParents('dominator', s.idom, nodeWeights(s), false);
+  return treeFromParents('dominator', s.idom, nodeWeights(s), true);
 }
 
 /**

@@ -14,7 +14,12 @@ import { ClosureAnalysis } from '../../src/core/analysis/closure';
 import { parseClosureJson } from '../../src/core/parse';
 import { buildSnapshot, type AttributionInput } from '../../src/core/snapshot';
 import { DEFAULT_VIEW_SETTINGS, PROTOCOL_VERSION, type HostToWebview, type PanelTarget, type ViewSettings } from '../../src/protocol';
-import { REPO } from './harness';
+/** The repository root: the nearest directory above this bundle with a package.json (tests and bench differ in depth). */
+export const REPO = (() => {
+  let d = __dirname;
+  while (!fs.existsSync(path.join(d, 'package.json')) && path.dirname(d) !== d) d = path.dirname(d);
+  return d;
+})();
 
 export const REAL_DATA = path.resolve(REPO, '..', 'shared', 'real-data');
 
@@ -210,32 +215,42 @@ function rng(seed: number): () => number {
 }
 
 /**
- * n paths; node i is referenced by at least one earlier node (so the root reaches everything) and by a few
- * more random earlier ones; sizes follow a log-uniform spread from 1 KiB to ~200 MiB.
+ * n paths shaped like a real closure: a random tree (each path under an earlier one, preferring recent ones,
+ * so packages nest), extra referrers from the parent's own ancestors (a DAG whose dominator tree stays deep,
+ * as in real closures), and a few shared base libraries that a tenth of all paths reference (glibc and
+ * friends). Sizes follow a log-uniform spread from 1 KiB to ~200 MiB.
  */
 export function syntheticClosure(n: number, seed = 42): TestClosure {
   const rand = rng(seed);
-  const names: string[] = [];
+  const built: string[] = [];
   for (let i = 0; i < n; i++) {
     const p = PNAMES[Math.floor(rand() * PNAMES.length)]!;
     const v = `${1 + Math.floor(rand() * 9)}.${Math.floor(rand() * 30)}.${i}`;
-    names.push(`/nix/store/${fakeHash(`${seed}:${i}`)}-${p}-${v}${OUTPUTS[Math.floor(rand() * OUTPUTS.length)]}`);
+    built.push(`/nix/store/${fakeHash(`${seed}:${i}`)}-${p}-${v}${OUTPUTS[Math.floor(rand() * OUTPUTS.length)]}`);
   }
-  const refs: string[][] = names.map(() => []);
+  // Paths from Nix arrive through JSON.parse as flat strings; concatenated ones would be ropes and skew timings.
+  const names = JSON.parse(JSON.stringify(built)) as string[];
+  const parentOf = new Int32Array(n).fill(-1);
+  const refs: Set<string>[] = names.map(() => new Set());
+  const shared = Math.min(8, Math.max(1, n >> 10));
   for (let i = 1; i < n; i++) {
-    // A parent among the nearer earlier nodes gives a realistic depth; extra referrers make a DAG.
-    const parent = Math.max(0, i - 1 - Math.floor(rand() * Math.min(i, 2000)));
-    refs[parent]!.push(names[i]!);
+    // A random recursive tree: depth ~ e·ln n (about 30 at 100k paths), a few dozen children at the top.
+    const parent = Math.floor(rand() * i);
+    parentOf[i] = parent;
+    refs[parent]!.add(names[i]!);
     const extra = Math.floor(rand() * 3);
     for (let k = 0; k < extra; k++) {
-      const j = Math.floor(rand() * i);
-      if (j !== parent) refs[j]!.push(names[i]!);
+      let a = parent;
+      for (let up = 1 + Math.floor(rand() * 4); up > 0 && parentOf[a]! >= 0; up--) a = parentOf[a]!;
+      if (a !== i) refs[a]!.add(names[i]!);
     }
+    // The shared libraries are the last paths, so references to them never close a cycle.
+    if (i < n - shared && rand() < 0.1) refs[i]!.add(names[n - 1 - Math.floor(rand() * shared)]!);
   }
   const records: PathRecord[] = names.map((p, i) => ({
     path: p,
     narSize: Math.round(1024 * Math.exp(rand() * Math.log(200 * 1024))),
-    references: refs[i]!,
+    references: [...refs[i]!],
   }));
   const graph = ClosureGraph.build(records, [names[0]!]);
   return {

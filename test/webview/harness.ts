@@ -11,13 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { sunburstPageHtml } from '../../webview/html';
 import type { HostToWebview, WebviewToHost } from '../../src/protocol';
+import { REPO } from './closures';
 
-/** The repository root: the nearest directory above this bundle with a package.json (tests and bench differ in depth). */
-export const REPO = (() => {
-  let d = __dirname;
-  while (!fs.existsSync(path.join(d, 'package.json')) && path.dirname(d) !== d) d = path.dirname(d);
-  return d;
-})();
+export { REPO };
 export const ARTIFACTS = path.join(REPO, 'test-artifacts');
 
 const TYPES: Record<string, string> = {
@@ -218,8 +214,12 @@ export interface Harness {
   origin: string;
   /** Sends a host → webview message. */
   send(msg: HostToWebview): Promise<void>;
-  /** Sends a closure and waits until it is drawn; returns the draw time the page measured (ms). */
-  sendClosure(msg: Extract<HostToWebview, { type: 'closure' }>): Promise<{ ms: number; sinceDelivery: number }>;
+  /**
+   * Sends a closure and waits until it is drawn. Times in ms: `ms` from the webview's receipt of the message to
+   * the SVG built, `sinceDelivery` from the post (so the structured clone is included), `painted` until the
+   * frame that shows it.
+   */
+  sendClosure(msg: Extract<HostToWebview, { type: 'closure' }>): Promise<{ ms: number; sinceDelivery: number; painted: number }>;
   posted(): Promise<WebviewToHost[]>;
   state(): Promise<unknown>;
   violations(): Promise<string[]>;
@@ -258,12 +258,20 @@ export async function openHarness(options: { state?: unknown; theme?: Theme; wid
     },
     async sendClosure(msg) {
       const before = Number((await page.evaluate(() => document.body.dataset['drawn'])) ?? '0');
+      // Resolves after the frame that shows the drawing: a task queued from requestAnimationFrame runs after paint.
       const done = page.evaluate(
         () =>
-          new Promise<{ ms: number; at: number }>((resolve) =>
-            window.addEventListener('closurelens:drawn', (e) => resolve({ ms: (e as CustomEvent<{ ms: number }>).detail.ms, at: performance.now() }), {
-              once: true,
-            }),
+          new Promise<{ ms: number; at: number; painted: number }>((resolve) =>
+            window.addEventListener(
+              'closurelens:drawn',
+              (e) => {
+                const at = performance.now();
+                requestAnimationFrame(() =>
+                  setTimeout(() => resolve({ ms: (e as CustomEvent<{ ms: number }>).detail.ms, at, painted: performance.now() }), 0),
+                );
+              },
+              { once: true },
+            ),
           ),
       );
       await h.send(msg);
@@ -271,7 +279,7 @@ export async function openHarness(options: { state?: unknown; theme?: Theme; wid
       const t0 = await page.evaluate(() => (window as unknown as { __t0: number }).__t0);
       await page.waitForFunction((n) => Number(document.body.dataset['drawn']) > n, before);
       if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
-      return { ms: r.ms, sinceDelivery: r.at - t0 };
+      return { ms: r.ms, sinceDelivery: r.at - t0, painted: r.painted - t0 };
     },
     posted: () => page.evaluate(() => (window as unknown as { __posted: WebviewToHost[] }).__posted),
     state: () => page.evaluate(() => (window as unknown as { __getState(): unknown }).__getState()),

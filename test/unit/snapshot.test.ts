@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { ClosureGraph } from '../../src/core/graph';
+import { ClosureAnalysis } from '../../src/core/analysis/closure';
+import { allChains } from '../../src/core/analysis/why';
+import { buildAttribution, buildSnapshot, commonStoreDir, graphFromSnapshot, snapshotPaths } from '../../src/core/snapshot';
+import { nixosLikeFixture, realSbomClosure, sp, syntheticClosure } from '../webview/closures';
+
+describe('snapshot: the compact closure payload for the webview', () => {
+  it('carries the engine’s arrays and the base names of the paths', () => {
+    const f = nixosLikeFixture();
+    const s = buildSnapshot(f.analysis);
+    const g = f.graph;
+    assert.equal(s.storeDir, '/nix/store');
+    assert.deepEqual(s.names.split('\n'), g.paths.map((p) => p.slice('/nix/store/'.length)));
+    assert.deepEqual(snapshotPaths(s), g.paths);
+    assert.deepEqual(s.narSize, g.narSize);
+    assert.deepEqual(s.refOffsets, g.refOffsets);
+    assert.deepEqual(s.refTargets, g.refTargets);
+    const dom = f.analysis.dominators;
+    assert.deepEqual(s.idom, dom.idom);
+    assert.deepEqual(s.retained, dom.retained);
+    assert.deepEqual(s.childOffsets, dom.childOffsets);
+    assert.deepEqual(s.childTargets, dom.childTargets);
+    assert.deepEqual(s.distance, f.analysis.distances);
+    assert.ok(s.closureSize);
+    for (let i = 0; i < g.nodeCount; i++) assert.equal(s.closureSize[i], f.analysis.closureSize(i));
+    // Own buffers: a message in flight never aliases the host's analysis.
+    assert.notEqual(s.retained.buffer, dom.retained.buffer);
+    assert.notEqual(s.narSize.buffer, g.narSize.buffer);
+  });
+
+  it('survives a structured clone (what postMessage does) with its typed arrays intact', () => {
+    const s = buildSnapshot(realSbomClosure().analysis);
+    const copy = structuredClone(s);
+    for (const [k, v] of Object.entries(s)) {
+      if (ArrayBuffer.isView(v)) {
+        const c = (copy as unknown as Record<string, unknown>)[k];
+        assert.equal(Object.getPrototypeOf(c), Object.getPrototypeOf(v), k);
+        assert.deepEqual(c, v, k);
+      }
+    }
+    assert.equal(copy.names, s.names);
+  });
+
+  it('rebuilds the same graph on the other side: same paths, edges, referrers and why-chains', () => {
+    const real = realSbomClosure();
+    const g = real.graph;
+    const back = graphFromSnapshot(structuredClone(buildSnapshot(real.analysis)));
+    assert.equal(back.nodeCount, 628);
+    assert.deepEqual(back.paths, g.paths);
+    assert.deepEqual(back.revOffsets, g.revOffsets);
+    assert.deepEqual(back.revTargets, g.revTargets);
+    for (const target of [5, 100, 400, 627]) {
+      assert.deepEqual(allChains(back, 0, target, 20), allChains(g, 0, target, 20));
+    }
+  });
+
+  it('keeps a virtual root (several roots) as an empty name', () => {
+    const rec = (name: string, refs: string[] = []) => ({ path: sp(name), narSize: 100, references: refs.map(sp) });
+    const g = ClosureGraph.build([rec('a-1', ['c-1']), rec('b-1', ['c-1']), rec('c-1')], [sp('a-1'), sp('b-1')]);
+    const s = buildSnapshot(new ClosureAnalysis(g));
+    assert.equal(s.hasVirtualRoot, true);
+    assert.equal(s.names.split('\n')[0], '');
+    assert.equal(s.storeDir, '/nix/store');
+    assert.deepEqual(snapshotPaths(s), g.paths);
+    assert.deepEqual(graphFromSnapshot(s).roots, g.roots);
+  });
+
+  it('falls back to full paths when the store directories differ', () => {
+    assert.equal(commonStoreDir(['/nix/store/a-x', '/nix/store/b-y'], false), '/nix/store');
+    assert.equal(commonStoreDir(['/nix/store/a-x', '/other/store/b-y'], false), '');
+    assert.equal(commonStoreDir(['/nix/store/a-x', '/nix/store/sub/b-y'], false), '');
+    assert.equal(commonStoreDir(['/nix/store/a-x', '/nix/storeX/b'], false), '');
+    assert.equal(commonStoreDir(['', '/nix/store/a-x'], true), '/nix/store');
+    const g = ClosureGraph.build(
+      [
+        { path: '/nix/store/aaaa-x', narSize: 1, references: ['/custom/store/bbbb-y'] },
+        { path: '/custom/store/bbbb-y', narSize: 2, references: [] },
+      ],
+      ['/nix/store/aaaa-x'],
+    );
+    const s = buildSnapshot(new ClosureAnalysis(g));
+    assert.equal(s.storeDir, '');
+    assert.deepEqual(snapshotPaths(s), g.paths);
+  });
+
+  it('maps option attribution onto node indices as CSR, dropping what the closure does not hold', () => {
+    const f = nixosLikeFixture();
+    const g = f.graph;
+    const a = buildAttribution(f.analysis, {
+      definitions: f.attribution!.definitions,
+      paths: new Map([
+        [sp('git-2.44.0'), [0, 0, 2]],
+        [sp('nixos-help'), [1, 99, -1, 1.5]],
+        ['/nix/store/zzzz-not-in-this-closure', [3]],
+      ]),
+    });
+    const defsOf = (p: string) => {
+      const i = g.indexOf(p)!;
+      return Array.from(a.defTargets.subarray(a.defOffsets[i]!, a.defOffsets[i + 1]!));
+    };
+    assert.deepEqual(defsOf(sp('git-2.44.0')), [0, 2]);
+    assert.deepEqual(defsOf(sp('nixos-help')), [1]);
+    assert.deepEqual(defsOf(sp('perl-5.38.2')), []);
+    assert.equal(a.defOffsets.length, g.nodeCount + 1);
+    assert.equal(a.defTargets.length, 3);
+    assert.equal(a.definitions[1]!.enabledBy, 'documentation.nixos.enable');
+    assert.equal('paths' in a.definitions[0]!, false);
+  });
+
+  it('sends no per-path objects, and leaves closure sizes to the webview beyond 20k paths', () => {
+    const big = syntheticClosure(30_000);
+    const s = buildSnapshot(big.analysis);
+    assert.equal(s.closureSize, undefined);
+    for (const [k, v] of Object.entries(s)) {
+      const ok = ArrayBuffer.isView(v) || typeof v === 'string' || typeof v === 'boolean' || (k === 'roots' && Array.isArray(v));
+      assert.ok(ok, `${k} is compact`);
+    }
+    assert.equal(s.names.split('\n').length, 30_000);
+  });
+});
