@@ -1,0 +1,119 @@
+/**
+ * `closure-lens options` on the fixture NixOS-like system, checked against real Nix: the toplevel it names
+ * is the one `nix build` makes, sizes are `nix path-info`'s, lines are the configuration's.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../src/cli';
+import type { OptionsJson } from '../../src/core/attribution/report';
+import { NIX_CONFIG, nixPathInfo, repoRoot, runNix } from '../support/fixtures';
+
+const temporaryDirs: string[] = [];
+process.on('exit', () => {
+  for (const d of temporaryDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function materializeDemo(edit?: (configuration: string) => string): string {
+  const modules = path.join(repoRoot(), 'test', 'fixtures', 'modules');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-cli-demo-'));
+  temporaryDirs.push(dir);
+  fs.cpSync(path.join(modules, 'demo-system'), dir, { recursive: true });
+  for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos']) {
+    fs.cpSync(path.join(modules, entry), path.join(dir, 'nixpkgs', entry), { recursive: true });
+  }
+  if (edit) {
+    const conf = path.join(dir, 'configuration.nix');
+    fs.writeFileSync(conf, edit(fs.readFileSync(conf, 'utf8')));
+  }
+  return dir;
+}
+
+const xdgCache = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-xdg-'));
+temporaryDirs.push(xdgCache);
+
+async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  // The options command keeps its evaluations under $XDG_CACHE_HOME/closure-lens: a temporary one here.
+  const saved = { NIX_CONFIG: process.env['NIX_CONFIG'], XDG_CACHE_HOME: process.env['XDG_CACHE_HOME'] };
+  process.env['NIX_CONFIG'] = NIX_CONFIG;
+  process.env['XDG_CACHE_HOME'] = xdgCache;
+  try {
+    const code = await main(args, { cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTTY: false });
+    return { code, stdout, stderr };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+describe('closure-lens options (real Nix, fixture module system)', function () {
+  this.timeout(300_000);
+  let dir: string;
+  let cacheDir: string;
+  let toplevel: string;
+
+  before(async () => {
+    dir = materializeDemo();
+    cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-cli-cache-'));
+    temporaryDirs.push(cacheDir);
+    const built = JSON.parse(
+      (await runNix(['build', '--no-link', '--json', `path:${dir}#nixosConfigurations.demo.config.system.build.toplevel`])).stdout,
+    ) as { outputs: { out: string } }[];
+    toplevel = built[0]!.outputs.out;
+  });
+
+  it('--json: the toplevel, sizes and paths agree with nix; lines with the configuration', async () => {
+    const r = await cli(['--cache-dir', cacheDir, 'options', `path:${dir}#nixosConfigurations.demo`, '--json'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as OptionsJson;
+    assert.equal(json.toplevel, toplevel);
+    const info = await nixPathInfo([toplevel], { recursive: false, closureSize: true });
+    assert.equal(json.closureSize, info.get(toplevel)!.closureSize);
+    const closure = new Set((await nixPathInfo([toplevel])).keys());
+    for (const d of json.definitions) for (const p of d.paths) assert.ok(closure.has(p), `${d.option}: ${p} is in the closure`);
+    for (const [p, ids] of Object.entries(json.paths)) {
+      assert.ok(closure.has(p));
+      for (const id of ids) assert.ok(json.definitions[id], `definition ${id} exists`);
+    }
+    assert.ok(json.evalSeconds >= 0);
+
+    const conf = fs.readFileSync(path.join(dir, 'configuration.nix'), 'utf8').split('\n');
+    const sys = json.definitions.find((d) => d.option === 'environment.systemPackages' && d.file === path.join(dir, 'configuration.nix'))!;
+    assert.match(conf[sys.line! - 1]!, /environment\.systemPackages = with pkgs; \[/);
+    assert.deepEqual(sys.paths.map((p) => p.slice(44)).sort(), ['git-2.49.0', 'hello-2.12.2']);
+    assert.equal(sys.exclusivePaths, 1);
+    assert.equal(sys.removalCost, (await nixPathInfo([sys.paths.find((p) => p.endsWith('hello-2.12.2'))!], { recursive: false })).values().next().value!.narSize);
+    // perl: reached through documentation's nixos-help, and through git; nearest definitions first.
+    const perl = [...closure].find((p) => p.endsWith('-perl-5.40.0'))!;
+    const reaching = json.paths[perl]!.map((id) => json.definitions[id]!);
+    assert.ok(reaching.some((d) => d.file.endsWith('misc/documentation.nix')));
+    const enable = json.definitions.find((d) => d.option === 'services.nginx.enable')!;
+    assert.ok(enable.moduleCost && enable.moduleCost.bytes > 0 && enable.moduleCost.files[0]!.endsWith('web-servers/nginx.nix'));
+  });
+
+  it('text: the costliest definitions with file:line, and --counterfactual costs for the switches', async () => {
+    const r = await cli(['--cache-dir', cacheDir, 'options', `path:${dir}#nixosConfigurations.demo`, '--counterfactual'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\/nix\/store\/\S+-nixos-system-demo-25\.11\n/);
+    assert.match(r.stdout, /option definitions read in [0-9.]+ s \(cached\)/, 'the evaluation of the first run is reused');
+    const confLine = fs.readFileSync(path.join(dir, 'configuration.nix'), 'utf8').split('\n').findIndex((l) => l.includes('supportedFilesystems')) + 1;
+    assert.match(r.stdout, new RegExp(`boot\\.initrd\\.supportedFilesystems\\s+configuration\\.nix:${confLine}\\s+\\S+ (KiB|MiB) \\(brings back systemd-minimal-257\\.5\\)`));
+    assert.match(r.stdout, /fonts\.packages\s+configuration\.nix:\d+\s+noto-fonts/);
+  });
+
+  it('says how to build a configuration that is not built, and refuses what is not a configuration', async () => {
+    const unbuilt = materializeDemo((c) => c.replace('networking.hostName = "demo";', `networking.hostName = "unbuilt${process.pid}";`));
+    const r = await cli(['--cache-dir', cacheDir, 'options', `path:${unbuilt}#nixosConfigurations.demo`], unbuilt);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /is not built .* nix build --no-link 'path:.*#nixosConfigurations\.demo\.config\.system\.build\.toplevel'/);
+
+    const bad = await cli(['options', `path:${dir}#packages.x86_64-linux.hello`], dir);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not a module-system configuration.*nixosConfigurations\.<host>/);
+  });
+});
