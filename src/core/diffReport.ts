@@ -31,7 +31,9 @@ const SECTIONS: { title: string; kinds: ChangeKind[] }[] = [
 /** `+1.5 MiB`, `-12.0 KiB`, `±0 B`. */
 export function signedBytes(n: number): string {
   if (n === 0) return '±0 B';
-  return `${n > 0 ? '+' : '-'}${formatBytes(Math.abs(n))}`;
+  const sign = n > 0 ? '+' : '-';
+  // Below a KiB, `-0.0 KiB` would hide that something changed.
+  return Math.abs(n) < 1024 ? `${sign}${Math.abs(n)} B` : `${sign}${formatBytes(Math.abs(n))}`;
 }
 
 function signedCount(n: number): string {

@@ -291,11 +291,34 @@ export function ruleAppliesTo(rule: TargetRules, id: ClosureIdentity, configDir?
 }
 
 function attrMatches(pattern: string, attr: string): boolean {
-  const re = globToRegExp(pattern);
-  if (re.test(attr)) return true;
-  const parts = attr.split('.');
-  for (let i = parts.length - 1; i > 0; i--) if (re.test(parts.slice(0, i).join('.'))) return true;
+  const attrs = expandAttr(attr);
+  for (const p of expandAttr(pattern)) {
+    const re = globToRegExp(p);
+    for (const a of attrs) {
+      if (re.test(a)) return true;
+      const parts = a.split('.');
+      for (let i = parts.length - 1; i > 0; i--) if (re.test(parts.slice(0, i).join('.'))) return true;
+    }
+  }
   return false;
+}
+
+/** Top-level flake outputs; an attribute that starts with none of them is looked up as Nix does. */
+const FLAKE_OUTPUTS = new Set([
+  'packages', 'legacyPackages', 'nixosConfigurations', 'homeConfigurations', 'darwinConfigurations', 'devShells',
+  'checks', 'apps', 'formatter', 'hydraJobs', 'nixosModules', 'overlays', 'lib', 'defaultPackage', 'devShell',
+]);
+
+/** `hello` means what `nix build .#hello` builds: `packages.<system>.hello` or `legacyPackages.<system>.hello`. */
+function expandAttr(attr: string): string[] {
+  if (FLAKE_OUTPUTS.has(attr.split('.', 1)[0]!)) return [attr];
+  const system = currentSystem();
+  return [attr, `packages.${system}.${attr}`, `legacyPackages.${system}.${attr}`];
+}
+
+function currentSystem(): string {
+  const arch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
+  return `${arch}-${process.platform}`;
 }
 
 /** The flake part (a resolved directory when it is local and a base is known) and the attribute after `#`. */
@@ -441,6 +464,8 @@ export function evaluateRules(rule: TargetRules, closure: ClosureIdentity, subje
       });
     }
   }
+  // Reports list the rules in the order of the file.
+  outcomes.sort((a, b) => a.span.offset - b.span.offset);
   return { rule, closure, outcomes };
 }
 

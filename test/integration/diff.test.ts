@@ -3,108 +3,13 @@
  * `nix store diff-closures` as the oracle for version changes and size deltas.
  */
 import assert from 'node:assert/strict';
-import { execa } from 'execa';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { diffClosures, type ClosureDiff } from '../../src/core/diff';
+import { diffClosures } from '../../src/core/diff';
 import { operandAtRevision, localFlake, resolveOperand } from '../../src/core/diffTargets';
-import { ClosureGraph } from '../../src/core/graph';
-import { parseClosureJson } from '../../src/core/parse';
-import { repoRoot, runNix, stripAnsi } from '../support/fixtures';
-
-export interface DiffRepo {
-  readonly dir: string;
-  /** Store paths of `#default` at HEAD~1, HEAD and in the working tree. */
-  readonly v1: string;
-  readonly v2: string;
-  readonly v3: string;
-}
-
-const FIXTURE = () => path.join(repoRoot(), 'test', 'fixtures', 'diff');
-
-async function git(dir: string, args: string[]): Promise<string> {
-  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
-  return (await execa('git', args, { cwd: dir, env })).stdout;
-}
-
-async function buildDefault(flakeDir: string): Promise<string> {
-  const out = JSON.parse((await runNix(['build', '--no-link', '--json', `path:${flakeDir}#default`])).stdout) as { outputs: { out: string } }[];
-  return out[0]!.outputs.out;
-}
-
-/** A git repo with the fixture flake: pkgs-v1 committed, then pkgs-v2 committed, then pkgs-v3 uncommitted. */
-export async function makeDiffRepo(): Promise<DiffRepo> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-diffrepo-'));
-  const src = FIXTURE();
-  // The flake sits in a subdirectory, as in a monorepo: revisions must map it back.
-  const flake = path.join(dir, 'nix');
-  fs.mkdirSync(flake);
-  for (const f of ['flake.nix', 'mk.nix']) fs.copyFileSync(path.join(src, f), path.join(flake, f));
-  await git(dir, ['init', '-q']);
-  const builds: string[] = [];
-  for (const v of ['v1', 'v2', 'v3']) {
-    fs.copyFileSync(path.join(src, `pkgs-${v}.nix`), path.join(flake, 'pkgs.nix'));
-    builds.push(await buildDefault(flake));
-    if (v !== 'v3') {
-      await git(dir, ['add', '-A']);
-      await git(dir, ['commit', '-q', '-m', v]);
-    }
-  }
-  return { dir, v1: builds[0]!, v2: builds[1]!, v3: builds[2]! };
-}
-
-export async function loadGraph(storePath: string): Promise<ClosureGraph> {
-  const parsed = parseClosureJson((await runNix(['path-info', '-r', '-s', '--json', storePath])).stdout);
-  return ClosureGraph.build(parsed.records, [storePath]);
-}
-
-interface ClosuresLine {
-  removed?: string[];
-  added?: string[];
-  kib?: string;
-}
-
-/** `nix store diff-closures` output: `name: 1.0 → 1.1, +12.3 KiB`, ANSI removed. */
-export function parseDiffClosures(text: string): Map<string, ClosuresLine> {
-  const out = new Map<string, ClosuresLine>();
-  for (const raw of stripAnsi(text).split('\n')) {
-    if (raw.trim() === '') continue;
-    const m = /^(.+?): (.*)$/.exec(raw);
-    assert.ok(m, `unexpected diff-closures line ${JSON.stringify(raw)}`);
-    const [, name, rest] = m;
-    const line: ClosuresLine = {};
-    let body = rest!;
-    const size = /(?:^|, )([+-]\d+\.\d) KiB$/.exec(body);
-    if (size) {
-      line.kib = size[1];
-      body = body.slice(0, size.index);
-    }
-    if (body !== '') {
-      const [l, r] = body.split(' → ') as [string, string];
-      const list = (s: string) => (s === '∅' ? [] : s.split(', ').map((v) => (v === 'ε' ? '' : v)).sort());
-      line.removed = list(l);
-      line.added = list(r);
-    }
-    out.set(name!, line);
-  }
-  return out;
-}
-
-/** What diff-closures should print for our diff: versions when they changed, sizes from 8 KiB. */
-export function expectedClosuresLines(d: ClosureDiff): Map<string, ClosuresLine> {
-  const out = new Map<string, ClosuresLine>();
-  for (const p of d.packages) {
-    const line: ClosuresLine = {};
-    if (p.versionsRemoved.length > 0 || p.versionsAdded.length > 0) {
-      line.removed = [...p.versionsRemoved].sort();
-      line.added = [...p.versionsAdded].sort();
-    }
-    if (Math.abs(p.sizeDelta) >= 8 * 1024) line.kib = `${p.sizeDelta > 0 ? '+' : '-'}${(Math.abs(p.sizeDelta) / 1024).toFixed(1)}`;
-    if (line.removed || line.kib) out.set(p.pname, line);
-  }
-  return out;
-}
+import { runNix } from '../support/fixtures';
+import { expectedClosuresLines, loadGraph, makeDiffRepo, parseDiffClosures, type DiffRepo } from '../fixtures/diff/repo';
 
 describe('closure diff across git revisions (real nix, real git)', function () {
   this.timeout(300_000);

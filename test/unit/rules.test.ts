@@ -268,3 +268,19 @@ describe('rules: editor diagnostics', () => {
     assert.deepEqual(diagnoseRulesFile(text, '/ws', []).map((d) => d.code), ['config']);
   });
 });
+
+describe('rules: short attributes', () => {
+  it('a short attribute means packages.<system>.<name>, on either side', async () => {
+    const { parseRulesConfig: parse, ruleAppliesTo: applies } = await import('../../src/core/rules');
+    const sys = `${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-${process.platform}`;
+    const [short, long, glob] = parse(JSON.stringify({ rules: [
+      { target: '.#hello' }, { target: `.#packages.${sys}.hello` }, { target: 'packages.*.hel*' },
+    ] })).rules;
+    const id = (installable: string) => ({ installable, cwd: '/ws', rootPath: '/nix/store/00000000000000000000000000000000-hello' });
+    assert.equal(applies(short!, id(`.#packages.${sys}.hello`), '/ws'), true);
+    assert.equal(applies(long!, id('.#hello'), '/ws'), true);
+    assert.equal(applies(glob!, id('.#hello'), '/ws'), true);
+    assert.equal(applies(short!, id('.#packages.other-system.hello'), '/ws'), false);
+    assert.equal(applies(short!, id('.#nixosConfigurations.hello'), '/ws'), false);
+  });
+});
