@@ -122,6 +122,16 @@ describe('closure-lens CLI against real Nix (fixture flakes)', function () {
       assert.deepEqual(byFlake, byPath);
     });
 
+    it('installables of multi-output packages: the same paths as `nix path-info -r <installable>`', async () => {
+      const fx = await buildFixture('mini-nixos');
+      for (const attr of ['util-linux', 'openssl', 'systemd', 'linux', 'zfs-user']) {
+        const installable = fx.installable(attr);
+        const nix = await execa('nix', ['path-info', '-r', installable], { env: nixEnv() });
+        const out = await cliJson<ClosureJson>(['closure', installable, '--json']);
+        assert.deepEqual(out.paths.map((p) => p.path).sort(), nix.stdout.split('\n').filter(Boolean).sort(), attr);
+      }
+    });
+
     it('a second query for the same store path is served from the cache and gives the same answer', async () => {
       const fx = await buildFixture('diamonds');
       const first = await cliJson<ClosureJson>(['closure', fx.root, '--json']);
