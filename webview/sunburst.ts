@@ -124,6 +124,11 @@ export class SunburstChart {
     // Arcs under ~2 px wide at the first ring are merged: thinner ones read as needles, not wedges.
     const minAngle = Math.max(this.layoutOptions.minAngle, 2 / (this.r0 + this.ring));
     this.arcs = layoutSunburst(model.tree, center, { ...this.layoutOptions, minAngle }).filter((a) => a.depth > 0);
+    // The pruning rule's parameters, for anyone checking which arcs should be drawn (the tests do).
+    this.svg
+      .attr('data-min-angle', minAngle)
+      .attr('data-max-depth', this.layoutOptions.maxDepth)
+      .attr('data-max-arcs', this.layoutOptions.maxArcs);
     this.rings = Math.max(3, Math.min(this.layoutOptions.maxDepth, this.arcs.reduce((m, a) => Math.max(m, a.depth), 0)));
     this.measure();
     this.byKey = new Map(this.arcs.map((a) => [a.key, a]));

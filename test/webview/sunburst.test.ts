@@ -127,6 +127,36 @@ function checkDominatorArcs(c: TestClosure, arcs: DrawnArc[], center: number): {
   return { paths: drawn.size, more };
 }
 
+/**
+ * Which arcs the pruning rule must draw, computed straight from the engine's dominator tree: a path is drawn
+ * when it is within `maxDepth` rings of the centre and its angle is at least `minAngle`; each drawn node (or
+ * the centre) that has undrawn children gets one "more" arc. Valid while the arc cap is not reached.
+ */
+async function expectedArcs(page: Page, c: TestClosure, center: number): Promise<{ paths: Set<number>; more: Set<number>; capped: boolean }> {
+  const p = await page.$eval('#chart', (e) => ({
+    minAngle: Number(e.getAttribute('data-min-angle')),
+    maxDepth: Number(e.getAttribute('data-max-depth')),
+    maxArcs: Number(e.getAttribute('data-max-arcs')),
+  }));
+  const dom = c.analysis.dominators;
+  const minValue = (p.minAngle / TAU) * dom.retained[center]!;
+  const paths = new Set<number>();
+  const more = new Set<number>();
+  const walk = (v: number, depth: number) => {
+    if (depth >= p.maxDepth) return;
+    let hidden = false;
+    for (const k of dom.children(v)) {
+      if (dom.retained[k]! >= minValue) {
+        paths.add(k);
+        walk(k, depth + 1);
+      } else if (dom.retained[k]! > 0) hidden = true;
+    }
+    if (hidden) more.add(v);
+  };
+  walk(center, 0);
+  return { paths, more, capped: paths.size + more.size >= p.maxArcs };
+}
+
 function labelOf(g: ClosureGraph, i: number): string {
   return displayName(g.name(i));
 }
@@ -150,6 +180,10 @@ describe('sunburst webview in headless Chromium', function () {
     it('draws the dominator tree: arc angles are the engine’s retained sizes', async () => {
       const arcs = await drawnArcs(h.page);
       const { paths, more } = checkDominatorArcs(fixture, arcs, 0);
+      const expected = await expectedArcs(h.page, fixture, 0);
+      assert.equal(expected.capped, false);
+      assert.deepEqual(new Set(arcs.filter((a) => a.node >= 0).map((a) => a.node)), expected.paths);
+      assert.deepEqual(new Set(arcs.filter((a) => a.node < 0).map((a) => Number(a.key.slice(1)))), expected.more);
       // The fixture's root reaches 32 paths; the tiny ones (acl, attr, kmod, expat…) merge into "more" arcs.
       assert.ok(paths >= 10 && paths <= 32, `${paths} path arcs`);
       // Whatever the pixel threshold, every path worth 1% of the closure within three rings is drawn.
@@ -386,6 +420,11 @@ describe('sunburst webview in headless Chromium', function () {
       assert.equal(real.graph.nodeCount, 628);
       const arcs = await drawnArcs(h.page);
       const { paths, more } = checkDominatorArcs(real, arcs, 0);
+      const expected = await expectedArcs(h.page, real, 0);
+      assert.equal(expected.capped, false);
+      assert.equal(arcs.length, expected.paths.size + expected.more.size, 'arc count');
+      assert.deepEqual(new Set(arcs.filter((a) => a.node >= 0).map((a) => a.node)), expected.paths);
+      assert.deepEqual(new Set(arcs.filter((a) => a.node < 0).map((a) => Number(a.key.slice(1)))), expected.more);
       // The sampled sizes are heavy-tailed (a few paths of ~1-2 GB), so few arcs are wide enough to draw.
       assert.ok(paths >= 10 && paths < 628, `${paths} path arcs`);
       const dom = real.analysis.dominators;
@@ -404,7 +443,10 @@ describe('sunburst webview in headless Chromium', function () {
       const target = parent === 0 ? top : parent;
       await clickArc(h.page, `n${target}`);
       await settle(h.page);
-      checkDominatorArcs(real, await drawnArcs(h.page), target);
+      const zoomed = await drawnArcs(h.page);
+      checkDominatorArcs(real, zoomed, target);
+      const expected = await expectedArcs(h.page, real, target);
+      assert.equal(zoomed.length, expected.paths.size + expected.more.size, 'arc count after zooming');
       const chain = shortestChain(real.graph, 0, target)!.map((i) => labelOf(real.graph, i));
       assert.deepEqual(await h.page.$$eval('#why .chain.shortest .step', (els) => els.map((e) => e.textContent)), chain);
       await h.screenshot('sunburst-sbom-zoomed.png');
@@ -427,6 +469,23 @@ describe('sunburst webview in headless Chromium', function () {
           assert.ok(Math.abs(a.x1 - a.x0 - (TAU * count[a.node]!) / count[0]!) < 1e-5);
         }
         assert.deepEqual(await h.violations(), []);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+
+  describe('README picture', () => {
+    it('the fixture with perl selected and every chain open (test-artifacts/sunburst-readme.png)', async () => {
+      const fixture = nixosLikeFixture();
+      const h = await openHarness({ state: { v: 1, mode: 'dominator', allChains: true } });
+      try {
+        await h.sendClosure(closureMessage(fixture));
+        await h.send({ type: 'select', path: sp('perl-5.38.2') });
+        await h.page.waitForSelector('#all-chains .definition');
+        await settle(h.page);
+        assert.equal(await h.page.$$eval('#all-chains .chain', (e) => e.length), 2);
+        await h.screenshot('sunburst-readme.png');
       } finally {
         await h.close();
       }
