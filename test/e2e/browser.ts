@@ -8,7 +8,8 @@ import { format } from 'node:util';
 import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { REPO, type Profile } from './codeServer';
 
-export const ARTIFACTS = path.join(REPO, 'test-artifacts');
+/** Screenshots of the e2e runs (test-artifacts/ is shared with the webview tests). */
+export const ARTIFACTS = path.join(REPO, 'test-artifacts/e2e');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const EXTENSION_ID = 'nix-closure-lens.nix-closure-lens';
 

@@ -50,7 +50,11 @@ export async function withSession<T>(opts: SessionOptions, fn: (s: Session) => P
     if (opts.vsix) log(await installVsix(profile, opts.vsix));
     server = await CodeServer.start({ profile, workspaceTrust: opts.workspaceTrust === true, onLog: (l) => log(`[code-server] ${l}`) });
     browser = await Browser.launch(profile, { onLog: log });
+    // Errors of the workbench and of our webview's frames (console events include child frames).
     browser.page.on('pageerror', (e) => log(`[page error] ${e.message}`));
+    browser.page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') log(`[console.${m.type()}] ${m.text()}`);
+    });
     const workbench = new Workbench(browser.page);
     await workbench.open(
       server.workbenchUrl(workspace.folder, opts.vsix ? {} : { extensionDevelopmentPath: [REPO] }),
