@@ -17,8 +17,8 @@
  *     panel.setLoading(...); const loaded = await engine.load(target, ...); panel.setClosure(loaded.analysis);
  *   }, hooks));
  *
- * package.json needs `"activationEvents": ["onWebviewPanel:closureLens.sunburst"]` for the restore, and may
- * contribute the settings `closureLens.sunburst.maxArcs` (number) and `closureLens.sizeStyle` ('iec' | 'nix').
+ * package.json needs `"activationEvents": ["onWebviewPanel:closureLens.sunburst"]` for the restore; the view follows
+ * the settings `nixClosureLens.sunburst.maxArcs` and `nixClosureLens.sizeUnits` (read through ./settings).
  */
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
@@ -35,6 +35,7 @@ import {
 } from '../protocol';
 import { buildAttribution, buildSnapshot, type AnalysedClosure, type AttributionInput } from '../core/snapshot';
 import { sunburstPageHtml } from '../../webview/html';
+import { onDidChangeSettings, readSettings } from './settings';
 
 export interface SunburstHooks {
   /** Reveal a store path in the sidebar tree of heaviest paths. */
@@ -85,9 +86,7 @@ export class SunburstPanel {
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
       panel.onDidDispose(() => this.disposed()),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('closureLens')) this.post({ type: 'settings', settings: readSettings() });
-      }),
+      onDidChangeSettings(() => this.post({ type: 'settings', settings: readViewSettings() })),
     );
     SunburstPanel.open.set(targetKey(target), this);
   }
@@ -148,7 +147,7 @@ export class SunburstPanel {
       title: this.title,
       target: this.target,
       snapshot: buildSnapshot(analysis, options.attribution ? { attribution: options.attribution } : {}),
-      settings: readSettings(),
+      settings: readViewSettings(),
     };
     this.post(this.closureMessage);
   }
@@ -288,9 +287,9 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscod
   };
 }
 
-function readSettings(): ViewSettings {
-  const c = vscode.workspace.getConfiguration('closureLens');
-  return normalizeSettings({ maxArcs: c.get('sunburst.maxArcs'), sizeStyle: c.get('sizeStyle') });
+function readViewSettings(): ViewSettings {
+  const s = readSettings();
+  return normalizeSettings({ maxArcs: s.maxArcs, sizeStyle: s.sizeUnits });
 }
 
 /** POSIX shell quoting, so that the copied command pastes safely whatever the installable contains. */
