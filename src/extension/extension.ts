@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ClosureService } from './closureService';
 import { ClosureCommands, type ShownClosure } from './commands';
+import { DiffFeatures } from './diffFeatures';
 import { DisposableStore } from './disposables';
 import { EngineHost } from './engineHost';
 import { FlakeOutputCache } from './flakeOutputCache';
@@ -49,6 +50,8 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
   const service = store.add(
     new ClosureService({ engine: () => engines.engine, nix: () => engines.runner, settings: readSettings, outputCache, diagnostics, log }),
   );
+  // Compare closures…, .closure-lens.json diagnostics, compressed size.
+  store.add(new DiffFeatures({ service, engines, storageDir: context.globalStorageUri }));
   const why = store.add(new WhyDocuments());
   store.add(vscode.workspace.registerTextDocumentContentProvider(WHY_SCHEME, why));
 
