@@ -117,6 +117,21 @@ describe('NixRunner process handling', () => {
     assert.deepEqual(await sleepUntilGone(marker, 2000), [], 'no process of the tree survives');
   });
 
+  it('a "nix" that ignores SIGTERM is killed after the grace period, with a child in its own session', async () => {
+    const marker = uniqueSleep();
+    // Like Nix's builders: the child runs in a new session, out of reach of a process-group signal.
+    const bin = script('stubborn', `trap "" TERM; setsid sleep ${marker} & echo started >&2; while :; do sleep 1; done`);
+    const ac = new AbortController();
+    const p = new NixRunner({ nixPath: bin, killGraceMs: 300 }).run([], {
+      signal: ac.signal,
+      onStderrLine: (l) => {
+        if (l === 'started') setTimeout(() => ac.abort(), 200);
+      },
+    });
+    await rejects(p, 'cancelled');
+    assert.deepEqual(await sleepUntilGone(marker, 2000), [], 'the child in its own session is gone too');
+  });
+
   it('a timeout stops the tree and says which command and how long', async () => {
     const marker = uniqueSleep();
     const bin = script('slow', `sleep ${marker} & wait`);

@@ -5,9 +5,11 @@
  *
  * nix runs in its own process group (detached), so a cancel can signal nix and everything it forked.
  * SIGTERM first: Nix handles it and kills its builders, which run in sessions of their own that a group
- * signal does not reach; SIGKILL to the group follows if nix has not exited after a grace period.
+ * signal does not reach. If nix has not exited after a grace period, SIGKILL goes to its group and to every
+ * descendant found through /proc.
  */
 import { execa } from 'execa';
+import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { ClosureLensError, classifyNixFailure } from '../errors';
 import { parseNixVersion, versionLabel, type NixVersion } from './version';
@@ -120,7 +122,14 @@ export class NixRunner {
       if (stopReason || pid === undefined) return;
       stopReason = reason;
       signalGroup(pid, 'SIGTERM');
-      graceTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), this.killGraceMs);
+      graceTimer = setTimeout(() => {
+        killTree(pid);
+        // A process that escaped the kill may still hold our pipes open; stop waiting for them.
+        graceTimer = setTimeout(() => {
+          sub.stdout?.destroy();
+          sub.stderr?.destroy();
+        }, this.killGraceMs);
+      }, this.killGraceMs);
     };
     const onAbort = (): void => stop('cancelled');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -261,6 +270,55 @@ function trackGroup(pid: number): void {
     });
   }
   liveGroups.add(pid);
+}
+
+/**
+ * SIGKILL for nix, its group, and every descendant in another session (Nix starts builders with setsid, so
+ * a group signal misses them; found through /proc while nix is still their parent, Linux only).
+ */
+function killTree(pid: number): void {
+  const victims = descendants(pid);
+  signalGroup(pid, 'SIGKILL');
+  for (const child of victims) {
+    signalGroup(child, 'SIGKILL');
+    try {
+      process.kill(child, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid …; comm may contain spaces and parentheses, so parse after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid);
+      if (list) list.push(Number(entry));
+      else children.set(ppid, [Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const c of children.get(queue.pop()!) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
