@@ -122,6 +122,7 @@ describe('option attribution against real rebuilds (fixture module system)', fun
         'fonts.packages',
         'networking.hostName',
         'services.nginx.enable',
+        'services.nginx.package',
         'users.users.alice.isNormalUser',
         'users.users.alice.packages',
       ],
@@ -216,32 +217,29 @@ describe('option attribution against real rebuilds (fixture module system)', fun
     assert.equal(attribution.removalCost(enable.id), 0);
     const mod = attribution.moduleCost('services.nginx.enable')!;
     assert.ok(mod.files.some((f) => f.endsWith('web-servers/nginx.nix')));
-    assert.deepEqual(mod.exclusiveNodes.map((i) => nameOf(graph.paths[i]!)).sort(), ['nginx-1.28.0', 'nginx.conf']);
+    // The module's own definitions, and the user's definition of one of its options (services.nginx.package).
+    assert.deepEqual(mod.exclusiveNodes.map((i) => nameOf(graph.paths[i]!)).sort(), ['nginx-1.29.0', 'nginx.conf']);
     const rebuilt = await rebuildWithout(dir, enable);
     assert.equal(rebuilt.size, oldSize - mod.bytes);
   });
 
-  it('costs boot.initrd.supportedFilesystems = [ "zfs" ] by counterfactual evaluation, equal to the real rebuild', async () => {
+  it('costs boot.initrd.supportedFilesystems = [ "zfs" ], which carries no store path, by counterfactual evaluation', async () => {
     const zfs = def('boot.initrd.supportedFilesystems', 'configuration.nix');
     assert.deepEqual(zfs.nodes, [], 'the definition itself carries no store path');
+    assert.equal(attribution.removalCost(zfs.id), 0);
     const cf = await service.counterfactual(attribution, zfs.id);
-    const lost = cf.lostNodes.map((i) => nameOf(graph.paths[i]!)).sort();
-    assert.ok(lost.includes('zfs-user-2.3.2'));
-    assert.deepEqual(cf.addedPaths.map(nameOf), ['systemd-minimal-257.5']);
-
-    const rebuilt = await rebuildWithout(dir, zfs);
-    assert.deepEqual(lost, [...oldNames].filter((n) => !rebuilt.names.has(n)).sort());
-    assert.equal(cf.root?.outPath, rebuilt.root, 'the evaluation names the toplevel nix builds');
-    // What comes back (systemd-minimal) is built by the rebuild: its size from Nix.
-    const added = await nixPathInfo([...cf.addedPaths], { recursive: false });
-    const addedBytes = [...added.values()].reduce((s, e) => s + e.narSize, 0);
-    assert.equal(rebuilt.size, oldSize - cf.bytes + addedBytes);
+    const lost = cf.lostNodes.map((i) => nameOf(graph.paths[i]!));
+    assert.ok(lost.includes('zfs-user-2.3.2'), `zfs-user leaves with it (lost: ${lost.join(', ')})`);
+    assert.ok(cf.bytes > 0);
     // Asked again: the cached answer, no second evaluation.
     assert.equal(await service.counterfactual(attribution, zfs.id), cf);
   });
 
   for (const [option, file] of [
+    ['boot.initrd.supportedFilesystems', 'configuration.nix'],
     ['services.nginx.enable', 'configuration.nix'],
+    // Carries nginx 1.29; without it the default nginx 1.28 comes back: an added path.
+    ['services.nginx.package', 'configuration.nix'],
     ['boot.supportedFilesystems', 'nfs-client.nix'],
     ['fonts.enableDefaultPackages', 'configuration.nix'],
     ['networking.hostName', 'configuration.nix'],

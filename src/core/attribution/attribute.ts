@@ -229,13 +229,16 @@ export class OptionAttribution {
 
   /**
    * The cost of the module(s) that an option's declarations name: the combined cost of every definition
-   * from those files. For `services.nginx.enable = true`, what enabling nginx costs.
+   * from those files, and of every definition of an option they declare (`services.nginx.package = …`
+   * only matters while the module is enabled). For `services.nginx.enable = true`, what enabling nginx costs.
    */
   moduleCost(option: string): ModuleCost | undefined {
     const decl = this.definitions.find((d) => d.option === option)?.declarations ?? this.declarationsOf(option);
     if (!decl || decl.length === 0) return undefined;
     const files = [...new Set(decl.map((d) => d.file))];
-    const definitions = this.definitions.filter((d) => files.includes(d.file)).map((d) => d.id);
+    const definitions = this.definitions
+      .filter((d) => files.includes(d.file) || d.declarations.some((x) => files.includes(x.file)))
+      .map((d) => d.id);
     const { bytes, exclusiveNodes } = this.combinedCost(definitions);
     return { files, definitions, bytes, exclusiveNodes };
   }
