@@ -2,7 +2,6 @@
  * The command palette entries: Show closure (of a flake output, a store path, the running system), Why depends…,
  * Refresh, and the status bar's "show the sunburst again". Each opens or reuses the sunburst panel of its target.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysedClosure } from '../core/snapshot';
 import type { PanelTarget } from '../protocol';
@@ -16,6 +15,7 @@ import { SunburstPanel, type SunburstHooks } from './sunburstPanel';
 import { askStorePath, pickTarget, resolveStorePath, runningSystemTarget, storePathTarget, type RecentTargets } from './targetPicker';
 import { flakeDescription, panelTarget, targetTitle, type ClosureTarget, type FlakeListing, type TargetDiscovery } from './targets';
 import { isClosureLensError } from '../core/errors';
+import { displayName } from '../core/storePath';
 import { explainUntrusted, UntrustedWorkspaceError } from './trust';
 import { pickDependency, whyText, type WhyDocuments } from './whyDepends';
 import { HEAVIEST_VIEW_ID } from './heaviestTree';
@@ -203,7 +203,10 @@ export class ClosureCommands extends Disposable {
     const text = whyText(current, dep, units);
     const panel = SunburstPanel.panels().find((p) => samePanelTarget(p.target, panelTarget(current.target)));
     panel?.select(depPath);
-    await this.why.open(path.basename(depPath), text);
+    // Next to the sunburst, not over it: both show the chains, one as text, one as the why panel.
+    const panelColumn = panel?.panel.viewColumn;
+    const column = panelColumn === undefined ? vscode.ViewColumn.Active : panelColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+    await this.why.open(displayName(current.loaded.analysis.graph.name(dep)), text, column);
     return text;
   }
 

@@ -23,12 +23,13 @@ export class WhyDocuments implements vscode.TextDocumentContentProvider {
     return this.contents.get(uri.toString()) ?? 'This why-depends result is no longer available. Run "Why depends…" again.';
   }
 
-  async open(name: string, text: string): Promise<vscode.TextEditor> {
+  /** Opens the text in `column` (by default the active one). */
+  async open(name: string, text: string, column: vscode.ViewColumn = vscode.ViewColumn.Active): Promise<vscode.TextEditor> {
     const uri = vscode.Uri.from({ scheme: WHY_SCHEME, path: `/why ${name.replace(/[/\\]/g, '_')}.txt` });
     this.contents.set(uri.toString(), text);
     this.changed.fire(uri);
     const doc = await vscode.workspace.openTextDocument(uri);
-    return vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false, viewColumn: vscode.ViewColumn.Active });
+    return vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false, viewColumn: column });
   }
 
   dispose(): void {
