@@ -189,7 +189,7 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
   const a = r.attribution;
   const g = a.graph;
   const where = (d: Definition): string => {
-    const file = d.inWorkspace ? relativeTo(opts.cwd, d.file) : shortStoreFile(d.file);
+    const file = displayFile(opts.cwd, d.file);
     return d.line === null ? file : `${file}:${d.line}`;
   };
   const names = (d: Definition): string => {
@@ -224,7 +224,7 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
         cost = cf.unchanged ? 'changes nothing' : formatBytes(cf.bytes);
         if (cf.addedPaths.length > 0) cost += ` (brings back ${cf.addedPaths.map((p) => p.slice(p.lastIndexOf('/') + 34)).join(', ')})`;
       } else if (mod) {
-        cost = `${formatBytes(mod.bytes)} (module ${mod.files.map(shortStoreFile).join(', ')})`;
+        cost = `${formatBytes(mod.bytes)} (module ${mod.files.map((f) => displayFile(opts.cwd, f)).join(', ')})`;
       }
       rows.push([d.option, where(d), cost]);
     }
@@ -234,15 +234,17 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
   return lines.join('\n') + '\n';
 }
 
-function relativeTo(cwd: string, file: string): string {
+/** A file below the working directory relative to it; a store file shortened; others as they are. */
+function displayFile(cwd: string, file: string): string {
   const rel = path.relative(cwd, file);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+  if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel;
+  return shortStoreFile(file);
 }
 
-/** `/nix/store/<hash>-source/nixos/modules/x.nix` → `<nixpkgs>/nixos/modules/x.nix`-like short form. */
+/** `/nix/store/<hash>-source/nixos/modules/x.nix` → `nixos/modules/x.nix`: the file within its source. */
 function shortStoreFile(file: string): string {
-  const m = /^\/nix\/store\/[0-9a-z]{32}-([^/]+)\/(.*)$/.exec(file);
-  return m ? `${m[2]}` : file;
+  const m = /^\/nix\/store\/[0-9a-z]{32}-[^/]+\/(.*)$/.exec(file);
+  return m ? m[1]! : file;
 }
 
 function toplevelInstallable(installable: string): string {
