@@ -1,6 +1,7 @@
 /**
  * The e2e stage of `npm test` (node out/test/e2e/run.js): the extension in a real VS Code (code-server 4.100.3).
- *   1. the in-editor mocha suite (out/test/e2e/suite), run by @vscode/test-electron's runTests through shim.ts;
+ *   1. the in-editor mocha suite (out/test/e2e/suite), run by @vscode/test-electron's runTests through shim.ts,
+ *      in a trusted and in an untrusted folder;
  *   2. UI scenarios on the example flake, with the extension loaded from this folder;
  *   3. the untrusted-folder scenario (Workspace Trust on);
  *   4. the smoke scenario with the extension installed from the .vsix that `npm run package` builds.
@@ -62,8 +63,11 @@ async function uiStage(name: string, opts: Omit<SessionOptions, 'name' | 'verbos
   );
 }
 
-/** The suite of test/e2e/suite/*.test.ts, exactly as a desktop VS Code would run it under runTests. */
-async function hostSuite(): Promise<void> {
+/**
+ * The suite of test/e2e/suite/*.test.ts, exactly as a desktop VS Code would run it under runTests. With
+ * `workspaceTrust`, Workspace Trust is on and the folder untrusted: the suite's untrusted-workspace tests run then.
+ */
+async function hostSuite(workspaceTrust: boolean): Promise<void> {
   const workspace = createWorkspace('runTests');
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-shim-'));
   // runTests spawns vscodeExecutablePath directly: give it an executable that runs the shim with this node.
@@ -80,6 +84,7 @@ async function hostSuite(): Promise<void> {
         CLOSURE_LENS_E2E_NIX_LOG: workspace.nixLogFile,
         CLOSURE_LENS_E2E_SETTINGS: JSON.stringify({ 'nixClosureLens.nixPath': workspace.nixPath }),
         CLOSURE_LENS_E2E_TIMEOUT_MS: String(150_000),
+        CLOSURE_LENS_E2E_TRUST: workspaceTrust ? '1' : '0',
       },
     });
   } finally {
@@ -112,7 +117,8 @@ async function main(): Promise<void> {
   }, HARD_LIMIT_MS);
   limit.unref();
 
-  await stage('runTests suite in code-server (via the shim)', hostSuite);
+  await stage('runTests suite in code-server (via the shim)', () => hostSuite(false));
+  await stage('runTests suite in an untrusted folder (Workspace Trust on)', () => hostSuite(true));
   await uiStage('UI: a user on the example flake', {}, scenarios.userJourney);
   await uiStage('UI: an untrusted folder (Workspace Trust on)', { workspaceTrust: true }, scenarios.untrusted);
   let vsix: string | undefined;
