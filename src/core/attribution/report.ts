@@ -16,7 +16,7 @@ import type { CounterfactualCost } from './counterfactual';
 import { parseConfigurationInstallable } from './evaluate';
 import { AttributionService } from './service';
 
-export const OPTIONS_USAGE = `closure-lens options <flake>#nixosConfigurations.<name> [--json] [--top N] [--counterfactual]
+export const OPTIONS_USAGE = `closure-lens options <flake>#nixosConfigurations.<name> [--json] [--top N] [--counterfactual] [--defaults]
 
 Links the closure of a NixOS (or home-manager, nix-darwin) configuration to the option definitions that put
 each path there: option, file and line (mapped from the flake's store copy back to your files), the store
@@ -27,6 +27,9 @@ be built (nix build <flake>#nixosConfigurations.<name>.config.system.build.tople
   --top N             text: show the N most costly definitions (default 25)
   --counterfactual    also evaluate the configuration once without each definition of your own files that
                       carries no store path (boot.initrd.supportedFilesystems = [ "zfs" ]), for its real cost
+  --defaults          also read options that only their default defines (systemd.package, …): costs then
+                      count paths that a default also carries; slow on a real NixOS (every package option's
+                      default is evaluated)
   --json              print {"toplevel", "evalSeconds", "definitions": [{"option", "file", "line", "paths",
                       "removalCost", ...}], "paths": {"/nix/store/…": [definition index, nearest first]}}
 `;
@@ -56,6 +59,7 @@ export async function runOptionsCommand(argv: string[], ctx: OptionsContext, dep
         json: { type: 'boolean' },
         top: { type: 'string' },
         counterfactual: { type: 'boolean' },
+        defaults: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -79,7 +83,8 @@ export async function runOptionsCommand(argv: string[], ctx: OptionsContext, dep
   const cacheDir = deps.cacheDir === undefined ? defaultCacheDir() : deps.cacheDir;
   const service = new AttributionService(nix, cacheDir ? { cacheDir } : {});
   const signal = ctx.signal ? { signal: ctx.signal } : {};
-  const ev = await service.evaluate(installable, { cwd: ctx.cwd, ...signal });
+  const includeDefaults = values.defaults === true;
+  const ev = await service.evaluate(installable, { cwd: ctx.cwd, includeDefaults, ...signal });
   const root = ev.root?.outPath;
   if (!root) {
     throw new ClosureLensError('bad-installable', `${installable} has no toplevel to measure (no config.system.build.toplevel, activationPackage or system)`, {
@@ -103,7 +108,7 @@ export async function runOptionsCommand(argv: string[], ctx: OptionsContext, dep
   if (values.counterfactual) {
     for (const d of attribution.definitions) {
       if (!d.inWorkspace || d.nodes.length > 0) continue;
-      counterfactuals.set(d.id, await service.counterfactual(attribution, d.id, { cwd: ctx.cwd, ...signal }));
+      counterfactuals.set(d.id, await service.counterfactual(attribution, d.id, { cwd: ctx.cwd, includeDefaults, ...signal }));
     }
   }
   const report = { attribution, analysis: loaded.analysis, evalMs: ev.evalMs, fromCache: ev.fromCache, counterfactuals };

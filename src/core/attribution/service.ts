@@ -54,12 +54,15 @@ export class AttributionService {
    */
   async evaluate(installable: string, req: EvaluateRequest = {}): Promise<OptionEvaluation & { fromCache: boolean }> {
     const target = parseConfigurationInstallable(installable);
-    if (req.drvPath && !req.refresh) {
-      const hit = this.byKey.get(req.drvPath) ?? this.readDisk(req.drvPath);
+    const drvKey = req.drvPath && `${req.drvPath}${req.includeDefaults ? '+defaults' : ''}`;
+    if (drvKey && !req.refresh) {
+      const hit = this.byKey.get(drvKey) ?? this.readDisk(drvKey);
       if (hit) return { ...hit, fromCache: true };
     }
     const flake = await lockFlake(this.nix, target.flakeRef, req);
-    const lockKey = flake.pinned ? `${flake.url}#${JSON.stringify(target.attrPath)}` : undefined;
+    const lockKey = flake.pinned
+      ? `${flake.url}#${JSON.stringify(target.attrPath)}${req.includeDefaults ? '+defaults' : ''}`
+      : undefined;
     if (lockKey && !req.refresh) {
       const hit = this.byKey.get(lockKey) ?? this.readDisk(lockKey);
       if (hit) return { ...hit, fromCache: true };
@@ -72,7 +75,8 @@ export class AttributionService {
       p.finally(() => this.running.delete(key)).catch(() => undefined);
     }
     const ev = await p;
-    for (const k of [ev.root?.drvPath, lockKey]) {
+    const evDrvKey = ev.root?.drvPath && `${ev.root.drvPath}${req.includeDefaults ? '+defaults' : ''}`;
+    for (const k of [evDrvKey, lockKey]) {
       if (!k) continue;
       this.byKey.set(k, ev);
       this.writeDisk(k, ev);
