@@ -17,7 +17,7 @@ import { CODECS, CompressionEstimator, narinfoSizes, type Codec } from './compre
 import { ClosureLensError } from './errors';
 import { formatBytes, renderTable } from './format';
 import { parseStorePath } from './storePath';
-import { evaluateRules, isGlob, parseRulesConfig, ruleAppliesTo, RULES_FILE_NAME, type RulesReport } from './rules';
+import { evaluateRules, isGlob, parseRulesConfig, ruleAppliesTo, RULES_FILE_NAME, type RulesReport, type TargetRules } from './rules';
 
 /** What the commands need from the CLI around them. */
 export interface CommandContext {
@@ -212,8 +212,11 @@ export async function runCheckCommand(argv: string[], ctx: CommandContext): Prom
     if (rules.length === 0) ctx.stderr(`warning: no rule in ${relConfig} applies to ${t}\n`);
     const wantsOrigins = rules.some((r) => r.forbiddenDependencies.length + r.forbiddenDependenciesRegexes.length + r.mustBeAbsent.length > 0);
     const origin = !wantsOrigins ? undefined : values.options ? await attributionOrigins(operand.target, loaded, ctx) : await ctx.origin?.(operand.target);
+    const compressedSizes = await compressedSizesFor(rules, loaded, ctx);
     for (const r of rules) {
-      reports.push(evaluateRules(r, id, loaded.analysis, { formatBytes: (n) => formatBytes(n), ...(origin ? { origin } : {}) }));
+      reports.push(
+        evaluateRules(r, id, loaded.analysis, { formatBytes: (n) => formatBytes(n), ...(origin ? { origin } : {}), ...(compressedSizes ? { compressedSizes } : {}) }),
+      );
     }
   }
   if (values.json) ctx.stdout(JSON.stringify({ version: 1, config: configFile, reports: reports.map(jsonReport) }, null, 2) + '\n');
@@ -224,6 +227,17 @@ export async function runCheckCommand(argv: string[], ctx: CommandContext): Prom
     else fs.writeFileSync(path.resolve(ctx.cwd, values.markdown), md);
   }
   return reports.some((r) => r.outcomes.some((o) => o.broken && o.severity === 'error')) ? 1 : 0;
+}
+
+/** The compressed sizes that `maxCompressedSize` budgets ask for (cached per store path), or undefined. */
+async function compressedSizesFor(rules: readonly TargetRules[], loaded: LoadedClosure, ctx: CommandContext): Promise<Partial<Record<Codec, number>> | undefined> {
+  const codecs = [...new Set(rules.flatMap((r) => r.maxCompressedSize.map((b) => b.codec)))];
+  if (codecs.length === 0) return undefined;
+  const g = loaded.analysis.graph;
+  const paths: { path: string; narSize: number }[] = [];
+  for (let i = 0; i < g.nodeCount; i++) if (!g.isVirtual(i)) paths.push({ path: g.paths[i]!, narSize: g.narSize[i]! });
+  const estimator = new CompressionEstimator({ codecs, cacheFile: sizeCacheFile() });
+  return (await estimator.estimate(paths, ctx.signal ? { signal: ctx.signal } : {})).totals;
 }
 
 function jsonReport(r: RulesReport): unknown {

@@ -14,6 +14,10 @@ import type { OptionOrigin, OriginLookup } from './diff';
 
 export const RULES_FILE_NAME = '.closure-lens.json';
 
+/** The codecs of compression.ts, at its default levels (zstd -19, xz -6, gzip -9). */
+export const COMPRESSION_CODECS = ['zstd', 'xz', 'gzip'] as const;
+export type CompressionCodec = (typeof COMPRESSION_CODECS)[number];
+
 /** A place in the rules file: 0-based offsets, 1-based line and column as editors and CI logs show them. */
 export interface SourceSpan {
   readonly offset: number;
@@ -24,6 +28,7 @@ export interface SourceSpan {
 
 export type RuleKind =
   | 'maxClosureSize'
+  | 'maxCompressedSize'
   | 'maxPaths'
   | 'maxDuplicates'
   | 'forbiddenDependencies'
@@ -45,6 +50,8 @@ export interface TargetRules {
   readonly name?: string;
   readonly severity: Severity;
   readonly maxClosureSize?: { readonly bytes: number; readonly text: string; readonly span: SourceSpan };
+  /** Budgets for the closure compressed with zstd -19, xz -6 or gzip -9 (compression.ts estimates them). */
+  readonly maxCompressedSize: readonly { readonly codec: CompressionCodec; readonly bytes: number; readonly text: string; readonly span: SourceSpan }[];
   readonly maxPaths?: { readonly value: number; readonly span: SourceSpan };
   readonly maxDuplicates?: { readonly value: number; readonly span: SourceSpan };
   /** Package names whose duplicates are not counted by `maxDuplicates`. */
@@ -90,7 +97,7 @@ export function parseSize(text: string | number): number | undefined {
 
 /** Keys of a rule block; media/closure-lens.schema.json lists the same (a unit test holds them together). */
 export const RULE_KEYS: ReadonlySet<string> = new Set([
-  'target', 'name', 'severity', 'maxClosureSize', 'maxPaths', 'maxDuplicates', 'ignoreDuplicates',
+  'target', 'name', 'severity', 'maxClosureSize', 'maxCompressedSize', 'maxPaths', 'maxDuplicates', 'ignoreDuplicates',
   'forbiddenDependencies', 'forbiddenDependenciesRegexes', 'mustBeAbsent',
 ]);
 
@@ -198,6 +205,24 @@ function parseBlock(
     if (bytes === undefined) problem(size.value, '"maxClosureSize" must be bytes or a size such as "500 MiB", "1.5 GiB", "800M".');
     else maxClosureSize = { bytes, text: String(raw), span: nodeSpan(size.key) };
   }
+  const maxCompressedSize: TargetRules['maxCompressedSize'][number][] = [];
+  const compressed = props.get('maxCompressedSize');
+  if (compressed) {
+    if (compressed.value.type !== 'object') problem(compressed.value, '"maxCompressedSize" must be an object such as { "zstd": "80 MiB" }.');
+    for (const prop of compressed.value.type === 'object' ? compressed.value.children ?? [] : []) {
+      const [key, value] = prop.children ?? [];
+      if (!key || !value) continue;
+      const codec = String(key.value);
+      if (!(COMPRESSION_CODECS as readonly string[]).includes(codec)) {
+        problem(key, `Unknown codec "${codec}"; use ${COMPRESSION_CODECS.join(', ')}.`);
+        continue;
+      }
+      const raw = value.value as unknown;
+      const bytes = typeof raw === 'string' || typeof raw === 'number' ? parseSize(raw) : undefined;
+      if (bytes === undefined) problem(value, `"${codec}" must be bytes or a size such as "80 MiB".`);
+      else maxCompressedSize.push({ codec: codec as CompressionCodec, bytes, text: String(raw), span: nodeSpan(key) });
+    }
+  }
   const severityText = str('severity');
   if (severityText !== undefined && severityText !== 'error' && severityText !== 'warning') {
     problem(props.get('severity')!.value, '"severity" must be "error" or "warning".');
@@ -210,6 +235,7 @@ function parseBlock(
     ...(name !== undefined ? { name } : {}),
     severity: severityText === 'warning' ? 'warning' : 'error',
     ...(maxClosureSize ? { maxClosureSize } : {}),
+    maxCompressedSize,
     ...(maxPaths ? { maxPaths } : {}),
     ...(maxDuplicates ? { maxDuplicates } : {}),
     ignoreDuplicates: list('ignoreDuplicates').map((e) => e.text),
@@ -403,6 +429,8 @@ export interface EvaluateOptions {
   readonly maxHitsPerEntry?: number;
   /** Formats sizes in summaries (format.ts's formatBytes); plain bytes when absent. */
   readonly formatBytes?: (n: number) => string;
+  /** Compressed closure size per codec, when estimated; `maxCompressedSize` budgets without one are not checked. */
+  readonly compressedSizes?: Partial<Record<CompressionCodec, number>>;
 }
 
 export function evaluateRules(rule: TargetRules, closure: ClosureIdentity, subject: RuleSubject, opts: EvaluateOptions = {}): RulesReport {
@@ -417,6 +445,22 @@ export function evaluateRules(rule: TargetRules, closure: ClosureIdentity, subje
     outcomes.push({
       rule: 'maxClosureSize', broken, severity, span: rule.maxClosureSize.span, actual, limit,
       summary: `closure size ${fmt(actual)} ${broken ? 'exceeds' : 'is within'} the budget of ${fmt(limit)} (${rule.maxClosureSize.text})`,
+    });
+  }
+  for (const budget of rule.maxCompressedSize) {
+    const actual = opts.compressedSizes?.[budget.codec];
+    const limit = budget.bytes;
+    if (actual === undefined) {
+      outcomes.push({
+        rule: 'maxCompressedSize', broken: false, severity, span: budget.span, limit, pattern: budget.codec,
+        summary: `${budget.codec} size not estimated yet (closure-lens check does it; in the editor: Estimate compressed size)`,
+      });
+      continue;
+    }
+    const broken = actual > limit;
+    outcomes.push({
+      rule: 'maxCompressedSize', broken, severity, span: budget.span, actual, limit, pattern: budget.codec,
+      summary: `${budget.codec} size ≈ ${fmt(actual)} ${broken ? 'exceeds' : 'is within'} the budget of ${fmt(limit)} (${budget.text})`,
     });
   }
   if (rule.maxPaths) {
@@ -502,6 +546,7 @@ export interface CheckedClosure {
   readonly id: ClosureIdentity;
   readonly subject: RuleSubject;
   readonly origin?: OriginLookup;
+  readonly compressedSizes?: Partial<Record<CompressionCodec, number>>;
 }
 
 export interface RuleDiagnostic {
@@ -532,6 +577,7 @@ export function diagnoseRulesFile(
       const report = evaluateRules(rule, c.id, c.subject, {
         ...(c.origin ? { origin: c.origin } : {}),
         ...(formatBytes ? { formatBytes } : {}),
+        ...(c.compressedSizes ? { compressedSizes: c.compressedSizes } : {}),
         maxHitsPerEntry: 5,
       });
       for (const o of report.outcomes) if (o.broken) out.push(outcomeDiagnostic(o, c.id));

@@ -13,7 +13,7 @@ export const COMPRESSED_SIZE_COMMAND = 'nixClosureLens.compressedSize';
 
 export interface CompressedSizeDeps {
   /** The closure shown now. */
-  readonly current: () => { readonly title: string; readonly analysis: ClosureAnalysis } | undefined;
+  readonly current: () => { readonly title: string; readonly rootPath: string; readonly analysis: ClosureAnalysis } | undefined;
   /** Where per-path results are kept between sessions (a JSON file in global storage). */
   readonly cacheFile: string;
   readonly sizeStyle?: () => SizeStyle;
@@ -23,7 +23,7 @@ export interface CompressedSizeDeps {
 
 export class CompressedSizeCommand extends Disposable {
   private estimator: { key: string; estimator: CompressionEstimator } | undefined;
-  private readonly results = this.register(new vscode.EventEmitter<{ title: string; result: ClosureCompression }>());
+  private readonly results = this.register(new vscode.EventEmitter<{ title: string; rootPath: string; result: ClosureCompression }>());
   /** Fires with each finished estimate (for a status bar or the sunburst's header). */
   readonly onDidEstimate = this.results.event;
 
@@ -73,7 +73,7 @@ export class CompressedSizeCommand extends Disposable {
         },
       );
       const line = summaryLine(result, fmt);
-      this.results.fire({ title: shown.title, result });
+      this.results.fire({ title: shown.title, rootPath: shown.rootPath, result });
       void vscode.window.showInformationMessage(`${shown.title}: ${line}`, 'Copy').then((b) => {
         if (b === 'Copy') void vscode.env.clipboard.writeText(`${shown.title}: ${line}`);
       });

@@ -50,13 +50,14 @@ export class DiffFeatures extends Disposable {
       new CompressedSizeCommand({
         current: () => {
           const c = deps.service.current;
-          return c && { title: c.title, analysis: c.loaded.analysis };
+          return c && { title: c.title, rootPath: c.loaded.rootPath, analysis: c.loaded.analysis };
         },
         cacheFile: path.join(deps.storageDir.fsPath, 'compressed-sizes.json'),
         sizeStyle: units,
         nixPath: () => readSettings().nixPath,
       }),
     );
+    this.register(this.compressed.onDidEstimate((e) => void this.rules.compressedEstimated(e.rootPath, e.result.totals)));
     this.register(
       deps.service.onDidChangeCurrent((closure) => {
         if (closure) void this.closureLoaded(closure, deps.origin);

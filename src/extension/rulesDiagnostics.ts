@@ -7,7 +7,14 @@ import * as vscode from 'vscode';
 import type { ClosureAnalysis } from '../core/analysis/closure';
 import type { OriginLookup } from '../core/diff';
 import { formatBytes, type SizeStyle } from '../core/format';
-import { diagnoseRulesFile, RULES_FILE_NAME, type CheckedClosure, type ClosureIdentity, type RuleDiagnostic } from '../core/rules';
+import {
+  diagnoseRulesFile,
+  RULES_FILE_NAME,
+  type CheckedClosure,
+  type ClosureIdentity,
+  type CompressionCodec,
+  type RuleDiagnostic,
+} from '../core/rules';
 import { Disposable } from './disposables';
 
 /** A closure the user loaded, as the rules see it. */
@@ -24,6 +31,8 @@ const REMEMBERED = 8;
 export class RulesDiagnostics extends Disposable {
   private readonly collection = this.register(vscode.languages.createDiagnosticCollection('closure-lens-rules'));
   private readonly closures: LoadedForRules[] = [];
+  /** Compressed sizes estimated per root path, for `maxCompressedSize` budgets. */
+  private readonly compressed = new Map<string, Partial<Record<CompressionCodec, number>>>();
   private readonly pending = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(private readonly sizeStyle: () => SizeStyle = () => 'iec') {
@@ -51,6 +60,12 @@ export class RulesDiagnostics extends Disposable {
     if (i >= 0) this.closures.splice(i, 1);
     this.closures.push(closure);
     if (this.closures.length > REMEMBERED) this.closures.shift();
+    await this.refreshAll();
+  }
+
+  /** Call when the compressed size of a closure was estimated: its `maxCompressedSize` budgets can be checked. */
+  async compressedEstimated(rootPath: string, totals: Partial<Record<CompressionCodec, number>>): Promise<void> {
+    this.compressed.set(rootPath, { ...this.compressed.get(rootPath), ...totals });
     await this.refreshAll();
   }
 
@@ -95,7 +110,10 @@ export class RulesDiagnostics extends Disposable {
 
   private publish(uri: vscode.Uri, text: string): void {
     const style = this.sizeStyle();
-    const checked: CheckedClosure[] = this.closures.map((c) => ({ id: c.id, subject: c.analysis, ...(c.origin ? { origin: c.origin } : {}) }));
+    const checked: CheckedClosure[] = this.closures.map((c) => {
+      const compressedSizes = this.compressed.get(c.id.rootPath);
+      return { id: c.id, subject: c.analysis, ...(c.origin ? { origin: c.origin } : {}), ...(compressedSizes ? { compressedSizes } : {}) };
+    });
     const found = diagnoseRulesFile(text, path.dirname(uri.fsPath), checked, (n) => formatBytes(n, style));
     this.collection.set(uri, found.map((d) => toDiagnostic(d, text)));
   }

@@ -152,6 +152,18 @@ describe('closure-lens check (CLI exit codes, real nix)', function () {
     assert.equal(doc.reports[0]!.outcomes.find((o) => o.rule === 'maxClosureSize')!.actual, size, 'the closure size is nix path-info -S');
   });
 
+  it('checks compressed-size budgets with the same estimate as closure-lens compressed', async () => {
+    write({ rules: [{ target: './nix#default', maxCompressedSize: { zstd: '1 KiB', xz: '1 MiB' } }] });
+    const r = await cli(['check', '--json'], repo.dir);
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout) as { reports: { outcomes: { rule: string; pattern: string; broken: boolean; actual: number }[] }[] };
+    const [zstd, xz] = doc.reports[0]!.outcomes;
+    assert.deepEqual([zstd!.pattern, zstd!.broken, xz!.pattern, xz!.broken], ['zstd', true, 'xz', false]);
+    const est = JSON.parse((await cli(['compressed', './nix#default', '--json'], repo.dir)).stdout) as { totals: { zstd: number; xz: number } };
+    assert.equal(zstd!.actual, est.totals.zstd);
+    assert.equal(xz!.actual, est.totals.xz);
+  });
+
   it('checks the targets given on the command line against glob rules', async () => {
     write({ rules: [{ target: 'packages.*.lib*', maxClosureSize: '10 KiB' }] });
     let r = await cli(['check'], repo.dir);

@@ -284,3 +284,21 @@ describe('rules: short attributes', () => {
     assert.equal(applies(short!, id('.#nixosConfigurations.hello'), '/ws'), false);
   });
 });
+
+describe('rules: compressed-size budgets', () => {
+  const cfg = parseRulesConfig(JSON.stringify({ rules: [{ target: '.#x', maxCompressedSize: { zstd: '80 MiB', xz: 1000 } }] }));
+  it('parses one budget per codec and rejects unknown codecs and bad sizes', () => {
+    assert.deepEqual(cfg.problems, []);
+    assert.deepEqual(cfg.rules[0]!.maxCompressedSize.map((b) => [b.codec, b.bytes]), [['zstd', 80 * 1024 ** 2], ['xz', 1000]]);
+    const bad = parseRulesConfig('{"rules": [{"target": ".#x", "maxCompressedSize": {"lz4": "1 MiB", "zstd": "lots"}}]}');
+    assert.deepEqual(bad.problems.map((p) => p.message.split(';')[0]), ['Unknown codec "lz4"', '"zstd" must be bytes or a size such as "80 MiB".']);
+    assert.equal(parseRulesConfig('{"rules": [{"target": ".#x", "maxCompressedSize": "80 MiB"}]}').problems.length, 1);
+  });
+  it('checks the estimate when there is one, and says when there is none', () => {
+    const rule = cfg.rules[0]!;
+    const none = evaluateRules(rule, id, analysis);
+    assert.ok(none.outcomes.every((o) => !o.broken && /not estimated/.test(o.summary)));
+    const some = evaluateRules(rule, id, analysis, { compressedSizes: { zstd: 81 * 1024 ** 2, xz: 999 } });
+    assert.deepEqual(some.outcomes.map((o) => [o.pattern, o.broken, o.actual]), [['zstd', true, 81 * 1024 ** 2], ['xz', false, 999]]);
+  });
+});
