@@ -172,7 +172,8 @@ export class ClosureEngine {
     const r = await this.runWithFlagFallback(args, { signal });
     const source = `nix ${args.join(' ')}`;
     emit({ stage: 'parsing', message: 'reading the closure…' });
-    const parsed = parseClosureJson(r.stdout, `\`${source}\``);
+    // path-info --recursive is closed by construction, and the roots are known: ClosureGraph.build checks the rest.
+    const parsed = parseClosureJson(r.stdout, `\`${source}\``, { trustClosure: true });
     const missing = roots.filter((p) => parsed.invalidPaths.includes(p));
     if (missing.length > 0 || parsed.records.length === 0) {
       const which = missing.length > 0 ? missing.join(', ') : roots.join(', ');
@@ -182,6 +183,12 @@ export class ClosureEngine {
     }
     emit({ stage: 'analysing', message: `analysing ${parsed.records.length} paths…` });
     const graph = ClosureGraph.build(parsed.records, roots);
+    if (graph.danglingReferences.length > 0) {
+      const d = graph.danglingReferences[0]!;
+      throw new ClosureLensError('malformed-json', `\`${source}\` is not a whole closure: ${d.from} references ${d.to}, which it does not describe`, {
+        fix: 'run the same nix command in a terminal; the store may be damaged (`nix store verify --all`)',
+      });
+    }
     const notes = [...parsed.notes];
     if (this.cache) {
       try {

@@ -48,12 +48,13 @@ describe('NixRunner with the real nix', function () {
   });
 
   it('experimental features off: names the nix.conf / NIX_CONFIG line (nix-command, then flakes)', async () => {
-    // No user nix.conf (HOME, XDG_CONFIG_HOME point to an empty dir) and an empty NIX_CONFIG.
-    const bare = new NixRunner({ env: { NIX_CONFIG: '', HOME: home, XDG_CONFIG_HOME: home } });
+    // No nix.conf at all: the system one (NIX_CONF_DIR) and the user ones (XDG dirs) point to an empty dir.
+    const noConf = { NIX_CONF_DIR: home, HOME: home, XDG_CONFIG_HOME: home, XDG_CONFIG_DIRS: home };
+    const bare = new NixRunner({ env: { ...noConf, NIX_CONFIG: 'substituters =' } });
     const e = await rejects(bare.run(['path-info', '--json', '/nix/store/00000000000000000000000000000000-missing']), 'experimental-disabled');
     assert.match(e.message, /'nix-command'/);
     assert.match(e.fix, /experimental-features = nix-command flakes/);
-    const noFlakes = new NixRunner({ env: { NIX_CONFIG: 'experimental-features = nix-command', HOME: home, XDG_CONFIG_HOME: home } });
+    const noFlakes = new NixRunner({ env: { ...noConf, NIX_CONFIG: 'experimental-features = nix-command\nsubstituters =' } });
     const f = await rejects(noFlakes.run(['eval', '--json', flake.installable('base.name')]), 'experimental-disabled');
     assert.match(f.message, /'flakes'/);
   });

@@ -5,13 +5,13 @@
 import type { PathRecord } from '../graph';
 import { describe, isObject, malformed, readSize, readString, readStringArray, type JsonObject } from './json';
 import { checkClosure, emptyClosure, fullPath, splitStorePath } from './records';
-import type { ClosureFormat, ParsedClosure } from './types';
+import type { ClosureFormat, ParseOptions, ParsedClosure } from './types';
 
 /** Fields that only `nix path-info` prints (never exportReferencesGraph), so their presence names the format. */
 const PATH_INFO_ONLY_FIELDS = ['valid', 'deriver', 'registrationTime', 'ultimate', 'signatures', 'ca'];
 
 /** `[{path, narSize, references, …}, …]`: Nix 2.8–2.18, Lix, and closureInfo. */
-export function parsePathInfoArray(doc: readonly unknown[], source: string): ParsedClosure {
+export function parsePathInfoArray(doc: readonly unknown[], source: string, options: ParseOptions = {}): ParsedClosure {
   const records: PathRecord[] = [];
   const invalidPaths: string[] = [];
   let storeDir: string | undefined;
@@ -32,11 +32,11 @@ export function parsePathInfoArray(doc: readonly unknown[], source: string): Par
     records.push(readInfo(entry, path, storeDir, source, path));
   }
   const format: ClosureFormat = sawPathInfoField || doc.length === 0 ? 'path-info-array' : 'closure-info';
-  return finish(records, invalidPaths, storeDir, format, source);
+  return finish(records, invalidPaths, storeDir, format, source, options);
 }
 
 /** `{"/nix/store/…": {…} | null}`: Nix 2.19–2.32, and 2.33+ with `--json-format 1` (entries then carry `storeDir`). */
-export function parsePathInfoObject(doc: JsonObject, source: string): ParsedClosure {
+export function parsePathInfoObject(doc: JsonObject, source: string, options: ParseOptions = {}): ParsedClosure {
   const records: PathRecord[] = [];
   const invalidPaths: string[] = [];
   let storeDir: string | undefined;
@@ -52,11 +52,11 @@ export function parsePathInfoObject(doc: JsonObject, source: string): ParsedClos
     if (!isObject(entry)) throw malformed(source, `the value of ${path} should be an object or null, found ${describe(entry)}`);
     records.push(readInfo(entry, path, storeDir, source, path));
   }
-  return finish(records, invalidPaths, storeDir, 'path-info-object', source);
+  return finish(records, invalidPaths, storeDir, 'path-info-object', source, options);
 }
 
 /** `{version: 2|3, storeDir, info: {"<hash>-<name>": {…} | null}}`: Nix 2.33+ with `--json-format 2` (or 3). */
-export function parsePathInfoV2(doc: JsonObject, source: string): ParsedClosure {
+export function parsePathInfoV2(doc: JsonObject, source: string, options: ParseOptions = {}): ParsedClosure {
   const version = doc['version'];
   if (version !== 2 && version !== 3) {
     throw malformed(source, `store object info version ${describe(version)} is not one this version of closure-lens reads (2 or 3)`);
@@ -77,7 +77,7 @@ export function parsePathInfoV2(doc: JsonObject, source: string): ParsedClosure 
     if (!isObject(entry)) throw malformed(source, `info[${JSON.stringify(key)}] should be an object or null, found ${describe(entry)}`);
     records.push(readInfo(entry, path, storeDir, source, key));
   }
-  return finish(records, invalidPaths, storeDir, 'path-info-v2', source);
+  return finish(records, invalidPaths, storeDir, 'path-info-v2', source, options);
 }
 
 function readInfo(entry: JsonObject, path: string, storeDir: string, source: string, label: string): PathRecord {
@@ -95,7 +95,7 @@ function readInfo(entry: JsonObject, path: string, storeDir: string, source: str
   const deriverRaw = entry['deriver'];
   const deriver =
     typeof deriverRaw === 'string' && deriverRaw !== '' ? fullPath(storeDir, deriverRaw, source, `deriver of ${label}`) : undefined;
-  return { path, narSize, references, ...(narHash === undefined ? {} : { narHash }), ...(deriver === undefined ? {} : { deriver }) };
+  return { path, narSize, references, narHash, deriver };
 }
 
 /** narHash is an SRI string (`sha256-…`), a `sha256:<nix32>` string, or (some 2.33-era builds) `{algorithm, format, hash}`. */
@@ -114,10 +114,11 @@ function finish(
   storeDir: string | undefined,
   format: ClosureFormat,
   source: string,
+  options: ParseOptions,
 ): ParsedClosure {
   if (records.length === 0 && invalidPaths.length === 0) throw emptyClosure(source);
   const dir = storeDir ?? '/nix/store';
-  const roots = checkClosure(records, source, dir);
+  const roots = options.trustClosure ? [] : checkClosure(records, source, dir);
   return { records, roots, format, storeDir: dir, invalidPaths, notes: [] };
 }
 

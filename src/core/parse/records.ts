@@ -31,28 +31,34 @@ export function fullPath(storeDir: string, pathOrBase: string, source: string, w
  * `storeDir` is the one every record path must share.
  */
 export function checkClosure(records: readonly PathRecord[], source: string, storeDir: string): string[] {
-  const known = new Set<string>();
-  for (const r of records) {
-    if (known.has(r.path)) throw malformed(source, `${r.path} appears twice`);
-    known.add(r.path);
+  if (!storeDir.startsWith('/')) throw malformed(source, `the store directory ${JSON.stringify(storeDir)} is not absolute`);
+  // One map and a flag array: this runs on every load, for up to 10^5 paths and 10^6 references.
+  const index = new Map<string, number>();
+  for (let i = 0; i < records.length; i++) {
+    const p = records[i]!.path;
+    if (index.has(p)) throw malformed(source, `${p} appears twice`);
+    index.set(p, i);
   }
-  const referenced = new Set<string>();
-  for (const r of records) {
-    for (const ref of r.references) {
-      if (!known.has(ref)) {
+  const referenced = new Uint8Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const refs = records[i]!.references;
+    for (let k = 0; k < refs.length; k++) {
+      const j = index.get(refs[k]!);
+      if (j === undefined) {
         throw new ClosureLensError(
           'malformed-json',
-          `${source}: ${r.path} references ${ref}, which the file does not describe (the closure is incomplete)`,
+          `${source}: ${records[i]!.path} references ${refs[k]}, which the file does not describe (the closure is incomplete)`,
           {
             fix: 'produce the file with --recursive (`nix path-info --recursive --size --json <path>`) so that it holds the whole closure',
           },
         );
       }
-      if (ref !== r.path) referenced.add(ref);
+      if (j !== i) referenced[j] = 1;
     }
   }
-  if (!storeDir.startsWith('/')) throw malformed(source, `the store directory ${JSON.stringify(storeDir)} is not absolute`);
-  return records.filter((r) => !referenced.has(r.path)).map((r) => r.path);
+  const roots: string[] = [];
+  for (let i = 0; i < records.length; i++) if (!referenced[i]) roots.push(records[i]!.path);
+  return roots;
 }
 
 export function emptyClosure(source: string): ClosureLensError {

@@ -32,6 +32,15 @@ export interface ParsedClosure {
   readonly notes: string[];
 }
 
+export interface ParseOptions {
+  /**
+   * Skip the whole-closure check (no path twice, every reference described) and the search for roots; `roots` is
+   * then empty. For `nix path-info --recursive` output, which is closed by construction, when the caller knows the
+   * roots: it saves hashing every reference twice (ClosureGraph.build does it anyway and reports dangling ones).
+   */
+  readonly trustClosure?: boolean;
+}
+
 /**
  * Bump when a parser's output changes for the same input: cached graphs made by an older parser are
  * then ignored and rebuilt.
