@@ -191,6 +191,33 @@ describe('ClosureEngine with the real nix', function () {
     assert.equal(again.fromCache, true);
   });
 
+  it('realise of a failing build or a throwing attribute: build-failed / eval-error from internal-json stderr', async () => {
+    const engine = new ClosureEngine({ nix: new NixRunner({ env: { NIX_CONFIG } }) });
+    const failed = await rejects(engine.realise(flake.installable('fails')), 'build-failed');
+    assert.match(failed.message, /fails-1\.0\.drv failed \(exit code 3\)/);
+    assert.ok(!/@nix|\u001b/.test(failed.message + failed.fix));
+    const threw = await rejects(engine.realise(flake.installable('errors.throws')), 'eval-error');
+    assert.match(threw.message, /engine-flake: this always throws/);
+  });
+
+  it('a Nix that claims 2.33 but lacks --json-format: the engine retries without the flag (real nix behind a wrapper)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'engine-wrapper-'));
+    const real = execFileSync('sh', ['-c', 'command -v nix'], { encoding: 'utf8' }).trim();
+    const wrapper = path.join(dir, 'nix');
+    writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = --version ]; then echo 'nix (Nix) 2.33.0'; exit 0; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
+    try {
+      const nix = new CountingRunner({ nixPath: wrapper, env: { NIX_CONFIG } });
+      const loaded = await new ClosureEngine({ nix }).load({ kind: 'store-path', path: root });
+      assert.equal(loaded.analysis.graph.paths[0], root);
+      const pathInfo = nix.calls.filter((a) => a[0] === 'path-info');
+      assert.equal(pathInfo.length, 2);
+      assert.ok(pathInfo[0]!.includes('--json-format'), 'first asks for the 2.33 format');
+      assert.ok(!pathInfo[1]!.includes('--json-format'), 'then falls back after the real "unrecognised flag"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a JSON file written by `nix path-info -rs --json` loads the same graph as the store path', async () => {
     const file = path.join(cacheDir, 'closure.json');
     writeFileSync(file, execFileSync('nix', ['path-info', '-rs', '--json', root], { env: { ...process.env, NIX_CONFIG } }));
