@@ -63,6 +63,7 @@ function option(name: string, defs: { file: string; paths: string[] }[], extra: 
     type: 'listOf',
     declarations: [{ file: `${NIXPKGS}/nixos/modules/${name}.nix`, line: 3, column: 5 }],
     definitions: defs.map((d, index) => ({ file: d.file, index, paths: d.paths, drvs: [], truncated: false })),
+    defaultNames: [],
     ...extra,
   };
 }
@@ -214,11 +215,36 @@ describe('option attribution on a graph', () => {
       line: 4,
       column: 3,
       inWorkspace: true,
+      fromDefault: false,
       paths: [hello.path],
       removalCost: 50,
       exclusivePaths: 1,
     });
     assert.deepEqual(json.paths, { [hello.path]: [0], [git.path]: [1] });
+  });
+
+  it('lets an unread option default that names a package keep it from being one definition\'s alone', () => {
+    const systemd = { path: storePath(11, 'systemd-257.5'), narSize: 3000, references: [] };
+    const zfs = { path: storePath(12, 'zfs-user-2.3.2'), narSize: 2000, references: [systemd.path] };
+    const initrd = { path: storePath(13, 'initrd'), narSize: 10, references: [systemd.path, zfs.path] };
+    const top = { path: storePath(14, 'nixos-system'), narSize: 1, references: [initrd.path, systemd.path] };
+    const graph = ClosureGraph.build([systemd, zfs, initrd, top], [top.path]);
+    const zfsModule = `${NIXPKGS}/nixos/modules/tasks/filesystems/zfs.nix`;
+    const a = new OptionAttribution({
+      graph,
+      evaluation: evaluation([
+        option('boot.initrd.packages', [{ file: zfsModule, paths: [zfs.path, systemd.path] }]),
+        option('systemd.package', [], { defaultNames: ['systemd-257.5', 'not-in-the-closure-1.0'] }),
+      ]),
+      readFile: () => undefined,
+    });
+    const initrdPackages = a.definitions.find((d) => d.option === 'boot.initrd.packages')!;
+    const systemdDefault = a.definitions.find((d) => d.option === 'systemd.package')!;
+    assert.equal(systemdDefault.fromDefault, true);
+    assert.deepEqual(systemdDefault.nodes, [graph.indexOf(systemd.path)]);
+    assert.deepEqual([systemdDefault.file, systemdDefault.line], [`${NIXPKGS}/nixos/modules/systemd.package.nix`, 3]);
+    // Without the default, removing boot.initrd.packages would seem to drop systemd too.
+    assert.equal(a.removalCost(initrdPackages.id), 2000);
   });
 
   it('StoreCopyMapper maps both ways and leaves other files alone', () => {

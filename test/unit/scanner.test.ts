@@ -221,13 +221,9 @@ lib.mkMerge [
       'config/fonts.nix',
     ];
     const expected: Record<string, string[]> = {
-      'misc/documentation.nix': ['environment.systemPackages'],
+      'misc/documentation.nix': ['environment.systemPackages', 'environment.systemPackages'],
       'services/web-servers/nginx.nix': ['environment.etc.nginx/nginx.conf.source', 'systemd.services.nginx.script'],
-      'tasks/filesystems/zfs.nix': [
-        'boot.initrd.systemd.package',
-        'boot.initrd.packages',
-        'environment.systemPackages',
-      ],
+      'tasks/filesystems/zfs.nix': ['boot.initrd.packages', 'environment.systemPackages'],
       'config/system-path.nix': ['environment.systemPackages', 'system.path'],
       'config/fonts.nix': ['fonts.packages', 'environment.systemPackages', 'environment.etc.fonts/fonts.conf.source'],
     };

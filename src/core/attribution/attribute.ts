@@ -30,6 +30,11 @@ export interface Definition {
   readonly file: string;
   /** The definition comes from the flake's own files (the user's configuration). */
   readonly inWorkspace: boolean;
+  /**
+   * The option's default, matched to the closure by package name only (defaults are not read in full
+   * unless asked): it keeps another definition from being counted as the only one carrying such a path.
+   */
+  readonly fromDefault: boolean;
   /** Line of the definition in `file` (1-based), from the scanner; null when not found. */
   readonly line: number | null;
   readonly column: number | null;
@@ -96,6 +101,21 @@ export class OptionAttribution {
       return scans.get(file);
     };
 
+    let names: Map<string, number[]> | undefined;
+    const byName = (): Map<string, number[]> => {
+      if (!names) {
+        names = new Map();
+        for (let i = 0; i < graph.nodeCount; i++) {
+          const p = graph.paths[i]!;
+          const name = p.slice(p.lastIndexOf('/') + 34);
+          const list = names.get(name);
+          if (list) list.push(i);
+          else names.set(name, [i]);
+        }
+      }
+      return names;
+    };
+
     const defs: Definition[] = [];
     for (const opt of evaluation.options) {
       const declarations = opt.declarations.map((d) => ({ ...d, file: this.mapper.toWorkspace(d.file).file }));
@@ -148,6 +168,30 @@ export class OptionAttribution {
           unresolvedDrvs: d.drvs.filter((drv) => !d.paths.some((p) => sameName(p, drv))),
           truncated: d.truncated,
           declarations,
+          fromDefault: false,
+        });
+      }
+      if (opt.defaultNames.length > 0) {
+        const decl = declarations[0];
+        const storeFile = opt.declarations[0]?.file ?? '<unknown-file>';
+        const mapped = this.mapper.toWorkspace(storeFile);
+        defs.push({
+          id: defs.length,
+          option: opt.option,
+          loc: opt.loc,
+          type: opt.type,
+          index: 0,
+          storeFile,
+          file: mapped.file,
+          inWorkspace: mapped.inWorkspace,
+          line: decl?.line ?? null,
+          column: decl?.column ?? null,
+          nodes: opt.defaultNames.flatMap((name) => byName().get(name) ?? []),
+          outsidePaths: [],
+          unresolvedDrvs: [],
+          truncated: false,
+          declarations,
+          fromDefault: true,
         });
       }
     }

@@ -130,6 +130,40 @@ let
 
   showLoc = loc: builtins.concatStringsSep "." loc;
 
+  uniqueStrings = xs: attrNames (listToAttrs (map (x: { name = x; value = null; }) xs));
+
+  # Store-path names (`<name>` or `<name>-<output>`) of the derivations in a value, without their
+  # outPaths: reading `name` does not instantiate a derivation. Only derivations, lists and small sets.
+  collectNames =
+    depth: v:
+    let
+      t = tryEval (typeOf v);
+    in
+    if !t.success || depth > 4 then
+      [ ]
+    else if t.value == "list" then
+      concatMap (collectNames (depth + 1)) (if length v > 200 then [ ] else v)
+    else if t.value == "set" then
+      let
+        drv = tryEval (isDerivation v);
+        name = tryEval (
+          let
+            output = v.outputName or "out";
+          in
+          if output == "out" then v.name else "${v.name}-${output}"
+        );
+      in
+      if !drv.success then
+        [ ]
+      else if drv.value then
+        (if name.success && isString name.value then [ (unsafeDiscardStringContext name.value) ] else [ ])
+      else if try (isPackageSetLike v) true || length (attrNames v) > 50 then
+        [ ]
+      else
+        concatMap (n: collectNames (depth + 1) v.${n}) (attrNames v)
+    else
+      [ ];
+
   # Options not worth reading: the package set and module arguments.
   skipped = loc: (loc != [ ] && (elemAt loc 0 == "_module" || elemAt loc 0 == "nixpkgs"));
 
@@ -179,18 +213,22 @@ let
           [ { inherit file paths drvs; index = i; inherit (found) truncated; } ]
         else
           [ ];
-      visited = if defaultOnly && !withDefaults then [ ] else concatMap visitDef (genList (i: i) (length defs));
+      readDefs = !defaultOnly || withDefaults;
+      visited = if readDefs then concatMap visitDef (genList (i: i) (length defs)) else [ ];
+      # A default that is not read still names its packages (cheap: no derivation is instantiated),
+      # so that a path it may carry is not counted as only another definition's.
+      defaultNames = if readDefs then [ ] else uniqueStrings (concatMap (d: collectNames 0 (d.value or null)) defs);
     in
     if skipped loc then
       [ ]
     else if subs != [ ] then
       concatMap (c: walk (try (c.options or { }) { })) subs
-    else if visited == [ ] then
+    else if visited == [ ] && defaultNames == [ ] then
       [ ]
     else
       [
         {
-          inherit loc;
+          inherit loc defaultNames;
           option = showLoc loc;
           type = try (opt.type.name or null) null;
           declarations = declarationsOf opt;

@@ -40,6 +40,11 @@ export interface RawOption {
   readonly type: string | null;
   readonly declarations: readonly DeclarationPosition[];
   readonly definitions: readonly RawDefinition[];
+  /**
+   * For an option that only its default defines (not read unless includeDefaults): the store names of
+   * the packages the default names, read without instantiating them.
+   */
+  readonly defaultNames: readonly string[];
 }
 
 export interface RootPaths {
@@ -332,6 +337,7 @@ function readOptions(v: unknown): RawOption[] {
       line: typeof d['line'] === 'number' ? d['line'] : null,
       column: typeof d['column'] === 'number' ? d['column'] : null,
     })),
+    defaultNames: stringArray(o['defaultNames']),
     definitions: (Array.isArray(o['definitions']) ? (o['definitions'] as Json[]) : []).map((d) => ({
       file: String(d['file']),
       index: Number(d['index']),

@@ -107,7 +107,7 @@ export async function runOptionsCommand(argv: string[], ctx: OptionsContext, dep
   const counterfactuals = new Map<number, CounterfactualCost>();
   if (values.counterfactual) {
     for (const d of attribution.definitions) {
-      if (!d.inWorkspace || d.nodes.length > 0) continue;
+      if (!d.inWorkspace || d.nodes.length > 0 || d.fromDefault) continue;
       counterfactuals.set(d.id, await service.counterfactual(attribution, d.id, { cwd: ctx.cwd, includeDefaults, ...signal }));
     }
   }
@@ -137,6 +137,8 @@ export interface OptionsJson {
     column: number | null;
     /** The definition is in the flake's own files. */
     inWorkspace: boolean;
+    /** The option's default, matched to the closure by package name (see --defaults for exact paths). */
+    fromDefault: boolean;
     /** Store paths of the closure that the definition's value carries. */
     paths: string[];
     removalCost: number;
@@ -174,6 +176,7 @@ export function optionsJson(r: OptionsReport): OptionsJson {
         line: d.line,
         column: d.column,
         inWorkspace: d.inWorkspace,
+        fromDefault: d.fromDefault,
         paths: d.nodes.map((i) => g.paths[i]!),
         removalCost: a.removalCost(d.id),
         exclusivePaths: a.exclusiveNodes(d.id).length,
@@ -195,7 +198,8 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
   const g = a.graph;
   const where = (d: Definition): string => {
     const file = displayFile(opts.cwd, d.file);
-    return d.line === null ? file : `${file}:${d.line}`;
+    const at = d.line === null ? file : `${file}:${d.line}`;
+    return d.fromDefault ? `${at} (default)` : at;
   };
   const names = (d: Definition): string => {
     const shown = d.nodes.slice(0, 3).map((i) => g.name(i).name);
@@ -217,7 +221,7 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
   ];
   if (byCost.length > shown.length) lines.push(`… ${byCost.length - shown.length} more definitions (--top N shows more)`);
 
-  const switches = a.definitions.filter((d) => d.inWorkspace && d.nodes.length === 0);
+  const switches = a.definitions.filter((d) => d.inWorkspace && d.nodes.length === 0 && !d.fromDefault);
   if (switches.length > 0) {
     lines.push('', 'Your definitions that carry no store path (they switch modules on or configure them):');
     const rows = [['OPTION', 'DEFINED AT', 'COST']];
