@@ -21,6 +21,7 @@ export class ClosureModel {
   private graphCache: ClosureGraph | undefined;
   private sizesCache: ClosureSizes | undefined;
   private trees = new Map<TreeMode, ViewTree>();
+  private readonly chainCache = new Map<string, ChainSet>();
   attribution: AttributionPayload | undefined;
 
   constructor(readonly snapshot: ClosureSnapshot) {
@@ -107,8 +108,16 @@ export class ClosureModel {
     return this.graph.referrers(i).length;
   }
 
+  /** Chains from the root, shortest first; the last few answers are kept (the side pane re-renders often). */
   chains(node: number, limit: number): ChainSet {
-    return allChains(this.graph, this.graph.root, node, limit);
+    const key = `${node}:${limit}`;
+    let set = this.chainCache.get(key);
+    if (!set) {
+      set = allChains(this.graph, this.graph.root, node, limit);
+      if (this.chainCache.size >= 16) this.chainCache.delete(this.chainCache.keys().next().value!);
+      this.chainCache.set(key, set);
+    }
+    return set;
   }
 
   find(query: string): number[] {

@@ -122,18 +122,32 @@ export class SunburstChart {
     this.center = center;
     this.measure();
     // Arcs under ~2 px wide at the first ring are merged: thinner ones read as needles, not wedges.
-    const minAngle = Math.max(this.layoutOptions.minAngle, 2 / (this.r0 + this.ring));
-    this.arcs = layoutSunburst(model.tree, center, { ...this.layoutOptions, minAngle }).filter((a) => a.depth > 0);
+    const threshold = (rings: number) =>
+      Math.max(this.layoutOptions.minAngle, 2 / (this.r0 + (this.radius - this.r0) / Math.max(3, rings)));
+    const layout = (maxDepth: number) =>
+      layoutSunburst(model.tree, center, { ...this.layoutOptions, maxDepth, minAngle: threshold(maxDepth) }).filter((a) => a.depth > 0);
+    // A first pass finds how many rings carry something: outer rings that hold almost nothing (a lone deep
+    // chain) would make every ring thin, so they are left to zooming. The second pass draws that many rings.
+    const probe = layout(this.layoutOptions.maxDepth);
+    const deepest = probe.reduce((m, a) => Math.max(m, a.depth), 0);
+    const cover = new Float64Array(deepest + 1);
+    for (const a of probe) cover[a.depth]! += a.x1 - a.x0;
+    let rings = deepest;
+    while (rings > 3 && cover[rings]! < 0.08 * TAU) rings--;
+    rings = Math.max(1, rings);
+    this.arcs = layout(rings);
+    this.rings = Math.max(3, rings);
     // The pruning rule's parameters, for anyone checking which arcs should be drawn (the tests do).
     this.svg
-      .attr('data-min-angle', minAngle)
-      .attr('data-max-depth', this.layoutOptions.maxDepth)
+      .attr('data-min-angle', threshold(rings))
+      .attr('data-max-depth', rings)
       .attr('data-max-arcs', this.layoutOptions.maxArcs);
-    this.rings = Math.max(3, Math.min(this.layoutOptions.maxDepth, this.arcs.reduce((m, a) => Math.max(m, a.depth), 0)));
     this.measure();
     this.byKey = new Map(this.arcs.map((a) => [a.key, a]));
     const next = new Map<string, Geom>(this.arcs.map((a) => [a.key, { x0: a.x0, x1: a.x1, depth: a.depth }]));
-    const mapping = animate && previous.model === model ? this.frameMapping(previous.center, previous.geometry, next) : null;
+    const reduceMotion = typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+    const mapping =
+      animate && !reduceMotion && previous.model === model ? this.frameMapping(previous.center, previous.geometry, next) : null;
     this.geometry = next;
     this.render(mapping);
     this.drawCenter();
