@@ -94,7 +94,8 @@ export class ClosureCommands extends Disposable {
       void explainUntrusted(new UntrustedWorkspaceError('evaluate flakes'));
       return undefined;
     }
-    // A flake that cannot be listed only matters if the target is not found in the others.
+    // Flakes are listed one at a time, shallowest first, until one has the output: a flake elsewhere in the
+    // workspace that cannot be listed (or is slow to) only matters when the target is not found before it.
     const listings: FlakeListing[] = [];
     const failures: string[] = [];
     for (const flake of await this.discovery.flakesFor(spec)) {
@@ -103,21 +104,21 @@ export class ClosureCommands extends Disposable {
       } catch (err) {
         this.log.error(`listing the outputs of ${flake.dir} failed`, isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err);
         failures.push(`${flakeDescription(flake)}: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
       }
+      const found = this.discovery.resolveDefault(spec, listings.slice(-1));
+      if (found) return found;
     }
-    const target = this.discovery.resolveDefault(spec, listings);
-    if (!target) {
-      const why = failures.length > 0 ? ` Some flakes could not be listed: ${failures.join('; ')}.` : '';
-      void vscode.window
-        .showErrorMessage(
-          `Nix Closure Lens: no flake output in this workspace is called "${spec}".${why} ` +
-            'Name one like "nixosConfigurations.myhost", "packages.x86_64-linux.hello" or "sub/dir#nixosConfigurations.myhost" ' +
-            '(the nixClosureLens.defaultTarget setting, or the command argument), or leave it empty to pick.',
-          'Show log',
-        )
-        .then((c) => c && this.log.show());
-    }
-    return target;
+    const why = failures.length > 0 ? ` Some flakes could not be listed: ${failures.join('; ')}.` : '';
+    void vscode.window
+      .showErrorMessage(
+        `Nix Closure Lens: no flake output in this workspace is called "${spec}".${why} ` +
+          'Name one like "nixosConfigurations.myhost", "packages.x86_64-linux.hello" or "sub/dir#nixosConfigurations.myhost" ' +
+          '(the nixClosureLens.defaultTarget setting, or the command argument), or leave it empty to pick.',
+        'Show log',
+      )
+      .then((c) => c && this.log.show());
+    return undefined;
   }
 
   async showStorePath(spec?: string): Promise<ShownClosure | undefined> {

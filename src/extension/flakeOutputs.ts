@@ -159,7 +159,9 @@ export async function listFlakeOutputs(
   system: string,
   opts: ListOptions = {},
 ): Promise<FlakeOutput[]> {
-  const perCategory = await Promise.all(
+  // allSettled, not all: on a failure, the other evaluations still finish before the error is thrown, so no nix
+  // process outlives the call.
+  const settled = await Promise.allSettled(
     CATEGORIES.map(async (spec) => {
       let names: string[];
       try {
@@ -190,7 +192,9 @@ export async function listFlakeOutputs(
       return outputs;
     }),
   );
-  return perCategory.flat();
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
 }
 
 function parseNameList(stdout: string): string[] {

@@ -3,6 +3,7 @@
  * folder of a multi-root workspace; their outputs are listed cheaply (flakeOutputs.ts) and remembered per flake
  * fingerprint (flakeOutputCache.ts), so an unchanged flake is listed without running nix.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PanelTarget } from '../protocol';
@@ -45,6 +46,28 @@ export function panelTarget(t: ClosureTarget): PanelTarget {
     : { kind: 'store-path', path: t.path };
 }
 
+/**
+ * Drops flakes that are not the workspace's own: those reached through a link into the Nix store (a `result`
+ * link, an input's source) and second sightings of one directory through another link. Shallowest first.
+ */
+async function uniqueWorkspaceFlakes(flakes: FlakeRef[]): Promise<FlakeRef[]> {
+  const seen = new Set<string>();
+  const kept: FlakeRef[] = [];
+  const byDepth = [...flakes].sort((a, b) => a.dir.split(path.sep).length - b.dir.split(path.sep).length || a.dir.localeCompare(b.dir));
+  for (const f of byDepth) {
+    let real: string;
+    try {
+      real = await fs.realpath(f.dir);
+    } catch {
+      continue;
+    }
+    if (real.startsWith('/nix/store/') || seen.has(real)) continue;
+    seen.add(real);
+    kept.push(f);
+  }
+  return kept;
+}
+
 export interface FlakeListing {
   readonly flake: FlakeRef;
   readonly outputs: readonly FlakeOutput[];
@@ -76,7 +99,7 @@ export class TargetDiscovery {
         flakes.push({ dir: path.dirname(f.fsPath), folder });
       }
     }
-    return flakes;
+    return uniqueWorkspaceFlakes(flakes);
   }
 
   /** Nix's system name, asked once per session; a guess from node if nix cannot say. */

@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
@@ -102,7 +104,7 @@ describe('Nix Closure Lens in VS Code', function () {
       assert.ok(again);
       assert.equal(again.rootPath, first.rootPath);
       assert.equal(again.fromCache, true);
-      assert.equal(a.nixCommands().total, before, 'a cache hit ran nix');
+      assert.deepEqual(commandsSince(a, before).map((c) => c.args.join(' ')), [], 'a cache hit ran nix');
       assert.deepEqual(wrapperLog().slice(wrapperBefore), [], 'the logging nix wrapper saw a call');
       const cache = JSON.parse(fs.readFileSync(a.flakeOutputCacheFile, 'utf8')) as { flakes: Record<string, unknown> };
       assert.ok(cache.flakes[folder()], 'the flake output cache names the workspace flake');
@@ -205,6 +207,45 @@ describe('Nix Closure Lens in VS Code', function () {
         assert.deepEqual(vscode.languages.getDiagnostics(uri), []);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('with querySubstituters, takes the sizes of an output that is not built from a binary cache, building nothing', async () => {
+      const dir = path.join(folder(), 'subst');
+      const cache = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-e2e-cache-')), 'cache');
+      const nonce = randomBytes(6).toString('hex');
+      fs.mkdirSync(dir);
+      fs.writeFileSync(
+        path.join(dir, 'flake.nix'),
+        `{ outputs = { self }: let
+    mk = name: deps: builtins.derivation { inherit name; system = "x86_64-linux"; builder = "/bin/sh";
+      args = [ "-c" "echo ${nonce} \${builtins.concatStringsSep " " (map toString deps)} > $out" ]; };
+    lib = mk "cached-lib" [ ];
+  in { packages.x86_64-linux.app = mk "cached-app" [ lib (mk "cached-tool" [ lib ]) ]; }; }
+`,
+      );
+      const config = vscode.workspace.getConfiguration('nixClosureLens');
+      try {
+        // The test, not the extension, builds it, puts it in a file:// binary cache and deletes the local copy.
+        const built = JSON.parse(await nix(['build', '--no-link', '--json', `path:${dir}#app`])) as { outputs: { out: string } }[];
+        const app = built[0]!.outputs.out;
+        const closure = (await nix(['path-info', '-r', app])).trim().split('\n');
+        await nix(['copy', '--to', `file://${cache}`, app]);
+        await nix(['store', 'delete', ...closure]);
+        assert.equal(fs.existsSync(app), false);
+
+        await config.update('querySubstituters', true, vscode.ConfigurationTarget.Global);
+        await config.update('extraArgs', ['--option', 'substituters', `file://${cache}`], vscode.ConfigurationTarget.Global);
+        const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', 'subst#packages.x86_64-linux.app');
+        assert.ok(shown, 'Show closure failed (see the Nix Closure Lens output)');
+        assert.equal(shown.rootPath, app);
+        assert.equal(shown.pathCount, closure.length);
+        assert.equal(fs.existsSync(app), false, 'the output was built or downloaded');
+      } finally {
+        await config.update('querySubstituters', undefined, vscode.ConfigurationTarget.Global);
+        await config.update('extraArgs', undefined, vscode.ConfigurationTarget.Global);
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.rmSync(path.dirname(cache), { recursive: true, force: true });
       }
     });
   });
