@@ -10,7 +10,10 @@ import { DiffFeatures } from './diffFeatures';
 import { DisposableStore } from './disposables';
 import { EngineHost } from './engineHost';
 import { FlakeOutputCache } from './flakeOutputCache';
-import { HEAVIEST_VIEW_ID, HeaviestTreeProvider } from './heaviestTree';
+import { AnalysedTargets, type OptionCostsState } from './analysedTargets';
+import { CostLensProvider } from './costLens';
+import { HEAVIEST_VIEW_ID, HeaviestTreeProvider, registerClosureViewCommands, type TreeNode } from './heaviestTree';
+import { NIX_SELECTOR, OptionHoverProvider, ScanCache } from './optionHover';
 import { NixDiagnostics } from './nixDiagnostics';
 import { NixLog, type LoggedCommand } from './nixLog';
 import { readSettings } from './settings';
@@ -30,6 +33,10 @@ export interface NixClosureLensApi {
   readonly flakeOutputCacheFile: string;
   /** Where graphs are cached. */
   graphCacheDir(): string;
+  /** The analysed closures (newest first) and how far their option costs are. */
+  optionCosts(): readonly { key: string; title: string; rootPath: string; state: OptionCostsState['kind'] }[];
+  /** The sidebar tree's data, as the view reads it. */
+  readonly heaviestTree: vscode.TreeDataProvider<TreeNode>;
 }
 
 export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
@@ -62,8 +69,16 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
 
   const units = () => readSettings().sizeUnits;
   store.add(new ClosureStatusBar(service, units));
-  const tree = store.add(new HeaviestTreeProvider(service, units));
-  store.add(vscode.window.createTreeView(HEAVIEST_VIEW_ID, { treeDataProvider: tree, showCollapseAll: false }));
+  // Sidebar tree, hovers and CodeLens over option definitions: all read the analysed closures and option costs.
+  const analysed = store.add(
+    new AnalysedTargets(service, commands, { runner: () => engines.runner, cacheDir: () => engines.cacheDir(), state: context.globalState, log }),
+  );
+  store.add(registerClosureViewCommands(analysed));
+  const tree = store.add(new HeaviestTreeProvider(analysed, units));
+  store.add(vscode.window.createTreeView(HEAVIEST_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
+  const scans = new ScanCache();
+  store.add(vscode.languages.registerHoverProvider(NIX_SELECTOR, new OptionHoverProvider(analysed, scans, units)));
+  store.add(vscode.languages.registerCodeLensProvider(NIX_SELECTOR, store.add(new CostLensProvider(analysed, scans, units))));
 
   return {
     nixCommands: () => log.commands(),
@@ -78,6 +93,8 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
     },
     flakeOutputCacheFile: outputCache.file,
     graphCacheDir: () => engines.cacheDir(),
+    optionCosts: () => analysed.list().map((t) => ({ key: t.key, title: t.title, rootPath: t.loaded.rootPath, state: t.options.kind })),
+    heaviestTree: tree,
   };
 }
 

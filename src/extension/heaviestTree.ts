@@ -1,58 +1,310 @@
 /**
- * The "Heaviest paths" tree in the Nix Closure Lens sidebar. For now a flat list of the closure's heaviest paths
- * by retained size; issue 7 grows it (targets, why-chains, referrers, duplicates, options by cost).
- * While nothing is loaded the tree is empty and the welcome view (package.json `viewsWelcome`) offers "Show closure".
+ * The "Nix Closure" sidebar tree:
+ *   analysed targets (closure size)
+ *     └ heaviest paths by retained size (top N: `nixClosureLens.tree.heaviestCount`), each with name, version, size
+ *         └ its shortest why-chain, its referrers, the option definitions that brought it
+ *     └ Duplicates: each package present more than once, with what the extra copies cost
+ *     └ Options by cost: the definitions and module switches, most expensive first
+ * Children are computed when a node is expanded, from the graphs and option costs in memory (no I/O); the tree
+ * refreshes when a closure is shown or its option costs arrive. With nothing analysed, the welcome view
+ * (package.json `viewsWelcome`) offers "Show closure".
  */
 import * as vscode from 'vscode';
+import type { Definition } from '../core/attribution/attribute';
 import { formatBytes } from '../core/format';
-import { displayName, parseStorePath } from '../core/storePath';
-import type { ClosureService, CurrentClosure } from './closureService';
+import type { OptionCost } from '../core/optionCosts';
+import { displayName } from '../core/storePath';
+import { optionCostSettings, type AnalysedTarget, type AnalysedTargets } from './analysedTargets';
 import { Disposable } from './disposables';
-import type { SizeUnits } from './settings';
+import { shortFile } from './optionHover';
+import { onDidChangeSettings, type SizeUnits } from './settings';
 
 export const HEAVIEST_VIEW_ID = 'nixClosureLens.heaviest';
-const SHOWN = 50;
+/** Most referrers listed under a path. */
+const MOST_REFERRERS = 50;
 
-interface HeavyPath {
-  readonly index: number;
-  readonly path: string;
-}
+export type TreeNode =
+  | { readonly kind: 'target'; readonly key: string }
+  | { readonly kind: 'path'; readonly key: string; readonly index: number; readonly path: string; readonly role: 'heaviest' | 'step' | 'referrer' | 'copy' }
+  | { readonly kind: 'pathGroup'; readonly key: string; readonly index: number; readonly group: 'chain' | 'referrers' | 'broughtBy' }
+  | { readonly kind: 'section'; readonly key: string; readonly section: 'duplicates' | 'options' }
+  | { readonly kind: 'duplicate'; readonly key: string; readonly group: number }
+  | { readonly kind: 'definition'; readonly key: string; readonly id: number; readonly cost?: OptionCost }
+  | { readonly kind: 'message'; readonly text: string; readonly tooltip?: string; readonly command?: vscode.Command };
 
-export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataProvider<HeavyPath> {
-  private readonly changed = this.register(new vscode.EventEmitter<HeavyPath | undefined>());
+/** Arguments of the path and definition commands: a tree node, or `{ target, path }` from a hover link. */
+type PathArg = { readonly key?: string; readonly target?: string; readonly path?: string } | string | undefined;
+
+export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataProvider<TreeNode> {
+  private readonly changed = this.register(new vscode.EventEmitter<TreeNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
-  private current: CurrentClosure | undefined;
 
-  constructor(service: ClosureService, private readonly units: () => SizeUnits) {
+  constructor(
+    private readonly targets: AnalysedTargets,
+    private readonly units: () => SizeUnits,
+  ) {
     super();
-    this.current = service.current;
-    this.register(
-      service.onDidChangeCurrent((c) => {
-        this.current = c;
-        this.changed.fire(undefined);
-      }),
-    );
+    this.register(targets.onDidChange(() => this.refresh()));
+    this.register(onDidChangeSettings(() => this.refresh()));
   }
 
   refresh(): void {
     this.changed.fire(undefined);
   }
 
-  getChildren(element?: HeavyPath): HeavyPath[] {
-    if (element || !this.current) return [];
-    const { analysis } = this.current.loaded;
-    return analysis.heaviest(SHOWN).map((index) => ({ index, path: analysis.graph.paths[index]! }));
+  getChildren(node?: TreeNode): TreeNode[] {
+    if (!node) return this.targets.list().map((t) => ({ kind: 'target', key: t.key }));
+    const t = this.targets.get('key' in node ? node.key : '');
+    if (!t) return [];
+    const { analysis } = t.loaded;
+    const g = analysis.graph;
+    switch (node.kind) {
+      case 'target': {
+        const heaviest = analysis
+          .heaviest(optionCostSettings().heaviestCount)
+          .filter((i) => !g.isVirtual(i))
+          .map((index): TreeNode => ({ kind: 'path', key: t.key, index, path: g.paths[index]!, role: 'heaviest' }));
+        const sections: TreeNode[] = [{ kind: 'section', key: t.key, section: 'duplicates' }];
+        if (t.options.kind !== 'not-a-configuration') sections.push({ kind: 'section', key: t.key, section: 'options' });
+        return [...heaviest, ...sections];
+      }
+      case 'path':
+        return [
+          { kind: 'pathGroup', key: t.key, index: node.index, group: 'chain' },
+          { kind: 'pathGroup', key: t.key, index: node.index, group: 'referrers' },
+          ...(t.options.kind === 'not-a-configuration' ? [] : [{ kind: 'pathGroup', key: t.key, index: node.index, group: 'broughtBy' } as const]),
+        ];
+      case 'pathGroup':
+        return this.pathGroupChildren(t, node.index, node.group);
+      case 'section':
+        return node.section === 'duplicates'
+          ? analysis.duplicates().map((_, group): TreeNode => ({ kind: 'duplicate', key: t.key, group }))
+          : this.optionsChildren(t);
+      case 'duplicate':
+        return (analysis.duplicates()[node.group]?.paths ?? []).map((index): TreeNode => ({ kind: 'path', key: t.key, index, path: g.paths[index]!, role: 'copy' }));
+      default:
+        return [];
+    }
   }
 
-  getTreeItem(element: HeavyPath): vscode.TreeItem {
-    const analysis = this.current!.loaded.analysis;
-    const item = new vscode.TreeItem(displayName(parseStorePath(element.path)), vscode.TreeItemCollapsibleState.None);
-    const retained = analysis.retainedSize(element.index);
-    item.description = analysis.graph.sizesKnown ? formatBytes(retained, this.units()) : undefined;
-    item.tooltip = `${element.path}\nretained: ${formatBytes(retained, this.units())}`;
-    item.contextValue = 'storePath';
-    item.iconPath = new vscode.ThemeIcon('package');
-    item.command = { command: 'nixClosureLens.whyDepends', title: 'Why depends', arguments: [element.path] };
-    return item;
+  private pathGroupChildren(t: AnalysedTarget, index: number, group: 'chain' | 'referrers' | 'broughtBy'): TreeNode[] {
+    const { analysis } = t.loaded;
+    const g = analysis.graph;
+    const asPath = (i: number, role: 'step' | 'referrer'): TreeNode => ({ kind: 'path', key: t.key, index: i, path: g.paths[i]!, role });
+    if (group === 'chain') {
+      const chain = analysis.why(index).chains[0] ?? [];
+      return chain.filter((i) => !g.isVirtual(i)).map((i) => asPath(i, 'step'));
+    }
+    if (group === 'referrers') {
+      return [...g.referrers(index)]
+        .filter((i) => !g.isVirtual(i))
+        .sort((a, b) => analysis.retainedSize(b) - analysis.retainedSize(a) || a - b)
+        .slice(0, MOST_REFERRERS)
+        .map((i) => asPath(i, 'referrer'));
+    }
+    if (t.options.kind !== 'ready') return [this.optionsMessage(t)];
+    const defs = t.options.index.broughtBy(index);
+    if (defs.length === 0) return [{ kind: 'message', text: 'No option definition carries it or anything that depends on it' }];
+    return defs.slice(0, 20).map((d): TreeNode => ({ kind: 'definition', key: t.key, id: d.id }));
   }
+
+  private optionsChildren(t: AnalysedTarget): TreeNode[] {
+    if (t.options.kind !== 'ready') return [this.optionsMessage(t)];
+    const costs = t.options.index.byCost().slice(0, optionCostSettings().heaviestCount);
+    if (costs.length === 0) return [{ kind: 'message', text: 'No option definition carries a store path of this closure' }];
+    return costs.map((cost): TreeNode => ({ kind: 'definition', key: t.key, id: cost.at[0]!.id, cost }));
+  }
+
+  private optionsMessage(t: AnalysedTarget): TreeNode {
+    const analyse: vscode.Command = { command: 'nixClosureLens.analyseOptions', title: 'Analyse option costs', arguments: [t.key] };
+    switch (t.options.kind) {
+      case 'running':
+        return { kind: 'message', text: 'Evaluating the option definitions…' };
+      case 'failed':
+        return { kind: 'message', text: `Option costs failed: ${t.options.message}`, tooltip: t.options.fix ?? t.options.message, command: analyse };
+      case 'not-a-configuration':
+        return { kind: 'message', text: 'Not a NixOS, home-manager or nix-darwin configuration: no options' };
+      default:
+        return { kind: 'message', text: 'Analyse option costs (one nix eval)…', command: analyse };
+    }
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    if (node.kind === 'message') {
+      const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+      item.iconPath = new vscode.ThemeIcon(node.command ? 'play' : 'info');
+      if (node.tooltip) item.tooltip = node.tooltip;
+      if (node.command) item.command = node.command;
+      return item;
+    }
+    const t = this.targets.get(node.key);
+    if (!t) return new vscode.TreeItem('(no longer loaded)');
+    const { analysis } = t.loaded;
+    const g = analysis.graph;
+    const size = (n: number) => formatBytes(n, this.units());
+    const collapsed = vscode.TreeItemCollapsibleState.Collapsed;
+    switch (node.kind) {
+      case 'target': {
+        const current = this.targets.current?.key === t.key;
+        const item = new vscode.TreeItem(t.title, current ? vscode.TreeItemCollapsibleState.Expanded : collapsed);
+        item.id = `target:${t.key}`;
+        item.description = g.sizesKnown ? `${size(analysis.totalSize)} · ${g.pathCount} paths` : `${g.pathCount} paths`;
+        item.tooltip = `${t.loaded.rootPath}\n${item.description}${t.loaded.fromCache ? ' (from the cache)' : ''}`;
+        item.iconPath = new vscode.ThemeIcon(current ? 'target' : 'package');
+        item.contextValue = 'closureTarget';
+        return item;
+      }
+      case 'path': {
+        const name = g.name(node.index);
+        const label = name.output ? `${name.pname} (${name.output})` : name.pname;
+        const item = new vscode.TreeItem(label, collapsed);
+        const retained = analysis.retainedSize(node.index);
+        const parts = [name.version, g.sizesKnown ? size(retained) : ''].filter((s) => s !== '');
+        item.description = parts.join(' · ');
+        item.tooltip = new vscode.MarkdownString(
+          `\`${node.path}\`\n\n` +
+            (g.sizesKnown
+              ? `retained ${size(retained)} (what leaves the closure without it) · closure ${size(analysis.closureSize(node.index))} · NAR ${size(g.narSize[node.index]!)}`
+              : ''),
+        );
+        item.iconPath = new vscode.ThemeIcon(node.role === 'step' ? 'arrow-small-right' : node.role === 'referrer' ? 'arrow-small-left' : 'package');
+        item.contextValue = 'storePath';
+        item.command = { command: 'nixClosureLens.showInSunburst', title: 'Show in sunburst', arguments: [{ target: t.key, path: node.path }] };
+        return item;
+      }
+      case 'pathGroup': {
+        if (node.group === 'chain') {
+          const chain = analysis.why(node.index).chains[0] ?? [];
+          const item = new vscode.TreeItem('Why: shortest chain', collapsed);
+          item.description = chain.filter((i) => !g.isVirtual(i)).map((i) => g.name(i).pname).join(' → ');
+          item.iconPath = new vscode.ThemeIcon('git-commit');
+          return item;
+        }
+        if (node.group === 'referrers') {
+          const n = g.referrers(node.index).filter((i) => !g.isVirtual(i)).length;
+          const item = new vscode.TreeItem(`Referrers`, n > 0 ? collapsed : vscode.TreeItemCollapsibleState.None);
+          item.description = `${n}`;
+          item.iconPath = new vscode.ThemeIcon('references');
+          return item;
+        }
+        const item = new vscode.TreeItem('Brought by option definitions', collapsed);
+        if (t.options.kind === 'ready') item.description = `${t.options.index.broughtBy(node.index).length}`;
+        item.iconPath = new vscode.ThemeIcon('settings');
+        return item;
+      }
+      case 'section': {
+        if (node.section === 'duplicates') {
+          const dups = analysis.duplicates();
+          const item = new vscode.TreeItem('Duplicates', dups.length > 0 ? collapsed : vscode.TreeItemCollapsibleState.None);
+          const extra = dups.reduce((s, d) => s + d.extraBytes, 0);
+          item.description = dups.length === 0 ? 'none' : `${dups.length} · ${size(extra)} in extra copies`;
+          item.iconPath = new vscode.ThemeIcon('copy');
+          return item;
+        }
+        const item = new vscode.TreeItem('Options by cost', collapsed);
+        item.description =
+          t.options.kind === 'ready' ? `${t.options.index.attribution.definitions.length} definitions` : t.options.kind === 'running' ? 'evaluating…' : '';
+        item.iconPath = new vscode.ThemeIcon('settings-gear');
+        return item;
+      }
+      case 'duplicate': {
+        const d = analysis.duplicates()[node.group];
+        const item = new vscode.TreeItem(d?.pname ?? '?', collapsed);
+        if (d) {
+          item.description = `${d.paths.length} copies · +${size(d.extraBytes)}`;
+          item.tooltip = `${d.paths.map((i) => displayName(g.name(i))).join('\n')}\n\nThe copies beyond the largest cost ${size(d.extraBytes)}.`;
+        }
+        item.iconPath = new vscode.ThemeIcon('versions');
+        return item;
+      }
+      case 'definition': {
+        if (t.options.kind !== 'ready') return new vscode.TreeItem('(option costs no longer loaded)');
+        const index = t.options.index;
+        const d = index.attribution.definitions[node.id]!;
+        const cost = node.cost ?? index.definitionCost(d.id);
+        const item = new vscode.TreeItem(d.option, vscode.TreeItemCollapsibleState.None);
+        const where = `${shortFile(d.file)}${d.line === null ? '' : `:${d.line}`}`;
+        item.description = `${size(cost.bytes)}${cost.kind === 'module' ? ' (module)' : ''} · ${where}`;
+        item.tooltip = definitionTooltip(d, cost, size, where);
+        item.iconPath = new vscode.ThemeIcon(d.inWorkspace ? 'symbol-field' : 'library');
+        item.contextValue = 'optionDefinition';
+        item.command = { command: 'nixClosureLens.goToDefinition', title: 'Go to definition', arguments: [{ file: d.file, line: d.line, column: d.column }] };
+        return item;
+      }
+    }
+  }
+}
+
+function definitionTooltip(d: Definition, cost: OptionCost, size: (n: number) => string, where: string): string {
+  const what = cost.kind === 'module' ? `enables ${cost.moduleFiles?.map(shortFile).join(', ') ?? 'a module'}: module cost` : 'removal cost';
+  return `${d.option} at ${where}\n${what} ${size(cost.bytes)}, ${cost.lostPaths.length} paths only it brings`;
+}
+
+/** The commands of the tree's context menus and of the hover links. */
+export function registerClosureViewCommands(targets: AnalysedTargets): vscode.Disposable {
+  const reg = (id: string, fn: (arg: unknown) => unknown) => vscode.commands.registerCommand(id, fn);
+  const resolve = (arg: unknown): { key: string; path: string } | undefined => {
+    const a = arg as PathArg;
+    if (typeof a === 'string') return targets.current ? { key: targets.current.key, path: a } : undefined;
+    const key = a?.key ?? a?.target ?? targets.current?.key;
+    return key !== undefined && typeof a?.path === 'string' ? { key, path: a.path } : undefined;
+  };
+  const disposables = [
+    reg('nixClosureLens.showInSunburst', async (arg) => {
+      const r = resolve(arg);
+      return r ? targets.showInSunburst(r.key, r.path) : false;
+    }),
+    reg('nixClosureLens.whyDependsOn', async (arg) => {
+      const r = resolve(arg);
+      if (r) await targets.whyDepends(r.key, r.path);
+    }),
+    reg('nixClosureLens.copyStorePath', async (arg) => {
+      const r = resolve(arg);
+      if (!r) return;
+      await vscode.env.clipboard.writeText(r.path);
+      vscode.window.setStatusBarMessage(`Copied ${r.path}`, 3000);
+    }),
+    reg('nixClosureLens.goToDefinition', (arg) => goToDefinition(targets, arg)),
+    reg('nixClosureLens.analyseOptions', async (arg) => {
+      const key = typeof arg === 'string' ? arg : ((arg as { key?: string } | undefined)?.key ?? targets.current?.key);
+      const t = key === undefined ? undefined : targets.get(key);
+      if (!t) {
+        await vscode.commands.executeCommand('nixClosureLens.showClosure');
+        return targets.current?.options.kind;
+      }
+      const state = await targets.analyse(t.key, { refresh: t.options.kind === 'ready' });
+      if (state.kind === 'failed') {
+        void vscode.window.showErrorMessage(`Nix Closure Lens: option costs of ${t.title}: ${state.message}${state.fix ? ` To fix: ${state.fix}` : ''}`, 'Show log').then((c) => {
+          if (c) void vscode.commands.executeCommand('nixClosureLens.showLog');
+        });
+      } else if (state.kind === 'not-a-configuration') {
+        void vscode.window.showInformationMessage(`Nix Closure Lens: ${t.title} is not a NixOS, home-manager or nix-darwin configuration, so it has no options.`);
+      }
+      return state.kind;
+    }),
+  ];
+  return vscode.Disposable.from(...disposables);
+}
+
+/** Opens a definition's file at its line: a tree node, or `{ file, line, column }` from a link. */
+async function goToDefinition(targets: AnalysedTargets, arg: unknown): Promise<vscode.TextEditor | undefined> {
+  let where = arg as { file?: unknown; line?: unknown; column?: unknown } | undefined;
+  const node = arg as Partial<Extract<TreeNode, { kind: 'definition' }>> | undefined;
+  if (node?.kind === 'definition' && node.key !== undefined && node.id !== undefined) {
+    const t = targets.get(node.key);
+    const d = t?.options.kind === 'ready' ? t.options.index.attribution.definitions[node.id] : undefined;
+    where = d && { file: d.file, line: d.line, column: d.column };
+  }
+  if (typeof where?.file !== 'string') return undefined;
+  const uri = vscode.Uri.file(where.file);
+  try {
+    await vscode.workspace.fs.stat(uri);
+  } catch {
+    void vscode.window.showErrorMessage(`Nix Closure Lens: the definition's file ${where.file} does not exist (any more). Run "Analyse option costs" again.`);
+    return undefined;
+  }
+  const line = typeof where.line === 'number' && where.line > 0 ? where.line - 1 : 0;
+  const column = typeof where.column === 'number' && where.column > 0 ? where.column - 1 : 0;
+  const position = new vscode.Position(line, column);
+  return vscode.window.showTextDocument(uri, { selection: new vscode.Range(position, position), preview: true });
 }

@@ -82,7 +82,9 @@ async function hostSuite(workspaceTrust: boolean): Promise<void> {
       extensionTestsEnv: {
         NIX_CONFIG,
         CLOSURE_LENS_E2E_NIX_LOG: workspace.nixLogFile,
-        CLOSURE_LENS_E2E_SETTINGS: JSON.stringify({ 'nixClosureLens.nixPath': workspace.nixPath }),
+        // Option costs are evaluated on request only, so that the suites' counts of nix calls see only their own
+        // (test/e2e/suite/hover.test.ts switches the automatic evaluation on where it tests it).
+        CLOSURE_LENS_E2E_SETTINGS: JSON.stringify({ 'nixClosureLens.nixPath': workspace.nixPath, 'nixClosureLens.optionCosts.automatic': false }),
         CLOSURE_LENS_E2E_TIMEOUT_MS: String(150_000),
         CLOSURE_LENS_E2E_TRUST: workspaceTrust ? '1' : '0',
       },

@@ -1,0 +1,310 @@
+/**
+ * The closures analysed in this window, and the option costs of each configuration among them: what the sidebar
+ * tree, the hover, the CodeLens and the status bar read. Nothing here runs on a hover or a tree expansion: option
+ * costs are computed once per configuration, after "Show closure" (setting `nixClosureLens.optionCosts.automatic`)
+ * or by the "Analyse option costs" command, and are then served from memory. A configuration analysed before
+ * (same toplevel) is read back from the attribution cache on disk without running nix.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { CounterfactualCost } from '../core/attribution/counterfactual';
+import { optionsJson } from '../core/attribution/report';
+import { AttributionService } from '../core/attribution/service';
+import type { OptionEvaluation } from '../core/attribution/evaluate';
+import type { LoadedClosure } from '../core/engine';
+import { isClosureLensError } from '../core/errors';
+import { NixRunner } from '../core/nix/runner';
+import { OptionCostIndex } from '../core/optionCosts';
+import type { ClosureService, CurrentClosure } from './closureService';
+import type { ShownClosure } from './commands';
+import { Disposable } from './disposables';
+import type { NixLog } from './nixLog';
+import { readSettings, SECTION } from './settings';
+import { SunburstPanel } from './sunburstPanel';
+import { panelTarget, targetKey, type ClosureTarget } from './targets';
+
+/** How far the option costs of one analysed target are. */
+export type OptionCostsState =
+  | { readonly kind: 'not-a-configuration' }
+  | { readonly kind: 'not-analysed' }
+  | { readonly kind: 'running' }
+  | { readonly kind: 'failed'; readonly message: string; readonly fix?: string }
+  | { readonly kind: 'ready'; readonly index: OptionCostIndex; readonly evalMs: number; readonly fromCache: boolean };
+
+export interface AnalysedTarget {
+  readonly key: string;
+  readonly target: ClosureTarget;
+  readonly title: string;
+  readonly loaded: LoadedClosure;
+  readonly options: OptionCostsState;
+}
+
+/** What the sidebar and the hover need from "Show closure" (ClosureCommands). */
+export interface ClosureShower {
+  show(target: ClosureTarget, refresh: boolean): Promise<ShownClosure | undefined>;
+  reopen(): Promise<ShownClosure | undefined>;
+}
+
+/** Closures kept for the tree and the hovers; older ones are dropped (each holds a whole graph). */
+const KEPT = 6;
+/** Maps a toplevel's out path to its drvPath, the key of the attribution cache. */
+const DRV_OF_TOPLEVEL = 'nixClosureLens.optionCosts.drvOfToplevel';
+const CONFIGURATION_OUTPUTS = new Set(['nixosConfigurations', 'homeConfigurations', 'darwinConfigurations']);
+
+export function optionCostSettings(): { automatic: boolean; codeLens: boolean; codeLensMinBytes: number; heaviestCount: number } {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const mib = c.get<number>('optionCosts.codeLensThresholdMiB', 1);
+  const n = c.get<number>('tree.heaviestCount', 25);
+  return {
+    automatic: c.get<boolean>('optionCosts.automatic', true),
+    codeLens: c.get<boolean>('optionCosts.codeLens', false),
+    codeLensMinBytes: (Number.isFinite(mib) && mib >= 0 ? mib : 1) * 1024 * 1024,
+    heaviestCount: Number.isInteger(n) && n > 0 ? Math.min(n, 500) : 25,
+  };
+}
+
+export class AnalysedTargets extends Disposable {
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
+  /** Fires when a target is added or its option costs change: views re-read. */
+  readonly onDidChange = this.changed.event;
+  /** Most recently shown first. */
+  private targets: AnalysedTarget[] = [];
+  private currentKey: string | undefined;
+  private attributionService: { runner: NixRunner; service: AttributionService } | undefined;
+  private readonly running = new Map<string, Promise<OptionCostsState>>();
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly service: ClosureService,
+    private readonly shower: ClosureShower,
+    private readonly deps: {
+      readonly runner: () => unknown;
+      readonly cacheDir: () => string;
+      readonly state: vscode.Memento;
+      readonly log: NixLog;
+    },
+  ) {
+    super();
+    this.register({ dispose: () => this.abort.abort() });
+    this.register(service.onDidChangeCurrent((c) => c && this.closureShown(c)));
+    if (service.current) this.closureShown(service.current);
+  }
+
+  list(): readonly AnalysedTarget[] {
+    return this.targets;
+  }
+
+  get(key: string): AnalysedTarget | undefined {
+    return this.targets.find((t) => t.key === key);
+  }
+
+  /** The target shown last ("Show closure"). */
+  get current(): AnalysedTarget | undefined {
+    return this.currentKey === undefined ? undefined : this.get(this.currentKey);
+  }
+
+  /** Option cost indexes of the configurations that have definitions from `file`, the current one first. */
+  indexesFor(file: string): { target: AnalysedTarget; index: OptionCostIndex }[] {
+    const out: { target: AnalysedTarget; index: OptionCostIndex }[] = [];
+    for (const t of this.targets) {
+      if (t.options.kind === 'ready' && t.options.index.hasFile(file)) out.push({ target: t, index: t.options.index });
+    }
+    return out;
+  }
+
+  /** Configurations whose flake holds `file` but that have no option costs (yet): for the hover's "run it" link. */
+  configurationsWithout(file: string): AnalysedTarget[] {
+    return this.targets.filter(
+      (t) => t.options.kind !== 'ready' && t.options.kind !== 'not-a-configuration' && t.target.kind === 'flake-output' && isInside(t.target.flake.dir, file),
+    );
+  }
+
+  private closureShown(c: CurrentClosure): void {
+    const key = targetKey(c.target);
+    const previous = this.get(key);
+    const sameClosure = previous && previous.loaded.rootPath === c.loaded.rootPath;
+    let options: OptionCostsState = isConfiguration(c.target) ? { kind: 'not-analysed' } : { kind: 'not-a-configuration' };
+    if (sameClosure && previous.options.kind !== 'failed') options = this.rebind(previous.options, c);
+    const entry: AnalysedTarget = { key, target: c.target, title: c.title, loaded: c.loaded, options };
+    this.targets = [entry, ...this.targets.filter((t) => t.key !== key)].slice(0, KEPT);
+    this.currentKey = key;
+    if (entry.options.kind === 'not-analysed') {
+      // Analysed before (same toplevel): read the attribution cache, no nix call.
+      const cached = this.fromDiskCache(entry);
+      if (cached) this.update(key, cached);
+      else if (optionCostSettings().automatic && vscode.workspace.isTrusted) void this.analyse(key);
+    }
+    this.changed.fire();
+    // The sunburst gets its closure right after this event: give it the definitions after that.
+    if (this.get(key)?.options.kind === 'ready') setTimeout(() => this.pushToSunburst(key), 0);
+  }
+
+  /** The option costs of a closure with the same root, on the graph loaded now (node numbers may differ). */
+  private rebind(s: OptionCostsState, c: CurrentClosure): OptionCostsState {
+    if (s.kind !== 'ready') return s.kind === 'running' ? s : { kind: 'not-analysed' };
+    if (s.index.analysis === c.loaded.analysis) return s;
+    const attribution = this.attribution().service.attribute(s.index.attribution.evaluation, c.loaded.analysis.graph);
+    return { ...s, index: new OptionCostIndex(c.title, attribution, c.loaded.analysis) };
+  }
+
+  /**
+   * "Analyse option costs": one `nix eval` of the configuration's option definitions (src/core/attribution),
+   * with progress in the status bar. Later calls for the same target share the run.
+   */
+  analyse(key: string, opts: { refresh?: boolean } = {}): Promise<OptionCostsState> {
+    const t = this.get(key);
+    if (!t) return Promise.resolve({ kind: 'failed', message: 'That closure is no longer loaded.', fix: 'Run "Show closure" again.' });
+    if (t.options.kind === 'not-a-configuration') return Promise.resolve(t.options);
+    if (t.options.kind === 'ready' && !opts.refresh) return Promise.resolve(t.options);
+    let run = this.running.get(key);
+    if (!run) {
+      run = this.evaluate(t, opts.refresh === true).finally(() => this.running.delete(key));
+      this.running.set(key, run);
+      this.update(key, { kind: 'running' });
+    }
+    return run;
+  }
+
+  private async evaluate(t: AnalysedTarget, refresh: boolean): Promise<OptionCostsState> {
+    if (t.target.kind !== 'flake-output') return { kind: 'not-a-configuration' };
+    const { flake, output } = t.target;
+    let state: OptionCostsState;
+    try {
+      if (!vscode.workspace.isTrusted) {
+        throw Object.assign(new Error('This workspace is not trusted, so option costs are not evaluated: evaluating a flake runs the code in it.'), {
+          fix: 'Trust the workspace (Manage Workspace Trust), then run "Analyse option costs" again.',
+        });
+      }
+      const { service } = this.attribution();
+      const ev = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `Option costs of ${t.title}` },
+        () =>
+          service.evaluate(output.installable, {
+            cwd: flake.dir,
+            signal: this.abort.signal,
+            timeoutMs: readSettings().timeoutMs,
+            refresh,
+          }),
+      );
+      state = this.index(this.get(t.key) ?? t, ev, ev.fromCache);
+      if (state.kind === 'ready') this.deps.log.info(`${t.title}: option costs of ${state.index.attribution.definitions.length} definitions (nix eval ${(ev.evalMs / 1000).toFixed(1)} s)`);
+    } catch (err) {
+      if (isClosureLensError(err, 'cancelled') || this.abort.signal.aborted) {
+        state = { kind: 'not-analysed' };
+      } else {
+        const e = err as { message?: string; fix?: string };
+        this.deps.log.error(`option costs of ${t.title} failed`, isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err);
+        state = { kind: 'failed', message: e.message ?? String(err), ...(e.fix !== undefined && { fix: e.fix }) };
+      }
+    }
+    this.update(t.key, state);
+    if (state.kind === 'ready') this.pushToSunburst(t.key);
+    return state;
+  }
+
+  /** Builds the cost index of an evaluation on the target's graph, if it is the evaluation of that very closure. */
+  private index(t: AnalysedTarget, ev: OptionEvaluation, fromCache: boolean): OptionCostsState {
+    const outPath = ev.root?.outPath;
+    if (outPath && outPath !== t.loaded.rootPath) {
+      return {
+        kind: 'failed',
+        message: `The configuration evaluates to ${outPath} now, but the closure shown is ${t.loaded.rootPath}: the flake changed since it was built.`,
+        fix: 'Run "Refresh" to build and show the current configuration.',
+      };
+    }
+    if (ev.root?.drvPath && outPath) void this.rememberDrv(outPath, ev.root.drvPath);
+    const attribution = this.attribution().service.attribute(ev, t.loaded.analysis.graph);
+    return { kind: 'ready', index: new OptionCostIndex(t.title, attribution, t.loaded.analysis), evalMs: ev.evalMs, fromCache };
+  }
+
+  private fromDiskCache(t: AnalysedTarget): OptionCostsState | undefined {
+    const drvs = this.deps.state.get<Record<string, string>>(DRV_OF_TOPLEVEL, {});
+    const drv = drvs[t.loaded.rootPath];
+    if (!drv) return undefined;
+    try {
+      const ev = this.attribution().service.cached(drv);
+      return ev ? this.index(t, ev, true) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async rememberDrv(outPath: string, drvPath: string): Promise<void> {
+    const drvs = { ...this.deps.state.get<Record<string, string>>(DRV_OF_TOPLEVEL, {}) };
+    if (drvs[outPath] === drvPath) return;
+    drvs[outPath] = drvPath;
+    // Bounded: the oldest entries go first.
+    const entries = Object.entries(drvs);
+    await this.deps.state.update(DRV_OF_TOPLEVEL, Object.fromEntries(entries.slice(Math.max(0, entries.length - 200))));
+  }
+
+  private attribution(): { runner: NixRunner; service: AttributionService } {
+    const runner = this.deps.runner();
+    if (!(runner instanceof NixRunner)) throw new Error('option costs need the extension\'s nix runner');
+    if (this.attributionService?.runner !== runner) {
+      this.attributionService = { runner, service: new AttributionService(runner, { cacheDir: path.join(this.deps.cacheDir(), 'options') }) };
+    }
+    return this.attributionService;
+  }
+
+  private update(key: string, options: OptionCostsState): void {
+    this.targets = this.targets.map((t) => (t.key === key ? { ...t, options } : t));
+    this.changed.fire();
+  }
+
+  /** The sunburst of this target shows the definitions in its why panel. */
+  private pushToSunburst(key: string): void {
+    const t = this.get(key);
+    if (t?.options.kind !== 'ready') return;
+    const wanted = JSON.stringify(panelTarget(t.target));
+    const panels = SunburstPanel.panels().filter((p) => JSON.stringify(p.target) === wanted);
+    if (panels.length === 0) return;
+    const a = t.options.index.attribution;
+    const json = optionsJson({ attribution: a, analysis: t.loaded.analysis, evalMs: t.options.evalMs, fromCache: t.options.fromCache, counterfactuals: new Map<number, CounterfactualCost>() });
+    for (const p of panels) {
+      try {
+        p.setAttribution(json);
+      } catch (err) {
+        this.deps.log.warn(`sunburst: option definitions not shown: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
+  /** "Show in sunburst": the target's sunburst (loaded from the caches when it is not the current one), on `storePath`. */
+  async showInSunburst(key: string, storePath: string): Promise<boolean> {
+    const t = await this.makeCurrent(key);
+    if (!t) return false;
+    const wanted = JSON.stringify(panelTarget(t.target));
+    const panel = SunburstPanel.panels().find((p) => JSON.stringify(p.target) === wanted);
+    if (!panel) return false;
+    panel.select(storePath);
+    return true;
+  }
+
+  /** "Why depends": the chains from the target's root to `storePath`. */
+  async whyDepends(key: string, storePath: string): Promise<void> {
+    if (!(await this.makeCurrent(key))) return;
+    await vscode.commands.executeCommand('nixClosureLens.whyDepends', storePath);
+  }
+
+  private async makeCurrent(key: string): Promise<AnalysedTarget | undefined> {
+    const t = this.get(key);
+    if (!t) {
+      void vscode.window.showWarningMessage('Nix Closure Lens: that closure is no longer loaded. Run "Show closure" again.');
+      return undefined;
+    }
+    if (this.currentKey === key && this.service.current) await this.shower.reopen();
+    else await this.shower.show(t.target, false);
+    return this.currentKey === key ? this.get(key) : undefined;
+  }
+}
+
+
+function isConfiguration(t: ClosureTarget): boolean {
+  return t.kind === 'flake-output' && CONFIGURATION_OUTPUTS.has(t.output.attrPath[0] ?? '');
+}
+
+function isInside(dir: string, file: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}

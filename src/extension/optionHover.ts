@@ -1,0 +1,188 @@
+/**
+ * Hover over an option definition in a .nix file: what it costs in closure size, in every analysed configuration
+ * that the file is part of. It reads only what AnalysedTargets holds (the option attribution computed after "Show
+ * closure"), so it answers at once and never runs nix; without data it says so and links the command that gets it.
+ */
+import * as vscode from 'vscode';
+import type { Definition } from '../core/attribution/attribute';
+import { scanNixFile, type ScanResult } from '../core/attribution/scanner';
+import { formatBytes } from '../core/format';
+import { hoverSpotAt, type HoverSpot, type OptionCost } from '../core/optionCosts';
+import { displayName } from '../core/storePath';
+import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
+import type { SizeUnits } from './settings';
+
+export const NIX_SELECTOR: vscode.DocumentSelector = [{ language: 'nix', scheme: 'file' }];
+const TOP = 5;
+/** Configurations shown in one hover; more are named only. */
+const MOST_CONFIGURATIONS = 3;
+
+/** The commands that hover (and CodeLens) links may run. */
+export const LINK_COMMANDS = [
+  'nixClosureLens.showInSunburst',
+  'nixClosureLens.whyDependsOn',
+  'nixClosureLens.analyseOptions',
+  'nixClosureLens.showClosure',
+  'nixClosureLens.goToDefinition',
+];
+
+/** Scans of open documents, one per version. */
+export class ScanCache {
+  private readonly scans = new Map<string, { version: number; scan: ScanResult }>();
+
+  of(doc: vscode.TextDocument): ScanResult {
+    const key = doc.uri.toString();
+    const hit = this.scans.get(key);
+    if (hit && hit.version === doc.version) return hit.scan;
+    const scan = scanNixFile(doc.getText());
+    this.scans.delete(key);
+    this.scans.set(key, { version: doc.version, scan });
+    if (this.scans.size > 50) this.scans.delete(this.scans.keys().next().value!);
+    return scan;
+  }
+
+  forget(doc: vscode.TextDocument): void {
+    this.scans.delete(doc.uri.toString());
+  }
+}
+
+export class OptionHoverProvider implements vscode.HoverProvider {
+  constructor(
+    private readonly targets: AnalysedTargets,
+    private readonly scans: ScanCache,
+    private readonly units: () => SizeUnits,
+  ) {}
+
+  provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    const src = doc.getText();
+    const scan = this.scans.of(doc);
+    const spot = hoverSpotAt(src, scan, doc.offsetAt(position));
+    if (!spot || spot.binding.kind !== 'definition') return undefined;
+    const range = new vscode.Range(doc.positionAt(spot.start), doc.positionAt(spot.end));
+    const file = doc.uri.fsPath;
+    const md = markdown();
+    const found = this.targets.indexesFor(file);
+    const costs: { target: AnalysedTarget; cost: OptionCost }[] = [];
+    for (const { target, index } of found) {
+      const cost = index.costAt(file, spot, scan, src);
+      if (cost) costs.push({ target, cost });
+    }
+    if (costs.length > 0) {
+      costs.slice(0, MOST_CONFIGURATIONS).forEach(({ target, cost }, k) => {
+        if (k > 0) md.appendMarkdown('\n\n---\n\n');
+        this.describe(md, target, cost, spot);
+      });
+      if (costs.length > MOST_CONFIGURATIONS) {
+        md.appendMarkdown(`\n\n_Also in ${costs.slice(MOST_CONFIGURATIONS).map((c) => code(c.target.title)).join(', ')}._`);
+      }
+      return new vscode.Hover(md, range);
+    }
+    const option = spot.binding.path.join('.');
+    if (found.length > 0) {
+      // The file is part of these configurations, but this binding is no definition the evaluation saw.
+      md.appendMarkdown(
+        `${code(option)}: no definition of it from this file is in ${found.map((f) => code(f.target.title)).join(', ')} ` +
+          `(not an option, switched off by a condition, or the file changed since the analysis).`,
+      );
+      return new vscode.Hover(md, range);
+    }
+    return this.withoutData(md, option, file, range);
+  }
+
+  /** No option costs for this file: say why, and link what gets them. Never starts anything itself. */
+  private withoutData(md: vscode.MarkdownString, option: string, file: string, range: vscode.Range): vscode.Hover | undefined {
+    const waiting = this.targets.configurationsWithout(file);
+    md.appendMarkdown(`**Nix Closure Lens** · ${code(option)}\n\n`);
+    if (waiting.length === 0) {
+      const shown = this.targets.list().filter((t) => t.options.kind === 'ready');
+      if (shown.length > 0) return undefined; // analysed configurations do not use this file: nothing to say
+      md.appendMarkdown(`No closure size data for this file yet. ${link('Show closure', 'nixClosureLens.showClosure', [])} of a configuration to see what each option costs.`);
+      return new vscode.Hover(md, range);
+    }
+    const lines = waiting.map((t) => {
+      switch (t.options.kind) {
+        case 'running':
+          return `${code(t.title)}: the option costs are being evaluated…`;
+        case 'failed':
+          return `${code(t.title)}: the option costs could not be evaluated: ${escape(t.options.message)} ${link('Try again', 'nixClosureLens.analyseOptions', [t.key])}`;
+        default:
+          return `${code(t.title)}: no option costs yet. ${link('Analyse option costs', 'nixClosureLens.analyseOptions', [t.key])}`;
+      }
+    });
+    md.appendMarkdown(lines.join('  \n'));
+    return new vscode.Hover(md, range);
+  }
+
+  private describe(md: vscode.MarkdownString, target: AnalysedTarget, c: OptionCost, spot: HoverSpot): void {
+    const units = this.units();
+    const g = target.loaded.analysis.graph;
+    const size = (n: number) => formatBytes(n, units);
+    const pct = c.closureBytes > 0 ? (100 * c.bytes) / c.closureBytes : 0;
+    const paths = c.lostPaths.length;
+    const what =
+      c.kind === 'package'
+        ? `${code(c.carried.map((i) => displayName(g.name(i))).join(', '))} in ${code(c.option)}`
+        : c.kind === 'module'
+          ? `${code(c.option)} enables ${c.moduleFiles!.map((f) => code(shortFile(f))).join(', ')}`
+          : code(c.option);
+    md.appendMarkdown(`**${what}** · ${code(target.title)}\n\n`);
+    const subject = c.kind === 'module' ? 'Module cost' : 'Removal cost';
+    md.appendMarkdown(
+      `${subject}: **${size(c.bytes)}** · ${pct.toFixed(1)} % of the closure (${size(c.closureBytes)}) · ` +
+        `${paths} ${paths === 1 ? 'path' : 'paths'} only ${c.kind === 'package' ? 'this package brings' : c.kind === 'module' ? 'this module brings' : 'this definition brings'}\n\n`,
+    );
+    if (paths > 0) {
+      const top = c.lostPaths.slice(0, TOP);
+      md.appendMarkdown(
+        top.map((i) => `- ${code(displayName(g.name(i)))} ${size(g.narSize[i]!)}`).join('\n') +
+          (paths > TOP ? `\n- … ${paths - TOP} more` : '') +
+          '\n\n',
+      );
+    } else if (c.sharedWith.length > 0) {
+      md.appendMarkdown(`Costs nothing alone: ${sharers(c.sharedWith)} also ${c.sharedWith.length === 1 ? 'brings' : 'bring'} the same paths.\n\n`);
+    } else if (c.kind === 'package' && c.packageMatched === false) {
+      md.appendMarkdown(`No path of the closure is named like ${code(spot.element?.text ?? '')}; the cost is the whole definition's.\n\n`);
+    } else if (c.carried.length === 0 && c.kind !== 'module') {
+      md.appendMarkdown('Its value carries no store path.\n\n');
+    }
+    const focus = c.lostPaths[0] ?? c.carried[0];
+    if (focus !== undefined) {
+      const p = g.paths[focus]!;
+      md.appendMarkdown(
+        `${link('Show in sunburst', 'nixClosureLens.showInSunburst', [{ target: target.key, path: p }])} · ` +
+          `${link(`Why ${displayName(g.name(focus))}…`, 'nixClosureLens.whyDependsOn', [{ target: target.key, path: p }])}`,
+      );
+    }
+  }
+}
+
+function sharers(defs: readonly Definition[]): string {
+  const shown = defs.slice(0, 3).map((d) => `${code(d.option)} (${shortFile(d.file)}${d.line === null ? '' : `:${d.line}`})`);
+  return defs.length > 3 ? `${shown.join(', ')} and ${defs.length - 3} more` : shown.join(', ');
+}
+
+function markdown(): vscode.MarkdownString {
+  const md = new vscode.MarkdownString('', true);
+  md.isTrusted = { enabledCommands: LINK_COMMANDS };
+  return md;
+}
+
+export function link(title: string, command: string, args: unknown[]): string {
+  return `[${escape(title)}](command:${command}?${encodeURIComponent(JSON.stringify(args))})`;
+}
+
+/** `/nix/store/<hash>-source/nixos/modules/x.nix` → `nixos/modules/x.nix`; workspace files relative to their folder. */
+export function shortFile(file: string): string {
+  const m = /^\/nix\/store\/[0-9a-z]{32}-[^/]+\/(.*)$/.exec(file);
+  if (m) return m[1]!;
+  return vscode.workspace.asRelativePath(file, false);
+}
+
+function code(s: string): string {
+  const ticks = s.includes('`') ? '``' : '`';
+  return `${ticks}${s}${ticks}`;
+}
+
+function escape(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
