@@ -39,7 +39,7 @@ export class ClosureGraph {
   /** References to paths that the input did not describe; they are dropped from the graph. */
   readonly danglingReferences: readonly { from: string; to: string }[];
 
-  private readonly index: Map<string, number>;
+  private index: Map<string, number> | undefined;
   private readonly nameCache: (StorePathName | undefined)[];
 
   private constructor(init: {
@@ -65,7 +65,6 @@ export class ClosureGraph {
     this.hasVirtualRoot = init.hasVirtualRoot;
     this.sizesKnown = init.sizesKnown;
     this.danglingReferences = init.danglingReferences;
-    this.index = new Map(init.paths.map((p, i) => [p, i]));
     this.nameCache = new Array(this.nodeCount);
     [this.revOffsets, this.revTargets] = reverseEdges(this.nodeCount, this.refOffsets, this.refTargets);
   }
@@ -76,70 +75,83 @@ export class ClosureGraph {
    * Throws when a root is not among the records.
    */
   static build(records: readonly PathRecord[], rootPaths: readonly string[]): ClosureGraph {
-    const byPath = new Map<string, PathRecord>();
-    for (const r of records) byPath.set(r.path, r);
+    // One hash lookup per reference: paths resolve to record numbers once, and the breadth-first walk
+    // writes the CSR rows in node order as it goes (node order is BFS order, so row i is written at step i).
+    const recordOf = new Map<string, number>();
+    for (let r = 0; r < records.length; r++) recordOf.set(records[r]!.path, r);
     if (rootPaths.length === 0) throw new Error('a closure needs at least one root');
-    for (const r of rootPaths) {
-      if (!byPath.has(r)) throw new Error(`the root ${r} is not in the closure data`);
+    const uniqueRoots = [...new Set(rootPaths)];
+    for (const r of uniqueRoots) {
+      if (!recordOf.has(r)) throw new Error(`the root ${r} is not in the closure data`);
     }
-    // Breadth-first from the roots fixes the interning order: the root is 0, nearer paths get smaller indices.
-    const hasVirtualRoot = new Set(rootPaths).size > 1;
-    const paths: string[] = hasVirtualRoot ? [''] : [];
-    const index = new Map<string, number>();
+    const hasVirtualRoot = uniqueRoots.length > 1;
+    const nodeOfRecord = new Int32Array(records.length).fill(-1);
+    const recordOfNode: number[] = [];
+    const paths: string[] = [];
+    if (hasVirtualRoot) {
+      paths.push('');
+      recordOfNode.push(-1);
+    }
+    const roots: number[] = [];
+    for (const r of uniqueRoots) {
+      const rec = recordOf.get(r)!;
+      nodeOfRecord[rec] = paths.length;
+      roots.push(paths.length);
+      paths.push(r);
+      recordOfNode.push(rec);
+    }
+    let edgeCapacity = uniqueRoots.length;
+    for (const rec of records) edgeCapacity += rec.references.length;
+    let refTargets = new Int32Array(Math.max(16, edgeCapacity));
+    const refOffsetList: number[] = [];
+    const lastSeenBy = new Int32Array(records.length).fill(-1);
     const dangling: { from: string; to: string }[] = [];
-    for (const r of rootPaths) {
-      if (!index.has(r)) {
-        index.set(r, paths.length);
-        paths.push(r);
+    const narSizeList: number[] = [];
+    const selfList: number[] = [];
+    let sizesKnown = true;
+    let e = 0;
+    for (let i = 0; i < paths.length; i++) {
+      refOffsetList.push(e);
+      const recNo = recordOfNode[i]!;
+      if (recNo < 0) {
+        for (const r of roots) refTargets[e++] = r;
+        narSizeList.push(0);
+        continue;
       }
-    }
-    for (let head = hasVirtualRoot ? 1 : 0; head < paths.length; head++) {
-      const rec = byPath.get(paths[head]!)!;
+      const rec = records[recNo]!;
+      if (rec.narSize === null) sizesKnown = false;
+      narSizeList.push(rec.narSize ?? 0);
       for (const ref of rec.references) {
-        if (index.has(ref)) continue;
-        if (!byPath.has(ref)) {
+        const target = recordOf.get(ref);
+        if (target === undefined) {
           dangling.push({ from: rec.path, to: ref });
           continue;
         }
-        index.set(ref, paths.length);
-        paths.push(ref);
-      }
-    }
-    const n = paths.length;
-    const narSize = new Float64Array(n);
-    const selfReference = new Uint8Array(n);
-    const refOffsets = new Int32Array(n + 1);
-    let sizesKnown = true;
-    let edgeCount = hasVirtualRoot ? rootPaths.length : 0;
-    for (let i = hasVirtualRoot ? 1 : 0; i < n; i++) edgeCount += byPath.get(paths[i]!)!.references.length;
-    const refTargets = new Int32Array(edgeCount);
-    let e = 0;
-    const roots: number[] = [];
-    for (let i = 0; i < n; i++) {
-      refOffsets[i] = e;
-      if (hasVirtualRoot && i === 0) {
-        for (const r of new Set(rootPaths)) refTargets[e++] = index.get(r)!;
-        continue;
-      }
-      const rec = byPath.get(paths[i]!)!;
-      if (rec.narSize === null) sizesKnown = false;
-      narSize[i] = rec.narSize ?? 0;
-      const seen = new Set<number>();
-      for (const ref of rec.references) {
-        const j = index.get(ref);
-        if (j === undefined || seen.has(j)) continue;
-        seen.add(j);
-        if (j === i) selfReference[i] = 1;
+        if (lastSeenBy[target] === i) continue;
+        lastSeenBy[target] = i;
+        let j = nodeOfRecord[target]!;
+        if (j < 0) {
+          j = paths.length;
+          nodeOfRecord[target] = j;
+          paths.push(ref);
+          recordOfNode.push(target);
+        }
+        if (j === i) selfList.push(i);
         else refTargets[e++] = j;
       }
     }
-    refOffsets[n] = e;
-    for (const r of new Set(rootPaths)) roots.push(index.get(r)!);
+    const n = paths.length;
+    refOffsetList.push(e);
+    const refOffsets = Int32Array.from(refOffsetList);
+    const narSize = Float64Array.from(narSizeList);
+    const selfReference = new Uint8Array(n);
+    for (const i of selfList) selfReference[i] = 1;
+    refTargets = refTargets.slice(0, e);
     return new ClosureGraph({
       paths,
       narSize,
       refOffsets,
-      refTargets: refTargets.slice(0, e),
+      refTargets,
       selfReference,
       root: 0,
       roots,
@@ -172,6 +184,8 @@ export class ClosureGraph {
   }
 
   indexOf(path: string): number | undefined {
+    // Built on first use: loading a closure should not pay for a second hash of every path.
+    this.index ??= new Map(this.paths.map((p, i) => [p, i]));
     return this.index.get(path);
   }
 
