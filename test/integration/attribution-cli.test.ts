@@ -20,7 +20,7 @@ function materializeDemo(edit?: (configuration: string) => string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-cli-demo-'));
   temporaryDirs.push(dir);
   fs.cpSync(path.join(modules, 'demo-system'), dir, { recursive: true });
-  for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos']) {
+  for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos', 'home-manager']) {
     fs.cpSync(path.join(modules, entry), path.join(dir, 'nixpkgs', entry), { recursive: true });
   }
   if (edit) {
@@ -105,6 +105,30 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
     assert.match(r.stdout, new RegExp(`boot\\.initrd\\.supportedFilesystems\\s+configuration\\.nix:${confLine}\\s+[0-9.]+ (KiB|MiB)\\n`));
     assert.match(r.stdout, /users\.users\.alice\.isNormalUser\s+configuration\.nix:\d+\s+changes nothing/);
     assert.match(r.stdout, /fonts\.packages\s+configuration\.nix:\d+\s+noto-fonts/);
+  });
+
+  it('home-manager-style configurations: the root is activationPackage; costs agree with a real rebuild', async () => {
+    const built = JSON.parse(
+      (await runNix(['build', '--no-link', '--json', `path:${dir}#homeConfigurations.alice.activationPackage`])).stdout,
+    ) as { outputs: { out: string } }[];
+    const generation = built[0]!.outputs.out;
+    const r = await cli(['options', `path:${dir}#homeConfigurations.alice`, '--json'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as OptionsJson;
+    assert.equal(json.toplevel, generation);
+    const pkgs = json.definitions.find((d) => d.option === 'home.packages')!;
+    assert.equal(pkgs.file, path.join(dir, 'home.nix'));
+    assert.match(fs.readFileSync(pkgs.file, 'utf8').split('\n')[pkgs.line! - 1]!, /home\.packages = \[/);
+    // Without home.packages: rebuild and measure.
+    const edited = materializeDemo();
+    const home = path.join(edited, 'home.nix');
+    fs.writeFileSync(home, fs.readFileSync(home, 'utf8').replace(/home\.packages = \[[^\]]*\];/, ''));
+    const rebuilt = JSON.parse(
+      (await runNix(['build', '--no-link', '--json', `path:${edited}#homeConfigurations.alice.activationPackage`])).stdout,
+    ) as { outputs: { out: string } }[];
+    const out = rebuilt[0]!.outputs.out;
+    const size = (await nixPathInfo([out], { recursive: false, closureSize: true })).get(out)!.closureSize!;
+    assert.equal(size, json.closureSize - pkgs.removalCost);
   });
 
   it('says how to build a configuration that is not built, and refuses what is not a configuration', async () => {

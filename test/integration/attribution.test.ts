@@ -29,7 +29,7 @@ function materializeDemo(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-demo-'));
   temporaryDirs.push(dir);
   fs.cpSync(path.join(modules, 'demo-system'), dir, { recursive: true });
-  for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos']) {
+  for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos', 'home-manager']) {
     fs.cpSync(path.join(modules, entry), path.join(dir, 'nixpkgs', entry), { recursive: true });
   }
   return dir;
