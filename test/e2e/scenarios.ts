@@ -41,6 +41,8 @@ export const smoke: Step[] = [
         await workbench.quickPickRows().filter({ hasText: output }).first().waitFor({ timeout: 60_000 });
       }
       await workbench.screenshot('smoke-targets');
+      const problems = await workbench.quickPickRows().filter({ hasText: /could not be listed|failed/ }).allTextContents();
+      assert.deepEqual(problems, [], 'every flake of the example workspace lists its outputs');
       await workbench.page.keyboard.press('Escape');
     },
   },
