@@ -120,9 +120,13 @@ function checkDominatorArcs(c: TestClosure, arcs: DrawnArc[], center: number): {
       for (const k of hidden) assert.ok(dom.retained[k]! <= smallestShown, 'only children smaller than every drawn sibling are merged');
     }
   }
-  // Ring 1 (with the centre's own NAR size as the gap) covers the full circle.
+  // Ring 1, with the centre's own NAR size (and merged children too thin for a "more" arc) as the gap,
+  // covers the full circle.
   let ring1 = (TAU * c.graph.narSize[center]!) / total;
   for (const a of arcs) if (a.depth === 1) ring1 += a.x1 - a.x0;
+  if (!arcs.some((a) => a.key === `m${center}`)) {
+    for (const k of dom.children(center)) if (!drawn.has(k)) ring1 += (TAU * dom.retained[k]!) / total;
+  }
   assert.ok(Math.abs(ring1 - TAU) < 1e-4, `ring 1 covers the circle (${ring1})`);
   return { paths: drawn.size, more };
 }
@@ -130,7 +134,7 @@ function checkDominatorArcs(c: TestClosure, arcs: DrawnArc[], center: number): {
 /**
  * Which arcs the pruning rule must draw, computed straight from the engine's dominator tree: a path is drawn
  * when it is within `maxDepth` rings of the centre and its angle is at least `minAngle`; each drawn node (or
- * the centre) that has undrawn children gets one "more" arc. Valid while the arc cap is not reached.
+ * the centre) whose undrawn children add up to half that gets one "more" arc. Valid below the arc cap.
  */
 async function expectedArcs(page: Page, c: TestClosure, center: number): Promise<{ paths: Set<number>; more: Set<number>; capped: boolean }> {
   const p = await page.$eval('#chart', (e) => ({
@@ -144,14 +148,15 @@ async function expectedArcs(page: Page, c: TestClosure, center: number): Promise
   const more = new Set<number>();
   const walk = (v: number, depth: number) => {
     if (depth >= p.maxDepth) return;
-    let hidden = false;
+    let hidden = 0;
     for (const k of dom.children(v)) {
       if (dom.retained[k]! >= minValue) {
         paths.add(k);
         walk(k, depth + 1);
-      } else if (dom.retained[k]! > 0) hidden = true;
+      } else hidden += dom.retained[k]!;
     }
-    if (hidden) more.add(v);
+    // Merged children get a "more" arc when it is at least half the minimum width.
+    if (hidden > 0 && hidden >= minValue / 2) more.add(v);
   };
   walk(center, 0);
   return { paths, more, capped: paths.size + more.size >= p.maxArcs };
