@@ -138,47 +138,54 @@ async function hashFile(file: string): Promise<string | undefined> {
   return hash;
 }
 
-function gitTrackedNixFiles(flakeDir: string): Promise<string[] | undefined> {
+function git(args: string[], cwd: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile(
-      'git',
-      ['ls-files', '-z', '--cached', '--', '*.nix', 'flake.lock'],
-      { cwd: flakeDir, maxBuffer: 64 * 1024 * 1024, timeout: 30_000 },
-      (err, stdout) => resolve(err ? undefined : stdout.split('\0').filter((f) => f !== '')),
-    );
+    execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, timeout: 30_000 }, (err, stdout) => resolve(err ? undefined : stdout));
   });
+}
+
+/**
+ * For a flake in a git work tree: the tracked .nix files and flake.lock files of the whole repository, as absolute
+ * paths. Nix copies the whole repository even for a flake in a subdirectory, which may import `../common.nix`.
+ * Undefined when the flake is not in a git work tree (or git is missing).
+ */
+async function gitTrackedNixFiles(flakeDir: string): Promise<string[] | undefined> {
+  const top = (await git(['rev-parse', '--show-toplevel'], flakeDir))?.trim();
+  if (!top) return undefined;
+  const listed = await git(['ls-files', '-z', '--cached', '--', '*.nix', '*flake.lock'], top);
+  return listed?.split('\0').filter((f) => f !== '').map((f) => path.join(top, f));
 }
 
 const SKIPPED_DIRS = new Set(['.git', 'node_modules', '.direnv', '.jj']);
 
-async function walkNixFiles(dir: string, rel = '', out: string[] = []): Promise<string[]> {
+async function walkNixFiles(dir: string, out: string[] = []): Promise<string[]> {
   let entries;
   try {
-    entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
+    entries = await fs.readdir(dir, { withFileTypes: true });
   } catch {
     return out;
   }
   for (const e of entries) {
-    const r = rel === '' ? e.name : `${rel}/${e.name}`;
+    const p = path.join(dir, e.name);
     // Symlinks (such as `result` links into the store) are not followed.
-    if (e.isDirectory() && !SKIPPED_DIRS.has(e.name)) await walkNixFiles(dir, r, out);
-    else if (e.isFile() && (e.name.endsWith('.nix') || r === 'flake.lock')) out.push(r);
+    if (e.isDirectory() && !SKIPPED_DIRS.has(e.name)) await walkNixFiles(p, out);
+    else if (e.isFile() && (e.name.endsWith('.nix') || e.name === 'flake.lock')) out.push(p);
   }
   return out;
 }
 
 /**
- * A digest of flake.lock and every .nix file that Nix can see when it evaluates the flake: the git-tracked ones
- * for a flake inside a git work tree (Nix ignores untracked files there), otherwise all of them below the flake.
+ * A digest of flake.lock and every .nix file that Nix can see when it evaluates the flake: in a git work tree the
+ * tracked ones of the whole repository (Nix ignores untracked files there), otherwise all of them below the flake.
  */
 export async function flakeFingerprint(flakeDir: string): Promise<string> {
   const files = (await gitTrackedNixFiles(flakeDir)) ?? (await walkNixFiles(flakeDir));
   files.sort();
   const h = createHash('sha256');
   h.update(`format ${FORMAT}\0`);
-  for (const rel of files) {
-    const fileHash = await hashFile(path.join(flakeDir, rel));
-    if (fileHash !== undefined) h.update(`${rel}\0${fileHash}\0`);
+  for (const file of files) {
+    const fileHash = await hashFile(file);
+    if (fileHash !== undefined) h.update(`${path.relative(flakeDir, file)}\0${fileHash}\0`);
   }
   return h.digest('hex');
 }

@@ -155,6 +155,23 @@ describe('flake output cache', () => {
     assert.notEqual(await flakeFingerprint(dir), b);
   });
 
+  it('in a git work tree, follows the tracked .nix files of the whole repository and ignores untracked ones', async () => {
+    const repo = tempDir('fp-git');
+    const sub = path.join(repo, 'hosts');
+    fs.mkdirSync(sub);
+    fs.writeFileSync(path.join(sub, 'flake.nix'), '{ outputs = _: import ../common.nix; }\n');
+    fs.writeFileSync(path.join(repo, 'common.nix'), '{ }\n');
+    const git = (...args: string[]) => execFileAsync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo });
+    await git('init', '-q');
+    await git('add', '.');
+    await git('commit', '-q', '-m', 'init');
+    const a = await flakeFingerprint(sub);
+    fs.writeFileSync(path.join(sub, 'untracked.nix'), '{ x = 1; }\n');
+    assert.equal(await flakeFingerprint(sub), a, 'an untracked file is invisible to Nix');
+    fs.writeFileSync(path.join(repo, 'common.nix'), '{ y = 2; }\n');
+    assert.notEqual(await flakeFingerprint(sub), a, 'a tracked file outside the flake directory is part of its source');
+  });
+
   it('keeps store paths per fingerprint, survives a reload, and starts over from a corrupt file', async () => {
     const file = path.join(tempDir('cache'), 'flake-outputs.json');
     const c1 = new FlakeOutputCache(file);
