@@ -247,6 +247,33 @@ describe('option attribution on a graph', () => {
     assert.equal(a.removalCost(initrdPackages.id), 2000);
   });
 
+  it('answers a hover: definitions at a line, and the cost of one package of a list', () => {
+    const glibc = { path: storePath(21, 'glibc-2.40'), narSize: 500, references: [] };
+    const perl = { path: storePath(22, 'perl-5.40.0'), narSize: 300, references: [glibc.path] };
+    const git = { path: storePath(23, 'git-2.49.0'), narSize: 200, references: [perl.path, glibc.path] };
+    const utilLinux = { path: storePath(24, 'util-linux-2.41-lib'), narSize: 50, references: [glibc.path] };
+    const hello = { path: storePath(25, 'hello-2.12'), narSize: 10, references: [glibc.path] };
+    const top = { path: storePath(26, 'nixos-system'), narSize: 1, references: [git.path, utilLinux.path, hello.path] };
+    const graph = ClosureGraph.build([glibc, perl, git, utilLinux, hello, top], [top.path]);
+    const src = '{ pkgs, ... }: {\n  environment.systemPackages = with pkgs; [ git util-linux hello ];\n}\n';
+    const a = new OptionAttribution({
+      graph,
+      evaluation: evaluation([
+        option('environment.systemPackages', [{ file: `${SOURCE}/configuration.nix`, paths: [git.path, utilLinux.path, hello.path] }]),
+        option('users.users.bob.packages', [{ file: `${SOURCE}/configuration.nix`, paths: [hello.path] }]),
+      ]),
+      readFile: (f) => (f === '/ws/configuration.nix' ? src : undefined),
+    });
+    const [d] = a.definitionsAt('/ws/configuration.nix', 2);
+    assert.equal(d?.option, 'environment.systemPackages');
+    assert.deepEqual(a.definitionsAt('/ws/configuration.nix', 3), []);
+    assert.deepEqual(a.packageCost(d!.id, 'git'), { nodes: [graph.indexOf(git.path)], bytes: 500 });
+    assert.deepEqual(a.packageCost(d!.id, 'pkgs.util-linux'), { nodes: [graph.indexOf(utilLinux.path)], bytes: 50 });
+    // hello is in bob's packages too: it stays.
+    assert.deepEqual(a.packageCost(d!.id, 'hello'), { nodes: [graph.indexOf(hello.path)], bytes: 0 });
+    assert.equal(a.packageCost(d!.id, 'firefox'), undefined);
+  });
+
   it('StoreCopyMapper maps both ways and leaves other files alone', () => {
     const m = new StoreCopyMapper({ sourcePath: SOURCE, localPath: '/home/me/flake' });
     assert.deepEqual(m.toWorkspace(`${SOURCE}/hosts/a.nix`), { file: '/home/me/flake/hosts/a.nix', inWorkspace: true });

@@ -211,6 +211,31 @@ export class OptionAttribution {
     this.costs = new Float64Array(defs.length).fill(-1);
   }
 
+  /**
+   * The definitions written at a line of a file (workspace path, as in `Definition.file`): what a hover
+   * on that line is about. Several when mkMerge parts share a line.
+   */
+  definitionsAt(file: string, line: number): Definition[] {
+    return this.definitions.filter((d) => d.file === file && d.line === line && !d.fromDefault);
+  }
+
+  /**
+   * One package of a list definition (`environment.systemPackages = with pkgs; [ git ]`), from the
+   * element's source text (`git`, `pkgs.git`, `pkgs.python3Packages.requests`): the paths of the
+   * definition whose package name matches its last attribute, and what the closure loses without them.
+   * Undefined when no carried path matches the name.
+   */
+  packageCost(id: number, elementText: string): { nodes: number[]; bytes: number } | undefined {
+    const attr = elementText.replace(/\s+/g, '').split('.').pop() ?? '';
+    const key = normalizePackageName(attr);
+    if (key === '') return undefined;
+    const d = this.definitions[id]!;
+    const nodes = d.nodes.filter((i) => normalizePackageName(this.graph.name(i).pname) === key);
+    if (nodes.length === 0) return undefined;
+    const exclusive = nodes.filter((i) => this.introducers(i).length === 1);
+    return { nodes, bytes: this.cutOff.of(exclusive) };
+  }
+
   /** Definitions whose values carry node i directly. */
   introducers(i: number): Int32Array {
     return this.introducerIds.subarray(this.introducerOffsets[i]!, this.introducerOffsets[i + 1]!);
@@ -356,6 +381,11 @@ export class OptionAttribution {
     this.reaching = { offsets, ids, dist: d };
     return this.reaching;
   }
+}
+
+/** `python3Packages`, `python3-packages` and `Python3_Packages` compare equal. */
+function normalizePackageName(name: string): string {
+  return name.toLowerCase().replace(/[-_]/g, '');
 }
 
 function readText(file: string): string | undefined {
