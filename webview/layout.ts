@@ -136,7 +136,7 @@ export function layoutSunburst(tree: ViewTree, center: number, opts: LayoutOptio
       for (let k = e; k < b; k++) rest += size[childTargets[k]!]!;
       // A "more" arc too thin to see or click would only draw a stray line: its share stays a gap (counted in
       // the parent's own value, so every angle keeps its exact proportion).
-      if (rest >= minValue / 2 && rest > 0) {
+      if (rest >= minValue && rest > 0) {
         item.children.push({ node: -1, parentNode: v, own: rest, children: [], moreFrom: e - a, moreCount: b - e, hidden: false, depth: depth + 1 });
         count++;
       } else {

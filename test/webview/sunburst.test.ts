@@ -134,7 +134,7 @@ function checkDominatorArcs(c: TestClosure, arcs: DrawnArc[], center: number): {
 /**
  * Which arcs the pruning rule must draw, computed straight from the engine's dominator tree: a path is drawn
  * when it is within `maxDepth` rings of the centre and its angle is at least `minAngle`; each drawn node (or
- * the centre) whose undrawn children add up to half that gets one "more" arc. Valid below the arc cap.
+ * the centre) whose undrawn children add up to that gets one "more" arc. Valid below the arc cap.
  */
 async function expectedArcs(page: Page, c: TestClosure, center: number): Promise<{ paths: Set<number>; more: Set<number>; capped: boolean }> {
   const p = await page.$eval('#chart', (e) => ({
@@ -155,8 +155,8 @@ async function expectedArcs(page: Page, c: TestClosure, center: number): Promise
         walk(k, depth + 1);
       } else hidden += dom.retained[k]!;
     }
-    // Merged children get a "more" arc when it is at least half the minimum width.
-    if (hidden > 0 && hidden >= minValue / 2) more.add(v);
+    // Merged children get a "more" arc when it is at least as wide as the narrowest path arc may be.
+    if (hidden > 0 && hidden >= minValue) more.add(v);
   };
   walk(center, 0);
   return { paths, more, capped: paths.size + more.size >= p.maxArcs };
