@@ -58,9 +58,19 @@ export interface EstimatorOptions {
   readonly nixStorePath?: string;
 }
 
-/** The nix-store that belongs to a configured nix binary: its sibling when the path is absolute. */
+/**
+ * The nix-store that belongs to a configured nix binary: its sibling when there is one (also beside the file a
+ * symlink points to, as in /nix/store/…-nix/bin), else `nix-store` on PATH (the nix may be a wrapper script).
+ */
 export function nixStoreBeside(nixPath: string): string {
-  return path.isAbsolute(nixPath) ? path.join(path.dirname(nixPath), 'nix-store') : 'nix-store';
+  if (!path.isAbsolute(nixPath)) return 'nix-store';
+  const candidates = [path.join(path.dirname(nixPath), 'nix-store')];
+  try {
+    candidates.push(path.join(path.dirname(fs.realpathSync(nixPath)), 'nix-store'));
+  } catch {
+    // A nix that does not exist fails later with its own message.
+  }
+  return candidates.find((c) => fs.existsSync(c)) ?? 'nix-store';
 }
 
 interface CacheFile {

@@ -27,20 +27,21 @@ const nothingToDispose = async (): Promise<void> => {};
  * `./result`, `/run/current-system`), a `.json` closure file, or else a flake installable.
  */
 export function resolveOperand(spec: string, cwd: string): DiffOperand {
-  const local = path.resolve(cwd, spec);
-  const looksLikePath = spec.startsWith('/') || spec.startsWith('./') || spec.startsWith('../') || spec === 'result';
-  if (looksLikePath && !spec.includes('#') && fs.existsSync(local)) {
-    const stat = fs.lstatSync(local);
-    if (stat.isFile() && spec.endsWith('.json')) {
-      return { target: { kind: 'json-file', file: local }, label: spec, dispose: nothingToDispose };
-    }
-    const real = fs.realpathSync(local);
-    const storePath = storePathOf(real);
-    if (storePath) return { target: { kind: 'store-path', path: storePath }, label: spec === storePath ? spec : `${spec} (${path.basename(storePath)})`, dispose: nothingToDispose };
-    if (!fs.existsSync(path.join(local, 'flake.nix'))) {
-      throw new ClosureLensError('invalid-path', `${spec} is neither a store path, a link into the Nix store, a .json closure file nor a flake`, {
-        fix: 'pass a /nix/store path, a profile link such as /nix/var/nix/profiles/system-42-link, or an installable such as .#name',
-      });
+  const fixed = (target: Target, label: string): DiffOperand => ({ target, label, dispose: nothingToDispose });
+  if (!spec.includes('#')) {
+    // A store path needs no file system check: the engine says clearly when it is not valid.
+    const direct = storePathOf(spec);
+    if (direct && spec.startsWith('/nix/store/') && !fs.existsSync(spec)) return fixed({ kind: 'store-path', path: direct }, spec);
+    const local = path.resolve(cwd, spec);
+    if (fs.existsSync(local)) {
+      if (spec.endsWith('.json') && fs.statSync(local).isFile()) return fixed({ kind: 'json-file', file: local }, spec);
+      const storePath = storePathOf(fs.realpathSync(local));
+      if (storePath) return fixed({ kind: 'store-path', path: storePath }, spec === storePath ? spec : `${spec} (${path.basename(storePath)})`);
+      if (!fs.existsSync(path.join(local, 'flake.nix'))) {
+        throw new ClosureLensError('invalid-path', `${spec} is neither a store path, a link into the Nix store, a .json closure file nor a flake`, {
+          fix: 'pass a /nix/store path, a profile link such as /nix/var/nix/profiles/system-42-link, or an installable such as .#name',
+        });
+      }
     }
   }
   return { target: { kind: 'installable', installable: spec, cwd }, label: spec, installable: spec, dispose: nothingToDispose };

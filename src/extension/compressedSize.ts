@@ -80,6 +80,7 @@ export class CompressedSizeCommand extends Disposable {
       return line;
     } catch (err) {
       if (isClosureLensError(err, 'cancelled')) return undefined;
+      console.error('Nix Closure Lens: the compressed-size estimate failed', err);
       const message = isClosureLensError(err) ? `${err.message}. ${err.fix}` : String(err);
       void vscode.window.showErrorMessage(`Nix Closure Lens: ${message}`);
       return undefined;

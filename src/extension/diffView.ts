@@ -43,7 +43,13 @@ export class DiffView extends Disposable implements vscode.TextDocumentContentPr
   constructor(private readonly deps: DiffViewDeps) {
     super();
     this.register(vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, this));
-    this.register(vscode.commands.registerCommand(DIFF_COMMAND, () => this.pickAndShow()));
+    // With two arguments (store paths, links or installables, relative to the first workspace folder) the
+    // pickers are skipped: for keybindings, tasks and the in-editor tests.
+    this.register(
+      vscode.commands.registerCommand(DIFF_COMMAND, (before?: unknown, after?: unknown) =>
+        typeof before === 'string' && typeof after === 'string' ? this.showSpecs(before, after) : this.pickAndShow(),
+      ),
+    );
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
@@ -64,6 +70,17 @@ export class DiffView extends Disposable implements vscode.TextDocumentContentPr
       return undefined;
     } finally {
       await Promise.all((operands ?? []).map((o) => o.dispose()));
+    }
+  }
+
+  /** The diff of two typed closures; the URI of the report, or undefined when it failed or was cancelled. */
+  async showSpecs(before: string, after: string): Promise<vscode.Uri | undefined> {
+    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+    try {
+      return await this.show(resolveOperand(before, cwd), resolveOperand(after, cwd));
+    } catch (err) {
+      await this.showError(err);
+      return undefined;
     }
   }
 

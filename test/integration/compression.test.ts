@@ -129,3 +129,28 @@ describe('narinfo parsing (real cache.nixos.org narinfos)', () => {
     assert.ok(max.narSize > 2e9, 'the 2.06 GB NAR from SOURCE.txt');
   });
 });
+
+describe('nix-store beside the configured nix', () => {
+  it('takes the sibling, the sibling of the symlink target, or PATH', async () => {
+    const { nixStoreBeside } = await import('../../src/core/compression');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-nixpath-'));
+    try {
+      assert.equal(nixStoreBeside('nix'), 'nix-store');
+      // A wrapper script with no nix-store beside it (as the e2e harness's logging nix).
+      fs.mkdirSync(path.join(dir, 'wrap'));
+      fs.writeFileSync(path.join(dir, 'wrap', 'nix'), '#!/bin/sh\nexec nix "$@"\n');
+      assert.equal(nixStoreBeside(path.join(dir, 'wrap', 'nix')), 'nix-store');
+      // A real installation directory.
+      fs.mkdirSync(path.join(dir, 'real'));
+      fs.writeFileSync(path.join(dir, 'real', 'nix'), '');
+      fs.writeFileSync(path.join(dir, 'real', 'nix-store'), '');
+      assert.equal(nixStoreBeside(path.join(dir, 'real', 'nix')), path.join(dir, 'real', 'nix-store'));
+      // A profile link to it.
+      fs.mkdirSync(path.join(dir, 'profile'));
+      fs.symlinkSync(path.join(dir, 'real', 'nix'), path.join(dir, 'profile', 'nix'));
+      assert.equal(nixStoreBeside(path.join(dir, 'profile', 'nix')), path.join(dir, 'real', 'nix-store'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
