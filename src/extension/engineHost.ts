@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { GraphCache } from '../core/cache';
 import { ClosureEngine } from '../core/engine';
+import { humanStderr } from '../core/errors';
 import { NixRunner } from '../core/nix/runner';
 import type { NixCommandRunner } from './flakeOutputs';
 import type { NixLog } from './nixLog';
@@ -32,7 +33,7 @@ export class EngineHost {
         nixPath: s.nixPath,
         extraArgs: [...s.extraArgs],
         timeoutMs: s.timeoutMs,
-        onCommand: (c) => this.log.command(c, c.ok ? undefined : c.stderr),
+        onCommand: (c) => this.log.command(c, c.ok ? undefined : lastLines(humanStderr(c.stderr), 60)),
       });
       const engine = new ClosureEngine({ nix: runner, cache: new GraphCache(this.cacheDir(s)) });
       this.built = { key, runner, engine };
@@ -47,4 +48,10 @@ export class EngineHost {
   get runner(): NixCommandRunner {
     return this.current().runner;
   }
+}
+
+/** The end of a long stderr: the error is at the end, the build log before it can be megabytes. */
+function lastLines(text: string, n: number): string {
+  const lines = text.trimEnd().split('\n');
+  return lines.length <= n ? lines.join('\n') : [`… ${lines.length - n} earlier lines`, ...lines.slice(-n)].join('\n');
 }
