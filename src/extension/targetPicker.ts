@@ -122,7 +122,7 @@ export async function pickTarget(
     if (!vscode.workspace.isTrusted) {
       problems.push({
         label: '$(shield) Flake outputs need a trusted workspace',
-        detail: 'Listing them evaluates the flake, which runs its code. Choose to manage Workspace Trust.',
+        detail: 'Evaluating a flake runs its code. Select this to manage Workspace Trust.',
         action: { kind: 'manage-trust' },
         alwaysShow: true,
       });
