@@ -127,8 +127,12 @@ export class SunburstPanel {
     this.post(this.statusMessage);
   }
 
+  /** Replaces the view with the error; a later `setClosure` brings the chart back. */
   setError(message: string, fix?: string): void {
     this.statusMessage = { type: 'error', message, ...(fix !== undefined && { fix }) };
+    this.closureMessage = undefined;
+    this.attributionMessage = undefined;
+    this.analysis = undefined;
     this.post(this.statusMessage);
   }
 
