@@ -1,0 +1,184 @@
+/**
+ * Hovers over option definitions in the example configuration, inside a real VS Code: the text and numbers are
+ * checked against the engine run on real nix output in this test (hover-engine.ts); without option costs the
+ * hover says so and links the analysis, and no hover ever runs nix.
+ */
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { formatBytes } from '../../../src/core/format';
+import { displayName } from '../../../src/core/storePath';
+import type { ShownClosure } from '../../../src/extension/commands';
+import { api, DEMO, definitionIn, expectedFor, folder, lost, waitFor } from './hover-engine';
+
+const SLIM = 'nixosConfigurations.slim';
+
+/** The hover text at the first occurrence of `needle` (offset `within` characters into it) in `file`. */
+async function hoverAt(file: string, needle: string, within = 1): Promise<string> {
+  const doc = await vscode.workspace.openTextDocument(file);
+  assert.equal(doc.languageId, 'nix', `${file} opens as a nix document`);
+  const offset = doc.getText().indexOf(needle);
+  assert.ok(offset >= 0, `${needle} is in ${file}`);
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, doc.positionAt(offset + within));
+  return hovers
+    .flatMap((h) => h.contents)
+    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
+    .join('\n');
+}
+
+/** Markdown inline code as the hover writes it, for matching. */
+const code = (s: string) => `\`${s}\``;
+
+function pct(bytes: number, total: number): string {
+  return `${((100 * bytes) / total).toFixed(1)} % of the closure (${formatBytes(total)})`;
+}
+
+describe('hover over NixOS options', function () {
+  this.timeout(240_000);
+  let configuration: string;
+
+  before(async function () {
+    if (!vscode.workspace.isTrusted) this.skip();
+    configuration = path.join(folder(), 'configuration.nix');
+    const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', DEMO);
+    assert.ok(shown, 'Show closure failed (see the Nix Closure Lens output)');
+  });
+
+  it('without option costs, says so and links "Analyse option costs", running no nix', async () => {
+    const a = await api();
+    const demo = a.optionCosts().find((t) => t.title === DEMO);
+    assert.ok(demo, 'the demo closure is analysed');
+    assert.equal(demo.state, 'not-analysed', 'option costs are on request in this suite (run.ts)');
+    const before = a.nixCommands().total;
+    const text = await hoverAt(configuration, 'environment.systemPackages');
+    assert.match(text, /no option costs yet/);
+    assert.ok(text.includes('command:nixClosureLens.analyseOptions?'), `links the analysis: ${text}`);
+    assert.ok(text.includes(encodeURIComponent(JSON.stringify([demo.key]))), 'the link names the demo target');
+    assert.equal(a.nixCommands().total, before, 'a hover ran nix');
+  });
+
+  it('after "Analyse option costs", shows the removal cost of environment.systemPackages as the engine computes it', async () => {
+    const a = await api();
+    const state = await vscode.commands.executeCommand<string>('nixClosureLens.analyseOptions');
+    assert.equal(state, 'ready');
+    const e = await expectedFor(DEMO);
+    const d = definitionIn(e, configuration, 'environment.systemPackages');
+    const { bytes, nodes } = lost(e, e.attribution.exclusiveNodes(d.id));
+    assert.equal(bytes, e.attribution.removalCost(d.id), 'lost paths and removal cost agree');
+    const g = e.attribution.graph;
+
+    const before = a.nixCommands().total;
+    const text = await hoverAt(configuration, 'environment.systemPackages');
+    assert.equal(a.nixCommands().total, before, 'a hover ran nix');
+    assert.ok(text.includes(`**${code('environment.systemPackages')}** · ${code(DEMO)}`), text);
+    assert.ok(text.includes(`Removal cost: **${formatBytes(bytes)}** · ${pct(bytes, e.analysis.totalSize)}`), text);
+    assert.ok(text.includes(`${nodes.length} ${nodes.length === 1 ? 'path' : 'paths'} only this definition brings`), text);
+    assert.ok(nodes.length > 0, 'the definition brings paths of its own');
+    const listed = [...text.matchAll(/^- `([^`]+)` (.+)$/gm)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(
+      listed.filter(([n]) => !n!.startsWith('…')),
+      nodes.slice(0, 5).map((i) => [displayName(g.name(i)), formatBytes(g.narSize[i]!)]),
+      'the top 5 paths, largest first, with their NAR sizes',
+    );
+    // Command links to the sunburst and the chains, on the heaviest path it brings.
+    const args = encodeURIComponent(JSON.stringify([{ target: a.optionCosts()[0]!.key, path: g.paths[nodes[0]!] }]));
+    assert.ok(text.includes(`command:nixClosureLens.showInSunburst?${args}`), text);
+    assert.ok(text.includes(`command:nixClosureLens.whyDependsOn?${args}`), text);
+  });
+
+  it('on a package of the list: what removing just that package saves', async () => {
+    const e = await expectedFor(DEMO);
+    const d = definitionIn(e, configuration, 'environment.systemPackages');
+    const g = e.attribution.graph;
+    const w3m = d.nodes.find((i) => g.name(i).pname === 'w3m');
+    assert.ok(w3m !== undefined, 'the definition carries w3m');
+    // w3m is also reached through nixos-help (documentation.nixos.enable): removing it from the list saves only
+    // what nothing else keeps.
+    const alone = e.attribution.introducers(w3m).length === 1;
+    const { bytes, nodes } = alone ? lost(e, [w3m]) : { bytes: 0, nodes: [] };
+    const text = await hoverAt(configuration, 'pkgs.w3m', 5);
+    assert.ok(text.includes(`**${code(displayName(g.name(w3m)))} in ${code('environment.systemPackages')}**`), text);
+    assert.ok(text.includes(`Removal cost: **${formatBytes(bytes)}** · ${pct(bytes, e.analysis.totalSize)}`), text);
+    assert.ok(text.includes(`${nodes.length} ${nodes.length === 1 ? 'path' : 'paths'} only this package brings`), text);
+  });
+
+  it('on services.nginx.enable = true: the cost of the module it enables', async () => {
+    const e = await expectedFor(DEMO);
+    const mod = e.attribution.moduleCost('services.nginx.enable');
+    assert.ok(mod && mod.bytes > 0, 'the nginx module costs something');
+    const { nodes } = lost(e, mod.exclusiveNodes);
+    const text = await hoverAt(configuration, 'services.nginx.enable');
+    assert.ok(text.includes(`${code('services.nginx.enable')} enables ${code('nixpkgs/nixos/modules/services/web-servers/nginx.nix')}`), text);
+    assert.ok(text.includes(`Module cost: **${formatBytes(mod.bytes)}** · ${pct(mod.bytes, e.analysis.totalSize)}`), text);
+    assert.ok(text.includes(`${nodes.length} paths only this module brings`), text);
+    assert.ok(/`nginx-[\d.]+`/.test(text), `nginx is among the paths: ${text}`);
+  });
+
+  it('in a module file mapped back from the flake\'s store copy: users.users.alice.packages', async () => {
+    const e = await expectedFor(DEMO);
+    const users = path.join(folder(), 'modules/users.nix');
+    const d = definitionIn(e, users, 'users.users.alice.packages');
+    const text = await hoverAt(users, 'packages');
+    assert.ok(text.includes(`**${code('users.users.alice.packages')}**`), text);
+    assert.ok(text.includes(`Removal cost: **${formatBytes(e.attribution.removalCost(d.id))}**`), text);
+    // Another definition carries the same paths (htop, nano are also system packages): the hover names them.
+    const others = new Set<string>();
+    for (const i of d.nodes) for (const id of e.attribution.introducers(i)) if (id !== d.id) others.add(e.attribution.definitions[id]!.option);
+    if (e.attribution.removalCost(d.id) === 0 && others.size > 0) {
+      const named = /Costs nothing alone: (.*) also bring/.exec(text)?.[1] ?? '';
+      const options = [...named.matchAll(/`([^`]+)` \(/g)].map((m) => m[1]!);
+      assert.equal(options.length, Math.min(3, others.size), named);
+      for (const o of options) assert.ok(others.has(o), `${o} carries a path of users.users.alice.packages`);
+    }
+  });
+
+  it('automatically after "Show closure" of another configuration; the hover then names both', async () => {
+    const a = await api();
+    const config = vscode.workspace.getConfiguration('nixClosureLens');
+    await config.update('optionCosts.automatic', true, vscode.ConfigurationTarget.Global);
+    try {
+      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', SLIM);
+      assert.ok(shown, 'Show closure of slim failed');
+      await waitFor('the option costs of slim', () => (a.optionCosts().find((t) => t.title === SLIM)?.state === 'ready' ? true : undefined), 120_000);
+    } finally {
+      await config.update('optionCosts.automatic', undefined, vscode.ConfigurationTarget.Global);
+    }
+    const slim = await expectedFor(SLIM);
+    const demo = await expectedFor(DEMO);
+    const text = await hoverAt(configuration, 'environment.systemPackages');
+    const sections = text.split('\n---\n');
+    assert.equal(sections.length, 2, `one section per configuration: ${text}`);
+    assert.ok(sections[0]!.includes(code(SLIM)), 'the configuration shown last comes first');
+    for (const [section, e] of [[sections[0]!, slim], [sections[1]!, demo]] as const) {
+      const d = definitionIn(e, configuration, 'environment.systemPackages');
+      assert.ok(section.includes(`Removal cost: **${formatBytes(e.attribution.removalCost(d.id))}** · ${pct(e.attribution.removalCost(d.id), e.analysis.totalSize)}`), section);
+    }
+  });
+
+  it('CodeLens (setting): "+size" above each definition costing more than the threshold', async () => {
+    const config = vscode.workspace.getConfiguration('nixClosureLens');
+    await config.update('optionCosts.codeLens', true, vscode.ConfigurationTarget.Global);
+    await config.update('optionCosts.codeLensThresholdMiB', 0.25, vscode.ConfigurationTarget.Global);
+    try {
+      const e = await expectedFor(SLIM);
+      const doc = await vscode.workspace.openTextDocument(configuration);
+      const lenses = await waitFor('code lenses', async () => {
+        const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
+        return l.length > 0 ? l : undefined;
+      });
+      const expected = e.attribution.definitions
+        .filter((d) => d.file === configuration && d.nodes.length > 0 && e.attribution.removalCost(d.id) >= 0.25 * 1024 * 1024)
+        .map((d) => ({ line: d.line! - 1, title: `+${formatBytes(e.attribution.removalCost(d.id))} in ${SLIM}` }));
+      assert.ok(expected.length > 0, 'some definition of configuration.nix costs more than 0.25 MiB');
+      const byLine = lenses.map((l) => ({ line: l.range.start.line, title: l.command?.title ?? '' }));
+      for (const x of expected) assert.ok(byLine.some((l) => l.line === x.line && l.title === x.title), `${JSON.stringify(x)} in ${JSON.stringify(byLine)}`);
+      for (const l of byLine) {
+        const size = /^\+(.+?)(?: \(module\))? in /.exec(l.title)?.[1];
+        assert.ok(size, l.title);
+      }
+    } finally {
+      await config.update('optionCosts.codeLens', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('optionCosts.codeLensThresholdMiB', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+});
