@@ -337,12 +337,19 @@ export class OptionAttribution {
     return { steps, cause: [], causeNode: -1 };
   }
 
-  /** One breadth-first walk per definition that carries paths; the lists are built once. */
+  /**
+   * One breadth-first walk per definition that carries paths, recording (node, definition, distance);
+   * then grouped by node (counting sort), nearest first. Built once, in typed arrays.
+   */
   private reachIndex(): { offsets: Int32Array; ids: Int32Array; dist: Int32Array } {
     if (this.reaching) return this.reaching;
     const g = this.graph;
     const n = g.nodeCount;
-    const perNode: { id: number; d: number }[][] = Array.from({ length: n }, () => []);
+    let cap = Math.max(1024, n * 4);
+    let nodeOf = new Int32Array(cap);
+    let idOf = new Int32Array(cap);
+    let distOf = new Int32Array(cap);
+    let count = 0;
     const dist = new Int32Array(n).fill(-1);
     const queue = new Int32Array(n);
     for (const def of this.definitions) {
@@ -356,7 +363,6 @@ export class OptionAttribution {
       }
       for (let head = 0; head < tail; head++) {
         const v = queue[head]!;
-        perNode[v]!.push({ id: def.id, d: dist[v]! });
         for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
           const w = g.refTargets[e]!;
           if (dist[w] === -1) {
@@ -365,25 +371,41 @@ export class OptionAttribution {
           }
         }
       }
-      for (let k = 0; k < tail; k++) dist[queue[k]!] = -1;
+      if (count + tail > cap) {
+        cap = Math.max(cap * 2, count + tail);
+        const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+          const b = new Int32Array(cap);
+          b.set(a.subarray(0, count));
+          return b;
+        };
+        nodeOf = grow(nodeOf);
+        idOf = grow(idOf);
+        distOf = grow(distOf);
+      }
+      for (let k = 0; k < tail; k++) {
+        const v = queue[k]!;
+        nodeOf[count] = v;
+        idOf[count] = def.id;
+        distOf[count++] = dist[v]!;
+        dist[v] = -1;
+      }
     }
     const offsets = new Int32Array(n + 1);
-    for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + perNode[i]!.length;
-    const ids = new Int32Array(offsets[n]!);
-    const d = new Int32Array(offsets[n]!);
-    for (let i = 0; i < n; i++) {
-      let k = offsets[i]!;
-      for (const x of perNode[i]!) {
-        ids[k] = x.id;
-        d[k++] = x.d;
-      }
+    for (let k = 0; k < count; k++) offsets[nodeOf[k]! + 1]!++;
+    for (let i = 0; i < n; i++) offsets[i + 1]! += offsets[i]!;
+    const fill = offsets.slice(0, n);
+    const ids = new Int32Array(count);
+    const d = new Int32Array(count);
+    for (let k = 0; k < count; k++) {
+      const at = fill[nodeOf[k]!]!++;
+      ids[at] = idOf[k]!;
+      d[at] = distOf[k]!;
     }
     this.reaching = { offsets, ids, dist: d };
     return this.reaching;
   }
 }
 
-/** `python3Packages`, `python3-packages` and `Python3_Packages` compare equal. */
 function normalizePackageName(name: string): string {
   return name.toLowerCase().replace(/[-_]/g, '');
 }
