@@ -105,7 +105,8 @@ export const DEFAULT_VIEW_SETTINGS: ViewSettings = { maxArcs: 2500, sizeStyle: '
 // Host → webview
 
 export type HostToWebview =
-  | { readonly type: 'loading'; readonly title: string; readonly message: string }
+  /** The target comes along so that a panel reloaded while still loading can be restored. */
+  | { readonly type: 'loading'; readonly title: string; readonly message: string; readonly target?: PanelTarget }
   | {
       readonly type: 'closure';
       readonly protocol: number;

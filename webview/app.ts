@@ -77,6 +77,7 @@ export class App {
       switch (m.type) {
         case 'loading':
           this.title = m.title;
+          if (m.target) this.persist({ title: m.title, target: m.target });
           this.showStatus('loading', m.message);
           return;
         case 'error':

@@ -123,7 +123,7 @@ export class SunburstPanel {
   }
 
   setLoading(message: string): void {
-    this.statusMessage = { type: 'loading', title: this.title, message };
+    this.statusMessage = { type: 'loading', title: this.title, message, target: this.target };
     this.post(this.statusMessage);
   }
 

@@ -524,8 +524,10 @@ describe('sunburst webview in headless Chromium', function () {
     it('shows loading and error messages with their fix', async () => {
       const h = await openHarness();
       try {
-        await h.send({ type: 'loading', title: '.#x', message: 'Building .#x…' });
+        await h.send({ type: 'loading', title: '.#x', message: 'Building .#x…', target: { kind: 'installable', installable: '.#x' } });
         assert.equal(await h.page.$eval('#status .status-message', (e) => e.textContent), 'Building .#x…');
+        // A panel reloaded while still loading knows what to load.
+        assert.deepEqual(((await h.state()) as { target?: unknown }).target, { kind: 'installable', installable: '.#x' });
         await h.send({ type: 'error', message: 'nix is not installed', fix: 'Install Nix 2.8 or later.' });
         assert.equal(await h.page.$eval('#status', (e) => e.getAttribute('role')), 'alert');
         assert.equal(await h.page.$eval('#status .status-fix', (e) => e.textContent), 'Install Nix 2.8 or later.');
