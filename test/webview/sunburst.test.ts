@@ -351,6 +351,20 @@ describe('sunburst webview in headless Chromium', function () {
       assert.equal(await h.page.$$eval('path.arc.dim', (els) => els.length), 0);
     });
 
+    it('the legend totals each category and highlights it on click', async () => {
+      await home(h.page);
+      const items = await h.page.$$eval('.legend-item', (els) => els.map((e) => e.textContent ?? ''));
+      const fonts = items.find((t) => t.startsWith('Fonts'))!;
+      assert.match(fonts, /^Fonts11\.0 MiB · 1%$/, fonts); // dejavu-fonts alone
+      await h.page.click('.legend-item:has-text("Fonts")');
+      const arcs = await drawnArcs(h.page);
+      const hits = arcs.filter((a) => a.cls.split(' ').includes('match'));
+      assert.deepEqual(hits.map((a) => a.node), [g.indexOf(sp('dejavu-fonts-2.37'))]);
+      assert.ok(arcs.filter((a) => a.cls.includes('dim')).length === arcs.length - 1);
+      await h.page.click('.legend-item:has-text("Fonts")');
+      assert.equal(await h.page.$$eval('path.arc.dim', (e) => e.length), 0);
+    });
+
     it('switching themes recolors the arcs from the theme variables', async () => {
       await home(h.page);
       const glibcKey = `#arc-n${g.indexOf(sp('glibc-2.39-52'))}`;
