@@ -305,10 +305,7 @@ export class App {
   private zoomOut(): void {
     if (!this.chart) return;
     const p = this.tree.parent[this.chart.centerNode]!;
-    if (p >= 0) {
-      this.redraw(true, p);
-      this.chart.focusNode(-1);
-    }
+    if (p >= 0) this.redraw(true, p);
   }
 
   private setMode(mode: TreeMode): void {

@@ -91,9 +91,12 @@ export class SunburstChart {
     this.centerG.on('click', () => this.events.zoomOut());
     this.svg.on('keydown', (e: KeyboardEvent) => this.onKey(e));
     this.svg.on('focus', () => {
-      if (!this.focusedKey || !this.byKey.has(this.focusedKey)) this.focus(this.arcs.find((a) => a.depth === 1)?.key);
-      else this.focus(this.focusedKey);
+      // Only keyboard focus shows the focused arc's tooltip; a click brings its own.
+      const keyboard = this.svg.node()!.matches(':focus-visible');
+      if (!this.focusedKey || !this.byKey.has(this.focusedKey)) this.focus(this.arcs.find((a) => a.depth === 1)?.key, keyboard);
+      else this.focus(this.focusedKey, keyboard);
     });
+    this.svg.on('blur', () => this.events.hover(null, 0, 0));
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(host);
     this.measure();
