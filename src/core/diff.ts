@@ -20,13 +20,26 @@ export interface OptionOrigin {
 export type OriginLookup = (graph: ClosureGraph, node: number, chain: readonly number[]) => OptionOrigin | undefined;
 
 /**
- * Origins from option attribution (src/core/attribution): the definition that introduces the path nearest
- * to it on its chain, else the nearest definition whose value reaches it. Only for the graph it was built on.
+ * Origins from option attribution (src/core/attribution): the definition that introduces the path nearest to it
+ * on its chain, else the nearest definition whose value reaches it (user files first on a tie). Definitions that
+ * carry the root itself (`system.build.toplevel`) explain nothing and are skipped. Only for the graph the
+ * attribution was built on.
  */
 export function originsFromAttribution(attribution: OptionAttribution): OriginLookup {
-  return (graph, node, chain) => {
-    if (graph !== attribution.graph) return undefined;
-    const cause = attribution.chainAttribution(chain).cause[0] ?? attribution.reachingDefinitions(node)[0]?.id;
+  const graph = attribution.graph;
+  const trivial = (id: number) => {
+    const nodes = attribution.definitions[id]!.nodes;
+    return graph.hasVirtualRoot ? graph.roots.some((r) => nodes.includes(r)) : nodes.includes(graph.root);
+  };
+  return (g, node, chain) => {
+    if (g !== graph) return undefined;
+    let cause = attribution.chainAttribution(chain).cause.find((id) => !trivial(id));
+    if (cause === undefined) {
+      const reaching = attribution.reachingDefinitions(node).filter((r) => !trivial(r.id));
+      const nearest = reaching[0]?.distance;
+      const tied = reaching.filter((r) => r.distance === nearest);
+      cause = (tied.find((r) => attribution.definitions[r.id]!.inWorkspace) ?? tied[0])?.id;
+    }
     if (cause === undefined) return undefined;
     const def = attribution.definitions[cause]!;
     return { option: def.option, file: def.file, ...(def.line !== null ? { line: def.line } : {}) };

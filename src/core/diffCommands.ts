@@ -69,7 +69,14 @@ async function attributionOrigins(target: Target, loaded: LoadedClosure, ctx: Co
     ...(target.cwd ? { cwd: target.cwd } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
-  return originsFromAttribution(service.attribute(evaluation, loaded.analysis.graph));
+  const lookup = originsFromAttribution(service.attribute(evaluation, loaded.analysis.graph));
+  // Files under the working directory read better relative, as compilers print them.
+  return (g, node, chain) => {
+    const o = lookup(g, node, chain);
+    if (!o?.file || !path.isAbsolute(o.file)) return o;
+    const rel = path.relative(ctx.cwd, o.file);
+    return rel.startsWith('..') || path.isAbsolute(rel) ? o : { ...o, file: rel };
+  };
 }
 
 export const DIFF_USAGE = `closure-lens diff <before> <after> [--json | --markdown]

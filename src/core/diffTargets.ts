@@ -44,7 +44,23 @@ export function resolveOperand(spec: string, cwd: string): DiffOperand {
       }
     }
   }
-  return { target: { kind: 'installable', installable: spec, cwd }, label: spec, installable: spec, dispose: nothingToDispose };
+  return { target: { kind: 'installable', installable: buildableInstallable(spec), cwd }, label: spec, installable: spec, dispose: nothingToDispose };
+}
+
+/** What a configuration output builds to, as `nixos-rebuild`, home-manager and darwin-rebuild build it. */
+const CONFIGURATION_BUILDS: Record<string, string> = {
+  nixosConfigurations: 'config.system.build.toplevel',
+  homeConfigurations: 'activationPackage',
+  darwinConfigurations: 'system',
+};
+
+/** `.#nixosConfigurations.web` → `.#nixosConfigurations.web.config.system.build.toplevel`; others unchanged. */
+export function buildableInstallable(installable: string): string {
+  const hash = installable.indexOf('#');
+  if (hash < 0) return installable;
+  const m = /^([A-Za-z]+)\.("[^"]*"|[^."]+)$/.exec(installable.slice(hash + 1));
+  const suffix = m ? CONFIGURATION_BUILDS[m[1]!] : undefined;
+  return suffix ? `${installable}.${suffix}` : installable;
 }
 
 /** `/nix/store/<hash>-<name>` of a resolved path inside the store (a file inside a store path counts too). */
@@ -117,7 +133,7 @@ export async function operandAtRevision(installable: string, rev: string, opts: 
       fix: 'pick a revision in which the flake exists, or commit flake.nix first',
     });
   }
-  const pathInstallable = `path:${checkedOut}${attr === undefined ? '' : `#${attr}`}`;
+  const pathInstallable = buildableInstallable(`path:${checkedOut}${attr === undefined ? '' : `#${attr}`}`);
   return {
     target: { kind: 'installable', installable: pathInstallable, cwd: checkedOut },
     label: commit.startsWith(rev) ? `${installable} @ ${commit.slice(0, 12)}` : `${installable} @ ${rev} (${commit.slice(0, 12)})`,

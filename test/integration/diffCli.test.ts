@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ClosureDiff } from '../../src/core/diff';
 import { chainOfTree, nixEnv, nixPathInfo, nixWhyDepends, repoRoot, runNix } from '../support/fixtures';
@@ -212,5 +213,39 @@ describe('closure-lens compressed (CLI)', function () {
     } finally {
       fs.rmSync(repo.dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('closure-lens diff and check --options (option attribution, the example flake)', function () {
+  this.timeout(300_000);
+  let dir: string;
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-options-'));
+    // The example flake links its module system in; a copy must hold the files themselves.
+    fs.cpSync(path.join(repoRoot(), 'test', 'fixtures', 'example-flake'), dir, { recursive: true, dereference: true });
+    const git = (args: string[]) => execa('git', args, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } });
+    await git(['init', '-q']);
+    await git(['add', '-A']);
+    await git(['commit', '-q', '-m', 'example']);
+    const conf = path.join(dir, 'configuration.nix');
+    const text = fs.readFileSync(conf, 'utf8');
+    assert.ok(text.includes('environment.systemPackages = [ pkgs.w3m pkgs.htop ];'));
+    fs.writeFileSync(conf, text.replace('environment.systemPackages = [ pkgs.w3m pkgs.htop ];', 'environment.systemPackages = [ pkgs.w3m pkgs.htop pkgs.nfs-utils ];'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('names the option definition, file and line, that brought each added package', async () => {
+    const r = await cli(['diff', '--git', 'HEAD', '.#nixosConfigurations.demo', '--options'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const line = fs.readFileSync(path.join(dir, 'configuration.nix'), 'utf8').split('\n').findIndex((l) => l.includes('pkgs.nfs-utils')) + 1;
+    assert.match(r.stdout, new RegExp(`\\[A\\*\\]\\s+nfs-utils\\s+2\\.6\\.4\\s+\\+600\\.\\d KiB\\n\\s+why: nixos-system-demo-[0-9.]+ → system-path → nfs-utils-2\\.6\\.4\\n\\s+option: environment\\.systemPackages \\(configuration\\.nix:${line}\\)`));
+    assert.match(r.stdout, /rpcbind[^\n]*\n[^\n]*why: [^\n]*nfs-utils-2\.6\.4 → rpcbind-1\.2\.6\n\s+option: environment\.systemPackages \(configuration\.nix:/);
+  });
+
+  it('names an option behind a forbidden path in check', async () => {
+    fs.writeFileSync(path.join(dir, '.closure-lens.json'), JSON.stringify({ rules: [{ target: '.#nixosConfigurations.demo', forbiddenDependencies: ['rpcbind'] }] }));
+    const r = await cli(['check', '--options'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /✗ forbiddenDependencies: rpcbind: 1 forbidden path[^\n]*\n\s+nixos-system-demo-[0-9.]+ → system-path → nfs-utils-2\.6\.4 → rpcbind-1\.2\.6\n\s+option: environment\.systemPackages \(configuration\.nix:\d+\)/);
   });
 });

@@ -178,3 +178,19 @@ describe('compareVersions (Nix order)', () => {
     assert.equal(compareVersions('1.0', '1-0'), 0);
   });
 });
+
+describe('diff targets: configurations build to their toplevel', () => {
+  it('expands nixosConfigurations, homeConfigurations and darwinConfigurations, and nothing else', async () => {
+    const { buildableInstallable, resolveOperand } = await import('../../src/core/diffTargets');
+    assert.equal(buildableInstallable('.#nixosConfigurations.web'), '.#nixosConfigurations.web.config.system.build.toplevel');
+    assert.equal(buildableInstallable('path:/x#nixosConfigurations."my.host"'), 'path:/x#nixosConfigurations."my.host".config.system.build.toplevel');
+    assert.equal(buildableInstallable('.#homeConfigurations.me'), '.#homeConfigurations.me.activationPackage');
+    assert.equal(buildableInstallable('.#darwinConfigurations.mac'), '.#darwinConfigurations.mac.system');
+    for (const same of ['.#nixosConfigurations.web.config.system.build.toplevel', '.#packages.x86_64-linux.hello', '.#hello', '.', 'nixpkgs#hello']) {
+      assert.equal(buildableInstallable(same), same);
+    }
+    const op = resolveOperand('.#nixosConfigurations.web', '/nonexistent');
+    assert.deepEqual(op.target, { kind: 'installable', installable: '.#nixosConfigurations.web.config.system.build.toplevel', cwd: '/nonexistent' });
+    assert.equal(op.installable, '.#nixosConfigurations.web', 'rules match what the user wrote');
+  });
+});
