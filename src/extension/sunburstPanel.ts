@@ -86,6 +86,11 @@ export class SunburstPanel {
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
       panel.onDidDispose(() => this.disposed()),
+      // A hidden webview is destroyed and starts again when shown: until its next `ready`, messages would be lost
+      // (a `select` from the sidebar or a hover is then kept and sent after the replay).
+      panel.onDidChangeViewState((e) => {
+        if (!e.webviewPanel.visible) this.ready = false;
+      }),
       onDidChangeSettings(() => this.post({ type: 'settings', settings: readViewSettings() })),
     );
     SunburstPanel.open.set(targetKey(target), this);

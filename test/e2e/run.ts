@@ -1,20 +1,25 @@
 /**
  * The e2e stage of `npm test` (node out/test/e2e/run.js): the extension in a real VS Code (code-server 4.100.3).
- *   1. the in-editor mocha suite (out/test/e2e/suite), run by @vscode/test-electron's runTests through shim.ts,
- *      in a trusted and in an untrusted folder;
- *   2. UI scenarios on the example flake, with the extension loaded from this folder;
- *   3. the untrusted-folder scenario (Workspace Trust on);
- *   4. the smoke scenario with the extension installed from the .vsix that `npm run package` builds.
- * Options: --only=<stage name substring>, --verbose (stream every log line), --skip-package (reuse dist/*.vsix).
+ *   - `npm run package` first (it rewrites dist/ with the production bundles, then the development build is back);
+ *   - then two lanes in parallel, each a sequence of fresh code-server sessions:
+ *     A. the in-editor mocha suite (out/test/e2e/suite) through @vscode/test-electron's runTests and shim.ts;
+ *        the UI journey on the example flake; the UI of the tree and hovers;
+ *     B. the same suite in an untrusted folder (Workspace Trust on); the untrusted-folder UI scenario; the smoke
+ *        scenario with the extension installed from the .vsix.
+ * Each stage's output is printed as one block when it ends. Screenshots: test-artifacts/e2e/.
+ * Options: --only=<stage name substring>, --verbose (log lines of the sessions too), --skip-package (reuse the .vsix),
+ * --serial (one lane).
  */
 import { runTests } from '@vscode/test-electron';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { ARTIFACTS } from './browser';
 import { checkCodeServerInstalled, REPO } from './codeServer';
 import * as scenarios from './scenarios';
+import { hoverAndTree } from './scenarios-hover';
 import { withSession, type SessionOptions } from './session';
 import { createWorkspace, NIX_CONFIG } from './workspace';
 
@@ -22,8 +27,9 @@ const argv = process.argv.slice(2);
 const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const verbose = argv.includes('--verbose');
 const skipPackage = argv.includes('--skip-package');
+const serial = argv.includes('--serial');
 /** The whole stage; each part has its own, smaller limit as well. */
-const HARD_LIMIT_MS = 6 * 60_000;
+const HARD_LIMIT_MS = 9 * 60_000;
 
 const failures: string[] = [];
 const timings: [string, number][] = [];
@@ -32,32 +38,46 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-async function stage(name: string, fn: () => Promise<void>): Promise<void> {
+/** Where a stage writes: collected, and printed as one block when the stage ends (lanes run in parallel). */
+interface StageOutput {
+  line(text: string): void;
+  readonly stream: NodeJS.WritableStream;
+}
+
+async function stage(name: string, fn: (out: StageOutput) => Promise<void>): Promise<void> {
   if (only && !name.includes(only)) return;
-  process.stdout.write(`\n  ${name}\n`);
+  process.stdout.write(`  … ${name}\n`);
+  const chunks: string[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (d: Buffer) => chunks.push(d.toString()));
+  const out: StageOutput = { line: (text) => chunks.push(`${text}\n`), stream };
   const t0 = Date.now();
+  let error: unknown;
   try {
-    await fn();
+    await fn(out);
   } catch (err) {
+    error = err;
     failures.push(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.stdout.write(`    ✗ ${name} failed: ${err instanceof Error ? err.message : String(err)}\n`);
   }
-  timings.push([name, Date.now() - t0]);
+  const ms = Date.now() - t0;
+  timings.push([name, ms]);
+  const result = error === undefined ? `✓ ${name} (${seconds(ms)})` : `✗ ${name} failed (${seconds(ms)}): ${error instanceof Error ? error.message : String(error)}`;
+  process.stdout.write(`\n  ${name}\n${chunks.join('')}    ${result}\n`);
 }
 
 /** Runs the steps in order in one session; stops at the first failure (later steps build on earlier ones). */
-async function uiStage(name: string, opts: Omit<SessionOptions, 'name' | 'verbose'>, steps: scenarios.Step[]): Promise<void> {
-  await stage(name, () =>
-    withSession({ ...opts, name: name.replace(/\W+/g, '-'), verbose }, async (session) => {
+async function uiStage(name: string, opts: Omit<SessionOptions, 'name' | 'verbose' | 'log'>, steps: scenarios.Step[]): Promise<void> {
+  await stage(name, (out) =>
+    withSession({ ...opts, name: name.replace(/\W+/g, '-'), verbose, log: out.line }, async (session) => {
       for (const step of steps) {
         const t0 = Date.now();
         try {
           await step.run(session);
         } catch (err) {
-          process.stdout.write(`    ✗ ${step.title} (${seconds(Date.now() - t0)})\n`);
+          out.line(`    ✗ ${step.title} (${seconds(Date.now() - t0)})`);
           throw err;
         }
-        process.stdout.write(`    ✓ ${step.title} (${seconds(Date.now() - t0)})\n`);
+        out.line(`    ✓ ${step.title} (${seconds(Date.now() - t0)})`);
       }
     }),
   );
@@ -67,7 +87,7 @@ async function uiStage(name: string, opts: Omit<SessionOptions, 'name' | 'verbos
  * The suite of test/e2e/suite/*.test.ts, exactly as a desktop VS Code would run it under runTests. With
  * `workspaceTrust`, Workspace Trust is on and the folder untrusted: the suite's untrusted-workspace tests run then.
  */
-async function hostSuite(workspaceTrust: boolean): Promise<void> {
+async function hostSuite(workspaceTrust: boolean, out: StageOutput): Promise<void> {
   const workspace = createWorkspace('runTests');
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-shim-'));
   // runTests spawns vscodeExecutablePath directly: give it an executable that runs the shim with this node.
@@ -79,6 +99,8 @@ async function hostSuite(workspaceTrust: boolean): Promise<void> {
       extensionDevelopmentPath: REPO,
       extensionTestsPath: path.join(__dirname, 'hostRunner.js'),
       launchArgs: [workspace.folder],
+      stdout: out.stream,
+      stderr: out.stream,
       extensionTestsEnv: {
         NIX_CONFIG,
         CLOSURE_LENS_E2E_NIX_LOG: workspace.nixLogFile,
@@ -87,6 +109,7 @@ async function hostSuite(workspaceTrust: boolean): Promise<void> {
         CLOSURE_LENS_E2E_SETTINGS: JSON.stringify({ 'nixClosureLens.nixPath': workspace.nixPath, 'nixClosureLens.optionCosts.automatic': false }),
         CLOSURE_LENS_E2E_TIMEOUT_MS: String(150_000),
         CLOSURE_LENS_E2E_TRUST: workspaceTrust ? '1' : '0',
+        CLOSURE_LENS_E2E_VERBOSE: verbose ? '1' : '0',
       },
     });
   } finally {
@@ -96,13 +119,14 @@ async function hostSuite(workspaceTrust: boolean): Promise<void> {
 }
 
 /** `npm run package`: the production bundles and the .vsix in dist/, as users get them. Returns its path. */
-function buildVsix(): string {
+function buildVsix(out: StageOutput): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { name: string; version: string };
   const vsix = path.join(REPO, 'dist', `${pkg.name}-${pkg.version}.vsix`);
   if (!(skipPackage && fs.existsSync(vsix))) {
     fs.rmSync(vsix, { force: true });
-    execFileSync('npm', ['run', '--silent', 'package'], { cwd: REPO, stdio: verbose ? 'inherit' : 'pipe' });
-    // Back to the development build (source maps) for whatever runs next in this tree.
+    const log = execFileSync('npm', ['run', '--silent', 'package'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (verbose) out.line(log);
+    // Back to the development build (source maps) for the sessions that load the extension from this folder.
     execFileSync(process.execPath, ['.esbuild.config.mjs'], { cwd: REPO, stdio: 'inherit' });
   }
   if (!fs.existsSync(vsix)) throw new Error(`npm run package did not write ${vsix}`);
@@ -119,22 +143,34 @@ async function main(): Promise<void> {
   }, HARD_LIMIT_MS);
   limit.unref();
 
-  await stage('runTests suite in code-server (via the shim)', () => hostSuite(false));
-  await stage('runTests suite in an untrusted folder (Workspace Trust on)', () => hostSuite(true));
-  await uiStage('UI: a user on the example flake', {}, scenarios.userJourney);
-  await uiStage('UI: an untrusted folder (Workspace Trust on)', { workspaceTrust: true }, scenarios.untrusted);
   let vsix: string | undefined;
-  await stage('package: npm run package builds the .vsix', async () => {
-    vsix = buildVsix();
+  await stage('package: npm run package builds the .vsix', async (out) => {
+    vsix = buildVsix(out);
     const files = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    process.stdout.write(`    ${path.relative(REPO, vsix)}: ${files.length} files, ${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB\n`);
+    out.line(`    ${path.relative(REPO, vsix)}: ${files.length} files, ${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB`);
     for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js']) {
       if (!files.includes(required)) throw new Error(`the .vsix lacks ${required}`);
     }
     const stray = files.filter((f) => /^extension\/(src|test|node_modules|out|bench|webview)\/|\.map$|\.ts$/.test(f));
     if (stray.length > 0) throw new Error(`the .vsix holds files users do not need: ${stray.join(', ')}`);
   });
-  if (vsix) await uiStage('UI: smoke with the extension installed from the .vsix', { vsix }, scenarios.smoke);
+
+  const laneA = async (): Promise<void> => {
+    await stage('runTests suite in code-server (via the shim)', (out) => hostSuite(false, out));
+    await uiStage('UI: a user on the example flake', {}, scenarios.userJourney);
+    await uiStage('UI: the Nix Closure tree and option hovers', {}, hoverAndTree);
+  };
+  const laneB = async (): Promise<void> => {
+    await stage('runTests suite in an untrusted folder (Workspace Trust on)', (out) => hostSuite(true, out));
+    await uiStage('UI: an untrusted folder (Workspace Trust on)', { workspaceTrust: true }, scenarios.untrusted);
+    if (vsix) await uiStage('UI: smoke with the extension installed from the .vsix', { vsix }, scenarios.smoke);
+  };
+  if (serial) {
+    await laneA();
+    await laneB();
+  } else {
+    await Promise.all([laneA(), laneB()]);
+  }
 
   process.stdout.write(`\n  e2e timings: ${timings.map(([n, ms]) => `${n}: ${seconds(ms)}`).join('; ')}; total ${seconds(Date.now() - t0)}\n`);
   if (failures.length > 0) {
