@@ -182,6 +182,8 @@ export class App {
       this.renderLegend();
       this.renderSide();
       if (this.state.search) this.runSearch(this.state.search);
+      // Build the graph (why-chains, search, referrers) now rather than on the first click.
+      void model.graph;
     };
     if (typeof requestIdleCallback === 'function') requestIdleCallback(rest, { timeout: 300 });
     else setTimeout(rest, 50);
