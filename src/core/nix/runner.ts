@@ -171,7 +171,7 @@ export class NixRunner {
         'timeout',
         `\`${this.binary} ${fullArgs.join(' ')}\` did not finish within ${formatSeconds(timeoutMs)} and was stopped`,
         {
-          fix: 'raise the timeout (the nixClosureLens.timeoutMs setting or --timeout) or find out why Nix is slow (a large evaluation, a build, a stuck download)',
+          fix: 'raise the timeout (the nixClosureLens.timeoutSeconds setting or --timeout) or find out why Nix is slow (a large evaluation, a build, a stuck download)',
           detail: stderrText,
         },
       );
