@@ -237,13 +237,17 @@ export class ClosureService extends Disposable {
     }
     const lensError = isClosureLensError(err) ? err : undefined;
     this.log.error(`${targetTitle(target)} failed`, lensError ? `${lensError.oneLine()}\n${lensError.detail ?? ''}` : err);
-    let placed = 0;
+    let mapped: { nixFile: string; file: string }[] = [];
     if (lensError && target.kind === 'flake-output' && (lensError.code === 'eval-error' || lensError.code === 'build-failed')) {
-      placed = await this.diagnostics.report(target.flake.dir, target.flake.folder.uri.fsPath, errorText(lensError));
+      mapped = await this.diagnostics.report(target.flake.dir, target.flake.folder.uri.fsPath, errorText(lensError));
     }
-    const message = lensError ? lensError.message : err instanceof Error ? err.message : String(err);
-    if (!quiet) void this.notify(lensError ? messageFor(lensError) : message, placed > 0);
-    return lensError ? { kind: 'failed', message, fix: lensError.fix } : { kind: 'failed', message };
+    // Name the user's file (`modules/web.nix:12:5`), not the store copy Nix evaluated.
+    const local = (text: string) =>
+      mapped.reduce((t, m) => t.split(m.nixFile).join(vscode.workspace.asRelativePath(m.file, true)), text);
+    const message = local(lensError ? lensError.message : err instanceof Error ? err.message : String(err));
+    const fix = lensError ? local(lensError.fix) : undefined;
+    if (!quiet) void this.notify(fix ? `${message}. To fix: ${fix}.`.replace(/\.\./g, '.') : message, mapped.length > 0);
+    return fix !== undefined ? { kind: 'failed', message, fix } : { kind: 'failed', message };
   }
 
   private async notify(message: string, withProblems: boolean): Promise<void> {
@@ -252,10 +256,6 @@ export class ClosureService extends Disposable {
     if (choice === 'Show log') this.log.show();
     else if (choice === 'Show problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
   }
-}
-
-function messageFor(e: ClosureLensError): string {
-  return `${e.message}. To fix: ${e.fix}.`.replace(/\.\./g, '.');
 }
 
 function errorText(e: ClosureLensError): string {

@@ -10,15 +10,20 @@ export class NixDiagnostics implements vscode.Disposable {
   /** flake directory → files that carry its diagnostics. */
   private readonly byFlake = new Map<string, vscode.Uri[]>();
 
-  /** Reports `errorText` for the flake in `flakeDir`; returns how many diagnostics were placed. */
-  async report(flakeDir: string, workspaceFolder: string, errorText: string): Promise<number> {
+  /**
+   * Reports `errorText` for the flake in `flakeDir`. Returns the files Nix named that were found in the work tree
+   * (as Nix wrote them, and where they are), so that messages can name the user's file instead of a store copy.
+   */
+  async report(flakeDir: string, workspaceFolder: string, errorText: string): Promise<{ nixFile: string; file: string }[]> {
     this.clear(flakeDir);
     const message = errorHeadline(errorText);
     const roots = sourceRootsFor(flakeDir, workspaceFolder);
     const perFile = new Map<string, vscode.Diagnostic[]>();
+    const mapped: { nixFile: string; file: string }[] = [];
     for (const loc of errorLocations(errorText)) {
       const file = await mapToWorkTree(loc.file, roots);
       if (!file) continue;
+      if (!mapped.some((m) => m.nixFile === loc.file)) mapped.push({ nixFile: loc.file, file });
       const pos = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, loc.column - 1));
       const d = new vscode.Diagnostic(new vscode.Range(pos, pos.translate(0, 1)), message, vscode.DiagnosticSeverity.Error);
       d.source = 'Nix Closure Lens';
@@ -34,7 +39,7 @@ export class NixDiagnostics implements vscode.Disposable {
       uris.push(uri);
     }
     this.byFlake.set(flakeDir, uris);
-    return [...perFile.values()].reduce((n, l) => n + l.length, 0);
+    return mapped;
   }
 
   clear(flakeDir: string): void {

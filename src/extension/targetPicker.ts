@@ -9,6 +9,7 @@ import { resolveStorePath as engineResolveStorePath } from '../core/engine';
 import { isClosureLensError } from '../core/errors';
 import { parseStorePath, displayName } from '../core/storePath';
 import type { NixLog } from './nixLog';
+import { pushRecent, splitByRecent } from './recentOrder';
 import { flakeDescription, targetKey, type ClosureTarget, type FlakeListing, type TargetDiscovery } from './targets';
 import { UntrustedWorkspaceError } from './trust';
 
@@ -27,7 +28,7 @@ export class RecentTargets {
 
   async use(target: ClosureTarget): Promise<void> {
     const key = targetKey(target);
-    const keys = [key, ...this.keys().filter((k) => k !== key)].slice(0, RECENT_KEPT);
+    const keys = pushRecent(this.keys(), key, RECENT_KEPT);
     await this.state.update(RECENT_KEY, keys);
   }
 
@@ -83,23 +84,21 @@ export async function pickTarget(
   const hasRunningSystem = await exists(RUNNING_SYSTEM);
 
   const render = () => {
-    const recentKeys = recent.keys();
-    const rank = (t: ClosureTarget) => {
-      const i = recentKeys.indexOf(targetKey(t));
-      return i < 0 ? Number.MAX_SAFE_INTEGER : i;
-    };
-    const all: ClosureTarget[] = listings.flatMap((l) => l.outputs.map((output) => ({ kind: 'flake-output' as const, flake: l.flake, output })));
-    const recentTargets = [...all, ...recent.storePaths()].filter((t) => rank(t) < Number.MAX_SAFE_INTEGER).sort((a, b) => rank(a) - rank(b));
+    const all: ClosureTarget[] = [
+      ...listings.flatMap((l) => l.outputs.map((output) => ({ kind: 'flake-output' as const, flake: l.flake, output }))),
+      ...recent.storePaths(),
+    ];
+    const { recent: used, rest } = splitByRecent(all, targetKey, recent.keys());
     const items: ActionItem[] = [];
-    if (recentTargets.length > 0) {
+    if (used.length > 0) {
       items.push({ label: 'recently used', kind: vscode.QuickPickItemKind.Separator });
-      for (const t of recentTargets) items.push(targetItem(t, multiFlake));
+      for (const t of used) items.push(targetItem(t, multiFlake));
     }
     for (const l of listings) {
-      const rest = l.outputs.filter((o) => rank({ kind: 'flake-output', flake: l.flake, output: o }) === Number.MAX_SAFE_INTEGER);
-      if (rest.length === 0) continue;
+      const outputs = rest.filter((t) => t.kind === 'flake-output' && t.flake.dir === l.flake.dir);
+      if (outputs.length === 0) continue;
       items.push({ label: flakeDescription(l.flake), kind: vscode.QuickPickItemKind.Separator });
-      for (const output of rest) items.push(targetItem({ kind: 'flake-output', flake: l.flake, output }, false));
+      for (const t of outputs) items.push(targetItem(t, false));
     }
     items.push(...problems);
     items.push({ label: 'other', kind: vscode.QuickPickItemKind.Separator });
