@@ -14,8 +14,10 @@ export interface SessionOptions {
   readonly workspaceTrust?: boolean;
   /** Extra user settings. */
   readonly settings?: Record<string, unknown>;
-  /** Print code-server's and the extension host's log lines as they come (else only on failure). */
+  /** Also show code-server's and the extension host's log lines (else only the last ones, on failure). */
   readonly verbose?: boolean;
+  /** Where to write them (default: stdout). */
+  readonly log?: (line: string) => void;
 }
 
 export interface Session {
@@ -31,9 +33,10 @@ export interface Session {
 export async function withSession<T>(opts: SessionOptions, fn: (s: Session) => Promise<T>): Promise<T> {
   const workspace = createWorkspace(opts.name);
   const logs: string[] = [];
+  const write = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const log = (line: string): void => {
     logs.push(line);
-    if (opts.verbose) process.stdout.write(`    | ${line}\n`);
+    if (opts.verbose) write(`    | ${line}`);
   };
   const profile = Profile.create(
     {
@@ -64,7 +67,7 @@ export async function withSession<T>(opts: SessionOptions, fn: (s: Session) => P
   } catch (err) {
     if (browser) await new Workbench(browser.page).screenshot(`${opts.name}-failure`).catch(() => undefined);
     const tail = logs.filter((l) => !/vsda|^\s*$/.test(l)).slice(-40).join('\n    | ');
-    if (tail && !opts.verbose) process.stdout.write(`    last log lines of ${opts.name}:\n    | ${tail}\n`);
+    if (tail && !opts.verbose) write(`    last log lines of ${opts.name}:\n    | ${tail}`);
     throw err;
   } finally {
     await browser?.close();

@@ -11,6 +11,7 @@
  *   CLOSURE_LENS_E2E_TRUST=1       start with Workspace Trust on (the folder is then untrusted)
  *   CLOSURE_LENS_E2E_SETTINGS      JSON object of extra user settings
  *   CLOSURE_LENS_E2E_TIMEOUT_MS    hard limit for the whole run (default 180000)
+ *   CLOSURE_LENS_E2E_VERBOSE=1     print every log line of code-server and the workbench
  */
 import { Browser, Workbench } from './browser';
 import { CodeServer, Profile } from './codeServer';
@@ -32,6 +33,9 @@ function parseDesktopArgs(argv: readonly string[]): DesktopArgs {
   return parsed;
 }
 
+/** Log lines that say nothing about the extension: the workbench's and code-server's routine. */
+const NOISE = /vsda|^\s*$|Ignoring fetching additional builtin extensions|Creating a socket|Resolving connection token|Resolved connection token|Service Worker|ChatSessionStore|Updating additional builtin extensions cache|Creation of workbench contribution/;
+
 async function main(): Promise<number> {
   const args = parseDesktopArgs(process.argv.slice(2));
   if (!args.folder) throw new Error('no folder: pass the workspace folder in launchArgs');
@@ -39,6 +43,8 @@ async function main(): Promise<number> {
   const extra = JSON.parse(process.env['CLOSURE_LENS_E2E_SETTINGS'] ?? '{}') as Record<string, unknown>;
   const timeoutMs = Number(process.env['CLOSURE_LENS_E2E_TIMEOUT_MS'] ?? 180_000);
 
+  const verbose = process.env['CLOSURE_LENS_E2E_VERBOSE'] === '1';
+  const serverLog: string[] = [];
   const profile = Profile.create({ ...extra, 'security.workspace.trust.enabled': trust });
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
@@ -48,14 +54,19 @@ async function main(): Promise<number> {
       profile,
       workspaceTrust: trust,
       onLog: (line) => {
-        if (!/vsda|^\s*$/.test(line)) process.stderr.write(`[code-server] ${line}\n`);
+        if (NOISE.test(line)) return;
+        if (verbose) process.stderr.write(`[code-server] ${line}\n`);
+        serverLog.push(line);
+        if (serverLog.length > 60) serverLog.shift();
       },
     });
     let onExit: (code: number) => void = () => undefined;
     const exited = new Promise<number>((resolve) => (onExit = resolve));
     browser = await Browser.launch(profile, {
       onExit: (code) => onExit(code),
-      onLog: (line) => process.stdout.write(`${line}\n`),
+      onLog: (line) => {
+        if (verbose || !NOISE.test(line)) process.stdout.write(`${line}\n`);
+      },
     });
     const timedOut = new Promise<number>((resolve) => {
       timer = setTimeout(() => {
@@ -70,7 +81,10 @@ async function main(): Promise<number> {
     });
     await browser.page.goto(url);
     const code = await Promise.race([exited, timedOut]);
-    if (code !== 0) await workbench.screenshot(`runTests-exit-${code}`).catch(() => undefined);
+    if (code !== 0) {
+      await workbench.screenshot(`runTests-exit-${code}`).catch(() => undefined);
+      if (!verbose) process.stderr.write(`last lines of code-server:\n${serverLog.map((l) => `[code-server] ${l}`).join('\n')}\n`);
+    }
     return code;
   } finally {
     if (timer) clearTimeout(timer);
