@@ -4,8 +4,13 @@
  */
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import type { OriginLookup } from '../core/diff';
-import type { Target } from '../core/engine';
+import type { OptionAttribution } from '../core/attribution/attribute';
+import { parseConfigurationInstallable } from '../core/attribution/evaluate';
+import { AttributionService } from '../core/attribution/service';
+import { originsFromAttribution, type OriginLookup } from '../core/diff';
+import type { LoadedClosure, Target } from '../core/engine';
+import { isClosureLensError } from '../core/errors';
+import type { NixRunner } from '../core/nix/runner';
 import type { ClosureService, CurrentClosure } from './closureService';
 import { CompressedSizeCommand } from './compressedSize';
 import { DiffView } from './diffView';
@@ -20,10 +25,18 @@ export interface DiffFeaturesDeps {
   readonly engines: EngineHost;
   /** The extension's global storage directory (for the compressed-size cache). */
   readonly storageDir: vscode.Uri;
-  /** Option attribution for a loaded closure, once the extension has it. */
-  readonly origin?: (closure: CurrentClosure) => Promise<OriginLookup | undefined>;
-  /** Option attribution for a diff target. */
-  readonly originForTarget?: (target: Target) => Promise<OriginLookup | undefined>;
+  /** Logs what went wrong without interrupting (attribution is a bonus on top of chains). */
+  readonly warn?: (message: string) => void;
+}
+
+/** What the option-cost analysis of the extension (AnalysedTargets) offers: attributions of shown closures. */
+export interface OptionCostSource {
+  readonly onDidChange: vscode.Event<void>;
+  list(): readonly {
+    readonly target: CurrentClosure['target'];
+    readonly loaded: LoadedClosure;
+    readonly options: { readonly kind: string; readonly index?: { readonly attribution: OptionAttribution } };
+  }[];
 }
 
 export class DiffFeatures extends Disposable {
@@ -31,7 +44,7 @@ export class DiffFeatures extends Disposable {
   readonly diff: DiffView;
   readonly compressed: CompressedSizeCommand;
 
-  constructor(deps: DiffFeaturesDeps) {
+  constructor(private readonly deps: DiffFeaturesDeps) {
     super();
     const units = () => readSettings().sizeUnits;
     this.rules = this.register(new RulesDiagnostics(units));
@@ -43,7 +56,7 @@ export class DiffFeatures extends Disposable {
           return t?.kind === 'flake-output' ? { installable: t.output.installable, dir: t.flake.dir, title: t.output.label } : undefined;
         },
         requireTrust,
-        ...(deps.originForTarget ? { origin: deps.originForTarget } : {}),
+        origin: (target, loaded, signal) => this.attributionFor(target, loaded, signal),
       }),
     );
     this.compressed = this.register(
@@ -60,24 +73,53 @@ export class DiffFeatures extends Disposable {
     this.register(this.compressed.onDidEstimate((e) => void this.rules.compressedEstimated(e.rootPath, e.result.totals)));
     this.register(
       deps.service.onDidChangeCurrent((closure) => {
-        if (closure) void this.closureLoaded(closure, deps.origin);
+        if (closure) void this.rules.closureLoaded(forRules(closure.target, closure.loaded));
       }),
     );
   }
 
-  private async closureLoaded(closure: CurrentClosure, origin: DiffFeaturesDeps['origin']): Promise<void> {
-    const t = closure.target;
-    const id =
-      t.kind === 'flake-output'
-        ? { installable: t.output.installable, cwd: t.flake.dir, rootPath: closure.loaded.rootPath }
-        : { rootPath: closure.loaded.rootPath };
-    let lookup: OriginLookup | undefined;
-    try {
-      lookup = await origin?.(closure);
-    } catch {
-      // Without attribution the diagnostics still carry the chains.
-    }
-    const loaded: LoadedForRules = { id, analysis: closure.loaded.analysis, ...(lookup ? { origin: lookup } : {}) };
-    await this.rules.closureLoaded(loaded);
+  /**
+   * Once the option costs of a shown configuration are ready, its rule diagnostics name the option behind each
+   * forbidden path. Call once, after the option-cost analysis exists.
+   */
+  followOptionCosts(source: OptionCostSource): void {
+    const seen = new WeakSet<OptionAttribution>();
+    this.register(
+      source.onDidChange(() => {
+        for (const t of source.list()) {
+          const attribution = t.options.kind === 'ready' ? t.options.index?.attribution : undefined;
+          if (!attribution || seen.has(attribution) || attribution.graph !== t.loaded.analysis.graph) continue;
+          seen.add(attribution);
+          void this.rules.closureLoaded(forRules(t.target, t.loaded, originsFromAttribution(attribution)));
+        }
+      }),
+    );
   }
+
+  private attribution: { runner: NixRunner; service: AttributionService } | undefined;
+
+  /** Option attribution of a configuration for the diff view: one evaluation; nothing for other targets. */
+  private async attributionFor(target: Target, loaded: LoadedClosure, signal: AbortSignal): Promise<OriginLookup | undefined> {
+    if (target.kind !== 'installable') return undefined;
+    try {
+      parseConfigurationInstallable(target.installable);
+    } catch {
+      return undefined;
+    }
+    const runner = this.deps.engines.engine.nix;
+    if (this.attribution?.runner !== runner) this.attribution = { runner, service: new AttributionService(runner) };
+    try {
+      const ev = await this.attribution.service.evaluate(target.installable, { signal, ...(target.cwd ? { cwd: target.cwd } : {}) });
+      return originsFromAttribution(this.attribution.service.attribute(ev, loaded.analysis.graph));
+    } catch (err) {
+      if (isClosureLensError(err, 'cancelled')) throw err;
+      this.deps.warn?.(`options behind the diff of ${target.installable} are not shown: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  }
+}
+
+function forRules(t: CurrentClosure['target'], loaded: LoadedClosure, origin?: OriginLookup): LoadedForRules {
+  const id = t.kind === 'flake-output' ? { installable: t.output.installable, cwd: t.flake.dir, rootPath: loaded.rootPath } : { rootPath: loaded.rootPath };
+  return { id, analysis: loaded.analysis, ...(origin ? { origin } : {}) };
 }

@@ -26,8 +26,8 @@ export interface ShownFlakeOutput {
 export interface DiffViewDeps {
   readonly engine: () => ClosureEngine;
   readonly shownFlakeOutput: () => ShownFlakeOutput | undefined;
-  /** Option attribution of added paths, when available for the target. */
-  readonly origin?: (target: Target) => Promise<OriginLookup | undefined>;
+  /** Option attribution of added paths, when available for the target (a configuration). */
+  readonly origin?: (target: Target, loaded: LoadedClosure, signal: AbortSignal) => Promise<OriginLookup | undefined>;
   /** Throws (and explains) when the workspace is not trusted; evaluating a flake runs its code. */
   readonly requireTrust: (action: string) => void;
 }
@@ -105,7 +105,8 @@ export class DiffView extends Disposable implements vscode.TextDocumentContentPr
           };
           const a = await load(before);
           const b = await load(after);
-          const origin = await this.deps.origin?.(after.target);
+          progress.report({ message: 'finding the options behind added paths…' });
+          const origin = await this.deps.origin?.(after.target, b, abort.signal);
           return diffClosures({ graph: a.analysis.graph, label: before.label }, { graph: b.analysis.graph, label: after.label }, origin ? { origin } : {});
         } catch (err) {
           if (abort.signal.aborted || isClosureLensError(err, 'cancelled')) return undefined;

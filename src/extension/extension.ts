@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
     new ClosureService({ engine: () => engines.engine, nix: () => engines.runner, settings: readSettings, outputCache, diagnostics, log }),
   );
   // Compare closures…, .closure-lens.json diagnostics, compressed size.
-  store.add(new DiffFeatures({ service, engines, storageDir: context.globalStorageUri }));
+  const diffFeatures = store.add(new DiffFeatures({ service, engines, storageDir: context.globalStorageUri, warn: (m) => log.warn(m) }));
   const why = store.add(new WhyDocuments());
   store.add(vscode.workspace.registerTextDocumentContentProvider(WHY_SCHEME, why));
 
@@ -74,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
     new AnalysedTargets(service, commands, { runner: () => engines.runner, cacheDir: () => engines.cacheDir(), state: context.globalState, log }),
   );
   store.add(registerClosureViewCommands(analysed));
+  diffFeatures.followOptionCosts(analysed);
   const tree = store.add(new HeaviestTreeProvider(analysed, units));
   store.add(vscode.window.createTreeView(HEAVIEST_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
   const scans = new ScanCache();
