@@ -107,6 +107,24 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
     assert.match(r.stdout, /fonts\.packages\s+configuration\.nix:\d+\s+noto-fonts/);
   });
 
+  it('reads submodule options without valueMeta (nixpkgs before 25.11) to the same definitions, lines and costs', async () => {
+    await runNix(['build', '--no-link', `path:${dir}#nixosConfigurations.demo-legacy.config.system.build.toplevel`]);
+    const run = async (name: string): Promise<OptionsJson> => {
+      const r = await cli(['options', `path:${dir}#nixosConfigurations.${name}`, '--json', '--counterfactual'], dir);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as OptionsJson;
+    };
+    const [legacy, current] = [await run('demo-legacy'), await run('demo')];
+    const rows = (j: OptionsJson) =>
+      j.definitions.map((d) => [d.option, d.file, d.line, d.removalCost, [...d.paths].sort()].join(' ')).sort();
+    assert.equal(legacy.toplevel, current.toplevel, 'the same system');
+    assert.deepEqual(rows(legacy), rows(current));
+    assert.ok(rows(legacy).some((r) => r.startsWith('users.users.alice.packages ')));
+    // Without valueMeta a submodule option cannot be taken out for a counterfactual: that row says why.
+    const isNormalUser = legacy.definitions.find((d) => d.option === 'users.users.alice.isNormalUser')!;
+    assert.match(JSON.stringify(isNormalUser.counterfactual), /"error":".*cannot be reached/);
+  });
+
   it('home-manager-style configurations: the root is activationPackage; costs agree with a real rebuild', async () => {
     const built = JSON.parse(
       (await runNix(['build', '--no-link', '--json', `path:${dir}#homeConfigurations.alice.activationPackage`])).stdout,

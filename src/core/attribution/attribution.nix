@@ -223,6 +223,8 @@ let
       [ ]
     else if subs != [ ] then
       concatMap (c: walk (try (c.options or { }) { })) subs
+    else if hasSubmodules opt && !(opt ? valueMeta) && readDefs then
+      legacySubmoduleOptions opt loc defs
     else if visited == [ ] && defaultNames == [ ] then
       [ ]
     else
@@ -235,6 +237,79 @@ let
           definitions = visited;
         }
       ];
+
+  # Before nixpkgs 25.11 options have no valueMeta: a submodule option's definitions are read raw and
+  # split by attribute (users.users.<name>.<option>), one level below the submodule, so that each
+  # carries its own location. Properties (mkIf, mkMerge, mkOverride, mkOrder) are looked through.
+  contentsOf =
+    v:
+    let
+      t = try (if isAttrs v then v._type or "" else "") "";
+    in
+    if t == "if" then
+      (if try (v.condition == true) false then contentsOf v.content else [ ])
+    else if t == "merge" then
+      concatMap contentsOf (try v.contents [ ])
+    else if t == "override" || t == "order" then
+      contentsOf v.content
+    else
+      [ v ];
+  moduleConfig =
+    m:
+    if !(try (isAttrs m) false) then
+      { }
+    else if m ? config || m ? options then
+      try (if isAttrs m.config then m.config else { }) { }
+    else
+      removeAttrs m [ "imports" "_file" "key" "options" "disabledModules" "meta" ];
+  splitModule =
+    prefix: m:
+    let
+      cfg = moduleConfig m;
+    in
+    concatMap (a: map (x: { loc = prefix ++ [ a ]; value = x; }) (contentsOf cfg.${a})) (try (attrNames cfg) [ ]);
+  legacySubmoduleOptions =
+    opt: loc: defs:
+    let
+      typeName = try (opt.type.name or "") "";
+      perName = typeName == "attrsOf" || typeName == "lazyAttrsOf";
+      pieces =
+        i:
+        let
+          def = elemAt defs i;
+          file = try (toString def.file) "<unknown-file>";
+          values = contentsOf def.value;
+          parts =
+            if perName then
+              concatMap (c: concatMap (n: concatMap (splitModule (loc ++ [ n ])) (contentsOf c.${n})) (try (attrNames c) [ ])) values
+            else if typeName == "submodule" then
+              concatMap (splitModule loc) values
+            else
+              [ { inherit loc; value = def.value; } ];
+        in
+        concatMap (
+          part:
+          let
+            found = collect 0 part.value;
+            paths = uniqueStrings found.paths;
+            drvs = uniqueStrings found.drvs;
+          in
+          if paths != [ ] || drvs != [ ] || isPrefix userPrefix file then
+            [ { inherit (part) loc; definition = { inherit file paths drvs; index = i; inherit (found) truncated; }; } ]
+          else
+            [ ]
+        ) (try parts [ ]);
+      all = concatMap pieces (genList (i: i) (length defs));
+      grouped = builtins.groupBy (p: showLoc p.loc) all;
+    in
+    map (name: {
+      loc = (builtins.head grouped.${name}).loc;
+      option = name;
+      type = null;
+      declarations = declarationsOf opt;
+      definitions = map (p: p.definition) grouped.${name};
+      defaultNames = [ ];
+    }) (attrNames grouped);
 
   # The options tree: an attribute set of options and of subtrees.
   walk =
@@ -329,5 +404,12 @@ in
       }
     else
       # Only the changed toplevel: the caller compares its derivation with the original one.
-      { root = rootOf (withoutDefinition (builtins.fromJSON exclude)); };
+      let
+        spec = builtins.fromJSON exclude;
+        found = tryEval (builtins.seq (findOption target.options spec.loc).definitionsWithLocations true);
+      in
+      if found.success then
+        { root = rootOf (withoutDefinition spec); }
+      else
+        { error = "option-unreachable"; };
 }

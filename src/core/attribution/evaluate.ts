@@ -269,7 +269,19 @@ export async function evaluateWithout(
     runOpts(opts),
   );
   const doc = parseResult(r.stdout, { flakeRef: flake.url, attrPath });
-  return { root: readRoot(doc['root']), evalMs: performance.now() - started };
+  const option = definition.loc.join('.');
+  if (doc['error'] === 'option-unreachable') {
+    throw new ClosureLensError('eval-error', `cannot evaluate ${attrPath.join('.')} without its definition of ${option}: the option cannot be reached`, {
+      fix: 'options inside submodules (users.users.<name>.…) can be taken out only with nixpkgs 25.11 or newer (valueMeta); take the definition out by hand and rebuild',
+    });
+  }
+  const root = readRoot(doc['root']);
+  if (!root?.drvPath) {
+    throw new ClosureLensError('eval-error', `${attrPath.join('.')} without its definition of ${option} does not evaluate to a toplevel`, {
+      fix: 'the configuration may need that definition (an assertion or a missing value); the static removal cost still applies',
+    });
+  }
+  return { root, evalMs: performance.now() - started };
 }
 
 function runOpts(opts: EvalOptions): { signal?: AbortSignal; cwd?: string; timeoutMs?: number } {

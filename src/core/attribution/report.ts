@@ -104,11 +104,17 @@ export async function runOptionsCommand(argv: string[], ctx: OptionsContext, dep
     throw e;
   }
   const attribution = service.attribute(ev, loaded.analysis.graph);
-  const counterfactuals = new Map<number, CounterfactualCost>();
+  const counterfactuals = new Map<number, CounterfactualResult>();
   if (values.counterfactual) {
     for (const d of attribution.definitions) {
       if (!d.inWorkspace || d.nodes.length > 0 || d.fromDefault) continue;
-      counterfactuals.set(d.id, await service.counterfactual(attribution, d.id, { cwd: ctx.cwd, includeDefaults, ...signal }));
+      try {
+        counterfactuals.set(d.id, await service.counterfactual(attribution, d.id, { cwd: ctx.cwd, includeDefaults, ...signal }));
+      } catch (e) {
+        // One definition that cannot be taken out (a submodule option of nixpkgs before 25.11) costs only its own row.
+        if (!isClosureLensError(e) || e.code === 'cancelled' || e.code === 'timeout') throw e;
+        counterfactuals.set(d.id, { error: e.message });
+      }
     }
   }
   const report = { attribution, analysis: loaded.analysis, evalMs: ev.evalMs, fromCache: ev.fromCache, counterfactuals };
@@ -117,12 +123,15 @@ export async function runOptionsCommand(argv: string[], ctx: OptionsContext, dep
   return 0;
 }
 
+/** A counterfactual cost, or why it could not be computed. */
+export type CounterfactualResult = CounterfactualCost | { readonly error: string };
+
 export interface OptionsReport {
   readonly attribution: OptionAttribution;
   readonly analysis: ClosureAnalysis;
   readonly evalMs: number;
   readonly fromCache: boolean;
-  readonly counterfactuals: ReadonlyMap<number, CounterfactualCost>;
+  readonly counterfactuals: ReadonlyMap<number, CounterfactualResult>;
 }
 
 export interface OptionsJson {
@@ -147,7 +156,7 @@ export interface OptionsJson {
     /** For an option that enables a module: the combined cost of the definitions of the declaring file(s). */
     moduleCost?: { files: string[]; bytes: number };
     /** With --counterfactual: evaluated without the definition. */
-    counterfactual?: { removedBytes: number; addedPaths: string[]; removedPaths: number };
+    counterfactual?: { removedBytes: number; addedPaths: string[]; removedPaths: number } | { error: string };
   }[];
   paths: Record<string, number[]>;
 }
@@ -181,7 +190,14 @@ export function optionsJson(r: OptionsReport): OptionsJson {
         removalCost: a.removalCost(d.id),
         exclusivePaths: a.exclusiveNodes(d.id).length,
         ...(mod ? { moduleCost: { files: [...mod.files], bytes: mod.bytes } } : {}),
-        ...(cf ? { counterfactual: { removedBytes: cf.bytes, addedPaths: [...cf.addedPaths], removedPaths: cf.lostNodes.length } } : {}),
+        ...(cf
+          ? {
+              counterfactual:
+                'error' in cf
+                  ? { error: cf.error }
+                  : { removedBytes: cf.bytes, addedPaths: [...cf.addedPaths], removedPaths: cf.lostNodes.length },
+            }
+          : {}),
       };
     }),
     paths,
@@ -229,7 +245,9 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
       const cf = r.counterfactuals.get(d.id);
       const mod = isModuleSwitch(d) ? a.moduleCost(d.option) : undefined;
       let cost = '-';
-      if (cf) {
+      if (cf && 'error' in cf) {
+        cost = `not measured: ${cf.error.split('\n')[0]!.slice(0, 100)}`;
+      } else if (cf) {
         cost = cf.unchanged ? 'changes nothing' : formatBytes(cf.bytes);
         if (cf.addedPaths.length > 0) cost += ` (brings back ${cf.addedPaths.map((p) => p.slice(p.lastIndexOf('/') + 34)).join(', ')})`;
       } else if (mod) {

@@ -10,6 +10,7 @@ import type { ClosureGraph } from '../graph';
 import type { NixRunner } from '../nix/runner';
 import { OptionAttribution } from './attribute';
 import { counterfactualCost, type CounterfactualCost } from './counterfactual';
+import attributionNix from './attribution.nix';
 import { DerivationReader } from './derivation';
 import {
   evaluateLocked,
@@ -33,6 +34,8 @@ export interface EvaluateRequest extends EvalOptions {
 }
 
 const CACHE_VERSION = 1;
+/** Cached results are only valid for the attribution.nix that produced them. */
+const SCRIPT_VERSION = createHash('sha256').update(attributionNix).digest('hex').slice(0, 16);
 
 export class AttributionService {
   /** Evaluations by toplevel drvPath and by pinned flake URL + attribute path. */
@@ -126,7 +129,8 @@ export class AttributionService {
 
   private diskFile(key: string): string | undefined {
     if (!this.options.cacheDir) return undefined;
-    return join(this.options.cacheDir, `options-${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
+    const name = createHash('sha256').update(`${SCRIPT_VERSION}\u0000${key}`).digest('hex').slice(0, 32);
+    return join(this.options.cacheDir, `options-${name}.json`);
   }
 
   private readDisk(key: string): OptionEvaluation | undefined {
