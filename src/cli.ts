@@ -94,6 +94,7 @@ const GLOBAL_OPTIONS_HELP = `Options for every command:
   --cache-dir DIR     where loaded closures are cached (default: $XDG_CACHE_HOME/closure-lens)
   --no-cache          neither read nor write the cache
   --timeout SECS      give up on a nix call after SECS seconds (default: 600)
+  --store URI         read closures from another Nix store, e.g. ssh-ng://root@host (ssh options: NIX_SSHOPTS)
   --help, --version`;
 
 export function mainUsage(): string {
@@ -519,6 +520,7 @@ interface GlobalOptions {
   cacheDir?: string;
   noCache: boolean;
   timeoutSecs?: number;
+  store?: string;
 }
 
 /** Takes the options every command shares out of argv, wherever they appear. */
@@ -528,6 +530,7 @@ export function extractGlobalOptions(argv: string[]): { options: GlobalOptions; 
   const valued: Record<string, (v: string) => void> = {
     '--nix': (v) => (options.nix = v),
     '--cache-dir': (v) => (options.cacheDir = v),
+    '--store': (v) => (options.store = v),
     '--timeout': (v) => {
       const n = Number(v);
       if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) {
@@ -627,8 +630,9 @@ function makeEngine(options: GlobalOptions): ClosureEngine {
     ...(options.nix ? { nixPath: options.nix } : {}),
     ...(options.timeoutSecs ? { timeoutMs: options.timeoutSecs * 1000 } : {}),
   });
-  if (options.noCache) return new ClosureEngine({ nix });
-  return new ClosureEngine({ nix, cache: new GraphCache(options.cacheDir ?? defaultCacheDir()) });
+  const store = options.store ? { store: options.store } : {};
+  if (options.noCache) return new ClosureEngine({ nix, ...store });
+  return new ClosureEngine({ nix, ...store, cache: new GraphCache(options.cacheDir ?? defaultCacheDir()) });
 }
 
 /** One self-overwriting progress line on a terminal's stderr. */

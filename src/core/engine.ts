@@ -84,17 +84,24 @@ export interface ClosureEngineOptions {
   readonly cache?: GraphCache;
   /** Loaded closures kept in memory; default 4. */
   readonly memoryEntries?: number;
+  /**
+   * The store whose closures are read (`--store`, e.g. `ssh-ng://host`); default the local one. Installables are
+   * still evaluated locally (`--eval-store auto`), only their outputs are looked up there.
+   */
+  readonly store?: string;
 }
 
 export class ClosureEngine {
   readonly nix: NixRunner;
   readonly cache: GraphCache | undefined;
+  readonly store: string | undefined;
   private readonly memory: LruMap<string, { analysis: ClosureAnalysis; source: string; format: string; notes: readonly string[] }>;
   private readonly inflight = new Map<string, Shared<unknown, unknown>>();
 
   constructor(options: ClosureEngineOptions) {
     this.nix = options.nix;
     this.cache = options.cache;
+    this.store = options.store && options.store.trim() !== '' ? options.store.trim() : undefined;
     this.memory = new LruMap(options.memoryEntries ?? 4);
   }
 
@@ -132,10 +139,15 @@ export class ClosureEngine {
   /** The output paths of an installable (no build): `nix path-info --json <installable>`. */
   private async resolveInstallable(installable: string, cwd: string | undefined, signal: AbortSignal): Promise<string[]> {
     const version = await this.nix.version({ signal });
-    const args = ['path-info', ...pathInfoJsonFlags(version), installable];
+    const args = ['path-info', ...this.storeArgs(true), ...pathInfoJsonFlags(version), installable];
     const r = await this.runWithFlagFallback(args, { signal, ...(cwd ? { cwd } : {}) });
     const source = `\`nix ${args.join(' ')}\``;
     const { valid, invalid } = listPathInfoPaths(parseJsonText(r.stdout, source), source);
+    if (invalid.length > 0 && this.store) {
+      throw new ClosureLensError('not-built', `${installable} is not in the store ${this.store} (${invalid.join(', ')} is missing there)`, {
+        fix: `build or copy it there first (\`nix copy --to ${this.store} ${installable}\`), or clear the store setting to read the local store`,
+      });
+    }
     if (invalid.length > 0) {
       throw new ClosureLensError('not-built', `${installable} is not built yet (${invalid.join(', ')} is not in the store)`, {
         fix: `build it first (\`nix build --no-link ${installable}\`) — closure-lens only reads closures, it does not build them unless asked`,
@@ -167,7 +179,7 @@ export class ClosureEngine {
       }
     }
     const version = await this.nix.version({ signal });
-    const args = ['path-info', '--recursive', '--size', ...pathInfoJsonFlags(version), ...roots];
+    const args = ['path-info', '--recursive', '--size', ...this.storeArgs(false), ...pathInfoJsonFlags(version), ...roots];
     emit({ stage: 'querying', message: `querying the closure of ${roots.length === 1 ? roots[0] : `${roots.length} paths`}…` });
     const r = await this.runWithFlagFallback(args, { signal });
     const source = `nix ${args.join(' ')}`;
@@ -249,6 +261,12 @@ export class ClosureEngine {
   ): LoadedClosure {
     this.memory.set(key, { analysis, source, format, notes });
     return { rootPath: label, analysis, fromCache, source, format, notes };
+  }
+
+  /** `--store` for the configured store; an evaluation keeps the local store for its derivations. */
+  private storeArgs(evaluates: boolean): string[] {
+    if (!this.store) return [];
+    return evaluates ? ['--eval-store', 'auto', '--store', this.store] : ['--store', this.store];
   }
 
   /**

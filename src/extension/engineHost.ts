@@ -27,7 +27,7 @@ export class EngineHost {
 
   private current() {
     const s = readSettings();
-    const key = JSON.stringify([s.nixPath, s.extraArgs, s.timeoutMs, this.cacheDir(s)]);
+    const key = JSON.stringify([s.nixPath, s.extraArgs, s.timeoutMs, this.cacheDir(s), s.store]);
     if (this.built?.key !== key) {
       const runner = new NixRunner({
         nixPath: s.nixPath,
@@ -35,7 +35,7 @@ export class EngineHost {
         timeoutMs: s.timeoutMs,
         onCommand: (c) => this.log.command(c, c.ok ? undefined : lastLines(humanStderr(c.stderr), 60)),
       });
-      const engine = new ClosureEngine({ nix: runner, cache: new GraphCache(this.cacheDir(s)) });
+      const engine = new ClosureEngine({ nix: runner, cache: new GraphCache(this.cacheDir(s)), ...(s.store ? { store: s.store } : {}) });
       this.built = { key, runner, engine };
     }
     return this.built;

@@ -18,6 +18,8 @@ export interface Settings {
   /** Where graphs are cached; '' = the extension's global storage. */
   readonly cacheDirectory: string;
   readonly querySubstituters: boolean;
+  /** `--store` for closure queries (e.g. `ssh-ng://host`); '' = the local store. Restricted in untrusted workspaces. */
+  readonly store: string;
 }
 
 export function readSettings(): Settings {
@@ -33,6 +35,7 @@ export function readSettings(): Settings {
     defaultTarget: c.get<string>('defaultTarget', '').trim(),
     cacheDirectory: c.get<string>('cacheDirectory', '').trim(),
     querySubstituters: c.get<boolean>('querySubstituters', false),
+    store: c.get<string>('store', '').trim(),
   };
 }
 
