@@ -145,6 +145,14 @@ export class OptionHoverProvider implements vscode.HoverProvider {
     } else if (c.carried.length === 0 && c.kind !== 'module') {
       md.appendMarkdown('Its value carries no store path.\n\n');
     }
+    if (c.kind === 'package' && c.packageMatched) {
+      // Costs count a package as gone with its list entry; other paths that reference it may keep it (shown here).
+      const users = [...new Set(c.carried.flatMap((i) => [...g.referrers(i)]))].filter((r) => !g.isVirtual(r));
+      if (users.length > 0) {
+        const names = users.slice(0, 4).map((r) => code(displayName(g.name(r))));
+        md.appendMarkdown(`Referenced by ${names.join(', ')}${users.length > 4 ? ` and ${users.length - 4} more` : ''}.\n\n`);
+      }
+    }
     const focus = c.lostPaths[0] ?? c.carried[0];
     if (focus !== undefined) {
       const p = g.paths[focus]!;
