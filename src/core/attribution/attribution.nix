@@ -222,7 +222,7 @@ let
     if skipped loc then
       [ ]
     else if subs != [ ] then
-      concatMap (c: walk (try (c.options or { }) { })) subs
+      concatMap (c: walk (try (c.options or { }) { })) subs ++ freeformOptions opt loc defs subs
     else if hasSubmodules opt && !(opt ? valueMeta) && readDefs then
       legacySubmoduleOptions opt loc defs
     else if visited == [ ] && defaultNames == [ ] then
@@ -310,6 +310,21 @@ let
       definitions = map (p: p.definition) grouped.${name};
       defaultNames = [ ];
     }) (attrNames grouped);
+
+  # A freeform submodule (NixOS's system.build) keeps undeclared attributes as plain config, not as
+  # options: read them from the raw definitions, like a submodule without valueMeta.
+  freeformOptions =
+    opt: loc: defs: subs:
+    let
+      c = builtins.head subs;
+      freeform = try ((c._module.freeformType or null) != null) false;
+      declared = try (c.options or { }) { };
+      single = try ((opt.type.name or "") == "submodule") false;
+    in
+    if !(freeform && single && length subs == 1) then
+      [ ]
+    else
+      filter (e: !(declared ? ${elemAt e.loc (length loc)})) (legacySubmoduleOptions opt loc defs);
 
   # The options tree: an attribute set of options and of subtrees.
   walk =
