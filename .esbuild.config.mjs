@@ -59,7 +59,8 @@ const builds = [
 ];
 
 const existing = [];
-for (const b of builds) {
+// --production (npm run package) builds only what ships in the .vsix; the test and bench bundles stay as they are.
+for (const b of production ? builds.filter((b) => b.outdir !== 'out') : builds) {
   // Entry points that do not exist yet are skipped, so the build works while the tree grows.
   const fs = await import('node:fs');
   const eps = b.entryPoints;
