@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   const laneB = async (): Promise<void> => {
     await stage('runTests suite in an untrusted folder (Workspace Trust on)', (out) => hostSuite(true, out));
     await uiStage('UI: an untrusted folder (Workspace Trust on)', { workspaceTrust: true }, scenarios.untrusted);
-    if (vsix) await uiStage('UI: smoke with the extension installed from the .vsix', { vsix }, scenarios.smoke);
+    if (vsix) await uiStage('UI: smoke with the extension installed from the .vsix', { vsix }, scenarios.packagedSmoke);
   };
   if (serial) {
     await laneA();

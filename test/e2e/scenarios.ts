@@ -86,10 +86,8 @@ async function assertRealChain(chain: string[], root: string, dep: string): Prom
   assert.ok(chain.length <= nixChain.length, `no longer than nix why-depends' chain (${chain.length} vs ${nixChain.length})`);
 }
 
-/** The story of the issue: Show closure → sunburst → click a path → why → Why depends… perl → cancel a build. */
-export const userJourney: Step[] = [
-  ...smoke,
-  {
+/** Show closure → nixosConfigurations.demo: the sunburst, its footer checked against nix path-info. */
+const showDemo: Step = {
     title: 'Show closure from the palette, choose nixosConfigurations.demo: the sunburst shows its closure',
     async run(s) {
       const { workbench, workspace } = s;
@@ -115,7 +113,12 @@ export const userJourney: Step[] = [
         assert.ok(labels.some((l) => l.includes(name)), `an arc for ${name} (arcs: ${labels.length})`);
       }
     },
-  },
+  };
+
+/** The story of the issue: Show closure → sunburst → click a path → why → Why depends… perl → cancel a build. */
+export const userJourney: Step[] = [
+  ...smoke,
+  showDemo,
   {
     title: 'clicking the zfs-user arc shows why it is in the closure, chain checked against nix',
     async run(s) {
@@ -180,6 +183,9 @@ export const userJourney: Step[] = [
     },
   },
 ];
+
+/** For the .vsix: the smoke test, then the sunburst, so the packaged webview bundle is exercised as well. */
+export const packagedSmoke: Step[] = [...smoke, showDemo];
 
 /** Workspace Trust on, folder not trusted: Show closure explains why and runs no nix evaluation or build. */
 export const untrusted: Step[] = [
