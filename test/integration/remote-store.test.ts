@@ -146,10 +146,11 @@ describe('remote store over a loopback sshd', function () {
       assert.deepEqual([...g.paths].filter((p) => p !== '').sort(), oracle.map((o) => o.path).sort());
       for (const o of oracle) {
         const i = g.indexOf(o.path);
+        assert.ok(i !== undefined, o.path);
         assert.equal(g.narSize[i], o.narSize, o.path);
         assert.deepEqual([...g.references(i)].map((j) => g.paths[j]).sort(), o.references.filter((r) => r !== o.path).sort());
       }
-      assert.equal(loaded.analysis.closureSize(g.indexOf(top)), oracle.reduce((s, o) => s + o.narSize, 0));
+      assert.equal(loaded.analysis.closureSize(g.indexOf(top)!), oracle.reduce((s, o) => s + o.narSize, 0));
       assert.ok(accepted() > before, 'the engine logged in through the sshd');
     });
   }
