@@ -169,11 +169,20 @@ export function prng(seed: number): () => number {
   };
 }
 
-/** The built CLI; the bench builds it first (`npm run bench` runs the esbuild config). */
+let cliCopy: string | undefined;
+
+/**
+ * The CLI under test: a copy of dist/cli.js (which `npm run bench` builds first) taken once per bench run, so that
+ * a rebuild by someone else in the shared tree cannot swap or truncate it halfway through the measurements.
+ */
 export function cliPath(ctx: BenchContext): string {
-  const cli = path.join(ctx.repo, 'dist', 'cli.js');
-  if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
-  return cli;
+  if (cliCopy === undefined) {
+    const cli = path.join(ctx.repo, 'dist', 'cli.js');
+    if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
+    cliCopy = path.join(ctx.workDir, 'cli-under-test.js');
+    fs.copyFileSync(cli, cliCopy);
+  }
+  return cliCopy;
 }
 
 /**
