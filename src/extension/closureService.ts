@@ -141,7 +141,7 @@ export class ClosureService extends Disposable {
     if (!opts.refresh) {
       const known = await this.outputCache.storePath(flake.dir, fingerprint, output.installable);
       // A cached path may have been garbage-collected since; then it is built again below.
-      if (known && fs.existsSync(known)) {
+      if (known && this.mayBeInStore(known)) {
         this.log.info(`${output.label}: ${known} (flake unchanged, no evaluation)`);
         report('reading the closure…');
         try {
@@ -161,6 +161,14 @@ export class ClosureService extends Disposable {
     await this.rememberStorePath(target, fingerprint, storePath);
     report('reading the closure…');
     return this.engine().load({ kind: 'store-path', path: storePath }, { signal, refresh: opts.refresh, onProgress: (p) => report(p.message) });
+  }
+
+  /**
+   * Whether a store path can be read without building. For the local store a look at the file system says it;
+   * for a remote store (`nixClosureLens.store`) only the query can tell, so it is tried.
+   */
+  private mayBeInStore(storePath: string): boolean {
+    return this.settings().store !== '' || fs.existsSync(storePath);
   }
 
   /** Remembers an output's store path, unless the flake changed while nix ran (then nobody knows which state it saw). */
@@ -185,7 +193,7 @@ export class ClosureService extends Disposable {
     report('evaluating…');
     const outPath = await evalOutPath(this.nix(), target.flake.dir, target.output.attrPath, { signal, timeoutMs });
     await this.rememberStorePath(target, fingerprint, outPath);
-    if (fs.existsSync(outPath)) {
+    if (this.settings().store === '' && fs.existsSync(outPath)) {
       report('reading the closure…');
       return this.engine().load({ kind: 'store-path', path: outPath }, { signal, onProgress: (p) => report(p.message) });
     }
