@@ -9,15 +9,20 @@
 # value it collects store paths: derivations (their outPath, without descending), lists and attribute sets
 # of them, and strings with context. Submodule values (attrsOf submodule, …) are walked through
 # valueMeta (nixpkgs 25.11+) so that users.users.<name>.packages is its own option; without valueMeta
-# the raw definitions are read. Everything is guarded with tryEval and bounded in depth and size, and
-# nothing is forced that the answer does not need.
+# (and for freeform submodules such as system.build) the raw definitions are split by attribute.
+# Options that only their default defines are not read (that would instantiate every package option's
+# default) unless includeDefaults = "1"; they only name their packages. Everything is guarded with
+# tryEval and bounded in depth and size, and nothing is forced that the answer does not need.
+#
+# With `exclude`, it returns only the toplevel of the configuration without that definition (the option
+# forced to what its other definitions give): the caller compares derivations (counterfactual.ts).
 {
   flake,
   attrPath,
   # Definitions from files under this prefix are reported even when they carry no store path
   # (they are the user's own; counterfactual evaluation can cost them).
   userPrefix ? "",
-  # JSON { loc; index; }: evaluate again without that definition (see `counterfactual`).
+  # JSON { loc; index; }: the configuration without that definition (see `withoutDefinition`).
   exclude ? "",
   # "1": also read definitions that are only option defaults (slow on NixOS: every mkPackageOption).
   includeDefaults ? "0",
@@ -25,7 +30,7 @@
 }:
 let
   inherit (builtins)
-    attrNames concatMap elemAt filter foldl' genList getContext hasContext isAttrs isFunction isList
+    attrNames concatMap elemAt filter foldl' genList getContext hasContext isAttrs isList
     isString length listToAttrs stringLength substring tryEval typeOf unsafeDiscardStringContext
     ;
 
