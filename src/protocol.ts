@@ -67,19 +67,27 @@ export interface OptionDefinition {
   readonly file: string;
   /** 1-based line of the definition in `file`; null when the scanner could not place it. */
   readonly line: number | null;
+  readonly column?: number | null;
   /** Bytes the closure loses without this definition (0 when another definition brings the same paths). */
   readonly removalCost: number;
-  /** How `removalCost` was found: from the paths the value references, or by evaluating without it. */
-  readonly costKind?: 'references' | 'counterfactual';
-  /** The module file the definition belongs to, when it is not the user's own file. */
-  readonly module?: string;
-  /** The option that switched that module on, e.g. `documentation.nixos.enable`. */
+  /** The definition is in the flake's own files (the user's configuration), not in a module of nixpkgs. */
+  readonly inWorkspace?: boolean;
+  /** The option's default value rather than a definition someone wrote. */
+  readonly fromDefault?: boolean;
+  /** For an option that switches a module on: the combined cost of that module's definitions. */
+  readonly moduleCost?: { readonly files: readonly string[]; readonly bytes: number };
+  /** Bytes found by evaluating the configuration without this definition (counterfactual), when that ran. */
+  readonly counterfactualCost?: number;
+  /** The option that switched the defining module on, e.g. `documentation.nixos.enable`, when known. */
   readonly enabledBy?: string;
 }
 
 export interface AttributionPayload {
   readonly definitions: readonly OptionDefinition[];
-  /** Definitions that introduced node i: defTargets[defOffsets[i] .. defOffsets[i+1]) (indices into `definitions`). */
+  /**
+   * Definitions whose value carries node i itself (not merely something that reaches it):
+   * defTargets[defOffsets[i] .. defOffsets[i+1]), indices into `definitions`, the user's own definitions first.
+   */
   readonly defOffsets: Int32Array;
   readonly defTargets: Int32Array;
   /** How long the evaluation took, for the panel's footer. */

@@ -18,6 +18,7 @@ import {
   DEFAULT_VIEW_SETTINGS,
   parseWebviewState,
   type HostToWebview,
+  type OptionDefinition,
   type TreeMode,
   type ViewSettings,
   type WebviewState,
@@ -605,44 +606,65 @@ export class App {
     });
     box.append(list);
     const defs = model.chainDefinitions(chain);
-    if (defs.cause) box.append(this.definitionView(defs.cause, defs.others.length));
+    if (defs.cause) box.append(this.definitionView(defs.cause, defs.others.length, defs.enabler));
     return box;
   }
 
-  private definitionView(
-    d: { option: string; file: string; line: number | null; removalCost: number; module?: string; enabledBy?: string; costKind?: string; via: number },
-    others: number,
-  ): HTMLElement {
+  private definitionLink(d: OptionDefinition): HTMLElement {
+    return h(
+      'a',
+      {
+        href: '#',
+        class: 'definition-link',
+        title: d.line !== null ? `${d.file}:${d.line}` : d.file,
+        onclick: (e: Event) => {
+          e.preventDefault();
+          this.post({ type: 'openDefinition', file: d.file, line: d.line });
+        },
+      },
+      `${shortFile(d.file)}${d.line !== null ? `:${d.line}` : ''}`,
+    );
+  }
+
+  private definitionView(d: OptionDefinition & { via: number }, others: number, enabler?: OptionDefinition): HTMLElement {
     const model = this.model!;
-    const where = `${shortFile(d.file)}${d.line !== null ? `:${d.line}` : ''}`;
     return h(
       'div',
-      { class: 'definition' },
-      h('vscode-icon', { name: 'settings-gear', 'aria-hidden': 'true' }),
+      { class: `definition${d.inWorkspace ? ' own' : ''}` },
+      h('vscode-icon', { name: d.inWorkspace ? 'settings-gear' : 'library', 'aria-hidden': 'true' }),
       h(
         'div',
         { class: 'definition-body' },
-        h('div', {}, h('code', { class: 'option' }, d.option), ' brings in ', h('span', { class: 'via' }, model.label(d.via))),
+        h(
+          'div',
+          {},
+          h('code', { class: 'option' }, d.option),
+          d.fromDefault ? ' (its default)' : '',
+          ' brings in ',
+          h('span', { class: 'via' }, model.label(d.via)),
+        ),
         h(
           'div',
           { class: 'definition-meta' },
-          h(
-            'a',
-            {
-              href: '#',
-              class: 'definition-link',
-              title: d.file,
-              onclick: (e: Event) => {
-                e.preventDefault();
-                this.post({ type: 'openDefinition', file: d.file, line: d.line });
-              },
-            },
-            where,
-          ),
-          d.enabledBy ? h('span', {}, ` · enabled by `, h('code', {}, d.enabledBy)) : null,
-          h('span', { class: 'cost', title: d.costKind === 'counterfactual' ? 'found by evaluating without this definition' : 'bytes only this definition brings in' }, ` · removing it saves ${this.size(d.removalCost)}`),
+          this.definitionLink(d),
+          d.enabledBy && !enabler ? h('span', {}, ' · enabled by ', h('code', {}, d.enabledBy)) : null,
+          h('span', { class: 'cost', title: 'bytes that leave the closure when only this definition goes' }, ` · removing it saves ${this.size(d.removalCost)}`),
+          d.counterfactualCost !== undefined
+            ? h('span', { class: 'cost', title: 'found by evaluating the configuration without this definition' }, ` (${this.size(d.counterfactualCost)} evaluated without it)`)
+            : null,
           others > 0 ? h('span', { class: 'muted' }, ` · ${others} more definition${others === 1 ? '' : 's'} on this chain`) : null,
         ),
+        enabler
+          ? h(
+              'div',
+              { class: 'definition-meta enabler' },
+              'module switched on by ',
+              h('code', {}, enabler.option),
+              ' at ',
+              this.definitionLink(enabler),
+              enabler.moduleCost ? ` · the module costs ${this.size(enabler.moduleCost.bytes)}` : '',
+            )
+          : null,
       ),
     );
   }

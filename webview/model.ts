@@ -133,9 +133,14 @@ export class ClosureModel {
 
   /**
    * The definitions behind a chain: walking from the dependency back to the root, the first node that some
-   * definition introduced names the cause; the rest are listed after it.
+   * definition introduced names the cause; the rest are listed after it. When the cause comes from a module,
+   * `enabler` is the definition that switched that module on (one whose module cost covers the cause's file).
    */
-  chainDefinitions(chain: readonly number[]): { cause?: OptionDefinition & { index: number; via: number }; others: number[] } {
+  chainDefinitions(chain: readonly number[]): {
+    cause?: OptionDefinition & { index: number; via: number };
+    enabler?: OptionDefinition & { index: number };
+    others: number[];
+  } {
     const a = this.attribution;
     if (!a) return { others: [] };
     const seen = new Set<number>();
@@ -146,7 +151,10 @@ export class ClosureModel {
         seen.add(d);
       }
     }
-    if (cause) seen.delete(cause.index);
-    return { ...(cause && { cause }), others: [...seen] };
+    if (!cause) return { others: [] };
+    seen.delete(cause.index);
+    const causeFile = cause.file;
+    const e = cause.inWorkspace ? -1 : a.definitions.findIndex((d) => d.moduleCost?.files.includes(causeFile) ?? false);
+    return { cause, ...(e >= 0 && { enabler: { ...a.definitions[e]!, index: e } }), others: [...seen] };
   }
 }

@@ -7,14 +7,32 @@ import type { DominatorTree } from './analysis/dominators';
 import { ClosureGraph } from './graph';
 import type { AttributionPayload, ClosureSnapshot, OptionDefinition } from '../protocol';
 
+/** One definition as the attribution engine reports it (`closure-lens options --json`'s `definitions[]`). */
+export interface AttributionDefinitionInput {
+  readonly option: string;
+  readonly file: string;
+  readonly line: number | null;
+  readonly column?: number | null;
+  readonly removalCost: number;
+  readonly inWorkspace?: boolean;
+  readonly fromDefault?: boolean;
+  /** Store paths that the definition's value carries: the paths it introduces. */
+  readonly paths?: readonly string[];
+  readonly moduleCost?: { readonly files: readonly string[]; readonly bytes: number };
+  readonly counterfactual?: { readonly removedBytes: number } | { readonly error: string };
+  readonly enabledBy?: string;
+}
+
 /**
- * Option attribution as the attribution engine reports it (the shape of `closure-lens options --json`):
- * definitions, and for each store path the indices of the definitions that introduced it.
+ * Option attribution as the attribution engine reports it (the shape of `closure-lens options --json`, which
+ * can be passed as is). When the definitions list their `paths`, those say which definition introduced which
+ * path; otherwise the per-path map does.
  */
 export interface AttributionInput {
-  readonly definitions: readonly (OptionDefinition & { readonly paths?: readonly string[] })[];
-  readonly paths: Readonly<Record<string, readonly number[]>> | ReadonlyMap<string, readonly number[]>;
+  readonly definitions: readonly AttributionDefinitionInput[];
+  readonly paths?: Readonly<Record<string, readonly number[]>> | ReadonlyMap<string, readonly number[]>;
   readonly evalMs?: number;
+  readonly evalSeconds?: number;
 }
 
 /** The part of `ClosureAnalysis` (src/core/analysis/closure.ts) that a snapshot reads. */
@@ -73,17 +91,30 @@ export function buildSnapshot(analysis: AnalysedClosure, options: SnapshotOption
 export function buildAttribution(analysis: AnalysedClosure, input: AttributionInput): AttributionPayload {
   const g = analysis.graph;
   const n = g.nodeCount;
-  const entries: Iterable<[string, readonly number[]]> =
-    input.paths instanceof Map ? input.paths.entries() : Object.entries(input.paths);
-  const perNode: (readonly number[] | undefined)[] = new Array(n);
-  const defCount = input.definitions.length;
-  let total = 0;
-  for (const [path, defs] of entries) {
+  const defs = input.definitions;
+  const perNode: number[][] = new Array(n);
+  const add = (path: string, d: number) => {
     const i = g.indexOf(path);
-    if (i === undefined) continue; // the option evaluation saw a path that this closure does not hold
-    const valid = [...new Set(defs)].filter((d) => Number.isInteger(d) && d >= 0 && d < defCount);
-    perNode[i] = valid;
-    total += valid.length;
+    if (i === undefined) return; // the evaluation saw a path that this closure does not hold
+    (perNode[i] ??= []).push(d);
+  };
+  if (defs.some((d) => d.paths !== undefined)) {
+    defs.forEach((d, k) => d.paths?.forEach((p) => add(p, k)));
+  } else if (input.paths) {
+    const entries: Iterable<[string, readonly number[]]> =
+      input.paths instanceof Map ? input.paths.entries() : Object.entries(input.paths);
+    for (const [path, ks] of entries) {
+      for (const k of ks) if (Number.isInteger(k) && k >= 0 && k < defs.length) add(path, k);
+    }
+  }
+  // The user's own definitions first, option defaults last: the first one names the cause.
+  const rank = (k: number) => (defs[k]!.inWorkspace ? 0 : defs[k]!.fromDefault ? 2 : 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const list = perNode[i];
+    if (!list) continue;
+    perNode[i] = [...new Set(list)].sort((a, b) => rank(a) - rank(b) || a - b);
+    total += perNode[i]!.length;
   }
   const defOffsets = new Int32Array(n + 1);
   const defTargets = new Int32Array(total);
@@ -93,16 +124,20 @@ export function buildAttribution(analysis: AnalysedClosure, input: AttributionIn
     for (const d of perNode[i] ?? []) defTargets[e++] = d;
   }
   defOffsets[n] = e;
-  const definitions: OptionDefinition[] = input.definitions.map((d) => ({
+  const definitions: OptionDefinition[] = defs.map((d) => ({
     option: d.option,
     file: d.file,
     line: d.line,
     removalCost: d.removalCost,
-    ...(d.costKind && { costKind: d.costKind }),
-    ...(d.module !== undefined && { module: d.module }),
+    ...(d.column !== undefined && { column: d.column }),
+    ...(d.inWorkspace !== undefined && { inWorkspace: d.inWorkspace }),
+    ...(d.fromDefault !== undefined && { fromDefault: d.fromDefault }),
+    ...(d.moduleCost && { moduleCost: { files: [...d.moduleCost.files], bytes: d.moduleCost.bytes } }),
+    ...(d.counterfactual && 'removedBytes' in d.counterfactual && { counterfactualCost: d.counterfactual.removedBytes }),
     ...(d.enabledBy !== undefined && { enabledBy: d.enabledBy }),
   }));
-  return { definitions, defOffsets, defTargets, ...(input.evalMs !== undefined && { evalMs: input.evalMs }) };
+  const evalMs = input.evalMs ?? (input.evalSeconds !== undefined ? input.evalSeconds * 1000 : undefined);
+  return { definitions, defOffsets, defTargets, ...(evalMs !== undefined && { evalMs }) };
 }
 
 /** The directory every real path lives in (`/nix/store` almost always), or '' when they differ. */

@@ -84,28 +84,48 @@ describe('snapshot: the compact closure payload for the webview', () => {
     assert.deepEqual(snapshotPaths(s), g.paths);
   });
 
-  it('maps option attribution onto node indices as CSR, dropping what the closure does not hold', () => {
+  it('maps option attribution onto node indices as CSR: the paths each definition carries, own definitions first', () => {
     const f = nixosLikeFixture();
     const g = f.graph;
-    const a = buildAttribution(f.analysis, {
-      definitions: f.attribution!.definitions,
+    const defsOf = (a: ReturnType<typeof buildAttribution>, p: string) => {
+      const i = g.indexOf(p)!;
+      return Array.from(a.defTargets.subarray(a.defOffsets[i]!, a.defOffsets[i + 1]!));
+    };
+    // As `closure-lens options --json` gives it: the definitions' own paths say who introduced what; the
+    // per-path map (definitions that merely reach a path, like perl) is not used for that.
+    const a = buildAttribution(f.analysis, f.attribution!);
+    assert.deepEqual(defsOf(a, sp('git-2.44.0')), [0]);
+    assert.deepEqual(defsOf(a, sp('nixos-help')), [1]);
+    assert.deepEqual(defsOf(a, sp('perl-5.38.2')), []);
+    assert.equal(a.defOffsets.length, g.nodeCount + 1);
+    assert.equal(a.evalMs, 2340);
+    assert.equal(a.definitions[2]!.counterfactualCost, 2 * 1024 * 1024 + 40 * 1024);
+    assert.deepEqual(a.definitions[4]!.moduleCost?.files, [f.attribution!.definitions[1]!.file]);
+    assert.equal('paths' in a.definitions[0]!, false);
+
+    // Two definitions carrying one path: the user's own comes first, a module's next, a default last.
+    const shared = buildAttribution(f.analysis, {
+      definitions: [
+        { option: 'a', file: '/m.nix', line: 1, removalCost: 0, fromDefault: true, paths: [sp('glibc-2.39-52')] },
+        { option: 'b', file: '/n.nix', line: 2, removalCost: 0, inWorkspace: false, paths: [sp('glibc-2.39-52')] },
+        { option: 'c', file: '/c.nix', line: 3, removalCost: 0, inWorkspace: true, paths: [sp('glibc-2.39-52'), '/nix/store/zzzz-elsewhere'] },
+      ],
+    });
+    assert.deepEqual(defsOf(shared, sp('glibc-2.39-52')), [2, 1, 0]);
+    assert.equal(shared.defTargets.length, 3);
+
+    // Without per-definition paths, the map is used; bad indices and foreign paths are dropped.
+    const byMap = buildAttribution(f.analysis, {
+      definitions: f.attribution!.definitions.map(({ paths: _p, ...d }) => d),
       paths: new Map([
         [sp('git-2.44.0'), [0, 0, 2]],
         [sp('nixos-help'), [1, 99, -1, 1.5]],
         ['/nix/store/zzzz-not-in-this-closure', [3]],
       ]),
     });
-    const defsOf = (p: string) => {
-      const i = g.indexOf(p)!;
-      return Array.from(a.defTargets.subarray(a.defOffsets[i]!, a.defOffsets[i + 1]!));
-    };
-    assert.deepEqual(defsOf(sp('git-2.44.0')), [0, 2]);
-    assert.deepEqual(defsOf(sp('nixos-help')), [1]);
-    assert.deepEqual(defsOf(sp('perl-5.38.2')), []);
-    assert.equal(a.defOffsets.length, g.nodeCount + 1);
-    assert.equal(a.defTargets.length, 3);
-    assert.equal(a.definitions[1]!.enabledBy, 'documentation.nixos.enable');
-    assert.equal('paths' in a.definitions[0]!, false);
+    assert.deepEqual(defsOf(byMap, sp('git-2.44.0')), [0, 2]);
+    assert.deepEqual(defsOf(byMap, sp('nixos-help')), [1]);
+    assert.equal(byMap.defTargets.length, 3);
   });
 
   it('sends no per-path objects, and leaves closure sizes to the webview beyond 20k paths', () => {

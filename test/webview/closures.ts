@@ -116,28 +116,55 @@ export function nixosLikeFixture(): TestClosure {
   const graph = ClosureGraph.build(records, [sp('nixos-system-demo-24.05')]);
   const analysis = new ClosureAnalysis(graph);
   const file = '/home/alice/flake/configuration.nix';
+  const documentation = '/nix/store/3m1f5q4hll1c0xxk4lr1gzbpv5j2sx8a-source/nixos/modules/misc/documentation.nix';
+  // The shape of `closure-lens options --json`: each definition lists the paths its value carries; the
+  // per-path map lists every definition that *reaches* a path (so perl appears under git's and nixos-help's).
   const attribution: AttributionInput = {
     definitions: [
-      { option: 'environment.systemPackages', file, line: 12, removalCost: 30 * MiB + 8 * MiB + MiB, costKind: 'references' },
+      { option: 'environment.systemPackages', file, line: 12, column: 3, inWorkspace: true, fromDefault: false, paths: [sp('git-2.44.0')], removalCost: 39 * MiB },
       {
         option: 'environment.systemPackages',
-        file: '/nix/store/aaaa-source/nixos/modules/misc/documentation.nix',
+        file: documentation,
         line: 331,
+        column: 5,
+        inWorkspace: false,
+        fromDefault: false,
+        paths: [sp('nixos-help')],
         removalCost: 12.5 * MiB,
-        module: 'nixos/modules/misc/documentation.nix',
-        enabledBy: 'documentation.nixos.enable',
-        costKind: 'references',
       },
-      { option: 'services.nginx.package', file, line: 20, removalCost: 2 * MiB, costKind: 'references' },
-      { option: 'fonts.packages', file, line: 27, removalCost: 11 * MiB, costKind: 'references' },
+      {
+        option: 'services.nginx.package',
+        file,
+        line: 20,
+        column: 3,
+        inWorkspace: true,
+        fromDefault: false,
+        paths: [sp('nginx-1.26.0')],
+        removalCost: 2 * MiB,
+        counterfactual: { removedBytes: 2 * MiB + 40 * KiB },
+      },
+      { option: 'fonts.packages', file, line: 27, column: 3, inWorkspace: true, fromDefault: false, paths: [sp('dejavu-fonts-2.37')], removalCost: 11 * MiB },
+      {
+        option: 'documentation.nixos.enable',
+        file,
+        line: 31,
+        column: 3,
+        inWorkspace: true,
+        fromDefault: false,
+        paths: [],
+        removalCost: 0,
+        moduleCost: { files: [documentation], bytes: 12.5 * MiB },
+      },
     ],
     paths: {
       [sp('git-2.44.0')]: [0],
       [sp('nixos-help')]: [1],
+      [sp('w3m-0.5.3')]: [1],
+      [sp('perl-5.38.2')]: [0, 1],
       [sp('nginx-1.26.0')]: [2],
       [sp('dejavu-fonts-2.37')]: [3],
     },
-    evalMs: 2340,
+    evalSeconds: 2.34,
   };
   return {
     analysis,

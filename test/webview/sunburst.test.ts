@@ -264,7 +264,9 @@ describe('sunburst webview in headless Chromium', function () {
       assert.match(defs[0]!, /environment\.systemPackages brings in git-2\.44\.0/);
       assert.match(defs[0]!, /configuration\.nix:12/);
       assert.match(defs[1]!, /environment\.systemPackages brings in nixos-help/);
-      assert.match(defs[1]!, /enabled by documentation\.nixos\.enable/);
+      assert.match(defs[1]!, /…\/modules\/misc\/documentation\.nix:331/);
+      // That definition is a module's; the user's line that switched the module on is linked too.
+      assert.match(defs[1]!, /module switched on by documentation\.nixos\.enable at …\/alice\/flake\/configuration\.nix:31 · the module costs 12\.5 MiB/);
 
       const posted = await h.posted();
       assert.deepEqual(posted.filter((m) => m.type === 'selected').map((m) => (m as { path: string }).path), [sp('system-path'), sp('perl-5.38.2')]);
@@ -529,7 +531,7 @@ describe('sunburst webview in headless Chromium', function () {
         assert.equal(await h.page.$$eval('.definition', (e) => e.length), 0);
         await h.send({ type: 'attribution', attribution: closureMessage(fixture).snapshot.attribution! });
         await h.page.waitForSelector('.definition');
-        assert.match(await h.page.$eval('#footer', (e) => e.textContent ?? ''), /4 option definitions \(evaluated in 2\.3 s\)/);
+        assert.match(await h.page.$eval('#footer', (e) => e.textContent ?? ''), /5 option definitions \(evaluated in 2\.3 s\)/);
       } finally {
         await h.close();
       }
