@@ -68,12 +68,12 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
   store.add(registerSunburstSerializer(context, (panel, target) => commands.restore(panel, target, titleOf(panel)), commands.hooks));
 
   const units = () => readSettings().sizeUnits;
-  store.add(new ClosureStatusBar(service, units));
   // Sidebar tree, hovers and CodeLens over option definitions: all read the analysed closures and option costs.
   const analysed = store.add(
     new AnalysedTargets(service, commands, { runner: () => engines.runner, cacheDir: () => engines.cacheDir(), state: context.globalState, log }),
   );
   store.add(registerClosureViewCommands(analysed));
+  store.add(new ClosureStatusBar(analysed, units));
   diffFeatures.followOptionCosts(analysed);
   const tree = store.add(new HeaviestTreeProvider(analysed, units));
   store.add(vscode.window.createTreeView(HEAVIEST_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));

@@ -134,4 +134,19 @@ export const hoverAndTree: Step[] = [
       await s.workbench.screenshot('hover-show-in-sunburst');
     },
   },
+  {
+    title: 'the status bar shows the closure size; clicking it brings the closed sunburst back',
+    async run(s) {
+      const { workbench } = s;
+      const e = await expected(s);
+      const item = workbench.page.locator('.statusbar-item', { hasText: `${DEMO}: ${formatBytes(e.analysis.totalSize)}` }).first();
+      await item.waitFor({ timeout: 15_000 });
+      await workbench.runCommand('View: Close All Editors');
+      await waitFor('the sunburst to close', async () => (await workbench.page.locator('.tabs-container .tab', { hasText: 'Closure:' }).count()) === 0, 15_000);
+      await item.click();
+      const footer = workbench.webview().locator('#footer');
+      await waitFor('the sunburst footer', async () => /paths/.test((await footer.textContent({ timeout: 2000 })) ?? ''), 30_000);
+      assert.ok(((await footer.textContent()) ?? '').includes(`${e.analysis.graph.pathCount} paths`));
+    },
+  },
 ];
