@@ -526,6 +526,8 @@ describe('sunburst webview in headless Chromium', function () {
         assert.equal(await centerName(h.page), 'system-path');
         assert.deepEqual(await crumbs(h.page), ['.#nixosConfigurations.demo', 'system-path', 'perl-5.38.2']);
         assert.equal(await h.page.$eval('#search-count', (e) => e.textContent), String(findByName(g, 'glibc').length));
+        assert.equal(await h.page.$eval('#search', (e) => (e as HTMLInputElement).value), 'glibc');
+        assert.equal(await h.page.$eval('vscode-radio[value="dominator"]', (e) => (e as HTMLInputElement).checked), true);
         assert.equal(await h.page.$eval('#all-chains', (e) => e.hasAttribute('open')), true);
         // Attribution can arrive after the closure.
         assert.equal(await h.page.$$eval('.definition', (e) => e.length), 0);
