@@ -48,6 +48,8 @@ interface OptionsContext {
   readonly load: (target: Target, opts: { signal?: AbortSignal }) => Promise<LoadedClosure>;
   /** Set by the CLI when it offers its runner (honours --nix and --timeout). */
   readonly nix?: NixRunner;
+  /** Set by the CLI from --cache-dir (a directory) and --no-cache (null). */
+  readonly cacheDir?: string | null;
 }
 
 export async function runOptionsCommand(argv: string[], ctx: OptionsContext, deps: OptionsCommandDeps = {}): Promise<number> {
@@ -80,7 +82,7 @@ export async function runOptionsCommand(argv: string[], ctx: OptionsContext, dep
   parseConfigurationInstallable(installable); // a usage error before any nix call
 
   const nix = deps.nix ?? ctx.nix ?? new NixRunner();
-  const cacheDir = deps.cacheDir === undefined ? defaultCacheDir() : deps.cacheDir;
+  const cacheDir = deps.cacheDir !== undefined ? deps.cacheDir : ctx.cacheDir !== undefined ? ctx.cacheDir : defaultCacheDir();
   const service = new AttributionService(nix, cacheDir ? { cacheDir } : {});
   const signal = ctx.signal ? { signal: ctx.signal } : {};
   const includeDefaults = values.defaults === true;
