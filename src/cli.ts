@@ -39,6 +39,8 @@ export interface CliContext {
   readonly realise?: (installable: string, opts: { cwd?: string; signal?: AbortSignal }) => Promise<string[]>;
   /** The engine's runner, for commands that evaluate more (diff --options). */
   readonly nix?: NixRunner;
+  /** Where commands keep their own caches; null with --no-cache. */
+  readonly cacheDir?: string | null;
 }
 
 export interface Subcommand {
@@ -617,6 +619,7 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
           .finally(() => progress?.done());
       },
       nix: engine.nix,
+      cacheDir: options.noCache ? null : (options.cacheDir ?? defaultCacheDir()),
       color: io.stderrIsTTY,
     };
     return await sub.run(commandArgs, ctx);
