@@ -197,7 +197,9 @@ export function parseWebviewMessage(raw: unknown): Checked<WebviewToHost> {
   if (!isRecord(raw)) return { ok: false, reason: 'not an object' };
   const type = raw['type'];
   if (!isMessageType(type)) {
-    return { ok: false, reason: `unknown message type ${JSON.stringify(String(type).slice(0, 40))}` };
+    // Not String(type): an object without a prototype has no string form and would throw.
+    const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : `of type ${typeof type}`;
+    return { ok: false, reason: `unknown message type ${shown}` };
   }
   const extra = onlyKeys(raw, FIELDS[type]);
   if (extra) return { ok: false, reason: `${type}: ${extra}` };

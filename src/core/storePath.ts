@@ -29,9 +29,17 @@ export function baseName(path: string): string {
   return slash < 0 ? path : path.slice(slash + 1);
 }
 
-/** True when `base` looks like `<32 nix-base32 chars>-<name>`. */
+/** The only characters Nix allows in a store path name; anything else comes from a damaged or hand-made file. */
+const NIX_NAME = /^[A-Za-z0-9+\-._?=]+$/;
+
+/** True when `base` looks like `<32 nix-base32 chars>-<name>`, the name in Nix's alphabet. */
 export function isStoreBaseName(base: string): boolean {
-  return base.length > HASH_LENGTH + 1 && base[HASH_LENGTH] === '-' && NIX_BASE32.test(base.slice(0, HASH_LENGTH));
+  return (
+    base.length > HASH_LENGTH + 1 &&
+    base[HASH_LENGTH] === '-' &&
+    NIX_BASE32.test(base.slice(0, HASH_LENGTH)) &&
+    NIX_NAME.test(base.slice(HASH_LENGTH + 1))
+  );
 }
 
 export function parseStorePath(path: string): StorePathName {
