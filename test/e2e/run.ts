@@ -107,7 +107,8 @@ async function hostSuite(workspaceTrust: boolean, out: StageOutput): Promise<voi
         // Option costs are evaluated on request only, so that the suites' counts of nix calls see only their own
         // (test/e2e/suite/hover.test.ts switches the automatic evaluation on where it tests it).
         CLOSURE_LENS_E2E_SETTINGS: JSON.stringify({ 'nixClosureLens.nixPath': workspace.nixPath, 'nixClosureLens.optionCosts.automatic': false }),
-        CLOSURE_LENS_E2E_TIMEOUT_MS: String(150_000),
+        // The suite grows with every feature; a hang, not a slow machine, should hit this.
+        CLOSURE_LENS_E2E_TIMEOUT_MS: String(300_000),
         CLOSURE_LENS_E2E_TRUST: workspaceTrust ? '1' : '0',
         CLOSURE_LENS_E2E_VERBOSE: verbose ? '1' : '0',
       },
