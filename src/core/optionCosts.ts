@@ -93,7 +93,7 @@ export interface OptionCost {
   readonly bytes: number;
   /** The closure's size, for the percentage. */
   readonly closureBytes: number;
-  /** Every path the closure loses without it, largest NAR first. */
+  /** Every path the closure loses without it, largest NAR first (computed on first read: one walk of the graph). */
   readonly lostPaths: readonly number[];
   /** The paths it carries (introduces) that are in the closure. */
   readonly carried: readonly number[];
@@ -110,6 +110,8 @@ export interface OptionCost {
 export class OptionCostIndex {
   private readonly byFile = new Map<string, Definition[]>();
   private readonly memo = new Map<string, OptionCost>();
+  private totalBytes: number | undefined;
+  private sorted: OptionCost[] | undefined;
 
   constructor(
     readonly configuration: string,
@@ -186,7 +188,7 @@ export class OptionCostIndex {
       const a = this.attribution;
       const d = a.definitions[id]!;
       const exclusive = a.exclusiveNodes(id);
-      c = this.make('definition', d.option, [d], [d], a.removalCost(id), a.lostNodes(exclusive), d.nodes, this.sharers([d], d.nodes));
+      c = this.make('definition', d.option, [d], [d], a.removalCost(id), () => a.lostNodes(exclusive), d.nodes, this.sharers([d], d.nodes));
       this.memo.set(key, c);
     }
     return c;
@@ -201,8 +203,8 @@ export class OptionCostIndex {
       if (!mod) return undefined;
       const defs = mod.definitions.map((id) => this.attribution.definitions[id]!);
       const carried = [...new Set(defs.flatMap((x) => x.nodes))];
-      const base = this.make('module', d.option, defs, [d], mod.bytes, this.attribution.lostNodes(mod.exclusiveNodes), carried, []);
-      c = { ...base, moduleFiles: mod.files };
+      const a = this.attribution;
+      c = this.make('module', d.option, defs, [d], mod.bytes, () => a.lostNodes(mod.exclusiveNodes), carried, [], { moduleFiles: mod.files });
       this.memo.set(key, c);
     }
     return c;
@@ -217,13 +219,16 @@ export class OptionCostIndex {
       const g = this.attribution.graph;
       const matches = name === undefined ? [] : d.nodes.filter((i) => matchesAttr(g.name(i).pname, name));
       if (matches.length === 0) {
-        c = { ...this.definitionCost(d.id), packageText: text, packageMatched: false };
+        const whole = this.definitionCost(d.id);
+        c = this.make('definition', d.option, [d], [d], whole.bytes, () => whole.lostPaths, d.nodes, whole.sharedWith, { packageText: text, packageMatched: false });
       } else {
         // Removing the element removes the paths that no other definition carries.
         const exclusive = matches.filter((i) => this.attribution.introducers(i).length === 1);
         const lost = exclusive.length > 0 ? this.attribution.lostNodes(exclusive) : [];
-        const base = this.make('package', d.option, [d], [d], sumNar(g.narSize, lost), lost, matches, this.sharers([d], matches));
-        c = { ...base, packageText: text, packageMatched: true };
+        c = this.make('package', d.option, [d], [d], sumNar(g.narSize, lost), () => lost, matches, this.sharers([d], matches), {
+          packageText: text,
+          packageMatched: true,
+        });
       }
       this.memo.set(key, c);
     }
@@ -234,14 +239,16 @@ export class OptionCostIndex {
   combined(option: string, defs: readonly Definition[]): OptionCost {
     const { bytes, exclusiveNodes } = this.attribution.combinedCost(defs.map((d) => d.id));
     const carried = [...new Set(defs.flatMap((d) => d.nodes))];
-    return this.make('definitions', option, defs, defs, bytes, this.attribution.lostNodes(exclusiveNodes), carried, this.sharers(defs, carried));
+    const a = this.attribution;
+    return this.make('definitions', option, defs, defs, bytes, () => a.lostNodes(exclusiveNodes), carried, this.sharers(defs, carried));
   }
 
   /**
    * Every definition with what it costs, most expensive first: the definitions that carry paths by their
    * removal cost, and module switches (`…enable = true`) by their module's cost.
    */
-  byCost(): OptionCost[] {
+  byCost(): readonly OptionCost[] {
+    if (this.sorted) return this.sorted;
     const out: OptionCost[] = [];
     for (const d of this.attribution.definitions) {
       if (d.option === '') continue;
@@ -251,7 +258,8 @@ export class OptionCostIndex {
         if (m) out.push(m);
       }
     }
-    return out.sort((x, y) => y.bytes - x.bytes || x.option.localeCompare(y.option));
+    this.sorted = out.sort((x, y) => y.bytes - x.bytes || x.option.localeCompare(y.option));
+    return this.sorted;
   }
 
   /** The definitions that carry node i or something that depends on it, nearest first (why it is there). */
@@ -272,12 +280,13 @@ export class OptionCostIndex {
     definitions: readonly Definition[],
     at: readonly Definition[],
     bytes: number,
-    lost: readonly number[],
+    lost: () => readonly number[],
     carried: readonly number[],
     sharedWith: readonly Definition[],
+    extra: Pick<OptionCost, 'moduleFiles' | 'packageText' | 'packageMatched'> = {},
   ): OptionCost {
     const g = this.attribution.graph;
-    const lostPaths = lost.filter((i) => !g.isVirtual(i)).sort((x, y) => g.narSize[y]! - g.narSize[x]! || x - y);
+    let lostPaths: number[] | undefined;
     return {
       kind,
       configuration: this.configuration,
@@ -285,10 +294,17 @@ export class OptionCostIndex {
       definitions,
       at,
       bytes,
-      closureBytes: this.analysis.totalSize,
-      lostPaths,
+      closureBytes: (this.totalBytes ??= this.analysis.totalSize),
+      // The walk is only paid for by the hover that shows the paths, not by lists sorted by cost.
+      get lostPaths(): readonly number[] {
+        lostPaths ??= lost()
+          .filter((i) => !g.isVirtual(i))
+          .sort((x, y) => g.narSize[y]! - g.narSize[x]! || x - y);
+        return lostPaths;
+      },
       carried,
       sharedWith,
+      ...extra,
     };
   }
 }

@@ -237,7 +237,7 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
 
 function definitionTooltip(d: Definition, cost: OptionCost, size: (n: number) => string, where: string): string {
   const what = cost.kind === 'module' ? `enables ${cost.moduleFiles?.map(shortFile).join(', ') ?? 'a module'}: module cost` : 'removal cost';
-  return `${d.option} at ${where}\n${what} ${size(cost.bytes)}, ${cost.lostPaths.length} paths only it brings`;
+  return `${d.option} at ${where}\n${what} ${size(cost.bytes)} (what the closure loses without it)`;
 }
 
 /** The commands of the tree's context menus and of the hover links. */
