@@ -7,10 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { closureSection } from './closure';
 import { benchContext, machineInfo, type BenchSection } from './lib';
+import { loadSection } from './load';
 import { scaleSection } from './scale';
 import { whySection } from './why';
 
-const SECTIONS: BenchSection[] = [closureSection, whySection, scaleSection];
+const SECTIONS: BenchSection[] = [closureSection, whySection, scaleSection, loadSection];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
