@@ -77,6 +77,11 @@ describe('Nix Closure Lens in VS Code', function () {
       if (!vscode.workspace.isTrusted) this.skip();
     });
 
+    // Later suites start from the example's demo system, as a user would have it open (it comes from the caches).
+    after(async function () {
+      if (vscode.workspace.isTrusted) await vscode.commands.executeCommand('nixClosureLens.showClosure', DEMO);
+    });
+
     let first: ShownClosure;
 
     it('"Show closure" of a NixOS configuration opens a sunburst named after it, with exactly nix\'s closure', async () => {
