@@ -9,6 +9,7 @@ import { parseConfigurationInstallable } from '../core/attribution/evaluate';
 import { AttributionService } from '../core/attribution/service';
 import { originsFromAttribution, type OriginLookup } from '../core/diff';
 import type { LoadedClosure, Target } from '../core/engine';
+import type { ClosureGraph } from '../core/graph';
 import { isClosureLensError } from '../core/errors';
 import type { NixRunner } from '../core/nix/runner';
 import type { ClosureService, CurrentClosure } from './closureService';
@@ -73,7 +74,7 @@ export class DiffFeatures extends Disposable {
     this.register(this.compressed.onDidEstimate((e) => void this.rules.compressedEstimated(e.rootPath, e.result.totals)));
     this.register(
       deps.service.onDidChangeCurrent((closure) => {
-        if (closure) void this.rules.closureLoaded(forRules(closure.target, closure.loaded));
+        if (closure) void this.rules.closureLoaded(forRules(closure.target, closure.loaded, this.origins.get(closure.loaded.analysis.graph)));
       }),
     );
   }
@@ -88,13 +89,18 @@ export class DiffFeatures extends Disposable {
       source.onDidChange(() => {
         for (const t of source.list()) {
           const attribution = t.options.kind === 'ready' ? t.options.index?.attribution : undefined;
-          if (!attribution || seen.has(attribution) || attribution.graph !== t.loaded.analysis.graph) continue;
+          if (!attribution || seen.has(attribution)) continue;
           seen.add(attribution);
-          void this.rules.closureLoaded(forRules(t.target, t.loaded, originsFromAttribution(attribution)));
+          const origin = originsFromAttribution(attribution);
+          // Kept per graph: showing the same closure again (a cache hit) must not lose its options.
+          this.origins.set(attribution.graph, origin);
+          if (attribution.graph === t.loaded.analysis.graph) void this.rules.closureLoaded(forRules(t.target, t.loaded, origin));
         }
       }),
     );
   }
+
+  private readonly origins = new WeakMap<ClosureGraph, OriginLookup>();
 
   private attribution: { runner: NixRunner; service: AttributionService } | undefined;
 

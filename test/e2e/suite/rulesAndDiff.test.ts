@@ -1,6 +1,7 @@
 /**
  * Closure diff, .closure-lens.json diagnostics and the compressed-size estimate inside a real VS Code, on the
- * example flake, checked against nix.
+ * example flake, checked against nix. It analyses demo's option costs, so it runs after hover.test.ts, which
+ * needs them not analysed yet (suites run in file-name order).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -8,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
+import { formatBytes } from '../../../src/core/format';
 
 const execFileAsync = promisify(execFile);
 const EXTENSION_ID = 'nix-closure-lens.nix-closure-lens';
@@ -85,6 +87,16 @@ describe('Closure diff, rules and compressed size in VS Code', function () {
     const perlPath = (await nix(['path-info', '-r', shown.rootPath])).split('\n').find((p) => /-perl-[0-9.]+$/.test(p))!;
     const nixChain = (await nix(['why-depends', shown.rootPath, perlPath])).trim().split('\n');
     assert.ok(chain.length <= nixChain.length, `${chain.join(' → ')} vs ${nixChain.length} lines of nix why-depends`);
+    // Once the option costs of the configuration are ready, the diagnostic names the option and links its file.
+    assert.equal(await vscode.commands.executeCommand('nixClosureLens.analyseOptions'), 'ready');
+    const withOption = await waitFor('the option behind perl', () => {
+      const d = vscode.languages.getDiagnostics(uri).find((x) => x.code === 'mustBeAbsent');
+      return d && /\(option [\w.]+ in /.test(d.message) ? d : undefined;
+    }, 60_000);
+    const related = withOption.relatedInformation?.[0];
+    assert.ok(related, 'no related location');
+    assert.ok(fs.existsSync(related.location.uri.fsPath), `${related.location.uri.fsPath} does not exist`);
+    assert.match(related.message, /brings in perl-/);
 
     // Kept: a generous budget and nothing forbidden that is there.
     const kept = broken.replace('"1 KiB"', '"100 GiB"').replace('"perl", ', '');
@@ -117,11 +129,24 @@ describe('Closure diff, rules and compressed size in VS Code', function () {
     }
   });
 
+  it('"Compare closures…" names the option definition behind what demo adds to slim', async () => {
+    const uri = await vscode.commands.executeCommand<vscode.Uri | undefined>('nixClosureLens.diff', TOPLEVEL('slim'), TOPLEVEL('demo'));
+    assert.ok(uri, 'no diff document');
+    const text = (await vscode.workspace.openTextDocument(uri)).getText();
+    const added = text.slice(text.indexOf('#### Added packages'), text.indexOf('\n#### ', text.indexOf('#### Added packages') + 1));
+    assert.match(added, /\| `[\w.]+` [^|]*\.nix:\d+ \|$/m, `no option in\n${added}`);
+  });
+
   it('"Estimate compressed size" gives zstd and xz sizes beside the NAR size of the shown closure', async () => {
-    const shown = await vscode.commands.executeCommand<{ rootPath: string } | undefined>('nixClosureLens.showClosure', DEMO);
+    // A small closure (perl's) keeps zstd -19 quick.
+    const perl = (await nix(['eval', '--raw', '.#packages.x86_64-linux.perl.outPath'])).trim();
+    const shown = await vscode.commands.executeCommand<{ rootPath: string } | undefined>('nixClosureLens.showStorePath', perl);
     assert.ok(shown);
     const line = await vscode.commands.executeCommand<string | undefined>('nixClosureLens.compressedSize');
     assert.ok(line, 'no estimate');
-    assert.match(line, /^NAR \d+\.\d [KMG]iB · zstd -19 ≈ \d+\.\d [KMG]iB \(\d+%\) · xz -6 ≈ \d+\.\d [KMG]iB \(\d+%\)$/);
+    const m = /^NAR (\d+\.\d [KMG]iB) · zstd -19 ≈ \d+\.\d [KMG]iB \(\d+%\) · xz -6 ≈ \d+\.\d [KMG]iB \(\d+%\)$/.exec(line);
+    assert.ok(m, line);
+    const info = JSON.parse(await nix(['path-info', '--json', '-S', perl])) as { closureSize: number }[];
+    assert.equal(m[1], formatBytes(info[0]!.closureSize), 'the NAR size is nix path-info -S');
   });
 });
