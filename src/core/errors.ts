@@ -161,6 +161,14 @@ export function classifyNixFailure(f: NixFailure): ClosureLensError {
     });
   }
 
+  const remote = /cannot open connection to remote store '([^']*)'/.exec(text);
+  if (remote) {
+    return new ClosureLensError('store-unavailable', lastErrorMessage(text) ?? `cannot reach the store ${remote[1]}`, {
+      ...base,
+      fix: `check that \`ssh\` to that host works without a prompt (keys, port and user in ~/.ssh/config or NIX_SSHOPTS) and that nix is on the remote PATH, or clear the store setting (nixClosureLens.store / --store)`,
+    });
+  }
+
   if (
     /cannot connect to socket|Connection refused|daemon-socket|opening lock file '[^']*': Permission denied|Permission denied.*\/nix\/var/.test(
       text,

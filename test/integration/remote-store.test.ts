@@ -195,6 +195,8 @@ describe('remote store over a loopback sshd', function () {
       (err: unknown) => err,
     );
     assert.ok(e instanceof ClosureLensError, String(e));
-    assert.match(`${e.message}\n${e.detail ?? ''}`, /127\.0\.0\.1/);
+    assert.equal(e.code, 'store-unavailable');
+    assert.match(e.message, /ssh-ng:\/\/root@127\.0\.0\.1/);
+    assert.match(e.fix, /ssh.*NIX_SSHOPTS.*nixClosureLens\.store/);
   });
 });

@@ -186,6 +186,14 @@ export class NixRunner {
     }
     if (result.failed) {
       record(false);
+      if (result.signal && !result.isMaxBuffer) {
+        // Killed from outside (the out-of-memory killer, a kill): its output is partial and must not be used.
+        throw new ClosureLensError('nix-failed', `\`${this.binary} ${fullArgs.join(' ')}\` was killed by ${result.signal}`, {
+          fix: 'run it again; if it happens again, look for the out-of-memory killer in `dmesg` or `journalctl -k`',
+          detail: stderrText,
+          cause: result,
+        });
+      }
       if (result.isMaxBuffer) {
         throw new ClosureLensError('nix-failed', `\`${this.binary} ${fullArgs.join(' ')}\` printed more than ${STDOUT_MAX} bytes`, {
           fix: 'query a smaller closure',
