@@ -169,20 +169,29 @@ export function prng(seed: number): () => number {
   };
 }
 
-let cliCopy: string | undefined;
+const copies = new Map<string, string>();
 
 /**
- * The CLI under test: a copy of dist/cli.js (which `npm run bench` builds first) taken once per bench run, so that
- * a rebuild by someone else in the shared tree cannot swap or truncate it halfway through the measurements.
+ * A private copy of a built file (dist/cli.js, out/bench/scale-child.js), taken once per bench run. Others rebuild
+ * the shared tree at any time, and a process that starts while esbuild rewrites its file runs a truncated script
+ * (exit 0, no output): the copies keep every measurement on one intact build.
  */
-export function cliPath(ctx: BenchContext): string {
-  if (cliCopy === undefined) {
-    const cli = path.join(ctx.repo, 'dist', 'cli.js');
-    if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
-    cliCopy = path.join(ctx.workDir, 'cli-under-test.js');
-    fs.copyFileSync(cli, cliCopy);
+export function stableCopy(ctx: BenchContext, relative: string): string {
+  let copy = copies.get(relative);
+  if (copy === undefined) {
+    const built = path.join(ctx.repo, relative);
+    if (!fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
+    copy = path.join(ctx.workDir, 'under-test', relative.replace(/[\\/]/g, '_'));
+    fs.mkdirSync(path.dirname(copy), { recursive: true });
+    fs.copyFileSync(built, copy);
+    copies.set(relative, copy);
   }
-  return cliCopy;
+  return copy;
+}
+
+/** The CLI under test (dist/cli.js, which `npm run bench` builds first). */
+export function cliPath(ctx: BenchContext): string {
+  return stableCopy(ctx, path.join('dist', 'cli.js'));
 }
 
 /**

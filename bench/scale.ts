@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { syntheticClosure } from './generate';
-import { markdownTable, seconds, summarize, verdict, type BenchSection, type Timing } from './lib';
+import { markdownTable, seconds, stableCopy, summarize, verdict, type BenchContext, type BenchSection, type Timing } from './lib';
 
 interface ChildResult {
   paths: number;
@@ -22,10 +22,10 @@ interface ChildResult {
   maxRssMiB: number;
 }
 
-export async function runScaleChild(repo: string, file: string, extra: string[] = []): Promise<ChildResult & Record<string, number>> {
-  const child = path.join(repo, 'out', 'bench', 'scale-child.js');
+export async function runScaleChild(ctx: BenchContext, file: string, extra: string[] = []): Promise<ChildResult & Record<string, number>> {
+  const child = stableCopy(ctx, path.join('out', 'bench', 'scale-child.js'));
   const r = await execa(process.execPath, [child, file, ...extra], { reject: false, timeout: 10 * 60_000 });
-  if (r.exitCode !== 0) throw new Error(`scale child failed (exit ${r.exitCode}):\n${r.stderr}`);
+  if (r.exitCode !== 0 || r.stdout.trim() === '') throw new Error(`scale child failed (exit ${r.exitCode}, ${r.stdout.length} bytes out):\n${r.stderr}`);
   return JSON.parse(r.stdout) as ChildResult & Record<string, number>;
 }
 
@@ -36,14 +36,14 @@ export const scaleSection: BenchSection = {
     const synthetic = await syntheticClosure(ctx, 100_000);
     const cacheDir = path.join(ctx.workDir, 'cache-scale');
     fs.rmSync(cacheDir, { recursive: true, force: true });
-    await runScaleChild(ctx.repo, synthetic.file, ['--prime-cache', cacheDir]);
+    await runScaleChild(ctx, synthetic.file, ['--prime-cache', cacheDir]);
     const runs = ctx.quick ? 2 : 5;
     const cold: ChildResult[] = [];
     const warm: ChildResult[] = [];
     for (let k = 0; k < runs; k++) {
       ctx.log(`scale: round ${k + 1}/${runs}`);
-      cold.push(await runScaleChild(ctx.repo, synthetic.file));
-      warm.push(await runScaleChild(ctx.repo, synthetic.file, ['--cache', cacheDir, '--root', synthetic.root]));
+      cold.push(await runScaleChild(ctx, synthetic.file));
+      warm.push(await runScaleChild(ctx, synthetic.file, ['--cache', cacheDir, '--root', synthetic.root]));
     }
     const med = (rs: ChildResult[], f: (r: ChildResult) => number): Timing => summarize(rs.map(f));
     const cell = (rs: ChildResult[], f: (r: ChildResult) => number) => seconds(med(rs, f).median);

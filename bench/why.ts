@@ -47,7 +47,7 @@ export const whySection: BenchSection = {
     const jsonFile = path.join(ctx.workDir, `path-info-${largest.paths}.json`);
     const pi = await execa('nix', ['path-info', '-rs', '--json', largest.root], { env: nixEnv(), maxBuffer: 1 << 30 });
     fs.writeFileSync(jsonFile, pi.stdout);
-    const inProcess = await runScaleChild(ctx.repo, jsonFile, ['--why', largest.target]);
+    const inProcess = await runScaleChild(ctx, jsonFile, ['--why', largest.target]);
     const queryOk = inProcess['whyMedianSeconds']! < 1e-3;
     checks.push(
       `- in process, a why query after load at ${largest.paths.toLocaleString('en')} paths < 1 ms: ${verdict(queryOk)} ` +
