@@ -62,6 +62,11 @@ export class Workbench {
   async openPalette(): Promise<Locator> {
     const widget = this.page.locator('.quick-input-widget');
     for (let attempt = 0; attempt < 5; attempt++) {
+      // A focused webview (after a click in the sunburst) can take focus back and close the palette: move focus
+      // to the workbench first, as a user clicking elsewhere would.
+      if (await this.page.evaluate(() => document.activeElement?.tagName === 'IFRAME')) {
+        await this.page.locator('.part.sidebar .composite.title, .part.statusbar').first().click({ position: { x: 2, y: 2 } }).catch(() => undefined);
+      }
       await this.page.keyboard.press('Escape');
       await this.page.keyboard.press('F1');
       if (await widget.locator('input').waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) return widget;
@@ -102,6 +107,22 @@ export class Workbench {
     const found = (await this.commandRow(title, 30_000)) !== undefined;
     await this.page.keyboard.press('Escape');
     return found;
+  }
+
+  /**
+   * Runs a command that asks with a quick pick, and picks `row` (after typing `filter`). Runs the command again
+   * when its quick pick does not show, which happens when a webview took the focus back from the palette.
+   */
+  async runCommandAndPick(title: string, row: string | RegExp, filter?: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    for (let attempt = 1; ; attempt++) {
+      await this.runCommand(title);
+      const shown = await waitFor('the quick pick of the command', async () =>
+        (await input.isVisible()) && !(await input.inputValue()).startsWith('>'), 10_000, 100).then(() => true, () => false);
+      if (shown) break;
+      if (attempt === 3) throw new Error(`"${title}" showed no quick pick`);
+    }
+    await this.pick(row, filter);
   }
 
   /** The quick pick now shown: its rows. */

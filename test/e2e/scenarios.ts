@@ -62,8 +62,7 @@ function state(s: Session): Found {
 }
 
 async function showClosureOf(workbench: Session['workbench'], filter: string, row: RegExp): Promise<void> {
-  await workbench.runCommand(`${PALETTE_PREFIX}Show closure`);
-  await workbench.pick(row, filter);
+  await workbench.runCommandAndPick(`${PALETTE_PREFIX}Show closure`, row, filter);
 }
 
 /** Text of the side pane's "shortest chain" step buttons: their titles are the full store paths. */
@@ -136,8 +135,7 @@ export const userJourney: Step[] = [
     title: '"Why depends…" perl: the chains name only paths between the toplevel and perl',
     async run(s) {
       const { workbench } = s;
-      await workbench.runCommand(`${PALETTE_PREFIX}Why depends…`);
-      await workbench.pick(/perl-5\.38\.2|\bperl\b/, 'perl');
+      await workbench.runCommandAndPick(`${PALETTE_PREFIX}Why depends…`, /perl-5\.38\.2|\bperl\b/, 'perl');
       const toplevel = state(s).toplevel!;
       const perl = [...(await oracle.closure(toplevel)).keys()].find((p) => p.endsWith('-perl-5.38.2'))!;
       const onSomePath = await oracle.whyDependsNodes(toplevel, perl);
