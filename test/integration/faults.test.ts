@@ -112,6 +112,45 @@ describe('failure modes with real processes', function () {
     assert.deepEqual(cacheFiles(cacheDir).map((f) => path.extname(f)), ['.graph']);
   });
 
+  it('a cache write on a full disk (a tiny tmpfs) leaves the cache as it was; the closure is still shown, with a note', async () => {
+    const root = nixBuild(flake.installable('app'));
+    const other = nixBuild(flake.installable('lib'));
+    const tiny = path.join(work, 'tiny');
+    fs.mkdirSync(tiny);
+    // Root can mount one (CI runs as root); without it this test fails rather than skips.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', tiny]);
+    try {
+      const cacheDir = path.join(tiny, 'graphs');
+      const engine = (): ClosureEngine => new ClosureEngine({ nix: new NixRunner({ env: { NIX_CONFIG } }), cache: new GraphCache(cacheDir) });
+      const first = await engine().load({ kind: 'store-path', path: root });
+      assert.deepEqual(first.notes.filter((n) => n.startsWith('not cached')), []);
+      const [graphFile] = cacheFiles(cacheDir);
+      assert.ok(graphFile?.endsWith('.graph'));
+      const before = fs.readFileSync(path.join(cacheDir, graphFile));
+      // Fill the disk to the last byte.
+      const filler = fs.openSync(path.join(tiny, 'filler'), 'w');
+      try {
+        const block = Buffer.alloc(4096, 1);
+        for (;;) fs.writeSync(filler, block);
+      } catch (e) {
+        assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
+      } finally {
+        fs.closeSync(filler);
+      }
+      // Refresh rewrites the same entry: the write fails, the old file stays byte for byte.
+      const again = await engine().load({ kind: 'store-path', path: root }, { refresh: true });
+      assert.ok(again.notes.some((n) => /^not cached: cannot write the graph cache .*\(ENOSPC\) — free disk space/.test(n)), again.notes.join('\n'));
+      assert.deepEqual(fs.readFileSync(path.join(cacheDir, graphFile)), before);
+      // A new entry: shown, not cached, no temporary file left behind.
+      const fresh = await engine().load({ kind: 'store-path', path: other });
+      assert.equal(fresh.rootPath, other);
+      assert.ok(fresh.notes.some((n) => n.includes('ENOSPC')));
+      assert.deepEqual(cacheFiles(cacheDir), [graphFile]);
+    } finally {
+      execFileSync('umount', [tiny]);
+    }
+  });
+
   it('a nix that prints nothing hits the timeout: the message names the command, the limit and a setting that exists', async () => {
     const pidFile = path.join(work, 'silent-timeout.pid');
     const runner = new NixRunner({ nixPath: faults('silent-nix.sh'), env: { NIX_CONFIG, FAULT_PID_FILE: pidFile }, timeoutMs: 2000 });
