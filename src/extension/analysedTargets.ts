@@ -72,6 +72,7 @@ export class AnalysedTargets extends Disposable {
   private currentKey: string | undefined;
   private attributionService: { runner: NixRunner; service: AttributionService } | undefined;
   private readonly running = new Map<string, Promise<OptionCostsState>>();
+  private readonly counterfactuals = new Map<string, CounterfactualCost | { readonly error: string } | 'running'>();
   private readonly abort = new AbortController();
 
   constructor(
@@ -267,6 +268,52 @@ export class AnalysedTargets extends Disposable {
       } catch (err) {
         this.deps.log.warn(`sunburst: option definitions not shown: ${err instanceof Error ? err.message : String(err)}`);
       }
+    }
+  }
+
+  /** What evaluating the configuration without definition `id` showed, once asked for (undefined: not yet). */
+  counterfactualOf(key: string, id: number): CounterfactualCost | { readonly error: string } | 'running' | undefined {
+    return this.counterfactuals.get(`${key}\u0000${id}`);
+  }
+
+  /**
+   * The real cost of a definition that carries no store path (`boot.initrd.supportedFilesystems = [ "zfs" ]`):
+   * the configuration is evaluated again without it (not built) and the difference costed on the graph.
+   * Only on request (a hover link), cached per target and definition.
+   */
+  async counterfactual(key: string, id: number): Promise<CounterfactualCost | undefined> {
+    const t = this.get(key);
+    if (t?.options.kind !== 'ready' || t.target.kind !== 'flake-output') return undefined;
+    const slot = `${key}\u0000${id}`;
+    const known = this.counterfactuals.get(slot);
+    if (known && known !== 'running' && !('error' in known)) return known;
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage('Nix Closure Lens: this workspace is not trusted, so the configuration is not evaluated again.');
+      return undefined;
+    }
+    const { index } = t.options;
+    const d = index.attribution.definitions[id];
+    if (!d) return undefined;
+    this.counterfactuals.set(slot, 'running');
+    this.changed.fire();
+    try {
+      const cost = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `Evaluating ${t.title} without ${d.option}` },
+        () =>
+          this.attribution().service.counterfactual(index.attribution, id, {
+            cwd: t.target.kind === 'flake-output' ? t.target.flake.dir : undefined,
+            signal: this.abort.signal,
+            timeoutMs: readSettings().timeoutMs,
+          }),
+      );
+      this.counterfactuals.set(slot, cost);
+      return cost;
+    } catch (err) {
+      this.deps.log.error(`evaluating ${t.title} without ${d.option} failed`, isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err);
+      this.counterfactuals.set(slot, { error: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    } finally {
+      this.changed.fire();
     }
   }
 

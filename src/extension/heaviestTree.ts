@@ -265,6 +265,11 @@ export function registerClosureViewCommands(targets: AnalysedTargets): vscode.Di
       vscode.window.setStatusBarMessage(`Copied ${r.path}`, 3000);
     }),
     reg('nixClosureLens.goToDefinition', (arg) => goToDefinition(targets, arg)),
+    reg('nixClosureLens.counterfactualCost', async (arg) => {
+      const a = arg as { target?: unknown; definition?: unknown } | undefined;
+      if (typeof a?.target !== 'string' || typeof a.definition !== 'number') return undefined;
+      return targets.counterfactual(a.target, a.definition);
+    }),
     reg('nixClosureLens.analyseOptions', async (arg) => {
       const key = typeof arg === 'string' ? arg : ((arg as { key?: string } | undefined)?.key ?? targets.current?.key);
       const t = key === undefined ? undefined : targets.get(key);

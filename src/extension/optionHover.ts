@@ -24,6 +24,7 @@ export const LINK_COMMANDS = [
   'nixClosureLens.analyseOptions',
   'nixClosureLens.showClosure',
   'nixClosureLens.goToDefinition',
+  'nixClosureLens.counterfactualCost',
 ];
 
 /** Scans of open documents, one per version. */
@@ -75,6 +76,14 @@ export class OptionHoverProvider implements vscode.HoverProvider {
       if (costs.length > MOST_CONFIGURATIONS) {
         md.appendMarkdown(`\n\n_Also in ${costs.slice(MOST_CONFIGURATIONS).map((c) => code(c.target.title)).join(', ')}._`);
       }
+      // Configurations of the same flake, shown but without option costs: the file may be theirs too.
+      const waiting = this.targets.configurationsWithout(file).filter((t) => !costs.some((c) => c.target.key === t.key));
+      if (waiting.length > 0) {
+        const notes = waiting.map((t) =>
+          t.options.kind === 'running' ? `${code(t.title)}: being evaluated…` : `${code(t.title)}: ${link('Analyse option costs', 'nixClosureLens.analyseOptions', [t.key])}`,
+        );
+        md.appendMarkdown(`\n\nNot analysed yet: ${notes.join(' · ')}`);
+      }
       return new vscode.Hover(md, range);
     }
     const option = spot.binding.path.join('.');
@@ -113,6 +122,36 @@ export class OptionHoverProvider implements vscode.HoverProvider {
     return new vscode.Hover(md, range);
   }
 
+  /**
+   * A definition that carries no store path may still switch things on (`supportedFilesystems = [ "zfs" ]`): its
+   * real cost needs an evaluation without it, which only a click on the link starts.
+   */
+  private counterfactual(md: vscode.MarkdownString, target: AnalysedTarget, d: Definition, size: (n: number) => string): void {
+    const known = this.targets.counterfactualOf(target.key, d.id);
+    const g = target.loaded.analysis.graph;
+    if (known === 'running') {
+      md.appendMarkdown(`Its value carries no store path. Evaluating ${code(target.title)} without it…\n\n`);
+    } else if (known === undefined || 'error' in known) {
+      const failed = known ? ` (the last try failed: ${escape(known.error)})` : '';
+      md.appendMarkdown(
+        `Its value carries no store path, but it may switch modules on${failed}. ` +
+          `${link('Evaluate without it', 'nixClosureLens.counterfactualCost', [{ target: target.key, definition: d.id }])} for its real cost.\n\n`,
+      );
+    } else if (known.unchanged) {
+      md.appendMarkdown(`Evaluated without it, ${code(target.title)} is the same system: it costs nothing.\n\n`);
+    } else {
+      const pct = target.loaded.analysis.totalSize > 0 ? (100 * known.bytes) / target.loaded.analysis.totalSize : 0;
+      const lost = [...known.lostNodes].filter((i) => !g.isVirtual(i)).sort((a, b) => g.narSize[b]! - g.narSize[a]! || a - b);
+      md.appendMarkdown(
+        `Evaluated without it: the closure loses **${size(known.bytes)}** · ${pct.toFixed(1)} % · ${lost.length} paths\n\n` +
+          lost.slice(0, TOP).map((i) => `- ${code(displayName(g.name(i)))} ${size(g.narSize[i]!)}`).join('\n') +
+          (lost.length > TOP ? `\n- … ${lost.length - TOP} more` : '') +
+          '\n\n' +
+          (known.addedPaths.length > 0 ? `and gains ${known.addedPaths.map((p) => code(p.slice(p.lastIndexOf('/') + 34))).join(', ')}.\n\n` : ''),
+      );
+    }
+  }
+
   private describe(md: vscode.MarkdownString, target: AnalysedTarget, c: OptionCost, spot: HoverSpot): void {
     const units = this.units();
     const g = target.loaded.analysis.graph;
@@ -142,8 +181,8 @@ export class OptionHoverProvider implements vscode.HoverProvider {
       md.appendMarkdown(`Costs nothing alone: ${sharers(c.sharedWith)} also ${c.sharedWith.length === 1 ? 'brings' : 'bring'} the same paths.\n\n`);
     } else if (c.kind === 'package' && c.packageMatched === false) {
       md.appendMarkdown(`No path of the closure is named like ${code(spot.element?.text ?? '')}; the cost is the whole definition's.\n\n`);
-    } else if (c.carried.length === 0 && c.kind !== 'module') {
-      md.appendMarkdown('Its value carries no store path.\n\n');
+    } else if (c.carried.length === 0 && c.kind === 'definition') {
+      this.counterfactual(md, target, c.at[0]!, size);
     }
     if (c.kind === 'package' && c.packageMatched) {
       // Costs count a package as gone with its list entry; other paths that reference it may keep it (shown here).
