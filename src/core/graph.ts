@@ -39,7 +39,7 @@ export class ClosureGraph {
   /** References to paths that the input did not describe; they are dropped from the graph. */
   readonly danglingReferences: readonly { from: string; to: string }[];
 
-  private index: Map<string, number> | undefined;
+  private index: { table: PathIndex; order: Int32Array | undefined } | undefined;
   private readonly nameCache: (StorePathName | undefined)[];
 
   private constructor(init: {
@@ -53,6 +53,8 @@ export class ClosureGraph {
     hasVirtualRoot: boolean;
     sizesKnown: boolean;
     danglingReferences: { from: string; to: string }[];
+    /** The records' path index and record → node map, when every record became a node (saves indexing twice). */
+    index?: { table: PathIndex; order: Int32Array } | undefined;
   }) {
     this.paths = init.paths;
     this.nodeCount = init.paths.length;
@@ -66,6 +68,7 @@ export class ClosureGraph {
     this.sizesKnown = init.sizesKnown;
     this.danglingReferences = init.danglingReferences;
     this.nameCache = new Array(this.nodeCount);
+    this.index = init.index;
     [this.revOffsets, this.revTargets] = reverseEdges(this.nodeCount, this.refOffsets, this.refTargets);
   }
 
@@ -75,82 +78,79 @@ export class ClosureGraph {
    * Throws when a root is not among the records.
    */
   static build(records: readonly PathRecord[], rootPaths: readonly string[]): ClosureGraph {
-    // One hash lookup per reference: paths resolve to record numbers once, and the breadth-first walk
-    // writes the CSR rows in node order as it goes (node order is BFS order, so row i is written at step i).
-    const recordOf = new Map<string, number>();
-    for (let r = 0; r < records.length; r++) recordOf.set(records[r]!.path, r);
+    // References resolve to record numbers once (shared with the parser's closure check), and the breadth-first
+    // walk writes the CSR rows in node order as it goes (node order is BFS order, so row i is written at step i).
+    const resolved = resolveRecords(records);
+    const { index, refStart, refRecord } = resolved;
     if (rootPaths.length === 0) throw new Error('a closure needs at least one root');
     const uniqueRoots = [...new Set(rootPaths)];
+    const rootRecords: number[] = [];
     for (const r of uniqueRoots) {
-      if (!recordOf.has(r)) throw new Error(`the root ${r} is not in the closure data`);
+      const rec = index.get(r);
+      if (rec < 0) throw new Error(`the root ${r} is not in the closure data`);
+      rootRecords.push(rec);
     }
     const hasVirtualRoot = uniqueRoots.length > 1;
     const nodeOfRecord = new Int32Array(records.length).fill(-1);
-    const recordOfNode: number[] = [];
-    const paths: string[] = [];
-    if (hasVirtualRoot) {
-      paths.push('');
-      recordOfNode.push(-1);
-    }
+    const maxNodes = records.length + (hasVirtualRoot ? 1 : 0);
+    const recordOfNode = new Int32Array(maxNodes);
+    let n = 0;
+    if (hasVirtualRoot) recordOfNode[n++] = -1;
     const roots: number[] = [];
-    for (const r of uniqueRoots) {
-      const rec = recordOf.get(r)!;
-      nodeOfRecord[rec] = paths.length;
-      roots.push(paths.length);
-      paths.push(r);
-      recordOfNode.push(rec);
+    for (const rec of rootRecords) {
+      nodeOfRecord[rec] = n;
+      roots.push(n);
+      recordOfNode[n++] = rec;
     }
-    let edgeCapacity = uniqueRoots.length;
-    for (const rec of records) edgeCapacity += rec.references.length;
-    let refTargets = new Int32Array(Math.max(16, edgeCapacity));
-    const refOffsetList: number[] = [];
+    let refTargets = new Int32Array(Math.max(16, refRecord.length + uniqueRoots.length));
+    const refOffsets = new Int32Array(maxNodes + 1);
+    const narSize = new Float64Array(maxNodes);
     const lastSeenBy = new Int32Array(records.length).fill(-1);
     const dangling: { from: string; to: string }[] = [];
-    const narSizeList: number[] = [];
     const selfList: number[] = [];
     let sizesKnown = true;
     let e = 0;
-    for (let i = 0; i < paths.length; i++) {
-      refOffsetList.push(e);
+    for (let i = 0; i < n; i++) {
+      refOffsets[i] = e;
       const recNo = recordOfNode[i]!;
       if (recNo < 0) {
         for (const r of roots) refTargets[e++] = r;
-        narSizeList.push(0);
         continue;
       }
       const rec = records[recNo]!;
       if (rec.narSize === null) sizesKnown = false;
-      narSizeList.push(rec.narSize ?? 0);
-      for (const ref of rec.references) {
-        const target = recordOf.get(ref);
-        if (target === undefined) {
-          dangling.push({ from: rec.path, to: ref });
+      else narSize[i] = rec.narSize;
+      for (let k = refStart[recNo]!, end = refStart[recNo + 1]!; k < end; k++) {
+        const target = refRecord[k]!;
+        if (target < 0) {
+          dangling.push({ from: rec.path, to: rec.references[k - refStart[recNo]!]! });
           continue;
         }
         if (lastSeenBy[target] === i) continue;
         lastSeenBy[target] = i;
         let j = nodeOfRecord[target]!;
         if (j < 0) {
-          j = paths.length;
+          j = n++;
           nodeOfRecord[target] = j;
-          paths.push(ref);
-          recordOfNode.push(target);
+          recordOfNode[j] = target;
         }
         if (j === i) selfList.push(i);
         else refTargets[e++] = j;
       }
     }
-    const n = paths.length;
-    refOffsetList.push(e);
-    const refOffsets = Int32Array.from(refOffsetList);
-    const narSize = Float64Array.from(narSizeList);
+    refOffsets[n] = e;
+    const paths: string[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const rec = recordOfNode[i]!;
+      paths[i] = rec < 0 ? '' : records[rec]!.path;
+    }
     const selfReference = new Uint8Array(n);
     for (const i of selfList) selfReference[i] = 1;
     refTargets = refTargets.slice(0, e);
     return new ClosureGraph({
       paths,
-      narSize,
-      refOffsets,
+      narSize: n === maxNodes ? narSize : narSize.slice(0, n),
+      refOffsets: n === maxNodes ? refOffsets : refOffsets.slice(0, n + 1),
       refTargets,
       selfReference,
       root: 0,
@@ -158,6 +158,7 @@ export class ClosureGraph {
       hasVirtualRoot,
       sizesKnown,
       danglingReferences: dangling,
+      index: resolved.duplicates === 0 && n === records.length ? { table: index, order: nodeOfRecord } : undefined,
     });
   }
 
@@ -184,9 +185,12 @@ export class ClosureGraph {
   }
 
   indexOf(path: string): number | undefined {
-    // Built on first use: loading a closure should not pay for a second hash of every path.
-    this.index ??= new Map(this.paths.map((p, i) => [p, i]));
-    return this.index.get(path);
+    // Built on first use (unless build() could hand over the records' index): loading a closure should not pay
+    // for a second hash of every path.
+    this.index ??= { table: new PathIndex(this.paths), order: undefined };
+    const k = this.index.table.get(path);
+    if (k < 0) return undefined;
+    return this.index.order ? this.index.order[k]! : k;
   }
 
   isVirtual(i: number): boolean {
@@ -230,4 +234,119 @@ function reverseEdges(n: number, offsets: Int32Array, targets: Int32Array): [Int
     for (let e = offsets[i]!; e < offsets[i + 1]!; e++) revTargets[fill[targets[e]!]!++] = i;
   }
   return [revOffsets, revTargets];
+}
+
+/**
+ * Store path → position in a list, for up to millions of paths. A Map<string, number> hashes every whole path
+ * string once per string object, and JSON.parse makes a new object for every reference; this table hashes only
+ * the first characters of the store hash (after the common store directory), which are already random, and
+ * confirms a hit by comparing the strings. Any string works as a key; only the speed depends on the shape.
+ */
+export class PathIndex {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  private readonly offset: number;
+  /** Characters hashed after `offset`: a prefix of the store hash, or (when that collides, as in made-up paths) all. */
+  private span = 12;
+  /** Positions that held a path already listed before them (the later one wins, as with Map.set). */
+  readonly duplicates: number[] = [];
+
+  constructor(private readonly keys: readonly string[]) {
+    let size = 16;
+    while (size < keys.length * 2) size *= 2;
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+    const first = keys.find((k) => k !== '') ?? '';
+    this.offset = first.lastIndexOf('/') + 1;
+    if (!this.fill(8 * keys.length + 64)) {
+      this.span = Infinity;
+      this.fill(Infinity);
+    }
+  }
+
+  /** The position of `key` (the last one, if listed twice), or -1. */
+  get(key: string): number {
+    let h = this.hash(key);
+    for (;;) {
+      const at = this.slots[h]!;
+      if (at < 0 || this.keys[at] === key) return at;
+      h = (h + 1) & this.mask;
+    }
+  }
+
+  /** Inserts every key; false when probing took longer than `maxProbes` (the hashed characters collide). */
+  private fill(maxProbes: number): boolean {
+    const { keys, slots, mask } = this;
+    slots.fill(-1);
+    this.duplicates.length = 0;
+    let probes = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      let h = this.hash(key);
+      for (;;) {
+        const at = slots[h]!;
+        if (at < 0) {
+          slots[h] = i;
+          break;
+        }
+        if (keys[at] === key) {
+          this.duplicates.push(i);
+          slots[h] = i;
+          break;
+        }
+        h = (h + 1) & mask;
+        if (++probes > maxProbes) return false;
+      }
+    }
+    return true;
+  }
+
+  private hash(key: string): number {
+    const end = Math.min(key.length, this.offset + this.span);
+    let h = 0x811c9dc5 ^ key.length;
+    for (let i = this.offset; i < end; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    return h & this.mask;
+  }
+}
+
+/** Every record's references as record numbers: refRecord[refStart[r] .. refStart[r+1]), -1 for a path not listed. */
+export interface ResolvedRecords {
+  readonly index: PathIndex;
+  readonly refStart: Int32Array;
+  readonly refRecord: Int32Array;
+  /** Paths listed more than once. */
+  readonly duplicates: number;
+}
+
+const resolvedCache = new WeakMap<readonly PathRecord[], { length: number; resolved: ResolvedRecords }>();
+
+/**
+ * Resolves the references of `records` to record numbers. Remembered per records array, so that the parser's
+ * closure check and ClosureGraph.build hash each reference once between them.
+ */
+export function resolveRecords(records: readonly PathRecord[]): ResolvedRecords {
+  const kept = resolvedCache.get(records);
+  if (kept && kept.length === records.length) return kept.resolved;
+  const paths: string[] = new Array(records.length);
+  let total = 0;
+  for (let r = 0; r < records.length; r++) {
+    paths[r] = records[r]!.path;
+    total += records[r]!.references.length;
+  }
+  const index = new PathIndex(paths);
+  const refStart = new Int32Array(records.length + 1);
+  const refRecord = new Int32Array(total);
+  let k = 0;
+  for (let r = 0; r < records.length; r++) {
+    refStart[r] = k;
+    const refs = records[r]!.references;
+    for (let m = 0; m < refs.length; m++) refRecord[k++] = index.get(refs[m]!);
+  }
+  refStart[records.length] = k;
+  const resolved = { index, refStart, refRecord, duplicates: index.duplicates.length };
+  resolvedCache.set(records, { length: records.length, resolved });
+  return resolved;
 }

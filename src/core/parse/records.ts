@@ -3,7 +3,7 @@
  * every reference described (a closure with a hole would give wrong sizes), and the roots.
  */
 import { ClosureLensError } from '../errors';
-import type { PathRecord } from '../graph';
+import { resolveRecords, type PathRecord } from '../graph';
 import { isStoreBaseName } from '../storePath';
 import { malformed } from './json';
 
@@ -32,22 +32,19 @@ export function fullPath(storeDir: string, pathOrBase: string, source: string, w
  */
 export function checkClosure(records: readonly PathRecord[], source: string, storeDir: string): string[] {
   if (!storeDir.startsWith('/')) throw malformed(source, `the store directory ${JSON.stringify(storeDir)} is not absolute`);
-  // One map and a flag array: this runs on every load, for up to 10^5 paths and 10^6 references.
-  const index = new Map<string, number>();
-  for (let i = 0; i < records.length; i++) {
-    const p = records[i]!.path;
-    if (index.has(p)) throw malformed(source, `${p} appears twice`);
-    index.set(p, i);
-  }
+  // One resolution of every reference, which ClosureGraph.build reuses: this runs on every load, for up to
+  // 10^5 paths and 10^6 references.
+  const { index, refStart, refRecord, duplicates } = resolveRecords(records);
+  if (duplicates > 0) throw malformed(source, `${records[index.duplicates[0]!]!.path} appears twice`);
   const referenced = new Uint8Array(records.length);
   for (let i = 0; i < records.length; i++) {
-    const refs = records[i]!.references;
-    for (let k = 0; k < refs.length; k++) {
-      const j = index.get(refs[k]!);
-      if (j === undefined) {
+    for (let k = refStart[i]!, end = refStart[i + 1]!; k < end; k++) {
+      const j = refRecord[k]!;
+      if (j < 0) {
+        const ref = records[i]!.references[k - refStart[i]!];
         throw new ClosureLensError(
           'malformed-json',
-          `${source}: ${records[i]!.path} references ${refs[k]}, which the file does not describe (the closure is incomplete)`,
+          `${source}: ${records[i]!.path} references ${ref}, which the file does not describe (the closure is incomplete)`,
           {
             fix: 'produce the file with --recursive (`nix path-info --recursive --size --json <path>`) so that it holds the whole closure',
           },
