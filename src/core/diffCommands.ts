@@ -90,6 +90,7 @@ package name, size deltas, and why each added path is there.
   --git REV1..REV2    the installable at two git revisions (e.g. HEAD~1..HEAD)
   --options           name the NixOS option definition behind each added path (evaluates the
                       configuration once more; for .#nixosConfigurations.<host> targets)
+  --all-rebuilt       list every rebuilt package, also those that changed by less than 8 KiB
   --json              machine-readable output
   --markdown          Markdown (for a pull-request comment)
 `;
@@ -119,6 +120,7 @@ export async function runDiffCommand(argv: string[], ctx: CommandContext): Promi
       markdown: { type: 'boolean' },
       git: { type: 'string' },
       options: { type: 'boolean' },
+      'all-rebuilt': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -155,7 +157,7 @@ export async function runDiffCommand(argv: string[], ctx: CommandContext): Promi
     );
     if (values.json) ctx.stdout(renderDiffJson(diff));
     else if (values.markdown) ctx.stdout(renderDiffMarkdown(diff));
-    else ctx.stdout(renderDiffText(diff, { color: ctx.color ?? false }));
+    else ctx.stdout(renderDiffText(diff, { color: ctx.color ?? false, allRebuilt: values['all-rebuilt'] ?? false }));
     return 0;
   } finally {
     await Promise.all(operands.map((o) => o.dispose()));

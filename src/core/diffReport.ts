@@ -80,7 +80,13 @@ function representativeAdded(p: PackageDiff, byPath: Map<string, AddedPath>): Ad
 // -------------------------------------------------------------------------------------------------
 // Text
 
-export function renderDiffText(d: ClosureDiff, opts: { color?: boolean } = {}): string {
+/**
+ * Rebuilds smaller than this are summed up in one line: a nixpkgs bump rebuilds hundreds of packages by a few
+ * bytes each (the threshold of `nix store diff-closures`).
+ */
+export const REBUILT_LISTED_FROM = 8 * 1024;
+
+export function renderDiffText(d: ClosureDiff, opts: { color?: boolean; allRebuilt?: boolean } = {}): string {
   const red = (s: string) => (opts.color ? `\x1b[31m${s}\x1b[0m` : s);
   const green = (s: string) => (opts.color ? `\x1b[32m${s}\x1b[0m` : s);
   const delta = (n: number) => (n > 0 ? red(signedBytes(n)) : n < 0 ? green(signedBytes(n)) : signedBytes(n));
@@ -93,8 +99,9 @@ export function renderDiffText(d: ClosureDiff, opts: { color?: boolean } = {}): 
   const lines = renderTable(rows, ['left', 'left', 'left', 'right']);
   const lineOf = new Map(d.packages.map((p, i) => [p, i]));
   for (const s of SECTIONS) {
-    const ps = d.packages.filter((p) => s.kinds.includes(p.kind));
-    if (ps.length === 0) continue;
+    const all = d.packages.filter((p) => s.kinds.includes(p.kind));
+    const ps = s.kinds.includes('rebuilt') && !opts.allRebuilt ? all.filter((p) => Math.abs(p.sizeDelta) >= REBUILT_LISTED_FROM) : all;
+    if (all.length === 0) continue;
     out.push('', `${s.title}:`);
     for (const p of ps) {
       const i = lineOf.get(p)!;
@@ -106,6 +113,11 @@ export function renderDiffText(d: ClosureDiff, opts: { color?: boolean } = {}): 
         if (a && a.chain.length > 1) out.push(`       why: ${chainLabel(a.chain)}`);
         if (a?.origin) out.push(`       option: ${originLabel(a.origin)}`);
       }
+    }
+    if (ps.length < all.length) {
+      const rest = all.filter((p) => !ps.includes(p));
+      const restDelta = rest.reduce((sum, p) => sum + p.sizeDelta, 0);
+      out.push(`${ps.length > 0 ? '…and ' : ''}${rest.length} ${ps.length > 0 ? 'more ' : ''}with less than ${formatBytes(REBUILT_LISTED_FROM)} of change each (${signedBytes(restDelta)} in all; --all-rebuilt lists them)`);
     }
   }
   if (d.packages.length === 0) out.push('', 'No package changes.');

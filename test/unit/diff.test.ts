@@ -194,3 +194,21 @@ describe('diff targets: configurations build to their toplevel', () => {
     assert.equal(op.installable, '.#nixosConfigurations.web', 'rules match what the user wrote');
   });
 });
+
+describe('text report: small rebuilds summed up', () => {
+  it('lists rebuilds from 8 KiB, counts the rest, and lists all on request', async () => {
+    const { ClosureGraph: G } = await import('../../src/core/graph');
+    const mk = (seed: string, name: string) => `/nix/store/${seed.repeat(32).slice(0, 32)}-${name}`;
+    const [r1, r2, a1, a2, b1, b2] = [mk('a', 'root'), mk('b', 'root'), mk('c', 'big-1.0'), mk('d', 'big-1.0'), mk('f', 'tiny-1.0'), mk('g', 'tiny-1.0')];
+    const before = G.build([{ path: r1, narSize: 100, references: [a1, b1] }, { path: a1, narSize: 10_000, references: [] }, { path: b1, narSize: 50, references: [] }], [r1]);
+    const after = G.build([{ path: r2, narSize: 100, references: [a2, b2] }, { path: a2, narSize: 30_000, references: [] }, { path: b2, narSize: 60, references: [] }], [r2]);
+    const d = diffClosures({ graph: before, label: 'a' }, { graph: after, label: 'b' });
+    const text = renderDiffText(d);
+    assert.match(text, /^\[B\*\]\s+big\s+1\.0\s+\+19\.5 KiB$/m);
+    assert.doesNotMatch(text, /tiny/);
+    assert.match(text, /^…and 2 more with less than 8\.0 KiB of change each \(\+10 B in all; --all-rebuilt lists them\)$/m);
+    const all = renderDiffText(d, { allRebuilt: true });
+    assert.match(all, /^\[B\*\]\s+tiny\s+1\.0\s+\+10 B$/m);
+    assert.doesNotMatch(all, /more with less than/);
+  });
+});
