@@ -18,10 +18,11 @@ export function parsePathInfoArray(doc: readonly unknown[], source: string, opti
   let sawPathInfoField = false;
   for (let i = 0; i < doc.length; i++) {
     const entry = doc[i];
-    const where = `entry ${i}`;
-    if (!isObject(entry)) throw malformed(source, `${where} should be an object, found ${describe(entry)}`);
-    const path = readString(entry['path'], source, `${where}.path`);
-    const split = splitStorePath(path, source, `${where}.path`);
+    // Messages (and the strings naming the entry) are only built on failure: this loop runs 10^5 times.
+    if (!isObject(entry)) throw malformed(source, `entry ${i} should be an object, found ${describe(entry)}`);
+    const pathValue = entry['path'];
+    const path = typeof pathValue === 'string' ? pathValue : readString(pathValue, source, `entry ${i}.path`);
+    const split = splitStorePath(path, source, `entry ${i}.path`);
     storeDir ??= split.storeDir;
     if (split.storeDir !== storeDir) throw malformed(source, `${path} is not in the store ${storeDir} like the other paths`);
     if (!sawPathInfoField) sawPathInfoField = PATH_INFO_ONLY_FIELDS.some((f) => f in entry);
@@ -81,20 +82,30 @@ export function parsePathInfoV2(doc: JsonObject, source: string, options: ParseO
 }
 
 function readInfo(entry: JsonObject, path: string, storeDir: string, source: string, label: string): PathRecord {
-  const narSize = readSize(entry['narSize'], source, `narSize of ${label}`);
-  const refs = readStringArray(entry['references'], source, `references of ${label}`);
+  const sizeValue = entry['narSize'];
+  const narSize =
+    typeof sizeValue === 'number' && Number.isSafeInteger(sizeValue) && sizeValue >= 0 ? sizeValue : readSize(sizeValue, source, `narSize of ${label}`);
+  const refs = entry['references'];
+  if (!Array.isArray(refs)) readStringArray(refs, source, `references of ${label}`);
   // Full paths (every format up to 2.32, and v1) are used as they are; base names (v2) get the store dir.
-  let references: readonly string[] = refs;
-  for (let k = 0; k < refs.length; k++) {
-    if (!refs[k]!.startsWith('/')) {
-      references = refs.map((r) => fullPath(storeDir, r, source, `a reference of ${label}`));
+  let references: readonly string[] = refs as string[];
+  for (let k = 0; k < (refs as unknown[]).length; k++) {
+    const r: unknown = (refs as unknown[])[k];
+    if (typeof r !== 'string') throw malformed(source, `references of ${label}[${k}] should be a string, found ${describe(r)}`);
+    if (r.charCodeAt(0) !== 47 /* '/' */) {
+      references = (refs as string[]).map((x) => fullPath(storeDir, x, source, `a reference of ${label}`));
       break;
     }
   }
-  const narHash = readHash(entry['narHash'], source, label);
+  const hashValue = entry['narHash'];
+  const narHash = typeof hashValue === 'string' ? hashValue : readHash(hashValue, source, label);
   const deriverRaw = entry['deriver'];
   const deriver =
-    typeof deriverRaw === 'string' && deriverRaw !== '' ? fullPath(storeDir, deriverRaw, source, `deriver of ${label}`) : undefined;
+    typeof deriverRaw !== 'string' || deriverRaw === ''
+      ? undefined
+      : deriverRaw.charCodeAt(0) === 47
+        ? deriverRaw
+        : fullPath(storeDir, deriverRaw, source, `deriver of ${label}`);
   return { path, narSize, references, narHash, deriver };
 }
 
