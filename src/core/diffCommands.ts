@@ -105,6 +105,7 @@ wrong (the message says which); 2: an internal error.
   --markdown FILE     also write a Markdown report (for a pull-request comment); - for stdout
   --options           name the NixOS option definition behind each forbidden path
   --json              print the results as JSON
+In GitHub Actions (GITHUB_ACTIONS=true) each broken rule is also an annotation on its line.
 `;
 
 function usageError(message: string, usage: string): ClosureLensError {
@@ -230,6 +231,15 @@ export async function runCheckCommand(argv: string[], ctx: CommandContext): Prom
   }
   if (values.json) ctx.stdout(JSON.stringify({ version: 1, config: configFile, reports: reports.map(jsonReport) }, null, 2) + '\n');
   else ctx.stdout(renderRulesText(reports, relConfig));
+  // In GitHub Actions, each broken rule also becomes an annotation on its line of the rules file.
+  if (process.env['GITHUB_ACTIONS'] === 'true' && !values.json) {
+    for (const r of reports) {
+      for (const o of r.outcomes.filter((x) => x.broken)) {
+        const text = `${r.rule.name ?? r.rule.target}: ${o.summary}${o.hits?.[0] ? ` — ${o.hits[0].chain.map((p) => parseStorePath(p).name).join(' → ')}` : ''}`;
+        ctx.stdout(`::${o.severity === 'error' ? 'error' : 'warning'} file=${relConfig},line=${o.span.line},col=${o.span.column},title=closure-lens ${o.rule}::${text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`);
+      }
+    }
+  }
   if (values.markdown !== undefined) {
     const md = renderRulesMarkdown(reports, relConfig);
     if (values.markdown === '-') ctx.stdout(md);

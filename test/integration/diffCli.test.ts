@@ -11,10 +11,10 @@ import type { ClosureDiff } from '../../src/core/diff';
 import { chainOfTree, nixEnv, nixPathInfo, nixWhyDepends, repoRoot, runNix } from '../support/fixtures';
 import { expectedClosuresLines, makeDiffRepo, parseDiffClosures, type DiffRepo } from '../fixtures/diff/repo';
 
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const r = await execa(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), '--no-cache', ...args], {
     cwd,
-    env: nixEnv(),
+    env: { ...nixEnv(), GITHUB_ACTIONS: '', ...env },
     reject: false,
     stdin: 'ignore',
     timeout: 240_000,
@@ -121,6 +121,10 @@ describe('closure-lens check (CLI exit codes, real nix)', function () {
     assert.match(r.stdout, /✗ forbiddenDependenciesRegexes: -extra-: 1 forbidden path/);
     assert.match(r.stdout, /✓ mustBeAbsent: docs: absent/);
     assert.match(r.stdout, /5 rule\(s\) broken, 0 warning\(s\)\./);
+    const gh = await cli(['check'], repo.dir, { GITHUB_ACTIONS: 'true' });
+    assert.equal(gh.code, 1);
+    assert.match(gh.stdout, /^::error file=\.closure-lens\.json,line=6,col=7,title=closure-lens maxClosureSize::the system: closure size /m);
+    assert.match(gh.stdout, /^::error file=\.closure-lens\.json,line=\d+,col=\d+,title=closure-lens forbiddenDependencies::the system: perl: 1 forbidden path .* — system → .* → perl-5\.38\.2$/m);
     const md = fs.readFileSync(report, 'utf8');
     assert.match(md, /^### Closure rules: ❌ 5 broken$/m);
     assert.match(md, /<summary>Why `perl` is in the closure<\/summary>/);
