@@ -5,6 +5,7 @@
  * or by the "Analyse option costs" command, and are then served from memory. A configuration analysed before
  * (same toplevel) is read back from the attribution cache on disk without running nix.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CounterfactualCost } from '../core/attribution/counterfactual';
@@ -74,6 +75,8 @@ export class AnalysedTargets extends Disposable {
   private readonly running = new Map<string, Promise<OptionCostsState>>();
   private readonly counterfactuals = new Map<string, CounterfactualCost | { readonly error: string } | 'running'>();
   private readonly abort = new AbortController();
+  /** Editor paths → real paths, where they differ (undefined while unknown or equal). */
+  private readonly realPaths = new Map<string, string | undefined>();
 
   constructor(
     private readonly service: ClosureService,
@@ -88,6 +91,11 @@ export class AnalysedTargets extends Disposable {
     super();
     this.register({ dispose: () => this.abort.abort() });
     this.register(service.onDidChangeCurrent((c) => c && this.closureShown(c)));
+    const learn = (doc: vscode.TextDocument) => {
+      if (doc.uri.scheme === 'file' && doc.languageId === 'nix' && !this.realPaths.has(doc.uri.fsPath)) this.learnRealPath(doc.uri.fsPath);
+    };
+    this.register(vscode.workspace.onDidOpenTextDocument(learn));
+    vscode.workspace.textDocuments.forEach(learn);
     if (service.current) this.closureShown(service.current);
   }
 
@@ -102,6 +110,30 @@ export class AnalysedTargets extends Disposable {
   /** The target shown last ("Show closure"). */
   get current(): AnalysedTarget | undefined {
     return this.currentKey === undefined ? undefined : this.get(this.currentKey);
+  }
+
+  /**
+   * The path under which the option costs know an editor's file. Nix runs in the flake's directory with symlinks
+   * resolved (`/etc/nixos` → `~/nixos-config`), so definitions name real paths; an editor may name the link.
+   */
+  resolveFile(file: string): string {
+    if (this.targets.some((t) => t.options.kind === 'ready' && t.options.index.hasFile(file))) return file;
+    const real = this.realPaths.get(file);
+    if (real === undefined && !this.realPaths.has(file)) this.learnRealPath(file);
+    return real ?? file;
+  }
+
+  /** Resolves a file's real path in the background (a hover never waits for I/O); later lookups use it. */
+  private learnRealPath(file: string): void {
+    this.realPaths.set(file, undefined);
+    fs.promises.realpath(file).then(
+      (real) => {
+        if (real === file) return;
+        this.realPaths.set(file, real);
+        this.changed.fire();
+      },
+      () => undefined,
+    );
   }
 
   /** Option cost indexes of the configurations that have definitions from `file`, the current one first. */

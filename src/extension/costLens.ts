@@ -28,7 +28,7 @@ export class CostLensProvider extends Disposable implements vscode.CodeLensProvi
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const settings = optionCostSettings();
     if (!settings.codeLens) return [];
-    const file = doc.uri.fsPath;
+    const file = this.targets.resolveFile(doc.uri.fsPath);
     const first = this.targets.indexesFor(file)[0];
     if (!first) return [];
     const src = doc.getText();

@@ -60,7 +60,7 @@ export class OptionHoverProvider implements vscode.HoverProvider {
     const spot = hoverSpotAt(src, scan, doc.offsetAt(position));
     if (!spot || spot.binding.kind !== 'definition') return undefined;
     const range = new vscode.Range(doc.positionAt(spot.start), doc.positionAt(spot.end));
-    const file = doc.uri.fsPath;
+    const file = this.targets.resolveFile(doc.uri.fsPath);
     const md = markdown();
     const found = this.targets.indexesFor(file);
     const costs: { target: AnalysedTarget; cost: OptionCost }[] = [];
@@ -77,7 +77,7 @@ export class OptionHoverProvider implements vscode.HoverProvider {
         md.appendMarkdown(`\n\n_Also in ${costs.slice(MOST_CONFIGURATIONS).map((c) => code(c.target.title)).join(', ')}._`);
       }
       // Configurations of the same flake, shown but without option costs: the file may be theirs too.
-      const waiting = this.targets.configurationsWithout(file).filter((t) => !costs.some((c) => c.target.key === t.key));
+      const waiting = this.targets.configurationsWithout(doc.uri.fsPath).filter((t) => !costs.some((c) => c.target.key === t.key));
       if (waiting.length > 0) {
         const notes = waiting.map((t) =>
           t.options.kind === 'running' ? `${code(t.title)}: being evaluated…` : `${code(t.title)}: ${link('Analyse option costs', 'nixClosureLens.analyseOptions', [t.key])}`,
@@ -95,7 +95,7 @@ export class OptionHoverProvider implements vscode.HoverProvider {
       );
       return new vscode.Hover(md, range);
     }
-    return this.withoutData(md, option, file, range);
+    return this.withoutData(md, option, doc.uri.fsPath, range);
   }
 
   /** No option costs for this file: say why, and link what gets them. Never starts anything itself. */

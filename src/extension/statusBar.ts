@@ -29,7 +29,7 @@ export class ClosureStatusBar extends Disposable {
   private target(): AnalysedTarget | undefined {
     const doc = vscode.window.activeTextEditor?.document;
     if (doc?.uri.scheme === 'file' && doc.languageId === 'nix') {
-      const forFile = this.targets.indexesFor(doc.uri.fsPath)[0];
+      const forFile = this.targets.indexesFor(this.targets.resolveFile(doc.uri.fsPath))[0];
       if (forFile) return forFile.target;
     }
     return this.targets.current;
