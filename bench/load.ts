@@ -83,20 +83,18 @@ export const loadSection: BenchSection = {
     const runs = ctx.quick ? 1 : 3;
     const cold: Lag[] = [];
     const warm: Lag[] = [];
+    const view: Lag[] = [];
     let snapshotBytes = 0;
     for (let r = 0; r < runs; r++) {
-      cold.push(
-        await measureLag(async () => {
-          const loaded = await new ClosureEngine({ nix }).load({ kind: 'json-file', file: synthetic.file });
-          snapshotBytes = firstView(loaded);
-          if (r === 0) await cache.put(synthetic.root, loaded.analysis.graph, { source: synthetic.file, format: loaded.format });
-        }),
-      );
+      let loaded: LoadedClosure | undefined;
+      cold.push(await measureLag(async () => (loaded = await new ClosureEngine({ nix }).load({ kind: 'json-file', file: synthetic.file }))));
+      if (r === 0) await cache.put(synthetic.root, loaded!.analysis.graph, { source: synthetic.file, format: loaded!.format });
+      view.push(await measureLag(async () => (snapshotBytes = firstView(loaded!))));
+      loaded = undefined;
       warm.push(
         await measureLag(async () => {
-          const loaded = await new ClosureEngine({ nix, cache }).load({ kind: 'store-path', path: synthetic.root });
-          if (!loaded.fromCache) throw new Error('the warm load did not come from the cache');
-          firstView(loaded);
+          const cached = await new ClosureEngine({ nix, cache }).load({ kind: 'store-path', path: synthetic.root });
+          if (!cached.fromCache) throw new Error('the warm load did not come from the cache');
         }),
       );
     }
@@ -123,6 +121,7 @@ export const loadSection: BenchSection = {
     const ms = (x: number): string => `${x.toFixed(0)} ms`;
     const coldStall = worst(cold, (l) => l.heartbeatMaxGapMs);
     const warmStall = worst(warm, (l) => l.heartbeatMaxGapMs);
+    const viewStall = worst(view, (l) => l.heartbeatMaxGapMs);
     const steps: [string, number][] = [
       ['JSON.parse + path-info records (`parseClosureJson`)', parse.ms],
       ['graph (`ClosureGraph.build`)', build.ms],
@@ -141,8 +140,9 @@ export const loadSection: BenchSection = {
       markdownTable(
         ['what the host does', 'longest stall (heartbeat gap)', 'monitorEventLoopDelay max', 'wall time'],
         [
-          ['first load: JSON from nix → graph → analyses → snapshot', ms(coldStall), ms(worst(cold, (l) => l.histogramMaxMs)), ms(worst(cold, (l) => l.wallMs))],
-          ['later load: graph cache → analyses → snapshot', ms(warmStall), ms(worst(warm, (l) => l.histogramMaxMs)), ms(worst(warm, (l) => l.wallMs))],
+          ['first load (`ClosureEngine.load`): JSON from nix → graph → cache write', ms(coldStall), ms(worst(cold, (l) => l.histogramMaxMs)), ms(worst(cold, (l) => l.wallMs))],
+          ['later load (`ClosureEngine.load`): graph cache', ms(warmStall), ms(worst(warm, (l) => l.histogramMaxMs)), ms(worst(warm, (l) => l.wallMs))],
+          ['first view: dominators, 20 closure sizes, duplicates, webview snapshot + serialisation', ms(viewStall), ms(worst(view, (l) => l.histogramMaxMs)), ms(worst(view, (l) => l.wallMs))],
         ],
       ),
       '',
@@ -150,7 +150,8 @@ export const loadSection: BenchSection = {
       '',
       markdownTable(['step', 'time'], steps.map(([s, t]) => [s, ms(t)])),
       '',
-      `- no stall over ${STALL_LIMIT_MS} ms on the first load: ${verdict(coldStall <= STALL_LIMIT_MS)} (${ms(coldStall)}); on a cached load: ${verdict(warmStall <= STALL_LIMIT_MS)} (${ms(warmStall)})`,
+      `- no stall over ${STALL_LIMIT_MS} ms — first load: ${verdict(coldStall <= STALL_LIMIT_MS)} (${ms(coldStall)}); cached load: ${verdict(warmStall <= STALL_LIMIT_MS)} (${ms(warmStall)}); first view: ${verdict(viewStall <= STALL_LIMIT_MS)} (${ms(viewStall)})`,
+      '- the engine yields to the event loop (`setImmediate`) between parse, graph and cache write, so a load stalls for its longest step, not for their sum.',
       `- the longest single step is ${longestStep[0]} (${ms(longestStep[1])}): yielding (\`setImmediate\`) between steps cannot bring a stall below it. ` +
         'Below 100 ms at this size needs the parse, graph and analyses off the host thread (a `worker_thread` that returns the graph\'s typed arrays as transferables, ' +
         'which `ClosureGraph.fromArrays` and the cache format already use).',
