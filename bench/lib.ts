@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { nixEnv, repoRoot } from '../test/support/fixtures';
+export { seededRandom as prng } from '../test/support/prng';
 
 export interface BenchContext {
   readonly repo: string;
@@ -157,17 +158,6 @@ export async function machineInfo(): Promise<string> {
   );
 }
 
-/** A small seeded PRNG (mulberry32), so generated closures are the same in every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const copies = new Map<string, string>();
 

@@ -7,18 +7,8 @@ import { CutOffSize, findDuplicates } from '../../src/core/analysis/duplicates';
 import { dominatorTree } from '../../src/core/analysis/dominators';
 import { allChains, distancesFrom, shortestChain } from '../../src/core/analysis/why';
 import { ClosureAnalysis } from '../../src/core/analysis/closure';
+import { seededRandom as prng } from '../support/prng';
 
-/** mulberry32: small, seeded, good enough for test graphs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASE32 = '0123456789abcdfghijklmnpqrsvwxyz';
 function fakeHash(rand: () => number): string {

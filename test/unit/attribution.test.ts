@@ -12,21 +12,11 @@ import {
 import { StoreCopyMapper } from '../../src/core/attribution/pathMap';
 import { optionsJson } from '../../src/core/attribution/report';
 import { isClosureLensError } from '../../src/core/errors';
+import { seededRandom as prng } from '../support/prng';
 
 const SOURCE = '/nix/store/ssssssssssssssssssssssssssssssss-source';
 const NIXPKGS = '/nix/store/nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-source';
 
-/** A deterministic PRNG (mulberry32) for the property tests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function storePath(i: number, name: string): string {
   const hash = i.toString(36).padStart(32, '0').replace(/[eotu]/g, 'a');

@@ -17,20 +17,10 @@ import { NixRunner } from '../../src/core/nix/runner';
 import { buildSnapshot, snapshotPaths } from '../../src/core/snapshot';
 import { displayName, isStoreBaseName, parseStorePath } from '../../src/core/storePath';
 import { MAX_PATH_LENGTH, parseWebviewMessage } from '../../src/protocol';
+import { seededRandom as rng } from '../support/prng';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261125);
 
-/** mulberry32: small, fast, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   readonly next: () => number;

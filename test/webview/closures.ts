@@ -14,6 +14,7 @@ import { ClosureAnalysis } from '../../src/core/analysis/closure';
 import { parseClosureJson } from '../../src/core/parse';
 import { buildSnapshot, type AttributionInput } from '../../src/core/snapshot';
 import { DEFAULT_VIEW_SETTINGS, PROTOCOL_VERSION, type HostToWebview, type PanelTarget, type ViewSettings } from '../../src/protocol';
+import { seededRandom as rng } from '../support/prng';
 /** The repository root: the nearest directory above this bundle with a package.json (tests and bench differ in depth). */
 export const REPO = (() => {
   let d = __dirname;
@@ -229,17 +230,6 @@ const PNAMES = [
 ];
 const OUTPUTS = ['', '', '', '', '', '-lib', '-dev', '-man', '-doc', '-bin'];
 
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * n paths shaped like a real closure: a random tree (each path under an earlier one, preferring recent ones,
