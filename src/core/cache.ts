@@ -8,7 +8,10 @@
  *
  *   "NCLG" | u32 format version | u32 parser version | u32 header bytes | header JSON | pad to 8
  *   | store-path base names joined by "\n" | pad | f64 narSize[n] | i32 refOffsets[n+1] | i32 refTargets[e]
- *   | u8 selfReference[n] | pad | sha256 of everything before (32 bytes)
+ *   | u8 selfReference[n] | pad | f64 closureSize[n] (when the header says closureSizes) | sha256 of everything before (32 bytes)
+ *
+ * Closure sizes are kept when they were computed for the graph before it was stored (up to ~20k paths, where the
+ * engine computes them all), so that a warm load computes none.
  *
  * Writes go to a temporary file that is fsynced and then renamed over the old one, so a reader sees the old
  * file or the new one, never a partial one; a failed write (ENOSPC, …) leaves the old file as it was.
@@ -18,11 +21,12 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClosureLensError } from './errors';
+import { rememberClosureSizes, rememberedClosureSizes } from './analysis/closureSize';
 import { ClosureGraph } from './graph';
 import { PARSER_VERSION } from './parse/types';
 import { baseName } from './storePath';
 
-export const CACHE_FORMAT_VERSION = 1;
+export const CACHE_FORMAT_VERSION = 2;
 const MAGIC = 0x474c434e; // "NCLG" little-endian
 const PREFIX_BYTES = 16;
 const HASH_BYTES = 32;
@@ -52,6 +56,8 @@ interface Header {
   roots: number[];
   hasVirtualRoot: boolean;
   sizesKnown: boolean;
+  /** Whether the file holds every node's closure size. */
+  closureSizes: boolean;
   source: string;
   format: string;
   notes: string[];
@@ -168,6 +174,7 @@ export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta): Buff
   const strings = Buffer.from(names.join('\n'), 'utf8');
   const n = g.nodeCount;
   const e = g.refTargets.length;
+  const closureSizes = rememberedClosureSizes(g);
   const header: Header = {
     rootPath,
     storeDir,
@@ -177,6 +184,7 @@ export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta): Buff
     roots: [...g.roots],
     hasVirtualRoot: g.hasVirtualRoot,
     sizesKnown: g.sizesKnown,
+    closureSizes: closureSizes !== undefined,
     source: meta.source,
     format: meta.format ?? '',
     notes: [...(meta.notes ?? [])],
@@ -195,18 +203,20 @@ export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta): Buff
   new Int32Array(buf.buffer, buf.byteOffset + layout.refOffsets, n + 1).set(g.refOffsets.subarray(0, n + 1));
   new Int32Array(buf.buffer, buf.byteOffset + layout.refTargets, e).set(g.refTargets);
   new Uint8Array(buf.buffer, buf.byteOffset + layout.selfReference, n).set(g.selfReference);
+  if (closureSizes) new Float64Array(buf.buffer, buf.byteOffset + layout.closureSizes, n).set(closureSizes);
   createHash('sha256').update(buf.subarray(0, layout.hash)).digest().copy(buf, layout.hash);
   return buf;
 }
 
-function sections(headerLength: number, h: Pick<Header, 'nodeCount' | 'edgeCount' | 'stringBytes'>) {
+function sections(headerLength: number, h: Pick<Header, 'nodeCount' | 'edgeCount' | 'stringBytes' | 'closureSizes'>) {
   const strings = pad8(PREFIX_BYTES + headerLength);
   const narSize = pad8(strings + h.stringBytes);
   const refOffsets = narSize + 8 * h.nodeCount;
   const refTargets = refOffsets + 4 * (h.nodeCount + 1);
   const selfReference = refTargets + 4 * h.edgeCount;
-  const hash = pad8(selfReference + h.nodeCount);
-  return { strings, narSize, refOffsets, refTargets, selfReference, hash, total: hash + HASH_BYTES };
+  const closureSizes = pad8(selfReference + h.nodeCount);
+  const hash = closureSizes + (h.closureSizes ? 8 * h.nodeCount : 0);
+  return { strings, narSize, refOffsets, refTargets, selfReference, closureSizes, hash, total: hash + HASH_BYTES };
 }
 
 /** Throws on anything that is not an intact file of this version for `rootPath`. */
@@ -245,6 +255,7 @@ export function decode(input: Buffer, rootPath: string): CachedGraph {
     hasVirtualRoot: header.hasVirtualRoot,
     sizesKnown: header.sizesKnown,
   });
+  if (header.closureSizes) rememberClosureSizes(graph, new Float64Array(buf.buffer, buf.byteOffset + layout.closureSizes, n));
   return { graph, source: header.source, format: header.format, notes: header.notes, storedAt: header.storedAt };
 }
 

@@ -7,6 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ClosureAnalysis } from './analysis/closure';
+import { EAGER_CLOSURE_SIZE_LIMIT } from './analysis/closureSize';
 import { LruMap, type GraphCache } from './cache';
 import { ClosureLensError, isClosureLensError } from './errors';
 import { ClosureGraph } from './graph';
@@ -204,6 +205,9 @@ export class ClosureEngine {
       });
     }
     const notes = [...parsed.notes];
+    const analysis = new ClosureAnalysis(graph);
+    // Every view shows closure sizes; computed once here, they go into the cache with the graph.
+    if (graph.sizesKnown && graph.nodeCount <= EAGER_CLOSURE_SIZE_LIMIT) analysis.closureSizes.all();
     if (this.cache) {
       await breathe();
       try {
@@ -213,7 +217,7 @@ export class ClosureEngine {
         notes.push(`not cached: ${e.oneLine()}`);
       }
     }
-    return this.keep(key, label, new ClosureAnalysis(graph), source, parsed.format, notes, false);
+    return this.keep(key, label, analysis, source, parsed.format, notes, false);
   }
 
   private async loadFile(file: string, emit: (p: LoadProgress) => void): Promise<LoadedClosure> {

@@ -8,6 +8,22 @@ import type { ClosureGraph } from '../graph';
 /** Up to this many nodes, `all()` is cheap enough to run eagerly (one stamped walk per node). */
 export const EAGER_CLOSURE_SIZE_LIMIT = 20_000;
 
+/**
+ * Closure sizes already known for a graph (computed for it earlier, or read with it from the graph cache);
+ * a ClosureSizes made for that graph starts from them.
+ */
+const knownSizes = new WeakMap<ClosureGraph, Float64Array>();
+
+/** Records `sizes` (one per node, exact) as the closure sizes of `g`. */
+export function rememberClosureSizes(g: ClosureGraph, sizes: Float64Array): void {
+  if (sizes.length === g.nodeCount) knownSizes.set(g, sizes);
+}
+
+/** The closure sizes recorded for `g`, if any. */
+export function rememberedClosureSizes(g: ClosureGraph): Float64Array | undefined {
+  return knownSizes.get(g);
+}
+
 export class ClosureSizes {
   private readonly sizes: Float64Array;
   private readonly known: Uint8Array;
@@ -18,8 +34,13 @@ export class ClosureSizes {
   private allKnown = false;
 
   constructor(private readonly g: ClosureGraph) {
-    this.sizes = new Float64Array(g.nodeCount);
+    const remembered = knownSizes.get(g);
+    this.sizes = remembered ?? new Float64Array(g.nodeCount);
     this.known = new Uint8Array(g.nodeCount);
+    if (remembered) {
+      this.known.fill(1);
+      this.allKnown = true;
+    }
     this.stamp = new Int32Array(g.nodeCount);
     this.queue = new Int32Array(g.nodeCount);
   }
@@ -48,6 +69,7 @@ export class ClosureSizes {
       for (let i = 0; i < this.g.nodeCount; i++) this.of(i);
     }
     this.allKnown = true;
+    knownSizes.set(this.g, this.sizes);
     return this.sizes;
   }
 
