@@ -3,15 +3,18 @@
  * definition behind each why-chain, and what each definition (or each module) costs.
  *
  * A definition *introduces* the store paths its value carries (attribution.nix). A path's introducers
- * are the definitions that introduce it. Removing a definition removes the paths only it introduces
- * (other definitions still carry the rest) and, with them, whatever only they kept in the closure: its
- * removal cost, computed on the graph as the bytes the root no longer reaches. A path that two
- * definitions introduce costs neither of them anything; the combined cost of a module's definitions
- * (the cost of enabling it) counts paths that only that module's definitions introduce.
+ * are the definitions that introduce it. Removing a definition takes out the paths only it introduces
+ * (other definitions still carry the rest): the derivation built from its option's value (the option's
+ * collector, collectors.ts: system-path for environment.systemPackages) no longer references them, and
+ * the closure loses what the root then no longer reaches — its removal cost. A path that something else
+ * still references (w3m under nixos-help) stays. Where no collector is known the paths themselves are
+ * taken as removed (an upper bound; `costMethod` says which). A path that two definitions introduce
+ * costs neither of them anything; the combined cost of a module's definitions (the cost of enabling it)
+ * counts paths that only that module's definitions introduce.
  */
 import { readFileSync } from 'node:fs';
-import { CutOffSize } from '../analysis/duplicates';
 import type { ClosureGraph } from '../graph';
+import { Collectors, EdgeCutSize, type CostMethod, type Removal } from './collectors';
 import type { DeclarationPosition, OptionEvaluation } from './evaluate';
 import { StoreCopyMapper } from './pathMap';
 import { definitionsOf, scanNixFile, type ScanResult } from './scanner';
@@ -82,7 +85,8 @@ export class OptionAttribution {
   /** introducers[node] = ids of the definitions that carry that path. */
   private readonly introducerOffsets: Int32Array;
   private readonly introducerIds: Int32Array;
-  private readonly cutOff: CutOffSize;
+  private readonly edgeCut: EdgeCutSize;
+  private collectorIndex?: Collectors;
   private readonly costs: Float64Array;
   private reaching?: { offsets: Int32Array; ids: Int32Array; dist: Int32Array };
 
@@ -207,7 +211,7 @@ export class OptionAttribution {
     for (const d of defs) for (const i of d.nodes) ids[fill[i]!++] = d.id;
     this.introducerOffsets = counts;
     this.introducerIds = ids;
-    this.cutOff = new CutOffSize(graph);
+    this.edgeCut = new EdgeCutSize(graph);
     this.costs = new Float64Array(defs.length).fill(-1);
   }
 
@@ -233,7 +237,7 @@ export class OptionAttribution {
     const nodes = d.nodes.filter((i) => normalizePackageName(this.graph.name(i).pname) === key);
     if (nodes.length === 0) return undefined;
     const exclusive = nodes.filter((i) => this.introducers(i).length === 1);
-    return { nodes, bytes: this.cutOff.of(exclusive) };
+    return { nodes, bytes: this.edgeCut.bytes(this.removalsOf(exclusive)) };
   }
 
   /** Definitions whose values carry node i directly. */
@@ -246,11 +250,14 @@ export class OptionAttribution {
     return this.definitions[id]!.nodes.filter((i) => this.introducers(i).length === 1);
   }
 
-  /** Bytes the closure loses without definition `id` (its exclusive paths unreferenced). Memoised. */
+  /**
+   * Bytes the closure loses without definition `id`: its option's collector no longer references the
+   * paths only it carries, and whatever the root then no longer reaches goes. Memoised.
+   */
   removalCost(id: number): number {
     let c = this.costs[id]!;
     if (c < 0) {
-      c = this.cutOff.of(this.exclusiveNodes(id));
+      c = this.edgeCut.bytes(this.removalsOf(this.exclusiveNodes(id)));
       this.costs[id] = c;
     }
     return c;
@@ -266,34 +273,72 @@ export class OptionAttribution {
       }
     }
     const exclusiveNodes = [...nodes];
-    return { bytes: this.cutOff.of(exclusiveNodes), exclusiveNodes };
+    return { bytes: this.edgeCut.bytes(this.removalsOf(exclusiveNodes)), exclusiveNodes };
   }
 
-  /** Every node the root no longer reaches without the given nodes: what a cost is made of. */
-  lostNodes(removed: readonly number[]): number[] {
-    const g = this.graph;
-    const blocked = new Uint8Array(g.nodeCount);
-    for (const r of removed) blocked[r] = 1;
-    const seen = new Uint8Array(g.nodeCount);
-    const queue = new Int32Array(g.nodeCount);
-    let tail = 0;
-    if (!blocked[g.root]) {
-      seen[g.root] = 1;
-      queue[tail++] = g.root;
-    }
-    for (let head = 0; head < tail; head++) {
-      const v = queue[head]!;
-      for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
-        const w = g.refTargets[e]!;
-        if (!seen[w] && !blocked[w]) {
-          seen[w] = 1;
-          queue[tail++] = w;
-        }
+  /**
+   * How `removalCost(id)` was estimated: 'edge-cut' when every path only it carries has a known collector
+   * (exact for list-like options), 'node-removal' when some has none and was taken out with all its
+   * references (the cost may then be too high: something else may still reference it).
+   */
+  costMethod(id: number): CostMethod {
+    const d = this.definitions[id]!;
+    const exclusive = this.exclusiveNodes(id);
+    if (exclusive.length === 0) return this.collectors().all(d.option).length > 0 ? 'edge-cut' : 'node-removal';
+    return this.removalsOf(exclusive).every((r) => r.from !== null) ? 'edge-cut' : 'node-removal';
+  }
+
+  /** The derivations built from an option's value that reference what its definitions carry (collectors.ts). */
+  collectorsOf(option: string): number[] {
+    return this.collectors().all(option);
+  }
+
+  /** The collector through which definitions of `option` reference `node`; undefined when none is known. */
+  collectorOf(option: string, node: number): number | undefined {
+    return this.collectors().of(option, node);
+  }
+
+  private collectors(): Collectors {
+    if (!this.collectorIndex) {
+      const carried = new Map<string, number[]>();
+      for (const d of this.definitions) {
+        const list = carried.get(d.option);
+        if (list) list.push(...d.nodes);
+        else carried.set(d.option, [...d.nodes]);
       }
+      this.collectorIndex = new Collectors(this.graph, carried);
     }
-    const lost: number[] = [];
-    for (let i = 0; i < g.nodeCount; i++) if (!seen[i]) lost.push(i);
-    return lost;
+    return this.collectorIndex;
+  }
+
+  /**
+   * Carried paths taken out of every definition that carries them: the references their options'
+   * collectors make to them are cut; a path with an introducer whose option has no known collector for
+   * it (or with no introducer) is removed with every reference to it.
+   */
+  private removalsOf(nodes: readonly number[]): Removal[] {
+    const collectors = this.collectors();
+    return nodes.map((node) => {
+      const intro = this.introducers(node);
+      if (intro.length === 0) return { node, from: null };
+      const from: number[] = [];
+      for (const id of intro) {
+        const c = collectors.of(this.definitions[id]!.option, node);
+        if (c === undefined) return { node, from: null };
+        from.push(c);
+      }
+      return { node, from };
+    });
+  }
+
+  /**
+   * Every node the root no longer reaches once the given carried paths are taken out of the definitions
+   * that carry them (as in `removalCost`: their collectors' references cut, or the paths removed where no
+   * collector is known), ascending: what a cost is made of. `lostNodes(exclusiveNodes(id))` sums to
+   * `removalCost(id)`.
+   */
+  lostNodes(removed: readonly number[]): number[] {
+    return this.edgeCut.nodes(this.removalsOf(removed));
   }
 
   /**

@@ -31,7 +31,12 @@ be built (nix build <flake>#nixosConfigurations.<name>.config.system.build.tople
                       count paths that a default also carries; slow on a real NixOS (every package option's
                       default is evaluated)
   --json              print {"toplevel", "evalSeconds", "definitions": [{"option", "file", "line", "paths",
-                      "removalCost", ...}], "paths": {"/nix/store/…": [definition index, nearest first]}}
+                      "removalCost", "costMethod", ...}],
+                      "paths": {"/nix/store/…": [definition index, nearest first]}}
+                      removalCost: the bytes the closure loses when the derivation built from the
+                      option's value (system-path, a profile) no longer references the paths only this
+                      definition carries ("edge-cut"), or, where no such derivation is found, when those
+                      paths are removed outright ("node-removal", may be too high)
 `;
 
 /** What the command needs beyond the CLI context: the nix runner and the cache (injected by tests). */
@@ -153,6 +158,13 @@ export interface OptionsJson {
     /** Store paths of the closure that the definition's value carries. */
     paths: string[];
     removalCost: number;
+    /**
+     * How removalCost was estimated, for definitions that carry paths: 'edge-cut' (the references from the
+     * derivation built from the option's value, such as system-path, are cut: exact for package lists) or
+     * 'node-removal' (no such derivation found: the paths are taken out with every reference to them, so
+     * the cost may be too high when something else still references one).
+     */
+    costMethod?: 'edge-cut' | 'node-removal';
     /** Paths only this definition carries. */
     exclusivePaths: number;
     /** For an option that enables a module: the combined cost of the definitions of the declaring file(s). */
@@ -190,6 +202,7 @@ export function optionsJson(r: OptionsReport): OptionsJson {
         fromDefault: d.fromDefault,
         paths: d.nodes.map((i) => g.paths[i]!),
         removalCost: a.removalCost(d.id),
+        ...(d.nodes.length > 0 ? { costMethod: a.costMethod(d.id) } : {}),
         exclusivePaths: a.exclusiveNodes(d.id).length,
         ...(mod ? { moduleCost: { files: [...mod.files], bytes: mod.bytes } } : {}),
         ...(cf

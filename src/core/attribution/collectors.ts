@@ -1,0 +1,166 @@
+/**
+ * Collectors and edge cuts: what the closure really loses when a definition goes.
+ *
+ * An option's merged value is built into some derivation, its *collector*: system-path for
+ * environment.systemPackages, the fonts directory for fonts.packages, the user's profile for
+ * users.users.<name>.packages. Removing a definition removes the collector's references to the paths
+ * that only it carried — not the paths themselves: nixos-help still references w3m when the user's
+ * `environment.systemPackages = [ pkgs.w3m ]` goes, so w3m stays. The lost bytes are those the root no
+ * longer reaches once those edges are cut.
+ *
+ * A collector of a path p carried by option O is a referrer of p that also references other paths
+ * carried by O (the derivation built from O's whole value references most of them); among those, the one
+ * referencing the most of O's paths, then the nearest to the root (then the first store path, for a
+ * stable choice). A path with no such referrer (an option
+ * whose value is one package, `services.nginx.package`) has no known collector: it is then treated as
+ * removed itself (every reference to it cut), the node-removal estimate, an upper bound.
+ */
+import type { ClosureGraph } from '../graph';
+
+/** How a cost was estimated: by cutting collector edges, or (some path without a collector) by removing paths. */
+export type CostMethod = 'edge-cut' | 'node-removal';
+
+export class Collectors {
+  /** option → (carried node → its collector node). Nodes without a collector are absent. */
+  private readonly byOption = new Map<string, Map<number, number>>();
+
+  /** `carried`: for each option, every node that some definition of it carries (duplicates allowed). */
+  constructor(g: ClosureGraph, carried: ReadonlyMap<string, readonly number[]>) {
+    const depth = distancesFromRoot(g);
+    const count = new Int32Array(g.nodeCount);
+    for (const [option, nodes] of carried) {
+      const own = [...new Set(nodes)];
+      const touched: number[] = [];
+      for (const p of own) {
+        for (const r of g.referrers(p)) {
+          if (g.isVirtual(r)) continue;
+          if (count[r] === 0) touched.push(r);
+          count[r]!++;
+        }
+      }
+      const map = new Map<number, number>();
+      for (const p of own) {
+        let best = -1;
+        for (const r of g.referrers(p)) {
+          if (g.isVirtual(r) || count[r]! < 2) continue;
+          if (best < 0 || count[r]! > count[best]! || (count[r] === count[best] && (depth[r]! < depth[best]! || (depth[r] === depth[best] && g.paths[r]! < g.paths[best]!)))) {
+            best = r;
+          }
+        }
+        if (best >= 0) map.set(p, best);
+      }
+      for (const r of touched) count[r] = 0;
+      if (map.size > 0) this.byOption.set(option, map);
+    }
+  }
+
+  /** The node whose reference to `node` the option's value makes; undefined when none is known. */
+  of(option: string, node: number): number | undefined {
+    return this.byOption.get(option)?.get(node);
+  }
+
+  /** Every collector of the option (distinct nodes). */
+  all(option: string): number[] {
+    return [...new Set(this.byOption.get(option)?.values() ?? [])].sort((a, b) => a - b);
+  }
+}
+
+/** A carried path taken out: the collector edges into it that go (`from`), or, when `from` is null, every edge. */
+export interface Removal {
+  readonly node: number;
+  readonly from: readonly number[] | null;
+}
+
+/**
+ * Bytes (and paths) the root no longer reaches once the given edges are cut and the given nodes removed.
+ * Store graphs are acyclic, so a path is lost exactly when every one of its referrers is lost or its edge
+ * from the referrer is cut: counting lost referrers visits only what is lost (and its references).
+ */
+export class EdgeCutSize {
+  private readonly stamp: Int32Array;
+  private readonly lostReferrers: Int32Array;
+  private readonly queue: Int32Array;
+  private epoch = 0;
+
+  constructor(private readonly g: ClosureGraph) {
+    this.stamp = new Int32Array(g.nodeCount);
+    this.lostReferrers = new Int32Array(g.nodeCount);
+    this.queue = new Int32Array(g.nodeCount);
+  }
+
+  bytes(removals: readonly Removal[]): number {
+    const lost = this.walk(removals);
+    let sum = 0;
+    for (let k = 0; k < lost; k++) sum += this.g.narSize[this.queue[k]!]!;
+    return sum;
+  }
+
+  /** The lost nodes, ascending. */
+  nodes(removals: readonly Removal[]): number[] {
+    const lost = this.walk(removals);
+    return Array.from(this.queue.subarray(0, lost)).sort((a, b) => a - b);
+  }
+
+  /** Leaves the lost nodes in queue[0, returned count). */
+  private walk(removals: readonly Removal[]): number {
+    const { g, stamp, lostReferrers, queue } = this;
+    // stamp[v] === epoch: v's counter belongs to this call; === -epoch: v is lost.
+    const epoch = ++this.epoch;
+    const cutInto = new Map<number, Set<number>>();
+    for (const r of removals) {
+      if (r.from === null) continue;
+      let s = cutInto.get(r.node);
+      if (!s) cutInto.set(r.node, (s = new Set()));
+      for (const c of r.from) s.add(c);
+    }
+    let tail = 0;
+    const lose = (v: number): void => {
+      stamp[v] = -epoch;
+      queue[tail++] = v;
+    };
+    const referrersOf = (w: number): number => g.revOffsets[w + 1]! - g.revOffsets[w]!;
+    for (const r of removals) {
+      if (r.from === null && stamp[r.node] !== -epoch) lose(r.node);
+    }
+    for (const [w, from] of cutInto) {
+      if (stamp[w] === -epoch) continue;
+      let cut = 0;
+      for (const v of g.referrers(w)) if (from.has(v)) cut++;
+      stamp[w] = epoch;
+      lostReferrers[w] = cut;
+      if (cut > 0 && cut === referrersOf(w)) lose(w);
+    }
+    for (let head = 0; head < tail; head++) {
+      const v = queue[head]!;
+      for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
+        const w = g.refTargets[e]!;
+        if (stamp[w] === -epoch) continue;
+        if (cutInto.get(w)?.has(v)) continue; // already counted as cut
+        if (stamp[w] !== epoch) {
+          stamp[w] = epoch;
+          lostReferrers[w] = 0;
+        }
+        if (++lostReferrers[w]! === referrersOf(w)) lose(w);
+      }
+    }
+    return tail;
+  }
+}
+
+function distancesFromRoot(g: ClosureGraph): Int32Array {
+  const dist = new Int32Array(g.nodeCount).fill(0x7fffffff);
+  const queue = new Int32Array(g.nodeCount);
+  let tail = 0;
+  dist[g.root] = 0;
+  queue[tail++] = g.root;
+  for (let head = 0; head < tail; head++) {
+    const v = queue[head]!;
+    for (const w of g.references(v)) {
+      if (dist[w] === 0x7fffffff) {
+        dist[w] = dist[v]! + 1;
+        queue[tail++] = w;
+      }
+    }
+  }
+  return dist;
+}
