@@ -216,16 +216,16 @@ export class OptionCostIndex {
     let c = this.memo.get(key);
     if (!c) {
       const name = elementAttrName(text);
-      const g = this.attribution.graph;
-      const matches = name === undefined ? [] : d.nodes.filter((i) => matchesAttr(g.name(i).pname, name));
-      if (matches.length === 0) {
+      // The attribution matches the name to the definition's paths and costs them (src/core/attribution).
+      const found = name === undefined ? undefined : this.attribution.packageCost(d.id, name);
+      if (!found) {
         const whole = this.definitionCost(d.id);
         c = this.make('definition', d.option, [d], [d], whole.bytes, () => whole.lostPaths, d.nodes, whole.sharedWith, { packageText: text, packageMatched: false });
       } else {
-        // Removing the element removes the paths that no other definition carries.
-        const exclusive = matches.filter((i) => this.attribution.introducers(i).length === 1);
-        const lost = exclusive.length > 0 ? this.attribution.lostNodes(exclusive) : [];
-        c = this.make('package', d.option, [d], [d], sumNar(g.narSize, lost), () => lost, matches, this.sharers([d], matches), {
+        // The lost paths: what the root no longer reaches without the ones no other definition carries.
+        const a = this.attribution;
+        const exclusive = found.nodes.filter((i) => a.introducers(i).length === 1);
+        c = this.make('package', d.option, [d], [d], found.bytes, () => (exclusive.length > 0 ? a.lostNodes(exclusive) : []), found.nodes, this.sharers([d], found.nodes), {
           packageText: text,
           packageMatched: true,
         });
@@ -312,18 +312,6 @@ export class OptionCostIndex {
 /** `services.nginx.enable = true` and friends: a boolean that switches a module on and carries no path itself. */
 export function isModuleSwitch(d: Definition): boolean {
   return d.loc[d.loc.length - 1] === 'enable' && d.nodes.length === 0 && (d.type === null || d.type === 'bool' || d.type === 'boolean');
-}
-
-/** A store path's pname against an attribute name: `w3m` ~ `w3m`, `gcc-lib` ~ `gcc-lib`, `python3` ~ `python3`. */
-function matchesAttr(pname: string, attr: string): boolean {
-  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
-  return pname === attr || norm(pname) === norm(attr);
-}
-
-function sumNar(narSize: Float64Array, nodes: readonly number[]): number {
-  let s = 0;
-  for (const i of nodes) s += narSize[i]!;
-  return s;
 }
 
 function countNewlines(src: string, from: number, to: number): number {

@@ -108,7 +108,7 @@ function setup() {
   return { graph, attribution, index };
 }
 
-/** Brute force: the paths the root no longer reaches when `removed` are gone. */
+/** Brute force, node removal: the paths the root no longer reaches when `removed` are gone with all references. */
 function lostWithout(removed: string[]): Set<string> {
   const by = new Map(RECORDS.map((r) => [r.path, r]));
   const seen = new Set<string>();
@@ -133,27 +133,40 @@ function costAt(file: string, src: string, needle: string, within = 1) {
 }
 
 describe('option costs by position', () => {
-  it('a definition: what the closure loses without the paths only it carries, largest first', () => {
+  // The cost model (which references a removed definition takes away) is the attribution's (src/core/attribution,
+  // tested there); here: the right definitions are found from the cursor, and each cost is the attribution's own,
+  // with its lost paths, largest first, summing to it.
+  const nar = (graph: ClosureGraph, nodes: readonly number[]) => nodes.reduce((s, i) => s + graph.narSize[i]!, 0);
+
+  it('a definition: its removal cost and the paths only it takes away, largest first', () => {
     const { cost, graph } = costAt(`${WS}/configuration.nix`, CONFIGURATION, 'environment.systemPackages');
+    const { attribution } = setup();
     assert.ok(cost);
     assert.equal(cost.kind, 'definition');
     assert.equal(cost.option, 'environment.systemPackages');
     assert.equal(cost.at[0]!.file, `${WS}/configuration.nix`);
-    // htop is also alice's: only w3m is this definition's own, and perl goes with it.
-    const lost = lostWithout([P.w3m]);
-    assert.deepEqual(new Set(cost.lostPaths.map((i) => graph.paths[i])), lost);
-    assert.equal(cost.bytes, bytesOf(lost));
-    assert.deepEqual(cost.lostPaths.map((i) => graph.narSize[i]), [...cost.lostPaths.map((i) => graph.narSize[i]!)].sort((a, b) => b - a));
+    assert.equal(cost.at[0]!.line, 4);
+    const id = cost.at[0]!.id;
+    assert.equal(cost.bytes, attribution.removalCost(id));
+    assert.deepEqual([...cost.lostPaths].sort((x, y) => x - y), attribution.lostNodes(attribution.exclusiveNodes(id)).sort((x, y) => x - y));
+    assert.equal(nar(graph, cost.lostPaths), cost.bytes);
+    const sizes = cost.lostPaths.map((i) => graph.narSize[i]!);
+    assert.deepEqual(sizes, [...sizes].sort((x, y) => y - x));
+    // Taking away w3m cannot cost more than removing w3m outright (nixos-help still references it).
+    assert.ok(cost.bytes <= bytesOf(lostWithout([P.w3m])));
     assert.equal(cost.closureBytes, bytesOf(RECORDS.map((r) => r.path)));
+    // htop is also alice's.
     assert.deepEqual(cost.sharedWith.map((d) => d.option), ['users.users.alice.packages']);
   });
 
   it('a package in `with pkgs; [ … ]`: that package alone, or nothing when another definition also carries it', () => {
+    const { attribution } = setup();
     const w3m = costAt(`${WS}/configuration.nix`, CONFIGURATION, 'w3m   #');
     assert.equal(w3m.cost?.kind, 'package');
     assert.equal(w3m.cost.packageMatched, true);
     assert.deepEqual(w3m.cost.carried.map((i) => w3m.graph.paths[i]), [P.w3m]);
-    assert.equal(w3m.cost.bytes, bytesOf(lostWithout([P.w3m])));
+    assert.equal(w3m.cost.bytes, attribution.packageCost(w3m.cost.at[0]!.id, 'w3m')!.bytes);
+    assert.equal(nar(w3m.graph, w3m.cost.lostPaths), w3m.cost.bytes);
 
     const htop = costAt(`${WS}/configuration.nix`, CONFIGURATION, 'htop\n');
     assert.equal(htop.cost?.kind, 'package');
@@ -163,24 +176,28 @@ describe('option costs by position', () => {
   });
 
   it('`services.nginx.enable = true`: the cost of the module it switches on', () => {
+    const { attribution } = setup();
     const { cost, graph } = costAt(`${WS}/configuration.nix`, CONFIGURATION, 'services.nginx.enable');
     assert.equal(cost?.kind, 'module');
     assert.deepEqual(cost.moduleFiles, [`${NIXPKGS}/nixos/modules/services/web-servers/nginx.nix`]);
-    const lost = lostWithout([P.unit, P.nginx]);
-    assert.deepEqual(new Set(cost.lostPaths.map((i) => graph.paths[i])), lost);
-    assert.equal(cost.bytes, bytesOf(lost));
-    assert.ok(lost.has(P.openssl) && !lost.has(P.glibc));
+    const mod = attribution.moduleCost('services.nginx.enable')!;
+    assert.equal(cost.bytes, mod.bytes);
+    assert.equal(nar(graph, cost.lostPaths), cost.bytes);
+    const lost = new Set(cost.lostPaths.map((i) => graph.paths[i]));
+    // Nothing else references the unit, nginx or openssl; glibc stays.
+    assert.ok(lost.has(P.nginx) && lost.has(P.openssl) && !lost.has(P.glibc), [...lost].join(' '));
   });
 
   it('a nested set: every definition below it together; a leaf inside it: that one', () => {
+    const { attribution } = setup();
     const set = costAt(`${WS}/users.nix`, USERS, 'users.users.alice');
     assert.equal(set.cost?.kind, 'definitions');
     assert.deepEqual(set.cost.at.map((d) => d.option).sort(), ['users.users.alice.isNormalUser', 'users.users.alice.packages']);
-    // nano is alice's alone; htop is also a system package.
-    assert.equal(set.cost.bytes, bytesOf(lostWithout([P.nano])));
+    assert.equal(set.cost.bytes, attribution.combinedCost(set.cost.at.map((d) => d.id)).bytes);
     const leaf = costAt(`${WS}/users.nix`, USERS, 'packages');
     assert.equal(leaf.cost?.kind, 'definition');
     assert.equal(leaf.cost.option, 'users.users.alice.packages');
+    assert.equal(leaf.cost.at[0]!.line, 5);
   });
 
   it('no cost for bindings the evaluation did not see, or in files of other configurations', () => {
