@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Definition } from '../core/attribution/attribute';
+import type { ClosureGraph } from '../core/graph';
 import { scanNixFile, type ScanResult } from '../core/attribution/scanner';
 import { formatBytes } from '../core/format';
 import { hoverSpotAt, type HoverSpot, type OptionCost } from '../core/optionCosts';
@@ -177,8 +178,11 @@ export class OptionHoverProvider implements vscode.HoverProvider {
           (paths > TOP ? `\n- … ${paths - TOP} more` : '') +
           '\n\n',
       );
-    } else if (c.sharedWith.length > 0) {
-      md.appendMarkdown(`Costs nothing alone: ${sharers(c.sharedWith)} also ${c.sharedWith.length === 1 ? 'brings' : 'bring'} the same paths.\n\n`);
+    } else if (c.sharedWith.length > 0 || (c.kind !== 'package' && c.carried.length > 0)) {
+      if (c.sharedWith.length > 0) {
+        md.appendMarkdown(`Costs nothing alone: ${sharers(c.sharedWith)} also ${c.sharedWith.length === 1 ? 'brings' : 'bring'} paths it carries.\n\n`);
+      }
+      if (c.kind !== 'package') md.appendMarkdown(stillReferenced(g, c));
     } else if (c.kind === 'package' && c.packageMatched === false) {
       md.appendMarkdown(`No path of the closure is named like ${code(spot.element?.text ?? '')}; the cost is the whole definition's.\n\n`);
     } else if (c.carried.length === 0 && c.kind === 'definition') {
@@ -201,6 +205,24 @@ export class OptionHoverProvider implements vscode.HoverProvider {
       );
     }
   }
+}
+
+/**
+ * Why paths that only this definition carries stay in the closure without it: something else references them
+ * (w3m under nixos-help). The referrer that collects the option's values (system-path, referencing all of them)
+ * is left out when the definition carries several paths.
+ */
+function stillReferenced(g: ClosureGraph, c: OptionCost): string {
+  const own = c.carried.filter((i) => c.sharedWith.every((d) => !d.nodes.includes(i)));
+  const lost = new Set(c.lostPaths);
+  const lines: string[] = [];
+  for (const i of own.filter((x) => !lost.has(x)).slice(0, 3)) {
+    const refs = [...g.referrers(i)].filter((r) => !g.isVirtual(r));
+    const others = c.carried.length > 1 ? refs.filter((r) => !c.carried.every((x) => x === r || g.references(r).includes(x))) : refs;
+    const shown = (others.length > 0 ? others : refs).slice(0, 3).map((r) => code(displayName(g.name(r))));
+    if (shown.length > 0) lines.push(`${code(displayName(g.name(i)))} stays: ${shown.join(', ')} ${shown.length === 1 ? 'references' : 'reference'} it too.`);
+  }
+  return lines.length > 0 ? `${lines.join('  \n')}\n\n` : '';
 }
 
 function sharers(defs: readonly Definition[]): string {
