@@ -2,7 +2,8 @@
  * Removal costs by edge cut (src/core/attribution/collectors.ts): removing a definition removes the
  * references that its option's collector (system-path, a profile, the fonts directory) makes to the paths
  * only it carries, not the paths. Checked against a brute-force oracle that finds collectors by their
- * definition (the referrer referencing the most of the option's paths, at least two, nearest the root, first by path)
+ * definition (the referrer referencing the most of the option's paths, at least two; then the largest share of its
+ * references; nearest the root; first by path)
  * and walks the graph with those edges cut.
  */
 import assert from 'node:assert/strict';
@@ -71,7 +72,8 @@ function bruteCollectors(records: PathRecord[], root: string, carried: Map<strin
     const m = new Map<string, string>();
     for (const p of paths) {
       const candidates = records.filter((r) => r.path !== p && r.references.includes(p) && refsOf(r) >= 2);
-      candidates.sort((a, b) => refsOf(b) - refsOf(a) || depth.get(a.path)! - depth.get(b.path)! || (a.path < b.path ? -1 : 1));
+      const share = (r: PathRecord) => refsOf(r) / r.references.length;
+      candidates.sort((a, b) => refsOf(b) - refsOf(a) || share(b) - share(a) || depth.get(a.path)! - depth.get(b.path)! || (a.path < b.path ? -1 : 1));
       if (candidates[0]) m.set(p, candidates[0].path);
     }
     out.set(opt, m);
@@ -271,6 +273,28 @@ describe('removal cost by edge cut', () => {
     assert.deepEqual(a.collectorsOf('environment.systemPackages'), [graph.indexOf(env.path)]);
     // env's references go; bundle still references both: nothing is lost.
     assert.equal(a.removalCost(0), 0);
+  });
+
+  it('prefers the referrer most specific to the option: alice\'s profile, not system-path, which also has her packages', () => {
+    const p = (i: number, name: string, refs: string[] = []): PathRecord => ({ path: storePath(i, name), narSize: 10, references: refs });
+    const htop = p(1, 'htop-3.4');
+    const nano = p(2, 'nano-8.4');
+    const w3m = p(3, 'w3m-0.5');
+    const sysPath = p(4, 'system-path', [htop.path, nano.path, w3m.path]);
+    const profile = p(5, 'user-environment', [htop.path, nano.path]);
+    const etc = p(6, 'etc', [profile.path]);
+    const top = p(7, 'nixos-system', [sysPath.path, etc.path]);
+    const graph = ClosureGraph.build([htop, nano, w3m, sysPath, profile, etc, top], [top.path]);
+    const a = new OptionAttribution({
+      graph,
+      evaluation: evaluation([
+        option('environment.systemPackages', [{ file: `${SOURCE}/c.nix`, paths: [htop.path, nano.path, w3m.path] }]),
+        option('users.users.alice.packages', [{ file: `${SOURCE}/users.nix`, paths: [htop.path, nano.path] }]),
+      ]),
+      readFile: () => undefined,
+    });
+    assert.deepEqual(a.collectorsOf('users.users.alice.packages'), [graph.indexOf(profile.path)]);
+    assert.deepEqual(a.collectorsOf('environment.systemPackages'), [graph.indexOf(sysPath.path)]);
   });
 
   it('reports the method next to the cost in the options JSON', () => {

@@ -10,8 +10,8 @@
  *
  * A collector of a path p carried by option O is a referrer of p that also references other paths
  * carried by O (the derivation built from O's whole value references most of them); among those, the one
- * referencing the most of O's paths, then the nearest to the root (then the first store path, for a
- * stable choice). A path with no such referrer (an option
+ * referencing the most of O's paths, then the one whose references are most of all O's paths, then the
+ * nearest to the root (then the first store path, for a stable choice). A path with no such referrer (an option
  * whose value is one package, `services.nginx.package`) has no known collector: it is then treated as
  * removed itself (every reference to it cut), the node-removal estimate, an upper bound.
  */
@@ -38,14 +38,22 @@ export class Collectors {
           count[r]!++;
         }
       }
+      const outDegree = (v: number): number => g.refOffsets[v + 1]! - g.refOffsets[v]!;
+      // More of O's paths; then more specific to O (a larger share of its references are O's paths: alice's
+      // profile rather than system-path for her packages); then nearer the root; then the first store path.
+      const better = (r: number, b: number): boolean => {
+        if (count[r] !== count[b]) return count[r]! > count[b]!;
+        const share = count[r]! * outDegree(b) - count[b]! * outDegree(r);
+        if (share !== 0) return share > 0;
+        if (depth[r] !== depth[b]) return depth[r]! < depth[b]!;
+        return g.paths[r]! < g.paths[b]!;
+      };
       const map = new Map<number, number>();
       for (const p of own) {
         let best = -1;
         for (const r of g.referrers(p)) {
           if (g.isVirtual(r) || count[r]! < 2) continue;
-          if (best < 0 || count[r]! > count[best]! || (count[r] === count[best] && (depth[r]! < depth[best]! || (depth[r] === depth[best] && g.paths[r]! < g.paths[best]!)))) {
-            best = r;
-          }
+          if (best < 0 || better(r, best)) best = r;
         }
         if (best >= 0) map.set(p, best);
       }
