@@ -13,13 +13,14 @@ import packageJson from '../package.json';
 import type { ClosureAnalysis } from './core/analysis/closure';
 import type { ChainSet } from './core/analysis/why';
 import { GraphCache } from './core/cache';
-import { DIFF_SUBCOMMANDS } from './core/diffCommands';
-import { resolveOperand } from './core/diffTargets';
-import { OPTIONS_USAGE, runOptionsCommand } from './core/attribution/report';
+import type * as DiffCommandsModule from './core/diffCommands';
+import type * as DiffTargetsModule from './core/diffTargets';
+import type * as ReportModule from './core/attribution/report';
+import type * as RunnerModule from './core/nix/runner';
 import { ClosureEngine, type LoadedClosure, type Target } from './core/engine';
 import { ClosureLensError } from './core/errors';
 import { drawChains, formatBytes, renderTable, type SizeStyle } from './core/format';
-import { NixRunner } from './core/nix/runner';
+import type { NixRunner, NixRunnerOptions } from './core/nix/runner';
 import { baseName, isStoreBaseName } from './core/storePath';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -83,12 +84,43 @@ ${TARGET_HELP}
   --json              print {"groups": [{"pname", "paths", "extraBytes"}]}
 `;
 
+// The commands that run nix or evaluate (and execa, most of the bundle's start-up time) are loaded when first
+// used: a query answered from the cache starts nothing but node. esbuild turns these require() calls into lazy
+// module initialisers inside the one bundle.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const diffCommands = (): typeof DiffCommandsModule => require('./core/diffCommands') as typeof DiffCommandsModule;
+const diffTargets = (): typeof DiffTargetsModule => require('./core/diffTargets') as typeof DiffTargetsModule;
+const report = (): typeof ReportModule => require('./core/attribution/report') as typeof ReportModule;
+const runnerModule = (): typeof RunnerModule => require('./core/nix/runner') as typeof RunnerModule;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** A command whose module loads on first use of any of its fields. */
+function lazyCommand(load: () => Subcommand): Subcommand {
+  return {
+    get summary() {
+      return load().summary;
+    },
+    get usage() {
+      return load().usage;
+    },
+    run: (argv, ctx) => load().run(argv, ctx),
+  };
+}
+
 export const COMMANDS: Record<string, Subcommand> = {
   closure: { summary: 'sizes of a closure and its heaviest paths', usage: CLOSURE_USAGE, run: runClosure },
   why: { summary: 'why a closure contains a path (chains like nix why-depends)', usage: WHY_USAGE, run: runWhy },
   dups: { summary: 'packages in a closure more than once, and what they cost', usage: DUPS_USAGE, run: runDups },
-  options: { summary: 'which NixOS option definitions put what in a closure, with file, line and cost', usage: OPTIONS_USAGE, run: runOptionsCommand },
-  ...DIFF_SUBCOMMANDS,
+  options: {
+    summary: 'which NixOS option definitions put what in a closure, with file, line and cost',
+    get usage() {
+      return report().OPTIONS_USAGE;
+    },
+    run: (argv, ctx) => report().runOptionsCommand(argv, ctx),
+  },
+  diff: lazyCommand(() => diffCommands().DIFF_SUBCOMMANDS.diff),
+  check: lazyCommand(() => diffCommands().DIFF_SUBCOMMANDS.check),
+  compressed: lazyCommand(() => diffCommands().DIFF_SUBCOMMANDS.compressed),
 };
 
 const GLOBAL_OPTIONS_HELP = `Options for every command:
@@ -466,8 +498,13 @@ function targetFrom(
       });
     }
     if (!fs.existsSync(spec)) return { target: { kind: 'store-path', path: storePath }, fromPositional: true };
+    // What resolveOperand answers for a path in the store that is no link out of it, without loading it.
+    if (!spec.endsWith('.json')) {
+      const real = fs.realpathSync(spec);
+      if (real === storePath || real.startsWith(`${storePath}/`)) return { target: { kind: 'store-path', path: storePath }, fromPositional: true };
+    }
   }
-  return { target: resolveOperand(spec, ctx.cwd).target, fromPositional: true };
+  return { target: diffTargets().resolveOperand(spec, ctx.cwd).target, fromPositional: true };
 }
 
 function positiveInt(value: string, flag: string): number {
@@ -629,13 +666,26 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
 }
 
 function makeEngine(options: GlobalOptions): ClosureEngine {
-  const nix = new NixRunner({
+  const nix = lazyRunner({
     ...(options.nix ? { nixPath: options.nix } : {}),
     ...(options.timeoutSecs ? { timeoutMs: options.timeoutSecs * 1000 } : {}),
   });
   const store = options.store ? { store: options.store } : {};
   if (options.noCache) return new ClosureEngine({ nix, ...store });
   return new ClosureEngine({ nix, ...store, cache: new GraphCache(options.cacheDir ?? defaultCacheDir()) });
+}
+
+/** A NixRunner made (and execa loaded) when the engine first runs nix; a warm cached query never does. */
+function lazyRunner(options: NixRunnerOptions): NixRunner {
+  let real: NixRunner | undefined;
+  const get = (): NixRunner => (real ??= new (runnerModule().NixRunner)(options));
+  return new Proxy({} as NixRunner, {
+    get(_target, prop) {
+      const runner = get();
+      const value: unknown = Reflect.get(runner, prop, runner);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(runner) : value;
+    },
+  });
 }
 
 /** One self-overwriting progress line on a terminal's stderr. */
