@@ -17,7 +17,7 @@
  * file or the new one, never a partial one; a failed write (ENOSPC, …) leaves the old file as it was.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClosureLensError } from './errors';
@@ -161,9 +161,69 @@ export class GraphCache {
     }
   }
 
+  /**
+   * The first line of `nix --version` recorded for the binary `nixPath` names (a name looked up on PATH, or a
+   * path), if that exact file (path, inode, size, mtime) was asked before. Never throws.
+   */
+  async nixVersionLine(nixPath: string): Promise<string | undefined> {
+    try {
+      const id = await binaryIdentity(nixPath);
+      if (id === undefined) return undefined;
+      const known = JSON.parse(await fsp.readFile(path.join(this.dir, NIX_VERSIONS_FILE), 'utf8')) as Record<string, unknown>;
+      const line = known[id];
+      return typeof line === 'string' ? line : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Records `line` as the version of the binary `nixPath` names; best effort (a failure only costs a nix call). */
+  async rememberNixVersionLine(nixPath: string, line: string): Promise<void> {
+    const file = path.join(this.dir, NIX_VERSIONS_FILE);
+    const tmp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      const id = await binaryIdentity(nixPath);
+      if (id === undefined) return;
+      let known: Record<string, unknown> = {};
+      try {
+        known = JSON.parse(await fsp.readFile(file, 'utf8')) as Record<string, unknown>;
+      } catch {
+        // none yet, or damaged: start afresh
+      }
+      // Old binaries (garbage-collected Nix versions) would pile up: keep the latest few.
+      const entries = Object.entries({ ...known, [id]: line }).slice(-8);
+      await fsp.mkdir(this.dir, { recursive: true });
+      await fsp.writeFile(tmp, JSON.stringify(Object.fromEntries(entries)));
+      await fsp.rename(tmp, file);
+    } catch {
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
   async delete(rootPath: string): Promise<void> {
     await fsp.rm(this.fileFor(rootPath), { force: true });
   }
+}
+
+const NIX_VERSIONS_FILE = 'nix-versions.json';
+
+/** `<real path>:<inode>:<size>:<mtime>` of the executable `nixPath` names (looked up on PATH when it has no '/'). */
+async function binaryIdentity(nixPath: string): Promise<string | undefined> {
+  const candidates = nixPath.includes('/')
+    ? [path.resolve(nixPath)]
+    : (process.env['PATH'] ?? '').split(path.delimiter).filter((d) => d !== '').map((d) => path.join(d, nixPath));
+  for (const candidate of candidates) {
+    try {
+      await fsp.access(candidate, fsConstants.X_OK);
+      const real = await fsp.realpath(candidate);
+      const st = await fsp.stat(real);
+      if (!st.isFile()) continue;
+      return `${real}:${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 const pad8 = (n: number): number => (n + 7) & ~7;

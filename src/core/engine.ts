@@ -12,7 +12,7 @@ import { LruMap, type GraphCache } from './cache';
 import { ClosureLensError, isClosureLensError } from './errors';
 import { ClosureGraph } from './graph';
 import type { NixRunner } from './nix/runner';
-import { pathInfoJsonFlags } from './nix/version';
+import { parseNixVersion, pathInfoJsonFlags, type NixVersion } from './nix/version';
 import { parseClosureJson, parseClosureValue, type ParsedClosure } from './parse';
 import { outputPaths, parseBuildJson } from './parse/buildResult';
 import { InternalJsonProgress } from './parse/internalJson';
@@ -130,7 +130,7 @@ export class ClosureEngine {
       }
       case 'installable': {
         emit({ stage: 'resolving', message: `evaluating ${target.installable}…` });
-        const paths = await this.resolveInstallable(target.installable, target.cwd, signal);
+        const paths = await this.resolveInstallable(target.installable, target.cwd, signal, refresh);
         const label = paths.length === 1 ? paths[0]! : target.installable;
         return this.loadStorePaths(paths, label, refresh, signal, emit);
       }
@@ -138,8 +138,8 @@ export class ClosureEngine {
   }
 
   /** The output paths of an installable (no build): `nix path-info --json <installable>`. */
-  private async resolveInstallable(installable: string, cwd: string | undefined, signal: AbortSignal): Promise<string[]> {
-    const version = await this.nix.version({ signal });
+  private async resolveInstallable(installable: string, cwd: string | undefined, signal: AbortSignal, refresh: boolean): Promise<string[]> {
+    const version = await this.nixVersion(signal, refresh);
     const args = ['path-info', ...this.storeArgs(true), ...pathInfoJsonFlags(version), installable];
     const r = await this.runWithFlagFallback(args, { signal, ...(cwd ? { cwd } : {}) });
     const source = `\`nix ${args.join(' ')}\``;
@@ -179,7 +179,7 @@ export class ClosureEngine {
         return this.keep(key, label, new ClosureAnalysis(cached.graph), cached.source, cached.format, cached.notes, true);
       }
     }
-    const version = await this.nix.version({ signal });
+    const version = await this.nixVersion(signal, refresh);
     const args = ['path-info', '--recursive', '--size', ...this.storeArgs(false), ...pathInfoJsonFlags(version), ...roots];
     emit({ stage: 'querying', message: `querying the closure of ${roots.length === 1 ? roots[0] : `${roots.length} paths`}…` });
     const r = await this.runWithFlagFallback(args, { signal });
@@ -272,6 +272,25 @@ export class ClosureEngine {
   ): LoadedClosure {
     this.memory.set(key, { analysis, source, format, notes });
     return { rootPath: label, analysis, fromCache, source, format, notes };
+  }
+
+  /**
+   * The Nix version (it decides the path-info flags). Remembered in the cache directory for the exact nix binary
+   * (path, inode, size, mtime), so that a cold load runs one nix process, not two. A refresh asks nix again.
+   */
+  private async nixVersion(signal: AbortSignal, refresh: boolean): Promise<NixVersion> {
+    const binary = this.nix.binary;
+    const line = refresh ? undefined : await this.cache?.nixVersionLine(binary);
+    if (line !== undefined) {
+      try {
+        return parseNixVersion(line);
+      } catch {
+        // a damaged entry: ask nix
+      }
+    }
+    const version = await this.nix.version({ signal });
+    await this.cache?.rememberNixVersionLine(binary, version.raw);
+    return version;
   }
 
   /** `--store` for the configured store; an evaluation keeps the local store for its derivations. */
