@@ -129,6 +129,12 @@ export function closureSizesByBitsets(g: ClosureGraph): Float64Array | undefined
   const lo = new Int32Array(n);
   const hi = new Int32Array(n);
   const sizes = new Float64Array(n);
+  // position[v] = v's place in the order: a reference reachable from another reference has a smaller position, so
+  // taking references by position, largest first, a reference whose bit is already set is inside a closure already
+  // unioned and is skipped (most references of a real closure are such shortcuts, e.g. to glibc).
+  const position = new Int32Array(n);
+  for (let k = 0; k < n; k++) position[order[k]!] = k;
+  let refs = new Int32Array(16);
   for (const v of order) {
     let rlo = v >>> 5;
     let rhi = rlo;
@@ -139,11 +145,18 @@ export function closureSizesByBitsets(g: ClosureGraph): Float64Array | undefined
     }
     const row = new Uint32Array(rhi - rlo + 1);
     row[(v >>> 5) - rlo]! |= 1 << (v & 31);
-    for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
-      const w = g.refTargets[e]!;
+    const start = g.refOffsets[v]!;
+    const degree = g.refOffsets[v + 1]! - start;
+    if (refs.length < degree) refs = new Int32Array(degree * 2);
+    for (let k = 0; k < degree; k++) refs[k] = g.refTargets[start + k]!;
+    const mine = refs.subarray(0, degree).sort((a, b) => position[b]! - position[a]!);
+    for (let k = 0; k < degree; k++) {
+      const w = mine[k]!;
       const child = rows[w]!;
-      const offset = lo[w]! - rlo;
-      for (let k = 0; k < child.length; k++) row[offset + k]! |= child[k]!;
+      if ((row[(w >>> 5) - rlo]! & (1 << (w & 31))) === 0) {
+        const offset = lo[w]! - rlo;
+        for (let c = 0; c < child.length; c++) row[offset + c]! |= child[c]!;
+      }
       if (--pendingReferrers[w]! === 0) rows[w] = undefined;
     }
     let sum = 0;
