@@ -106,7 +106,7 @@ async function doBuild(name: FixtureName): Promise<BuiltFixture> {
   const source = path.join(repoRoot(), 'test', 'fixtures', 'flakes', name);
   if (!fs.existsSync(path.join(source, 'flake.nix'))) throw new Error(`no fixture flake at ${source}`);
   const flakeDir = path.join(fixtureTempRoot(), name);
-  fs.cpSync(source, flakeDir, { recursive: true });
+  fs.cpSync(source, flakeDir, { recursive: true, dereference: true });
   const ref = `path:${flakeDir}`;
   // `nix build --json` lists its results in its own order, so the output paths come from one evaluation
   // (fixed code, nothing spliced in) and the build only realises them.
