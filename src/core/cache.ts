@@ -8,7 +8,8 @@
  *
  *   "NCLG" | u32 format version | u32 parser version | u32 header bytes | header JSON | pad to 8
  *   | store-path base names joined by "\n" | pad | f64 narSize[n] | i32 refOffsets[n+1] | i32 refTargets[e]
- *   | u8 selfReference[n] | pad | f64 closureSize[n] (when the header says closureSizes) | sha256 of everything before (32 bytes)
+ *   | u8 selfReference[n] | pad | f64 closureSize[n] (when the header says closureSizes)
+ *   | f64 retainedSize[n] (when the header says retainedSizes) | sha256 of everything before (32 bytes)
  *
  * Closure sizes are kept when they were computed for the graph before it was stored (up to ~20k paths, where the
  * engine computes them all), so that a warm load computes none.
@@ -26,7 +27,7 @@ import { ClosureGraph } from './graph';
 import { PARSER_VERSION } from './parse/types';
 import { baseName } from './storePath';
 
-export const CACHE_FORMAT_VERSION = 2;
+export const CACHE_FORMAT_VERSION = 3;
 const MAGIC = 0x474c434e; // "NCLG" little-endian
 const PREFIX_BYTES = 16;
 const HASH_BYTES = 32;
@@ -58,6 +59,8 @@ interface Header {
   sizesKnown: boolean;
   /** Whether the file holds every node's closure size. */
   closureSizes: boolean;
+  /** Whether the file holds every node's retained size (dominator subtree). */
+  retainedSizes: boolean;
   source: string;
   format: string;
   notes: string[];
@@ -205,6 +208,20 @@ export class GraphCache {
   }
 }
 
+/**
+ * Retained sizes (the dominator tree's subtree sums) known for a graph: computed before it was stored, or read
+ * with it. A warm `closure-lens closure` lists paths by retained size without building the dominator tree.
+ */
+const knownRetained = new WeakMap<ClosureGraph, Float64Array>();
+
+export function rememberRetainedSizes(g: ClosureGraph, retained: Float64Array): void {
+  if (retained.length === g.nodeCount) knownRetained.set(g, retained);
+}
+
+export function rememberedRetainedSizes(g: ClosureGraph): Float64Array | undefined {
+  return knownRetained.get(g);
+}
+
 const NIX_VERSIONS_FILE = 'nix-versions.json';
 
 /** `<real path>:<inode>:<size>:<mtime>` of the executable `nixPath` names (looked up on PATH when it has no '/'). */
@@ -235,6 +252,7 @@ export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta): Buff
   const n = g.nodeCount;
   const e = g.refTargets.length;
   const closureSizes = rememberedClosureSizes(g);
+  const retainedSizes = rememberedRetainedSizes(g);
   const header: Header = {
     rootPath,
     storeDir,
@@ -245,6 +263,7 @@ export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta): Buff
     hasVirtualRoot: g.hasVirtualRoot,
     sizesKnown: g.sizesKnown,
     closureSizes: closureSizes !== undefined,
+    retainedSizes: retainedSizes !== undefined,
     source: meta.source,
     format: meta.format ?? '',
     notes: [...(meta.notes ?? [])],
@@ -264,19 +283,21 @@ export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta): Buff
   new Int32Array(buf.buffer, buf.byteOffset + layout.refTargets, e).set(g.refTargets);
   new Uint8Array(buf.buffer, buf.byteOffset + layout.selfReference, n).set(g.selfReference);
   if (closureSizes) new Float64Array(buf.buffer, buf.byteOffset + layout.closureSizes, n).set(closureSizes);
+  if (retainedSizes) new Float64Array(buf.buffer, buf.byteOffset + layout.retainedSizes, n).set(retainedSizes);
   createHash('sha256').update(buf.subarray(0, layout.hash)).digest().copy(buf, layout.hash);
   return buf;
 }
 
-function sections(headerLength: number, h: Pick<Header, 'nodeCount' | 'edgeCount' | 'stringBytes' | 'closureSizes'>) {
+function sections(headerLength: number, h: Pick<Header, 'nodeCount' | 'edgeCount' | 'stringBytes' | 'closureSizes' | 'retainedSizes'>) {
   const strings = pad8(PREFIX_BYTES + headerLength);
   const narSize = pad8(strings + h.stringBytes);
   const refOffsets = narSize + 8 * h.nodeCount;
   const refTargets = refOffsets + 4 * (h.nodeCount + 1);
   const selfReference = refTargets + 4 * h.edgeCount;
   const closureSizes = pad8(selfReference + h.nodeCount);
-  const hash = closureSizes + (h.closureSizes ? 8 * h.nodeCount : 0);
-  return { strings, narSize, refOffsets, refTargets, selfReference, closureSizes, hash, total: hash + HASH_BYTES };
+  const retainedSizes = closureSizes + (h.closureSizes ? 8 * h.nodeCount : 0);
+  const hash = retainedSizes + (h.retainedSizes ? 8 * h.nodeCount : 0);
+  return { strings, narSize, refOffsets, refTargets, selfReference, closureSizes, retainedSizes, hash, total: hash + HASH_BYTES };
 }
 
 /** Throws on anything that is not an intact file of this version for `rootPath`. */
@@ -316,6 +337,7 @@ export function decode(input: Buffer, rootPath: string): CachedGraph {
     sizesKnown: header.sizesKnown,
   });
   if (header.closureSizes) rememberClosureSizes(graph, new Float64Array(buf.buffer, buf.byteOffset + layout.closureSizes, n));
+  if (header.retainedSizes) rememberRetainedSizes(graph, new Float64Array(buf.buffer, buf.byteOffset + layout.retainedSizes, n));
   return { graph, source: header.source, format: header.format, notes: header.notes, storedAt: header.storedAt };
 }
 

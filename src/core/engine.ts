@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ClosureAnalysis } from './analysis/closure';
 import { EAGER_CLOSURE_SIZE_LIMIT } from './analysis/closureSize';
-import { LruMap, type GraphCache } from './cache';
+import { LruMap, rememberRetainedSizes, type GraphCache } from './cache';
 import { ClosureLensError, isClosureLensError } from './errors';
 import { ClosureGraph } from './graph';
 import type { NixRunner } from './nix/runner';
@@ -207,7 +207,10 @@ export class ClosureEngine {
     const notes = [...parsed.notes];
     const analysis = new ClosureAnalysis(graph);
     // Every view shows closure sizes; computed once here, they go into the cache with the graph.
-    if (graph.sizesKnown && graph.nodeCount <= EAGER_CLOSURE_SIZE_LIMIT) analysis.closureSizes.all();
+    if (graph.sizesKnown && graph.nodeCount <= EAGER_CLOSURE_SIZE_LIMIT) {
+      analysis.closureSizes.all();
+      rememberRetainedSizes(graph, analysis.dominators.retained);
+    }
     if (this.cache) {
       await breathe();
       try {
