@@ -9,9 +9,10 @@ import { closureSection } from './closure';
 import { benchContext, machineInfo, type BenchSection } from './lib';
 import { loadSection } from './load';
 import { scaleSection } from './scale';
+import { webviewSection } from './webview-first-draw';
 import { whySection } from './why';
 
-const SECTIONS: BenchSection[] = [closureSection, whySection, scaleSection, loadSection];
+const SECTIONS: BenchSection[] = [closureSection, whySection, scaleSection, loadSection, webviewSection];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

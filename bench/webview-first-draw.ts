@@ -91,8 +91,9 @@ export const webviewSection: BenchSection = {
   },
 };
 
-// `node out/bench/webview-first-draw.js [--quick]` runs this section alone.
-if (require.main === module) {
+// `node out/bench/webview-first-draw.js [--quick]` runs this section alone. The file name is checked too, because
+// bench.ts bundles this module and is then `require.main` itself.
+if (require.main === module && /webview-first-draw\.js$/.test(process.argv[1] ?? '')) {
   const quick = process.argv.includes('--quick');
   void (async () => {
     const { benchContext } = await import('./lib');
