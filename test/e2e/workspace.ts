@@ -13,14 +13,7 @@ import { REPO } from './codeServer';
 export const EXAMPLE_FLAKE = path.join(REPO, 'test/fixtures/example-flake');
 
 /** The offline Nix settings of test/support/nix-env.sh, for code-server's (and so the extension's) environment. */
-export const NIX_CONFIG = [
-  'experimental-features = nix-command flakes',
-  'substituters =',
-  'sandbox = false',
-  'fsync-metadata = false',
-  'build-users-group =',
-  '',
-].join('\n');
+export { NIX_CONFIG } from '../support/fixtures';
 
 export interface E2EWorkspace {
   /** The folder opened in VS Code: a copy of the example flake. */
