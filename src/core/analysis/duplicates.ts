@@ -5,6 +5,7 @@
 import type { ClosureGraph } from '../graph';
 import type { StorePathName } from '../storePath';
 import type { DominatorTree } from './dominators';
+import { EdgeCutSize } from './cutOff';
 
 export interface DuplicateGroup {
   /** The shared package name, variant suffix removed (`systemd` for systemd and systemd-minimal). */
@@ -70,50 +71,13 @@ export function findDuplicates(g: ClosureGraph, dom: DominatorTree): DuplicateGr
   return groups.sort((a, b) => b.extraBytes - a.extraBytes || (a.pname < b.pname ? -1 : a.pname > b.pname ? 1 : 0));
 }
 
-/**
- * NAR bytes that the root no longer reaches when a set of nodes is removed. In a DAG a path is cut off exactly
- * when every one of its referrers is, so the loss spreads from the removed nodes by counting cut-off referrers:
- * the work is proportional to what is lost, not to the closure. (On cyclic input a cut-off cycle is missed,
- * so the figure is then a lower bound.)
- */
+/** NAR bytes that the root no longer reaches when a set of nodes is removed (every edge into them cut). */
 export class CutOffSize {
-  private readonly stamp: Int32Array;
-  private readonly lostReferrers: Int32Array;
-  private readonly queue: Int32Array;
-  private epoch = 0;
-  constructor(private readonly g: ClosureGraph) {
-    this.stamp = new Int32Array(g.nodeCount);
-    this.lostReferrers = new Int32Array(g.nodeCount);
-    this.queue = new Int32Array(g.nodeCount);
+  private readonly cut: EdgeCutSize;
+  constructor(g: ClosureGraph) {
+    this.cut = new EdgeCutSize(g);
   }
   of(removed: readonly number[]): number {
-    const { g, stamp, lostReferrers, queue } = this;
-    // stamp[v] === epoch: v's counter belongs to this call; === -epoch: v is cut off.
-    const epoch = ++this.epoch;
-    let tail = 0;
-    for (const r of removed) {
-      if (stamp[r] !== -epoch) {
-        stamp[r] = -epoch;
-        queue[tail++] = r;
-      }
-    }
-    let lost = 0;
-    for (let head = 0; head < tail; head++) {
-      const v = queue[head]!;
-      lost += g.narSize[v]!;
-      for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
-        const w = g.refTargets[e]!;
-        if (stamp[w] === -epoch) continue;
-        if (stamp[w] !== epoch) {
-          stamp[w] = epoch;
-          lostReferrers[w] = 0;
-        }
-        if (++lostReferrers[w]! === g.revOffsets[w + 1]! - g.revOffsets[w]!) {
-          stamp[w] = -epoch;
-          queue[tail++] = w;
-        }
-      }
-    }
-    return lost;
+    return this.cut.bytes(removed.map((node) => ({ node, from: null })));
   }
 }
