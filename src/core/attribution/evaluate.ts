@@ -204,25 +204,10 @@ export async function evaluateLocked(
   opts.onProgress?.(`evaluating the options of ${target.attrPath.join('.')}`);
   const started = performance.now();
   const r = await nix.run(
-    [
-      'eval',
-      '--json',
-      '-f',
-      attributionScript(),
-      'result',
-      '--argstr',
-      'flake',
-      flake.url,
-      '--argstr',
-      'attrPath',
-      JSON.stringify(target.attrPath),
-      '--argstr',
-      'userPrefix',
-      `${flake.sourcePath}/`,
-      '--argstr',
-      'includeDefaults',
-      opts.includeDefaults ? '1' : '0',
-    ],
+    attributionEvalArgs(flake, target.attrPath, {
+      userPrefix: `${flake.sourcePath}/`,
+      includeDefaults: opts.includeDefaults ? '1' : '0',
+    }),
     runOpts(opts),
   );
   const evalMs = performance.now() - started;
@@ -247,25 +232,10 @@ export async function evaluateWithout(
   opts.onProgress?.(`evaluating ${attrPath.join('.')} without ${definition.loc.join('.')}`);
   const started = performance.now();
   const r = await nix.run(
-    [
-      'eval',
-      '--json',
-      '-f',
-      attributionScript(),
-      'result',
-      '--argstr',
-      'flake',
-      flake.url,
-      '--argstr',
-      'attrPath',
-      JSON.stringify(attrPath),
-      '--argstr',
-      'exclude',
-      JSON.stringify({ loc: definition.loc, index: definition.index }),
-      '--argstr',
-      'includeDefaults',
-      opts.includeDefaults ? '1' : '0',
-    ],
+    attributionEvalArgs(flake, attrPath, {
+      exclude: JSON.stringify({ loc: definition.loc, index: definition.index }),
+      includeDefaults: opts.includeDefaults ? '1' : '0',
+    }),
     runOpts(opts),
   );
   const doc = parseResult(r.stdout, { flakeRef: flake.url, attrPath });
@@ -282,6 +252,18 @@ export async function evaluateWithout(
     });
   }
   return { root, evalMs: performance.now() - started };
+}
+
+/**
+ * `nix eval` of attribution.nix on one configuration. Every value goes in with --argstr (attribute paths as
+ * JSON), never into Nix code.
+ */
+function attributionEvalArgs(flake: LockedFlake, attrPath: readonly string[], extra: Record<string, string>): string[] {
+  const args = ['eval', '--json', '-f', attributionScript(), 'result'];
+  for (const [name, value] of Object.entries({ flake: flake.url, attrPath: JSON.stringify(attrPath), ...extra })) {
+    args.push('--argstr', name, value);
+  }
+  return args;
 }
 
 function runOpts(opts: EvalOptions): { signal?: AbortSignal; cwd?: string; timeoutMs?: number } {
