@@ -3,7 +3,7 @@
  * sh builtins only. A salt makes every test run's store paths new, so "not built yet" and real builds happen.
  * (Not a *.test.ts file: the test files import it.)
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -64,28 +64,4 @@ export function writeSyntaxErrorFlake(): string {
   return dir;
 }
 
-/** Pids of live (not zombie) processes whose command line contains `marker`. */
-export function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (cmd.includes(marker) && !/\) Z /.test(stat)) found.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
-
-export async function waitUntilGone(marker: string, ms: number): Promise<number[]> {
-  const end = Date.now() + ms;
-  let left = processesWith(marker);
-  while (left.length > 0 && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 100));
-    left = processesWith(marker);
-  }
-  return left;
-}
+export { processesWith, waitUntilGone } from '../support/processes';

@@ -4,11 +4,12 @@
  * (errors, builds, cancelling a build) is in test/integration/engine-runner.test.ts.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ClosureLensError } from '../../src/core/errors';
 import { NixRunner, type CommandRecord } from '../../src/core/nix/runner';
+import { waitUntilGone } from '../support/processes';
 
 let dir: string;
 
@@ -19,22 +20,6 @@ function script(name: string, body: string): string {
   return file;
 }
 
-/** Pids of live processes whose command line contains `marker`. */
-export function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // zombies are dead already; only their parent has not reaped them yet
-      if (cmd.includes(marker) && !/\) Z /.test(stat)) found.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
 
 async function rejects(p: Promise<unknown>, code: string): Promise<ClosureLensError> {
   try {
@@ -50,15 +35,7 @@ async function rejects(p: Promise<unknown>, code: string): Promise<ClosureLensEr
 /** A sleep duration no other process uses, so that its command line finds it: `300.<digits>`. */
 const uniqueSleep = (): string => `300.${process.pid}${Math.floor(Math.random() * 1e6)}`;
 
-const sleepUntilGone = async (marker: string, ms: number): Promise<number[]> => {
-  const end = Date.now() + ms;
-  let left = processesWith(marker);
-  while (left.length > 0 && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 50));
-    left = processesWith(marker);
-  }
-  return left;
-};
+const sleepUntilGone = (marker: string, ms: number): Promise<number[]> => waitUntilGone(marker, ms, 50);
 
 describe('NixRunner process handling', () => {
   before(() => {
