@@ -8,50 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { OptionAttribution } from '../../src/core/attribution/attribute';
-import type { OptionEvaluation, RawOption } from '../../src/core/attribution/evaluate';
+import type { RawOption } from '../../src/core/attribution/evaluate';
 import { optionsJson } from '../../src/core/attribution/report';
 import { ClosureAnalysis } from '../../src/core/analysis/closure';
 import { ClosureGraph, type PathRecord } from '../../src/core/graph';
-
-const SOURCE = '/nix/store/ssssssssssssssssssssssssssssssss-source';
-const NIXPKGS = '/nix/store/nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-source';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function storePath(i: number, name: string): string {
-  const hash = i.toString(36).padStart(32, '0').replace(/[eotu]/g, 'a');
-  return `/nix/store/${hash}-${name}`;
-}
-
-function evaluation(options: RawOption[]): OptionEvaluation {
-  return {
-    flake: { url: 'path:/ws?narHash=x', pinned: true, sourcePath: SOURCE, localPath: '/ws' },
-    attrPath: ['nixosConfigurations', 'demo'],
-    root: { drvPath: null, outPath: null },
-    options,
-    evalMs: 1,
-  };
-}
-
-function option(name: string, defs: { file: string; paths: string[] }[]): RawOption {
-  return {
-    loc: name.split('.'),
-    option: name,
-    type: 'listOf',
-    declarations: [{ file: `${NIXPKGS}/nixos/modules/${name}.nix`, line: 3, column: 5 }],
-    definitions: defs.map((d, index) => ({ file: d.file, index, paths: d.paths, drvs: [], truncated: false })),
-    defaultNames: [],
-  };
-}
+import { evaluation, NIXPKGS, option, SOURCE, storePath } from '../support/attribution';
+import { seededRandom as prng } from '../support/prng';
 
 /** Oracle: the collector of each carried path, per option, found by the rule's words (no shared code). */
 function bruteCollectors(records: PathRecord[], root: string, carried: Map<string, Set<string>>): Map<string, Map<string, string>> {

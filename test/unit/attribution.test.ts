@@ -3,25 +3,12 @@ import { ClosureGraph, type PathRecord } from '../../src/core/graph';
 import { ClosureAnalysis } from '../../src/core/analysis/closure';
 import { OptionAttribution } from '../../src/core/attribution/attribute';
 import { parseDerivation } from '../../src/core/attribution/derivation';
-import {
-  parseConfigurationInstallable,
-  splitAttrPath,
-  type OptionEvaluation,
-  type RawOption,
-} from '../../src/core/attribution/evaluate';
+import { parseConfigurationInstallable, splitAttrPath } from '../../src/core/attribution/evaluate';
 import { StoreCopyMapper } from '../../src/core/attribution/pathMap';
 import { optionsJson } from '../../src/core/attribution/report';
 import { isClosureLensError } from '../../src/core/errors';
 import { seededRandom as prng } from '../support/prng';
-
-const SOURCE = '/nix/store/ssssssssssssssssssssssssssssssss-source';
-const NIXPKGS = '/nix/store/nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-source';
-
-
-function storePath(i: number, name: string): string {
-  const hash = i.toString(36).padStart(32, '0').replace(/[eotu]/g, 'a');
-  return `/nix/store/${hash}-${name}`;
-}
+import { evaluation, NIXPKGS, option, SOURCE, storePath } from '../support/attribution';
 
 /** A random DAG (edges from lower to higher index) rooted at 0, every node reachable from the root. */
 function randomGraph(rand: () => number, n: number): { records: PathRecord[]; paths: string[] } {
@@ -34,28 +21,6 @@ function randomGraph(rand: () => number, n: number): { records: PathRecord[]; pa
     if (a < b && !refs[a]!.includes(paths[b]!)) refs[a]!.push(paths[b]!);
   }
   return { records: paths.map((p, i) => ({ path: p, narSize: 100 + Math.floor(rand() * 1000), references: refs[i]! })), paths };
-}
-
-function evaluation(options: RawOption[]): OptionEvaluation {
-  return {
-    flake: { url: 'path:/ws?narHash=x', pinned: true, sourcePath: SOURCE, localPath: '/ws' },
-    attrPath: ['nixosConfigurations', 'demo'],
-    root: { drvPath: null, outPath: null },
-    options,
-    evalMs: 12,
-  };
-}
-
-function option(name: string, defs: { file: string; paths: string[] }[], extra: Partial<RawOption> = {}): RawOption {
-  return {
-    loc: name.split('.'),
-    option: name,
-    type: 'listOf',
-    declarations: [{ file: `${NIXPKGS}/nixos/modules/${name}.nix`, line: 3, column: 5 }],
-    definitions: defs.map((d, index) => ({ file: d.file, index, paths: d.paths, drvs: [], truncated: false })),
-    defaultNames: [],
-    ...extra,
-  };
 }
 
 /** NAR bytes reachable from the root, never entering `blocked` nor following an edge of `cut` ("from to"). */
