@@ -12,7 +12,7 @@ import { LruMap, rememberRetainedSizes, type GraphCache } from './cache';
 import { ClosureLensError, isClosureLensError } from './errors';
 import { ClosureGraph } from './graph';
 import type { NixRunner } from './nix/runner';
-import { parseNixVersion, pathInfoJsonFlags, type NixVersion } from './nix/version';
+import { parseNixVersion, pathInfoJsonFlags } from './nix/version';
 import { parseClosureJson, parseClosureValue, type ParsedClosure } from './parse';
 import { outputPaths, parseBuildJson } from './parse/buildResult';
 import { InternalJsonProgress } from './parse/internalJson';
@@ -98,6 +98,8 @@ export class ClosureEngine {
   readonly store: string | undefined;
   private readonly memory: LruMap<string, { analysis: ClosureAnalysis; source: string; format: string; notes: readonly string[] }>;
   private readonly inflight = new Map<string, Shared<unknown, unknown>>();
+  /** The `nix --version` line, once known (see pathInfoJsonFlags). */
+  private versionLine: string | undefined;
 
   constructor(options: ClosureEngineOptions) {
     this.nix = options.nix;
@@ -130,7 +132,7 @@ export class ClosureEngine {
       }
       case 'installable': {
         emit({ stage: 'resolving', message: `evaluating ${target.installable}…` });
-        const paths = await this.resolveInstallable(target.installable, target.cwd, signal, refresh);
+        const paths = await this.resolveInstallable(target.installable, target.cwd, signal);
         const label = paths.length === 1 ? paths[0]! : target.installable;
         return this.loadStorePaths(paths, label, refresh, signal, emit);
       }
@@ -138,10 +140,11 @@ export class ClosureEngine {
   }
 
   /** The output paths of an installable (no build): `nix path-info --json <installable>`. */
-  private async resolveInstallable(installable: string, cwd: string | undefined, signal: AbortSignal, refresh: boolean): Promise<string[]> {
-    const version = await this.nixVersion(signal, refresh);
-    const args = ['path-info', ...this.storeArgs(true), ...pathInfoJsonFlags(version), installable];
+  private async resolveInstallable(installable: string, cwd: string | undefined, signal: AbortSignal): Promise<string[]> {
+    const { flags, learning } = await this.pathInfoJsonFlags(signal);
+    const args = ['path-info', ...this.storeArgs(true), ...flags, installable];
     const r = await this.runWithFlagFallback(args, { signal, ...(cwd ? { cwd } : {}) });
+    await learning;
     const source = `\`nix ${args.join(' ')}\``;
     const { valid, invalid } = listPathInfoPaths(parseJsonText(r.stdout, source), source);
     if (invalid.length > 0 && this.store) {
@@ -179,10 +182,11 @@ export class ClosureEngine {
         return this.keep(key, label, new ClosureAnalysis(cached.graph), cached.source, cached.format, cached.notes, true);
       }
     }
-    const version = await this.nixVersion(signal, refresh);
-    const args = ['path-info', '--recursive', '--size', ...this.storeArgs(false), ...pathInfoJsonFlags(version), ...roots];
+    const { flags, learning } = await this.pathInfoJsonFlags(signal);
+    const args = ['path-info', '--recursive', '--size', ...this.storeArgs(false), ...flags, ...roots];
     emit({ stage: 'querying', message: `querying the closure of ${roots.length === 1 ? roots[0] : `${roots.length} paths`}…` });
     const r = await this.runWithFlagFallback(args, { signal });
+    await learning;
     const source = `nix ${args.join(' ')}`;
     emit({ stage: 'parsing', message: 'reading the closure…' });
     await breathe();
@@ -278,22 +282,33 @@ export class ClosureEngine {
   }
 
   /**
-   * The Nix version (it decides the path-info flags). Remembered in the cache directory for the exact nix binary
-   * (path, inode, size, mtime), so that a cold load runs one nix process, not two. A refresh asks nix again.
+   * The `path-info --json` flags for this Nix. The version decides them (2.33+ takes `--json-format 2`), and it is
+   * remembered in the cache directory for the exact nix binary (path, inode, size, mtime). When it is not known yet,
+   * plain `--json` is used (every version accepts it and the parsers read every shape) while `nix --version` runs
+   * alongside, so that a cold load waits for one nix process, not two in a row. `learning` settles when the version
+   * is remembered; its failure is not the load's failure (the path-info run reports a missing nix itself).
    */
-  private async nixVersion(signal: AbortSignal, refresh: boolean): Promise<NixVersion> {
+  private async pathInfoJsonFlags(signal: AbortSignal): Promise<{ flags: string[]; learning: Promise<void> }> {
     const binary = this.nix.binary;
-    const line = refresh ? undefined : await this.cache?.nixVersionLine(binary);
+    // With a cache the file is asked each time: it notices a nix upgraded in place (a new binary identity).
+    const line = this.cache ? await this.cache.nixVersionLine(binary) : this.versionLine;
     if (line !== undefined) {
       try {
-        return parseNixVersion(line);
+        const version = parseNixVersion(line);
+        this.versionLine = line;
+        return { flags: pathInfoJsonFlags(version), learning: Promise.resolve() };
       } catch {
         // a damaged entry: ask nix
       }
     }
-    const version = await this.nix.version({ signal });
-    await this.cache?.rememberNixVersionLine(binary, version.raw);
-    return version;
+    const learning = this.nix.version({ signal }).then(
+      async (version) => {
+        this.versionLine = version.raw;
+        await this.cache?.rememberNixVersionLine(binary, version.raw);
+      },
+      () => undefined,
+    );
+    return { flags: ['--json'], learning };
   }
 
   /** `--store` for the configured store; an evaluation keeps the local store for its derivations. */
