@@ -29,9 +29,18 @@ function testFiles(dir) {
 
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  // The extension host analyses large closures in this worker thread (src/core/worker/analyseInWorker.ts).
+  { ...node, entryPoints: { closureWorker: 'src/core/worker/closureWorker.ts' }, outdir: 'dist' },
   {
     ...node,
     entryPoints: { cli: 'src/cli.ts' },
+    outdir: 'dist',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  // The `closure-lens` executable: runs dist/cli.js through a V8 code cache (src/cliLauncher.ts).
+  {
+    ...node,
+    entryPoints: { 'closure-lens': 'src/cliLauncher.ts' },
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },

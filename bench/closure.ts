@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { execa } from 'execa';
 import { nixEnv } from '../test/support/fixtures';
 import { realClosure, type RealClosure } from './generate';
-import { cliEnv, cliPath, compareCommands, markdownTable, seconds, timingCell, verdict, type BenchContext, type BenchSection } from './lib';
+import { cliEnv, cliPath, compareCommands, emptyGraphCache, markdownTable, seconds, timingCell, verdict, type BenchContext, type BenchSection } from './lib';
 
 export const CLOSURE_SIZES = [1000, 5000, 10000];
 
@@ -58,10 +58,7 @@ export const closureSection: BenchSection = {
       const coldDir = path.join(ctx.workDir, 'cache-cold');
       const warmDir = path.join(ctx.workDir, `cache-warm-${c.paths}`);
       fs.rmSync(warmDir, { recursive: true, force: true });
-      const emptyCold = () => {
-        fs.rmSync(coldDir, { recursive: true, force: true });
-        fs.mkdirSync(coldDir, { recursive: true });
-      };
+      const emptyCold = () => emptyGraphCache(coldDir);
       emptyCold();
       await checkCliAgainstNix(ctx, c, cliEnv(coldDir));
       const withClosureSize = c.paths <= 5000;

@@ -743,7 +743,8 @@ function writeStdout(text: string): void {
   }
 }
 
-if (require.main === module) {
+/** Runs the CLI as this process: argv, stdio, SIGINT, and the exit code (dist/closure-lens.js calls it). */
+export function runAsProcess(): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   });
@@ -759,3 +760,5 @@ if (require.main === module) {
     process.exitCode = code;
   });
 }
+
+if (require.main === module) runAsProcess();
