@@ -141,9 +141,11 @@ export class ClosureEngine {
 
   /** The output paths of an installable (no build): `nix path-info --json <installable>`. */
   private async resolveInstallable(installable: string, cwd: string | undefined, signal: AbortSignal): Promise<string[]> {
-    const { flags, learning } = await this.pathInfoJsonFlags(signal);
+    const { flags, learn } = await this.pathInfoJsonFlags(signal);
     const args = ['path-info', ...this.storeArgs(true), ...flags, installable];
-    const r = await this.runWithFlagFallback(args, { signal, ...(cwd ? { cwd } : {}) });
+    const running = this.runWithFlagFallback(args, { signal, ...(cwd ? { cwd } : {}) });
+    const learning = learn();
+    const r = await running;
     await learning;
     const source = `\`nix ${args.join(' ')}\``;
     const { valid, invalid } = listPathInfoPaths(parseJsonText(r.stdout, source), source);
@@ -182,10 +184,13 @@ export class ClosureEngine {
         return this.keep(key, label, new ClosureAnalysis(cached.graph), cached.source, cached.format, cached.notes, true);
       }
     }
-    const { flags, learning } = await this.pathInfoJsonFlags(signal);
+    const { flags, learn } = await this.pathInfoJsonFlags(signal);
     const args = ['path-info', '--recursive', '--size', ...this.storeArgs(false), ...flags, ...roots];
     emit({ stage: 'querying', message: `querying the closure of ${roots.length === 1 ? roots[0] : `${roots.length} paths`}…` });
-    const r = await this.runWithFlagFallback(args, { signal });
+    // path-info starts first: it is the long one, and `nix --version` (when needed) runs while it does.
+    const running = this.runWithFlagFallback(args, { signal });
+    const learning = learn();
+    const r = await running;
     await learning;
     const source = `nix ${args.join(' ')}`;
     emit({ stage: 'parsing', message: 'reading the closure…' });
@@ -285,10 +290,11 @@ export class ClosureEngine {
    * The `path-info --json` flags for this Nix. The version decides them (2.33+ takes `--json-format 2`), and it is
    * remembered in the cache directory for the exact nix binary (path, inode, size, mtime). When it is not known yet,
    * plain `--json` is used (every version accepts it and the parsers read every shape) while `nix --version` runs
-   * alongside, so that a cold load waits for one nix process, not two in a row. `learning` settles when the version
-   * is remembered; its failure is not the load's failure (the path-info run reports a missing nix itself).
+   * alongside, so that a cold load waits for one nix process, not two in a row. `learn` starts that (when needed) and
+   * settles when the version is remembered; its failure is not the load's failure (the path-info run reports a
+   * missing nix itself).
    */
-  private async pathInfoJsonFlags(signal: AbortSignal): Promise<{ flags: string[]; learning: Promise<void> }> {
+  private async pathInfoJsonFlags(signal: AbortSignal): Promise<{ flags: string[]; learn: () => Promise<void> }> {
     const binary = this.nix.binary;
     // With a cache the file is asked each time: it notices a nix upgraded in place (a new binary identity).
     const line = this.cache ? await this.cache.nixVersionLine(binary) : this.versionLine;
@@ -296,19 +302,20 @@ export class ClosureEngine {
       try {
         const version = parseNixVersion(line);
         this.versionLine = line;
-        return { flags: pathInfoJsonFlags(version), learning: Promise.resolve() };
+        return { flags: pathInfoJsonFlags(version), learn: () => Promise.resolve() };
       } catch {
         // a damaged entry: ask nix
       }
     }
-    const learning = this.nix.version({ signal }).then(
-      async (version) => {
-        this.versionLine = version.raw;
-        await this.cache?.rememberNixVersionLine(binary, version.raw);
-      },
-      () => undefined,
-    );
-    return { flags: ['--json'], learning };
+    const learn = (): Promise<void> =>
+      this.nix.version({ signal }).then(
+        async (version) => {
+          this.versionLine = version.raw;
+          await this.cache?.rememberNixVersionLine(binary, version.raw);
+        },
+        () => undefined,
+      );
+    return { flags: ['--json'], learn };
   }
 
   /** `--store` for the configured store; an evaluation keeps the local store for its derivations. */

@@ -213,9 +213,10 @@ describe('ClosureEngine with the real nix', function () {
       assert.equal(first.analysis.graph.paths[0], root);
       assert.deepEqual(
         nix.calls.map((a) => a[0]),
-        ['--version', 'path-info'],
+        ['path-info', '--version'],
+        'path-info first: it is the long one',
       );
-      assert.ok(!nix.calls[1]!.includes('--json-format'));
+      assert.ok(!nix.calls[0]!.includes('--json-format'));
       nix.calls.length = 0;
       const loaded = await engine.load({ kind: 'store-path', path: root }, { refresh: true });
       assert.equal(loaded.analysis.graph.paths[0], root);
