@@ -167,7 +167,7 @@ async function runClosure(argv: string[], ctx: CliContext): Promise<number> {
   if (positionals.length > (target.fromPositional ? 1 : 0)) throw usageError('closure takes one target', CLOSURE_USAGE);
   const top = values['top'] === undefined ? undefined : positiveInt(values['top'] as string, '--top');
   const loaded = await ctx.load(target.target, signalOpt(ctx));
-  if (values['json']) ctx.stdout(JSON.stringify(closureJson(loaded.analysis, loaded.rootPath, top)) + '\n');
+  if (values['json']) ctx.stdout(closureJsonText(loaded.analysis, loaded.rootPath, top) + '\n');
   else {
     ctx.stdout(renderClosureText(loaded.analysis, loaded.rootPath, top ?? 20));
     printNotes(ctx, loaded);
@@ -262,6 +262,39 @@ export function closureJson(a: ClosureAnalysis, rootPath: string, top?: number):
       references: referencesAsNix(a, i, rank),
     })),
   };
+}
+
+/**
+ * Exactly `JSON.stringify(closureJson(a, rootPath, top))`, written directly: at thousands of paths the object tree
+ * and its serialisation were a good part of a warm `closure --json` (bench/RESULTS.md). Each path is quoted once,
+ * however often it is referenced.
+ */
+export function closureJsonText(a: ClosureAnalysis, rootPath: string, top?: number): string {
+  const g = a.graph;
+  const nodes = realNodesByRetained(a);
+  const shown = top === undefined ? nodes : nodes.slice(0, top);
+  if (top === undefined && g.sizesKnown && g.nodeCount <= 20_000) a.closureSizes.all();
+  const known = g.sizesKnown;
+  const rank = pathRanks(a);
+  const retained = retainedSizes(a);
+  const quotedPaths: (string | undefined)[] = new Array<string | undefined>(g.nodeCount);
+  const quoted = (i: number): string => (quotedPaths[i] ??= JSON.stringify(g.paths[i]!));
+  const size = (n: number): string => (known && Number.isFinite(n) ? String(n) : 'null');
+  const parts: string[] = [
+    `{"root":${g.hasVirtualRoot ? 'null' : JSON.stringify(rootPath)},"pathCount":${g.pathCount},"closureSize":${size(a.totalSize)},"paths":[`,
+  ];
+  for (let k = 0; k < shown.length; k++) {
+    const i = shown[k]!;
+    const refs = referenceNodesAsNix(a, i, rank);
+    let list = '';
+    for (let r = 0; r < refs.length; r++) list += (r === 0 ? '' : ',') + quoted(refs[r]!);
+    parts.push(
+      `${k === 0 ? '' : ','}{"path":${quoted(i)},"narSize":${size(g.narSize[i]!)},"closureSize":${known ? size(a.closureSize(i)) : 'null'},` +
+        `"retainedSize":${size(retained[i]!)},"references":[${list}]}`,
+    );
+  }
+  parts.push(']}');
+  return parts.join('');
 }
 
 export function renderClosureText(a: ClosureAnalysis, rootPath: string, top: number, style: SizeStyle = 'iec'): string {
@@ -398,11 +431,14 @@ function realNodesByRetained(a: ClosureAnalysis): number[] {
 
 /** References as Nix lists them: sorted by path, a self-reference included. `rank` orders nodes by path. */
 function referencesAsNix(a: ClosureAnalysis, i: number, rank: Int32Array): string[] {
+  return referenceNodesAsNix(a, i, rank).map((j) => a.graph.paths[j]!);
+}
+
+function referenceNodesAsNix(a: ClosureAnalysis, i: number, rank: Int32Array): number[] {
   const g = a.graph;
   const refs = Array.from(g.references(i));
   if (g.selfReference[i]) refs.push(i);
-  refs.sort((x, y) => rank[x]! - rank[y]!);
-  return refs.map((j) => g.paths[j]!);
+  return refs.sort((x, y) => rank[x]! - rank[y]!);
 }
 
 /** rank[i] = position of node i among all paths sorted as strings (one sort instead of one per node). */

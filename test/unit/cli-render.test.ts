@@ -3,8 +3,12 @@ import assert from 'node:assert/strict';
 import { ClosureGraph } from '../../src/core/graph';
 import { ClosureAnalysis } from '../../src/core/analysis/closure';
 import { isClosureLensError } from '../../src/core/errors';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseClosureJson } from '../../src/core/parse';
 import {
   closureJson,
+  closureJsonText,
   COMMANDS,
   dupsJson,
   extractGlobalOptions,
@@ -109,6 +113,43 @@ describe('cli: renderers', () => {
     assert.equal(closureJson(unsized, A).paths[0]!.narSize, null);
     assert.equal(renderDupsText(unsized), 'No package is in the closure more than once.\n');
     assert.deepEqual(dupsJson(unsized), { groups: [] });
+  });
+});
+
+describe('cli: closure --json text', () => {
+  const REAL = path.resolve(__dirname, '../../../../shared/real-data');
+  const realAnalysis = (file: string): ClosureAnalysis => {
+    const parsed = parseClosureJson(readFileSync(path.join(REAL, file), 'utf8'), file);
+    return new ClosureAnalysis(ClosureGraph.build(parsed.records, parsed.roots));
+  };
+
+  it('is JSON.stringify of closureJson: real closures (sized, SBOM without sizes, several roots), --top, odd names', () => {
+    const cases: [ClosureAnalysis, string][] = [
+      [analysis(), A],
+      [analysis([A, D]), 'closure.json'],
+      [realAnalysis('nix-2.26-outputs/path-info-rs.json'), '/nix/store/svrxxagdcgx541y45sgpyldjg99ylmjy-demo-system'],
+      [realAnalysis('nix-2.26-outputs/nix-2.8/path-info-rs.json'), 'x'],
+      [realAnalysis('nix-security-tracker-sbom/sbom.cdx.json'), 'sbom'],
+      [
+        new ClosureAnalysis(
+          ClosureGraph.build(
+            [
+              { path: sp('e', 'quote"back\\slash'), narSize: 2 ** 53 - 1, references: [sp('f', 'uni-ç-☃')] },
+              { path: sp('f', 'uni-ç-☃'), narSize: 0, references: [] },
+            ],
+            [sp('e', 'quote"back\\slash')],
+          ),
+        ),
+        'root "quoted"',
+      ],
+    ];
+    for (const [a, root] of cases) {
+      for (const top of [undefined, 1, 7]) {
+        const text = closureJsonText(a, root, top);
+        assert.equal(text, JSON.stringify(closureJson(a, root, top)));
+        JSON.parse(text);
+      }
+    }
   });
 });
 
