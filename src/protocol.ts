@@ -2,9 +2,10 @@
  * Messages between the extension host and the sunburst webview, in both directions, and the runtime
  * checks for everything that comes back from the webview (which is treated as untrusted input).
  *
- * Host → webview: `loading`, `closure` (the graph as typed arrays plus a string table, so that 100k paths
- * cross in one structured clone instead of 100k objects), `attribution` (may arrive later), `select`,
- * `settings`, `error`.
+ * Host → webview: `loading`, `closure` (the graph as typed arrays plus the string table as one UTF-8 byte
+ * array: VS Code's `postMessage` JSON-encodes a message but carries typed arrays' buffers out of band, so 100k
+ * paths cost the host no per-path serialisation), `attribution` (may arrive later), `select`, `settings`,
+ * `error`. The webview checks each one with `parseHostMessage` before using it.
  * Webview → host: `ready`, `selected`, `copyPath`, `revealInTree`, `copyWhyCommand`, `openDefinition`,
  * `reportError`. Why-chains are not requested over the wire: the webview rebuilds the `ClosureGraph` with
  * `ClosureGraph.fromArrays` and runs `src/core/analysis/why.ts` itself.
@@ -12,7 +13,8 @@
  * No `vscode` import: both the extension host and the webview bundle import this file.
  */
 
-export const PROTOCOL_VERSION = 1;
+/** 2: the string table became UTF-8 bytes, the roots an Int32Array. */
+export const PROTOCOL_VERSION = 2;
 
 /** The view type of the sunburst panel; the serializer and `onWebviewPanel:` activation use it. */
 export const SUNBURST_VIEW_TYPE = 'closureLens.sunburst';
@@ -22,22 +24,23 @@ export const SUNBURST_VIEW_TYPE = 'closureLens.sunburst';
 
 /**
  * A closure as the webview receives it. Node i is the same node as in the host's `ClosureGraph`
- * (0 is the root; a virtual root has the empty name). Typed arrays are transferred as array buffers.
+ * (0 is the root; a virtual root has the empty name). Every per-node field is a typed array with its own buffer
+ * (VS Code sends a view's whole buffer), so nothing here is serialised node by node.
  */
 export interface ClosureSnapshot {
   /** Store directory shared by every path, e.g. `/nix/store`; '' when the paths do not share one. */
   readonly storeDir: string;
   /**
-   * Base names (`<hash>-<name>`) joined by '\n' (store names cannot contain a newline); full paths when
-   * `storeDir` is ''. One string parses far faster than an array of 100k strings.
+   * Base names (`<hash>-<name>`) joined by '\n' (store names cannot contain a newline), as UTF-8; full paths
+   * when `storeDir` is ''. Decoded with `snapshotNames` (TextDecoder + split) in src/core/snapshot.ts.
    */
-  readonly names: string;
+  readonly names: Uint8Array;
   readonly narSize: Float64Array;
   /** References in CSR form, self-references excluded (as in `ClosureGraph`). */
   readonly refOffsets: Int32Array;
   readonly refTargets: Int32Array;
   readonly selfReference: Uint8Array;
-  readonly roots: readonly number[];
+  readonly roots: Int32Array;
   readonly hasVirtualRoot: boolean;
   /** False when the input had no sizes (a CycloneDX SBOM); the sizes are then 0. */
   readonly sizesKnown: boolean;
@@ -230,6 +233,214 @@ export function parseWebviewMessage(raw: unknown): Checked<WebviewToHost> {
       return { ok: true, value: { type, message: m.slice(0, MAX_ERROR_LENGTH) } };
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Host → webview, checked in the webview: a damaged or foreign payload is refused with a reason instead of
+// drawing nonsense (or throwing deep inside the chart). Typed arrays must be of the declared type and length,
+// offsets of CSR arrays must run from 0 to the targets' length without going down, indices must be in range.
+
+interface TypedArrays {
+  Uint8Array: Uint8Array;
+  Int32Array: Int32Array;
+  Float64Array: Float64Array;
+}
+type TypedArrayName = keyof TypedArrays;
+
+/** By the internal type tag, so that arrays cloned into another realm (the webview's frame) pass too. */
+function isTypedArray<K extends TypedArrayName>(v: unknown, type: K): v is TypedArrays[K] {
+  return ArrayBuffer.isView(v) && Object.prototype.toString.call(v) === `[object ${type}]`;
+}
+
+function typedField(o: Rec, key: string, type: TypedArrayName, length?: number): string | undefined {
+  const v = o[key];
+  if (!isTypedArray(v, type)) return `"${key}" must be a ${type}`;
+  if (length !== undefined && v.length !== length) return `"${key}" has ${v.length} entries, expected ${length}`;
+  return undefined;
+}
+
+/** Every value is an integer in [lo, hi). */
+function within(a: Int32Array, lo: number, hi: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i]! < lo || a[i]! >= hi) return false;
+  return true;
+}
+
+/** Every value is a size: finite and not negative (NaN too where `unknown` allows it). */
+function sizes(a: Float64Array, unknown = false): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    if (!(x >= 0 && x < Infinity) && !(unknown && Number.isNaN(x))) return false;
+  }
+  return true;
+}
+
+/** A CSR adjacency over n rows whose targets index [0, limit). */
+function csrField(o: Rec, offsetsKey: string, targetsKey: string, n: number, limit: number): string | undefined {
+  const bad = typedField(o, offsetsKey, 'Int32Array', n + 1) ?? typedField(o, targetsKey, 'Int32Array');
+  if (bad) return bad;
+  const offsets = o[offsetsKey] as Int32Array;
+  const targets = o[targetsKey] as Int32Array;
+  if (offsets[0] !== 0 || offsets[n] !== targets.length) return `"${offsetsKey}" must run from 0 to the length of "${targetsKey}"`;
+  for (let i = 0; i < n; i++) if (offsets[i + 1]! < offsets[i]!) return `"${offsetsKey}" goes down at ${i}`;
+  if (!within(targets, 0, limit)) return `"${targetsKey}" holds an index outside [0, ${limit})`;
+  return undefined;
+}
+
+/** Lines of a '\n'-separated UTF-8 table. */
+function lineCount(bytes: Uint8Array): number {
+  let lines = 1;
+  for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) lines++;
+  return lines;
+}
+
+const SNAPSHOT_FIELDS = [
+  'storeDir', 'names', 'narSize', 'refOffsets', 'refTargets', 'selfReference', 'roots', 'hasVirtualRoot', 'sizesKnown',
+  'idom', 'retained', 'childOffsets', 'childTargets', 'distance', 'closureSize', 'attribution',
+];
+
+/** Why a closure payload cannot be drawn, or undefined when it is well-formed. */
+export function checkSnapshot(raw: unknown): string | undefined {
+  if (!isRecord(raw)) return 'not an object';
+  const extra = onlyKeys(raw, SNAPSHOT_FIELDS);
+  if (extra) return extra;
+  if (typeof raw['storeDir'] !== 'string' || raw['storeDir'].length > MAX_PATH_LENGTH) return '"storeDir" must be a string';
+  const names = raw['names'];
+  if (!isTypedArray(names, 'Uint8Array')) return '"names" must be a Uint8Array';
+  const n = lineCount(names);
+  for (const k of ['hasVirtualRoot', 'sizesKnown']) if (typeof raw[k] !== 'boolean') return `"${k}" must be a boolean`;
+  const bad =
+    typedField(raw, 'narSize', 'Float64Array', n) ??
+    typedField(raw, 'selfReference', 'Uint8Array', n) ??
+    typedField(raw, 'roots', 'Int32Array') ??
+    typedField(raw, 'idom', 'Int32Array', n) ??
+    typedField(raw, 'retained', 'Float64Array', n) ??
+    typedField(raw, 'distance', 'Int32Array', n) ??
+    (raw['closureSize'] === undefined ? undefined : typedField(raw, 'closureSize', 'Float64Array', n)) ??
+    csrField(raw, 'refOffsets', 'refTargets', n, n) ??
+    csrField(raw, 'childOffsets', 'childTargets', n, n);
+  if (bad) return `${bad} (the string table has ${n} names)`;
+  const roots = raw['roots'] as Int32Array;
+  if (roots.length === 0 || !within(roots, 0, n)) return '"roots" must name at least one node, each in range';
+  if (!within(raw['idom'] as Int32Array, -1, n)) return '"idom" holds an index outside [-1, n)';
+  if (!within(raw['distance'] as Int32Array, -1, n)) return '"distance" holds a value outside [-1, n)';
+  if (!sizes(raw['narSize'] as Float64Array) || !sizes(raw['retained'] as Float64Array)) return 'a size is negative or not finite';
+  if (raw['closureSize'] !== undefined && !sizes(raw['closureSize'] as Float64Array, true)) return '"closureSize" holds a negative or infinite size';
+  if (raw['attribution'] !== undefined) {
+    const a = checkAttribution(raw['attribution'], n);
+    if (a) return `attribution: ${a}`;
+  }
+  return undefined;
+}
+
+const DEFINITION_FIELDS = [
+  'option', 'file', 'line', 'column', 'removalCost', 'inWorkspace', 'fromDefault', 'moduleCost', 'counterfactualCost', 'enabledBy',
+];
+
+function checkDefinition(d: unknown): string | undefined {
+  if (!isRecord(d)) return 'not an object';
+  const extra = onlyKeys(d, DEFINITION_FIELDS);
+  if (extra) return extra;
+  const bad = checkString(d, 'option', MAX_PATH_LENGTH) ?? checkString(d, 'file', MAX_PATH_LENGTH);
+  if (bad) return bad;
+  const line = d['line'];
+  if (line !== null && !(Number.isInteger(line) && (line as number) >= 1)) return '"line" must be a positive integer or null';
+  const column = d['column'];
+  if (column !== undefined && column !== null && !(Number.isInteger(column) && (column as number) >= 0)) return '"column" must be an integer or null';
+  for (const k of ['removalCost', 'counterfactualCost']) {
+    if ((k === 'removalCost' || d[k] !== undefined) && !Number.isFinite(d[k])) return `"${k}" must be a finite number`;
+  }
+  for (const k of ['inWorkspace', 'fromDefault']) if (d[k] !== undefined && typeof d[k] !== 'boolean') return `"${k}" must be a boolean`;
+  if (d['enabledBy'] !== undefined && typeof d['enabledBy'] !== 'string') return '"enabledBy" must be a string';
+  const m = d['moduleCost'];
+  if (m !== undefined) {
+    if (!isRecord(m) || onlyKeys(m, ['files', 'bytes']) || !Number.isFinite(m['bytes'])) return '"moduleCost" must be { files, bytes }';
+    if (!Array.isArray(m['files']) || !m['files'].every((f) => typeof f === 'string')) return '"moduleCost.files" must be strings';
+  }
+  return undefined;
+}
+
+/** Why option attribution cannot be shown for a closure of `nodeCount` nodes (when known), or undefined. */
+export function checkAttribution(raw: unknown, nodeCount?: number): string | undefined {
+  if (!isRecord(raw)) return 'not an object';
+  const extra = onlyKeys(raw, ['definitions', 'defOffsets', 'defTargets', 'evalMs']);
+  if (extra) return extra;
+  const defs = raw['definitions'];
+  if (!Array.isArray(defs)) return '"definitions" must be an array';
+  for (const [k, d] of defs.entries()) {
+    const bad = checkDefinition(d);
+    if (bad) return `definition ${k}: ${bad}`;
+  }
+  const offsets = raw['defOffsets'];
+  const n = nodeCount ?? (isTypedArray(offsets, 'Int32Array') ? offsets.length - 1 : 0);
+  const bad = csrField(raw, 'defOffsets', 'defTargets', n, defs.length);
+  if (bad) return bad;
+  if (raw['evalMs'] !== undefined && !(Number.isFinite(raw['evalMs']) && (raw['evalMs'] as number) >= 0)) return '"evalMs" must be a duration';
+  return undefined;
+}
+
+function checkSettings(raw: unknown): string | undefined {
+  if (!isRecord(raw) || onlyKeys(raw, ['maxArcs', 'sizeStyle'])) return '"settings" must be { maxArcs, sizeStyle }';
+  if (!Number.isInteger(raw['maxArcs']) || (raw['maxArcs'] as number) < 1) return '"settings.maxArcs" must be a positive integer';
+  if (raw['sizeStyle'] !== 'nix' && raw['sizeStyle'] !== 'iec') return '"settings.sizeStyle" must be "nix" or "iec"';
+  return undefined;
+}
+
+const HOST_FIELDS: { readonly [K in HostToWebview['type']]: readonly string[] } = {
+  loading: ['type', 'title', 'message', 'target'],
+  closure: ['type', 'protocol', 'title', 'target', 'snapshot', 'settings'],
+  attribution: ['type', 'attribution'],
+  select: ['type', 'path'],
+  settings: ['type', 'settings'],
+  error: ['type', 'message', 'fix'],
+};
+
+/**
+ * Validates a message from the extension host, in the webview. `nodeCount`: the nodes of the closure on show, which
+ * a later `attribution` must match.
+ */
+export function parseHostMessage(raw: unknown, context: { nodeCount?: number } = {}): Checked<HostToWebview> {
+  if (!isRecord(raw)) return { ok: false, reason: 'not an object' };
+  const type = raw['type'];
+  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(HOST_FIELDS, type)) {
+    const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : `of type ${typeof type}`;
+    return { ok: false, reason: `unknown message type ${shown}` };
+  }
+  const t = type as HostToWebview['type'];
+  const fail = (reason: string): Checked<HostToWebview> => ({ ok: false, reason: `${t}: ${reason}` });
+  const extra = onlyKeys(raw, HOST_FIELDS[t]);
+  if (extra) return fail(extra);
+  const text = (k: string) => (typeof raw[k] === 'string' ? undefined : `"${k}" must be a string`);
+  const target = (required: boolean) =>
+    raw['target'] === undefined && !required ? undefined : parsePanelTarget(raw['target']) ? undefined : '"target" is not a panel target';
+  let bad: string | undefined;
+  switch (t) {
+    case 'loading':
+      bad = text('title') ?? text('message') ?? target(false);
+      break;
+    case 'closure':
+      if (raw['protocol'] !== PROTOCOL_VERSION) return fail(`protocol ${String(raw['protocol']).slice(0, 20)}, expected ${PROTOCOL_VERSION}`);
+      bad = text('title') ?? target(true) ?? checkSettings(raw['settings']);
+      if (!bad) {
+        const s = checkSnapshot(raw['snapshot']);
+        if (s) bad = `snapshot: ${s}`;
+      }
+      break;
+    case 'attribution': {
+      const a = checkAttribution(raw['attribution'], context.nodeCount);
+      if (a) bad = `attribution: ${a}`;
+      break;
+    }
+    case 'select':
+      bad = checkString(raw, 'path', MAX_PATH_LENGTH);
+      break;
+    case 'settings':
+      bad = checkSettings(raw['settings']);
+      break;
+    case 'error':
+      bad = text('message') ?? (raw['fix'] === undefined ? undefined : text('fix'));
+      break;
+  }
+  return bad ? fail(bad) : { ok: true, value: raw as unknown as HostToWebview };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { formatBytes } from '../src/core/format';
 import {
   DEFAULT_VIEW_SETTINGS,
+  parseHostMessage,
   parseWebviewState,
   type HostToWebview,
   type OptionDefinition,
@@ -30,6 +31,10 @@ import { DEFAULT_LAYOUT, type Arc } from './layout';
 import { ClosureModel } from './model';
 import { ellipsize, SunburstChart, type ChartModel } from './sunburst';
 import { ancestry, children as treeChildren, type ViewTree } from './viewTree';
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
 
 export interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -72,8 +77,15 @@ export class App {
   // ----------------------------------------------------------------------------------------------- messages
 
   private receive(data: unknown): void {
-    if (typeof data !== 'object' || data === null) return;
-    const m = data as HostToWebview;
+    const checked = parseHostMessage(data, this.model ? { nodeCount: this.model.nodeCount } : {});
+    if (!checked.ok) {
+      this.post({ type: 'reportError', message: `rejected a message from the extension: ${checked.reason}`.slice(0, 4000) });
+      if (isRecord(data) && data['type'] === 'closure') {
+        this.showStatus('error', `The sunburst could not show this closure: the extension sent a damaged payload (${checked.reason}).`, 'Run "Show closure" again.');
+      }
+      return;
+    }
+    const m = checked.value;
     try {
       switch (m.type) {
         case 'loading':

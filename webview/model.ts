@@ -4,7 +4,7 @@
  * the first draw.
  */
 import type { AttributionPayload, ClosureSnapshot, OptionDefinition, TreeMode } from '../src/protocol';
-import { graphFromSnapshot } from '../src/core/snapshot';
+import { graphFromSnapshot, snapshotNames } from '../src/core/snapshot';
 import type { ClosureGraph } from '../src/core/graph';
 import { ClosureSizes } from '../src/core/analysis/closureSize';
 import { allChains, type ChainSet } from '../src/core/analysis/why';
@@ -25,7 +25,7 @@ export class ClosureModel {
   attribution: AttributionPayload | undefined;
 
   constructor(readonly snapshot: ClosureSnapshot) {
-    this.names = snapshot.names.split('\n');
+    this.names = snapshotNames(snapshot);
     this.nodeCount = this.names.length;
     if (snapshot.narSize.length !== this.nodeCount || snapshot.idom.length !== this.nodeCount) {
       throw new Error(`malformed closure payload: ${this.nodeCount} names but ${snapshot.narSize.length} sizes`);
@@ -36,7 +36,7 @@ export class ClosureModel {
   }
 
   get graph(): ClosureGraph {
-    return (this.graphCache ??= graphFromSnapshot(this.snapshot));
+    return (this.graphCache ??= graphFromSnapshot(this.snapshot, this.names));
   }
 
   get sizesKnown(): boolean {

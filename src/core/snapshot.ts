@@ -1,11 +1,13 @@
 /**
  * Turns an analysed closure into the compact payload that the sunburst webview receives
- * (`ClosureSnapshot` in src/protocol.ts): a string table and typed arrays, never an object per path.
+ * (`ClosureSnapshot` in src/protocol.ts): typed arrays and the string table as one UTF-8 byte array, never an
+ * object per path, so that posting it costs the host no per-path serialisation.
  * Pure: no `vscode`, no I/O.
  */
 import type { DominatorTree } from './analysis/dominators';
 import { ClosureGraph } from './graph';
 import type { AttributionPayload, ClosureSnapshot, OptionDefinition } from '../protocol';
+import { runInSlices, runToEnd, type Steps } from './slices';
 
 /** One definition as the attribution engine reports it (`closure-lens options --json`'s `definitions[]`). */
 export interface AttributionDefinitionInput {
@@ -51,22 +53,48 @@ export interface SnapshotOptions {
 }
 
 const DEFAULT_EAGER_CLOSURE_SIZES = 20_000;
+/** Paths per chunk of sliced work: a few milliseconds each at any closure size. */
+const CHUNK = 4096;
 
+/** The snapshot at once (tests, the CLI, the bench's step table). */
 export function buildSnapshot(analysis: AnalysedClosure, options: SnapshotOptions = {}): ClosureSnapshot {
+  return runToEnd(snapshotSteps(analysis, options));
+}
+
+/**
+ * The snapshot in slices between which the event loop runs (src/core/slices.ts): what the extension host uses, so
+ * that showing a 100,000-path closure never freezes the editor. The dominator tree is the one step that cannot be
+ * cut; it normally comes with the loaded closure.
+ */
+export function buildSnapshotInSlices(
+  analysis: AnalysedClosure,
+  options: SnapshotOptions = {},
+  signal?: AbortSignal,
+): Promise<ClosureSnapshot> {
+  return runInSlices(snapshotSteps(analysis, options), signal ? { signal } : {});
+}
+
+function* snapshotSteps(analysis: AnalysedClosure, options: SnapshotOptions): Steps<ClosureSnapshot> {
   const g = analysis.graph;
   const n = g.nodeCount;
-  const storeDir = commonStoreDir(g.paths, g.hasVirtualRoot);
-  const cut = storeDir === '' ? 0 : storeDir.length + 1;
-  const names = g.paths.map((p) => p.slice(cut)).join('\n');
-
   const dom = analysis.dominators;
+  yield;
+  const distance = analysis.distances.slice();
+  yield;
+  const storeDir = yield* storeDirSteps(g.paths, g.hasVirtualRoot);
+  const names = yield* utf8Lines(g.paths, storeDir === '' ? 0 : storeDir.length + 1);
   let closureSize: Float64Array | undefined;
   if (n <= (options.eagerClosureSizesUpTo ?? DEFAULT_EAGER_CLOSURE_SIZES)) {
     closureSize = new Float64Array(n);
-    for (let i = 0; i < n; i++) closureSize[i] = analysis.closureSize(i);
+    for (let i = 0; i < n; i++) {
+      closureSize[i] = analysis.closureSize(i);
+      if ((i & 255) === 255) yield;
+    }
   }
-  // Fresh copies: each array gets its own buffer, so the clone carries exactly these bytes and the
-  // host's analysis (and its caches) never shares memory with a message in flight.
+  yield;
+  const attribution = options.attribution && buildAttribution(analysis, options.attribution);
+  // Fresh copies: each array gets its own buffer, because postMessage carries a typed array's whole buffer
+  // (VS Code sends `view.buffer` out of band), and the host's analysis never shares memory with a message in flight.
   return {
     storeDir,
     names,
@@ -74,17 +102,41 @@ export function buildSnapshot(analysis: AnalysedClosure, options: SnapshotOption
     refOffsets: g.refOffsets.slice(),
     refTargets: g.refTargets.slice(),
     selfReference: g.selfReference.slice(),
-    roots: [...g.roots],
+    roots: Int32Array.from(g.roots),
     hasVirtualRoot: g.hasVirtualRoot,
     sizesKnown: g.sizesKnown,
     idom: dom.idom.slice(),
     retained: dom.retained.slice(),
     childOffsets: dom.childOffsets.slice(),
     childTargets: dom.childTargets.slice(),
-    distance: analysis.distances.slice(),
+    distance,
     ...(closureSize && { closureSize }),
-    ...(options.attribution && { attribution: buildAttribution(analysis, options.attribution) }),
+    ...(attribution && { attribution }),
   };
+}
+
+/** `paths` without their first `cut` characters, joined by '\n', as UTF-8: built a chunk at a time. */
+function* utf8Lines(paths: readonly string[], cut: number): Steps<Uint8Array> {
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (let start = 0; start < paths.length; start += CHUNK) {
+    const end = Math.min(paths.length, start + CHUNK);
+    const lines = new Array<string>(end - start);
+    for (let i = start; i < end; i++) lines[i - start] = paths[i]!.slice(cut);
+    const bytes = encoder.encode((start > 0 ? '\n' : '') + lines.join('\n'));
+    parts.push(bytes);
+    total += bytes.length;
+    yield;
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Maps attribution keyed by store path onto the graph's node indices, as CSR arrays. */
@@ -142,6 +194,10 @@ export function buildAttribution(analysis: AnalysedClosure, input: AttributionIn
 
 /** The directory every real path lives in (`/nix/store` almost always), or '' when they differ. */
 export function commonStoreDir(paths: readonly string[], hasVirtualRoot: boolean): string {
+  return runToEnd(storeDirSteps(paths, hasVirtualRoot));
+}
+
+function* storeDirSteps(paths: readonly string[], hasVirtualRoot: boolean): Steps<string> {
   const first = paths[hasVirtualRoot ? 1 : 0];
   if (first === undefined) return '';
   const slash = first.lastIndexOf('/');
@@ -152,26 +208,37 @@ export function commonStoreDir(paths: readonly string[], hasVirtualRoot: boolean
     if (p.length <= slash + 1 || p.charCodeAt(slash) !== 47 || !p.startsWith(dir) || p.indexOf('/', slash + 1) >= 0) {
       return '';
     }
+    if (i % CHUNK === 0) yield;
   }
   return dir;
 }
 
-/** Full store paths back from a snapshot's string table. */
-export function snapshotPaths(s: Pick<ClosureSnapshot, 'storeDir' | 'names' | 'hasVirtualRoot'>): string[] {
-  const names = s.names.split('\n');
-  if (s.storeDir === '') return names;
+/**
+ * The string table back: one name per node (base names, or full paths when `storeDir` is ''). Invalid UTF-8
+ * throws (a damaged payload), rather than turning into replacement characters that name no path.
+ */
+export function snapshotNames(s: Pick<ClosureSnapshot, 'names'>): string[] {
+  return new TextDecoder('utf-8', { fatal: true }).decode(s.names).split('\n');
+}
+
+/** Full store paths back from a snapshot's string table (`names`: its `snapshotNames`, when already decoded). */
+export function snapshotPaths(
+  s: Pick<ClosureSnapshot, 'storeDir' | 'names' | 'hasVirtualRoot'>,
+  names: readonly string[] = snapshotNames(s),
+): string[] {
+  if (s.storeDir === '') return [...names];
   return names.map((b, i) => (s.hasVirtualRoot && i === 0 ? '' : `${s.storeDir}/${b}`));
 }
 
 /** Rebuilds the `ClosureGraph` on the receiving side (the webview), so that the analyses run there too. */
-export function graphFromSnapshot(s: ClosureSnapshot): ClosureGraph {
+export function graphFromSnapshot(s: ClosureSnapshot, names?: readonly string[]): ClosureGraph {
   return ClosureGraph.fromArrays({
-    paths: snapshotPaths(s),
+    paths: snapshotPaths(s, names),
     narSize: s.narSize,
     refOffsets: s.refOffsets,
     refTargets: s.refTargets,
     selfReference: s.selfReference,
-    roots: [...s.roots],
+    roots: Array.from(s.roots),
     hasVirtualRoot: s.hasVirtualRoot,
     sizesKnown: s.sizesKnown,
   });

@@ -7,7 +7,8 @@
  *   const panel = SunburstPanel.show(context.extensionUri, { target, title, hooks });
  *     // reveals the panel of that target when one is open, else opens one (Beside the active editor)
  *   panel.setLoading('Building .#nixosConfigurations.laptop…');
- *   panel.setClosure(analysis, { title?, attribution? });   // analysis: ClosureAnalysis (src/core/analysis/closure.ts)
+ *   panel.setClosure(analysis, { title?, attribution? });   // analysis: ClosureAnalysis (src/core/analysis/closure.ts);
+ *                                                           // the payload is built in slices, resolves once posted
  *   panel.setAttribution(attribution);                      // AttributionInput (src/core/snapshot.ts), may come later
  *   panel.setError(message, fix?);                          // e.g. from a ClosureLensError: err.message, err.fix
  *   panel.select(storePath);                                // e.g. from the sidebar: "Show in sunburst"
@@ -33,7 +34,7 @@ import {
   type ViewSettings,
   type WebviewToHost,
 } from '../protocol';
-import { buildAttribution, buildSnapshot, type AnalysedClosure, type AttributionInput } from '../core/snapshot';
+import { buildAttribution, buildSnapshotInSlices, type AnalysedClosure, type AttributionInput } from '../core/snapshot';
 import { sunburstPageHtml } from '../../webview/html';
 import { onDidChangeSettings, readSettings } from './settings';
 
@@ -66,6 +67,8 @@ export class SunburstPanel {
   /** A loading or error message shown while there is no closure yet. */
   private statusMessage: HostToWebview | undefined;
   private pendingSelect: string | undefined;
+  /** The snapshot being built for the latest `setClosure`; aborted when another closure, an error or disposal replaces it. */
+  private building: AbortController | undefined;
   private definitionFiles = new Set<string>();
   private ready = false;
   private readonly disposables: vscode.Disposable[] = [];
@@ -134,6 +137,7 @@ export class SunburstPanel {
 
   /** Replaces the view with the error; a later `setClosure` brings the chart back. */
   setError(message: string, fix?: string): void {
+    this.building?.abort();
     this.statusMessage = { type: 'error', message, ...(fix !== undefined && { fix }) };
     this.closureMessage = undefined;
     this.attributionMessage = undefined;
@@ -141,31 +145,57 @@ export class SunburstPanel {
     this.post(this.statusMessage);
   }
 
-  setClosure(analysis: AnalysedClosure, options: { title?: string; attribution?: AttributionInput } = {}): void {
+  /**
+   * Shows a closure. The payload is built in slices (src/core/slices.ts) so that the extension host never stalls
+   * on a large closure; the returned promise settles once it is posted (or replaced by a later call).
+   */
+  async setClosure(analysis: AnalysedClosure, options: { title?: string; attribution?: AttributionInput } = {}): Promise<void> {
     if (options.title !== undefined) {
       this.title = options.title;
       this.panel.title = `Closure: ${options.title}`;
     }
+    this.building?.abort();
+    const building = (this.building = new AbortController());
     this.analysis = analysis;
-    this.statusMessage = undefined;
+    this.closureMessage = undefined;
     this.attributionMessage = undefined;
     this.definitionFiles = new Set(options.attribution?.definitions.map((d) => d.file) ?? []);
+    let snapshot;
+    try {
+      snapshot = await buildSnapshotInSlices(analysis, options.attribution ? { attribution: options.attribution } : {}, building.signal);
+    } catch (e) {
+      if (building.signal.aborted) return;
+      this.building = undefined;
+      this.hooks.log?.(`sunburst: the closure's payload could not be built: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.setError(`The sunburst could not show this closure: ${e instanceof Error ? e.message : String(e)}`, 'Run "Show closure" again.');
+      return;
+    }
+    if (building.signal.aborted) return;
+    this.building = undefined;
+    this.statusMessage = undefined;
     this.closureMessage = {
       type: 'closure',
       protocol: PROTOCOL_VERSION,
       title: this.title,
       target: this.target,
-      snapshot: buildSnapshot(analysis, options.attribution ? { attribution: options.attribution } : {}),
+      snapshot,
       settings: readViewSettings(),
     };
     this.post(this.closureMessage);
+    // Option definitions that arrived while the payload was being built follow it.
+    if (this.attributionMessage) this.post(this.attributionMessage);
+    if (this.ready && this.pendingSelect) {
+      this.post({ type: 'select', path: this.pendingSelect });
+      this.pendingSelect = undefined;
+    }
   }
 
   setAttribution(attribution: AttributionInput): void {
     if (!this.analysis) throw new Error('setAttribution before setClosure');
     this.definitionFiles = new Set(attribution.definitions.map((d) => d.file));
     this.attributionMessage = { type: 'attribution', attribution: buildAttribution(this.analysis, attribution) };
-    this.post(this.attributionMessage);
+    // Before the closure itself is posted, the webview has nothing to attach it to: it follows the closure.
+    if (this.closureMessage) this.post(this.attributionMessage);
   }
 
   select(path: string): void {
@@ -211,8 +241,11 @@ export class SunburstPanel {
       } else if (this.statusMessage) {
         this.post(this.statusMessage);
       }
-      if (this.pendingSelect && this.closureMessage) this.post({ type: 'select', path: this.pendingSelect });
-      this.pendingSelect = undefined;
+      // Without a closure yet (its payload is still being built), the selection waits for it.
+      if (this.pendingSelect && this.closureMessage) {
+        this.post({ type: 'select', path: this.pendingSelect });
+        this.pendingSelect = undefined;
+      }
       return;
     }
     void this.act(m).catch((e: unknown) => {
@@ -281,6 +314,7 @@ export class SunburstPanel {
   }
 
   private disposed(): void {
+    this.building?.abort();
     if (SunburstPanel.open.get(targetKey(this.target)) === this) SunburstPanel.open.delete(targetKey(this.target));
     for (const d of this.disposables) d.dispose();
     this.disposeEmitter.fire();

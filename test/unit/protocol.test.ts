@@ -6,7 +6,11 @@ import {
   parseWebviewMessage,
   parseWebviewState,
   INITIAL_STATE,
+  parseHostMessage,
+  type HostToWebview,
 } from '../../src/protocol';
+import { deserializeWebviewMessage, serializeWebviewMessage } from '../support/webviewTransport';
+import { closureMessage, nixosLikeFixture } from '../webview/closures';
 
 const P = '/nix/store/4bbyr8r3w8ld5dc8h3g8v0yffv8wgl1b-perl-5.38.2';
 
@@ -101,5 +105,113 @@ describe('protocol: persisted state and targets', () => {
     assert.deepEqual(normalizeSettings({ maxArcs: 5, sizeStyle: 'nix' }), { maxArcs: 100, sizeStyle: 'nix' });
     assert.deepEqual(normalizeSettings({ maxArcs: 1e9, sizeStyle: 'bogus' }), { maxArcs: 20000, sizeStyle: 'iec' });
     assert.deepEqual(normalizeSettings({ maxArcs: Number.NaN }), { maxArcs: 2500, sizeStyle: 'iec' });
+  });
+});
+
+describe('protocol: messages from the host, checked in the webview', () => {
+  const good = () => closureMessage(nixosLikeFixture());
+  /** A closure message whose snapshot has `patch` applied. */
+  const withSnapshot = (patch: Record<string, unknown>) => {
+    const m = good();
+    return { ...m, snapshot: { ...m.snapshot, ...patch } };
+  };
+
+  it('accepts every well-formed message, the closure through VS Code’s transport too', () => {
+    const m = good();
+    const messages: HostToWebview[] = [
+      { type: 'loading', title: 'x', message: 'Loading x…' },
+      { type: 'loading', title: 'x', message: 'Loading x…', target: { kind: 'store-path', path: P } },
+      m,
+      { type: 'attribution', attribution: m.snapshot.attribution! },
+      { type: 'select', path: P },
+      { type: 'settings', settings: { maxArcs: 2500, sizeStyle: 'nix' } },
+      { type: 'error', message: 'boom' },
+      { type: 'error', message: 'boom', fix: 'do this' },
+    ];
+    for (const msg of messages) {
+      for (const received of [msg, deserializeWebviewMessage(serializeWebviewMessage(msg)), structuredClone(msg)]) {
+        const r = parseHostMessage(received, { nodeCount: m.snapshot.narSize.length });
+        assert.ok(r.ok, `${msg.type}: ${r.ok ? '' : r.reason}`);
+      }
+    }
+  });
+
+  it('rejects unknown types, extra fields, wrong versions and wrong field types', () => {
+    const bad: [unknown, RegExp][] = [
+      [null, /not an object/],
+      [{ type: 'eval', code: '1' }, /unknown message type "eval"/],
+      [{ type: 'select', path: P, extra: 1 }, /unexpected field "extra"/],
+      [{ type: 'select', path: 7 }, /"path" must be a string/],
+      [{ type: 'loading', title: 'x', message: 3 }, /"message" must be a string/],
+      [{ type: 'loading', title: 'x', message: 'm', target: { kind: 'shell', cmd: 'x' } }, /panel target/],
+      [{ type: 'settings', settings: { maxArcs: '9', sizeStyle: 'nix' } }, /maxArcs/],
+      [{ type: 'settings', settings: { maxArcs: 100, sizeStyle: 'si' } }, /sizeStyle/],
+      [{ ...good(), protocol: 1 }, /protocol 1, expected/],
+      [{ ...good(), snapshot: undefined }, /snapshot: not an object/],
+      [{ ...good(), snapshot: { ...good().snapshot, script: 'x' } }, /unexpected field "script"/],
+    ];
+    for (const [m, re] of bad) {
+      const r = parseHostMessage(m);
+      assert.equal(r.ok, false, JSON.stringify(m)?.slice(0, 200));
+      if (!r.ok) assert.match(r.reason, re);
+    }
+  });
+
+  it('rejects malformed binary payloads: wrong types, wrong lengths, broken offsets, indices out of range', () => {
+    const s = good().snapshot;
+    const n = s.narSize.length;
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ names: new TextDecoder().decode(s.names) }, /"names" must be a Uint8Array/],
+      [{ names: Array.from(s.names) }, /"names" must be a Uint8Array/],
+      [{ narSize: Array.from(s.narSize) }, /"narSize" must be a Float64Array/],
+      [{ narSize: new Float32Array(s.narSize) }, /"narSize" must be a Float64Array/],
+      [{ refTargets: new Uint32Array(s.refTargets) }, /"refTargets" must be a Int32Array/],
+      [{ roots: [0] }, /"roots" must be a Int32Array/],
+      [{ narSize: s.narSize.subarray(1) }, new RegExp(`"narSize" has ${n - 1} entries, expected ${n}`)],
+      [{ idom: new Int32Array(n + 1) }, /"idom" has/],
+      [{ selfReference: new Uint8Array(2) }, /"selfReference" has 2 entries/],
+      [{ names: new Uint8Array([...s.names, 10, 65]) }, /expected \d+ \(the string table has \d+ names\)/],
+      [{ refOffsets: new Int32Array(n) }, /"refOffsets" has/],
+      [{ refOffsets: Int32Array.from(s.refOffsets, (x, i) => (i === n ? x - 1 : x)) }, /must run from 0 to the length of "refTargets"/],
+      [{ childOffsets: Int32Array.from(s.childOffsets, (x, i) => (i === 2 ? s.childOffsets[3]! + 1 : x)) }, /"childOffsets" goes down/],
+      [{ refTargets: Int32Array.from(s.refTargets, (x, i) => (i === 0 ? n : x)) }, /"refTargets" holds an index outside/],
+      [{ childTargets: Int32Array.from(s.childTargets, (x, i) => (i === 0 ? -1 : x)) }, /"childTargets" holds an index outside/],
+      [{ idom: Int32Array.from(s.idom, (x, i) => (i === 3 ? n : x)) }, /"idom" holds an index/],
+      [{ roots: new Int32Array(0) }, /"roots" must name at least one node/],
+      [{ roots: new Int32Array([n]) }, /"roots" must name at least one node/],
+      [{ narSize: Float64Array.from(s.narSize, (x, i) => (i === 1 ? -5 : x)) }, /negative or not finite/],
+      [{ retained: Float64Array.from(s.retained, (x, i) => (i === 1 ? Infinity : x)) }, /negative or not finite/],
+      [{ closureSize: new Float64Array(n - 1) }, /"closureSize" has/],
+      [{ hasVirtualRoot: 1 }, /"hasVirtualRoot" must be a boolean/],
+      [{ storeDir: 5 }, /"storeDir" must be a string/],
+    ];
+    for (const [patch, re] of bad) {
+      const r = parseHostMessage(withSnapshot(patch));
+      assert.equal(r.ok, false, Object.keys(patch).join());
+      if (!r.ok) assert.match(r.reason, re, Object.keys(patch).join());
+    }
+  });
+
+  it('rejects option attribution that does not fit the closure on show', () => {
+    const m = good();
+    const a = m.snapshot.attribution!;
+    const n = m.snapshot.narSize.length;
+    const bad: [unknown, RegExp][] = [
+      [{ ...a, defOffsets: a.defOffsets.subarray(1) }, /"defOffsets" has/],
+      [{ ...a, defTargets: Int32Array.from(a.defTargets, (x, i) => (i === 0 ? a.definitions.length : x)) }, /"defTargets" holds an index/],
+      [{ ...a, defTargets: Array.from(a.defTargets) }, /"defTargets" must be a Int32Array/],
+      [{ ...a, definitions: [{ ...a.definitions[0]!, line: 0 }] }, /definition 0: "line"/],
+      [{ ...a, definitions: [{ ...a.definitions[0]!, onClick: 'x' }] }, /unexpected field "onClick"/],
+      [{ ...a, evalMs: -1 }, /"evalMs"/],
+    ];
+    for (const [attribution, re] of bad) {
+      const r = parseHostMessage({ type: 'attribution', attribution }, { nodeCount: n });
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.match(r.reason, re);
+    }
+    // Attribution of another closure (other node count) is refused, so is a closure payload with it.
+    const other = parseHostMessage({ type: 'attribution', attribution: a }, { nodeCount: n + 1 });
+    assert.equal(other.ok, false);
+    assert.match(parseHostMessage(withSnapshot({ attribution: { ...a, defOffsets: new Int32Array(3) } })).ok ? '' : 'rejected', /rejected/);
   });
 });

@@ -11,7 +11,8 @@ import { displayName } from '../../src/core/storePath';
 import type { ClosureGraph } from '../../src/core/graph';
 import type { DominatorTree } from '../../src/core/analysis/dominators';
 import { openHarness, type Harness } from './harness';
-import { closureMessage, nixosLikeFixture, realSbomClosure, realSbomWithoutSizes, sp, type TestClosure } from './closures';
+import { parseWebviewState } from '../../src/protocol';
+import { closureMessage, nixosLikeFixture, realSbomClosure, realSbomWithoutSizes, sp, syntheticClosure, type TestClosure } from './closures';
 
 const TAU = 2 * Math.PI;
 
@@ -534,6 +535,47 @@ describe('sunburst webview in headless Chromium', function () {
         await h.send({ type: 'attribution', attribution: closureMessage(fixture).snapshot.attribution! });
         await h.page.waitForSelector('.definition');
         assert.match(await h.page.$eval('#footer', (e) => e.textContent ?? ''), /5 option definitions \(evaluated in 2\.3 s\)/);
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('keeps only the view state (a few hundred bytes), never the closure, in getState/setState', async () => {
+      const c = syntheticClosure(20_000);
+      const h = await openHarness();
+      try {
+        await h.sendClosure(closureMessage(c));
+        const arc = (await drawnArcs(h.page)).filter((a) => a.node > 0).sort((a, b) => b.x1 - b.x0 - (a.x1 - a.x0))[0]!;
+        await clickArc(h.page, arc.key);
+        await settle(h.page);
+        const state = (await h.state()) as Record<string, unknown>;
+        assert.equal(state['zoom'], c.graph.paths[arc.node], 'the zoom is kept');
+        assert.deepEqual(parseWebviewState(state), state, 'what the serializer gets back is exactly what was stored');
+        assert.ok(JSON.stringify(state).length < 1000, JSON.stringify(state));
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('refuses a damaged closure or attribution payload: says so, reports it to the host, draws the next good one', async () => {
+      const fixture = nixosLikeFixture();
+      const good = closureMessage(fixture, undefined, false);
+      const h = await openHarness();
+      try {
+        await h.send({ ...good, snapshot: { ...good.snapshot, narSize: good.snapshot.narSize.subarray(1) } });
+        await h.page.waitForSelector('#status[role="alert"]');
+        assert.match(await h.page.$eval('#status .status-message', (e) => e.textContent ?? ''), /damaged payload .*"narSize" has/);
+        const reports = (await h.posted()).filter((m) => m.type === 'reportError');
+        assert.match(reports.at(-1)?.type === 'reportError' ? reports.at(-1)!.message : '', /rejected a message from the extension: closure: snapshot: "narSize"/);
+
+        await h.sendClosure(good);
+        assert.equal(await h.page.$$eval('#status', (e) => e.length), 0, 'the good closure replaced the error');
+        const a = closureMessage(fixture).snapshot.attribution!;
+        await h.send({ type: 'attribution', attribution: { ...a, defOffsets: a.defOffsets.subarray(1) } });
+        await h.page.waitForFunction(() => (window as unknown as { __posted: { type: string; message?: string }[] }).__posted.some((m) => m.type === 'reportError' && /attribution/.test(m.message ?? '')));
+        await h.send({ type: 'select', path: sp('perl-5.38.2') });
+        await h.page.waitForSelector('#why .chain');
+        assert.equal(await h.page.$$eval('.definition', (e) => e.length), 0, 'no definitions from the refused attribution');
       } finally {
         await h.close();
       }
