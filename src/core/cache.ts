@@ -9,10 +9,12 @@
  *   "NCLG" | u32 format version | u32 parser version | u32 header bytes | header JSON | pad to 8
  *   | store-path base names joined by "\n" | pad | f64 narSize[n] | i32 refOffsets[n+1] | i32 refTargets[e]
  *   | u8 selfReference[n] | pad | f64 closureSize[n] (when the header says closureSizes)
- *   | f64 retainedSize[n] (when the header says retainedSizes) | sha256 of everything before (32 bytes)
+ *   | f64 retainedSize[n] (when the header says retainedSizes)
+ *   | i32 idom[n] | i32 childOffsets[n+1] | i32 childTargets[m] (the dominator tree, when the header says dominators)
+ *   | sha256 of everything before (32 bytes)
  *
  * Closure sizes are kept when they were computed for the graph before it was stored (up to ~20k paths, where the
- * engine computes them all), so that a warm load computes none.
+ * engine computes them all), and so is the dominator tree, so that a warm load computes neither.
  *
  * Writes go to a temporary file that is fsynced and then renamed over the old one, so a reader sees the old
  * file or the new one, never a partial one; a failed write (ENOSPC, …) leaves the old file as it was.
@@ -23,11 +25,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClosureLensError } from './errors';
 import { rememberClosureSizes, rememberedClosureSizes } from './analysis/closureSize';
+import { dominatorTreeOf, type DominatorTree } from './analysis/dominators';
 import { ClosureGraph } from './graph';
 import { PARSER_VERSION } from './parse/types';
 import { baseName } from './storePath';
 
-export const CACHE_FORMAT_VERSION = 3;
+export const CACHE_FORMAT_VERSION = 4;
 const MAGIC = 0x474c434e; // "NCLG" little-endian
 const PREFIX_BYTES = 16;
 const HASH_BYTES = 32;
@@ -40,12 +43,20 @@ export interface CachedGraph {
   readonly notes: readonly string[];
   /** Milliseconds since the epoch. */
   readonly storedAt: number;
+  /** The dominator tree, when it was stored with the graph. */
+  readonly dominators: DominatorTree | undefined;
 }
 
 export interface GraphMeta {
   readonly source: string;
   readonly format?: string;
   readonly notes?: readonly string[];
+}
+
+/** Analyses computed for a graph that are stored with it (default: those remembered for the graph, if any). */
+export interface GraphAnalyses {
+  readonly closureSizes?: Float64Array | undefined;
+  readonly dominators?: DominatorTree | undefined;
 }
 
 interface Header {
@@ -61,6 +72,10 @@ interface Header {
   closureSizes: boolean;
   /** Whether the file holds every node's retained size (dominator subtree). */
   retainedSizes: boolean;
+  /** Whether the file holds the dominator tree (idom and children); then retainedSizes is true too. */
+  dominators: boolean;
+  /** Edges of the dominator tree (childTargets' length). */
+  dominatorEdges: number;
   source: string;
   format: string;
   notes: string[];
@@ -126,9 +141,13 @@ export class GraphCache {
    * Stores the graph atomically. Throws ClosureLensError 'cache-failed' when the disk refuses; the previous file,
    * if any, is then untouched.
    */
-  async put(rootPath: string, graph: ClosureGraph, meta: GraphMeta): Promise<void> {
+  async put(rootPath: string, graph: ClosureGraph, meta: GraphMeta, analyses?: GraphAnalyses): Promise<void> {
+    await this.write(rootPath, encode(rootPath, graph, meta, analyses));
+  }
+
+  /** `put` of a graph `encode` turned into bytes already (e.g. in a worker thread). */
+  async write(rootPath: string, data: Uint8Array): Promise<void> {
     const file = this.fileFor(rootPath);
-    const data = encode(rootPath, graph, meta);
     const tmp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
     try {
       await fsp.mkdir(this.dir, { recursive: true });
@@ -245,14 +264,16 @@ async function binaryIdentity(nixPath: string): Promise<string | undefined> {
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
-export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta): Buffer {
+export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta, analyses: GraphAnalyses = {}): Buffer {
   const storeDir = storeDirOf(g);
   const names = g.paths.map((p) => (p === '' ? '' : p.slice(storeDir.length + 1)));
   const strings = Buffer.from(names.join('\n'), 'utf8');
   const n = g.nodeCount;
   const e = g.refTargets.length;
-  const closureSizes = rememberedClosureSizes(g);
-  const retainedSizes = rememberedRetainedSizes(g);
+  const closureSizes = analyses.closureSizes ?? rememberedClosureSizes(g);
+  const dominators = analyses.dominators;
+  if (dominators && dominators.idom.length !== n) throw new Error('the dominator tree is not of this graph');
+  const retainedSizes = dominators?.retained ?? rememberedRetainedSizes(g);
   const header: Header = {
     rootPath,
     storeDir,
@@ -264,6 +285,8 @@ export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta): Buff
     sizesKnown: g.sizesKnown,
     closureSizes: closureSizes !== undefined,
     retainedSizes: retainedSizes !== undefined,
+    dominators: dominators !== undefined,
+    dominatorEdges: dominators?.childTargets.length ?? 0,
     source: meta.source,
     format: meta.format ?? '',
     notes: [...(meta.notes ?? [])],
@@ -284,11 +307,19 @@ export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta): Buff
   new Uint8Array(buf.buffer, buf.byteOffset + layout.selfReference, n).set(g.selfReference);
   if (closureSizes) new Float64Array(buf.buffer, buf.byteOffset + layout.closureSizes, n).set(closureSizes);
   if (retainedSizes) new Float64Array(buf.buffer, buf.byteOffset + layout.retainedSizes, n).set(retainedSizes);
+  if (dominators) {
+    new Int32Array(buf.buffer, buf.byteOffset + layout.idom, n).set(dominators.idom);
+    new Int32Array(buf.buffer, buf.byteOffset + layout.childOffsets, n + 1).set(dominators.childOffsets.subarray(0, n + 1));
+    new Int32Array(buf.buffer, buf.byteOffset + layout.childTargets, header.dominatorEdges).set(dominators.childTargets);
+  }
   createHash('sha256').update(buf.subarray(0, layout.hash)).digest().copy(buf, layout.hash);
   return buf;
 }
 
-function sections(headerLength: number, h: Pick<Header, 'nodeCount' | 'edgeCount' | 'stringBytes' | 'closureSizes' | 'retainedSizes'>) {
+function sections(
+  headerLength: number,
+  h: Pick<Header, 'nodeCount' | 'edgeCount' | 'stringBytes' | 'closureSizes' | 'retainedSizes' | 'dominators' | 'dominatorEdges'>,
+) {
   const strings = pad8(PREFIX_BYTES + headerLength);
   const narSize = pad8(strings + h.stringBytes);
   const refOffsets = narSize + 8 * h.nodeCount;
@@ -296,8 +327,24 @@ function sections(headerLength: number, h: Pick<Header, 'nodeCount' | 'edgeCount
   const selfReference = refTargets + 4 * h.edgeCount;
   const closureSizes = pad8(selfReference + h.nodeCount);
   const retainedSizes = closureSizes + (h.closureSizes ? 8 * h.nodeCount : 0);
-  const hash = retainedSizes + (h.retainedSizes ? 8 * h.nodeCount : 0);
-  return { strings, narSize, refOffsets, refTargets, selfReference, closureSizes, retainedSizes, hash, total: hash + HASH_BYTES };
+  const idom = retainedSizes + (h.retainedSizes ? 8 * h.nodeCount : 0);
+  const childOffsets = idom + (h.dominators ? 4 * h.nodeCount : 0);
+  const childTargets = childOffsets + (h.dominators ? 4 * (h.nodeCount + 1) : 0);
+  const hash = childTargets + (h.dominators ? 4 * h.dominatorEdges : 0);
+  return {
+    strings,
+    narSize,
+    refOffsets,
+    refTargets,
+    selfReference,
+    closureSizes,
+    retainedSizes,
+    idom,
+    childOffsets,
+    childTargets,
+    hash,
+    total: hash + HASH_BYTES,
+  };
 }
 
 /** Throws on anything that is not an intact file of this version for `rootPath`. */
@@ -337,8 +384,30 @@ export function decode(input: Buffer, rootPath: string): CachedGraph {
     sizesKnown: header.sizesKnown,
   });
   if (header.closureSizes) rememberClosureSizes(graph, new Float64Array(buf.buffer, buf.byteOffset + layout.closureSizes, n));
-  if (header.retainedSizes) rememberRetainedSizes(graph, new Float64Array(buf.buffer, buf.byteOffset + layout.retainedSizes, n));
-  return { graph, source: header.source, format: header.format, notes: header.notes, storedAt: header.storedAt };
+  let dominators: DominatorTree | undefined;
+  if (header.retainedSizes) {
+    const retained = new Float64Array(buf.buffer, buf.byteOffset + layout.retainedSizes, n);
+    rememberRetainedSizes(graph, retained);
+    if (header.dominators) {
+      dominators = dominatorTreeOf({
+        idom: new Int32Array(buf.buffer, buf.byteOffset + layout.idom, n),
+        retained,
+        childOffsets: new Int32Array(buf.buffer, buf.byteOffset + layout.childOffsets, n + 1),
+        childTargets: new Int32Array(buf.buffer, buf.byteOffset + layout.childTargets, header.dominatorEdges),
+      });
+      checkDominatorTree(dominators, n);
+    }
+  }
+  return { graph, source: header.source, format: header.format, notes: header.notes, storedAt: header.storedAt, dominators };
+}
+
+/** The checksum guards against damage; this guards the analyses against a tree that indexes outside the graph. */
+function checkDominatorTree(d: DominatorTree, n: number): void {
+  for (let i = 0; i < n; i++) if (d.idom[i]! < -1 || d.idom[i]! >= n) throw new Error('dominator out of range');
+  const m = d.childTargets.length;
+  if (d.childOffsets[0] !== 0 || d.childOffsets[n] !== m) throw new Error('bad dominator offsets');
+  for (let i = 0; i < n; i++) if (d.childOffsets[i]! > d.childOffsets[i + 1]!) throw new Error('bad dominator offsets');
+  for (let k = 0; k < m; k++) if (d.childTargets[k]! < 0 || d.childTargets[k]! >= n) throw new Error('dominator child out of range');
 }
 
 function storeDirOf(g: ClosureGraph): string {

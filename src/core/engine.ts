@@ -7,13 +7,12 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ClosureAnalysis } from './analysis/closure';
-import { EAGER_CLOSURE_SIZE_LIMIT } from './analysis/closureSize';
-import { LruMap, rememberRetainedSizes, type GraphCache } from './cache';
+import { rememberClosureSizes } from './analysis/closureSize';
+import { LruMap, type GraphCache } from './cache';
+import { inProcessAnalyser, loadCancelled, type AnalysedClosure, type ClosureAnalyser } from './closurePipeline';
 import { ClosureLensError, isClosureLensError } from './errors';
-import { ClosureGraph } from './graph';
 import type { NixRunner } from './nix/runner';
 import { parseNixVersion, pathInfoJsonFlags } from './nix/version';
-import { parseClosureJson, parseClosureValue, type ParsedClosure } from './parse';
 import { outputPaths, parseBuildJson } from './parse/buildResult';
 import { InternalJsonProgress } from './parse/internalJson';
 import { parseJsonText } from './parse/json';
@@ -90,12 +89,18 @@ export interface ClosureEngineOptions {
    * still evaluated locally (`--eval-store auto`), only their outputs are looked up there.
    */
   readonly store?: string;
+  /**
+   * Where nix's JSON becomes a graph, closure sizes and a dominator tree: in this thread (the default; the CLI) or
+   * in a worker thread (`WorkerAnalyser`, the extension host, whose event loop must not wait for it).
+   */
+  readonly analyser?: ClosureAnalyser;
 }
 
 export class ClosureEngine {
   readonly nix: NixRunner;
   readonly cache: GraphCache | undefined;
   readonly store: string | undefined;
+  readonly analyser: ClosureAnalyser;
   private readonly memory: LruMap<string, { analysis: ClosureAnalysis; source: string; format: string; notes: readonly string[] }>;
   private readonly inflight = new Map<string, Shared<unknown, unknown>>();
   /** The `nix --version` line, once known (see pathInfoJsonFlags). */
@@ -106,6 +111,7 @@ export class ClosureEngine {
     this.cache = options.cache;
     this.store = options.store && options.store.trim() !== '' ? options.store.trim() : undefined;
     this.memory = new LruMap(options.memoryEntries ?? 4);
+    this.analyser = options.analyser ?? inProcessAnalyser;
   }
 
   load(target: Target, opts: LoadOptions = {}): Promise<LoadedClosure> {
@@ -125,7 +131,7 @@ export class ClosureEngine {
   private async loadNow(target: Target, refresh: boolean, signal: AbortSignal, emit: (p: LoadProgress) => void): Promise<LoadedClosure> {
     switch (target.kind) {
       case 'json-file':
-        return this.loadFile(target.file, emit);
+        return this.loadFile(target.file, signal, emit);
       case 'store-path': {
         const storePath = await resolveStorePath(target.path);
         return this.loadStorePaths([storePath], storePath, refresh, signal, emit);
@@ -181,95 +187,45 @@ export class ClosureEngine {
       const cached = await this.cache?.get(key);
       if (cached) {
         emit({ stage: 'cache', message: `read ${cached.graph.pathCount} paths from the cache` });
-        return this.keep(key, label, new ClosureAnalysis(cached.graph), cached.source, cached.format, cached.notes, true);
+        const analysis = new ClosureAnalysis(cached.graph, { dominators: cached.dominators });
+        return this.keep(key, label, analysis, cached.source, cached.format, cached.notes, true);
       }
     }
     const { flags, learn } = await this.pathInfoJsonFlags(signal);
     const args = ['path-info', '--recursive', '--size', ...this.storeArgs(false), ...flags, ...roots];
     emit({ stage: 'querying', message: `querying the closure of ${roots.length === 1 ? roots[0] : `${roots.length} paths`}…` });
     // path-info starts first: it is the long one, and `nix --version` (when needed) runs while it does.
-    const running = this.runWithFlagFallback(args, { signal });
+    // As bytes: with a worker analyser they move to its thread undecoded.
+    const running = this.runWithFlagFallback(args, { signal, stdoutAsBytes: true });
     const learning = learn();
     const r = await running;
     await learning;
     const source = `nix ${args.join(' ')}`;
-    emit({ stage: 'parsing', message: 'reading the closure…' });
-    await breathe();
-    // path-info --recursive is closed by construction, and the roots are known: ClosureGraph.build checks the rest.
-    const parsed = parseClosureJson(r.stdout, `\`${source}\``, { trustClosure: true });
-    const missing = roots.filter((p) => parsed.invalidPaths.includes(p));
-    if (missing.length > 0 || parsed.records.length === 0) {
-      const which = missing.length > 0 ? missing.join(', ') : roots.join(', ');
-      throw new ClosureLensError('invalid-path', `${which} is not a valid path in the Nix store`, {
-        fix: 'build it (or copy it) into the store first; it may have been garbage-collected',
-      });
-    }
-    emit({ stage: 'analysing', message: `analysing ${parsed.records.length} paths…` });
-    await breathe();
-    const graph = ClosureGraph.build(parsed.records, roots);
-    if (graph.danglingReferences.length > 0) {
-      const d = graph.danglingReferences[0]!;
-      throw new ClosureLensError('malformed-json', `\`${source}\` is not a whole closure: ${d.from} references ${d.to}, which it does not describe`, {
-        fix: 'run the same nix command in a terminal; the store may be damaged (`nix store verify --all`)',
-      });
-    }
-    const notes = [...parsed.notes];
-    const analysis = new ClosureAnalysis(graph);
-    // Every view shows closure sizes; computed once here, they go into the cache with the graph.
-    if (graph.sizesKnown && graph.nodeCount <= EAGER_CLOSURE_SIZE_LIMIT) {
-      analysis.closureSizes.all();
-      rememberRetainedSizes(graph, analysis.dominators.retained);
-    }
-    if (this.cache) {
-      await breathe();
+    const json = r.stdoutBytes ?? r.stdout;
+    const cacheKey = this.cache ? { cacheKey: key } : {};
+    const result = await this.analyser.analyse({ kind: 'path-info', json, source, roots, ...cacheKey }, { signal, onProgress: emit });
+    const notes = [...result.notes];
+    if (this.cache && result.notCached !== undefined) notes.push(`not cached: ${result.notCached}`);
+    if (this.cache && result.cacheFile) {
       try {
-        await this.cache.put(key, graph, { source, format: parsed.format, notes });
+        await this.cache.write(key, result.cacheFile);
       } catch (e) {
         if (!isClosureLensError(e)) throw e;
         notes.push(`not cached: ${e.oneLine()}`);
       }
     }
-    return this.keep(key, label, analysis, source, parsed.format, notes, false);
+    return this.keep(key, label, analysisOf(result), source, result.format, notes, false);
   }
 
-  private async loadFile(file: string, emit: (p: LoadProgress) => void): Promise<LoadedClosure> {
-    let text: string;
-    try {
-      text = await fsp.readFile(file, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new ClosureLensError('file-not-found', `cannot read ${file}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`, {
-        fix: 'check the file name (make one with `nix path-info --recursive --size --json <path> > closure.json`)',
-        cause: e,
-      });
-    }
-    emit({ stage: 'parsing', message: `reading ${file}…` });
-    await breathe();
-    const doc = parseJsonText(text, file);
-    await breathe();
-    const parsed: ParsedClosure = parseClosureValue(doc, file);
-    if (parsed.records.length === 0) {
-      throw new ClosureLensError('invalid-path', `${file} lists only invalid paths (${parsed.invalidPaths.join(', ')})`, {
-        fix: 'make the file for paths that are in the store',
-      });
-    }
-    if (parsed.roots.length === 0) {
-      throw new ClosureLensError('malformed-json', `${file}: every path is referenced by another one, so there is no root`, {
-        fix: 'a Nix closure has no cycles; regenerate the file with `nix path-info --recursive --size --json <path>`',
-      });
-    }
-    emit({ stage: 'analysing', message: `analysing ${parsed.records.length} paths…` });
-    await breathe();
-    const graph = ClosureGraph.build(parsed.records, parsed.roots);
-    const notes = [...parsed.notes];
-    if (parsed.invalidPaths.length > 0) notes.push(`invalid paths left out: ${parsed.invalidPaths.join(', ')}`);
+  private async loadFile(file: string, signal: AbortSignal, emit: (p: LoadProgress) => void): Promise<LoadedClosure> {
+    const result = await this.analyser.analyse({ kind: 'file', file }, { signal, onProgress: emit });
     return {
-      rootPath: parsed.roots.length === 1 ? parsed.roots[0]! : file,
-      analysis: new ClosureAnalysis(graph),
+      rootPath: result.rootPaths.length === 1 ? result.rootPaths[0]! : file,
+      analysis: analysisOf(result),
       fromCache: false,
       source: file,
-      format: parsed.format,
-      notes,
+      format: result.format,
+      notes: result.notes,
     };
   }
 
@@ -327,7 +283,7 @@ export class ClosureEngine {
   /**
    * Runs nix; if this Nix rejects `--json-format` (a version that was misread), runs again without it.
    */
-  private async runWithFlagFallback(args: string[], opts: { signal: AbortSignal; cwd?: string }) {
+  private async runWithFlagFallback(args: string[], opts: { signal: AbortSignal; cwd?: string; stdoutAsBytes?: boolean }) {
     try {
       return await this.nix.run(args, opts);
     } catch (e) {
@@ -401,7 +357,7 @@ export class ClosureEngine {
     opts: { signal?: AbortSignal; onProgress?: (p: P) => void },
     start: (signal: AbortSignal, emit: (p: P) => void) => Promise<T>,
   ): Promise<T> {
-    if (opts.signal?.aborted) return Promise.reject(cancelledError());
+    if (opts.signal?.aborted) return Promise.reject(loadCancelled());
     let entry = this.inflight.get(key) as Shared<T, P> | undefined;
     if (!entry) {
       const controller = new AbortController();
@@ -440,7 +396,7 @@ export class ClosureEngine {
           if (this.inflight.get(key) === shared) this.inflight.delete(key);
           shared.controller.abort();
         }
-        reject(cancelledError());
+        reject(loadCancelled());
       };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       shared.promise.then(
@@ -464,17 +420,10 @@ interface Shared<T, P> {
   promise: Promise<T>;
 }
 
-/**
- * Lets the event loop run between the long synchronous steps of a load (parse, graph, cache encoding): in the
- * extension host every other extension and the editor wait while one runs, and the progress message just emitted
- * gets out first. (bench/load.ts measures the stalls.)
- */
-function breathe(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function cancelledError(): ClosureLensError {
-  return new ClosureLensError('cancelled', 'loading the closure was cancelled', { fix: 'run it again when you need it' });
+/** The analysis of a pipeline's result, with what the pipeline computed (closure sizes, dominators) seeded in. */
+function analysisOf(result: AnalysedClosure): ClosureAnalysis {
+  if (result.closureSizes) rememberClosureSizes(result.graph, result.closureSizes);
+  return new ClosureAnalysis(result.graph, { dominators: result.dominators });
 }
 
 function targetKey(t: Target): string {

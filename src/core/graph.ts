@@ -55,6 +55,8 @@ export class ClosureGraph {
     danglingReferences: { from: string; to: string }[];
     /** The records' path index and record → node map, when every record became a node (saves indexing twice). */
     index?: { table: PathIndex; order: Int32Array } | undefined;
+    /** The reverse edges, when they were computed already (by another thread). */
+    reverse?: { revOffsets: Int32Array; revTargets: Int32Array } | undefined;
   }) {
     this.paths = init.paths;
     this.nodeCount = init.paths.length;
@@ -69,7 +71,9 @@ export class ClosureGraph {
     this.danglingReferences = init.danglingReferences;
     this.nameCache = new Array(this.nodeCount);
     this.index = init.index;
-    [this.revOffsets, this.revTargets] = reverseEdges(this.nodeCount, this.refOffsets, this.refTargets);
+    [this.revOffsets, this.revTargets] = init.reverse
+      ? [init.reverse.revOffsets, init.reverse.revTargets]
+      : reverseEdges(this.nodeCount, this.refOffsets, this.refTargets);
   }
 
   /**
@@ -164,7 +168,8 @@ export class ClosureGraph {
 
   /**
    * Rebuilds a graph from the arrays of another one (for example after they crossed to the webview
-   * or were read from the cache) without re-interning anything.
+   * or were read from the cache) without re-interning anything. `revOffsets`/`revTargets` are the other graph's
+   * reverse edges, when they came along (they are computed otherwise).
    */
   static fromArrays(a: {
     paths: string[];
@@ -175,8 +180,12 @@ export class ClosureGraph {
     roots: number[];
     hasVirtualRoot: boolean;
     sizesKnown: boolean;
+    revOffsets?: Int32Array;
+    revTargets?: Int32Array;
   }): ClosureGraph {
-    return new ClosureGraph({ ...a, root: 0, danglingReferences: [] });
+    const { revOffsets, revTargets, ...rest } = a;
+    const reverse = revOffsets && revTargets ? { revOffsets, revTargets } : undefined;
+    return new ClosureGraph({ ...rest, root: 0, danglingReferences: [], reverse });
   }
 
   /** Number of real store paths (the virtual root excluded). */

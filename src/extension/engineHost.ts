@@ -8,6 +8,7 @@ import { GraphCache } from '../core/cache';
 import { ClosureEngine } from '../core/engine';
 import { humanStderr } from '../core/errors';
 import { NixRunner } from '../core/nix/runner';
+import { WorkerAnalyser } from '../core/worker/analyseInWorker';
 import type { NixCommandRunner } from './flakeOutputs';
 import type { NixLog } from './nixLog';
 import { readSettings, type Settings } from './settings';
@@ -35,7 +36,12 @@ export class EngineHost {
         timeoutMs: s.timeoutMs,
         onCommand: (c) => this.log.command(c, c.ok ? undefined : lastLines(humanStderr(c.stderr), 60)),
       });
-      const engine = new ClosureEngine({ nix: runner, cache: new GraphCache(this.cacheDir(s)), ...(s.store ? { store: s.store } : {}) });
+      const engine = new ClosureEngine({
+        nix: runner,
+        cache: new GraphCache(this.cacheDir(s)),
+        ...(s.store ? { store: s.store } : {}),
+        analyser: hostAnalyser(),
+      });
       this.built = { key, runner, engine };
     }
     return this.built;
@@ -48,6 +54,15 @@ export class EngineHost {
   get runner(): NixCommandRunner {
     return this.current().runner;
   }
+}
+
+/**
+ * The extension host runs every extension and the editor's language features on one event loop: parsing and
+ * analysing a large closure there would freeze them for seconds, so it happens in a worker thread
+ * (dist/closureWorker.js, next to this bundle). bench/load.ts measures this configuration.
+ */
+function hostAnalyser(): WorkerAnalyser {
+  return new WorkerAnalyser(path.join(__dirname, 'closureWorker.js'));
 }
 
 /** The end of a long stderr: the error is at the end, the build log before it can be megabytes. */

@@ -24,7 +24,17 @@ export class ClosureAnalysis {
   private dist?: Int32Array;
   private dups?: DuplicateGroup[];
 
-  constructor(readonly graph: ClosureGraph) {}
+  /**
+   * `known.dominators`: the graph's dominator tree when it was computed already (in a worker thread, or read from
+   * the graph cache), so that the first view does not compute it again.
+   */
+  constructor(
+    readonly graph: ClosureGraph,
+    known: { readonly dominators?: DominatorTree | undefined } = {},
+  ) {
+    if (known.dominators && known.dominators.idom.length !== graph.nodeCount) throw new Error('the dominator tree is not of this graph');
+    this.dom = known.dominators;
+  }
 
   get dominators(): DominatorTree {
     return (this.dom ??= dominatorTree(this.graph));

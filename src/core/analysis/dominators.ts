@@ -17,6 +17,15 @@ export interface DominatorTree {
   children(i: number): Int32Array;
 }
 
+/** The arrays of a dominator tree, e.g. as computed in a worker thread or read from the graph cache. */
+export type DominatorArrays = Pick<DominatorTree, 'idom' | 'retained' | 'childOffsets' | 'childTargets'>;
+
+/** A DominatorTree over arrays computed elsewhere (they must come from `dominatorTree` of the same graph). */
+export function dominatorTreeOf(a: DominatorArrays): DominatorTree {
+  const { idom, retained, childOffsets, childTargets } = a;
+  return { idom, retained, childOffsets, childTargets, children: (i: number) => childTargets.subarray(childOffsets[i]!, childOffsets[i + 1]!) };
+}
+
 export function dominatorTree(g: ClosureGraph): DominatorTree {
   const n = g.nodeCount;
   const idom = immediateDominators(g);

@@ -23,10 +23,17 @@ export interface RunOptions {
   readonly onStderrLine?: (line: string) => void;
   /** Written to nix's stdin; stdin is closed (`/dev/null`) otherwise. */
   readonly stdin?: string;
+  /**
+   * Keep stdout as bytes (`stdoutBytes`; `stdout` is then ''): a large JSON can be handed to a worker thread
+   * without being decoded or copied on this one.
+   */
+  readonly stdoutAsBytes?: boolean;
 }
 
 export interface RunResult {
   readonly stdout: string;
+  /** Stdout as nix wrote it, when the call asked for `stdoutAsBytes`. */
+  readonly stdoutBytes?: Uint8Array;
   /** Stderr (its last 4 MiB when it was longer). */
   readonly stderr: string;
   readonly durationMs: number;
@@ -107,6 +114,7 @@ export class NixRunner {
       cleanup: false,
       reject: false,
       stripFinalNewline: false,
+      ...(opts.stdoutAsBytes ? { encoding: 'buffer' as const } : {}),
       buffer: { stdout: true, stderr: false },
       maxBuffer: { stdout: STDOUT_MAX },
     });
@@ -209,6 +217,10 @@ export class NixRunner {
       });
     }
     record(true);
+    if (opts.stdoutAsBytes) {
+      const bytes = result.stdout instanceof Uint8Array ? result.stdout : new Uint8Array(0);
+      return { stdout: '', stdoutBytes: bytes, stderr: stderrText, durationMs };
+    }
     return { stdout: String(result.stdout ?? ''), stderr: stderrText, durationMs };
   }
 }

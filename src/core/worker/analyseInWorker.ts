@@ -1,0 +1,61 @@
+/**
+ * Runs the analysis pipeline in a worker thread (dist/closureWorker.js), one worker per load: the extension host
+ * only receives the finished arrays. Cancelling terminates the worker; it never outlives its load.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { loadCancelled, type AnalyseOptions, type AnalysedClosure, type ClosureAnalyser, type PipelineInput } from '../closurePipeline';
+import { closureFromTransfer, errorFromTransfer, requestForTransfer, type WorkerReply } from './messages';
+
+export class WorkerAnalyser implements ClosureAnalyser {
+  /** Workers started and not yet exited (for tests: none is left behind). */
+  static running = 0;
+
+  /** `script`: the bundled worker; by default closureWorker.js next to the bundle that runs this code. */
+  constructor(readonly script: string = path.join(__dirname, 'closureWorker.js')) {}
+
+  analyse(input: PipelineInput, opts: AnalyseOptions = {}): Promise<AnalysedClosure> {
+    const { signal, onProgress } = opts;
+    if (signal?.aborted) return Promise.reject(loadCancelled());
+    return new Promise<AnalysedClosure>((resolve, reject) => {
+      const worker = new Worker(this.script, { name: 'closure-lens analysis' });
+      WorkerAnalyser.running++;
+      let settled = false;
+      const settle = (outcome: () => void): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        outcome();
+        // Answered or failed: nothing more is wanted from this thread.
+        void worker.terminate();
+      };
+      const onAbort = (): void => settle(() => reject(loadCancelled()));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      worker.on('message', (reply: WorkerReply) => {
+        switch (reply.type) {
+          case 'progress':
+            if (!settled) onProgress?.(reply.progress);
+            return;
+          case 'done':
+            settle(() => resolve(closureFromTransfer(reply.closure)));
+            return;
+          case 'failed':
+            settle(() => reject(errorFromTransfer(reply.error)));
+            return;
+        }
+      });
+      worker.on('error', (e) => settle(() => reject(workerFailed(this.script, e))));
+      worker.on('exit', (code) => {
+        WorkerAnalyser.running--;
+        settle(() => reject(workerFailed(this.script, new Error(`it exited with code ${code} before answering`))));
+      });
+      const { message, transfer } = requestForTransfer(input);
+      worker.postMessage(message, transfer);
+    });
+  }
+}
+
+/** The worker itself broke (its script is missing, it ran out of memory): a bug or a broken install, not bad input. */
+function workerFailed(script: string, e: Error): Error {
+  return new Error(`the closure analysis worker (${script}) failed: ${e.message}`, { cause: e });
+}

@@ -1,0 +1,33 @@
+/**
+ * The closure worker (bundled as dist/closureWorker.js): runs the analysis pipeline for one load off the host's
+ * thread, reports its progress, sends the result's arrays back as transferables, and exits.
+ */
+import { parentPort } from 'node:worker_threads';
+import { closurePipeline } from '../closurePipeline';
+import { closureForTransfer, errorForTransfer, type WorkerReply, type WorkerRequest } from './messages';
+
+const port = parentPort;
+if (!port) throw new Error('closureWorker.js runs as a worker thread (see analyseInWorker.ts)');
+
+// One request per worker: once it is answered, nothing keeps the thread alive and it exits.
+port.once('message', (request: WorkerRequest) => {
+  void answer(request);
+});
+
+async function answer(request: WorkerRequest): Promise<void> {
+  const reply = (r: WorkerReply, transfer: ArrayBuffer[] = []): void => port!.postMessage(r, transfer);
+  try {
+    const steps = closurePipeline(request.input);
+    for (;;) {
+      const step = await steps.next();
+      if (step.done) {
+        const { message, transfer } = closureForTransfer(step.value);
+        reply({ type: 'done', closure: message }, transfer);
+        return;
+      }
+      if (step.value) reply({ type: 'progress', progress: step.value });
+    }
+  } catch (e) {
+    reply({ type: 'failed', error: errorForTransfer(e) });
+  }
+}
