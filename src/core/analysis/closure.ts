@@ -5,7 +5,8 @@
 import type { ClosureGraph } from '../graph';
 import { ClosureSizes } from './closureSize';
 import { dominatorTree, type DominatorTree } from './dominators';
-import { findDuplicates, type DuplicateGroup } from './duplicates';
+import { duplicateSteps, findDuplicates, type DuplicateGroup } from './duplicates';
+import { runInSlices } from '../slices';
 import { findByName, resolveName, type NameResolution } from './names';
 import { allChains, distancesFrom, type ChainSet } from './why';
 
@@ -23,6 +24,7 @@ export class ClosureAnalysis {
   private dom?: DominatorTree;
   private dist?: Int32Array;
   private dups?: DuplicateGroup[];
+  private dupsInSlices?: Promise<DuplicateGroup[]>;
 
   /**
    * `known.dominators`: the graph's dominator tree when it was computed already (in a worker thread, or read from
@@ -82,6 +84,26 @@ export class ClosureAnalysis {
     return (this.dups ??= findDuplicates(this.graph, this.dominators));
   }
 
+  /**
+   * The same duplicates, computed in slices between which the event loop runs (src/core/slices.ts): what the
+   * extension host asks for, so that a 100,000-path closure does not freeze the editor. One result for both.
+   */
+  duplicatesInSlices(): Promise<DuplicateGroup[]> {
+    if (this.dups) return Promise.resolve(this.dups);
+    return (this.dupsInSlices ??= runInSlices(duplicateSteps(this.graph, this.dominators)).then(
+      (d) => (this.dups ??= d),
+      (e: unknown) => {
+        this.dupsInSlices = undefined;
+        throw e;
+      },
+    ));
+  }
+
+  /** The duplicates if they were computed already (nothing is computed here). */
+  get knownDuplicates(): DuplicateGroup[] | undefined {
+    return this.dups;
+  }
+
   find(query: string): number[] {
     return findByName(this.graph, query);
   }
@@ -94,11 +116,25 @@ export class ClosureAnalysis {
   heaviest(n: number): number[] {
     const retained = this.dominators.retained;
     const idom = this.dominators.idom;
-    const candidates: number[] = [];
+    const k = Math.max(0, n);
+    if (k === 0) return [];
+    // One pass keeping the k best in order (O(nodes + k·log k) on a real closure), not a sort of every node:
+    // the sidebar asks this on every refresh.
+    const before = (a: number, b: number) => retained[a]! > retained[b]! || (retained[a] === retained[b] && a < b);
+    const top: number[] = [];
     for (let i = 0; i < this.graph.nodeCount; i++) {
-      if (i !== this.graph.root && idom[i] !== -1) candidates.push(i);
+      if (i === this.graph.root || idom[i] === -1) continue;
+      if (top.length === k && !before(i, top[k - 1]!)) continue;
+      let lo = 0;
+      let hi = top.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (before(top[mid]!, i)) lo = mid + 1;
+        else hi = mid;
+      }
+      top.splice(lo, 0, i);
+      if (top.length > k) top.pop();
     }
-    candidates.sort((a, b) => retained[b]! - retained[a]! || a - b);
-    return candidates.slice(0, Math.max(0, n));
+    return top;
   }
 }

@@ -6,6 +6,7 @@ import type { ClosureGraph } from '../graph';
 import type { StorePathName } from '../storePath';
 import type { DominatorTree } from './dominators';
 import { EdgeCutSize } from './cutOff';
+import { runToEnd, type Steps } from '../slices';
 
 export interface DuplicateGroup {
   /** The shared package name, variant suffix removed (`systemd` for systemd and systemd-minimal). */
@@ -45,9 +46,18 @@ export function packageKey(p: Pick<StorePathName, 'name' | 'output'>): string {
 }
 
 export function findDuplicates(g: ClosureGraph, dom: DominatorTree): DuplicateGroup[] {
+  return runToEnd(duplicateSteps(g, dom));
+}
+
+/**
+ * `findDuplicates` as sliced work (src/core/slices.ts): it pauses every few thousand names and after each group's
+ * cut-off walk, so that the extension host can run it on a 100,000-path closure without stalling.
+ */
+export function* duplicateSteps(g: ClosureGraph, dom: DominatorTree): Steps<DuplicateGroup[]> {
   // Group per package and output: perl and perl-man are two outputs of one build, not duplicates.
   const byKey = new Map<string, number[]>();
   for (let i = 0; i < g.nodeCount; i++) {
+    if ((i & 2047) === 2047) yield;
     if (g.isVirtual(i)) continue;
     const p = g.name(i);
     const key = `${packageKey(p)}\u0000${p.output}`;
@@ -59,6 +69,7 @@ export function findDuplicates(g: ClosureGraph, dom: DominatorTree): DuplicateGr
   const groups: DuplicateGroup[] = [];
   for (const [key, members] of byKey) {
     if (members.length < 2) continue;
+    yield;
     // The root always stays (it cannot be removed from its own closure), else the largest member.
     members.sort(
       (a, b) =>
