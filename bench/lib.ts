@@ -78,7 +78,9 @@ export async function compareCommands(commands: readonly Command[], runs: number
     c.before?.();
     const t0 = now();
     const r = await execa(c.file, c.args, {
+      // The whole environment is given (never merged with the bench's own; see nodeEnv).
       env: c.env ?? nixEnv(),
+      extendEnv: false,
       stdout: 'ignore',
       stdin: 'ignore',
       reject: false,
@@ -129,6 +131,13 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
   ].join('\n');
 }
 
+async function nodeStartupLine(): Promise<string> {
+  const clean = await nodeStartupMs(nodeEnv());
+  if (!process.env['NODE_EXTRA_CA_CERTS']) return `${clean.toFixed(0)} ms`;
+  const withCerts = await nodeStartupMs(nixEnv());
+  return `${clean.toFixed(0)} ms; ${withCerts.toFixed(0)} ms with this sandbox's NODE_EXTRA_CA_CERTS, which the timed node runs leave out`;
+}
+
 export async function machineInfo(): Promise<string> {
   const cpus = os.cpus();
   const nix = await execa('nix', ['--version'], { env: nixEnv(), reject: false });
@@ -152,6 +161,7 @@ export async function machineInfo(): Promise<string> {
       ['memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
       ['OS', `${distro} (Linux ${kernel})`],
       ['node', process.version],
+      ['node start-up (`node -e 0`, median of 9)', await nodeStartupLine()],
       ['nix', nix.stdout.trim()],
       ['load average at start', os.loadavg().map((l) => l.toFixed(2)).join(' ')],
     ],
@@ -211,5 +221,28 @@ export function emptyGraphCache(cacheDir: string): void {
  * lives (`$XDG_CACHE_HOME/closure-lens`).
  */
 export function cliEnv(cacheDir: string): NodeJS.ProcessEnv {
-  return { ...nixEnv(), XDG_CACHE_HOME: cacheDir };
+  return { ...nodeEnv(), XDG_CACHE_HOME: cacheDir };
+}
+
+/**
+ * The environment for node processes under test: nixEnv() without NODE_EXTRA_CA_CERTS. This sandbox sets that
+ * variable, and node then reads and parses the whole CA bundle at start-up before running any code (machineInfo
+ * measures what that costs); closure-lens makes no TLS connection, and users' machines do not set it, so it is left
+ * out of every timed node run.
+ */
+export function nodeEnv(): NodeJS.ProcessEnv {
+  const env = nixEnv();
+  delete env['NODE_EXTRA_CA_CERTS'];
+  return env;
+}
+
+/** Median wall time of `node -e 0` in `env`, ms. */
+async function nodeStartupMs(env: NodeJS.ProcessEnv, runs = 9): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = now();
+    await execa(process.execPath, ['-e', '0'], { env, extendEnv: false });
+    times.push((now() - t0) * 1e3);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { execa } from 'execa';
 import { nixEnv } from '../test/support/fixtures';
 import { realClosures } from './closure';
-import { cliEnv, cliPath, compareCommands, markdownTable, seconds, timingCell, verdict, type BenchSection } from './lib';
+import { cliEnv, cliPath, compareCommands, markdownTable, nodeEnv, seconds, timingCell, verdict, type BenchSection } from './lib';
 import { runScaleChild } from './scale';
 
 export const whySection: BenchSection = {
@@ -29,17 +29,22 @@ export const whySection: BenchSection = {
       }
       const runs = ctx.quick ? 3 : 15;
       ctx.log(`why: ${c.paths} paths, ${runs} rounds`);
-      const [nix, ours] = await compareCommands(
+      const [nix, ours, bareNode] = await compareCommands(
         [
           { label: 'nix why-depends', file: 'nix', args: ['why-depends', c.root, c.target], env: nixEnv() },
           { label: 'closure-lens why (warm)', file: process.execPath, args: [cli, 'why', c.root, c.target], env: cliEnv(warmDir) },
+          { label: 'node -e 0', file: process.execPath, args: ['-e', '0'], env: nodeEnv() },
         ],
         runs,
         1,
       );
       const ratio = ours!.median / nix!.median;
-      rows.push([c.paths.toLocaleString('en'), String(c.targetDistance), timingCell(nix!), timingCell(ours!), ratio.toFixed(2)]);
-      checks.push(`- ${c.paths.toLocaleString('en')} paths: warm ÷ \`nix why-depends\` ≤ 0.5: ${verdict(ratio <= 0.5)} (${ratio.toFixed(2)})`);
+      const nodeRatio = bareNode!.median / nix!.median;
+      rows.push([c.paths.toLocaleString('en'), String(c.targetDistance), timingCell(nix!), timingCell(ours!), ratio.toFixed(2), `${timingCell(bareNode!)}: ${nodeRatio.toFixed(2)}`]);
+      checks.push(
+        `- ${c.paths.toLocaleString('en')} paths: warm ÷ \`nix why-depends\` ≤ 0.5: ${verdict(ratio <= 0.5)} (${ratio.toFixed(2)}; ` +
+          `an empty \`node -e 0\` alone is ${nodeRatio.toFixed(2)})`,
+      );
     }
 
     // In process: load the 10k closure from `nix path-info -rs --json` output, then time why queries.
@@ -58,7 +63,7 @@ export const whySection: BenchSection = {
         'against `nix why-depends <root> <target>`; the target is a path at the largest distance from the root. ' +
         'Whole commands, node start-up included; median (min–max).',
       '',
-      markdownTable(['paths', 'chain length (edges)', '`nix why-depends`', 'closure-lens why (warm)', 'ratio'], rows),
+      markdownTable(['paths', 'chain length (edges)', '`nix why-depends`', 'closure-lens why (warm)', 'ratio', 'empty `node -e 0` (÷ `nix why-depends`)'], rows),
       '',
       ...checks,
       '',
