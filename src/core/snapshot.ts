@@ -74,7 +74,8 @@ export function buildSnapshotInSlices(
   return runInSlices(snapshotSteps(analysis, options), signal ? { signal } : {});
 }
 
-function* snapshotSteps(analysis: AnalysedClosure, options: SnapshotOptions): Steps<ClosureSnapshot> {
+/** The snapshot as sliced work (src/core/slices.ts): `buildSnapshot` runs it at once, `buildSnapshotInSlices` in slices. */
+export function* snapshotSteps(analysis: AnalysedClosure, options: SnapshotOptions = {}): Steps<ClosureSnapshot> {
   const g = analysis.graph;
   const n = g.nodeCount;
   const dom = analysis.dominators;

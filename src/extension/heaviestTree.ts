@@ -52,7 +52,10 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
     this.changed.fire(undefined);
   }
 
-  getChildren(node?: TreeNode): TreeNode[] {
+  /** Duplicates being looked for in the background (per analysis), so the tree can show them when ready. */
+  private readonly findingDuplicates = new WeakSet<object>();
+
+  getChildren(node?: TreeNode): TreeNode[] | Promise<TreeNode[]> {
     if (!node) return this.targets.list().map((t) => ({ kind: 'target', key: t.key }));
     const t = this.targets.get('key' in node ? node.key : '');
     if (!t) return [];
@@ -78,10 +81,12 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
         return this.pathGroupChildren(t, node.index, node.group);
       case 'section':
         return node.section === 'duplicates'
-          ? analysis.duplicates().map((_, group): TreeNode => ({ kind: 'duplicate', key: t.key, group }))
+          ? analysis.duplicatesInSlices().then((dups) => dups.map((_, group): TreeNode => ({ kind: 'duplicate', key: t.key, group })))
           : this.optionsChildren(t);
       case 'duplicate':
-        return (analysis.duplicates()[node.group]?.paths ?? []).map((index): TreeNode => ({ kind: 'path', key: t.key, index, path: g.paths[index]!, role: 'copy' }));
+        return analysis
+          .duplicatesInSlices()
+          .then((dups) => (dups[node.group]?.paths ?? []).map((index): TreeNode => ({ kind: 'path', key: t.key, index, path: g.paths[index]!, role: 'copy' })));
       default:
         return [];
     }
@@ -161,12 +166,7 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
         const retained = analysis.retainedSize(node.index);
         const parts = [name.version, g.sizesKnown ? size(retained) : ''].filter((s) => s !== '');
         item.description = parts.join(' · ');
-        item.tooltip = new vscode.MarkdownString(
-          `\`${node.path}\`\n\n` +
-            (g.sizesKnown
-              ? `retained ${size(retained)} (what leaves the closure without it) · closure ${size(analysis.closureSize(node.index))} · NAR ${size(g.narSize[node.index]!)}`
-              : ''),
-        );
+        // The tooltip (with the closure size, a walk of the path's closure) is filled in on hover: resolveTreeItem.
         item.iconPath = new vscode.ThemeIcon(node.role === 'step' ? 'arrow-small-right' : node.role === 'referrer' ? 'arrow-small-left' : 'package');
         item.contextValue = 'storePath';
         item.command = { command: 'nixClosureLens.showInSunburst', title: 'Show in sunburst', arguments: [{ target: t.key, path: node.path }] };
@@ -194,10 +194,11 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
       }
       case 'section': {
         if (node.section === 'duplicates') {
-          const dups = analysis.duplicates();
-          const item = new vscode.TreeItem('Duplicates', dups.length > 0 ? collapsed : vscode.TreeItemCollapsibleState.None);
-          const extra = dups.reduce((s, d) => s + d.extraBytes, 0);
-          item.description = dups.length === 0 ? 'none' : `${dups.length} · ${size(extra)} in extra copies`;
+          const dups = analysis.knownDuplicates;
+          if (!dups) this.findDuplicates(analysis);
+          const item = new vscode.TreeItem('Duplicates', dups?.length === 0 ? vscode.TreeItemCollapsibleState.None : collapsed);
+          const extra = dups?.reduce((s, d) => s + d.extraBytes, 0) ?? 0;
+          item.description = !dups ? 'looking for them…' : dups.length === 0 ? 'none' : `${dups.length} · ${size(extra)} in extra copies`;
           item.iconPath = new vscode.ThemeIcon('copy');
           return item;
         }
@@ -208,7 +209,8 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
         return item;
       }
       case 'duplicate': {
-        const d = analysis.duplicates()[node.group];
+        // Duplicate nodes exist only once the duplicates were found (getChildren of the section waited for them).
+        const d = analysis.knownDuplicates?.[node.group];
         const item = new vscode.TreeItem(d?.pname ?? '?', collapsed);
         if (d) {
           item.description = `${d.paths.length} copies · +${size(d.extraBytes)}`;
@@ -232,6 +234,33 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
         return item;
       }
     }
+  }
+
+  /** On hover: a path's tooltip with its closure size (one walk of its closure, so not for every row up front). */
+  resolveTreeItem(item: vscode.TreeItem, node: TreeNode): vscode.TreeItem {
+    if (node.kind !== 'path' || item.tooltip !== undefined) return item;
+    const t = this.targets.get(node.key);
+    if (!t) return item;
+    const { analysis } = t.loaded;
+    const g = analysis.graph;
+    const size = (n: number) => formatBytes(n, this.units());
+    item.tooltip = new vscode.MarkdownString(
+      `\`${node.path}\`\n\n` +
+        (g.sizesKnown
+          ? `retained ${size(analysis.retainedSize(node.index))} (what leaves the closure without it) · closure ${size(analysis.closureSize(node.index))} · NAR ${size(g.narSize[node.index]!)}`
+          : ''),
+    );
+    return item;
+  }
+
+  /** Looks for an analysis' duplicates in slices (src/core/slices.ts), then shows them. */
+  private findDuplicates(analysis: { duplicatesInSlices(): Promise<unknown> }): void {
+    if (this.findingDuplicates.has(analysis)) return;
+    this.findingDuplicates.add(analysis);
+    analysis.duplicatesInSlices().then(
+      () => this.refresh(),
+      () => this.findingDuplicates.delete(analysis),
+    );
   }
 }
 
