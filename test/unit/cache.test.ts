@@ -3,7 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { ClosureAnalysis } from '../../src/core/analysis/closure';
+import { dominatorTree } from '../../src/core/analysis/dominators';
 import { CACHE_FORMAT_VERSION, GraphCache, LruMap, defaultCacheDir, type CacheIo } from '../../src/core/cache';
+import { ClosureEngine } from '../../src/core/engine';
+import { NixRunner } from '../../src/core/nix/runner';
 import { ClosureLensError } from '../../src/core/errors';
 import { ClosureGraph, type PathRecord } from '../../src/core/graph';
 import { parseClosureJson } from '../../src/core/parse';
@@ -172,5 +177,78 @@ describe('LruMap', () => {
     m.set('c', 3);
     assert.deepEqual(m.keys(), ['a', 'c']);
     assert.equal(m.get('b'), undefined);
+  });
+});
+
+describe('GraphCache format 4: the dominator tree is stored with the graph', () => {
+  let dir: string;
+  let cache: GraphCache;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'graph-cache-4-'));
+    cache = new GraphCache(dir);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const noNix = (): NixRunner => new NixRunner({ nixPath: '/nonexistent/nix-must-not-be-called' });
+
+  /** The file of `rootPath` rewritten as format `version`, with a valid checksum (so only the version is wrong). */
+  function rewriteAsVersion(file: string, version: number): void {
+    const buf = Buffer.from(readFileSync(file));
+    buf.writeUInt32LE(version, 4);
+    createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().copy(buf, buf.length - 32);
+    writeFileSync(file, buf);
+  }
+
+  for (const [what, file] of [
+    ['the recorded closure', 'nix-2.26-outputs/path-info-rs.json'],
+    ['the real SBOM (no sizes)', 'nix-security-tracker-sbom/sbom.cdx.json'],
+    ['several roots (a virtual root)', 'nix2container-closure-graph/closure-graph.json'],
+  ] as const) {
+    it(`round-trips idom, retained sizes and children for ${what}; they are the tree of the decoded graph`, async () => {
+      const p = parseClosureJson(readFileSync(path.join(REAL, file), 'utf8'));
+      const g = ClosureGraph.build(p.records, p.roots);
+      const tree = dominatorTree(g);
+      await cache.put(ROOT, g, { source: 's' }, { dominators: tree });
+      const hit = await cache.get(ROOT);
+      assert.ok(hit?.dominators);
+      assertSameGraph(g, hit.graph);
+      // Computed afresh on the graph that was read back: the same tree.
+      const fresh = dominatorTree(hit.graph);
+      for (const k of ['idom', 'retained', 'childOffsets', 'childTargets'] as const) {
+        assert.deepEqual([...hit.dominators[k]], [...fresh[k]], k);
+        assert.deepEqual([...hit.dominators[k]], [...tree[k]], k);
+      }
+      for (let i = 0; i < g.nodeCount; i++) assert.deepEqual([...hit.dominators.children(i)], [...fresh.children(i)]);
+      const seeded = new ClosureAnalysis(hit.graph, { dominators: hit.dominators });
+      assert.equal(seeded.dominators, hit.dominators, 'the analysis uses the stored tree instead of computing one');
+      assert.deepEqual(seeded.heaviest(5), new ClosureAnalysis(hit.graph).heaviest(5));
+    });
+  }
+
+  it('a graph stored without its dominator tree reads back without one', async () => {
+    await cache.put(ROOT, recordedGraph(), { source: 's' });
+    const hit = await cache.get(ROOT);
+    assert.ok(hit);
+    assert.equal(hit.dominators, undefined);
+  });
+
+  it('a format 3 file (intact, checksum right) is ignored: the engine asks nix again instead of reading it', async () => {
+    const g = recordedGraph();
+    await cache.put(ROOT, g, { source: 'nix path-info', format: 'path-info-object' }, { dominators: dominatorTree(g) });
+    const fromCache = await new ClosureEngine({ nix: noNix(), cache }).load({ kind: 'store-path', path: ROOT });
+    assert.equal(fromCache.fromCache, true);
+    assert.ok(fromCache.analysis.graph.nodeCount > 0);
+    assert.equal(CACHE_FORMAT_VERSION, 4);
+    rewriteAsVersion(cache.fileFor(ROOT), 3);
+    assert.equal(await cache.get(ROOT), undefined);
+    // With the old file ignored the load goes to nix, which this runner does not have.
+    await assert.rejects(
+      new ClosureEngine({ nix: noNix(), cache }).load({ kind: 'store-path', path: ROOT }),
+      (e: unknown) => e instanceof ClosureLensError && e.code === 'nix-not-found',
+    );
+    // Rebuilding replaces it with a file of this format.
+    await cache.put(ROOT, g, { source: 'rebuilt' }, { dominators: dominatorTree(g) });
+    assert.equal(readFileSync(cache.fileFor(ROOT)).readUInt32LE(4), 4);
+    assert.ok((await cache.get(ROOT))?.dominators);
   });
 });

@@ -10,6 +10,8 @@ import { closureFromTransfer, errorFromTransfer, requestForTransfer, type Worker
 export class WorkerAnalyser implements ClosureAnalyser {
   /** Workers started and not yet exited (for tests: none is left behind). */
   static running = 0;
+  /** Workers that exited by themselves after answering (code 0), and workers stopped or crashed (any other code). */
+  static readonly exits = { answered: 0, stopped: 0 };
 
   /** `script`: the bundled worker; by default closureWorker.js next to the bundle that runs this code. */
   constructor(readonly script: string = path.join(__dirname, 'closureWorker.js')) {}
@@ -21,15 +23,17 @@ export class WorkerAnalyser implements ClosureAnalyser {
       const worker = new Worker(this.script, { name: 'closure-lens analysis' });
       WorkerAnalyser.running++;
       let settled = false;
-      const settle = (outcome: () => void): void => {
+      let exited = false;
+      const settle = (outcome: () => void, stop: boolean): void => {
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         outcome();
-        // Answered or failed: nothing more is wanted from this thread.
-        void worker.terminate();
+        if (stop) void worker.terminate();
+        // An answered worker exits by itself; one that does not within a second is stopped.
+        else setTimeout(() => exited || void worker.terminate(), 1000).unref();
       };
-      const onAbort = (): void => settle(() => reject(loadCancelled()));
+      const onAbort = (): void => settle(() => reject(loadCancelled()), true);
       signal?.addEventListener('abort', onAbort, { once: true });
       worker.on('message', (reply: WorkerReply) => {
         switch (reply.type) {
@@ -37,17 +41,20 @@ export class WorkerAnalyser implements ClosureAnalyser {
             if (!settled) onProgress?.(reply.progress);
             return;
           case 'done':
-            settle(() => resolve(closureFromTransfer(reply.closure)));
+            settle(() => resolve(closureFromTransfer(reply.closure)), false);
             return;
           case 'failed':
-            settle(() => reject(errorFromTransfer(reply.error)));
+            settle(() => reject(errorFromTransfer(reply.error)), false);
             return;
         }
       });
-      worker.on('error', (e) => settle(() => reject(workerFailed(this.script, e))));
+      worker.on('error', (e) => settle(() => reject(workerFailed(this.script, e)), true));
       worker.on('exit', (code) => {
+        exited = true;
         WorkerAnalyser.running--;
-        settle(() => reject(workerFailed(this.script, new Error(`it exited with code ${code} before answering`))));
+        if (code === 0) WorkerAnalyser.exits.answered++;
+        else WorkerAnalyser.exits.stopped++;
+        settle(() => reject(workerFailed(this.script, new Error(`it exited with code ${code} before answering`))), false);
       });
       const { message, transfer } = requestForTransfer(input);
       worker.postMessage(message, transfer);
