@@ -50,14 +50,14 @@ export function findDuplicates(g: ClosureGraph, dom: DominatorTree): DuplicateGr
 }
 
 /**
- * `findDuplicates` as sliced work (src/core/slices.ts): it pauses every few thousand names and after each group's
+ * `findDuplicates` as sliced work (src/core/slices.ts): it pauses every thousand names and after each group's
  * cut-off walk, so that the extension host can run it on a 100,000-path closure without stalling.
  */
 export function* duplicateSteps(g: ClosureGraph, dom: DominatorTree): Steps<DuplicateGroup[]> {
   // Group per package and output: perl and perl-man are two outputs of one build, not duplicates.
   const byKey = new Map<string, number[]>();
   for (let i = 0; i < g.nodeCount; i++) {
-    if ((i & 2047) === 2047) yield;
+    if ((i & 1023) === 1023) yield;
     if (g.isVirtual(i)) continue;
     const p = g.name(i);
     const key = `${packageKey(p)}\u0000${p.output}`;
