@@ -29,6 +29,7 @@ import { CATEGORIES } from './categories';
 import { byId, clear, h } from './dom';
 import { DEFAULT_LAYOUT, type Arc } from './layout';
 import { ClosureModel } from './model';
+import { runInSlices } from '../src/core/slices';
 import { ellipsize, SunburstChart, type ChartModel } from './sunburst';
 import { ancestry, children as treeChildren, type ViewTree } from './viewTree';
 
@@ -192,11 +193,13 @@ export class App {
     // Everything below needs the whole graph or all names: when the page is idle, after the first paint.
     const rest = () => {
       if (this.model !== model) return;
-      this.renderLegend();
-      this.renderSide();
-      if (this.state.search) this.runSearch(this.state.search);
-      // Build the graph (why-chains, search, referrers) now rather than on the first click.
-      void model.graph;
+      // Every path's category (legend) and the graph (why-chains, search, referrers) in slices, not on the first click.
+      runInSlices(model.prepareSteps()).then(() => {
+        if (this.model !== model) return;
+        this.renderLegend();
+        this.renderSide();
+        if (this.state.search) this.runSearch(this.state.search);
+      }, (e: unknown) => this.reportError(e));
     };
     if (typeof requestIdleCallback === 'function') requestIdleCallback(rest, { timeout: 300 });
     else setTimeout(rest, 50);

@@ -9,6 +9,7 @@ import type { ClosureGraph } from '../src/core/graph';
 import { ClosureSizes } from '../src/core/analysis/closureSize';
 import { allChains, type ChainSet } from '../src/core/analysis/why';
 import { findByName } from '../src/core/analysis/names';
+import type { Steps } from '../src/core/slices';
 import { displayName, parseStorePath, type StorePathName } from '../src/core/storePath';
 import { CATEGORIES, CATEGORY_INDEX, categorize } from './categories';
 import { chainViewTree, dominatorViewTree, type ViewTree } from './viewTree';
@@ -85,6 +86,19 @@ export class ClosureModel {
       this.categories[i] = c;
     }
     return c;
+  }
+
+  /**
+   * What the legend, search and why-chains need for every path (its category, the graph), as sliced work
+   * (src/core/slices.ts) for after the first draw: on 100,000 paths the page stays responsive meanwhile.
+   */
+  *prepareSteps(): Steps<void> {
+    for (let i = 0; i < this.nodeCount; i++) {
+      if (!this.isVirtual(i)) this.category(i);
+      if ((i & 1023) === 1023) yield;
+    }
+    yield;
+    void this.graph;
   }
 
   /** Bytes (or path count) per category over the whole closure, for the legend. */

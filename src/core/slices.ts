@@ -3,8 +3,8 @@
  * editor's language features share) never stalls for long. Work is written as a generator that `yield`s between
  * chunks of a few milliseconds each; `runToEnd` runs it at once (CLI, tests), `runInSlices` runs it from one
  * shared scheduler that spends at most SLICE_MS per event-loop turn on all such jobs together, then yields
- * (setImmediate) so timers, I/O and messages get their turn. Jobs take turns round-robin.
- * No `vscode` import: the engine and the bench use it too.
+ * (setImmediate; a zero timeout in the webview) so timers, I/O, messages and input get their turn. Jobs take turns
+ * round-robin. No `vscode` import: the bench and the webview use it too.
  */
 
 /** Work that pauses between chunks: each `yield` is a point where the event loop may run. */
@@ -27,6 +27,10 @@ interface Job {
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
+
+/** Gives the event loop a turn: setImmediate in node (the extension host), a zero timeout in the webview. */
+const nextTurn: (fn: () => void) => void =
+  typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
 
 const queue: Job[] = [];
 let scheduled = false;
@@ -60,7 +64,7 @@ function pump(): void {
   }
   if (queue.length > 0) {
     scheduled = true;
-    setImmediate(pump);
+    nextTurn(pump);
   }
 }
 
@@ -77,7 +81,7 @@ export function runInSlices<T>(steps: Steps<T>, options: { signal?: AbortSignal 
     queue.push({ steps, signal: options.signal, resolve: resolve as (v: unknown) => void, reject });
     if (!scheduled) {
       scheduled = true;
-      setImmediate(pump);
+      nextTurn(pump);
     }
   });
 }
