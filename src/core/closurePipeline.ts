@@ -24,7 +24,8 @@ export type PipelineInput =
    */
   | {
       readonly kind: 'path-info';
-      readonly json: string | Uint8Array;
+      /** A string, or the bytes in the chunks they arrived in (`RunResult.stdoutChunks`). */
+      readonly json: string | readonly Uint8Array[];
       readonly source: string;
       readonly roots: readonly string[];
       readonly cacheKey?: string;
@@ -55,7 +56,7 @@ export async function* closurePipeline(input: PipelineInput): AsyncGenerator<Loa
   const notes: string[] = [];
   if (input.kind === 'path-info') {
     yield { stage: 'parsing', message: 'reading the closure…' };
-    const text = typeof input.json === 'string' ? input.json : Buffer.from(input.json.buffer, input.json.byteOffset, input.json.byteLength).toString('utf8');
+    const text = typeof input.json === 'string' ? input.json : Buffer.concat(input.json).toString('utf8');
     // path-info --recursive is closed by construction, and the roots are known: ClosureGraph.build checks the rest.
     parsed = parseClosureJson(text, `\`${input.source}\``, { trustClosure: true });
     const missing = input.roots.filter((p) => parsed.invalidPaths.includes(p));

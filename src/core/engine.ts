@@ -201,7 +201,7 @@ export class ClosureEngine {
     const r = await running;
     await learning;
     const source = `nix ${args.join(' ')}`;
-    const json = r.stdoutBytes ?? r.stdout;
+    const json = r.stdoutChunks ?? r.stdout;
     const cacheKey = this.cache ? { cacheKey: key } : {};
     const result = await this.analyser.analyse({ kind: 'path-info', json, source, roots, ...cacheKey }, { signal, onProgress: emit });
     const notes = [...result.notes];

@@ -14,6 +14,7 @@ import { ClosureEngine } from '../../src/core/engine';
 import { ClosureLensError } from '../../src/core/errors';
 import { NixRunner } from '../../src/core/nix/runner';
 import { WorkerAnalyser } from '../../src/core/worker/analyseInWorker';
+import { requestForTransfer } from '../../src/core/worker/messages';
 import { seededRandom } from '../support/prng';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -73,6 +74,14 @@ function syntheticPathInfo(n: number, seed: number): { json: string; root: strin
   return { json: JSON.stringify(doc), root: paths[n - 1]! };
 }
 
+/** `bytes` cut into pieces of `size` bytes, each with a buffer of its own, as a pipe delivers them. */
+function chunked(bytes: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  // new Uint8Array(view) copies: Buffer#slice would share the original's memory.
+  for (let at = 0; at < bytes.byteLength; at += size) out.push(new Uint8Array(bytes.subarray(at, at + size)));
+  return out;
+}
+
 /** Threads of this process (the main thread, libuv's pool, V8's platform threads and every worker thread). */
 function threadCount(): number {
   return readdirSync('/proc/self/task').length;
@@ -95,6 +104,28 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   }
   return assert.fail('expected a rejection');
 }
+
+describe('nix stdout as chunks (NixRunner stdoutAsBytes), moved to the worker', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(path.join(tmpdir(), 'runner-chunks-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the chunks hold exactly what the process wrote (multi-byte characters across chunk borders too), and move without a copy', async () => {
+    const expected = Buffer.from(`${'é€x'.repeat(400_000)}\n`);
+    const data = path.join(dir, 'out.txt');
+    writeFileSync(data, expected);
+    const bin = path.join(dir, 'fake-nix');
+    writeFileSync(bin, `#!/bin/sh\nexec cat '${data}'\n`, { mode: 0o755 });
+    const r = await new NixRunner({ nixPath: bin }).run(['path-info'], { stdoutAsBytes: true });
+    assert.equal(r.stdout, '');
+    const chunks = r.stdoutChunks!;
+    assert.ok(chunks.length > 1, `${chunks.length} chunk(s)`);
+    assert.ok(Buffer.concat(chunks).equals(expected));
+    const { transfer } = requestForTransfer({ kind: 'path-info', json: chunks, source: 'cat', roots: [] });
+    assert.equal(transfer.length, chunks.length, 'every pipe chunk owns its buffer: each is transferred as it is');
+    assert.equal(Buffer.concat(chunks).toString('utf8'), expected.toString('utf8'));
+  });
+});
 
 describe('the analysis pipeline in a worker thread', function () {
   this.timeout(120_000);
@@ -130,10 +161,10 @@ describe('the analysis pipeline in a worker thread', function () {
       string,
       { closureSize: number }
     >;
-    const input = (json: Uint8Array | string): PipelineInput => ({ kind: 'path-info', json, source: 'nix path-info -rs --json', roots: [ROOT], cacheKey: ROOT });
-    const sent = new Uint8Array(bytes);
+    const input = (json: Uint8Array[] | string): PipelineInput => ({ kind: 'path-info', json, source: 'nix path-info -rs --json', roots: [ROOT], cacheKey: ROOT });
+    const sent = chunked(bytes, 5000);
     const inWorker = await worker.analyse(input(sent));
-    assert.equal(sent.byteLength, 0, 'the bytes were moved to the worker, not copied');
+    assert.equal(sent[0]!.byteLength, 0, 'the chunks were moved to the worker, not copied');
     const inProcess = await inProcessAnalyser.analyse(input(bytes.toString('utf8')));
     assertSameClosure(inWorker, inProcess);
     const g = inWorker.graph;
@@ -149,8 +180,8 @@ describe('the analysis pipeline in a worker thread', function () {
 
   it('a 30,000-path closure: the same as in-process', async () => {
     const { json, root } = syntheticPathInfo(30_000, 7);
-    const input = (j: Uint8Array | string): PipelineInput => ({ kind: 'path-info', json: j, source: 'synthetic', roots: [root] });
-    assertSameClosure(await worker.analyse(input(Buffer.from(json))), await inProcessAnalyser.analyse(input(json)));
+    const input = (j: Uint8Array[] | string): PipelineInput => ({ kind: 'path-info', json: j, source: 'synthetic', roots: [root] });
+    assertSameClosure(await worker.analyse(input(chunked(Buffer.from(json), 65536))), await inProcessAnalyser.analyse(input(json)));
   });
 
   it('the engine with the worker loads JSON files exactly like the in-process engine', async () => {
@@ -179,7 +210,7 @@ describe('the analysis pipeline in a worker thread', function () {
     const exits = { ...WorkerAnalyser.exits };
     const e = await rejection(
       worker.analyse(
-        { kind: 'path-info', json: Buffer.from(json), source: 'synthetic', roots: [root] },
+        { kind: 'path-info', json: chunked(Buffer.from(json), 65536), source: 'synthetic', roots: [root] },
         {
           signal: ac.signal,
           onProgress: (p) => {
@@ -233,7 +264,7 @@ describe('the analysis pipeline in a worker thread', function () {
 
     it('malformed JSON (truncated nix output) says where, with the fix', async () => {
       const cut = readFileSync(path.join(REAL, 'nix-2.26-outputs/path-info-rs.json'), 'utf8').slice(0, 500);
-      const e = await sameError({ kind: 'path-info', json: Buffer.from(cut), source: 'nix path-info -rs --json', roots: [ROOT] }, 'malformed-json');
+      const e = await sameError({ kind: 'path-info', json: [Buffer.from(cut)], source: 'nix path-info -rs --json', roots: [ROOT] }, 'malformed-json');
       assert.match(e.message, /ends early/);
       assert.match(e.fix, /regenerate/);
       assert.equal((e.cause as Error | undefined)?.name, 'SyntaxError', 'the JSON.parse error comes along as the cause');
@@ -246,7 +277,7 @@ describe('the analysis pipeline in a worker thread', function () {
       const text = readFileSync(path.join(REAL, 'nix-2.26-outputs/path-info-missing.json'), 'utf8');
       const missing = JSON.parse(text) as Record<string, unknown>;
       const invalidRoot = Object.keys(missing).find((k) => missing[k] === null)!;
-      await sameError({ kind: 'path-info', json: Buffer.from(text), source: 'nix path-info', roots: [invalidRoot] }, 'invalid-path');
+      await sameError({ kind: 'path-info', json: [Buffer.from(text)], source: 'nix path-info', roots: [invalidRoot] }, 'invalid-path');
       const doc = JSON.parse(readFileSync(path.join(REAL, 'nix-2.26-outputs/path-info-rs.json'), 'utf8')) as Record<string, { references: string[] }>;
       const glibc = Object.keys(doc).find((p) => p.includes('glibc'))!;
       delete doc[glibc];

@@ -24,16 +24,16 @@ export interface RunOptions {
   /** Written to nix's stdin; stdin is closed (`/dev/null`) otherwise. */
   readonly stdin?: string;
   /**
-   * Keep stdout as bytes (`stdoutBytes`; `stdout` is then ''): a large JSON can be handed to a worker thread
-   * without being decoded or copied on this one.
+   * Keep stdout as the chunks nix wrote (`stdoutChunks`; `stdout` is then ''): a large JSON can be moved to a worker
+   * thread without being decoded, joined or copied on this one.
    */
   readonly stdoutAsBytes?: boolean;
 }
 
 export interface RunResult {
   readonly stdout: string;
-  /** Stdout as nix wrote it, when the call asked for `stdoutAsBytes`. */
-  readonly stdoutBytes?: Uint8Array;
+  /** Stdout as nix wrote it, in the chunks it arrived in, when the call asked for `stdoutAsBytes`. */
+  readonly stdoutChunks?: readonly Uint8Array[];
   /** Stderr (its last 4 MiB when it was longer). */
   readonly stderr: string;
   readonly durationMs: number;
@@ -114,8 +114,8 @@ export class NixRunner {
       cleanup: false,
       reject: false,
       stripFinalNewline: false,
-      ...(opts.stdoutAsBytes ? { encoding: 'buffer' as const } : {}),
-      buffer: { stdout: true, stderr: false },
+      // Bytes are collected here, chunk by chunk: joining 50 MB into one buffer would stall this thread.
+      buffer: { stdout: !opts.stdoutAsBytes, stderr: false },
       maxBuffer: { stdout: STDOUT_MAX },
     });
     const pid = sub.pid;
@@ -124,9 +124,9 @@ export class NixRunner {
     const stderr = new StderrCollector(opts.onStderrLine);
     sub.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
 
-    let stopReason: 'cancelled' | 'timeout' | undefined;
+    let stopReason: 'cancelled' | 'timeout' | 'too-much-output' | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
-    const stop = (reason: 'cancelled' | 'timeout'): void => {
+    const stop = (reason: 'cancelled' | 'timeout' | 'too-much-output'): void => {
       if (stopReason || pid === undefined) return;
       stopReason = reason;
       signalGroup(pid, 'SIGTERM');
@@ -139,6 +139,17 @@ export class NixRunner {
         }, this.killGraceMs);
       }, this.killGraceMs);
     };
+    const stdoutChunks: Buffer[] = [];
+    let stdoutBytes = 0;
+    if (opts.stdoutAsBytes) {
+      sub.stdout?.on('data', (chunk: Buffer) => {
+        stdoutBytes += chunk.byteLength;
+        if (stdoutBytes > STDOUT_MAX) {
+          stdoutChunks.length = 0;
+          stop('too-much-output');
+        } else if (stopReason === undefined) stdoutChunks.push(chunk);
+      });
+    }
     const onAbort = (): void => stop('cancelled');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : undefined;
@@ -173,6 +184,10 @@ export class NixRunner {
       record(false);
       throw cancelled(this.binary, fullArgs);
     }
+    if (stopReason === 'too-much-output') {
+      record(false);
+      throw tooMuchOutput(this.binary, fullArgs, result);
+    }
     if (stopReason === 'timeout') {
       record(false);
       throw new ClosureLensError(
@@ -202,12 +217,7 @@ export class NixRunner {
           cause: result,
         });
       }
-      if (result.isMaxBuffer) {
-        throw new ClosureLensError('nix-failed', `\`${this.binary} ${fullArgs.join(' ')}\` printed more than ${STDOUT_MAX} bytes`, {
-          fix: 'query a smaller closure',
-          cause: result,
-        });
-      }
+      if (result.isMaxBuffer) throw tooMuchOutput(this.binary, fullArgs, result);
       throw classifyNixFailure({
         args: fullArgs,
         stderr: stderrText,
@@ -217,12 +227,16 @@ export class NixRunner {
       });
     }
     record(true);
-    if (opts.stdoutAsBytes) {
-      const bytes = result.stdout instanceof Uint8Array ? result.stdout : new Uint8Array(0);
-      return { stdout: '', stdoutBytes: bytes, stderr: stderrText, durationMs };
-    }
+    if (opts.stdoutAsBytes) return { stdout: '', stdoutChunks, stderr: stderrText, durationMs };
     return { stdout: String(result.stdout ?? ''), stderr: stderrText, durationMs };
   }
+}
+
+function tooMuchOutput(binary: string, args: readonly string[], cause: unknown): ClosureLensError {
+  return new ClosureLensError('nix-failed', `\`${binary} ${args.join(' ')}\` printed more than ${STDOUT_MAX} bytes`, {
+    fix: 'query a smaller closure',
+    cause,
+  });
 }
 
 function cancelled(binary: string, args: readonly string[]): ClosureLensError {

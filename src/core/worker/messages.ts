@@ -58,11 +58,11 @@ export type TransferredError =
     }
   | { readonly kind: 'other'; readonly name: string; readonly message: string; readonly stack: string | undefined };
 
-/** The request, with nix's output moved to the worker when it is a buffer of its own. */
+/** The request, with nix's output (its chunks) moved to the worker, not copied. */
 export function requestForTransfer(input: PipelineInput): { message: WorkerRequest; transfer: ArrayBuffer[] } {
   if (input.kind !== 'path-info' || typeof input.json === 'string') return { message: { input }, transfer: [] };
-  const json = ownedBytes(input.json);
-  return { message: { input: { ...input, json } }, transfer: [json.buffer as ArrayBuffer] };
+  const json = input.json.map(ownedBytes);
+  return { message: { input: { ...input, json } }, transfer: [...new Set(json.map((b) => b.buffer as ArrayBuffer))] };
 }
 
 export function closureForTransfer(r: AnalysedClosure): { message: TransferredClosure; transfer: ArrayBuffer[] } {
