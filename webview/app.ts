@@ -178,6 +178,8 @@ export class App {
     // enough to draw) depends on that.
     const split = document.getElementById('split') as (HTMLElement & { updateComplete?: Promise<boolean> }) | null;
     for (let k = 0; k < 4 && split?.updateComplete && !(await split.updateComplete); k++);
+    // A turn for input between taking the payload in and drawing it (each is tens of ms on 100,000 paths).
+    await new Promise((r) => setTimeout(r, 0));
     if (this.model !== model) return;
     // Restore what the user was looking at, where those paths still exist.
     const zoom = this.state.zoom !== undefined ? model.indexOf(this.state.zoom) : undefined;
