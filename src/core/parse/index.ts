@@ -2,6 +2,8 @@
  * One entry point for every closure input: recognises the format from the JSON's shape, not from a flag.
  */
 import { isCycloneDx, parseCycloneDx } from './cyclonedx';
+import { parseCompactPathInfo } from './compactPathInfo';
+import { parsePathInfoFast } from './fastPathInfo';
 import { describe, isObject, malformed, parseJsonText } from './json';
 import { parsePathInfoArray, parsePathInfoObject, parsePathInfoV2 } from './pathInfo';
 import type { ParseOptions, ParsedClosure } from './types';
@@ -10,12 +12,27 @@ export type { ClosureFormat, ParseOptions, ParsedClosure } from './types';
 export { PARSER_VERSION } from './types';
 
 /**
- * Parses `text` (path-info JSON of any Nix version, closureInfo/exportReferencesGraph JSON, or a CycloneDX SBOM).
- * `source` names the input in error messages (a file name, or the nix command).
- * Throws ClosureLensError 'malformed-json' (with the position for a syntax error) or 'empty-closure'.
+ * Parses `input` (path-info JSON of any Nix version, closureInfo/exportReferencesGraph JSON, or a CycloneDX SBOM),
+ * as text or as the UTF-8 bytes a process wrote. `source` names the input in error messages (a file name, or the
+ * nix command). Throws ClosureLensError 'malformed-json' (with the position for a syntax error) or 'empty-closure'.
+ *
+ * Path-info JSON takes a fast path that reads only what the records need: Nix's own compact output matched by a
+ * regular expression (compactPathInfo.ts), else any other layout by a scanner (fastPathInfo.ts). Anything neither
+ * fully understands goes to JSON.parse and the generic readers, which decide every result and every error.
  */
-export function parseClosureJson(text: string, source = 'the closure JSON', options: ParseOptions = {}): ParsedClosure {
-  return parseClosureValue(parseJsonText(text, source), source, options);
+export function parseClosureJson(input: string | Uint8Array, source = 'the closure JSON', options: ParseOptions = {}): ParsedClosure {
+  const text = typeof input === 'string' ? input : decodeUtf8(input);
+  const bytes = typeof input === 'string' ? undefined : input;
+  return (
+    parseCompactPathInfo(text, source, options) ??
+    parsePathInfoFast(text, source, options, bytes) ??
+    parseClosureValue(parseJsonText(text, source), source, options)
+  );
+}
+
+/** As `fs.readFileSync(file, 'utf8')` decodes: invalid sequences become U+FFFD, a byte order mark stays. */
+export function decodeUtf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
 export function parseClosureValue(doc: unknown, source: string, options: ParseOptions = {}): ParsedClosure {

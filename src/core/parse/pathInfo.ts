@@ -33,7 +33,7 @@ export function parsePathInfoArray(doc: readonly unknown[], source: string, opti
     records.push(readInfo(entry, path, storeDir, source, path));
   }
   const format: ClosureFormat = sawPathInfoField || doc.length === 0 ? 'path-info-array' : 'closure-info';
-  return finish(records, invalidPaths, storeDir, format, source, options);
+  return finishPathInfo(records, invalidPaths, storeDir, format, source, options);
 }
 
 /** `{"/nix/store/…": {…} | null}`: Nix 2.19–2.32, and 2.33+ with `--json-format 1` (entries then carry `storeDir`). */
@@ -53,7 +53,7 @@ export function parsePathInfoObject(doc: JsonObject, source: string, options: Pa
     if (!isObject(entry)) throw malformed(source, `the value of ${path} should be an object or null, found ${describe(entry)}`);
     records.push(readInfo(entry, path, storeDir, source, path));
   }
-  return finish(records, invalidPaths, storeDir, 'path-info-object', source, options);
+  return finishPathInfo(records, invalidPaths, storeDir, 'path-info-object', source, options);
 }
 
 /** `{version: 2|3, storeDir, info: {"<hash>-<name>": {…} | null}}`: Nix 2.33+ with `--json-format 2` (or 3). */
@@ -78,7 +78,7 @@ export function parsePathInfoV2(doc: JsonObject, source: string, options: ParseO
     if (!isObject(entry)) throw malformed(source, `info[${JSON.stringify(key)}] should be an object or null, found ${describe(entry)}`);
     records.push(readInfo(entry, path, storeDir, source, key));
   }
-  return finish(records, invalidPaths, storeDir, 'path-info-v2', source, options);
+  return finishPathInfo(records, invalidPaths, storeDir, 'path-info-v2', source, options);
 }
 
 function readInfo(entry: JsonObject, path: string, storeDir: string, source: string, label: string): PathRecord {
@@ -119,7 +119,8 @@ function readHash(v: unknown, source: string, label: string): string | undefined
   throw malformed(source, `narHash of ${label} should be a hash string or {algorithm, hash}, found ${describe(v)}`);
 }
 
-function finish(
+/** The checks and roots every path-info shape ends with (shared with the fast path, fastPathInfo.ts). */
+export function finishPathInfo(
   records: PathRecord[],
   invalidPaths: string[],
   storeDir: string | undefined,
