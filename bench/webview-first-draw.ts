@@ -5,6 +5,7 @@
  * Not included: VS Code's own hop from the extension host process to the webview (an IPC copy of the buffers).
  */
 import { buildSnapshot } from '../src/core/snapshot';
+import { SLICE_MS } from '../src/core/slices';
 import { closureMessage, syntheticClosure } from '../test/webview/closures';
 import { openHarness } from '../test/webview/harness';
 import { markdownTable, now, seconds, summarize, verdict, type BenchSection } from './lib';
@@ -110,7 +111,7 @@ export const webviewSection: BenchSection = {
       '',
       'The longest task is the longest time the page could not react to input, from the message until 1.5 s later ' +
         '(PerformanceObserver `longtask`; the first draw is one task, the legend\'s categories and the graph for why-chains and ' +
-        'search follow in slices of at most 30 ms, src/core/slices.ts).',
+        `search follow in slices of at most ${SLICE_MS} ms, src/core/slices.ts).`,
     ].join('\n');
   },
 };

@@ -11,7 +11,7 @@
 export type Steps<T> = Generator<void, T, void>;
 
 /** Time spent on sliced work per event-loop turn, across all jobs. Well under the 100 ms a user notices. */
-export const SLICE_MS = 30;
+export const SLICE_MS = 20;
 
 /** Runs sliced work without pausing. */
 export function runToEnd<T>(steps: Steps<T>): T {
