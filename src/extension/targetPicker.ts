@@ -83,6 +83,13 @@ export async function pickTarget(
   const problems: ActionItem[] = [];
   const hasRunningSystem = await exists(RUNNING_SYSTEM);
 
+  // Active items reported back that this code did not make active are the user's doing.
+  const madeActive = new WeakSet<ActionItem>();
+  let chosenByUser: ActionItem | undefined;
+  qp.onDidChangeActive((active) => {
+    if (active[0] && !madeActive.has(active[0])) chosenByUser = active[0];
+  });
+
   const render = () => {
     const all: ClosureTarget[] = [
       ...listings.flatMap((l) => l.outputs.map((output) => ({ kind: 'flake-output' as const, flake: l.flake, output }))),
@@ -98,7 +105,8 @@ export async function pickTarget(
       const outputs = rest.filter((t) => t.kind === 'flake-output' && t.flake.dir === l.flake.dir);
       if (outputs.length === 0) continue;
       items.push({ label: flakeDescription(l.flake), kind: vscode.QuickPickItemKind.Separator });
-      for (const t of outputs) items.push(targetItem(t, false));
+      // Typing a filter hides the separators: with several flakes, each row names its own.
+      for (const t of outputs) items.push(targetItem(t, multiFlake));
     }
     items.push(...problems);
     items.push({ label: 'other', kind: vscode.QuickPickItemKind.Separator });
@@ -110,10 +118,15 @@ export async function pickTarget(
     if (hasRunningSystem) {
       items.push({ label: '$(vm) Running system', description: RUNNING_SYSTEM, action: { kind: 'running-system' } });
     }
-    const active = qp.activeItems[0]?.label;
     qp.items = items;
-    const keep = active ? items.find((i) => i.label === active && i.action) : undefined;
-    if (keep) qp.activeItems = [keep];
+    // Keep the item the user moved to (or filtered to); otherwise the first one, so that Enter picks the last used
+    // target and not "Store path…", which was first before the flakes were listed.
+    const keep = chosenByUser && items.find((i) => i.action && i.label === chosenByUser!.label && i.description === chosenByUser!.description);
+    const next = keep ?? items.find((i) => i.action);
+    if (next) {
+      if (!keep) madeActive.add(next);
+      qp.activeItems = [next];
+    }
   };
 
   let multiFlake = false;

@@ -130,6 +130,41 @@ export class Workbench {
     return this.page.locator('.quick-input-widget .monaco-list-row');
   }
 
+  /**
+   * Every item of the open quick pick, in order. Its rows are virtualised: focus goes to the first item and then
+   * down a page at a time until each index up to the one marked last has been rendered.
+   */
+  async quickPickEntries(timeoutMs = 15_000): Promise<QuickPickEntry[]> {
+    const rows = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    const seen = new Map<number, QuickPickEntry>();
+    let last = -1;
+    await rows.first().waitFor({ timeout: timeoutMs });
+    await this.page.keyboard.press('Control+Home');
+    await waitFor('every quick pick item to be rendered', async () => {
+      const rendered = await rows.evaluateAll((els) =>
+        els.map((r) => {
+          // A group's title is drawn on its first item; rows are reused, so a hidden title may hold stale text.
+          const title = r.querySelector<HTMLElement>('.quick-input-list-separator');
+          return {
+            index: Number(r.getAttribute('data-index')),
+            last: r.getAttribute('data-last-element') === 'true',
+            group: title?.checkVisibility() ? (title.textContent ?? '').trim() : '',
+            label: (r.querySelector('.label-name')?.textContent ?? '').trim(),
+            description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
+          };
+        }),
+      );
+      for (const { last: isLast, ...entry } of rendered) {
+        seen.set(entry.index, entry);
+        if (isLast) last = entry.index;
+      }
+      if (last >= 0 && seen.size === last + 1) return true;
+      await this.page.keyboard.press('PageDown');
+      return false;
+    }, timeoutMs, 100);
+    return [...seen.values()].sort((a, b) => a.index - b.index);
+  }
+
   /** Picks the row holding `text` in the open quick pick, optionally typing a filter first. */
   async pick(text: string | RegExp, filter?: string): Promise<void> {
     const input = this.page.locator('.quick-input-widget input');
@@ -159,6 +194,15 @@ export class Workbench {
     await this.page.screenshot({ path: file, animations: 'disabled' });
     return file;
   }
+}
+
+/** One item of a quick pick as the user sees it. */
+export interface QuickPickEntry {
+  readonly index: number;
+  /** The title of the group this item starts (a separator's label), else ''. */
+  readonly group: string;
+  readonly label: string;
+  readonly description: string;
 }
 
 /** Polls until `check` returns a value (not undefined/false), or throws with `what` after `timeoutMs`. */

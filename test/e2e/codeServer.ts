@@ -114,13 +114,15 @@ export class CodeServer {
   }
 
   /**
-   * The workbench URL with a folder and, optionally, the payload route's extension development and tests paths.
+   * The workbench URL with a folder (or a multi-root workspace: a `.code-workspace` file) and, optionally, the
+   * payload route's extension development and tests paths.
    */
   workbenchUrl(folder: string, opts: { extensionDevelopmentPath?: string[]; extensionTestsPath?: string } = {}): string {
     const payload: [string, string][] = [];
     for (const p of opts.extensionDevelopmentPath ?? []) payload.push(['extensionDevelopmentPath', this.remote(p)]);
     if (opts.extensionTestsPath) payload.push(['extensionTestsPath', this.remote(opts.extensionTestsPath)]);
-    let url = `${this.url}?folder=${encodeURIComponent(path.resolve(folder))}`;
+    const kind = folder.endsWith('.code-workspace') ? 'workspace' : 'folder';
+    let url = `${this.url}?${kind}=${encodeURIComponent(path.resolve(folder))}`;
     if (payload.length > 0) url += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     return url;
   }

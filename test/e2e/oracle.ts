@@ -46,6 +46,19 @@ export async function closure(root: string): Promise<Map<string, PathInfo>> {
   return new Map(list.map((i) => [i.path, i]));
 }
 
+/** `nix path-info -S --json`: the closure size of a store path, as nix sums it. */
+export async function closureSize(root: string): Promise<number> {
+  const parsed = JSON.parse(await nix(['path-info', '-S', '--json', root])) as { path?: string; closureSize: number }[] | Record<string, { closureSize: number }>;
+  const entry = Array.isArray(parsed) ? parsed[0] : parsed[root];
+  if (entry?.closureSize === undefined) throw new Error(`nix path-info -S --json ${root} printed no closureSize`);
+  return entry.closureSize;
+}
+
+/** The attribute names of a flake's `packages.<system>`, by `nix eval` (fixed code, nothing spliced in). */
+export async function packageNames(flakeRef: string, system = 'x86_64-linux'): Promise<string[]> {
+  return JSON.parse(await nix(['eval', '--json', `${flakeRef}#packages.${system}`, '--apply', 'builtins.attrNames'])) as string[];
+}
+
 /** The nodes `nix why-depends --all` prints: those on some root → dependency path. */
 export async function whyDependsNodes(root: string, dep: string): Promise<Set<string>> {
   return new Set((await nix(['why-depends', '--all', root, dep])).replace(ANSI, '').match(STORE_PATH) ?? []);

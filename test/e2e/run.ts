@@ -3,9 +3,9 @@
  *   - `npm run package` first (it rewrites dist/ with the production bundles, then the development build is back);
  *   - then two lanes in parallel, each a sequence of fresh code-server sessions:
  *     A. the in-editor mocha suite (out/test/e2e/suite) through @vscode/test-electron's runTests and shim.ts;
- *        the UI journey on the example flake; the UI of the tree and hovers;
+ *        the UI journey on the example flake; the UI of the tree and hovers; a multi-root workspace of two flakes;
  *     B. the same suite in an untrusted folder (Workspace Trust on); the untrusted-folder UI scenario; the smoke
- *        scenario with the extension installed from the .vsix.
+ *        scenario with the extension installed from the .vsix; the sunburst restored after a window reload.
  * Each stage's output is printed as one block when it ends. Screenshots: test-artifacts/e2e/.
  * Options: --only=<stage name substring>, --verbose (log lines of the sessions too), --skip-package (reuse the .vsix),
  * --serial (one lane).
@@ -20,6 +20,8 @@ import { ARTIFACTS } from './browser';
 import { checkCodeServerInstalled, REPO } from './codeServer';
 import * as scenarios from './scenarios';
 import { hoverAndTree } from './scenarios-hover';
+import { multiRoot, multiRootWorkspace } from './scenarios-multiroot';
+import { restoreAfterReload } from './scenarios-restore';
 import { withSession, type SessionOptions } from './session';
 import { createWorkspace, NIX_CONFIG } from './workspace';
 
@@ -160,11 +162,13 @@ async function main(): Promise<void> {
     await stage('runTests suite in code-server (via the shim)', (out) => hostSuite(false, out));
     await uiStage('UI: a user on the example flake', {}, scenarios.userJourney);
     await uiStage('UI: the Nix Closure tree and option hovers', {}, hoverAndTree);
+    await uiStage('UI: a multi-root workspace of two flakes', { workspace: multiRootWorkspace }, multiRoot);
   };
   const laneB = async (): Promise<void> => {
     await stage('runTests suite in an untrusted folder (Workspace Trust on)', (out) => hostSuite(true, out));
     await uiStage('UI: an untrusted folder (Workspace Trust on)', { workspaceTrust: true }, scenarios.untrusted);
     if (vsix) await uiStage('UI: smoke with the extension installed from the .vsix', { vsix }, scenarios.packagedSmoke);
+    await uiStage('UI: the sunburst is restored after a window reload', {}, restoreAfterReload);
   };
   if (serial) {
     await laneA();

@@ -1,5 +1,5 @@
 /**
- * One user session for the UI scenarios: a copy of the example flake, a fresh code-server profile, the extension
+ * One user session for the UI scenarios: a copy of the example flake (or another workspace), a fresh code-server profile, the extension
  * loaded either from the source folder (payload route) or installed from a .vsix, and Chromium on the workbench.
  */
 import { Browser, Workbench } from './browser';
@@ -14,6 +14,8 @@ export interface SessionOptions {
   readonly workspaceTrust?: boolean;
   /** Extra user settings. */
   readonly settings?: Record<string, unknown>;
+  /** What to open (default: a copy of the example flake, createWorkspace). */
+  readonly workspace?: (name: string) => E2EWorkspace;
   /** Also show code-server's and the extension host's log lines (else only the last ones, on failure). */
   readonly verbose?: boolean;
   /** Where to write them (default: stdout). */
@@ -31,7 +33,7 @@ export interface Session {
 }
 
 export async function withSession<T>(opts: SessionOptions, fn: (s: Session) => Promise<T>): Promise<T> {
-  const workspace = createWorkspace(opts.name);
+  const workspace = (opts.workspace ?? createWorkspace)(opts.name);
   const logs: string[] = [];
   const write = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const log = (line: string): void => {
@@ -60,7 +62,7 @@ export async function withSession<T>(opts: SessionOptions, fn: (s: Session) => P
     });
     const workbench = new Workbench(browser.page);
     await workbench.open(
-      server.workbenchUrl(workspace.folder, opts.vsix ? {} : { extensionDevelopmentPath: [REPO] }),
+      server.workbenchUrl(workspace.workspaceFile ?? workspace.folder, opts.vsix ? {} : { extensionDevelopmentPath: [REPO] }),
     );
     const session: Session = { workspace, profile, server, workbench, logs };
     return await fn(session);
