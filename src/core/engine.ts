@@ -421,7 +421,7 @@ interface Shared<T, P> {
 }
 
 /** The analysis of a pipeline's result, with what the pipeline computed (closure sizes, dominators) seeded in. */
-function analysisOf(result: AnalysedClosure): ClosureAnalysis {
+export function analysisOf(result: AnalysedClosure): ClosureAnalysis {
   if (result.closureSizes) rememberClosureSizes(result.graph, result.closureSizes);
   return new ClosureAnalysis(result.graph, { dominators: result.dominators });
 }

@@ -5,10 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { ClosureEngine, LoadedClosure } from '../core/engine';
-import { parseClosureJson } from '../core/parse';
-import { ClosureGraph } from '../core/graph';
-import { ClosureAnalysis } from '../core/analysis/closure';
+import { analysisOf, type ClosureEngine, type LoadedClosure } from '../core/engine';
 import type { NixCommandRunner } from './flakeOutputs';
 import type { Settings } from './settings';
 import { closureFromSubstituters, configuredSubstituters, evalOutPath } from './substituters';
@@ -208,15 +205,16 @@ export class ClosureService extends Disposable {
       this.log.info(`no substituter has every path of ${outPath}; building it`);
       return undefined;
     }
-    const parsed = parseClosureJson(found.json, `nix path-info --store ${found.substituter}`);
-    const graph = ClosureGraph.build(parsed.records, [outPath]);
+    // The engine's analyser: in the extension host a worker thread, so parsing a big closure does not stall it.
+    const source = `nix path-info --store ${found.substituter}`;
+    const result = await this.engine().analyser.analyse({ kind: 'path-info', json: found.json, source, roots: [outPath] }, { signal });
     return {
       rootPath: outPath,
-      analysis: new ClosureAnalysis(graph),
+      analysis: analysisOf(result),
       fromCache: false,
-      source: `nix path-info --store ${found.substituter}`,
-      format: parsed.format,
-      notes: [`Not built here: sizes from the substituter ${found.substituter}.`],
+      source,
+      format: result.format,
+      notes: [...result.notes, `Not built here: sizes from the substituter ${found.substituter}.`],
     };
   }
 
