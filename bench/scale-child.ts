@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import { ClosureGraph } from '../src/core/graph';
 import { ClosureAnalysis } from '../src/core/analysis/closure';
 import { GraphCache } from '../src/core/cache';
-import { parseClosureJson } from '../src/core/parse';
+import { parseClosureJson, parseClosureValue } from '../src/core/parse';
+import { parseJsonText } from '../src/core/parse/json';
 
 /**
  * Paths whose closure size a first view shows: the heaviest-paths list (`closure-lens closure` and the sidebar show 20
@@ -21,7 +22,8 @@ function option(name: string): string | undefined {
 }
 
 /**
- * `scale-child.js FILE [--why TARGET]`: load from path-info JSON (the cold path).
+ * `scale-child.js FILE [--why TARGET] [--generic]`: load from path-info JSON (the cold path); `--generic` parses it
+ * the way every input went before the path-info fast paths (JSON.parse, then the generic readers), for comparison.
  * `scale-child.js FILE --prime-cache DIR`: parse FILE and store its graph in a GraphCache in DIR (untimed setup).
  * `scale-child.js FILE --cache DIR`: load the same graph from that cache (the warm path), then the same analyses.
  */
@@ -53,7 +55,9 @@ async function main(): Promise<void> {
   } else {
     const text = fs.readFileSync(file, 'utf8');
     t1 = t();
-    const parsed = parseClosureJson(text, file);
+    const parsed = process.argv.includes('--generic')
+      ? parseClosureValue(parseJsonText(text, file), file)
+      : parseClosureJson(text, file);
     t2 = t();
     graph = ClosureGraph.build(parsed.records, parsed.roots);
   }

@@ -40,10 +40,12 @@ export const scaleSection: BenchSection = {
     const runs = ctx.quick ? 2 : 5;
     const cold: ChildResult[] = [];
     const warm: ChildResult[] = [];
+    const generic: ChildResult[] = [];
     for (let k = 0; k < runs; k++) {
       ctx.log(`scale: round ${k + 1}/${runs}`);
       cold.push(await runScaleChild(ctx, synthetic.file));
       warm.push(await runScaleChild(ctx, synthetic.file, ['--cache', cacheDir, '--root', synthetic.root]));
+      generic.push(await runScaleChild(ctx, synthetic.file, ['--generic']));
     }
     const med = (rs: ChildResult[], f: (r: ChildResult) => number): Timing => summarize(rs.map(f));
     const cell = (rs: ChildResult[], f: (r: ChildResult) => number) => seconds(med(rs, f).median);
@@ -54,12 +56,19 @@ export const scaleSection: BenchSection = {
     const visible = cold[0]!.visiblePaths;
     const rows = [
       ['read the file', cell(cold, (r) => r.readSeconds), `${cell(warm, (r) => r.readSeconds)} (read + decode the cache file)`],
-      ['parse JSON (`parseClosureJson`)', cell(cold, (r) => r.parseSeconds), '—'],
+      ['parse (`parseClosureJson`: the path-info fast path, then the closure check)', cell(cold, (r) => r.parseSeconds), '—'],
       ['build the graph (`ClosureGraph.build`)', cell(cold, (r) => r.graphSeconds), '— (arrays come from the cache)'],
       ['dominator tree + retained sizes', cell(cold, (r) => r.dominatorSeconds), cell(warm, (r) => r.dominatorSeconds)],
       [`closure sizes: the root and the ${visible} heaviest paths (exact, lazy)`, cell(cold, (r) => r.closureSizeSeconds), cell(warm, (r) => r.closureSizeSeconds)],
       ['**total**', `**${seconds(totalCold.median)}** (${seconds(totalCold.min)}–${seconds(totalCold.max)})`, `**${seconds(totalWarm.median)}** (${seconds(totalWarm.min)}–${seconds(totalWarm.max)})`],
       ['peak memory (maxRSS of the process, node included), worst run', `**${rssCold.max.toFixed(0)} MiB**`, `**${rssWarm.max.toFixed(0)} MiB**`],
+    ];
+    const totalGeneric = med(generic, (r) => r.totalSeconds);
+    const compared = [
+      ['parse (closure check included)', cell(generic, (r) => r.parseSeconds), cell(cold, (r) => r.parseSeconds)],
+      ['build the graph', cell(generic, (r) => r.graphSeconds), cell(cold, (r) => r.graphSeconds)],
+      ['total from JSON', seconds(totalGeneric.median), seconds(totalCold.median)],
+      ['peak memory, worst run', `${med(generic, (r) => r.maxRssMiB).max.toFixed(0)} MiB`, `${rssCold.max.toFixed(0)} MiB`],
     ];
     const mb = (mib: number) => (mib * 2 ** 20) / 1e6;
     return [
@@ -70,6 +79,12 @@ export const scaleSection: BenchSection = {
         '*from the cache*: what every later load of the same store path does (the engine\'s GraphCache file).',
       '',
       markdownTable(['phase', 'from JSON (cold)', 'from the cache (warm)'], rows),
+      '',
+      'The same cold load with the generic parser (`JSON.parse`, then the readers of every format), which the path-info ' +
+        'fast paths (`src/core/parse/compactPathInfo.ts`, `fastPathInfo.ts`) replace for this input and which stays their ' +
+        `oracle (\`--generic\`, interleaved with the runs above, median of ${runs}):`,
+      '',
+      markdownTable(['phase', 'generic parser', 'fast path'], compared),
       '',
       `- load + closure sizes + dominators < 1 s, from JSON: ${verdict(totalCold.median < 1)} (${seconds(totalCold.median)}); from the cache: ${verdict(totalWarm.median < 1)} (${seconds(totalWarm.median)})`,
       `- peak memory < 300 MB, from JSON: ${verdict(mb(rssCold.max) < 300)} (${mb(rssCold.max).toFixed(0)} MB); from the cache: ${verdict(mb(rssWarm.max) < 300)} (${mb(rssWarm.max).toFixed(0)} MB)`,
