@@ -19,11 +19,12 @@
  * Writes go to a temporary file that is fsynced and then renamed over the old one, so a reader sees the old
  * file or the new one, never a partial one; a failed write (ENOSPC, …) leaves the old file as it was.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClosureLensError } from './errors';
+import { nextTurn } from './eventLoop';
 import { rememberClosureSizes, rememberedClosureSizes } from './analysis/closureSize';
 import { dominatorTreeOf, type DominatorTree } from './analysis/dominators';
 import { ClosureGraph } from './graph';
@@ -131,7 +132,14 @@ export class GraphCache {
       return undefined;
     }
     try {
-      return decode(buf, rootPath);
+      // The same checks as decode(), spread over event-loop turns for the extension host: the checksum is computed
+      // off this thread (WebCrypto hashes in libuv's pool), and the string table and the arrays in two turns.
+      const { header, layout } = readLayout(buf, rootPath);
+      const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', buf.subarray(0, layout.hash)));
+      if (!digest.equals(buf.subarray(layout.hash))) return undefined;
+      const paths = decodePaths(buf, header, layout);
+      await nextTurn();
+      return decodeSections(buf, header, layout, paths);
     } catch {
       return undefined;
     }
@@ -349,6 +357,16 @@ function sections(
 
 /** Throws on anything that is not an intact file of this version for `rootPath`. */
 export function decode(input: Buffer, rootPath: string): CachedGraph {
+  const { header, layout } = readLayout(input, rootPath);
+  const digest = createHash('sha256').update(input.subarray(0, layout.hash)).digest();
+  if (!digest.equals(input.subarray(layout.hash))) throw new Error('checksum mismatch');
+  return decodeSections(input, header, layout, decodePaths(input, header, layout));
+}
+
+type Layout = ReturnType<typeof sections>;
+
+/** The header and the section offsets of a file of this version for `rootPath` (the checksum is checked apart). */
+function readLayout(input: Buffer, rootPath: string): { header: Header; layout: Layout } {
   if (input.length < PREFIX_BYTES + HASH_BYTES) throw new Error('too short');
   if (input.readUInt32LE(0) !== MAGIC) throw new Error('not a graph cache file');
   if (input.readUInt32LE(4) !== CACHE_FORMAT_VERSION || input.readUInt32LE(8) !== PARSER_VERSION) throw new Error('other version');
@@ -357,16 +375,21 @@ export function decode(input: Buffer, rootPath: string): CachedGraph {
   const header = JSON.parse(input.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + headerLength)) as Header;
   const layout = sections(headerLength, header);
   if (layout.total !== input.length) throw new Error('truncated or padded');
-  const digest = createHash('sha256').update(input.subarray(0, layout.hash)).digest();
-  if (!digest.equals(input.subarray(layout.hash))) throw new Error('checksum mismatch');
   if (header.rootPath !== rootPath) throw new Error('another root');
+  return { header, layout };
+}
+
+function decodePaths(input: Buffer, header: Header, layout: Layout): string[] {
+  const names = input.toString('utf8', layout.strings, layout.strings + header.stringBytes).split('\n');
+  if (names.length !== header.nodeCount) throw new Error('string table does not match the node count');
+  const prefix = `${header.storeDir}/`;
+  return names.map((b) => (b === '' ? '' : prefix + b));
+}
+
+function decodeSections(input: Buffer, header: Header, layout: Layout, paths: string[]): CachedGraph {
   // Typed-array views need aligned offsets; a Buffer from the pool may start anywhere.
   const buf = input.byteOffset % 8 === 0 ? input : Buffer.from(input);
   const n = header.nodeCount;
-  const names = buf.toString('utf8', layout.strings, layout.strings + header.stringBytes).split('\n');
-  if (names.length !== n) throw new Error('string table does not match the node count');
-  const prefix = `${header.storeDir}/`;
-  const paths = names.map((b) => (b === '' ? '' : prefix + b));
   const refOffsets = new Int32Array(buf.buffer, buf.byteOffset + layout.refOffsets, n + 1);
   const refTargets = new Int32Array(buf.buffer, buf.byteOffset + layout.refTargets, header.edgeCount);
   for (let i = 0; i < refTargets.length; i++) {

@@ -13,6 +13,7 @@ import { dominatorTree, type DominatorTree } from './analysis/dominators';
 import type { LoadProgress } from './engine';
 import { encode } from './cache';
 import { ClosureLensError, isClosureLensError } from './errors';
+import { nextTurn } from './eventLoop';
 import { ClosureGraph } from './graph';
 import { parseClosureJson, parseClosureValue, type ClosureFormat, type ParsedClosure } from './parse';
 import { parseJsonText } from './parse/json';
@@ -152,7 +153,8 @@ export const inProcessAnalyser: ClosureAnalyser = {
       const step = await steps.next();
       if (step.done) return step.value;
       if (step.value) opts.onProgress?.(step.value);
-      await breathe();
+      // Other callbacks get their turn between steps, and the progress message just emitted gets out first.
+      await nextTurn();
     }
   },
 };
@@ -161,11 +163,3 @@ export function loadCancelled(): ClosureLensError {
   return new ClosureLensError('cancelled', 'loading the closure was cancelled', { fix: 'run it again when you need it' });
 }
 
-/**
- * Lets the event loop run between the long synchronous steps of a load (parse, graph, cache encoding): in the
- * extension host every other extension and the editor wait while one runs, and the progress message just emitted
- * gets out first. (bench/load.ts measures the stalls.)
- */
-export function breathe(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}

@@ -4,7 +4,8 @@
  * detail and position, so the host shows the same message as an in-process load would.
  */
 import { dominatorTreeOf } from '../analysis/dominators';
-import { breathe, type AnalysedClosure, type PipelineInput } from '../closurePipeline';
+import type { AnalysedClosure, PipelineInput } from '../closurePipeline';
+import { nextTurn } from '../eventLoop';
 import type { LoadProgress } from '../engine';
 import { ClosureLensError, type ErrorCode, type NixPosition } from '../errors';
 import { ClosureGraph } from '../graph';
@@ -100,10 +101,11 @@ export function closureForTransfer(r: AnalysedClosure): { message: TransferredCl
   return { message, transfer: [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))] };
 }
 
-/** The worker's result on the host; the event loop runs between decoding the paths and building the graph. */
+/** The worker's result on the host; the event loop runs between receiving it, decoding the paths and building the graph. */
 export async function closureFromTransfer(t: TransferredClosure): Promise<AnalysedClosure> {
+  await nextTurn();
   const paths = t.paths instanceof Uint8Array ? splitPaths(t.paths, t.narSize.length) : t.paths;
-  await breathe();
+  await nextTurn();
   const graph = ClosureGraph.fromArrays({
     paths,
     narSize: t.narSize,
