@@ -1,8 +1,9 @@
 /**
  * Loads closures: a flake installable, a store path or a JSON file becomes a ClosureAnalysis.
- * nix → parse → graph → analysis, with the graph cached by its (immutable) root store path: on disk
- * (GraphCache) and in memory (the last few analyses, whose computed sizes and dominators are kept too).
- * Two loads of the same target at the same time share one nix run.
+ * nix → analysis pipeline (closurePipeline.ts: parse → graph → closure sizes → dominator tree → cache file; in this
+ * thread or in a worker thread, as the ClosureAnalyser decides) → analysis, with the graph cached by its (immutable)
+ * root store path: on disk (GraphCache, with the dominator tree) and in memory (the last few analyses, whose
+ * computed sizes and dominators are kept too). Two loads of the same target at the same time share one nix run.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
