@@ -145,22 +145,31 @@ export class TargetDiscovery {
     return dir === '' || dir === '.' ? { attr: spec.slice(hash + 1) } : { dir, attr: spec.slice(hash + 1) };
   }
 
+  /**
+   * Whether a spec's directory names this flake: relative to its workspace folder (`sub/dir`), absolute, or as the
+   * quick pick describes it (`<folder name>/sub/dir`), which is how one folder of a multi-root workspace is named.
+   */
+  private static names(dir: string, f: FlakeRef): boolean {
+    return path.resolve(f.folder.uri.fsPath, dir) === f.dir || dir.replace(/\/+$/, '') === flakeDescription(f);
+  }
+
   /** The flakes a target spec can be in: the named directory's, or all of them. */
   async flakesFor(spec: string): Promise<FlakeRef[]> {
     const { dir } = TargetDiscovery.splitSpec(spec);
     const all = await this.findFlakes();
-    return dir === undefined ? all : all.filter((f) => path.resolve(f.folder.uri.fsPath, dir) === f.dir);
+    return dir === undefined ? all : all.filter((f) => TargetDiscovery.names(dir, f));
   }
 
   /**
    * The output that a spec names (`nixClosureLens.defaultTarget` or a command argument): a label
    * (`nixosConfigurations.myhost`), an attribute path (`packages.x86_64-linux.hello`), an installable (`.#…`), or
-   * `<dir>#<attr>` with the directory relative to its workspace folder.
+   * `<dir>#<attr>` with the directory relative to its workspace folder or, in a multi-root workspace, starting with
+   * the folder's name (`backend#packages.x86_64-linux.server`).
    */
   resolveDefault(spec: string, listings: readonly FlakeListing[]): ClosureTarget | undefined {
     const { dir, attr } = TargetDiscovery.splitSpec(spec);
     for (const l of listings) {
-      if (dir !== undefined && path.resolve(l.flake.folder.uri.fsPath, dir) !== l.flake.dir) continue;
+      if (dir !== undefined && !TargetDiscovery.names(dir, l.flake)) continue;
       for (const o of l.outputs) {
         if (o.label === attr || o.installable === `.#${attr}` || o.attrPath.join('.') === attr) {
           return { kind: 'flake-output', flake: l.flake, output: o };

@@ -5,7 +5,8 @@
  *     A. the in-editor mocha suite (out/test/e2e/suite) through @vscode/test-electron's runTests and shim.ts;
  *        the UI journey on the example flake; the UI of the tree and hovers; a multi-root workspace of two flakes;
  *     B. the same suite in an untrusted folder (Workspace Trust on); the untrusted-folder UI scenario; the smoke
- *        scenario with the extension installed from the .vsix; the sunburst restored after a window reload.
+ *        scenario with the extension installed from the .vsix; the sunburst restored after a window reload; the
+ *        suite of out/test/e2e/suite-multiroot in a multi-root workspace of two flakes.
  * Each stage's output is printed as one block when it ends. Screenshots: test-artifacts/e2e/.
  * Options: --only=<stage name substring>, --verbose (log lines of the sessions too), --skip-package (reuse the .vsix),
  * --serial (one lane).
@@ -88,9 +89,10 @@ async function uiStage(name: string, opts: Omit<SessionOptions, 'name' | 'verbos
 /**
  * The suite of test/e2e/suite/*.test.ts, exactly as a desktop VS Code would run it under runTests. With
  * `workspaceTrust`, Workspace Trust is on and the folder untrusted: the suite's untrusted-workspace tests run then.
+ * With `multiRoot`, test/e2e/suite-multiroot/*.test.ts in the multi-root workspace of scenarios-multiroot.ts.
  */
-async function hostSuite(workspaceTrust: boolean, out: StageOutput): Promise<void> {
-  const workspace = createWorkspace('runTests');
+async function hostSuite(workspaceTrust: boolean, out: StageOutput, opts: { multiRoot?: boolean } = {}): Promise<void> {
+  const workspace = opts.multiRoot ? multiRootWorkspace('runTests-multiroot') : createWorkspace('runTests');
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-shim-'));
   // runTests spawns vscodeExecutablePath directly: give it an executable that runs the shim with this node.
   const shim = path.join(bin, 'code');
@@ -100,7 +102,7 @@ async function hostSuite(workspaceTrust: boolean, out: StageOutput): Promise<voi
       vscodeExecutablePath: shim,
       extensionDevelopmentPath: REPO,
       extensionTestsPath: path.join(__dirname, 'hostRunner.js'),
-      launchArgs: [workspace.folder],
+      launchArgs: [workspace.workspaceFile ?? workspace.folder],
       stdout: out.stream,
       stderr: out.stream,
       extensionTestsEnv: {
@@ -112,6 +114,7 @@ async function hostSuite(workspaceTrust: boolean, out: StageOutput): Promise<voi
         // The suite grows with every feature; a hang, not a slow machine, should hit this.
         CLOSURE_LENS_E2E_TIMEOUT_MS: String(300_000),
         CLOSURE_LENS_E2E_TRUST: workspaceTrust ? '1' : '0',
+        CLOSURE_LENS_E2E_SUITE: opts.multiRoot ? 'suite-multiroot' : 'suite',
         CLOSURE_LENS_E2E_VERBOSE: verbose ? '1' : '0',
       },
     });
@@ -169,6 +172,7 @@ async function main(): Promise<void> {
     await uiStage('UI: an untrusted folder (Workspace Trust on)', { workspaceTrust: true }, scenarios.untrusted);
     if (vsix) await uiStage('UI: smoke with the extension installed from the .vsix', { vsix }, scenarios.packagedSmoke);
     await uiStage('UI: the sunburst is restored after a window reload', {}, restoreAfterReload);
+    await stage('runTests suite in a multi-root workspace (two flakes)', (out) => hostSuite(false, out, { multiRoot: true }));
   };
   if (serial) {
     await laneA();
