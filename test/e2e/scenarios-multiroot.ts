@@ -10,7 +10,8 @@ import { waitFor } from './browser';
 import * as oracle from './oracle';
 import type { Step } from './scenarios';
 import type { Session } from './session';
-import { readSunburst } from './sunburstView';
+import { reloadWindow } from './scenarios-restore';
+import { readSunburst, type ShownSunburst } from './sunburstView';
 import { createMultiRootWorkspace, type E2EWorkspace } from './workspace';
 
 /** The workspace's folders, in the order of its .code-workspace file. */
@@ -38,6 +39,8 @@ function folderOf(s: Session, fixture: string): string {
   assert.ok(dir, `the workspace has a ${fixture} folder`);
   return dir;
 }
+
+const diamondsShown = new WeakMap<Session, ShownSunburst>();
 
 export const multiRoot: Step[] = [
   {
@@ -90,6 +93,7 @@ export const multiRoot: Step[] = [
       await rows.filter({ has: workbench.page.locator('.label-description', { hasText: /^\s*diamonds\s*$/ }) }).first().click();
 
       const shown = await readSunburst(workbench.webview());
+      diamondsShown.set(s, shown);
       await workbench.screenshot('multi-root-diamonds-sunburst');
       const root = await oracle.build(`path:${folderOf(s, 'diamonds')}#default`);
       const otherRoot = await oracle.build(`path:${folderOf(s, 'chain')}#default`);
@@ -100,6 +104,19 @@ export const multiRoot: Step[] = [
       assert.ok(Math.abs(shown.size - total) <= shown.sizeTolerance, `the footer's total ${shown.footer} is nix path-info -S's ${total} bytes`);
       // The check tells the two flakes apart: the first folder's closure has another size.
       assert.notEqual(await oracle.closureSize(otherRoot), total, 'the chain and diamonds closures differ');
+    },
+  },
+  {
+    title: 'after a window reload the second folder\'s sunburst comes back with the same closure',
+    async run(s) {
+      const { workbench } = s;
+      const before = diamondsShown.get(s);
+      assert.ok(before, 'depends on the previous step');
+      await reloadWindow(workbench);
+      await workbench.page.locator('.tabs-container .tab', { hasText: 'Closure: packages.default' }).first().waitFor({ timeout: 60_000 });
+      const shown = await readSunburst(workbench.webview(), 90_000);
+      assert.equal(shown.root, before.root, 'the restored panel is the diamonds flake\'s, not the first folder\'s');
+      assert.equal(shown.summary, before.summary);
     },
   },
 ];

@@ -5,7 +5,7 @@
  * building anything.
  */
 import assert from 'node:assert/strict';
-import { waitFor } from './browser';
+import { waitFor, type Workbench } from './browser';
 import * as oracle from './oracle';
 import type { Step } from './scenarios';
 import type { Session } from './session';
@@ -15,6 +15,15 @@ const DEMO = 'nixosConfigurations.demo';
 const SELECTED = 'zfs-user';
 
 const before = new WeakMap<Session, ShownSunburst>();
+
+/** "Developer: Reload Window", as a user runs it: the page loads again, and with it the extension host. */
+export async function reloadWindow(workbench: Workbench): Promise<void> {
+  const { page } = workbench;
+  const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });
+  await workbench.runCommand('Developer: Reload Window');
+  await reloaded;
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+}
 
 /** A nix invocation that evaluates, builds or queries a closure: what a cache hit must not need. */
 function loadsAClosure(invocation: string): boolean {
@@ -46,10 +55,7 @@ export const restoreAfterReload: Step[] = [
       assert.ok(shownBefore, 'depends on the previous step');
       const { page } = workbench;
       const nixCallsBefore = workspace.nixInvocations().length;
-      const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });
-      await workbench.runCommand('Developer: Reload Window');
-      await reloaded;
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await reloadWindow(workbench);
 
       const tab = page.locator('.tabs-container .tab', { hasText: `Closure: ${DEMO}` });
       await tab.first().waitFor({ timeout: 60_000 });
