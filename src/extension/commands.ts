@@ -113,7 +113,8 @@ export class ClosureCommands extends Disposable {
     void vscode.window
       .showErrorMessage(
         `Nix Closure Lens: no flake output in this workspace is called "${spec}".${why} ` +
-          'Name one like "nixosConfigurations.myhost", "packages.x86_64-linux.hello" or "sub/dir#nixosConfigurations.myhost" ' +
+          'Name one like "nixosConfigurations.myhost", "packages.x86_64-linux.hello", "sub/dir#nixosConfigurations.myhost" ' +
+          'or, in a multi-root workspace, "<folder name>#packages.default" ' +
           '(the nixClosureLens.defaultTarget setting, or the command argument), or leave it empty to pick.',
         'Show log',
       )

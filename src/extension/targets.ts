@@ -31,7 +31,11 @@ export function targetKey(t: ClosureTarget): string {
 
 /** The panel and status bar title: the output's label, or the store path's name. */
 export function targetTitle(t: ClosureTarget): string {
-  return t.kind === 'flake-output' ? t.output.label : t.label;
+  if (t.kind !== 'flake-output') return t.label;
+  // With several flakes (a multi-root workspace, or a flake below its folder) one output name can name several
+  // closures: the title then says whose it is, as a target spec does (`diamonds#packages.default`).
+  const several = (vscode.workspace.workspaceFolders?.length ?? 0) > 1 || path.resolve(t.flake.dir) !== path.resolve(t.flake.folder.uri.fsPath);
+  return several ? `${flakeDescription(t.flake)}#${t.output.label}` : t.output.label;
 }
 
 /** Where the flake sits relative to its workspace folder, for quick pick descriptions. */

@@ -113,7 +113,7 @@ export const multiRoot: Step[] = [
       const before = diamondsShown.get(s);
       assert.ok(before, 'depends on the previous step');
       await reloadWindow(workbench);
-      await workbench.page.locator('.tabs-container .tab', { hasText: 'Closure: packages.default' }).first().waitFor({ timeout: 60_000 });
+      await workbench.page.locator('.tabs-container .tab', { hasText: 'Closure: diamonds#packages.default' }).first().waitFor({ timeout: 60_000 });
       const shown = await readSunburst(workbench.webview(), 90_000);
       assert.equal(shown.root, before.root, 'the restored panel is the diamonds flake\'s, not the first folder\'s');
       assert.equal(shown.summary, before.summary);

@@ -81,7 +81,10 @@ describe('Nix Closure Lens in a multi-root workspace', function () {
   it('keeps one sunburst per flake, though both outputs have the same name', async () => {
     assert.equal(shown.size, FOLDERS.length, 'depends on the previous tests');
     assert.notEqual(shown.get('chain')!.rootPath, shown.get('diamonds')!.rootPath);
-    await waitFor('a sunburst tab per folder', () => (sunburstTabs('packages.default').length === 2 ? true : undefined));
+    // Same output name, two closures: each tab says whose it is.
+    for (const folder of FOLDERS) {
+      await waitFor(`the sunburst tab of ${folder}`, () => (sunburstTabs(`${folder}#packages.default`).length === 1 ? true : undefined));
+    }
   });
 
   it('a label alone finds the first folder\'s output; an unknown folder name finds none', async () => {
