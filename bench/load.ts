@@ -20,7 +20,7 @@ import { ClosureEngine, type LoadedClosure } from '../src/core/engine';
 import { ClosureGraph } from '../src/core/graph';
 import { ClosureAnalysis } from '../src/core/analysis/closure';
 import { NixRunner } from '../src/core/nix/runner';
-import { encode } from '../src/core/cache';
+import { decode, encode } from '../src/core/cache';
 import { inProcessAnalyser } from '../src/core/closurePipeline';
 import { WorkerAnalyser } from '../src/core/worker/analyseInWorker';
 import { closureForTransfer, closureFromTransfer } from '../src/core/worker/messages';
@@ -198,11 +198,7 @@ export const loadSection: BenchSection = {
     const snapshot = longestChunk(snapshotSteps(analysis));
     const serialise = timeSync(() => rpcFrame(serializeWebviewMessage({ type: 'closure', snapshot: snapshot.value })));
     const duplicates = longestChunk(duplicateSteps(analysis.graph, analysis.dominators));
-    const readCache = await (async () => {
-      const t0 = performance.now();
-      await cache.get(synthetic.root);
-      return performance.now() - t0;
-    })();
+    const readCache = timeSync(() => decode(fs.readFileSync(cache.fileFor(synthetic.root)), synthetic.root)).ms;
     fs.rmSync(cacheDir, { recursive: true, force: true });
     fs.rmSync(inProcessDir, { recursive: true, force: true });
     // What the worker adds on the host: taking over its result (the paths decoded in one turn, the graph in the next).
@@ -228,6 +224,11 @@ export const loadSection: BenchSection = {
       ['worker: dominator tree', dominators.ms],
       ['worker: graph cache file (`encode`: graph, dominator tree, retained sizes)', cacheEncode.ms],
     ];
+    // GraphCache.get does not run it at once: the checksum is hashed off the thread, the rest takes two turns.
+    const cacheDecodeStep: [string, number] = [
+      'graph cache decode (`decode`: checksum, string table, arrays, all at once; `GraphCache.get` hashes off the thread and decodes in two turns)',
+      readCache,
+    ];
     const steps: [string, number][] = [
       ...inWorker,
       ['host: the worker\'s result taken over (paths decoded, then `ClosureGraph.fromArrays`; two event-loop turns together)', takeOver],
@@ -236,9 +237,9 @@ export const loadSection: BenchSection = {
       [`sunburst payload (\`snapshotSteps\`): its longest slice-able chunk (all of it at once: ${snapshot.total.toFixed(0)} ms)`, snapshot.ms],
       ['postMessage of the payload: VS Code\'s JSON with out-of-band buffers + the RPC frame copy (test/support/webviewTransport.ts)', serialise.ms],
       [`sidebar duplicates (\`duplicateSteps\`): its longest chunk (all of it at once: ${duplicates.total.toFixed(0)} ms)`, duplicates.ms],
-      ['graph cache read + decode (`GraphCache.get`, async read, sync decode)', readCache],
+      cacheDecodeStep,
     ];
-    const hostSteps = steps.filter(([s]) => !inWorker.some(([w]) => w === s));
+    const hostSteps = steps.filter((step) => step !== cacheDecodeStep && !inWorker.includes(step));
     const longestStep = hostSteps.reduce((a, b) => (b[1] > a[1] ? b : a));
     return [
       `Input: \`${path.relative(ctx.repo, synthetic.file)}\` — ${synthetic.paths.toLocaleString('en')} paths, ` +
@@ -261,8 +262,8 @@ export const loadSection: BenchSection = {
       markdownTable(['step', 'time'], steps.map(([s, t]) => [s, ms(t)])),
       '',
       `- no stall over ${STALL_LIMIT_MS} ms — first load: ${verdict(coldStall <= STALL_LIMIT_MS)} (${ms(coldStall)}); cached load: ${verdict(warmStall <= STALL_LIMIT_MS)} (${ms(warmStall)}); first view: ${verdict(viewStall <= STALL_LIMIT_MS)} (${ms(viewStall)})`,
-      `- a first load runs parse, graph, closure sizes, dominator tree and cache-file encoding in a worker thread (\`WorkerAnalyser\`, dist/closureWorker.js): nix's stdout moves there in the chunks the pipe delivered (transferred: never joined or decoded on the host) and the arrays come back as transferables, so the host only collects nix's output, takes over the arrays and writes the file. In-process (the CLI) the same pipeline yields between steps and stalls for its longest one (${ms(coldInProcessStall)}).`,
-      '- a later load decodes the cache file on the host (typed-array views, no parse); the dominator tree and retained sizes are in it (format 4), so nothing is recomputed.',
+      `- a first load runs parse, graph, closure sizes, dominator tree and cache-file encoding in a worker thread (\`WorkerAnalyser\`, dist/closureWorker.js): nix's stdout moves there in the chunks the pipe delivered (transferred: never joined or decoded on the host) and the arrays come back as transferables, so the host only collects nix's output, takes over the arrays and writes the file; the worker thread runs at a lower priority (nice 10, a per-thread value on Linux), so on busy cores the host's thread gets the CPU first. In-process (the CLI) the same pipeline yields between steps and stalls for its longest one (${ms(coldInProcessStall)}).`,
+      `- a later load decodes the cache file on the host (typed-array views, no parse; ${ms(readCache)} all at once, spread by \`GraphCache.get\` over an off-thread SHA-256 and two event-loop turns); the dominator tree and retained sizes are in it (format 4), so nothing is recomputed.`,
       `- the first view runs its O(n) work (sunburst payload, duplicates) as sliced work (src/core/slices.ts): at most ${SLICE_MS} ms of it per event-loop turn, ` +
         `then \`setImmediate\`; its longest unsplittable chunk is ${ms(Math.max(snapshot.ms, duplicates.ms))}. postMessage itself is ${ms(serialise.ms)} ` +
         '(VS Code carries typed arrays as buffers: the JSON holds no per-path data).',

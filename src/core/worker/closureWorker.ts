@@ -2,12 +2,21 @@
  * The closure worker (bundled as dist/closureWorker.js): runs the analysis pipeline for one load off the host's
  * thread, reports its progress, sends the result's arrays back as transferables, and exits.
  */
+import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { closurePipeline } from '../closurePipeline';
 import { closureForTransfer, errorForTransfer, type WorkerReply, type WorkerRequest } from './messages';
 
 const port = parentPort;
 if (!port) throw new Error('closureWorker.js runs as a worker thread (see analyseInWorker.ts)');
+
+// Background work: on Linux the nice value is per thread, so this lowers only this thread's priority, and the host's
+// thread (the editor's extensions, on a machine whose cores are busy) gets the CPU first when it needs it.
+try {
+  os.setPriority(os.constants.priority.PRIORITY_BELOW_NORMAL);
+} catch {
+  // not permitted here: run at the normal priority
+}
 
 // One request per worker: once it is answered, nothing keeps the thread alive and it exits.
 port.once('message', (request: WorkerRequest) => {
