@@ -1,7 +1,7 @@
 /**
  * The fast paths for path-info JSON (compactPathInfo.ts: Nix's compact output by regular expression;
- * fastPathInfo.ts: any layout by a byte scanner) against the generic parser (JSON.parse + pathInfo.ts), which stays
- * the oracle: on every real recording, on the bench's synthetic closure, and on seeded mutations, each fast path
+ * fastPathInfo.ts: any layout by a byte scanner; pathInfoGraph.ts: straight into the graph) against the generic
+ * parser (JSON.parse + pathInfo.ts, then ClosureGraph.build), which stays the oracle: on every real recording, on the bench's synthetic closure, and on seeded mutations, each fast path
  * either declines (undefined) or gives exactly the generic result, or throws exactly the generic error. And the
  * public parseClosureJson (string or bytes) behaves as the generic parser alone.
  *
@@ -13,9 +13,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { syntheticClosure } from '../../bench/generate';
 import { ClosureLensError } from '../../src/core/errors';
-import { parseClosureJson, parseClosureValue, type ParseOptions } from '../../src/core/parse';
+import { ClosureGraph } from '../../src/core/graph';
+import { parseClosureGraph, parseClosureJson, parseClosureValue, type ParseOptions } from '../../src/core/parse';
 import { parseCompactPathInfo } from '../../src/core/parse/compactPathInfo';
 import { parsePathInfoFast } from '../../src/core/parse/fastPathInfo';
+import { pathInfoGraphFast, type GraphFromJson } from '../../src/core/parse/pathInfoGraph';
 import { parseJsonText } from '../../src/core/parse/json';
 import { seededRandom } from '../support/prng';
 
@@ -48,6 +50,65 @@ const stages = {
     parsePathInfoFast(text, 'input.json', options, Buffer.from(text, 'utf8')),
 };
 type Stage = keyof typeof stages;
+
+/** A graph as plain data, and what came with it; any error (ClosureGraph.build throws plain Errors) as its message. */
+function graphOutcome(f: () => (GraphFromJson & { notes?: string[] }) | undefined): Outcome {
+  try {
+    const r = f();
+    if (r === undefined) return { declined: true };
+    const g = r.graph;
+    return {
+      ok: {
+        paths: g.paths,
+        narSize: [...g.narSize],
+        refOffsets: [...g.refOffsets],
+        refTargets: [...g.refTargets],
+        selfReference: [...g.selfReference],
+        graphRoots: g.roots,
+        hasVirtualRoot: g.hasVirtualRoot,
+        sizesKnown: g.sizesKnown,
+        dangling: g.danglingReferences,
+        roots: r.roots,
+        format: r.format,
+        storeDir: r.storeDir,
+        invalidPaths: r.invalidPaths,
+      },
+    };
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    return { error: { name: e.name, code: e instanceof ClosureLensError ? e.code : '', message: e.message } };
+  }
+}
+
+/**
+ * The graph path (pathInfoGraph.ts, parseClosureGraph) against parseClosureJson's records built into a graph, from
+ * the roots the parser finds and from given roots; returns whether the fast graph path accepted it.
+ */
+function checkGraph(text: string, label: string): boolean {
+  let accepted = false;
+  const found = generic(text, {});
+  const some = 'ok' in found ? (found.ok as { records: { path: string }[] }).records.map((r) => r.path) : [];
+  const rootChoices: (string[] | undefined)[] = [undefined, ['/nix/store/00000000000000000000000000000000-none']];
+  if (some.length > 0) rootChoices.push([some[0]!], [some[some.length - 1]!, some[0]!, some[0]!]);
+  for (const roots of rootChoices) {
+    const expected = graphOutcome(() => {
+      const p = parseClosureValue(parseJsonText(text, 'input.json'), 'input.json', { trustClosure: roots !== undefined });
+      const r = roots === undefined ? p.roots : [...new Set(roots)];
+      return { graph: ClosureGraph.build(p.records, r), roots: r, format: p.format, storeDir: p.storeDir, invalidPaths: p.invalidPaths };
+    });
+    const where = `${label}, roots ${JSON.stringify(roots)}`;
+    for (const input of [{ text }, { bytes: Buffer.from(text, 'utf8') }]) {
+      const got = graphOutcome(() => pathInfoGraphFast(input, roots));
+      if ('declined' in got) continue;
+      accepted = true;
+      assert.deepStrictEqual(got, expected, `${where}: the graph fast path (${Object.keys(input)[0]}) differs\ninput: ${text.slice(0, 400)}`);
+    }
+    assert.deepStrictEqual(graphOutcome(() => parseClosureGraph(text, 'input.json', roots)), expected, `${where}: parseClosureGraph differs`);
+    const bytes = new Uint8Array(Buffer.from(text, 'utf8'));
+    assert.deepStrictEqual(graphOutcome(() => parseClosureGraph(bytes, 'input.json', roots)), expected, `${where}: parseClosureGraph(bytes) differs`);
+  }
+  return accepted;
+}
 
 /**
  * Checks every fast stage and the public entry point (string and bytes) against the generic parser on `text`;
@@ -86,12 +147,14 @@ describe('fast path-info parsers agree with the generic parser', function () {
     ];
     assert.ok(files.length >= 30, `only ${files.length} recordings found`);
     const acceptedBy = new Map<string, Set<Stage>>();
+    const graphAccepted = new Set<string>();
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
       for (const options of [{}, { trustClosure: true }]) {
         const accepted = check(text, path.relative(REAL, file), options);
         if (!options.trustClosure) acceptedBy.set(path.basename(path.dirname(file)) + '/' + path.basename(file), accepted);
       }
+      if (checkGraph(text, path.relative(REAL, file))) graphAccepted.add(path.basename(path.dirname(file)) + '/' + path.basename(file));
       // Pretty-printed (jq-style), the scanner must still read it exactly. (Some recordings are Nix's empty
       // output of a failed command.)
       if (text.trim() !== '') check(JSON.stringify(JSON.parse(text), null, 2), `${path.relative(REAL, file)} pretty-printed`);
@@ -112,6 +175,9 @@ describe('fast path-info parsers agree with the generic parser', function () {
     for (const f of ['nix-2.8/path-info-rsS.json', 'nix-2.26-outputs/path-info-rs.json', 'recorded/path-info-nix-2.33-json-format-2.json']) {
       takes(f, 'scanner (bytes)');
     }
+    for (const f of ['nix-2.8/path-info-rsS.json', 'nix-2.26-outputs/path-info-rs.json', 'recorded/path-info-lix-with-invalid.json', 'recorded/path-info-nix-2.33-json-format-2.json']) {
+      assert.ok(graphAccepted.has(f), `${f} should go straight into the graph`);
+    }
   });
 
   it('on the bench generator’s synthetic `nix path-info -rs --json` (2,000 paths), as written and pretty-printed', async () => {
@@ -120,6 +186,7 @@ describe('fast path-info parsers agree with the generic parser', function () {
       const synthetic = await syntheticClosure({ repo: REPO, workDir, quick: true, log: () => undefined }, 2000);
       const text = readFileSync(synthetic.file, 'utf8');
       const accepted = check(text, 'synthetic');
+      assert.ok(checkGraph(text, 'synthetic'), 'the synthetic closure should go straight into the graph');
       assert.deepEqual([...accepted].sort(), ['compact', 'scanner', 'scanner (bytes)']);
       const parsed = parseClosureJson(text);
       assert.equal(parsed.records.length, 2000);
@@ -304,6 +371,7 @@ describe('fast path-info parsers agree with the generic parser', function () {
       const label = `seed ${SEED}, case ${c} (shape ${shape}, ${docChange}, ${textChange})`;
       const accepted = check(text, label, { trustClosure: int(2) === 0 });
       for (const s of accepted) count(s);
+      if (c % 3 === 0 && checkGraph(text, label)) count('graph');
       count(`generic ${Object.keys(generic(text, {}))[0]}`);
     }
     // The mutations reach both fast paths and both generic outcomes, or this test proves little.
@@ -313,5 +381,6 @@ describe('fast path-info parsers agree with the generic parser', function () {
     assert.ok((tally.get('scanner') ?? 0) > 250, summary);
     assert.ok((tally.get('generic error') ?? 0) > 250, summary);
     assert.ok((tally.get('generic ok') ?? 0) > 250, summary);
+    assert.ok((tally.get('graph') ?? 0) > 50, summary);
   });
 });

@@ -68,7 +68,7 @@ class IntList {
 }
 
 /** What the scan found, as text offsets: nothing is a string yet. */
-interface Scan {
+export interface Scan {
   shape: number;
   /** Array shape: some entry carried a field only `nix path-info` prints. */
   sawPathInfoField: boolean;
@@ -669,17 +669,44 @@ export function parsePathInfoFast(
 ): ParsedClosure | undefined {
   // Offsets in the bytes are offsets in the text only when every character is ASCII; anything else is rare in
   // path-info JSON (store paths are ASCII) and goes the generic way.
-  if (bytes ? !isAscii(bytes) : Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
-  const b = bytes ?? Buffer.from(text, 'latin1');
-  let built: { records: PathRecord[]; invalidPaths: string[]; storeDir: string; format: ClosureFormat } | undefined;
+  const scanned = scanPathInfo(text, bytes);
+  if (scanned === undefined) return undefined;
+  const built = attempt(() => materialize(text, scanned.bytes, scanned.scan));
+  if (built === undefined) return undefined;
+  return finishPathInfo(built.records, built.invalidPaths, built.storeDir, built.format, source, options);
+}
+
+/** `f()`, or undefined when it declines. */
+export function attempt<T>(f: () => T): T | undefined {
   try {
-    built = materialize(text, b, new PathInfoScanner(b, text.length).run());
+    return f();
   } catch (e) {
     if (e === DECLINE || e instanceof RangeError) return undefined;
     throw e;
   }
-  return finishPathInfo(built.records, built.invalidPaths, built.storeDir, built.format, source, options);
 }
+
+/** Gives up inside attempt(). */
+export { decline };
+
+/** The scan of `text` (`bytes`: the same as UTF-8, when the caller has them), or undefined when it declines. */
+export function scanPathInfo(text: string, bytes?: Uint8Array): { scan: Scan; bytes: Uint8Array } | undefined {
+  // Offsets in the bytes are offsets in the text only when every character is ASCII; anything else is rare in
+  // path-info JSON (store paths are ASCII) and goes the generic way.
+  if (bytes ? !isAscii(bytes) : Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
+  const b = bytes ?? Buffer.from(text, 'latin1');
+  const scan = attempt(() => new PathInfoScanner(b, text.length).run());
+  return scan && { scan, bytes: b };
+}
+
+/** The scan of UTF-8 `bytes`, or undefined when it declines (non-ASCII bytes included). */
+export function scanPathInfoBytes(bytes: Uint8Array): { scan: Scan; bytes: Uint8Array } | undefined {
+  if (!isAscii(bytes)) return undefined;
+  const scan = attempt(() => new PathInfoScanner(bytes, bytes.length).run());
+  return scan && { scan, bytes };
+}
+
+export const SHAPES = { array: SHAPE_ARRAY, object: SHAPE_OBJECT, v2: SHAPE_V2 } as const;
 
 function materialize(
   s: string,

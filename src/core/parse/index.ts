@@ -3,7 +3,9 @@
  */
 import { isCycloneDx, parseCycloneDx } from './cyclonedx';
 import { parseCompactPathInfo } from './compactPathInfo';
+import { ClosureGraph } from '../graph';
 import { parsePathInfoFast } from './fastPathInfo';
+import { pathInfoGraphFast, type GraphFromJson } from './pathInfoGraph';
 import { describe, isObject, malformed, parseJsonText } from './json';
 import { parsePathInfoArray, parsePathInfoObject, parsePathInfoV2 } from './pathInfo';
 import type { ParseOptions, ParsedClosure } from './types';
@@ -28,6 +30,24 @@ export function parseClosureJson(input: string | Uint8Array, source = 'the closu
     parsePathInfoFast(text, source, options, bytes) ??
     parseClosureValue(parseJsonText(text, source), source, options)
   );
+}
+
+/**
+ * `input` parsed straight into the graph of `rootPaths` (or of the paths nothing references, checked as a whole
+ * closure as parseClosureJson checks it): the same graph as `ClosureGraph.build(parseClosureJson(…).records, roots)`,
+ * with the same errors, but path-info JSON goes from its bytes to the graph's arrays without PathRecords.
+ */
+export function parseClosureGraph(
+  input: string | Uint8Array,
+  source = 'the closure JSON',
+  rootPaths?: readonly string[],
+): GraphFromJson & { readonly notes: string[] } {
+  const fast = pathInfoGraphFast(typeof input === 'string' ? { text: input } : { bytes: input }, rootPaths);
+  if (fast) return { ...fast, notes: [] };
+  const parsed = parseClosureJson(input, source, { trustClosure: rootPaths !== undefined });
+  const roots = rootPaths === undefined ? parsed.roots : [...new Set(rootPaths)];
+  const graph = ClosureGraph.build(parsed.records, roots);
+  return { graph, roots, format: parsed.format, storeDir: parsed.storeDir, invalidPaths: parsed.invalidPaths, notes: parsed.notes };
 }
 
 /** As `fs.readFileSync(file, 'utf8')` decodes: invalid sequences become U+FFFD, a byte order mark stays. */
