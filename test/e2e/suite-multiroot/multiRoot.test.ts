@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { NixClosureLensApi } from '../../../src/extension/extension';
 import type { ShownClosure } from '../../../src/extension/commands';
+import { waitFor } from '../suite/waitFor';
 
 const execFileAsync = promisify(execFile);
 const EXTENSION_ID = 'nix-closure-lens.nix-closure-lens';
@@ -45,15 +46,6 @@ function sunburstTabs(title: string): vscode.Tab[] {
     .filter((t) => t.input instanceof vscode.TabInputWebview && t.label === `Closure: ${title}`);
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('Nix Closure Lens in a multi-root workspace', function () {
   this.timeout(180_000);

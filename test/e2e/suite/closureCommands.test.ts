@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { NixClosureLensApi } from '../../../src/extension/extension';
 import type { ShownClosure } from '../../../src/extension/commands';
+import { waitFor } from './waitFor';
 
 const execFileAsync = promisify(execFile);
 const EXTENSION_ID = 'nix-closure-lens.nix-closure-lens';
@@ -35,15 +36,6 @@ async function nix(args: string[], cwd?: string): Promise<string> {
   return stdout;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The nix commands run after the `before`-th one. */
 function commandsSince(a: NixClosureLensApi, before: number) {

@@ -14,6 +14,7 @@ import { ClosureGraph } from '../../../src/core/graph';
 import { NixRunner } from '../../../src/core/nix/runner';
 import { parseClosureJson } from '../../../src/core/parse';
 import type { NixClosureLensApi } from '../../../src/extension/extension';
+export { waitFor } from './waitFor';
 
 export const EXTENSION_ID = 'nix-closure-lens.nix-closure-lens';
 export const DEMO = 'nixosConfigurations.demo';
@@ -30,15 +31,6 @@ export function folder(): string {
   return f.uri.fsPath;
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export interface Expected {
   readonly toplevel: string;

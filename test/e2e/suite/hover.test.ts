@@ -14,7 +14,8 @@ import { NixRunner } from '../../../src/core/nix/runner';
 import { isModuleSwitch } from '../../../src/core/optionCosts';
 import { displayName } from '../../../src/core/storePath';
 import type { ShownClosure } from '../../../src/extension/commands';
-import { api, DEMO, definitionIn, expectedFor, folder, lost, waitFor } from './hover-engine';
+import { api, DEMO, definitionIn, expectedFor, folder, lost } from './hover-engine';
+import { waitFor } from './waitFor';
 
 const SLIM = 'nixosConfigurations.slim';
 

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { formatBytes } from '../../../src/core/format';
+import { waitFor } from './waitFor';
 
 const execFileAsync = promisify(execFile);
 const EXTENSION_ID = 'nix-closure-lens.nix-closure-lens';
@@ -26,15 +27,6 @@ async function nix(args: string[]): Promise<string> {
   return (await execFileAsync('nix', args, { cwd: folder(), maxBuffer: 64 * 1024 * 1024 })).stdout;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('Closure diff, rules and compressed size in VS Code', function () {
   this.timeout(180_000);

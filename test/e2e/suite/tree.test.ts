@@ -9,7 +9,8 @@ import * as vscode from 'vscode';
 import { formatBytes } from '../../../src/core/format';
 import type { ShownClosure } from '../../../src/extension/commands';
 import type { TreeNode } from '../../../src/extension/heaviestTree';
-import { api, DEMO, definitionIn, expectedFor, folder, waitFor } from './hover-engine';
+import { api, DEMO, definitionIn, expectedFor, folder } from './hover-engine';
+import { waitFor } from './waitFor';
 
 async function children(node?: TreeNode): Promise<TreeNode[]> {
   const tree = (await api()).heaviestTree;
