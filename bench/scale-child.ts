@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { ClosureGraph } from '../src/core/graph';
 import { ClosureAnalysis } from '../src/core/analysis/closure';
 import { GraphCache } from '../src/core/cache';
-import { parseClosureJson, parseClosureValue } from '../src/core/parse';
+import { parseClosureGraph, parseClosureJson, parseClosureValue } from '../src/core/parse';
 import { parseJsonText } from '../src/core/parse/json';
 
 /**
@@ -23,7 +23,9 @@ function option(name: string): string | undefined {
 
 /**
  * `scale-child.js FILE [--why TARGET] [--generic]`: load from path-info JSON (the cold path); `--generic` parses it
- * the way every input went before the path-info fast paths (JSON.parse, then the generic readers), for comparison.
+ * the way every input went before the path-info fast paths (JSON.parse, then the generic readers), for comparison;
+ * `--graph` reads the file as bytes (as nix's stdout could be taken) and parses them straight into the graph
+ * (`parseClosureGraph`; its time is all in the parse phase).
  * `scale-child.js FILE --prime-cache DIR`: parse FILE and store its graph in a GraphCache in DIR (untimed setup).
  * `scale-child.js FILE --cache DIR`: load the same graph from that cache (the warm path), then the same analyses.
  */
@@ -52,6 +54,11 @@ async function main(): Promise<void> {
     if (cached === undefined) throw new Error(`no cached graph for ${root} in ${cacheDir}`);
     graph = cached.graph;
     t1 = t2 = t();
+  } else if (process.argv.includes('--graph')) {
+    const bytes = fs.readFileSync(file);
+    t1 = t();
+    graph = parseClosureGraph(bytes, file).graph;
+    t2 = t();
   } else {
     const text = fs.readFileSync(file, 'utf8');
     t1 = t();
