@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'not-in-closure'
   | 'cache-failed'
   | 'nix-failed'
+  /** More than this machine can analyse: nix's output past the runner's limit, or the analysis out of memory. */
+  | 'too-large'
   // closure diff, rules and compression (diff.ts, rules.ts, compression.ts)
   | 'git-failed'
   | 'invalid-config'

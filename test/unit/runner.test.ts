@@ -140,4 +140,18 @@ describe('NixRunner process handling', () => {
     await rejects(broken.version(), 'nix-not-found');
     await rejects(broken.version(), 'nix-not-found');
   });
+
+  it('a closure past the output limit is stopped as too-large, with or without stdout as bytes', async () => {
+    // A "nix" that prints 3 MiB of JSON against a 1 MiB limit (the default is 480 MiB).
+    const big = script('big-nix', 'i=0; printf "["; while [ $i -lt 3072 ]; do printf "%1024s" "" | tr " " x; i=$((i+1)); done; printf "]"');
+    const runner = new NixRunner({ nixPath: big, maxStdoutBytes: 1024 * 1024 });
+    for (const stdoutAsBytes of [false, true]) {
+      const e = await rejects(runner.run(['path-info', '-rs', '--json', '/nix/store/x'], { stdoutAsBytes }), 'too-large');
+      assert.match(e.message, /the closure is too large to analyse here: `.*big-nix path-info -rs --json \/nix\/store\/x` printed more than 1 MiB/);
+      assert.match(e.fix ?? '', /smaller closure/);
+    }
+    // Under the limit the same output is returned whole.
+    const ok = await new NixRunner({ nixPath: big, maxStdoutBytes: 4 * 1024 * 1024 }).run(['path-info']);
+    assert.equal(ok.stdout.length, 3072 * 1024 + 2);
+  });
 });

@@ -61,6 +61,8 @@ export interface NixRunnerOptions {
   /** How long nix gets to exit after SIGTERM before the group is SIGKILLed. */
   readonly killGraceMs?: number;
   readonly onCommand?: (c: CommandRecord) => void;
+  /** The most stdout one call may print before it is stopped as too large; default 480 MiB. */
+  readonly maxStdoutBytes?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
@@ -75,6 +77,7 @@ export class NixRunner {
   private readonly defaultTimeoutMs: number;
   private readonly killGraceMs: number;
   private readonly onCommand: ((c: CommandRecord) => void) | undefined;
+  private readonly maxStdoutBytes: number;
   private versionPromise: Promise<NixVersion> | undefined;
   private knownVersion: NixVersion | undefined;
 
@@ -85,6 +88,7 @@ export class NixRunner {
     this.defaultTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.killGraceMs = options.killGraceMs ?? 3000;
     this.onCommand = options.onCommand;
+    this.maxStdoutBytes = options.maxStdoutBytes ?? STDOUT_MAX;
   }
 
   /** Implementation and version, asked once (`nix --version`); a failed attempt is retried next time. */
@@ -116,7 +120,7 @@ export class NixRunner {
       stripFinalNewline: false,
       // Bytes are collected here, chunk by chunk: joining 50 MB into one buffer would stall this thread.
       buffer: { stdout: !opts.stdoutAsBytes, stderr: false },
-      maxBuffer: { stdout: STDOUT_MAX },
+      maxBuffer: { stdout: this.maxStdoutBytes },
     });
     const pid = sub.pid;
     if (pid !== undefined) trackGroup(pid);
@@ -144,7 +148,7 @@ export class NixRunner {
     if (opts.stdoutAsBytes) {
       sub.stdout?.on('data', (chunk: Buffer) => {
         stdoutBytes += chunk.byteLength;
-        if (stdoutBytes > STDOUT_MAX) {
+        if (stdoutBytes > this.maxStdoutBytes) {
           stdoutChunks.length = 0;
           stop('too-much-output');
         } else if (stopReason === undefined) stdoutChunks.push(chunk);
@@ -186,7 +190,7 @@ export class NixRunner {
     }
     if (stopReason === 'too-much-output') {
       record(false);
-      throw tooMuchOutput(this.binary, fullArgs, result);
+      throw tooMuchOutput(this.binary, fullArgs, this.maxStdoutBytes, result);
     }
     if (stopReason === 'timeout') {
       record(false);
@@ -217,7 +221,7 @@ export class NixRunner {
           cause: result,
         });
       }
-      if (result.isMaxBuffer) throw tooMuchOutput(this.binary, fullArgs, result);
+      if (result.isMaxBuffer) throw tooMuchOutput(this.binary, fullArgs, this.maxStdoutBytes, result);
       throw classifyNixFailure({
         args: fullArgs,
         stderr: stderrText,
@@ -232,9 +236,10 @@ export class NixRunner {
   }
 }
 
-function tooMuchOutput(binary: string, args: readonly string[], cause: unknown): ClosureLensError {
-  return new ClosureLensError('nix-failed', `\`${binary} ${args.join(' ')}\` printed more than ${STDOUT_MAX} bytes`, {
-    fix: 'query a smaller closure',
+function tooMuchOutput(binary: string, args: readonly string[], limit: number, cause: unknown): ClosureLensError {
+  const mib = Math.round(limit / 2 ** 20);
+  return new ClosureLensError('too-large', `the closure is too large to analyse here: \`${binary} ${args.join(' ')}\` printed more than ${mib} MiB and was stopped`, {
+    fix: 'analyse a smaller closure (one package or one output instead of a whole system), or a part of it with --from-json',
     cause,
   });
 }

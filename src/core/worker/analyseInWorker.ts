@@ -3,7 +3,8 @@
  * only receives the finished arrays. Cancelling terminates the worker; it never outlives its load.
  */
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { ClosureLensError } from '../errors';
 import { loadCancelled, type AnalyseOptions, type AnalysedClosure, type ClosureAnalyser, type PipelineInput } from '../closurePipeline';
 import { closureFromTransfer, errorFromTransfer, requestForTransfer, type WorkerReply } from './messages';
 
@@ -13,14 +14,20 @@ export class WorkerAnalyser implements ClosureAnalyser {
   /** Workers that exited by themselves after answering (code 0), and workers stopped or crashed (any other code). */
   static readonly exits = { answered: 0, stopped: 0 };
 
-  /** `script`: the bundled worker; by default closureWorker.js next to the bundle that runs this code. */
-  constructor(readonly script: string = path.join(__dirname, 'closureWorker.js')) {}
+  /**
+   * `script`: the bundled worker; by default closureWorker.js next to the bundle that runs this code.
+   * `resourceLimits`: the worker's heap limits (node's defaults unless given).
+   */
+  constructor(
+    readonly script: string = path.join(__dirname, 'closureWorker.js'),
+    private readonly resourceLimits?: ResourceLimits,
+  ) {}
 
   analyse(input: PipelineInput, opts: AnalyseOptions = {}): Promise<AnalysedClosure> {
     const { signal, onProgress } = opts;
     if (signal?.aborted) return Promise.reject(loadCancelled());
     return new Promise<AnalysedClosure>((resolve, reject) => {
-      const worker = new Worker(this.script, { name: 'closure-lens analysis' });
+      const worker = new Worker(this.script, { name: 'closure-lens analysis', ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) });
       WorkerAnalyser.running++;
       let settled = false;
       let exited = false;
@@ -62,7 +69,16 @@ export class WorkerAnalyser implements ClosureAnalyser {
   }
 }
 
-/** The worker itself broke (its script is missing, it ran out of memory): a bug or a broken install, not bad input. */
+/**
+ * The worker itself broke. Out of memory means the closure is more than this machine can analyse (the user can pick
+ * a smaller one); anything else (its script missing) is a bug or a broken install.
+ */
 function workerFailed(script: string, e: Error): Error {
+  if ((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new ClosureLensError('too-large', 'the closure is too large to analyse here: the analysis ran out of memory', {
+      fix: 'analyse a smaller closure (one package or one output instead of a whole system); the CLI can be given more memory with NODE_OPTIONS=--max-old-space-size=8192',
+      cause: e,
+    });
+  }
   return new Error(`the closure analysis worker (${script}) failed: ${e.message}`, { cause: e });
 }
