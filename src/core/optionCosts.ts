@@ -10,6 +10,7 @@
 import * as path from 'node:path';
 import type { ClosureAnalysis } from './analysis/closure';
 import type { Definition, OptionAttribution } from './attribution/attribute';
+import type { CostMethod } from './attribution/collectors';
 import { tokenize } from './attribution/lexer';
 import { bindingAt, type ListElement, type ScanResult, type ScannedBinding } from './attribution/scanner';
 
@@ -104,6 +105,12 @@ export interface OptionCost {
   /** For a package: the element's text, and whether a path of the closure matched it. */
   readonly packageText?: string;
   readonly packageMatched?: boolean;
+  /**
+   * For a definition that carries paths: how its removal cost was found. 'edge-cut' is exact (the derivation that
+   * collects the option's values is known); 'node-removal' is an upper bound (its paths were taken out with all
+   * they reference, and something else may still keep some).
+   */
+  readonly method?: CostMethod;
 }
 
 /** One analysed configuration's option attribution, indexed for lookups by file. */
@@ -188,7 +195,8 @@ export class OptionCostIndex {
       const a = this.attribution;
       const d = a.definitions[id]!;
       const exclusive = a.exclusiveNodes(id);
-      c = this.make('definition', d.option, [d], [d], a.removalCost(id), () => a.lostNodes(exclusive), d.nodes, this.sharers([d], d.nodes));
+      const method = d.nodes.length > 0 ? { method: a.costMethod(id) } : {};
+      c = this.make('definition', d.option, [d], [d], a.removalCost(id), () => a.lostNodes(exclusive), d.nodes, this.sharers([d], d.nodes), method);
       this.memo.set(key, c);
     }
     return c;
@@ -283,7 +291,7 @@ export class OptionCostIndex {
     lost: () => readonly number[],
     carried: readonly number[],
     sharedWith: readonly Definition[],
-    extra: Pick<OptionCost, 'moduleFiles' | 'packageText' | 'packageMatched'> = {},
+    extra: Pick<OptionCost, 'moduleFiles' | 'packageText' | 'packageMatched' | 'method'> = {},
   ): OptionCost {
     const g = this.attribution.graph;
     let lostPaths: number[] | undefined;

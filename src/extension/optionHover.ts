@@ -171,6 +171,12 @@ export class OptionHoverProvider implements vscode.HoverProvider {
       `${subject}: **${size(c.bytes)}** · ${pct.toFixed(1)} % of the closure (${size(c.closureBytes)}) · ` +
         `${paths} ${paths === 1 ? 'path' : 'paths'} only ${c.kind === 'package' ? 'this package brings' : c.kind === 'module' ? 'this module brings' : 'this definition brings'}\n\n`,
     );
+    if (c.method === 'node-removal' && c.bytes > 0) {
+      md.appendMarkdown(
+        `_At most: no derivation that collects ${code(c.option)}'s values was found, so its paths were counted as removed with ` +
+          'everything they reference; another path may still keep some of them._\n\n',
+      );
+    }
     if (paths > 0) {
       const top = c.lostPaths.slice(0, TOP);
       md.appendMarkdown(

@@ -157,6 +157,8 @@ describe('option costs by position', () => {
     assert.equal(cost.closureBytes, bytesOf(RECORDS.map((r) => r.path)));
     // htop is also alice's.
     assert.deepEqual(cost.sharedWith.map((d) => d.option), ['users.users.alice.packages']);
+    // How the cost was found is the attribution's, for the hover to say when it is only an upper bound.
+    assert.equal(cost.method, attribution.costMethod(id));
   });
 
   it('a package in `with pkgs; [ … ]`: that package alone, or nothing when another definition also carries it', () => {

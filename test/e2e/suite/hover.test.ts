@@ -85,6 +85,8 @@ describe('hover over NixOS options', function () {
     assert.ok(text.includes(`**${code('environment.systemPackages')}** · ${code(DEMO)}`), text);
     assert.ok(text.includes(`Removal cost: **${formatBytes(bytes)}** · ${pct(bytes, e.analysis.totalSize)}`), text);
     assert.ok(text.includes(`${nodes.length} ${nodes.length === 1 ? 'path' : 'paths'} only this definition brings`), text);
+    // An upper bound says so; an exact (edge-cut) cost does not.
+    assert.equal(text.includes('_At most:'), e.attribution.costMethod(d.id) === 'node-removal' && bytes > 0, text);
     const listed = [...text.matchAll(/^- `([^`]+)` (.+)$/gm)].map((m) => [m[1], m[2]]);
     assert.deepEqual(
       listed.filter(([n]) => !n!.startsWith('…')),
