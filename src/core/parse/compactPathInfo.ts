@@ -57,8 +57,14 @@ function sizeOf(digits: string): number | undefined {
  */
 export function parseCompactPathInfo(text: string, source: string, options: ParseOptions = {}): ParsedClosure | undefined {
   const c = text.charCodeAt(0);
-  if (c === 91 /* [ */) return compactArray(text, source, options);
-  if (c === 123 /* { */) return compactObject(text, source, options);
+  try {
+    if (c === 91 /* [ */) return compactArray(text, source, options);
+    if (c === 123 /* { */) return compactObject(text, source, options);
+  } catch (e) {
+    // The regular expression engine out of stack on some giant value: the generic parser decides.
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
   return undefined;
 }
 
