@@ -322,7 +322,7 @@ describe('fast path-info parsers agree with the generic parser', function () {
 
     /** A textual mutation (after it is written). */
     function mutateText(text: string): [string, string] {
-      switch (int(9)) {
+      switch (int(10)) {
         case 0: {
           const cut = int(text.length);
           return [text.slice(0, cut), `truncated at ${cut}`];
@@ -356,6 +356,14 @@ describe('fast path-info parsers agree with the generic parser', function () {
           return [`${pick([' ', '\n', '\ufeff', ''])}${text}${pick([' ', '\n', 'x', ',', ''])}`, 'around the document'];
         case 7:
           return [text.replace(/"\/nix\/store\//, '"/nix/store2/'), 'another store dir'];
+        case 8: {
+          // inside a reference: a control character, an escape, a quote, or the reference cut short
+          const at = text.indexOf('"references":["');
+          if (at < 0) return [text, 'none'];
+          const k = at + 15 + int(60);
+          const what = pick(['\u0001', '\t', '\\n', '\\/', '\\u0061', '"', '","', '\\"']);
+          return [text.slice(0, k) + what + text.slice(k + int(2)), `reference changed to contain ${JSON.stringify(what)}`];
+        }
         default:
           return [text, 'unchanged'];
       }

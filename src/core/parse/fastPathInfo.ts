@@ -115,6 +115,12 @@ class PathInfoScanner {
     private readonly s: Uint8Array,
     /** The text's length (a Buffer's pool may hold more bytes after it). */
     private readonly n: number,
+    /**
+     * Every full-path reference will be compared whole with a path that was checked (pathInfoGraph.ts): then the
+     * search for its closing quote starts past the shortest store path, and whatever that skips (an escape, a
+     * control character, an earlier quote) makes the comparison fail instead.
+     */
+    private readonly referencesComparedLater = false,
   ) {
     this.scan = {
       shape: SHAPE_ARRAY,
@@ -360,7 +366,9 @@ class PathInfoScanner {
       if (pathStart < 0) decline();
       if (seen & PATH_INFO_ONLY) sc.sawPathInfoField = true;
       if (!valid) {
-        sc.refStart.length = sc.refEnd.length = refFirst; // the generic parser ignores them too
+        // The generic parser ignores them too; but references that will not be compared were not checked either.
+        if (this.referencesComparedLater && sc.refStart.length !== refFirst) decline();
+        sc.refStart.length = sc.refEnd.length = refFirst;
         this.addInvalid(pathStart, pathEnd);
         return;
       }
@@ -524,7 +532,13 @@ class PathInfoScanner {
       this.ws();
       const at = this.i;
       if (s[at] !== 34) decline();
-      const end = s[at + 1] === 47 ? this.keptString() : this.baseName(at + 1);
+      let end: number;
+      if (s[at + 1] !== 47) end = this.baseName(at + 1);
+      else if (this.referencesComparedLater && this.storeDirSlashLength > 0) {
+        end = at + 1 + this.storeDirSlashLength + HASH_LENGTH + 1;
+        while (end < this.n && s[end] !== 34) end++;
+        if (end >= this.n) decline();
+      } else end = this.keptString();
       sc.refStart.push(at + 1);
       sc.refEnd.push(end);
       this.i = end + 1;
@@ -690,19 +704,22 @@ export function attempt<T>(f: () => T): T | undefined {
 export { decline };
 
 /** The scan of `text` (`bytes`: the same as UTF-8, when the caller has them), or undefined when it declines. */
-export function scanPathInfo(text: string, bytes?: Uint8Array): { scan: Scan; bytes: Uint8Array } | undefined {
+export function scanPathInfo(text: string, bytes?: Uint8Array, referencesComparedLater = false): { scan: Scan; bytes: Uint8Array } | undefined {
   // Offsets in the bytes are offsets in the text only when every character is ASCII; anything else is rare in
   // path-info JSON (store paths are ASCII) and goes the generic way.
   if (bytes ? !isAscii(bytes) : Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
   const b = bytes ?? Buffer.from(text, 'latin1');
-  const scan = attempt(() => new PathInfoScanner(b, text.length).run());
+  const scan = attempt(() => new PathInfoScanner(b, text.length, referencesComparedLater).run());
   return scan && { scan, bytes: b };
 }
 
-/** The scan of UTF-8 `bytes`, or undefined when it declines (non-ASCII bytes included). */
-export function scanPathInfoBytes(bytes: Uint8Array): { scan: Scan; bytes: Uint8Array } | undefined {
+/**
+ * The scan of UTF-8 `bytes`, or undefined when it declines (non-ASCII bytes included). `referencesComparedLater`:
+ * see PathInfoScanner.
+ */
+export function scanPathInfoBytes(bytes: Uint8Array, referencesComparedLater = false): { scan: Scan; bytes: Uint8Array } | undefined {
   if (!isAscii(bytes)) return undefined;
-  const scan = attempt(() => new PathInfoScanner(bytes, bytes.length).run());
+  const scan = attempt(() => new PathInfoScanner(bytes, bytes.length, referencesComparedLater).run());
   return scan && { scan, bytes };
 }
 

@@ -32,7 +32,7 @@ export function pathInfoGraphFast(
   input: { readonly text: string } | { readonly bytes: Uint8Array },
   rootPaths: readonly string[] | undefined,
 ): GraphFromJson | undefined {
-  const scanned = 'bytes' in input ? scanPathInfoBytes(input.bytes) : scanPathInfo(input.text);
+  const scanned = 'bytes' in input ? scanPathInfoBytes(input.bytes, true) : scanPathInfo(input.text, undefined, true);
   if (scanned === undefined) return undefined;
   const b = scanned.bytes;
   return attempt(() => graphOf(Buffer.from(b.buffer, b.byteOffset, b.byteLength), scanned.scan, rootPaths));
