@@ -22,7 +22,7 @@ function option(name: string): string | undefined {
 }
 
 /**
- * `scale-child.js FILE [--why TARGET] [--generic]`: load from path-info JSON (the cold path); `--generic` parses it
+ * `scale-child.js FILE [--why TARGET] [--generic | --graph]`: load from path-info JSON (the cold path); `--generic` parses it
  * the way every input went before the path-info fast paths (JSON.parse, then the generic readers), for comparison;
  * `--graph` reads the file as bytes (as nix's stdout could be taken) and parses them straight into the graph
  * (`parseClosureGraph`; its time is all in the parse phase).
