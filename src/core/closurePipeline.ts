@@ -15,7 +15,7 @@ import { encode } from './cache';
 import { ClosureLensError, isClosureLensError } from './errors';
 import { nextTurn } from './eventLoop';
 import { ClosureGraph } from './graph';
-import { parseClosureJson, parseClosureValue, type ClosureFormat, type ParsedClosure } from './parse';
+import { parseClosureGraph, parseClosureValue, type ClosureFormat } from './parse';
 import { parseJsonText } from './parse/json';
 
 export type PipelineInput =
@@ -52,29 +52,31 @@ export interface AnalysedClosure {
 
 /** Runs the pipeline's steps for `input`; yields between steps (with a progress message when there is one). */
 export async function* closurePipeline(input: PipelineInput): AsyncGenerator<LoadProgress | undefined, AnalysedClosure, void> {
-  let parsed: ParsedClosure;
-  let roots: readonly string[];
+  let graph: ClosureGraph;
+  let format: ClosureFormat;
   const notes: string[] = [];
   if (input.kind === 'path-info') {
     yield { stage: 'parsing', message: 'reading the closure…' };
-    const text = typeof input.json === 'string' ? input.json : Buffer.concat(input.json).toString('utf8');
-    // path-info --recursive is closed by construction, and the roots are known: ClosureGraph.build checks the rest.
-    parsed = parseClosureJson(text, `\`${input.source}\``, { trustClosure: true });
-    const missing = input.roots.filter((p) => parsed.invalidPaths.includes(p));
-    if (missing.length > 0 || parsed.records.length === 0) {
-      const which = missing.length > 0 ? missing.join(', ') : input.roots.join(', ');
-      throw new ClosureLensError('invalid-path', `${which} is not a valid path in the Nix store`, {
-        fix: 'build it (or copy it) into the store first; it may have been garbage-collected',
+    const json = typeof input.json === 'string' ? input.json : Buffer.concat(input.json);
+    // path-info --recursive is closed by construction and the roots are known: nix's bytes go straight into the graph
+    // (a root nix calls invalid is an 'invalid-path' error there).
+    const fromJson = parseClosureGraph(json, `\`${input.source}\``, input.roots);
+    yield { stage: 'analysing', message: `analysing ${fromJson.graph.pathCount} paths…` };
+    graph = fromJson.graph;
+    format = fromJson.format;
+    notes.push(...fromJson.notes);
+    if (graph.danglingReferences.length > 0) {
+      const d = graph.danglingReferences[0]!;
+      throw new ClosureLensError('malformed-json', `\`${input.source}\` is not a whole closure: ${d.from} references ${d.to}, which it does not describe`, {
+        fix: 'run the same nix command in a terminal; the store may be damaged (`nix store verify --all`)',
       });
     }
-    roots = input.roots;
-    notes.push(...parsed.notes);
   } else {
     const text = await readClosureFile(input.file);
     yield { stage: 'parsing', message: `reading ${input.file}…` };
     const doc = parseJsonText(text, input.file);
     yield undefined;
-    parsed = parseClosureValue(doc, input.file);
+    const parsed = parseClosureValue(doc, input.file);
     if (parsed.records.length === 0) {
       throw new ClosureLensError('invalid-path', `${input.file} lists only invalid paths (${parsed.invalidPaths.join(', ')})`, {
         fix: 'make the file for paths that are in the store',
@@ -85,18 +87,11 @@ export async function* closurePipeline(input: PipelineInput): AsyncGenerator<Loa
         fix: 'a Nix closure has no cycles; regenerate the file with `nix path-info --recursive --size --json <path>`',
       });
     }
-    roots = parsed.roots;
     notes.push(...parsed.notes);
     if (parsed.invalidPaths.length > 0) notes.push(`invalid paths left out: ${parsed.invalidPaths.join(', ')}`);
-  }
-
-  yield { stage: 'analysing', message: `analysing ${parsed.records.length} paths…` };
-  const graph = ClosureGraph.build(parsed.records, roots);
-  if (input.kind === 'path-info' && graph.danglingReferences.length > 0) {
-    const d = graph.danglingReferences[0]!;
-    throw new ClosureLensError('malformed-json', `\`${input.source}\` is not a whole closure: ${d.from} references ${d.to}, which it does not describe`, {
-      fix: 'run the same nix command in a terminal; the store may be damaged (`nix store verify --all`)',
-    });
+    yield { stage: 'analysing', message: `analysing ${parsed.records.length} paths…` };
+    graph = ClosureGraph.build(parsed.records, parsed.roots);
+    format = parsed.format;
   }
   // Every view shows closure sizes and the dominator tree (sunburst, heaviest paths): computed once here, they go
   // into the graph cache with the graph.
@@ -112,14 +107,14 @@ export async function* closurePipeline(input: PipelineInput): AsyncGenerator<Loa
   if (input.kind === 'path-info' && input.cacheKey !== undefined) {
     yield undefined;
     try {
-      cacheFile = encode(input.cacheKey, graph, { source: input.source, format: parsed.format, notes }, { closureSizes, dominators });
+      cacheFile = encode(input.cacheKey, graph, { source: input.source, format, notes }, { closureSizes, dominators });
     } catch (e) {
       if (!isClosureLensError(e)) throw e;
       notCached = e.oneLine();
     }
   }
   const rootPaths = graph.roots.map((i) => graph.paths[i]!);
-  return { graph, dominators, closureSizes, format: parsed.format, notes, rootPaths, cacheFile, notCached };
+  return { graph, dominators, closureSizes, format, notes, rootPaths, cacheFile, notCached };
 }
 
 async function readClosureFile(file: string): Promise<string> {

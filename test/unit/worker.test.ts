@@ -285,18 +285,6 @@ describe('the analysis pipeline in a worker thread', function () {
       assert.match(e.message, /not a whole closure/);
     });
 
-    it('a closure too large for the worker\'s memory is too-large with a fix, and leaves no thread', async () => {
-      const { json, root } = syntheticPathInfo(30_000, 11);
-      const small = new WorkerAnalyser(WORKER_SCRIPT, { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 });
-      const before = WorkerAnalyser.running;
-      const e = await rejection(small.analyse({ kind: 'path-info', json, source: 'nix path-info -rs --json', roots: [root] }));
-      assert.ok(e instanceof ClosureLensError, String(e));
-      assert.equal(e.code, 'too-large');
-      assert.match(e.message, /too large to analyse here: the analysis ran out of memory/);
-      assert.match(e.fix ?? '', /smaller closure/);
-      assert.ok(await settles(() => WorkerAnalyser.running === before), 'the worker is gone');
-    });
-
     it('a worker script that is missing is an Error naming it, and leaves no thread', async () => {
       const broken = new WorkerAnalyser(path.join(dir, 'closureWorker.js'));
       const e = await rejection(broken.analyse({ kind: 'file', file: JSON_FILES[0]! }));

@@ -4,6 +4,7 @@
 import { isCycloneDx, parseCycloneDx } from './cyclonedx';
 import { parseCompactPathInfo } from './compactPathInfo';
 import { ClosureGraph } from '../graph';
+import { ClosureLensError } from '../errors';
 import { parsePathInfoFast } from './fastPathInfo';
 import { pathInfoGraphFast, type GraphFromJson } from './pathInfoGraph';
 import { describe, isObject, malformed, parseJsonText } from './json';
@@ -60,6 +61,16 @@ export function parseClosureGraph(
     input.length >= GRAPH_SCANNER_MIN_LENGTH ? pathInfoGraphFast(typeof input === 'string' ? { text: input } : { bytes: input }, rootPaths) : undefined;
   if (fast) return { ...fast, notes: [] };
   const parsed = parseClosureJson(input, source, { trustClosure: rootPaths !== undefined });
+  if (rootPaths !== undefined) {
+    // Roots come from the query: one that nix reports invalid (or does not list) is not in the store.
+    const listed = new Set(parsed.records.map((r) => r.path));
+    const missing = rootPaths.filter((p) => !listed.has(p));
+    if (missing.length > 0) {
+      throw new ClosureLensError('invalid-path', `${missing.join(', ')} is not a valid path in the Nix store`, {
+        fix: 'build it (or copy it) into the store first; it may have been garbage-collected',
+      });
+    }
+  }
   const roots = rootPaths === undefined ? parsed.roots : [...new Set(rootPaths)];
   const graph = ClosureGraph.build(parsed.records, roots);
   return { graph, roots, format: parsed.format, storeDir: parsed.storeDir, invalidPaths: parsed.invalidPaths, notes: parsed.notes };
