@@ -17,14 +17,13 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { GraphCache } from '../src/core/cache';
 import { ClosureEngine, type LoadedClosure } from '../src/core/engine';
-import { ClosureGraph } from '../src/core/graph';
 import { ClosureAnalysis } from '../src/core/analysis/closure';
 import { NixRunner } from '../src/core/nix/runner';
 import { decode, encode } from '../src/core/cache';
 import { inProcessAnalyser } from '../src/core/closurePipeline';
 import { WorkerAnalyser } from '../src/core/worker/analyseInWorker';
 import { closureForTransfer, closureFromTransfer } from '../src/core/worker/messages';
-import { parseClosureJson } from '../src/core/parse';
+import { parseClosureGraph } from '../src/core/parse';
 import { duplicateSteps } from '../src/core/analysis/duplicates';
 import { buildSnapshotInSlices, snapshotSteps } from '../src/core/snapshot';
 import { SLICE_MS, type Steps } from '../src/core/slices';
@@ -187,10 +186,9 @@ export const loadSection: BenchSection = {
     }
 
     // The synchronous steps one by one: the floor of any chunking that yields only between them.
-    const text = fs.readFileSync(synthetic.file, 'utf8');
-    const parse = timeSync(() => parseClosureJson(text, synthetic.file));
-    const build = timeSync(() => ClosureGraph.build(parse.value.records, parse.value.roots));
-    const analysis = new ClosureAnalysis(build.value);
+    const bytes = fs.readFileSync(synthetic.file);
+    const parse = timeSync(() => parseClosureGraph(bytes, synthetic.file));
+    const analysis = new ClosureAnalysis(parse.value.graph);
     const dominators = timeSync(() => analysis.dominators);
     const heaviest = timeSync(() => heaviestRows(analysis));
     // One closure size per hovered row of the tree: the slowest of the rows.
@@ -202,7 +200,7 @@ export const loadSection: BenchSection = {
     fs.rmSync(cacheDir, { recursive: true, force: true });
     fs.rmSync(inProcessDir, { recursive: true, force: true });
     // What the worker adds on the host: taking over its result (the paths decoded in one turn, the graph in the next).
-    const piped = await inProcessAnalyser.analyse({ kind: 'path-info', json: text, source: 'bench', roots: [synthetic.root] });
+    const piped = await inProcessAnalyser.analyse({ kind: 'path-info', json: [bytes], source: 'bench', roots: [synthetic.root] });
     const cacheEncode = timeSync(() => encode(synthetic.root, piped.graph, { source: 'bench' }, piped));
     const takeOver = await (async () => {
       const { message } = closureForTransfer(piped);
@@ -219,8 +217,7 @@ export const loadSection: BenchSection = {
     const viewStall = worst(view, (l) => l.heartbeatMaxGapMs);
     // Steps the extension host leaves to the worker thread (the CLI runs them in-process).
     const inWorker: [string, number][] = [
-      ['worker: JSON.parse + path-info records (`parseClosureJson`)', parse.ms],
-      ['worker: graph (`ClosureGraph.build`)', build.ms],
+      ['worker: nix\'s bytes straight into the graph (`parseClosureGraph`)', parse.ms],
       ['worker: dominator tree', dominators.ms],
       ['worker: graph cache file (`encode`: graph, dominator tree, retained sizes)', cacheEncode.ms],
     ];

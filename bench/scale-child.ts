@@ -22,10 +22,11 @@ function option(name: string): string | undefined {
 }
 
 /**
- * `scale-child.js FILE [--why TARGET] [--generic | --graph]`: load from path-info JSON (the cold path); `--generic` parses it
- * the way every input went before the path-info fast paths (JSON.parse, then the generic readers), for comparison;
- * `--graph` reads the file as bytes (as nix's stdout could be taken) and parses them straight into the graph
- * (`parseClosureGraph`; its time is all in the parse phase).
+ * `scale-child.js FILE [--why TARGET] [--records | --generic]`: load from path-info JSON (the cold path) as the engine's
+ * pipeline does: the bytes (as nix's stdout arrives) parsed straight into the graph (`parseClosureGraph`; its time is
+ * all in the parse phase). For comparison, `--records` takes the path-info fast path to PathRecords, then
+ * `ClosureGraph.build`; `--generic` parses the way every input went before the fast paths (JSON.parse, then the
+ * generic readers, which stay the oracle).
  * `scale-child.js FILE --prime-cache DIR`: parse FILE and store its graph in a GraphCache in DIR (untimed setup).
  * `scale-child.js FILE --cache DIR`: load the same graph from that cache (the warm path), then the same analyses.
  */
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     if (cached === undefined) throw new Error(`no cached graph for ${root} in ${cacheDir}`);
     graph = cached.graph;
     t1 = t2 = t();
-  } else if (process.argv.includes('--graph')) {
+  } else if (!process.argv.includes('--records') && !process.argv.includes('--generic')) {
     const bytes = fs.readFileSync(file);
     t1 = t();
     graph = parseClosureGraph(bytes, file).graph;
