@@ -167,7 +167,7 @@ async function runClosure(argv: string[], ctx: CliContext): Promise<number> {
   if (positionals.length > (target.fromPositional ? 1 : 0)) throw usageError('closure takes one target', CLOSURE_USAGE);
   const top = values['top'] === undefined ? undefined : positiveInt(values['top'] as string, '--top');
   const loaded = await ctx.load(target.target, signalOpt(ctx));
-  if (values['json']) ctx.stdout(closureJsonText(loaded.analysis, loaded.rootPath, top) + '\n');
+  if (values['json']) ctx.stdout(JSON.stringify(closureJson(loaded.analysis, loaded.rootPath, top)) + '\n');
   else {
     ctx.stdout(renderClosureText(loaded.analysis, loaded.rootPath, top ?? 20));
     printNotes(ctx, loaded);
@@ -248,53 +248,24 @@ export function closureJson(a: ClosureAnalysis, rootPath: string, top?: number):
   const shown = top === undefined ? nodes : nodes.slice(0, top);
   if (top === undefined && g.sizesKnown && g.nodeCount <= 20_000) a.closureSizes.all(); // one bitset pass, not N walks
   const known = g.sizesKnown;
-  const rank = pathRanks(a);
+  const refs = referencesInNixOrder(a);
   const retained = retainedSizes(a);
   return {
     root: g.hasVirtualRoot ? null : rootPath,
     pathCount: g.pathCount,
     closureSize: known ? a.totalSize : null,
-    paths: shown.map((i) => ({
-      path: g.paths[i]!,
-      narSize: known ? g.narSize[i]! : null,
-      closureSize: known ? a.closureSize(i) : null,
-      retainedSize: known ? retained[i]! : null,
-      references: referencesAsNix(a, i, rank),
-    })),
+    paths: shown.map((i) => {
+      const references: string[] = [];
+      for (let e = refs.offsets[i]!, end = refs.offsets[i + 1]!; e < end; e++) references.push(g.paths[refs.targets[e]!]!);
+      return {
+        path: g.paths[i]!,
+        narSize: known ? g.narSize[i]! : null,
+        closureSize: known ? a.closureSize(i) : null,
+        retainedSize: known ? retained[i]! : null,
+        references,
+      };
+    }),
   };
-}
-
-/**
- * Exactly `JSON.stringify(closureJson(a, rootPath, top))`, written directly: at thousands of paths the object tree
- * and its serialisation were a good part of a warm `closure --json` (bench/RESULTS.md). Each path is quoted once,
- * however often it is referenced.
- */
-export function closureJsonText(a: ClosureAnalysis, rootPath: string, top?: number): string {
-  const g = a.graph;
-  const nodes = realNodesByRetained(a);
-  const shown = top === undefined ? nodes : nodes.slice(0, top);
-  if (top === undefined && g.sizesKnown && g.nodeCount <= 20_000) a.closureSizes.all();
-  const known = g.sizesKnown;
-  const rank = pathRanks(a);
-  const retained = retainedSizes(a);
-  const quotedPaths: (string | undefined)[] = new Array<string | undefined>(g.nodeCount);
-  const quoted = (i: number): string => (quotedPaths[i] ??= JSON.stringify(g.paths[i]!));
-  const size = (n: number): string => (known && Number.isFinite(n) ? String(n) : 'null');
-  const parts: string[] = [
-    `{"root":${g.hasVirtualRoot ? 'null' : JSON.stringify(rootPath)},"pathCount":${g.pathCount},"closureSize":${size(a.totalSize)},"paths":[`,
-  ];
-  for (let k = 0; k < shown.length; k++) {
-    const i = shown[k]!;
-    const refs = referenceNodesAsNix(a, i, rank);
-    let list = '';
-    for (let r = 0; r < refs.length; r++) list += (r === 0 ? '' : ',') + quoted(refs[r]!);
-    parts.push(
-      `${k === 0 ? '' : ','}{"path":${quoted(i)},"narSize":${size(g.narSize[i]!)},"closureSize":${known ? size(a.closureSize(i)) : 'null'},` +
-        `"retainedSize":${size(retained[i]!)},"references":[${list}]}`,
-    );
-  }
-  parts.push(']}');
-  return parts.join('');
 }
 
 export function renderClosureText(a: ClosureAnalysis, rootPath: string, top: number, style: SizeStyle = 'iec'): string {
@@ -430,24 +401,23 @@ function realNodesByRetained(a: ClosureAnalysis): number[] {
 }
 
 /** References as Nix lists them: sorted by path, a self-reference included. `rank` orders nodes by path. */
-function referencesAsNix(a: ClosureAnalysis, i: number, rank: Int32Array): string[] {
-  return referenceNodesAsNix(a, i, rank).map((j) => a.graph.paths[j]!);
-}
-
-function referenceNodesAsNix(a: ClosureAnalysis, i: number, rank: Int32Array): number[] {
+/**
+ * Every node's references as Nix lists them (sorted by path, a self-reference included), as CSR: the nodes are
+ * visited once in path order and each is appended to its referrers' lists, so no list needs a sort of its own.
+ */
+function referencesInNixOrder(a: ClosureAnalysis): { offsets: Int32Array; targets: Int32Array } {
   const g = a.graph;
-  const refs = Array.from(g.references(i));
-  if (g.selfReference[i]) refs.push(i);
-  return refs.sort((x, y) => rank[x]! - rank[y]!);
-}
-
-/** rank[i] = position of node i among all paths sorted as strings (one sort instead of one per node). */
-function pathRanks(a: ClosureAnalysis): Int32Array {
-  const paths = a.graph.paths;
-  const order = Array.from(paths.keys()).sort((x, y) => (paths[x]! < paths[y]! ? -1 : paths[x]! > paths[y]! ? 1 : 0));
-  const rank = new Int32Array(paths.length);
-  order.forEach((node, k) => (rank[node] = k));
-  return rank;
+  const n = g.nodeCount;
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + (g.refOffsets[i + 1]! - g.refOffsets[i]!) + (g.selfReference[i] ? 1 : 0);
+  const targets = new Int32Array(offsets[n]!);
+  const fill = offsets.slice(0, n);
+  const byPath = Array.from(g.paths.keys()).sort((x, y) => (g.paths[x]! < g.paths[y]! ? -1 : g.paths[x]! > g.paths[y]! ? 1 : 0));
+  for (const j of byPath) {
+    if (g.selfReference[j]) targets[fill[j]!++] = j;
+    for (let e = g.revOffsets[j]!, end = g.revOffsets[j + 1]!; e < end; e++) targets[fill[g.revTargets[e]!]!++] = j;
+  }
+  return { offsets, targets };
 }
 
 /** Chains as store paths; a virtual root (several roots in the input) is left out of them. */

@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import { parseClosureJson } from '../../src/core/parse';
 import {
   closureJson,
-  closureJsonText,
   COMMANDS,
   dupsJson,
   extractGlobalOptions,
@@ -116,14 +115,14 @@ describe('cli: renderers', () => {
   });
 });
 
-describe('cli: closure --json text', () => {
+describe('cli: closure --json references', () => {
   const REAL = path.resolve(__dirname, '../../../../shared/real-data');
   const realAnalysis = (file: string): ClosureAnalysis => {
     const parsed = parseClosureJson(readFileSync(path.join(REAL, file), 'utf8'), file);
     return new ClosureAnalysis(ClosureGraph.build(parsed.records, parsed.roots));
   };
 
-  it('is JSON.stringify of closureJson: real closures (sized, SBOM without sizes, several roots), --top, odd names', () => {
+  it('lists references as Nix does (sorted by path, a self-reference included): real closures, several roots, --top, odd names', () => {
     const cases: [ClosureAnalysis, string][] = [
       [analysis(), A],
       [analysis([A, D]), 'closure.json'],
@@ -134,20 +133,27 @@ describe('cli: closure --json text', () => {
         new ClosureAnalysis(
           ClosureGraph.build(
             [
-              { path: sp('e', 'quote"back\\slash'), narSize: 2 ** 53 - 1, references: [sp('f', 'uni-ç-☃')] },
+              { path: sp('e', 'quote"back\\\\slash'), narSize: 2 ** 53 - 1, references: [sp('f', 'uni-ç-☃'), sp('e', 'quote"back\\\\slash')] },
               { path: sp('f', 'uni-ç-☃'), narSize: 0, references: [] },
             ],
-            [sp('e', 'quote"back\\slash')],
+            [sp('e', 'quote"back\\\\slash')],
           ),
         ),
         'root "quoted"',
       ],
     ];
     for (const [a, root] of cases) {
+      const g = a.graph;
       for (const top of [undefined, 1, 7]) {
-        const text = closureJsonText(a, root, top);
-        assert.equal(text, JSON.stringify(closureJson(a, root, top)));
-        JSON.parse(text);
+        const out = closureJson(a, root, top);
+        assert.equal(out.paths.length, top === undefined ? g.pathCount : Math.min(top, g.pathCount));
+        for (const p of out.paths) {
+          const i = g.indexOf(p.path)!;
+          const expected = [...g.references(i)].map((j) => g.paths[j]!);
+          if (g.selfReference[i]) expected.push(p.path);
+          assert.deepEqual(p.references, expected.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)), p.path);
+        }
+        JSON.parse(JSON.stringify(out));
       }
     }
   });
