@@ -111,40 +111,40 @@ export function closureSizesByBitsets(g: ClosureGraph): Float64Array | undefined
   const n = g.nodeCount;
   const order = referencesFirstOrder(g);
   if (!order) return undefined;
-  // chunkSums[c * 256 + mask] = NAR bytes of the nodes c*8 + b for each bit b set in mask.
+  // Bit k stands for the node at place k of the order (not for node k): everything a node reaches has a smaller
+  // place, so its row ends at its own word, and a closure met early in the order is a short row.
+  const position = new Int32Array(n);
+  for (let k = 0; k < n; k++) position[order[k]!] = k;
+  // chunkSums[c * 256 + mask] = NAR bytes of the nodes at places c*8 + b for each bit b set in mask.
   const chunks = ((n + 31) >>> 5) * 4; // whole words, so the last word has all four tables
   const chunkSums = new Float64Array(chunks * 256);
   for (let c = 0; c < chunks; c++) {
     const base = c * 256;
     for (let mask = 1; mask < 256; mask++) {
       const low = 31 - Math.clz32(mask & -mask);
-      const node = c * 8 + low;
-      chunkSums[base + mask] = chunkSums[base + (mask & (mask - 1))]! + (node < n ? g.narSize[node]! : 0);
+      const place = c * 8 + low;
+      chunkSums[base + mask] = chunkSums[base + (mask & (mask - 1))]! + (place < n ? g.narSize[order[place]!]! : 0);
     }
   }
   const pendingReferrers = new Int32Array(n);
   for (let v = 0; v < n; v++) pendingReferrers[v] = g.revOffsets[v + 1]! - g.revOffsets[v]!;
   const rows: (Uint32Array | undefined)[] = new Array(n);
-  // Each row only spans the words [lo, hi] where it can have bits, which keeps unions of small closures cheap.
+  // A row spans the words from lo (the lowest of its references' rows) to its own place's word.
   const lo = new Int32Array(n);
-  const hi = new Int32Array(n);
   const sizes = new Float64Array(n);
-  // position[v] = v's place in the order: a reference reachable from another reference has a smaller position, so
-  // taking references by position, largest first, a reference whose bit is already set is inside a closure already
+  // Taking references by place, largest first, a reference whose bit is already set is inside a closure already
   // unioned and is skipped (most references of a real closure are such shortcuts, e.g. to glibc).
-  const position = new Int32Array(n);
-  for (let k = 0; k < n; k++) position[order[k]!] = k;
   let refs = new Int32Array(16);
   for (const v of order) {
-    let rlo = v >>> 5;
-    let rhi = rlo;
+    const pv = position[v]!;
+    const rhi = pv >>> 5;
+    let rlo = rhi;
     for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
       const w = g.refTargets[e]!;
       if (lo[w]! < rlo) rlo = lo[w]!;
-      if (hi[w]! > rhi) rhi = hi[w]!;
     }
     const row = new Uint32Array(rhi - rlo + 1);
-    row[(v >>> 5) - rlo]! |= 1 << (v & 31);
+    row[(pv >>> 5) - rlo]! |= 1 << (pv & 31);
     const start = g.refOffsets[v]!;
     const degree = g.refOffsets[v + 1]! - start;
     if (refs.length < degree) refs = new Int32Array(degree * 2);
@@ -152,8 +152,9 @@ export function closureSizesByBitsets(g: ClosureGraph): Float64Array | undefined
     const mine = refs.subarray(0, degree).sort((a, b) => position[b]! - position[a]!);
     for (let k = 0; k < degree; k++) {
       const w = mine[k]!;
+      const pw = position[w]!;
       const child = rows[w]!;
-      if ((row[(w >>> 5) - rlo]! & (1 << (w & 31))) === 0) {
+      if ((row[(pw >>> 5) - rlo]! & (1 << (pw & 31))) === 0) {
         const offset = lo[w]! - rlo;
         for (let c = 0; c < child.length; c++) row[offset + c]! |= child[c]!;
       }
@@ -172,7 +173,6 @@ export function closureSizesByBitsets(g: ClosureGraph): Float64Array | undefined
     }
     sizes[v] = sum;
     lo[v] = rlo;
-    hi[v] = rhi;
     if (pendingReferrers[v]! > 0) rows[v] = row;
   }
   return sizes;
