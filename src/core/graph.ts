@@ -94,75 +94,38 @@ export class ClosureGraph {
       if (rec < 0) throw new Error(`the root ${r} is not in the closure data`);
       rootRecords.push(rec);
     }
-    const hasVirtualRoot = uniqueRoots.length > 1;
-    const nodeOfRecord = new Int32Array(records.length).fill(-1);
-    const maxNodes = records.length + (hasVirtualRoot ? 1 : 0);
-    const recordOfNode = new Int32Array(maxNodes);
-    let n = 0;
-    if (hasVirtualRoot) recordOfNode[n++] = -1;
-    const roots: number[] = [];
-    for (const rec of rootRecords) {
-      nodeOfRecord[rec] = n;
-      roots.push(n);
-      recordOfNode[n++] = rec;
-    }
-    let refTargets = new Int32Array(Math.max(16, refRecord.length + uniqueRoots.length));
-    const refOffsets = new Int32Array(maxNodes + 1);
-    const narSize = new Float64Array(maxNodes);
-    const lastSeenBy = new Int32Array(records.length).fill(-1);
     const dangling: { from: string; to: string }[] = [];
-    const selfList: number[] = [];
+    const layout = breadthFirstLayout(records.length, refStart, refRecord, rootRecords, (recNo, k) => {
+      const rec = records[recNo]!;
+      dangling.push({ from: rec.path, to: rec.references[k - refStart[recNo]!]! });
+    });
+    const { nodeCount: n, recordOfNode } = layout;
+    const narSize = new Float64Array(n);
+    const paths: string[] = new Array(n);
     let sizesKnown = true;
-    let e = 0;
     for (let i = 0; i < n; i++) {
-      refOffsets[i] = e;
       const recNo = recordOfNode[i]!;
       if (recNo < 0) {
-        for (const r of roots) refTargets[e++] = r;
+        paths[i] = '';
         continue;
       }
       const rec = records[recNo]!;
+      paths[i] = rec.path;
       if (rec.narSize === null) sizesKnown = false;
       else narSize[i] = rec.narSize;
-      for (let k = refStart[recNo]!, end = refStart[recNo + 1]!; k < end; k++) {
-        const target = refRecord[k]!;
-        if (target < 0) {
-          dangling.push({ from: rec.path, to: rec.references[k - refStart[recNo]!]! });
-          continue;
-        }
-        if (lastSeenBy[target] === i) continue;
-        lastSeenBy[target] = i;
-        let j = nodeOfRecord[target]!;
-        if (j < 0) {
-          j = n++;
-          nodeOfRecord[target] = j;
-          recordOfNode[j] = target;
-        }
-        if (j === i) selfList.push(i);
-        else refTargets[e++] = j;
-      }
     }
-    refOffsets[n] = e;
-    const paths: string[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const rec = recordOfNode[i]!;
-      paths[i] = rec < 0 ? '' : records[rec]!.path;
-    }
-    const selfReference = new Uint8Array(n);
-    for (const i of selfList) selfReference[i] = 1;
-    refTargets = refTargets.slice(0, e);
     return new ClosureGraph({
       paths,
-      narSize: n === maxNodes ? narSize : narSize.slice(0, n),
-      refOffsets: n === maxNodes ? refOffsets : refOffsets.slice(0, n + 1),
-      refTargets,
-      selfReference,
+      narSize,
+      refOffsets: layout.refOffsets,
+      refTargets: layout.refTargets,
+      selfReference: layout.selfReference,
       root: 0,
-      roots,
-      hasVirtualRoot,
+      roots: layout.roots,
+      hasVirtualRoot: layout.hasVirtualRoot,
       sizesKnown,
       danglingReferences: dangling,
-      index: resolved.duplicates === 0 && n === records.length ? { table: index, order: nodeOfRecord } : undefined,
+      index: resolved.duplicates === 0 && n === records.length ? { table: index, order: layout.nodeOfRecord } : undefined,
     });
   }
 
@@ -358,4 +321,88 @@ export function resolveRecords(records: readonly PathRecord[]): ResolvedRecords 
   const resolved = { index, refStart, refRecord, duplicates: index.duplicates.length };
   resolvedCache.set(records, { length: records.length, resolved });
   return resolved;
+}
+
+/** The node layout of a closure: CSR rows in node order, nodes numbered breadth-first from the roots. */
+export interface BreadthFirstLayout {
+  readonly nodeCount: number;
+  /** The record of each node; -1 for the virtual root (node 0 when there are several roots). */
+  readonly recordOfNode: Int32Array;
+  /** The node of each record; -1 for records the roots do not reach. */
+  readonly nodeOfRecord: Int32Array;
+  readonly refOffsets: Int32Array;
+  readonly refTargets: Int32Array;
+  readonly selfReference: Uint8Array;
+  readonly roots: number[];
+  readonly hasVirtualRoot: boolean;
+}
+
+/**
+ * Numbers the records the roots reach breadth-first (a virtual root first when there are several roots) and writes
+ * the CSR rows as it goes: row i is written at step i. References are record numbers (`refRecord`, each record's
+ * from `refStart`); a negative one is a reference the data does not describe, reported to `onDangling` and left out.
+ * ClosureGraph.build and the parser that goes from bytes straight to the graph share it, so both number nodes alike.
+ */
+export function breadthFirstLayout(
+  records: number,
+  refStart: Int32Array,
+  refRecord: Int32Array,
+  rootRecords: readonly number[],
+  onDangling?: (record: number, k: number) => void,
+): BreadthFirstLayout {
+  const hasVirtualRoot = rootRecords.length > 1;
+  const nodeOfRecord = new Int32Array(records).fill(-1);
+  const maxNodes = records + (hasVirtualRoot ? 1 : 0);
+  const recordOfNode = new Int32Array(maxNodes);
+  let n = 0;
+  if (hasVirtualRoot) recordOfNode[n++] = -1;
+  const roots: number[] = [];
+  for (const rec of rootRecords) {
+    nodeOfRecord[rec] = n;
+    roots.push(n);
+    recordOfNode[n++] = rec;
+  }
+  const refTargets = new Int32Array(Math.max(16, refRecord.length + rootRecords.length));
+  const refOffsets = new Int32Array(maxNodes + 1);
+  const lastSeenBy = new Int32Array(records).fill(-1);
+  const selfList: number[] = [];
+  let e = 0;
+  for (let i = 0; i < n; i++) {
+    refOffsets[i] = e;
+    const recNo = recordOfNode[i]!;
+    if (recNo < 0) {
+      for (const r of roots) refTargets[e++] = r;
+      continue;
+    }
+    for (let k = refStart[recNo]!, end = refStart[recNo + 1]!; k < end; k++) {
+      const target = refRecord[k]!;
+      if (target < 0) {
+        onDangling?.(recNo, k);
+        continue;
+      }
+      if (lastSeenBy[target] === i) continue;
+      lastSeenBy[target] = i;
+      let j = nodeOfRecord[target]!;
+      if (j < 0) {
+        j = n++;
+        nodeOfRecord[target] = j;
+        recordOfNode[j] = target;
+      }
+      if (j === i) selfList.push(i);
+      else refTargets[e++] = j;
+    }
+  }
+  refOffsets[n] = e;
+  const selfReference = new Uint8Array(n);
+  for (const i of selfList) selfReference[i] = 1;
+  return {
+    nodeCount: n,
+    recordOfNode: recordOfNode.subarray(0, n),
+    nodeOfRecord,
+    refOffsets: n === maxNodes ? refOffsets : refOffsets.slice(0, n + 1),
+    refTargets: refTargets.slice(0, e),
+    selfReference,
+    roots,
+    hasVirtualRoot,
+  };
 }

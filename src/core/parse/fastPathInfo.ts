@@ -92,12 +92,15 @@ export interface Scan {
 
 /** Key spellings with their closing quote, as bytes. */
 const KEY_BYTES: Uint8Array[] = [];
+/** The known keys by their first byte, so that a key is compared with at most the two that start like it. */
+const KEYS_BY_FIRST_BYTE: number[][] = Array.from({ length: 256 }, () => []);
 for (const [id, word] of [
   [K_PATH, 'path'], [K_NAR_SIZE, 'narSize'], [K_NAR_HASH, 'narHash'], [K_REFERENCES, 'references'], [K_DERIVER, 'deriver'],
   [K_VALID, 'valid'], [K_REGISTRATION_TIME, 'registrationTime'], [K_ULTIMATE, 'ultimate'], [K_SIGNATURES, 'signatures'],
   [K_CA, 'ca'], [K_INFO, 'info'], [K_STORE_DIR, 'storeDir'], [K_VERSION, 'version'],
 ] as const) {
   KEY_BYTES[id] = Buffer.from(`${word}"`, 'latin1');
+  KEYS_BY_FIRST_BYTE[word.charCodeAt(0)]!.push(id);
 }
 const TRUE = Buffer.from('true', 'latin1');
 const FALSE = Buffer.from('false', 'latin1');
@@ -392,44 +395,13 @@ class PathInfoScanner {
   private key(): number {
     const s = this.s;
     const k = this.i + 1;
-    let id = K_OTHER;
-    let len = 0;
-    switch (s[k]) {
-      case 112: // p
-        if (matches(s, k, KEY_BYTES[K_PATH]!)) (id = K_PATH), (len = 4);
-        break;
-      case 110: // n
-        if (matches(s, k, KEY_BYTES[K_NAR_SIZE]!)) (id = K_NAR_SIZE), (len = 7);
-        else if (matches(s, k, KEY_BYTES[K_NAR_HASH]!)) (id = K_NAR_HASH), (len = 7);
-        break;
-      case 114: // r
-        if (matches(s, k, KEY_BYTES[K_REFERENCES]!)) (id = K_REFERENCES), (len = 10);
-        else if (matches(s, k, KEY_BYTES[K_REGISTRATION_TIME]!)) (id = K_REGISTRATION_TIME), (len = 16);
-        break;
-      case 100: // d
-        if (matches(s, k, KEY_BYTES[K_DERIVER]!)) (id = K_DERIVER), (len = 7);
-        break;
-      case 118: // v
-        if (matches(s, k, KEY_BYTES[K_VALID]!)) (id = K_VALID), (len = 5);
-        else if (matches(s, k, KEY_BYTES[K_VERSION]!)) (id = K_VERSION), (len = 7);
-        break;
-      case 117: // u
-        if (matches(s, k, KEY_BYTES[K_ULTIMATE]!)) (id = K_ULTIMATE), (len = 8);
-        break;
-      case 115: // s
-        if (matches(s, k, KEY_BYTES[K_SIGNATURES]!)) (id = K_SIGNATURES), (len = 10);
-        else if (matches(s, k, KEY_BYTES[K_STORE_DIR]!)) (id = K_STORE_DIR), (len = 8);
-        break;
-      case 99: // c
-        if (matches(s, k, KEY_BYTES[K_CA]!)) (id = K_CA), (len = 2);
-        break;
-      case 105: // i
-        if (matches(s, k, KEY_BYTES[K_INFO]!)) (id = K_INFO), (len = 4);
-        break;
-    }
-    if (id !== K_OTHER) {
-      this.i = k + len + 1;
-      return id;
+    for (const id of KEYS_BY_FIRST_BYTE[s[k]!] ?? []) {
+      const word = KEY_BYTES[id]!;
+      if (matches(s, k, word)) {
+        // past the closing quote, which the spelling includes
+        this.i = k + word.length;
+        return id;
+      }
     }
     this.i = this.keptString() + 1;
     return K_OTHER;

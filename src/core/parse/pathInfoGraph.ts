@@ -6,7 +6,7 @@
  * same node order (breadth-first from the roots), edges, sizes and roots; whatever the fast path does not cover
  * (duplicates, references to paths not listed, other formats…) declines, and the caller builds the usual way.
  */
-import { ClosureGraph } from '../graph';
+import { breadthFirstLayout, ClosureGraph } from '../graph';
 import { attempt, decline, scanPathInfo, scanPathInfoBytes, SHAPES, type Scan } from './fastPathInfo';
 import type { ClosureFormat } from './types';
 
@@ -142,63 +142,23 @@ function breadthFirst(
   paths: readonly string[],
   entrySize: readonly number[],
 ): ClosureGraph {
-  const hasVirtualRoot = rootRecords.length > 1;
-  const nodeOfRecord = new Int32Array(records).fill(-1);
-  const recordOfNode = new Int32Array(records + (hasVirtualRoot ? 1 : 0));
-  let n = 0;
-  if (hasVirtualRoot) recordOfNode[n++] = -1;
-  const roots: number[] = [];
-  for (const rec of rootRecords) {
-    nodeOfRecord[rec] = n;
-    roots.push(n);
-    recordOfNode[n++] = rec;
-  }
-  let refTargets = new Int32Array(Math.max(16, refRecord.length + rootRecords.length));
-  const refOffsets = new Int32Array(recordOfNode.length + 1);
-  const narSize = new Float64Array(recordOfNode.length);
-  const lastSeenBy = new Int32Array(records).fill(-1);
-  const selfList: number[] = [];
-  let e = 0;
-  for (let i = 0; i < n; i++) {
-    refOffsets[i] = e;
-    const rec = recordOfNode[i]!;
-    if (rec < 0) {
-      for (const r of roots) refTargets[e++] = r;
-      continue;
-    }
-    narSize[i] = entrySize[recordEntry[rec]!]!;
-    for (let k = refStart[rec]!, end = refStart[rec + 1]!; k < end; k++) {
-      const target = refRecord[k]!;
-      if (lastSeenBy[target] === i) continue;
-      lastSeenBy[target] = i;
-      let j = nodeOfRecord[target]!;
-      if (j < 0) {
-        j = n++;
-        nodeOfRecord[target] = j;
-        recordOfNode[j] = target;
-      }
-      if (j === i) selfList.push(i);
-      else refTargets[e++] = j;
-    }
-  }
-  refOffsets[n] = e;
+  const layout = breadthFirstLayout(records, refStart, refRecord, rootRecords);
+  const n = layout.nodeCount;
+  const narSize = new Float64Array(n);
   const nodePaths: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const rec = recordOfNode[i]!;
+    const rec = layout.recordOfNode[i]!;
     nodePaths[i] = rec < 0 ? '' : paths[recordEntry[rec]!]!;
+    if (rec >= 0) narSize[i] = entrySize[recordEntry[rec]!]!;
   }
-  const selfReference = new Uint8Array(n);
-  for (const i of selfList) selfReference[i] = 1;
-  refTargets = refTargets.slice(0, e);
-  const full = n === recordOfNode.length;
   return ClosureGraph.fromArrays({
     paths: nodePaths,
-    narSize: full ? narSize : narSize.slice(0, n),
-    refOffsets: full ? refOffsets : refOffsets.slice(0, n + 1),
-    refTargets,
-    selfReference,
-    roots,
-    hasVirtualRoot,
+    narSize,
+    refOffsets: layout.refOffsets,
+    refTargets: layout.refTargets,
+    selfReference: layout.selfReference,
+    roots: layout.roots,
+    hasVirtualRoot: layout.hasVirtualRoot,
     sizesKnown: true,
   });
 }
