@@ -15,6 +15,7 @@ import { ClosureLensError } from '../../src/core/errors';
 import { NixRunner, type RunOptions, type RunResult } from '../../src/core/nix/runner';
 import { WorkerAnalyser } from '../../src/core/worker/analyseInWorker';
 import { buildFixture, FIXTURE_NAMES, NIX_CONFIG, nixPathInfo, repoRoot } from '../support/fixtures';
+import { settles } from '../support/settles';
 
 class CountingRunner extends NixRunner {
   readonly calls: string[][] = [];
@@ -22,15 +23,6 @@ class CountingRunner extends NixRunner {
     this.calls.push([...args]);
     return super.run(args, opts);
   }
-}
-
-async function settles(check: () => boolean, ms = 5000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 describe('ClosureEngine with the worker analyser against real Nix', function () {

@@ -16,6 +16,7 @@ import { NixRunner } from '../../src/core/nix/runner';
 import { WorkerAnalyser } from '../../src/core/worker/analyseInWorker';
 import { requestForTransfer } from '../../src/core/worker/messages';
 import { seededRandom } from '../support/prng';
+import { settles } from '../support/settles';
 
 const REPO = path.resolve(__dirname, '../../..');
 const REAL = path.resolve(REPO, '../shared/real-data');
@@ -85,15 +86,6 @@ function chunked(bytes: Uint8Array, size: number): Uint8Array[] {
 /** Threads of this process (the main thread, libuv's pool, V8's platform threads and every worker thread). */
 function threadCount(): number {
   return readdirSync('/proc/self/task').length;
-}
-
-async function settles(check: () => boolean, ms = 5000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {

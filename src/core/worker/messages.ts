@@ -9,7 +9,6 @@ import { nextTurn } from '../eventLoop';
 import type { LoadProgress } from '../engine';
 import { ClosureLensError, type ErrorCode, type NixPosition } from '../errors';
 import { ClosureGraph } from '../graph';
-import type { ClosureFormat } from '../parse';
 
 export interface WorkerRequest {
   readonly input: PipelineInput;
@@ -20,7 +19,8 @@ export type WorkerReply =
   | { readonly type: 'done'; readonly closure: TransferredClosure }
   | { readonly type: 'failed'; readonly error: TransferredError };
 
-export interface TransferredClosure {
+/** An AnalysedClosure as it crosses: the graph and dominator tree as arrays, the rest as it is. */
+export interface TransferredClosure extends Pick<AnalysedClosure, 'closureSizes' | 'format' | 'notes' | 'rootPaths' | 'cacheFile' | 'notCached'> {
   /**
    * The store paths joined by "\n" as UTF-8 (one transferred buffer: 100,000 strings cloned one by one cost the
    * host ~80 ms to receive), or as an array when a path holds a line break.
@@ -39,12 +39,6 @@ export interface TransferredClosure {
   readonly retained: Float64Array;
   readonly childOffsets: Int32Array;
   readonly childTargets: Int32Array;
-  readonly closureSizes: Float64Array | undefined;
-  readonly format: ClosureFormat;
-  readonly notes: string[];
-  readonly rootPaths: string[];
-  readonly cacheFile: Uint8Array | undefined;
-  readonly notCached: string | undefined;
 }
 
 export type TransferredError =
