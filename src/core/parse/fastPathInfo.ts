@@ -494,14 +494,7 @@ class PathInfoScanner {
   private references(): void {
     const s = this.s;
     const sc = this.scan;
-    this.i++;
-    this.ws();
-    if (s[this.i] === 93) {
-      this.i++;
-      return;
-    }
-    for (;;) {
-      this.ws();
+    this.elements(93, () => {
       const at = this.i;
       if (s[at] !== 34) decline();
       let end: number;
@@ -514,10 +507,28 @@ class PathInfoScanner {
       sc.refStart.push(at + 1);
       sc.refEnd.push(end);
       this.i = end + 1;
+    });
+  }
+
+  /**
+   * At the `[` or `{` that `close` (`]` or `}`) ends: calls `element` at each element (whitespace skipped), which
+   * must move past it, and checks the commas between them as JSON.parse would.
+   */
+  private elements(close: number, element: () => void): void {
+    const s = this.s;
+    this.i++;
+    this.ws();
+    if (s[this.i] === close) {
+      this.i++;
+      return;
+    }
+    for (;;) {
       this.ws();
-      const c = s[this.i++];
-      if (c === 44) continue;
-      if (c === 93) return;
+      element();
+      this.ws();
+      const d = s[this.i++];
+      if (d === 44) continue;
+      if (d === close) return;
       decline();
     }
   }
@@ -530,39 +541,14 @@ class PathInfoScanner {
     const c = s[this.i];
     if (c === 34) this.skipString();
     else if (c === 123) {
-      this.i++;
-      this.ws();
-      if (s[this.i] === 125) {
-        this.i++;
-        return;
-      }
-      for (;;) {
-        this.ws();
+      this.elements(125, () => {
         if (s[this.i] !== 34) decline();
         this.skipString();
         this.expect(58);
         this.skipValue(depth + 1);
-        this.ws();
-        const d = s[this.i++];
-        if (d === 44) continue;
-        if (d === 125) return;
-        decline();
-      }
+      });
     } else if (c === 91) {
-      this.i++;
-      this.ws();
-      if (s[this.i] === 93) {
-        this.i++;
-        return;
-      }
-      for (;;) {
-        this.skipValue(depth + 1);
-        this.ws();
-        const d = s[this.i++];
-        if (d === 44) continue;
-        if (d === 93) return;
-        decline();
-      }
+      this.elements(93, () => this.skipValue(depth + 1));
     } else if (c === 116 /* t */) this.literal(TRUE);
     else if (c === 102) this.literal(FALSE);
     else if (c === 110) this.literal(NULL);
