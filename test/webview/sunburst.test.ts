@@ -45,9 +45,15 @@ async function drawnArcs(page: Page): Promise<DrawnArc[]> {
   );
 }
 
-/** A real mouse click in the middle of an arc (screen position from its angles and radii). */
+/** A real mouse click in the middle of an arc. */
 async function clickArc(page: Page, key: string): Promise<void> {
-  const point = await page.$eval(`#arc-${key}`, (el) => {
+  const point = await arcMiddle(page, key);
+  await page.mouse.click(point.x, point.y);
+}
+
+/** The screen position of the middle of an arc, from its angles and radii. */
+function arcMiddle(page: Page, key: string): Promise<{ x: number; y: number }> {
+  return page.$eval(`#arc-${key}`, (el) => {
     const d = (el as SVGPathElement).dataset;
     const angle = (Number(d['x0']) + Number(d['x1'])) / 2;
     const r = (Number(d['r0']) + Number(d['r1'])) / 2;
@@ -58,7 +64,6 @@ async function clickArc(page: Page, key: string): Promise<void> {
     const s = p.matrixTransform(svg.getScreenCTM()!);
     return { x: s.x, y: s.y };
   });
-  await page.mouse.click(point.x, point.y);
 }
 
 const settle = (page: Page) => page.waitForTimeout(650); // zoom transitions take 450 ms
@@ -214,17 +219,7 @@ describe('sunburst webview in headless Chromium', function () {
 
     it('shows a tooltip with sizes and referrers on hover', async () => {
       const perl = g.indexOf(sp('system-path'))!;
-      const box = await h.page.$eval(`#arc-n${perl}`, (el) => {
-        const d = (el as SVGPathElement).dataset;
-        const angle = (Number(d['x0']) + Number(d['x1'])) / 2;
-        const r = (Number(d['r0']) + Number(d['r1'])) / 2;
-        const svg = (el as SVGPathElement).ownerSVGElement!;
-        const p = svg.createSVGPoint();
-        p.x = r * Math.sin(angle);
-        p.y = -r * Math.cos(angle);
-        const s = p.matrixTransform(svg.getScreenCTM()!);
-        return { x: s.x, y: s.y };
-      });
+      const box = await arcMiddle(h.page, `n${perl}`);
       await h.page.mouse.move(box.x, box.y);
       const tip = await h.page.$eval('#tooltip', (e) => ({ hidden: (e as HTMLElement).hidden, text: e.textContent ?? '' }));
       assert.equal(tip.hidden, false);
