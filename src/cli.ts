@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import packageJson from '../package.json';
 import type { ClosureAnalysis } from './core/analysis/closure';
 import type { ChainSet } from './core/analysis/why';
-import { GraphCache, rememberedRetainedSizes } from './core/cache';
+import { GraphCache } from './core/cache';
 import type * as DiffCommandsModule from './core/diffCommands';
 import type * as DiffTargetsModule from './core/diffTargets';
 import type * as ReportModule from './core/attribution/report';
@@ -249,7 +249,7 @@ export function closureJson(a: ClosureAnalysis, rootPath: string, top?: number):
   if (top === undefined && g.sizesKnown && g.nodeCount <= 20_000) a.closureSizes.all(); // one bitset pass, not N walks
   const known = g.sizesKnown;
   const refs = referencesInNixOrder(a);
-  const retained = retainedSizes(a);
+  const retained = a.dominators.retained;
   return {
     root: g.hasVirtualRoot ? null : rootPath,
     pathCount: g.pathCount,
@@ -387,14 +387,9 @@ export function renderDupsText(a: ClosureAnalysis, style: SizeStyle = 'iec'): st
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 
-/** Every retained size: as the cache stored them with the graph, else from the dominator tree. */
-function retainedSizes(a: ClosureAnalysis): Float64Array {
-  return rememberedRetainedSizes(a.graph) ?? a.dominators.retained;
-}
-
 function realNodesByRetained(a: ClosureAnalysis): number[] {
   const g = a.graph;
-  const retained = retainedSizes(a);
+  const retained = a.dominators.retained;
   const nodes: number[] = [];
   for (let i = 0; i < g.nodeCount; i++) if (!g.isVirtual(i)) nodes.push(i);
   return nodes.sort((x, y) => retained[y]! - retained[x]! || (g.paths[x]! < g.paths[y]! ? -1 : 1));

@@ -235,20 +235,6 @@ export class GraphCache {
   }
 }
 
-/**
- * Retained sizes (the dominator tree's subtree sums) known for a graph: computed before it was stored, or read
- * with it. A warm `closure-lens closure` lists paths by retained size without building the dominator tree.
- */
-const knownRetained = new WeakMap<ClosureGraph, Float64Array>();
-
-export function rememberRetainedSizes(g: ClosureGraph, retained: Float64Array): void {
-  if (retained.length === g.nodeCount) knownRetained.set(g, retained);
-}
-
-export function rememberedRetainedSizes(g: ClosureGraph): Float64Array | undefined {
-  return knownRetained.get(g);
-}
-
 const NIX_VERSIONS_FILE = 'nix-versions.json';
 
 /** `<real path>:<inode>:<size>:<mtime>` of the executable `nixPath` names (looked up on PATH when it has no '/'). */
@@ -281,7 +267,8 @@ export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta, analy
   const closureSizes = analyses.closureSizes ?? rememberedClosureSizes(g);
   const dominators = analyses.dominators;
   if (dominators && dominators.idom.length !== n) throw new Error('the dominator tree is not of this graph');
-  const retainedSizes = dominators?.retained ?? rememberedRetainedSizes(g);
+  // Retained sizes are the dominator tree's: stored with it, never without it.
+  const retainedSizes = dominators?.retained;
   const header: Header = {
     rootPath,
     storeDir,
@@ -408,18 +395,14 @@ function decodeSections(input: Buffer, header: Header, layout: Layout, paths: st
   });
   if (header.closureSizes) rememberClosureSizes(graph, new Float64Array(buf.buffer, buf.byteOffset + layout.closureSizes, n));
   let dominators: DominatorTree | undefined;
-  if (header.retainedSizes) {
-    const retained = new Float64Array(buf.buffer, buf.byteOffset + layout.retainedSizes, n);
-    rememberRetainedSizes(graph, retained);
-    if (header.dominators) {
-      dominators = dominatorTreeOf({
-        idom: new Int32Array(buf.buffer, buf.byteOffset + layout.idom, n),
-        retained,
-        childOffsets: new Int32Array(buf.buffer, buf.byteOffset + layout.childOffsets, n + 1),
-        childTargets: new Int32Array(buf.buffer, buf.byteOffset + layout.childTargets, header.dominatorEdges),
-      });
-      checkDominatorTree(dominators, n);
-    }
+  if (header.retainedSizes && header.dominators) {
+    dominators = dominatorTreeOf({
+      idom: new Int32Array(buf.buffer, buf.byteOffset + layout.idom, n),
+      retained: new Float64Array(buf.buffer, buf.byteOffset + layout.retainedSizes, n),
+      childOffsets: new Int32Array(buf.buffer, buf.byteOffset + layout.childOffsets, n + 1),
+      childTargets: new Int32Array(buf.buffer, buf.byteOffset + layout.childTargets, header.dominatorEdges),
+    });
+    checkDominatorTree(dominators, n);
   }
   return { graph, source: header.source, format: header.format, notes: header.notes, storedAt: header.storedAt, dominators };
 }

@@ -9,20 +9,15 @@ import { ClosureGraph } from './graph';
 import type { AttributionPayload, ClosureSnapshot, OptionDefinition } from '../protocol';
 import { runInSlices, runToEnd, type Steps } from './slices';
 
-/** One definition as the attribution engine reports it (`closure-lens options --json`'s `definitions[]`). */
-export interface AttributionDefinitionInput {
-  readonly option: string;
-  readonly file: string;
-  readonly line: number | null;
-  readonly column?: number | null;
-  readonly removalCost: number;
-  readonly inWorkspace?: boolean;
-  readonly fromDefault?: boolean;
-  /** Store paths that the definition's value carries: the paths it introduces. */
+/**
+ * One definition as the attribution engine reports it (`closure-lens options --json`'s `definitions[]`): the
+ * protocol's OptionDefinition, with the counterfactual as the engine reports it and the store paths the
+ * definition's value carries (the paths it introduces).
+ */
+export interface AttributionDefinitionInput
+  extends Pick<OptionDefinition, 'option' | 'file' | 'line' | 'column' | 'removalCost' | 'inWorkspace' | 'fromDefault' | 'moduleCost' | 'enabledBy'> {
   readonly paths?: readonly string[];
-  readonly moduleCost?: { readonly files: readonly string[]; readonly bytes: number };
   readonly counterfactual?: { readonly removedBytes: number } | { readonly error: string };
-  readonly enabledBy?: string;
 }
 
 /**
