@@ -12,7 +12,7 @@ import { rememberClosureSizes } from './analysis/closureSize';
 import { LruMap, type GraphCache } from './cache';
 import { inProcessAnalyser, loadCancelled, type AnalysedClosure, type ClosureAnalyser } from './closurePipeline';
 import { ClosureLensError, isClosureLensError } from './errors';
-import type { NixRunner } from './nix/runner';
+import type { NixRunner, RunResult } from './nix/runner';
 import { parseNixVersion, pathInfoJsonFlags } from './nix/version';
 import { outputPaths, parseBuildJson } from './parse/buildResult';
 import { InternalJsonProgress } from './parse/internalJson';
@@ -148,12 +148,7 @@ export class ClosureEngine {
 
   /** The output paths of an installable (no build): `nix path-info --json <installable>`. */
   private async resolveInstallable(installable: string, cwd: string | undefined, signal: AbortSignal): Promise<string[]> {
-    const { flags, learn } = await this.pathInfoJsonFlags(signal);
-    const args = ['path-info', ...this.storeArgs(true), ...flags, installable];
-    const running = this.runWithFlagFallback(args, { signal, ...(cwd ? { cwd } : {}) });
-    const learning = learn();
-    const r = await running;
-    await learning;
+    const { args, result: r } = await this.pathInfo(this.storeArgs(true), [installable], { signal, ...(cwd ? { cwd } : {}) });
     const source = `\`nix ${args.join(' ')}\``;
     const { valid, invalid } = listPathInfoPaths(parseJsonText(r.stdout, source), source);
     if (invalid.length > 0 && this.store) {
@@ -192,15 +187,9 @@ export class ClosureEngine {
         return this.keep(key, label, analysis, cached.source, cached.format, cached.notes, true);
       }
     }
-    const { flags, learn } = await this.pathInfoJsonFlags(signal);
-    const args = ['path-info', '--recursive', '--size', ...this.storeArgs(false), ...flags, ...roots];
     emit({ stage: 'querying', message: `querying the closure of ${roots.length === 1 ? roots[0] : `${roots.length} paths`}…` });
-    // path-info starts first: it is the long one, and `nix --version` (when needed) runs while it does.
     // As bytes: with a worker analyser they move to its thread undecoded.
-    const running = this.runWithFlagFallback(args, { signal, stdoutAsBytes: true });
-    const learning = learn();
-    const r = await running;
-    await learning;
+    const { args, result: r } = await this.pathInfo(['--recursive', '--size', ...this.storeArgs(false)], roots, { signal, stdoutAsBytes: true });
     const source = `nix ${args.join(' ')}`;
     const json = r.stdoutChunks ?? r.stdout;
     const cacheKey = this.cache ? { cacheKey: key } : {};
@@ -241,6 +230,24 @@ export class ClosureEngine {
   ): LoadedClosure {
     this.memory.set(key, { analysis, source, format, notes });
     return { rootPath: label, analysis, fromCache, source, format, notes };
+  }
+
+  /**
+   * `nix path-info <options> <json flags> <paths>`. path-info starts first: it is the long one, and `nix --version`
+   * (when this Nix's version is not known yet) runs while it does.
+   */
+  private async pathInfo(
+    options: readonly string[],
+    paths: readonly string[],
+    opts: { signal: AbortSignal; cwd?: string; stdoutAsBytes?: boolean },
+  ): Promise<{ args: string[]; result: RunResult }> {
+    const { flags, learn } = await this.pathInfoJsonFlags(opts.signal);
+    const args = ['path-info', ...options, ...flags, ...paths];
+    const running = this.runWithFlagFallback(args, opts);
+    const learning = learn();
+    const result = await running;
+    await learning;
+    return { args, result };
   }
 
   /**
