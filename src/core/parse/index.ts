@@ -62,9 +62,11 @@ export function parseClosureGraph(
   if (fast) return { ...fast, notes: [] };
   const parsed = parseClosureJson(input, source, { trustClosure: rootPaths !== undefined });
   if (rootPaths !== undefined) {
-    // Roots come from the query: one that nix reports invalid (or does not list) is not in the store.
-    const listed = new Set(parsed.records.map((r) => r.path));
-    const missing = rootPaths.filter((p) => !listed.has(p));
+    // Roots come from the query: one that nix reports invalid (or does not list) is not in the store. (One pass over
+    // the records against the few roots, not a set of every path.)
+    const missingRoots = new Set(rootPaths);
+    for (const r of parsed.records) if (missingRoots.delete(r.path) && missingRoots.size === 0) break;
+    const missing = [...missingRoots];
     if (missing.length > 0) {
       throw new ClosureLensError('invalid-path', `${missing.join(', ')} is not a valid path in the Nix store`, {
         fix: 'build it (or copy it) into the store first; it may have been garbage-collected',
