@@ -18,6 +18,7 @@ import { parseClosureGraph, parseClosureJson, parseClosureValue, type ParseOptio
 import { parseCompactPathInfo } from '../../src/core/parse/compactPathInfo';
 import { parsePathInfoFast } from '../../src/core/parse/fastPathInfo';
 import { pathInfoGraphFast, type GraphFromJson } from '../../src/core/parse/pathInfoGraph';
+import { PathInfoStream } from '../../src/core/parse/pathInfoStream';
 import { parseJsonText } from '../../src/core/parse/json';
 import { seededRandom } from '../support/prng';
 
@@ -80,6 +81,9 @@ function graphOutcome(f: () => (GraphFromJson & { notes?: string[] }) | undefine
   }
 }
 
+/** checkGraph's streamed reads that read entries before the end (or the stream comparison proves little). */
+let readEarly = 0;
+
 /**
  * The graph path (pathInfoGraph.ts, parseClosureGraph) against parseClosureJson's records built into a graph, from
  * the roots the parser finds and from given roots; returns whether the fast graph path accepted it.
@@ -120,6 +124,19 @@ function checkGraph(text: string, label: string): boolean {
     assert.deepStrictEqual(graphOutcome(() => parseClosureGraph(text, 'input.json', roots)), expectedPublic, `${where}: parseClosureGraph differs`);
     const bytes = new Uint8Array(Buffer.from(text, 'utf8'));
     assert.deepStrictEqual(graphOutcome(() => parseClosureGraph(bytes, 'input.json', roots)), expectedPublic, `${where}: parseClosureGraph(bytes) differs`);
+    // Read as nix writes it: the chunks cut anywhere (inside a character too), pieces read as soon as they hold
+    // 1 byte, 100 bytes, or the default 64 KiB.
+    const rand = seededRandom(text.length);
+    for (const pieceLength of [1, 100, undefined]) {
+      const stream = new PathInfoStream(pieceLength);
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + Math.floor(rand() * (rand() < 0.5 ? 8 : 5000));
+        stream.push(bytes.slice(at, at + size));
+        at += size;
+      }
+      assert.deepStrictEqual(graphOutcome(() => stream.finish('input.json', roots)), expectedPublic, `${where}: PathInfoStream (pieces of ${pieceLength}) differs`);
+      if (stream.entriesReadEarly > 0) readEarly++;
+    }
   }
   return accepted;
 }
@@ -191,6 +208,28 @@ describe('fast path-info parsers agree with the generic parser', function () {
     }
     for (const f of ['nix-2.8/path-info-rsS.json', 'nix-2.26-outputs/path-info-rs.json', 'recorded/path-info-lix-with-invalid.json', 'recorded/path-info-nix-2.33-json-format-2.json']) {
       assert.ok(graphAccepted.has(f), `${f} should go straight into the graph`);
+    }
+  });
+
+  it('Nix 2.8 output read as it arrives: entries are read before the end, and the graph is the whole text’s', () => {
+    const text = readFileSync(path.join(REC28, 'path-info-rs.json'), 'utf8');
+    const bytes = Buffer.from(text);
+    const records = parseClosureJson(text).records.length;
+    const stream = new PathInfoStream(4096);
+    for (let at = 0; at < bytes.length; at += 4096) stream.push(bytes.subarray(at, at + 4096));
+    const early = stream.entriesReadEarly;
+    assert.ok(early > records / 2 && early < records, `${early} of ${records} entries read before the end`);
+    const whole = parseClosureGraph(bytes, 'x', undefined);
+    const streamed = stream.finish('x', undefined);
+    assert.deepEqual([...streamed.graph.paths], [...whole.graph.paths]);
+    assert.deepEqual([...streamed.graph.refTargets], [...whole.graph.refTargets]);
+    // Text that is not Nix's compact array (pretty-printed, or not ASCII) is read at the end, the generic way.
+    for (const other of [JSON.stringify(JSON.parse(text), null, 1), text.replace('"narHash":"', '"narHash":"é')]) {
+      const s = new PathInfoStream(1);
+      const b = Buffer.from(other);
+      for (let at = 0; at < b.length; at += 512) s.push(b.subarray(at, at + 512));
+      assert.equal(s.entriesReadEarly, 0);
+      assert.deepEqual([...s.finish('x', undefined).graph.paths], [...parseClosureGraph(b, 'x', undefined).graph.paths]);
     }
   });
 
@@ -404,5 +443,6 @@ describe('fast path-info parsers agree with the generic parser', function () {
     assert.ok((tally.get('generic error') ?? 0) > 250, summary);
     assert.ok((tally.get('generic ok') ?? 0) > 250, summary);
     assert.ok((tally.get('graph') ?? 0) > 50, summary);
+    assert.ok(readEarly > 100, `${readEarly} streamed reads read entries before the end`);
   });
 });

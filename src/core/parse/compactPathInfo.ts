@@ -30,6 +30,7 @@ const REFS = `((?:"/${STR}"(?:,"/${STR}")*)?)`;
 const DERIVER = `"deriver":"((?:/${STR})?)"`;
 /** `registrationTime`, `ultimate`, `signatures`, `ca`: only `nix path-info` prints them (with `valid` and `deriver`). */
 const PATH_INFO_KEY = /"(?:registrationTime|ultimate|signatures|ca)":/;
+const FIRST_PATH = new RegExp(`^\\[\\{"path":"(${STR})"`);
 
 function escapeRegExp(s: string): string {
   return s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
@@ -69,31 +70,81 @@ export function parseCompactPathInfo(text: string, source: string, options: Pars
 }
 
 function compactArray(text: string, source: string, options: ParseOptions): ParsedClosure | undefined {
-  const first = new RegExp(`^\\[\\{"path":"(${STR})"`).exec(text);
-  const storeDir = first ? storeDirOf(first[1]!) : undefined;
-  if (storeDir === undefined) return undefined;
-  const entry = new RegExp(
-    `\\{"path":"(${escapeRegExp(storeDir)}/${BASE})","narHash":"(${STR})","narSize":${SIZE},"references":\\[${REFS}\\]` +
-      `((?:,${OTHER})*)(?:,${DERIVER})?((?:,${OTHER})*)\\}(,|\\])`,
-    'y',
-  );
-  entry.lastIndex = 1;
-  const records: PathRecord[] = [];
-  const paths: string[] = [];
-  let sawPathInfoField = false;
-  for (;;) {
-    const m = entry.exec(text);
-    if (m === null) return undefined;
-    const narSize = sizeOf(m[3]!);
-    if (narSize === undefined) return undefined;
-    const deriver = m[6];
-    if (!sawPathInfoField) sawPathInfoField = deriver !== undefined || PATH_INFO_KEY.test(m[5]!) || PATH_INFO_KEY.test(m[7]!);
-    records.push({ path: '', narSize, references: splitReferences(m[4]!), narHash: m[2]!, deriver: deriver || undefined });
-    paths.push(m[1]!);
-    if (m[8] === ']') break;
+  const reader = CompactArrayReader.at(text);
+  if (reader === undefined) return undefined;
+  const stop = reader.read(text, 1);
+  if (stop < 0 || !reader.ended || !atEnd(text, stop)) return undefined;
+  return reader.finish(source, options);
+}
+
+/**
+ * The entries of Nix's compact path-info array, read in pieces: the whole text at once (compactArray), or nix's
+ * output as it arrives (pathInfoStream.ts). A piece is cut just after the `,` of `},{"path":"`, which in JSON text
+ * can only be the boundary between two entries (a string holds no unescaped quote) and which no entry's match
+ * can reach across, so the pieces' matches are exactly the whole text's.
+ */
+export class CompactArrayReader {
+  private readonly entry: RegExp;
+  private readonly records: PathRecord[] = [];
+  private readonly paths: string[] = [];
+  private sawPathInfoField = false;
+  /** The closing `]` was read. */
+  ended = false;
+
+  get entries(): number {
+    return this.records.length;
   }
-  if (!atEnd(text, entry.lastIndex)) return undefined;
-  return finish(records, paths, [], storeDir, sawPathInfoField ? 'path-info-array' : 'closure-info', source, options);
+
+  private constructor(private readonly storeDir: string) {
+    this.entry = new RegExp(
+      `\\{"path":"(${escapeRegExp(storeDir)}/${BASE})","narHash":"(${STR})","narSize":${SIZE},"references":\\[${REFS}\\]` +
+        `((?:,${OTHER})*)(?:,${DERIVER})?((?:,${OTHER})*)\\}(,|\\])`,
+      'y',
+    );
+  }
+
+  /** A reader for the array that `text` starts (its first path complete), or undefined when it is not one. */
+  static at(text: string): CompactArrayReader | undefined {
+    const first = FIRST_PATH.exec(text);
+    const storeDir = first ? storeDirOf(first[1]!) : undefined;
+    return storeDir === undefined ? undefined : new CompactArrayReader(storeDir);
+  }
+
+  /**
+   * Reads consecutive entries of `text` from `from` until the closing `]` or the end of `text`; returns where it
+   * stopped, or -1 when something there is not an entry as Nix prints it.
+   */
+  read(text: string, from: number): number {
+    if (this.ended) return from === text.length ? from : -1;
+    const entry = this.entry;
+    entry.lastIndex = from;
+    try {
+      while (entry.lastIndex < text.length) {
+        const m = entry.exec(text);
+        if (m === null) return -1;
+        const narSize = sizeOf(m[3]!);
+        if (narSize === undefined) return -1;
+        const deriver = m[6];
+        if (!this.sawPathInfoField) this.sawPathInfoField = deriver !== undefined || PATH_INFO_KEY.test(m[5]!) || PATH_INFO_KEY.test(m[7]!);
+        this.records.push({ path: '', narSize, references: splitReferences(m[4]!), narHash: m[2]!, deriver: deriver || undefined });
+        this.paths.push(m[1]!);
+        if (m[8] === ']') {
+          this.ended = true;
+          break;
+        }
+      }
+    } catch (e) {
+      // The regular expression engine out of stack on some giant value: the generic parser decides.
+      if (e instanceof RangeError) return -1;
+      throw e;
+    }
+    return entry.lastIndex;
+  }
+
+  /** The records read, checked as parseClosureJson checks them. */
+  finish(source: string, options: ParseOptions): ParsedClosure {
+    return finish(this.records, this.paths, [], this.storeDir, this.sawPathInfoField ? 'path-info-array' : 'closure-info', source, options);
+  }
 }
 
 function compactObject(text: string, source: string, options: ParseOptions): ParsedClosure | undefined {
@@ -132,7 +183,7 @@ function compactObject(text: string, source: string, options: ParseOptions): Par
 }
 
 /** Only JSON whitespace after `at`. */
-function atEnd(text: string, at: number): boolean {
+export function atEnd(text: string, at: number): boolean {
   for (let i = at; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return false;

@@ -22,7 +22,7 @@ export { PARSER_VERSION } from './types';
  * scanner only draws even at 100,000 paths (the regular expression of compactPathInfo.ts is quicker at every size).
  * Below these lengths, text goes the regular-expression and generic ways.
  */
-const GRAPH_SCANNER_MIN_LENGTH = 8 * 2 ** 20;
+export const GRAPH_SCANNER_MIN_LENGTH = 8 * 2 ** 20;
 const RECORDS_SCANNER_MIN_LENGTH = 32 * 2 ** 20;
 
 /**
@@ -60,7 +60,14 @@ export function parseClosureGraph(
   const fast =
     input.length >= GRAPH_SCANNER_MIN_LENGTH ? pathInfoGraphFast(typeof input === 'string' ? { text: input } : { bytes: input }, rootPaths) : undefined;
   if (fast) return { ...fast, notes: [] };
-  const parsed = parseClosureJson(input, source, { trustClosure: rootPaths !== undefined });
+  return graphOfParsed(parseClosureJson(input, source, { trustClosure: rootPaths !== undefined }), rootPaths);
+}
+
+/**
+ * The graph of parsed records from `rootPaths` (the records' own roots when undefined; then they were parsed with
+ * the closure check, else with `trustClosure`).
+ */
+export function graphOfParsed(parsed: ParsedClosure, rootPaths: readonly string[] | undefined): GraphFromJson & { readonly notes: string[] } {
   if (rootPaths !== undefined) {
     // Roots come from the query: one that nix reports invalid (or does not list) is not in the store. (One pass over
     // the records against the few roots, not a set of every path.)
