@@ -15,7 +15,10 @@ import { encode } from './cache';
 import { ClosureLensError, isClosureLensError } from './errors';
 import { nextTurn } from './eventLoop';
 import { ClosureGraph } from './graph';
+import { ByteFeed } from './byteFeed';
 import { parseClosureGraph, parseClosureValue, type ClosureFormat } from './parse';
+import type { GraphFromJson } from './parse/pathInfoGraph';
+import { PathInfoStream } from './parse/pathInfoStream';
 import { parseJsonText } from './parse/json';
 
 export type PipelineInput =
@@ -25,8 +28,11 @@ export type PipelineInput =
    */
   | {
       readonly kind: 'path-info';
-      /** A string, or the bytes in the chunks they arrived in (`RunResult.stdoutChunks`). */
-      readonly json: string | readonly Uint8Array[];
+      /**
+       * A string, the bytes in the chunks they arrived in (`RunResult.stdoutChunks`), or a feed of the chunks as nix
+       * writes them (read as they arrive; a failed nix call fails the feed, and the pipeline with its error).
+       */
+      readonly json: string | readonly Uint8Array[] | ByteFeed;
       readonly source: string;
       readonly roots: readonly string[];
       readonly cacheKey?: string;
@@ -56,11 +62,22 @@ export async function* closurePipeline(input: PipelineInput): AsyncGenerator<Loa
   let format: ClosureFormat;
   const notes: string[] = [];
   if (input.kind === 'path-info') {
-    yield { stage: 'parsing', message: 'reading the closure…' };
-    const json = typeof input.json === 'string' ? input.json : Buffer.concat(input.json);
     // path-info --recursive is closed by construction and the roots are known: nix's bytes go straight into the graph
     // (a root nix calls invalid is an 'invalid-path' error there).
-    const fromJson = parseClosureGraph(json, `\`${input.source}\``, input.roots);
+    const source = `\`${input.source}\``;
+    let fromJson: GraphFromJson & { readonly notes: string[] };
+    if (typeof input.json === 'string') {
+      yield { stage: 'parsing', message: 'reading the closure…' };
+      fromJson = parseClosureGraph(input.json, source, input.roots);
+    } else if (input.json instanceof ByteFeed) {
+      const stream = new PathInfoStream();
+      for await (const chunk of input.json) stream.push(chunk);
+      yield { stage: 'parsing', message: 'reading the closure…' };
+      fromJson = stream.finish(source, input.roots);
+    } else {
+      yield { stage: 'parsing', message: 'reading the closure…' };
+      fromJson = parseClosureGraph(Buffer.concat(input.json), source, input.roots);
+    }
     yield { stage: 'analysing', message: `analysing ${fromJson.graph.pathCount} paths…` };
     graph = fromJson.graph;
     format = fromJson.format;

@@ -11,6 +11,7 @@ import { ClosureAnalysis } from './analysis/closure';
 import { rememberClosureSizes } from './analysis/closureSize';
 import { LruMap, type GraphCache } from './cache';
 import { inProcessAnalyser, loadCancelled, type AnalysedClosure, type ClosureAnalyser } from './closurePipeline';
+import { ByteFeed } from './byteFeed';
 import { ClosureLensError, isClosureLensError } from './errors';
 import type { NixRunner, RunResult } from './nix/runner';
 import { parseNixVersion, pathInfoJsonFlags } from './nix/version';
@@ -188,12 +189,22 @@ export class ClosureEngine {
       }
     }
     emit({ stage: 'querying', message: `querying the closure of ${roots.length === 1 ? roots[0] : `${roots.length} paths`}…` });
-    // As bytes: with a worker analyser they move to its thread undecoded.
-    const { args, result: r } = await this.pathInfo(['--recursive', '--size', ...this.storeArgs(false)], roots, { signal, stdoutAsBytes: true });
-    const source = `nix ${args.join(' ')}`;
-    const json = r.stdoutChunks ?? r.stdout;
+    const command = await this.pathInfoCommand(['--recursive', '--size', ...this.storeArgs(false)], roots, signal);
+    const source = `nix ${command.args.join(' ')}`;
+    // nix's output goes to the analyser (and with a worker analyser, to its thread undecoded) as nix writes it, so
+    // that reading it overlaps nix's own output.
+    const json = new ByteFeed();
     const cacheKey = this.cache ? { cacheKey: key } : {};
-    const result = await this.analyser.analyse({ kind: 'path-info', json, source, roots, ...cacheKey }, { signal, onProgress: emit });
+    const analysing = this.analyser.analyse({ kind: 'path-info', json, source, roots, ...cacheKey }, { signal, onProgress: emit });
+    // Awaited below, once nix is done; until then a failure of the analysis must not count as unhandled.
+    analysing.catch(() => undefined);
+    try {
+      await this.runPathInfo(command, { signal, onStdoutChunk: (chunk) => json.push(chunk) });
+      json.end();
+    } catch (e) {
+      json.fail(e);
+    }
+    const result = await analysing;
     const notes = [...result.notes];
     if (this.cache && result.notCached !== undefined) notes.push(`not cached: ${result.notCached}`);
     if (this.cache && result.cacheFile) {
@@ -239,15 +250,23 @@ export class ClosureEngine {
   private async pathInfo(
     options: readonly string[],
     paths: readonly string[],
-    opts: { signal: AbortSignal; cwd?: string; stdoutAsBytes?: boolean },
+    opts: { signal: AbortSignal; cwd?: string; onStdoutChunk?: (chunk: Buffer) => void },
   ): Promise<{ args: string[]; result: RunResult }> {
-    const { flags, learn } = await this.pathInfoJsonFlags(opts.signal);
-    const args = ['path-info', ...options, ...flags, ...paths];
-    const running = this.runWithFlagFallback(args, opts);
-    const learning = learn();
+    const command = await this.pathInfoCommand(options, paths, opts.signal);
+    return { args: command.args, result: await this.runPathInfo(command, opts) };
+  }
+
+  private async pathInfoCommand(options: readonly string[], paths: readonly string[], signal: AbortSignal): Promise<PathInfoCommand> {
+    const { flags, learn } = await this.pathInfoJsonFlags(signal);
+    return { args: ['path-info', ...options, ...flags, ...paths], learn };
+  }
+
+  private async runPathInfo(command: PathInfoCommand, opts: { signal: AbortSignal; cwd?: string; onStdoutChunk?: (chunk: Buffer) => void }): Promise<RunResult> {
+    const running = this.runWithFlagFallback(command.args, opts);
+    const learning = command.learn();
     const result = await running;
     await learning;
-    return { args, result };
+    return result;
   }
 
   /**
@@ -289,14 +308,26 @@ export class ClosureEngine {
   }
 
   /**
-   * Runs nix; if this Nix rejects `--json-format` (a version that was misread), runs again without it.
+   * Runs nix; if this Nix rejects `--json-format` (a version that was misread), runs again without it (nix rejects
+   * a flag before it writes anything, so no output was passed on yet).
    */
-  private async runWithFlagFallback(args: string[], opts: { signal: AbortSignal; cwd?: string; stdoutAsBytes?: boolean }) {
+  private async runWithFlagFallback(args: string[], opts: { signal: AbortSignal; cwd?: string; onStdoutChunk?: (chunk: Buffer) => void }) {
+    let wrote = false;
+    const onStdoutChunk = opts.onStdoutChunk;
+    const first = onStdoutChunk
+      ? {
+          ...opts,
+          onStdoutChunk: (chunk: Buffer) => {
+            wrote = true;
+            onStdoutChunk(chunk);
+          },
+        }
+      : opts;
     try {
-      return await this.nix.run(args, opts);
+      return await this.nix.run(args, first);
     } catch (e) {
       const i = args.indexOf('--json-format');
-      if (i < 0 || !isClosureLensError(e, 'unsupported-flag') || !/--json-format/.test(e.message)) throw e;
+      if (i < 0 || wrote || !isClosureLensError(e, 'unsupported-flag') || !/--json-format/.test(e.message)) throw e;
       const without = [...args.slice(0, i), ...args.slice(i + 2)];
       return this.nix.run(without, opts);
     }
@@ -419,6 +450,12 @@ export class ClosureEngine {
       );
     });
   }
+}
+
+/** A `nix path-info` command line, and what learns this Nix's version while it runs (see pathInfoJsonFlags). */
+interface PathInfoCommand {
+  readonly args: string[];
+  readonly learn: () => Promise<void>;
 }
 
 interface Shared<T, P> {

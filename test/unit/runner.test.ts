@@ -143,15 +143,27 @@ describe('NixRunner process handling', () => {
 
   it('a closure past the output limit is stopped as too-large, with or without stdout as bytes', async () => {
     // A "nix" that prints 3 MiB of JSON against a 1 MiB limit (the default is 480 MiB).
-    const big = script('big-nix', 'i=0; printf "["; while [ $i -lt 3072 ]; do printf "%1024s" "" | tr " " x; i=$((i+1)); done; printf "]"');
+    const output = path.join(dir, 'big-output.json');
+    writeFileSync(output, `[${'x'.repeat(3072 * 1024)}]`);
+    const big = script('big-nix', `cat '${output}'`);
     const runner = new NixRunner({ nixPath: big, maxStdoutBytes: 1024 * 1024 });
-    for (const stdoutAsBytes of [false, true]) {
-      const e = await rejects(runner.run(['path-info', '-rs', '--json', '/nix/store/x'], { stdoutAsBytes }), 'too-large');
+    let passedOn = 0;
+    const onStdoutChunk = (chunk: Buffer): void => void (passedOn += chunk.byteLength);
+    for (const opts of [{ stdoutAsBytes: false }, { stdoutAsBytes: true }, { onStdoutChunk }]) {
+      const e = await rejects(runner.run(['path-info', '-rs', '--json', '/nix/store/x'], opts), 'too-large');
       assert.match(e.message, /the closure is too large to analyse here: `.*big-nix path-info -rs --json \/nix\/store\/x` printed more than 1 MiB/);
       assert.match(e.fix ?? '', /smaller closure/);
     }
-    // Under the limit the same output is returned whole.
-    const ok = await new NixRunner({ nixPath: big, maxStdoutBytes: 4 * 1024 * 1024 }).run(['path-info']);
+    assert.ok(passedOn <= 1024 * 1024, `${passedOn} bytes passed on past the limit`);
+    // Under the limit the same output is returned whole, or passed on chunk by chunk as it is written.
+    const under = new NixRunner({ nixPath: big, maxStdoutBytes: 4 * 1024 * 1024 });
+    const ok = await under.run(['path-info']);
     assert.equal(ok.stdout.length, 3072 * 1024 + 2);
+    const chunks: Buffer[] = [];
+    const fed = await under.run(['path-info'], { onStdoutChunk: (c) => chunks.push(c) });
+    assert.equal(fed.stdout, '');
+    assert.equal(fed.stdoutChunks?.length ?? 0, 0, 'chunks passed on are not kept as well');
+    assert.ok(chunks.length > 1);
+    assert.equal(Buffer.concat(chunks).toString(), ok.stdout);
   });
 });

@@ -8,11 +8,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { ByteFeed } from '../../src/core/byteFeed';
 import { decode } from '../../src/core/cache';
 import { inProcessAnalyser, type AnalysedClosure, type PipelineInput } from '../../src/core/closurePipeline';
 import { ClosureEngine } from '../../src/core/engine';
 import { ClosureLensError } from '../../src/core/errors';
+import { nextTurn } from '../../src/core/eventLoop';
 import { NixRunner } from '../../src/core/nix/runner';
+import { parseClosureJson } from '../../src/core/parse';
 import { WorkerAnalyser } from '../../src/core/worker/analyseInWorker';
 import { requestForTransfer } from '../../src/core/worker/messages';
 import { seededRandom } from '../support/prng';
@@ -174,6 +177,41 @@ describe('the analysis pipeline in a worker thread', function () {
     const { json, root } = syntheticPathInfo(30_000, 7);
     const input = (j: Uint8Array[] | string): PipelineInput => ({ kind: 'path-info', json: j, source: 'synthetic', roots: [root] });
     assertSameClosure(await worker.analyse(input(chunked(Buffer.from(json), 65536))), await inProcessAnalyser.analyse(input(json)));
+  });
+
+  it('nix output fed as it arrives (ByteFeed): the worker starts on it before the end, with the in-process result', async () => {
+    const text = readFileSync(path.join(REAL, 'nix-2.26-outputs/nix-2.8/path-info-rs.json'), 'utf8');
+    const roots = parseClosureJson(text).roots;
+    const fed = (json: ByteFeed | string): PipelineInput => ({ kind: 'path-info', json, source: 'nix path-info -rs --json', roots });
+    const [toWorker, toHere] = [new ByteFeed(), new ByteFeed()];
+    const progress: string[] = [];
+    const inWorker = worker.analyse(fed(toWorker), { onProgress: (p) => progress.push(p.stage) });
+    const inProcess = inProcessAnalyser.analyse(fed(toHere));
+    for (const chunk of chunked(Buffer.from(text), 4096)) {
+      toWorker.push(chunk);
+      toHere.push(chunk.slice());
+      await nextTurn();
+    }
+    assert.equal(WorkerAnalyser.running, 1, 'the worker runs while nix still writes');
+    assert.deepEqual(progress, [], 'no parsing progress before the output ended');
+    toWorker.end();
+    toHere.end();
+    const whole = await inProcessAnalyser.analyse(fed(text));
+    assertSameClosure(await inWorker, whole);
+    assertSameClosure(await inProcess, whole);
+  });
+
+  it('a feed that fails (the nix call failed) fails the load with that error, in the worker and in-process', async () => {
+    const text = readFileSync(path.join(REAL, 'nix-2.26-outputs/nix-2.8/path-info-rs.json'), 'utf8');
+    for (const analyser of [worker, inProcessAnalyser]) {
+      const feed = new ByteFeed();
+      const load = analyser.analyse({ kind: 'path-info', json: feed, source: 'nix path-info', roots: [] });
+      feed.push(Buffer.from(text.slice(0, 3000)));
+      await nextTurn();
+      const failure = new ClosureLensError('nix-failed', 'nix path-info failed', { fix: 'see above' });
+      feed.fail(failure);
+      assert.equal(await rejection(load), failure);
+    }
   });
 
   it('the engine with the worker loads JSON files exactly like the in-process engine', async () => {

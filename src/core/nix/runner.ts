@@ -28,6 +28,11 @@ export interface RunOptions {
    * thread without being decoded, joined or copied on this one.
    */
   readonly stdoutAsBytes?: boolean;
+  /**
+   * Each stdout chunk as nix writes it (stdout is then neither decoded nor kept: `stdout` is '', `stdoutChunks`
+   * empty). The output limit still applies; a call that fails after some chunks throws as usual.
+   */
+  readonly onStdoutChunk?: (chunk: Buffer) => void;
 }
 
 export interface RunResult {
@@ -108,6 +113,7 @@ export class NixRunner {
     if (opts.signal?.aborted) throw cancelled(this.binary, fullArgs);
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     const started = performance.now();
+    const asBytes = opts.stdoutAsBytes === true || opts.onStdoutChunk !== undefined;
 
     const sub = execa(this.binary, fullArgs, {
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
@@ -119,7 +125,7 @@ export class NixRunner {
       reject: false,
       stripFinalNewline: false,
       // Bytes are collected here, chunk by chunk: joining 50 MB into one buffer would stall this thread.
-      buffer: { stdout: !opts.stdoutAsBytes, stderr: false },
+      buffer: { stdout: !asBytes, stderr: false },
       maxBuffer: { stdout: this.maxStdoutBytes },
     });
     const pid = sub.pid;
@@ -145,13 +151,14 @@ export class NixRunner {
     };
     const stdoutChunks: Buffer[] = [];
     let stdoutBytes = 0;
-    if (opts.stdoutAsBytes) {
+    if (asBytes) {
+      const take = opts.onStdoutChunk ?? ((chunk: Buffer) => stdoutChunks.push(chunk));
       sub.stdout?.on('data', (chunk: Buffer) => {
         stdoutBytes += chunk.byteLength;
         if (stdoutBytes > this.maxStdoutBytes) {
           stdoutChunks.length = 0;
           stop('too-much-output');
-        } else if (stopReason === undefined) stdoutChunks.push(chunk);
+        } else if (stopReason === undefined) take(chunk);
       });
     }
     const onAbort = (): void => stop('cancelled');
@@ -231,7 +238,7 @@ export class NixRunner {
       });
     }
     record(true);
-    if (opts.stdoutAsBytes) return { stdout: '', stdoutChunks, stderr: stderrText, durationMs };
+    if (asBytes) return { stdout: '', stdoutChunks, stderr: stderrText, durationMs };
     return { stdout: String(result.stdout ?? ''), stderr: stderrText, durationMs };
   }
 }

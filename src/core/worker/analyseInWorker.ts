@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ClosureLensError } from '../errors';
 import { loadCancelled, type AnalyseOptions, type AnalysedClosure, type ClosureAnalyser, type PipelineInput } from '../closurePipeline';
-import { closureFromTransfer, errorFromTransfer, requestForTransfer, type WorkerReply } from './messages';
+import { ByteFeed } from '../byteFeed';
+import { chunkForTransfer, closureFromTransfer, errorFromTransfer, requestForTransfer, type WorkerMessage, type WorkerReply } from './messages';
 
 export class WorkerAnalyser implements ClosureAnalyser {
   /** Workers started and not yet exited (for tests: none is left behind). */
@@ -59,6 +60,22 @@ export class WorkerAnalyser implements ClosureAnalyser {
       });
       const { message, transfer } = requestForTransfer(input);
       worker.postMessage(message, transfer);
+      if (input.kind === 'path-info' && input.json instanceof ByteFeed) {
+        // nix's output moves to the worker as it arrives; a failed nix call fails the load with its own error.
+        const feed = input.json;
+        void (async () => {
+          try {
+            for await (const chunk of feed) {
+              if (settled) return;
+              const c = chunkForTransfer(chunk);
+              worker.postMessage(c.message, c.transfer);
+            }
+            if (!settled) worker.postMessage({ type: 'end' } satisfies WorkerMessage);
+          } catch (e) {
+            settle(() => reject(e), true);
+          }
+        })();
+      }
     });
   }
 }

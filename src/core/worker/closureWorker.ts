@@ -4,8 +4,9 @@
  */
 import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { closurePipeline } from '../closurePipeline';
-import { closureForTransfer, errorForTransfer, type WorkerReply, type WorkerRequest } from './messages';
+import { ByteFeed } from '../byteFeed';
+import { closurePipeline, type PipelineInput } from '../closurePipeline';
+import { closureForTransfer, errorForTransfer, type WorkerMessage, type WorkerReply, type WorkerRequest } from './messages';
 
 const port = parentPort;
 if (!port) throw new Error('closureWorker.js runs as a worker thread (see analyseInWorker.ts)');
@@ -20,13 +21,24 @@ try {
 
 // One request per worker: once it is answered, nothing keeps the thread alive and it exits.
 port.once('message', (request: WorkerRequest) => {
-  void answer(request);
+  const input = request.input;
+  if (!request.fed || input.kind !== 'path-info') return void answer(input);
+  const feed = new ByteFeed();
+  const onMessage = (m: WorkerMessage): void => {
+    if (m.type === 'chunk') feed.push(m.bytes);
+    else if (m.type === 'end') {
+      port.off('message', onMessage);
+      feed.end();
+    }
+  };
+  port.on('message', onMessage);
+  void answer({ ...input, json: feed });
 });
 
-async function answer(request: WorkerRequest): Promise<void> {
+async function answer(input: PipelineInput): Promise<void> {
   const reply = (r: WorkerReply, transfer: ArrayBuffer[] = []): void => port!.postMessage(r, transfer);
   try {
-    const steps = closurePipeline(request.input);
+    const steps = closurePipeline(input);
     for (;;) {
       const step = await steps.next();
       if (step.done) {

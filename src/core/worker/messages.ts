@@ -5,13 +5,25 @@
  */
 import { dominatorTreeOf } from '../analysis/dominators';
 import type { AnalysedClosure, PipelineInput } from '../closurePipeline';
+import { ByteFeed } from '../byteFeed';
 import { nextTurn } from '../eventLoop';
 import type { LoadProgress } from '../engine';
 import { ClosureLensError, type ErrorCode, type NixPosition } from '../errors';
 import { ClosureGraph } from '../graph';
 
+/**
+ * The host's messages: the request first; when nix's output comes as a feed (`json: 'feed'`), its chunks follow
+ * as they arrive, then the end.
+ */
+export type WorkerMessage = WorkerRequest | { readonly type: 'chunk'; readonly bytes: Uint8Array } | { readonly type: 'end' };
+
+type PathInfoInput = Extract<PipelineInput, { kind: 'path-info' }>;
+
 export interface WorkerRequest {
-  readonly input: PipelineInput;
+  readonly type: 'request';
+  /** The input, nix's output as a string or chunks; `fed`: the chunks follow as messages (json is then empty). */
+  readonly input: Exclude<PipelineInput, PathInfoInput> | (Omit<PathInfoInput, 'json'> & { readonly json: string | readonly Uint8Array[] });
+  readonly fed: boolean;
 }
 
 export type WorkerReply =
@@ -53,11 +65,19 @@ export type TransferredError =
     }
   | { readonly kind: 'other'; readonly name: string; readonly message: string; readonly stack: string | undefined };
 
-/** The request, with nix's output (its chunks) moved to the worker, not copied. */
+/** The request, with nix's output (its chunks) moved to the worker, not copied; a feed's chunks follow (chunkForTransfer). */
 export function requestForTransfer(input: PipelineInput): { message: WorkerRequest; transfer: ArrayBuffer[] } {
-  if (input.kind !== 'path-info' || typeof input.json === 'string') return { message: { input }, transfer: [] };
+  if (input.kind !== 'path-info') return { message: { type: 'request', input, fed: false }, transfer: [] };
+  if (typeof input.json === 'string') return { message: { type: 'request', input: { ...input, json: input.json }, fed: false }, transfer: [] };
+  if (input.json instanceof ByteFeed) return { message: { type: 'request', input: { ...input, json: [] }, fed: true }, transfer: [] };
   const json = input.json.map(ownedBytes);
-  return { message: { input: { ...input, json } }, transfer: [...new Set(json.map((b) => b.buffer as ArrayBuffer))] };
+  return { message: { type: 'request', input: { ...input, json }, fed: false }, transfer: [...new Set(json.map((b) => b.buffer as ArrayBuffer))] };
+}
+
+/** One chunk of a feed, moved to the worker. */
+export function chunkForTransfer(chunk: Uint8Array): { message: WorkerMessage; transfer: ArrayBuffer[] } {
+  const bytes = ownedBytes(chunk);
+  return { message: { type: 'chunk', bytes }, transfer: [bytes.buffer as ArrayBuffer] };
 }
 
 export function closureForTransfer(r: AnalysedClosure): { message: TransferredClosure; transfer: ArrayBuffer[] } {
