@@ -19,6 +19,7 @@ import type * as ReportModule from './core/attribution/report';
 import type * as RunnerModule from './core/nix/runner';
 import { ClosureEngine, type LoadedClosure, type Target } from './core/engine';
 import { ClosureLensError } from './core/errors';
+import { nodesByPath, type ClosureGraph } from './core/graph';
 import { drawChains, formatBytes, renderTable, type SizeStyle } from './core/format';
 import type { NixRunner, NixRunnerOptions } from './core/nix/runner';
 import { baseName, isStoreBaseName } from './core/storePath';
@@ -244,11 +245,12 @@ export interface ClosureJson {
  */
 export function closureJson(a: ClosureAnalysis, rootPath: string, top?: number): ClosureJson {
   const g = a.graph;
-  const nodes = realNodesByRetained(a);
+  const byPath = nodesByPath(g);
+  const nodes = realNodesByRetained(a, byPath);
   const shown = top === undefined ? nodes : nodes.slice(0, top);
   if (top === undefined && g.sizesKnown && g.nodeCount <= 20_000) a.closureSizes.all(); // one bitset pass, not N walks
   const known = g.sizesKnown;
-  const refs = referencesInNixOrder(a);
+  const refs = referencesInNixOrder(g, byPath);
   const retained = a.dominators.retained;
   return {
     root: g.hasVirtualRoot ? null : rootPath,
@@ -387,27 +389,26 @@ export function renderDupsText(a: ClosureAnalysis, style: SizeStyle = 'iec'): st
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 
-function realNodesByRetained(a: ClosureAnalysis): number[] {
+/** The real nodes by retained size, largest first; equal sizes in path order. */
+function realNodesByRetained(a: ClosureAnalysis, byPath: Int32Array = nodesByPath(a.graph)): number[] {
   const g = a.graph;
   const retained = a.dominators.retained;
   const nodes: number[] = [];
-  for (let i = 0; i < g.nodeCount; i++) if (!g.isVirtual(i)) nodes.push(i);
-  return nodes.sort((x, y) => retained[y]! - retained[x]! || (g.paths[x]! < g.paths[y]! ? -1 : 1));
+  for (const i of byPath) if (!g.isVirtual(i)) nodes.push(i);
+  // A stable sort: nodes of equal size keep their path order.
+  return nodes.sort((x, y) => retained[y]! - retained[x]!);
 }
 
-/** References as Nix lists them: sorted by path, a self-reference included. `rank` orders nodes by path. */
 /**
  * Every node's references as Nix lists them (sorted by path, a self-reference included), as CSR: the nodes are
  * visited once in path order and each is appended to its referrers' lists, so no list needs a sort of its own.
  */
-function referencesInNixOrder(a: ClosureAnalysis): { offsets: Int32Array; targets: Int32Array } {
-  const g = a.graph;
+function referencesInNixOrder(g: ClosureGraph, byPath: Int32Array): { offsets: Int32Array; targets: Int32Array } {
   const n = g.nodeCount;
   const offsets = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + (g.refOffsets[i + 1]! - g.refOffsets[i]!) + (g.selfReference[i] ? 1 : 0);
   const targets = new Int32Array(offsets[n]!);
   const fill = offsets.slice(0, n);
-  const byPath = Array.from(g.paths.keys()).sort((x, y) => (g.paths[x]! < g.paths[y]! ? -1 : g.paths[x]! > g.paths[y]! ? 1 : 0));
   for (const j of byPath) {
     if (g.selfReference[j]) targets[fill[j]!++] = j;
     for (let e = g.revOffsets[j]!, end = g.revOffsets[j + 1]!; e < end; e++) targets[fill[g.revTargets[e]!]!++] = j;

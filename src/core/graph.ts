@@ -196,6 +196,60 @@ export class ClosureGraph {
   }
 }
 
+/** nix-base32, in ASCII order: a character's place in it orders like the character. */
+const NIX_BASE32 = '0123456789abcdfghijklmnpqrsvwxyz';
+const BASE32_PLACE = new Int8Array(128).fill(-1);
+for (let k = 0; k < NIX_BASE32.length; k++) BASE32_PLACE[NIX_BASE32.charCodeAt(k)] = k;
+/** Nodes a sort key holds beside the hash prefix: 30 bits of prefix and 20 of node stay below 2^53. */
+const KEYED_NODES_MAX = 2 ** 20;
+
+/**
+ * Every node in the order of its path (as Nix lists paths: by string), the virtual root first. Store paths in one
+ * store directory order by their hash, 32 nix-base32 characters: the first six (30 bits) and the node number form
+ * one number, which a native sort orders without calling back into JavaScript (a comparator sort of 5,000 path
+ * strings took 8–15 ms in a fresh process); nodes that share those six characters are then ordered by their paths.
+ * Paths of any other shape (another directory, a hash of other characters) are sorted as strings.
+ */
+export function nodesByPath(g: ClosureGraph): Int32Array {
+  const n = g.nodeCount;
+  const first = g.hasVirtualRoot ? 1 : 0;
+  const sample = g.paths[first] ?? '';
+  const hashAt = sample.lastIndexOf('/') + 1;
+  const keys = new Float64Array(n - first);
+  let keyed = hashAt > 1 && n <= KEYED_NODES_MAX;
+  for (let i = first; keyed && i < n; i++) {
+    const p = g.paths[i]!;
+    let prefix = 0;
+    for (let k = 0; k < 6; k++) {
+      const c = p.charCodeAt(hashAt + k);
+      const place = c < 128 ? BASE32_PLACE[c]! : -1;
+      if (place < 0) keyed = false;
+      prefix = prefix * 32 + place;
+    }
+    if (!p.startsWith(sample.slice(0, hashAt))) keyed = false;
+    keys[i - first] = prefix * KEYED_NODES_MAX + i;
+  }
+  const order = new Int32Array(n);
+  for (let i = 0; i < first; i++) order[i] = i;
+  const byString = (x: number, y: number): number => (g.paths[x]! < g.paths[y]! ? -1 : g.paths[x]! > g.paths[y]! ? 1 : 0);
+  if (!keyed) {
+    const real = Array.from({ length: n - first }, (_, k) => k + first).sort(byString);
+    order.set(real, first);
+    return order;
+  }
+  keys.sort();
+  for (let k = 0; k < keys.length; k++) order[first + k] = keys[k]! % KEYED_NODES_MAX;
+  // Runs that share a prefix (rare: 5,000 random hashes share six characters with probability ~1%)
+  for (let start = 0; start < keys.length; ) {
+    const prefix = Math.floor(keys[start]! / KEYED_NODES_MAX);
+    let end = start + 1;
+    while (end < keys.length && Math.floor(keys[end]! / KEYED_NODES_MAX) === prefix) end++;
+    if (end - start > 1) order.set(Array.from(order.subarray(first + start, first + end)).sort(byString), first + start);
+    start = end;
+  }
+  return order;
+}
+
 function reverseEdges(n: number, offsets: Int32Array, targets: Int32Array): [Int32Array, Int32Array] {
   const revOffsets = new Int32Array(n + 1);
   for (let e = 0; e < targets.length; e++) revOffsets[targets[e]! + 1]!++;
