@@ -250,7 +250,7 @@ export class ClosureEngine {
   private async pathInfo(
     options: readonly string[],
     paths: readonly string[],
-    opts: { signal: AbortSignal; cwd?: string; onStdoutChunk?: (chunk: Buffer) => void },
+    opts: { signal: AbortSignal; cwd?: string },
   ): Promise<{ args: string[]; result: RunResult }> {
     const command = await this.pathInfoCommand(options, paths, opts.signal);
     return { args: command.args, result: await this.runPathInfo(command, opts) };

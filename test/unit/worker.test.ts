@@ -100,7 +100,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   return assert.fail('expected a rejection');
 }
 
-describe('nix stdout as chunks (NixRunner stdoutAsBytes), moved to the worker', () => {
+describe('nix stdout as chunks (NixRunner onStdoutChunk), moved to the worker', () => {
   let dir: string;
   before(() => (dir = mkdtempSync(path.join(tmpdir(), 'runner-chunks-'))));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,9 +111,9 @@ describe('nix stdout as chunks (NixRunner stdoutAsBytes), moved to the worker', 
     writeFileSync(data, expected);
     const bin = path.join(dir, 'fake-nix');
     writeFileSync(bin, `#!/bin/sh\nexec cat '${data}'\n`, { mode: 0o755 });
-    const r = await new NixRunner({ nixPath: bin }).run(['path-info'], { stdoutAsBytes: true });
+    const chunks: Buffer[] = [];
+    const r = await new NixRunner({ nixPath: bin }).run(['path-info'], { onStdoutChunk: (c) => chunks.push(c) });
     assert.equal(r.stdout, '');
-    const chunks = r.stdoutChunks!;
     assert.ok(chunks.length > 1, `${chunks.length} chunk(s)`);
     assert.ok(Buffer.concat(chunks).equals(expected));
     const { transfer } = requestForTransfer({ kind: 'path-info', json: chunks, source: 'cat', roots: [] });

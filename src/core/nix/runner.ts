@@ -24,21 +24,15 @@ export interface RunOptions {
   /** Written to nix's stdin; stdin is closed (`/dev/null`) otherwise. */
   readonly stdin?: string;
   /**
-   * Keep stdout as the chunks nix wrote (`stdoutChunks`; `stdout` is then ''): a large JSON can be moved to a worker
-   * thread without being decoded, joined or copied on this one.
-   */
-  readonly stdoutAsBytes?: boolean;
-  /**
-   * Each stdout chunk as nix writes it (stdout is then neither decoded nor kept: `stdout` is '', `stdoutChunks`
-   * empty). The output limit still applies; a call that fails after some chunks throws as usual.
+   * Each stdout chunk as nix writes it, undecoded (`stdout` is then ''): a large JSON can be read while nix still
+   * writes it, or moved to a worker thread, without being decoded or joined on this one. The output limit still
+   * applies; a call that fails after some chunks throws as usual.
    */
   readonly onStdoutChunk?: (chunk: Buffer) => void;
 }
 
 export interface RunResult {
   readonly stdout: string;
-  /** Stdout as nix wrote it, in the chunks it arrived in, when the call asked for `stdoutAsBytes`. */
-  readonly stdoutChunks?: readonly Uint8Array[];
   /** Stderr (its last 4 MiB when it was longer). */
   readonly stderr: string;
   readonly durationMs: number;
@@ -113,7 +107,7 @@ export class NixRunner {
     if (opts.signal?.aborted) throw cancelled(this.binary, fullArgs);
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     const started = performance.now();
-    const asBytes = opts.stdoutAsBytes === true || opts.onStdoutChunk !== undefined;
+    const onStdoutChunk = opts.onStdoutChunk;
 
     const sub = execa(this.binary, fullArgs, {
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
@@ -124,8 +118,8 @@ export class NixRunner {
       cleanup: false,
       reject: false,
       stripFinalNewline: false,
-      // Bytes are collected here, chunk by chunk: joining 50 MB into one buffer would stall this thread.
-      buffer: { stdout: !asBytes, stderr: false },
+      // With onStdoutChunk the chunks go there as they come: joining 50 MB into one buffer would stall this thread.
+      buffer: { stdout: onStdoutChunk === undefined, stderr: false },
       maxBuffer: { stdout: this.maxStdoutBytes },
     });
     const pid = sub.pid;
@@ -149,16 +143,12 @@ export class NixRunner {
         }, this.killGraceMs);
       }, this.killGraceMs);
     };
-    const stdoutChunks: Buffer[] = [];
     let stdoutBytes = 0;
-    if (asBytes) {
-      const take = opts.onStdoutChunk ?? ((chunk: Buffer) => stdoutChunks.push(chunk));
+    if (onStdoutChunk) {
       sub.stdout?.on('data', (chunk: Buffer) => {
         stdoutBytes += chunk.byteLength;
-        if (stdoutBytes > this.maxStdoutBytes) {
-          stdoutChunks.length = 0;
-          stop('too-much-output');
-        } else if (stopReason === undefined) take(chunk);
+        if (stdoutBytes > this.maxStdoutBytes) stop('too-much-output');
+        else if (stopReason === undefined) onStdoutChunk(chunk);
       });
     }
     const onAbort = (): void => stop('cancelled');
@@ -238,7 +228,6 @@ export class NixRunner {
       });
     }
     record(true);
-    if (asBytes) return { stdout: '', stdoutChunks, stderr: stderrText, durationMs };
     return { stdout: String(result.stdout ?? ''), stderr: stderrText, durationMs };
   }
 }
