@@ -29,7 +29,7 @@ export type PipelineInput =
   | {
       readonly kind: 'path-info';
       /**
-       * A string, the bytes in the chunks they arrived in (`RunResult.stdoutChunks`), or a feed of the chunks as nix
+       * A string, the bytes in the chunks they arrived in, or a feed of the chunks as nix
        * writes them (read as they arrive; a failed nix call fails the feed, and the pipeline with its error).
        */
       readonly json: string | readonly Uint8Array[] | ByteFeed;
@@ -66,17 +66,14 @@ export async function* closurePipeline(input: PipelineInput): AsyncGenerator<Loa
     // (a root nix calls invalid is an 'invalid-path' error there).
     const source = `\`${input.source}\``;
     let fromJson: GraphFromJson & { readonly notes: string[] };
-    if (typeof input.json === 'string') {
-      yield { stage: 'parsing', message: 'reading the closure…' };
-      fromJson = parseClosureGraph(input.json, source, input.roots);
-    } else if (input.json instanceof ByteFeed) {
+    if (input.json instanceof ByteFeed) {
       const stream = new PathInfoStream();
       for await (const chunk of input.json) stream.push(chunk);
       yield { stage: 'parsing', message: 'reading the closure…' };
       fromJson = stream.finish(source, input.roots);
     } else {
       yield { stage: 'parsing', message: 'reading the closure…' };
-      fromJson = parseClosureGraph(Buffer.concat(input.json), source, input.roots);
+      fromJson = parseClosureGraph(typeof input.json === 'string' ? input.json : Buffer.concat(input.json), source, input.roots);
     }
     yield { stage: 'analysing', message: `analysing ${fromJson.graph.pathCount} paths…` };
     graph = fromJson.graph;

@@ -12,8 +12,8 @@ import { ClosureLensError, type ErrorCode, type NixPosition } from '../errors';
 import { ClosureGraph } from '../graph';
 
 /**
- * The host's messages: the request first; when nix's output comes as a feed (`json: 'feed'`), its chunks follow
- * as they arrive, then the end.
+ * The host's messages: the request first; when nix's output comes as a feed (the request says `fed`), its chunks
+ * follow as they arrive, then the end.
  */
 export type WorkerMessage = WorkerRequest | { readonly type: 'chunk'; readonly bytes: Uint8Array } | { readonly type: 'end' };
 
