@@ -2,7 +2,7 @@
  * The closure as a compact graph: store paths interned as integers, edges in CSR typed arrays.
  * Every analysis reads this; nothing mutates it after `ClosureGraph.build`.
  */
-import { parseStorePath, type StorePathName } from './storePath';
+import { NIX_BASE32_ALPHABET, parseStorePath, type StorePathName } from './storePath';
 
 /** One store object as every parser reports it, whatever the input format. */
 export interface PathRecord {
@@ -196,10 +196,9 @@ export class ClosureGraph {
   }
 }
 
-/** nix-base32, in ASCII order: a character's place in it orders like the character. */
-const NIX_BASE32 = '0123456789abcdfghijklmnpqrsvwxyz';
+/** A character's place in nix-base32, which is in ASCII order: places order like the characters. */
 const BASE32_PLACE = new Int8Array(128).fill(-1);
-for (let k = 0; k < NIX_BASE32.length; k++) BASE32_PLACE[NIX_BASE32.charCodeAt(k)] = k;
+for (let k = 0; k < NIX_BASE32_ALPHABET.length; k++) BASE32_PLACE[NIX_BASE32_ALPHABET.charCodeAt(k)] = k;
 /** Nodes a sort key holds beside the hash prefix: 30 bits of prefix and 20 of node stay below 2^53. */
 const KEYED_NODES_MAX = 2 ** 20;
 
@@ -215,6 +214,7 @@ export function nodesByPath(g: ClosureGraph): Int32Array {
   const first = g.hasVirtualRoot ? 1 : 0;
   const sample = g.paths[first] ?? '';
   const hashAt = sample.lastIndexOf('/') + 1;
+  const storeDir = sample.slice(0, hashAt);
   const keys = new Float64Array(n - first);
   let keyed = hashAt > 1 && n <= KEYED_NODES_MAX;
   for (let i = first; keyed && i < n; i++) {
@@ -226,7 +226,7 @@ export function nodesByPath(g: ClosureGraph): Int32Array {
       if (place < 0) keyed = false;
       prefix = prefix * 32 + place;
     }
-    if (!p.startsWith(sample.slice(0, hashAt))) keyed = false;
+    if (!p.startsWith(storeDir)) keyed = false;
     keys[i - first] = prefix * KEYED_NODES_MAX + i;
   }
   const order = new Int32Array(n);

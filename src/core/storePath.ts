@@ -20,8 +20,11 @@ export const KNOWN_OUTPUTS = [
 ] as const;
 const outputSet = new Set<string>(KNOWN_OUTPUTS);
 
-const HASH_LENGTH = 32;
-const NIX_BASE32 = /^[0-9abcdfghijklmnpqrsvwxyz]{32}$/;
+/** Characters of a store path's hash part. */
+export const HASH_LENGTH = 32;
+/** Nix's base-32 alphabet (no e, o, u, t), in ASCII order. */
+export const NIX_BASE32_ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
+const NIX_BASE32 = new RegExp(`^[${NIX_BASE32_ALPHABET}]{${HASH_LENGTH}}$`);
 
 /** The base name of a store path (`<hash>-<name>`), whatever its store directory. */
 export function baseName(path: string): string {

@@ -11,6 +11,7 @@
  * undefined, and the next parser tries.
  */
 import type { PathRecord } from '../graph';
+import { HASH_LENGTH, NIX_BASE32_ALPHABET } from '../storePath';
 import { finishPathInfo } from './pathInfo';
 import type { ParseOptions, ParsedClosure } from './types';
 
@@ -21,7 +22,7 @@ const SCALAR = `(?:"${STR}"|true|false|null|-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:
 /** A field the generic parser ignores here: any key but the kept ones (so that none of those is listed twice). */
 const OTHER = `"(?!(?:path|narHash|narSize|references|deriver|valid)")${STR}":${SCALAR}`;
 /** Store path base name: the hash in nix-base32, a dash, a name in Nix's alphabet (storePath.ts). */
-const BASE = '[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\\-._?=]+';
+const BASE = `[${NIX_BASE32_ALPHABET}]{${HASH_LENGTH}}-[A-Za-z0-9+\\-._?=]+`;
 /** A non-negative integer of at most 16 digits (those past 2^53 are checked after). */
 const SIZE = '(0|[1-9][0-9]{0,15})';
 /** References: full paths (base names are for v2), as one string `"…","…"`. */

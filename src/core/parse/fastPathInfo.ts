@@ -13,6 +13,7 @@
  */
 import { isAscii } from 'node:buffer';
 import type { PathRecord } from '../graph';
+import { HASH_LENGTH, NIX_BASE32_ALPHABET } from '../storePath';
 import { finishPathInfo } from './pathInfo';
 import type { ClosureFormat, ParseOptions, ParsedClosure } from './types';
 
@@ -48,9 +49,8 @@ const PATH_INFO_ONLY =
 /** Character classes of a store path base name (`<32 nix-base32 chars>-<name>`), as storePath.ts checks them. */
 const BASE32 = new Uint8Array(128);
 const NAME = new Uint8Array(128);
-for (const c of '0123456789abcdfghijklmnpqrsvwxyz') BASE32[c.charCodeAt(0)] = 1;
+for (const c of NIX_BASE32_ALPHABET) BASE32[c.charCodeAt(0)] = 1;
 for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-._?=') NAME[c.charCodeAt(0)] = 1;
-const HASH_LENGTH = 32;
 const MAX_DEPTH = 512;
 
 /** A growable Int32Array. */

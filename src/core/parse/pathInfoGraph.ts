@@ -8,9 +8,9 @@
  */
 import { breadthFirstLayout, ClosureGraph } from '../graph';
 import { attempt, decline, scanPathInfo, scanPathInfoBytes, SHAPES, type Scan } from './fastPathInfo';
+import { HASH_LENGTH } from '../storePath';
 import type { ClosureFormat } from './types';
 
-const HASH_LENGTH = 32;
 /** Characters of the hash part that the table hashes; all 32 when those collide (made-up hashes). */
 const HASHED_PREFIX = 12;
 
