@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import packageJson from '../package.json';
 import type { ClosureAnalysis } from './core/analysis/closure';
+import { EAGER_CLOSURE_SIZE_LIMIT } from './core/analysis/closureSize';
 import type { ChainSet } from './core/analysis/why';
 import { GraphCache } from './core/cache';
 import type * as DiffCommandsModule from './core/diffCommands';
@@ -248,7 +249,7 @@ export function closureJson(a: ClosureAnalysis, rootPath: string, top?: number):
   const byPath = nodesByPath(g);
   const nodes = realNodesByRetained(a, byPath);
   const shown = top === undefined ? nodes : nodes.slice(0, top);
-  if (top === undefined && g.sizesKnown && g.nodeCount <= 20_000) a.closureSizes.all(); // one bitset pass, not N walks
+  if (top === undefined && g.sizesKnown && g.nodeCount <= EAGER_CLOSURE_SIZE_LIMIT) a.closureSizes.all(); // one bitset pass, not N walks
   const known = g.sizesKnown;
   const refs = referencesInNixOrder(g, byPath);
   const retained = a.dominators.retained;

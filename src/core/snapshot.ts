@@ -4,6 +4,7 @@
  * object per path, so that posting it costs the host no per-path serialisation.
  * Pure: no `vscode`, no I/O.
  */
+import { EAGER_CLOSURE_SIZE_LIMIT } from './analysis/closureSize';
 import type { DominatorTree } from './analysis/dominators';
 import { ClosureGraph } from './graph';
 import type { AttributionPayload, ClosureSnapshot, OptionDefinition } from '../protocol';
@@ -47,7 +48,6 @@ export interface SnapshotOptions {
   readonly attribution?: AttributionInput;
 }
 
-const DEFAULT_EAGER_CLOSURE_SIZES = 20_000;
 /** Paths per chunk of sliced work: a few milliseconds each at any closure size. */
 const CHUNK = 4096;
 
@@ -80,7 +80,7 @@ export function* snapshotSteps(analysis: AnalysedClosure, options: SnapshotOptio
   const storeDir = yield* storeDirSteps(g.paths, g.hasVirtualRoot);
   const names = yield* utf8Lines(g.paths, storeDir === '' ? 0 : storeDir.length + 1);
   let closureSize: Float64Array | undefined;
-  if (n <= (options.eagerClosureSizesUpTo ?? DEFAULT_EAGER_CLOSURE_SIZES)) {
+  if (n <= (options.eagerClosureSizesUpTo ?? EAGER_CLOSURE_SIZE_LIMIT)) {
     closureSize = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       closureSize[i] = analysis.closureSize(i);
