@@ -160,7 +160,8 @@ export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly o
 
 type Rec = Record<string, unknown>;
 
-function isRecord(v: unknown): v is Rec {
+/** A plain object (not an array or a typed array): what every message and its records are. */
+export function isRecord(v: unknown): v is Rec {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 }
 
@@ -260,7 +261,7 @@ function typedField(o: Rec, key: string, type: TypedArrayName, length?: number):
 }
 
 /** Every value is an integer in [lo, hi). */
-function within(a: Int32Array, lo: number, hi: number): boolean {
+export function within(a: Int32Array, lo: number, hi: number): boolean {
   for (let i = 0; i < a.length; i++) if (a[i]! < lo || a[i]! >= hi) return false;
   return true;
 }
@@ -278,8 +279,15 @@ function sizes(a: Float64Array, unknown = false): boolean {
 function csrField(o: Rec, offsetsKey: string, targetsKey: string, n: number, limit: number): string | undefined {
   const bad = typedField(o, offsetsKey, 'Int32Array', n + 1) ?? typedField(o, targetsKey, 'Int32Array');
   if (bad) return bad;
-  const offsets = o[offsetsKey] as Int32Array;
-  const targets = o[targetsKey] as Int32Array;
+  return csrProblem(o[offsetsKey] as Int32Array, o[targetsKey] as Int32Array, limit, offsetsKey, targetsKey);
+}
+
+/**
+ * Why CSR arrays (`offsets` of n + 1 entries) are not an adjacency whose targets index [0, limit), or undefined.
+ * Also what the graph cache checks a stored dominator tree with.
+ */
+export function csrProblem(offsets: Int32Array, targets: Int32Array, limit: number, offsetsKey = 'offsets', targetsKey = 'targets'): string | undefined {
+  const n = offsets.length - 1;
   if (offsets[0] !== 0 || offsets[n] !== targets.length) return `"${offsetsKey}" must run from 0 to the length of "${targetsKey}"`;
   for (let i = 0; i < n; i++) if (offsets[i + 1]! < offsets[i]!) return `"${offsetsKey}" goes down at ${i}`;
   if (!within(targets, 0, limit)) return `"${targetsKey}" holds an index outside [0, ${limit})`;

@@ -16,6 +16,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { formatBytes } from '../src/core/format';
 import {
   DEFAULT_VIEW_SETTINGS,
+  isRecord,
   parseHostMessage,
   parseWebviewState,
   type HostToWebview,
@@ -32,10 +33,6 @@ import { ClosureModel } from './model';
 import { runInSlices } from '../src/core/slices';
 import { ellipsize, SunburstChart, type ChartModel } from './sunburst';
 import { ancestry, children as treeChildren, type ViewTree } from './viewTree';
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null;
-}
 
 export interface VsCodeApi {
   postMessage(message: WebviewToHost): void;

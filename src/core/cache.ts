@@ -29,6 +29,7 @@ import { nextTurn } from './eventLoop';
 import { rememberClosureSizes, rememberedClosureSizes } from './analysis/closureSize';
 import { dominatorTreeOf, type DominatorTree } from './analysis/dominators';
 import { ClosureGraph } from './graph';
+import { csrProblem, within } from '../protocol';
 import { PARSER_VERSION } from './parse/types';
 import { baseName } from './storePath';
 
@@ -413,13 +414,14 @@ function decodeSections(input: Buffer, header: Header, layout: Layout, paths: st
   return { graph, source: header.source, format: header.format, notes: header.notes, storedAt: header.storedAt, dominators };
 }
 
-/** The checksum guards against damage; this guards the analyses against a tree that indexes outside the graph. */
+/**
+ * The checksum guards against damage; this guards the analyses against a tree that indexes outside the graph (the
+ * same checks as the webview's of a payload's dominator tree).
+ */
 function checkDominatorTree(d: DominatorTree, n: number): void {
-  for (let i = 0; i < n; i++) if (d.idom[i]! < -1 || d.idom[i]! >= n) throw new Error('dominator out of range');
-  const m = d.childTargets.length;
-  if (d.childOffsets[0] !== 0 || d.childOffsets[n] !== m) throw new Error('bad dominator offsets');
-  for (let i = 0; i < n; i++) if (d.childOffsets[i]! > d.childOffsets[i + 1]!) throw new Error('bad dominator offsets');
-  for (let k = 0; k < m; k++) if (d.childTargets[k]! < 0 || d.childTargets[k]! >= n) throw new Error('dominator child out of range');
+  if (!within(d.idom, -1, n)) throw new Error('dominator out of range');
+  const bad = csrProblem(d.childOffsets, d.childTargets, n, 'childOffsets', 'childTargets');
+  if (bad) throw new Error(`dominator tree: ${bad}`);
 }
 
 function storeDirOf(g: ClosureGraph): string {
