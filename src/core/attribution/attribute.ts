@@ -14,7 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ClosureGraph } from '../graph';
-import { Collectors, EdgeCutSize, type CostMethod, type Removal } from './collectors';
+import { EdgeCutSize, type Removal } from '../analysis/cutOff';
+import { Collectors, type CostMethod } from './collectors';
 import type { DeclarationPosition, OptionEvaluation } from './evaluate';
 import { StoreCopyMapper } from './pathMap';
 import { definitionsOf, scanNixFile, type ScanResult } from './scanner';

@@ -16,9 +16,6 @@
  * removed itself (every reference to it cut), the node-removal estimate, an upper bound.
  */
 import type { ClosureGraph } from '../graph';
-import { EdgeCutSize, type Removal } from '../analysis/cutOff';
-
-export { EdgeCutSize, type Removal };
 
 /** How a cost was estimated: by cutting collector edges, or (some path without a collector) by removing paths. */
 export type CostMethod = 'edge-cut' | 'node-removal';
