@@ -3,7 +3,7 @@
  * typed arrays whose buffers are transferred (moved, not copied); a ClosureLensError keeps its code, message, fix,
  * detail and position, so the host shows the same message as an in-process load would.
  */
-import { dominatorTreeOf } from '../analysis/dominators';
+import { dominatorTreeOf, type DominatorArrays } from '../analysis/dominators';
 import type { AnalysedClosure, PipelineInput } from '../closurePipeline';
 import { ByteFeed } from '../byteFeed';
 import { nextTurn } from '../eventLoop';
@@ -31,26 +31,17 @@ export type WorkerReply =
   | { readonly type: 'done'; readonly closure: TransferredClosure }
   | { readonly type: 'failed'; readonly error: TransferredError };
 
-/** An AnalysedClosure as it crosses: the graph and dominator tree as arrays, the rest as it is. */
-export interface TransferredClosure extends Pick<AnalysedClosure, 'closureSizes' | 'format' | 'notes' | 'rootPaths' | 'cacheFile' | 'notCached'> {
+/** An AnalysedClosure as it crosses: the graph's and the dominator tree's arrays, the rest as it is. */
+export interface TransferredClosure
+  extends Pick<AnalysedClosure, 'closureSizes' | 'format' | 'notes' | 'rootPaths' | 'cacheFile' | 'notCached'>,
+    Pick<ClosureGraph, 'narSize' | 'refOffsets' | 'refTargets' | 'selfReference' | 'revOffsets' | 'revTargets' | 'hasVirtualRoot' | 'sizesKnown'>,
+    DominatorArrays {
   /**
    * The store paths joined by "\n" as UTF-8 (one transferred buffer: 100,000 strings cloned one by one cost the
    * host ~80 ms to receive), or as an array when a path holds a line break.
    */
   readonly paths: Uint8Array | string[];
-  readonly narSize: Float64Array;
-  readonly refOffsets: Int32Array;
-  readonly refTargets: Int32Array;
-  readonly selfReference: Uint8Array;
-  readonly revOffsets: Int32Array;
-  readonly revTargets: Int32Array;
   readonly roots: number[];
-  readonly hasVirtualRoot: boolean;
-  readonly sizesKnown: boolean;
-  readonly idom: Int32Array;
-  readonly retained: Float64Array;
-  readonly childOffsets: Int32Array;
-  readonly childTargets: Int32Array;
 }
 
 export type TransferredError =
