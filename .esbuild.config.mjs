@@ -23,7 +23,13 @@ function testFiles(dir) {
   return fs
     .readdirSync(dir, { withFileTypes: true })
     .flatMap((e) =>
-      e.isDirectory() ? (e.name === 'node_modules' ? [] : testFiles(`${dir}/${e.name}`)) : e.name.endsWith('.test.ts') ? [`${dir}/${e.name}`] : [],
+      e.isDirectory()
+        ? e.name === 'node_modules'
+          ? []
+          : testFiles(`${dir}/${e.name}`)
+        : e.name.endsWith('.test.ts')
+          ? [`${dir}/${e.name}`]
+          : [],
     );
 }
 
@@ -60,7 +66,15 @@ const builds = [
   {
     ...node,
     sourcemap: 'inline',
-    entryPoints: [...testFiles('test'), 'test/e2e/*.ts', 'test/support/*.ts', ...fs.readdirSync('bench').filter((f) => f.endsWith('.ts') && f !== 'floor.ts').map((f) => `bench/${f}`)],
+    entryPoints: [
+      ...testFiles('test'),
+      'test/e2e/*.ts',
+      'test/support/*.ts',
+      ...fs
+        .readdirSync('bench')
+        .filter((f) => f.endsWith('.ts') && f !== 'floor.ts')
+        .map((f) => `bench/${f}`),
+    ],
     outbase: '.',
     outdir: 'out',
     external: ['vscode', 'mocha', 'playwright-core', '@vscode/test-electron'],

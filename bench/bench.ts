@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',').filter(Boolean) : undefined;
   const unknown = only?.filter((id) => !SECTIONS.some((s) => s.id === id)) ?? [];
   if (only && (only.length === 0 || unknown.length > 0)) {
-    console.error(`--only takes section ids: ${SECTIONS.map((s) => s.id).join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+    console.error(
+      `--only takes section ids: ${SECTIONS.map((s) => s.id).join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
+    );
     process.exit(1);
   }
   const ctx = benchContext(quick);

@@ -8,7 +8,20 @@ import * as path from 'node:path';
 import { execa } from 'execa';
 import { nixEnv } from '../test/support/fixtures';
 import { realClosure, type RealClosure } from './generate';
-import { cliEnv, cliPath, compareCommands, emptyGraphCache, nodeEnv, stableCopy, markdownTable, seconds, timingCell, verdict, type BenchContext, type BenchSection } from './lib';
+import {
+  cliEnv,
+  cliPath,
+  compareCommands,
+  emptyGraphCache,
+  nodeEnv,
+  stableCopy,
+  markdownTable,
+  seconds,
+  timingCell,
+  verdict,
+  type BenchContext,
+  type BenchSection,
+} from './lib';
 
 export const CLOSURE_SIZES = [1000, 5000, 10000];
 
@@ -21,7 +34,13 @@ export async function realClosures(ctx: BenchContext): Promise<RealClosure[]> {
 
 export function generationTable(closures: readonly RealClosure[]): string {
   return markdownTable(
-    ['paths', 'references', 'why target distance', '`nix eval` (.drv files)', '`nix-store --realise` (batches of 1,000)'],
+    [
+      'paths',
+      'references',
+      'why target distance',
+      '`nix eval` (.drv files)',
+      '`nix-store --realise` (batches of 1,000)',
+    ],
     closures.map((c) => [
       c.paths.toLocaleString('en'),
       c.edges.toLocaleString('en'),
@@ -42,7 +61,9 @@ async function checkCliAgainstNix(ctx: BenchContext, c: RealClosure, env: NodeJS
   const theirs = JSON.parse(nix.stdout) as { narSize: number }[];
   const total = theirs.reduce((s, e) => s + e.narSize, 0);
   if (ours.pathCount !== theirs.length || ours.closureSize !== total) {
-    throw new Error(`closure-lens disagrees with nix on ${c.root}: ${ours.pathCount} paths / ${ours.closureSize} B vs ${theirs.length} / ${total}`);
+    throw new Error(
+      `closure-lens disagrees with nix on ${c.root}: ${ours.pathCount} paths / ${ours.closureSize} B vs ${theirs.length} / ${total}`,
+    );
   }
 }
 
@@ -68,14 +89,31 @@ export const closureSection: BenchSection = {
       const commands = [
         { label: 'nix path-info -rs --json', file: 'nix', args: ['path-info', '-rs', '--json', c.root] },
         { label: 'floor', file: process.execPath, args: [floor, c.root], env: nodeEnv() },
-        { label: 'closure-lens cold', file: process.execPath, args: [cli, 'closure', '--json', c.root], env: cliEnv(coldDir), before: emptyCold },
-        { label: 'closure-lens warm', file: process.execPath, args: [cli, 'closure', '--json', c.root], env: cliEnv(warmDir) },
+        {
+          label: 'closure-lens cold',
+          file: process.execPath,
+          args: [cli, 'closure', '--json', c.root],
+          env: cliEnv(coldDir),
+          before: emptyCold,
+        },
+        {
+          label: 'closure-lens warm',
+          file: process.execPath,
+          args: [cli, 'closure', '--json', c.root],
+          env: cliEnv(warmDir),
+        },
       ];
       const [rs, floorTime, cold, warm] = await compareCommands(commands, runs, 1);
       // -rsS is quadratic: fewer rounds, timed on its own after the others
       // (at 5k this takes minutes on this graph: Nix walks every path's closure, ~10^7 path lookups, so once)
       const rsS = withClosureSize
-        ? (await compareCommands([{ label: 'nix path-info -rsS --json', file: 'nix', args: ['path-info', '-rsS', '--json', c.root] }], ctx.quick || c.paths > 1000 ? 1 : 5, 0))[0]
+        ? (
+            await compareCommands(
+              [{ label: 'nix path-info -rsS --json', file: 'nix', args: ['path-info', '-rsS', '--json', c.root] }],
+              ctx.quick || c.paths > 1000 ? 1 : 5,
+              0,
+            )
+          )[0]
         : undefined;
       const coldRatio = cold!.median / rs!.median;
       const floorRatio = floorTime!.median / rs!.median;
@@ -95,8 +133,14 @@ export const closureSection: BenchSection = {
         `- ${c.paths.toLocaleString('en')} paths: cold ÷ \`-rs\` ≤ 2: ${verdict(coldRatio <= 2)} (${coldRatio.toFixed(2)}; ` +
           `the floor alone, node + execa + nix with no parsing, is ${floorRatio.toFixed(2)})`,
       );
-      if (c.paths >= 5000) checks.push(`- ${c.paths.toLocaleString('en')} paths: warm ÷ \`-rs\` ≤ 0.5: ${verdict(warmRatio <= 0.5)} (${warmRatio.toFixed(2)})`);
-      if (rsS) checks.push(`- ${c.paths.toLocaleString('en')} paths: ≥ 10× faster than \`-rsS\` (cold): ${verdict(rsS.median / cold!.median >= 10)} (${(rsS.median / cold!.median).toFixed(1)}×)`);
+      if (c.paths >= 5000)
+        checks.push(
+          `- ${c.paths.toLocaleString('en')} paths: warm ÷ \`-rs\` ≤ 0.5: ${verdict(warmRatio <= 0.5)} (${warmRatio.toFixed(2)})`,
+        );
+      if (rsS)
+        checks.push(
+          `- ${c.paths.toLocaleString('en')} paths: ≥ 10× faster than \`-rsS\` (cold): ${verdict(rsS.median / cold!.median >= 10)} (${(rsS.median / cold!.median).toFixed(1)}×)`,
+        );
     }
     return [
       'Wall time of whole commands (process start to exit, stdout to /dev/null), median (min–max); rounds interleave ' +
@@ -109,7 +153,17 @@ export const closureSection: BenchSection = {
         'the graph cache and the remembered Nix version).',
       '',
       markdownTable(
-        ['paths', '`nix path-info -rs --json`', '`nix path-info -rsS --json`', 'floor: node + execa + `nix path-info -rs --json`, no parsing (÷ `-rs`)', 'closure-lens cold', 'closure-lens warm', 'cold ÷ `-rs`', 'warm ÷ `-rs`', '`-rsS` ÷ cold'],
+        [
+          'paths',
+          '`nix path-info -rs --json`',
+          '`nix path-info -rsS --json`',
+          'floor: node + execa + `nix path-info -rs --json`, no parsing (÷ `-rs`)',
+          'closure-lens cold',
+          'closure-lens warm',
+          'cold ÷ `-rs`',
+          'warm ÷ `-rs`',
+          '`-rsS` ÷ cold',
+        ],
         rows,
       ),
       '',

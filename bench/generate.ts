@@ -69,7 +69,12 @@ export async function loadSamples(ctx: BenchContext): Promise<Samples> {
   return samplesCache;
 }
 
-export function generateSpec(samples: Samples, n: number, seed: number, sizeOf: (narSize: number) => number): GraphSpec {
+export function generateSpec(
+  samples: Samples,
+  n: number,
+  seed: number,
+  sizeOf: (narSize: number) => number,
+): GraphSpec {
   const rand = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const nodes: NodeSpec[] = [];
@@ -147,7 +152,11 @@ export async function realClosure(ctx: BenchContext, n: number): Promise<RealClo
   // Scaled-down sizes keep the store small (a 10k closure of real sizes would be gigabytes); the shape stays.
   const spec = generateSpec(samples, n, SEED + n, (s) => Math.min(64 * 1024, Math.round(s / 256)));
   const specText = JSON.stringify({ nodes: spec.nodes });
-  const specHash = createHash('sha256').update(specText).update(fs.readFileSync(path.join(ctx.repo, 'bench', 'gen.nix'))).digest('hex').slice(0, 16);
+  const specHash = createHash('sha256')
+    .update(specText)
+    .update(fs.readFileSync(path.join(ctx.repo, 'bench', 'gen.nix')))
+    .digest('hex')
+    .slice(0, 16);
   const memo = path.join(ctx.workDir, `real-${n}.json`);
   if (fs.existsSync(memo)) {
     const m = JSON.parse(fs.readFileSync(memo, 'utf8')) as RealClosure & { specHash: string };
@@ -177,7 +186,9 @@ export async function realClosure(ctx: BenchContext, n: number): Promise<RealClo
       ['--realise', '--option', 'fsync-metadata', 'false', '--option', 'build-users-group', '', ...batch],
       { env: nixEnv(), stdout: 'ignore', stderr: 'ignore', timeout: 60 * 60_000 },
     );
-    ctx.log(`  realised ${Math.min(start + BATCH, drvPaths.length)}/${drvPaths.length} (${((Date.now() - tb) / 1000).toFixed(1)} s)`);
+    ctx.log(
+      `  realised ${Math.min(start + BATCH, drvPaths.length)}/${drvPaths.length} (${((Date.now() - tb) / 1000).toFixed(1)} s)`,
+    );
   }
   const realiseSeconds = (Date.now() - t0) / 1000;
   // a GC root in bench/work keeps the closure through `nix-collect-garbage`, so reruns stay fast

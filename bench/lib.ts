@@ -87,7 +87,8 @@ export async function compareCommands(commands: readonly Command[], runs: number
       timeout: 15 * 60_000,
     });
     const t = now() - t0;
-    if (r.exitCode !== 0) throw new Error(`${c.label}: ${c.file} ${c.args.join(' ')} exited ${r.exitCode}:\n${r.stderr}`);
+    if (r.exitCode !== 0)
+      throw new Error(`${c.label}: ${c.file} ${c.args.join(' ')} exited ${r.exitCode}:\n${r.stderr}`);
     return t;
   };
   for (let w = 0; w < warmup; w++) for (const c of commands) await once(c);
@@ -156,18 +157,29 @@ export async function machineInfo(): Promise<string> {
   return markdownTable(
     ['', ''],
     [
-      ['date (UTC)', new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')],
+      [
+        'date (UTC)',
+        new Date()
+          .toISOString()
+          .replace('T', ' ')
+          .replace(/\.\d+Z$/, ''),
+      ],
       ['CPU', `${cpus[0]?.model ?? 'unknown'} × ${cpus.length}`],
       ['memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
       ['OS', `${distro} (Linux ${kernel})`],
       ['node', process.version],
       ['node start-up (`node -e 0`, median of 9)', await nodeStartupLine()],
       ['nix', nix.stdout.trim()],
-      ['load average at start', os.loadavg().map((l) => l.toFixed(2)).join(' ')],
+      [
+        'load average at start',
+        os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' '),
+      ],
     ],
   );
 }
-
 
 const copies = new Map<string, string>();
 
@@ -199,7 +211,8 @@ export function cliPath(ctx: BenchContext): string {
     const dir = path.join(ctx.workDir, 'under-test', 'cli');
     fs.mkdirSync(dir, { recursive: true });
     // Side by side under their own names: the launcher finds cli.js next to itself.
-    for (const name of ['closure-lens.js', 'cli.js']) fs.copyFileSync(stableCopy(ctx, path.join('dist', name)), path.join(dir, name));
+    for (const name of ['closure-lens.js', 'cli.js'])
+      fs.copyFileSync(stableCopy(ctx, path.join('dist', name)), path.join(dir, name));
     launcher = path.join(dir, 'closure-lens.js');
     copies.set('cli', launcher);
   }
@@ -213,7 +226,8 @@ export function cliPath(ctx: BenchContext): string {
 export function emptyGraphCache(cacheDir: string): void {
   const own = path.join(cacheDir, 'closure-lens');
   fs.mkdirSync(own, { recursive: true });
-  for (const name of fs.readdirSync(own)) if (name !== 'code') fs.rmSync(path.join(own, name), { recursive: true, force: true });
+  for (const name of fs.readdirSync(own))
+    if (name !== 'code') fs.rmSync(path.join(own, name), { recursive: true, force: true });
 }
 
 /**

@@ -82,7 +82,9 @@ function postedBytes(snapshot: Awaited<ReturnType<typeof buildSnapshotInSlices>>
 
 /** The sidebar tree's rows under the current target (HeaviestTreeProvider.getChildren + getTreeItem). */
 function heaviestRows(a: ClosureAnalysis): string[] {
-  return a.heaviest(HEAVIEST_ROWS).map((i) => `${a.graph.name(i).pname} ${a.graph.name(i).version} ${a.retainedSize(i)}`);
+  return a
+    .heaviest(HEAVIEST_ROWS)
+    .map((i) => `${a.graph.name(i).pname} ${a.graph.name(i).version} ${a.retainedSize(i)}`);
 }
 
 /**
@@ -124,7 +126,15 @@ function standInNix(dir: string, json: string): string {
   const script = path.join(dir, 'nix-stand-in.sh');
   fs.writeFileSync(
     script,
-    ['#!/bin/sh', 'case "$1" in', "  --version) echo 'nix (Nix) 2.8.0' ;;", `  path-info) exec cat '${json.replace(/'/g, "'\\''")}' ;;`, '  *) echo "stand-in nix: $*" >&2; exit 1 ;;', 'esac', ''].join('\n'),
+    [
+      '#!/bin/sh',
+      'case "$1" in',
+      "  --version) echo 'nix (Nix) 2.8.0' ;;",
+      `  path-info) exec cat '${json.replace(/'/g, "'\\''")}' ;;`,
+      '  *) echo "stand-in nix: $*" >&2; exit 1 ;;',
+      'esac',
+      '',
+    ].join('\n'),
     { mode: 0o755 },
   );
   return script;
@@ -146,9 +156,11 @@ export const loadSection: BenchSection = {
     const cache = new GraphCache(cacheDir);
     const nix = new NixRunner({ nixPath: standInNix(ctx.workDir, synthetic.file) });
     const workerScript = path.join(ctx.repo, 'dist', 'closureWorker.js');
-    if (!fs.existsSync(workerScript)) throw new Error(`${workerScript} is missing: run \`node .esbuild.config.mjs\` first`);
+    if (!fs.existsSync(workerScript))
+      throw new Error(`${workerScript} is missing: run \`node .esbuild.config.mjs\` first`);
     // EngineHost's configuration (src/extension/engineHost.ts): the graph cache and the worker analyser.
-    const hostEngine = (): ClosureEngine => new ClosureEngine({ nix, cache: new GraphCache(cacheDir), analyser: new WorkerAnalyser(workerScript) });
+    const hostEngine = (): ClosureEngine =>
+      new ClosureEngine({ nix, cache: new GraphCache(cacheDir), analyser: new WorkerAnalyser(workerScript) });
     // The CLI's: the same pipeline in-process.
     const inProcessDir = path.join(ctx.workDir, 'cache-load-in-process');
     const cliEngine = (): ClosureEngine => new ClosureEngine({ nix, cache: new GraphCache(inProcessDir) });
@@ -166,7 +178,8 @@ export const loadSection: BenchSection = {
       cold.push(
         await measureLag(async () => {
           loaded = await hostEngine().load(target);
-          if (loaded.fromCache || loaded.notes.some((n) => n.startsWith('not cached'))) throw new Error(`the first load was not a fresh, cached one`);
+          if (loaded.fromCache || loaded.notes.some((n) => n.startsWith('not cached')))
+            throw new Error(`the first load was not a fresh, cached one`);
         }),
       );
       view.push(await measureLag(async () => (posted = await firstView(loaded!))));
@@ -200,7 +213,12 @@ export const loadSection: BenchSection = {
     fs.rmSync(cacheDir, { recursive: true, force: true });
     fs.rmSync(inProcessDir, { recursive: true, force: true });
     // What the worker adds on the host: taking over its result (the paths decoded in one turn, the graph in the next).
-    const piped = await inProcessAnalyser.analyse({ kind: 'path-info', json: [bytes], source: 'bench', roots: [synthetic.root] });
+    const piped = await inProcessAnalyser.analyse({
+      kind: 'path-info',
+      json: [bytes],
+      source: 'bench',
+      roots: [synthetic.root],
+    });
     const cacheEncode = timeSync(() => encode(synthetic.root, piped.graph, { source: 'bench' }, piped));
     const takeOver = await (async () => {
       const { message } = closureForTransfer(piped);
@@ -217,7 +235,7 @@ export const loadSection: BenchSection = {
     const viewStall = worst(view, (l) => l.heartbeatMaxGapMs);
     // Steps the extension host leaves to the worker thread (the CLI runs them in-process).
     const inWorker: [string, number][] = [
-      ['worker: nix\'s bytes straight into the graph (`parseClosureGraph`)', parse.ms],
+      ["worker: nix's bytes straight into the graph (`parseClosureGraph`)", parse.ms],
       ['worker: dominator tree', dominators.ms],
       ['worker: graph cache file (`encode`: graph, dominator tree, retained sizes)', cacheEncode.ms],
     ];
@@ -228,12 +246,27 @@ export const loadSection: BenchSection = {
     ];
     const steps: [string, number][] = [
       ...inWorker,
-      ['host: the worker\'s result taken over (paths decoded, then `ClosureGraph.fromArrays`; two event-loop turns together)', takeOver],
-      [`sidebar: the ${HEAVIEST_ROWS} heaviest paths with name and retained size (\`heaviest\`, top-k pass)`, heaviest.ms],
+      [
+        "host: the worker's result taken over (paths decoded, then `ClosureGraph.fromArrays`; two event-loop turns together)",
+        takeOver,
+      ],
+      [
+        `sidebar: the ${HEAVIEST_ROWS} heaviest paths with name and retained size (\`heaviest\`, top-k pass)`,
+        heaviest.ms,
+      ],
       ['sidebar: closure size of one row, on hover (`resolveTreeItem`; the slowest of the rows)', hover],
-      [`sunburst payload (\`snapshotSteps\`): its longest slice-able chunk (all of it at once: ${snapshot.total.toFixed(0)} ms)`, snapshot.ms],
-      ['postMessage of the payload: VS Code\'s JSON with out-of-band buffers + the RPC frame copy (test/support/webviewTransport.ts)', serialise.ms],
-      [`sidebar duplicates (\`duplicateSteps\`): its longest chunk (all of it at once: ${duplicates.total.toFixed(0)} ms)`, duplicates.ms],
+      [
+        `sunburst payload (\`snapshotSteps\`): its longest slice-able chunk (all of it at once: ${snapshot.total.toFixed(0)} ms)`,
+        snapshot.ms,
+      ],
+      [
+        "postMessage of the payload: VS Code's JSON with out-of-band buffers + the RPC frame copy (test/support/webviewTransport.ts)",
+        serialise.ms,
+      ],
+      [
+        `sidebar duplicates (\`duplicateSteps\`): its longest chunk (all of it at once: ${duplicates.total.toFixed(0)} ms)`,
+        duplicates.ms,
+      ],
       cacheDecodeStep,
     ];
     const hostSteps = steps.filter((step) => step !== cacheDecodeStep && !inWorker.includes(step));
@@ -247,16 +280,39 @@ export const loadSection: BenchSection = {
       markdownTable(
         ['what the host does', 'longest stall (heartbeat gap)', 'monitorEventLoopDelay max', 'wall time'],
         [
-          ['first load (`ClosureEngine.load` of the store path, EngineHost\'s engine): nix\'s JSON → worker thread (parse, graph, dominators, cache file) → graph on the host → cache write', ms(coldStall), ms(worst(cold, (l) => l.histogramMaxMs)), ms(worst(cold, (l) => l.wallMs))],
-          ['later load (`ClosureEngine.load`, EngineHost\'s engine): graph cache, with the dominator tree', ms(warmStall), ms(worst(warm, (l) => l.histogramMaxMs)), ms(worst(warm, (l) => l.wallMs))],
-          ['for comparison, first load in-process (the CLI\'s engine: the same pipeline on this thread, yielding between steps)', ms(coldInProcessStall), ms(worst(coldInProcess, (l) => l.histogramMaxMs)), ms(worst(coldInProcess, (l) => l.wallMs))],
-          ['first view (`firstView`): status bar, sunburst payload in slices + postMessage, sidebar rows, duplicates in slices', ms(viewStall), ms(worst(view, (l) => l.histogramMaxMs)), ms(worst(view, (l) => l.wallMs))],
+          [
+            "first load (`ClosureEngine.load` of the store path, EngineHost's engine): nix's JSON → worker thread (parse, graph, dominators, cache file) → graph on the host → cache write",
+            ms(coldStall),
+            ms(worst(cold, (l) => l.histogramMaxMs)),
+            ms(worst(cold, (l) => l.wallMs)),
+          ],
+          [
+            "later load (`ClosureEngine.load`, EngineHost's engine): graph cache, with the dominator tree",
+            ms(warmStall),
+            ms(worst(warm, (l) => l.histogramMaxMs)),
+            ms(worst(warm, (l) => l.wallMs)),
+          ],
+          [
+            "for comparison, first load in-process (the CLI's engine: the same pipeline on this thread, yielding between steps)",
+            ms(coldInProcessStall),
+            ms(worst(coldInProcess, (l) => l.histogramMaxMs)),
+            ms(worst(coldInProcess, (l) => l.wallMs)),
+          ],
+          [
+            'first view (`firstView`): status bar, sunburst payload in slices + postMessage, sidebar rows, duplicates in slices',
+            ms(viewStall),
+            ms(worst(view, (l) => l.histogramMaxMs)),
+            ms(worst(view, (l) => l.wallMs)),
+          ],
         ],
       ),
       '',
       'Each synchronous step alone (one run):',
       '',
-      markdownTable(['step', 'time'], steps.map(([s, t]) => [s, ms(t)])),
+      markdownTable(
+        ['step', 'time'],
+        steps.map(([s, t]) => [s, ms(t)]),
+      ),
       '',
       `- no stall over ${STALL_LIMIT_MS} ms — first load: ${verdict(coldStall <= STALL_LIMIT_MS)} (${ms(coldStall)}); cached load: ${verdict(warmStall <= STALL_LIMIT_MS)} (${ms(warmStall)}); first view: ${verdict(viewStall <= STALL_LIMIT_MS)} (${ms(viewStall)})`,
       `- a first load runs parse, graph, closure sizes, dominator tree and cache-file encoding in a worker thread (\`WorkerAnalyser\`, dist/closureWorker.js): nix's stdout moves there in the chunks the pipe delivered (transferred: never joined or decoded on the host) and the arrays come back as transferables, so the host only collects nix's output, takes over the arrays and writes the file; the worker thread runs at a lower priority (nice 10, a per-thread value on Linux), so on busy cores the host's thread gets the CPU first. In-process (the CLI) the same pipeline yields between steps and stalls for its longest one (${ms(coldInProcessStall)}).`,

@@ -7,7 +7,16 @@ import { execa } from 'execa';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { syntheticClosure } from './generate';
-import { markdownTable, seconds, stableCopy, summarize, verdict, type BenchContext, type BenchSection, type Timing } from './lib';
+import {
+  markdownTable,
+  seconds,
+  stableCopy,
+  summarize,
+  verdict,
+  type BenchContext,
+  type BenchSection,
+  type Timing,
+} from './lib';
 
 interface ChildResult {
   paths: number;
@@ -22,10 +31,15 @@ interface ChildResult {
   maxRssMiB: number;
 }
 
-export async function runScaleChild(ctx: BenchContext, file: string, extra: string[] = []): Promise<ChildResult & Record<string, number>> {
+export async function runScaleChild(
+  ctx: BenchContext,
+  file: string,
+  extra: string[] = [],
+): Promise<ChildResult & Record<string, number>> {
   const child = stableCopy(ctx, path.join('out', 'bench', 'scale-child.js'));
   const r = await execa(process.execPath, [child, file, ...extra], { reject: false, timeout: 10 * 60_000 });
-  if (r.exitCode !== 0 || r.stdout.trim() === '') throw new Error(`scale child failed (exit ${r.exitCode}, ${r.stdout.length} bytes out):\n${r.stderr}`);
+  if (r.exitCode !== 0 || r.stdout.trim() === '')
+    throw new Error(`scale child failed (exit ${r.exitCode}, ${r.stdout.length} bytes out):\n${r.stderr}`);
   return JSON.parse(r.stdout) as ChildResult & Record<string, number>;
 }
 
@@ -57,18 +71,42 @@ export const scaleSection: BenchSection = {
     const rssWarm = med(warm, (r) => r.maxRssMiB);
     const visible = cold[0]!.visiblePaths;
     const rows = [
-      ['read the file', cell(cold, (r) => r.readSeconds), `${cell(warm, (r) => r.readSeconds)} (read + decode the cache file)`],
-      ['parse the bytes straight into the graph (`parseClosureGraph`, the closure check included)', cell(cold, (r) => r.parseSeconds), '— (arrays come from the cache)'],
+      [
+        'read the file',
+        cell(cold, (r) => r.readSeconds),
+        `${cell(warm, (r) => r.readSeconds)} (read + decode the cache file)`,
+      ],
+      [
+        'parse the bytes straight into the graph (`parseClosureGraph`, the closure check included)',
+        cell(cold, (r) => r.parseSeconds),
+        '— (arrays come from the cache)',
+      ],
       ['dominator tree + retained sizes', cell(cold, (r) => r.dominatorSeconds), cell(warm, (r) => r.dominatorSeconds)],
-      [`closure sizes: the root and the ${visible} heaviest paths (exact, lazy)`, cell(cold, (r) => r.closureSizeSeconds), cell(warm, (r) => r.closureSizeSeconds)],
-      ['**total**', `**${seconds(totalCold.median)}** (${seconds(totalCold.min)}–${seconds(totalCold.max)})`, `**${seconds(totalWarm.median)}** (${seconds(totalWarm.min)}–${seconds(totalWarm.max)})`],
-      ['peak memory (maxRSS of the process, node included), worst run', `**${rssCold.max.toFixed(0)} MiB**`, `**${rssWarm.max.toFixed(0)} MiB**`],
+      [
+        `closure sizes: the root and the ${visible} heaviest paths (exact, lazy)`,
+        cell(cold, (r) => r.closureSizeSeconds),
+        cell(warm, (r) => r.closureSizeSeconds),
+      ],
+      [
+        '**total**',
+        `**${seconds(totalCold.median)}** (${seconds(totalCold.min)}–${seconds(totalCold.max)})`,
+        `**${seconds(totalWarm.median)}** (${seconds(totalWarm.min)}–${seconds(totalWarm.max)})`,
+      ],
+      [
+        'peak memory (maxRSS of the process, node included), worst run',
+        `**${rssCold.max.toFixed(0)} MiB**`,
+        `**${rssWarm.max.toFixed(0)} MiB**`,
+      ],
     ];
     const variants = [generic, records, cold];
     const compared = [
       ['read the file', ...variants.map((v) => cell(v, (r) => r.readSeconds))],
       ['parse (closure check included)', ...variants.map((v) => cell(v, (r) => r.parseSeconds))],
-      ['build the graph (`ClosureGraph.build`)', ...variants.slice(0, 2).map((v) => cell(v, (r) => r.graphSeconds)), '— (in the parse)'],
+      [
+        'build the graph (`ClosureGraph.build`)',
+        ...variants.slice(0, 2).map((v) => cell(v, (r) => r.graphSeconds)),
+        '— (in the parse)',
+      ],
       ['read + parse + graph', ...variants.map((v) => cell(v, (r) => r.readSeconds + r.parseSeconds + r.graphSeconds))],
       ['total from JSON', ...variants.map((v) => seconds(med(v, (r) => r.totalSeconds).median))],
       ['peak memory, worst run', ...variants.map((v) => `${med(v, (r) => r.maxRssMiB).max.toFixed(0)} MiB`)],
@@ -79,17 +117,20 @@ export const scaleSection: BenchSection = {
         `${synthetic.edges.toLocaleString('en')} references, ${(synthetic.bytes / 2 ** 20).toFixed(1)} MiB of ` +
         '`nix path-info -rs --json` (Nix 2.8 array form, every field Nix prints). Each run is a fresh `node` process ' +
         `(\`out/bench/scale-child.js\`); median of ${runs} runs. *From JSON*: what a first load does after nix answered; ` +
-        '*from the cache*: what every later load of the same store path does (the engine\'s GraphCache file).',
+        "*from the cache*: what every later load of the same store path does (the engine's GraphCache file).",
       '',
       markdownTable(['phase', 'from JSON (cold)', 'from the cache (warm)'], rows),
       '',
       'The same cold load three ways (interleaved with the runs above, median of each): the generic parser ' +
         '(`JSON.parse`, then the readers of every format; `--generic`), which stays the oracle of the fast paths; the ' +
         'path-info fast path to PathRecords (`parseClosureJson`: `src/core/parse/compactPathInfo.ts`, `fastPathInfo.ts`; ' +
-        '`--records`), then `ClosureGraph.build`; and what the engine\'s pipeline runs on nix\'s stdout: the bytes parsed ' +
+        "`--records`), then `ClosureGraph.build`; and what the engine's pipeline runs on nix's stdout: the bytes parsed " +
         'straight into the graph without PathRecords (`parseClosureGraph`, `src/core/parse/pathInfoGraph.ts`):',
       '',
-      markdownTable(['phase', 'generic parser', 'fast path to records', 'bytes straight into the graph (the engine)'], compared),
+      markdownTable(
+        ['phase', 'generic parser', 'fast path to records', 'bytes straight into the graph (the engine)'],
+        compared,
+      ),
       '',
       `- load + closure sizes + dominators < 1 s, from JSON: ${verdict(totalCold.median < 1)} (${seconds(totalCold.median)}); from the cache: ${verdict(totalWarm.median < 1)} (${seconds(totalWarm.median)})`,
       `- peak memory < 300 MB, from JSON: ${verdict(mb(rssCold.max) < 300)} (${mb(rssCold.max).toFixed(0)} MB); from the cache: ${verdict(mb(rssWarm.max) < 300)} (${mb(rssWarm.max).toFixed(0)} MB)`,

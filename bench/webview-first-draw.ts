@@ -103,14 +103,24 @@ export const webviewSection: BenchSection = {
         `must arrive and be drawn in under ${BUDGET_S} s (snapshot on the host + message to painted frame).`,
       '',
       markdownTable(
-        ['paths', 'payload', 'dominators + distances (host, once)', 'snapshot (host): first / again', 'message → SVG built', 'message → painted', 'arcs drawn', 'longest task in the page, message to idle', 'first snapshot + painted'],
+        [
+          'paths',
+          'payload',
+          'dominators + distances (host, once)',
+          'snapshot (host): first / again',
+          'message → SVG built',
+          'message → painted',
+          'arcs drawn',
+          'longest task in the page, message to idle',
+          'first snapshot + painted',
+        ],
         rows,
       ),
       '',
       `The analysis column is computed once per closure when it is loaded (and cached), not per panel. Budget ${allMet ? 'met for every size' : '**not met for every size**'}.`,
       '',
       'The longest task is the longest time the page could not react to input, from the message until 1.5 s later ' +
-        '(PerformanceObserver `longtask`; the first draw is one task, the legend\'s categories and the graph for why-chains and ' +
+        "(PerformanceObserver `longtask`; the first draw is one task, the legend's categories and the graph for why-chains and " +
         `search follow in slices of at most ${SLICE_MS} ms, src/core/slices.ts).`,
     ].join('\n');
   },

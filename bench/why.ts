@@ -7,7 +7,17 @@ import * as path from 'node:path';
 import { execa } from 'execa';
 import { nixEnv } from '../test/support/fixtures';
 import { realClosures } from './closure';
-import { cliEnv, cliPath, compareCommands, markdownTable, nodeEnv, seconds, timingCell, verdict, type BenchSection } from './lib';
+import {
+  cliEnv,
+  cliPath,
+  compareCommands,
+  markdownTable,
+  nodeEnv,
+  seconds,
+  timingCell,
+  verdict,
+  type BenchSection,
+} from './lib';
 import { runScaleChild } from './scale';
 
 export const whySection: BenchSection = {
@@ -25,14 +35,21 @@ export const whySection: BenchSection = {
       const first = await execa(process.execPath, [cli, 'why', '--json', c.root, c.target], { env: cliEnv(warmDir) });
       const chain = (JSON.parse(first.stdout) as { chains: string[][] }).chains[0]!;
       if (chain[0] !== c.root || chain[chain.length - 1] !== c.target || chain.length - 1 !== c.targetDistance) {
-        throw new Error(`closure-lens why gave a wrong chain for ${c.target}: ${chain.length - 1} edges, expected ${c.targetDistance}`);
+        throw new Error(
+          `closure-lens why gave a wrong chain for ${c.target}: ${chain.length - 1} edges, expected ${c.targetDistance}`,
+        );
       }
       const runs = ctx.quick ? 3 : 15;
       ctx.log(`why: ${c.paths} paths, ${runs} rounds`);
       const [nix, ours, bareNode] = await compareCommands(
         [
           { label: 'nix why-depends', file: 'nix', args: ['why-depends', c.root, c.target], env: nixEnv() },
-          { label: 'closure-lens why (warm)', file: process.execPath, args: [cli, 'why', c.root, c.target], env: cliEnv(warmDir) },
+          {
+            label: 'closure-lens why (warm)',
+            file: process.execPath,
+            args: [cli, 'why', c.root, c.target],
+            env: cliEnv(warmDir),
+          },
           { label: 'node -e 0', file: process.execPath, args: ['-e', '0'], env: nodeEnv() },
         ],
         runs,
@@ -40,7 +57,14 @@ export const whySection: BenchSection = {
       );
       const ratio = ours!.median / nix!.median;
       const nodeRatio = bareNode!.median / nix!.median;
-      rows.push([c.paths.toLocaleString('en'), String(c.targetDistance), timingCell(nix!), timingCell(ours!), ratio.toFixed(2), `${timingCell(bareNode!)}: ${nodeRatio.toFixed(2)}`]);
+      rows.push([
+        c.paths.toLocaleString('en'),
+        String(c.targetDistance),
+        timingCell(nix!),
+        timingCell(ours!),
+        ratio.toFixed(2),
+        `${timingCell(bareNode!)}: ${nodeRatio.toFixed(2)}`,
+      ]);
       checks.push(
         `- ${c.paths.toLocaleString('en')} paths: warm ÷ \`nix why-depends\` ≤ 0.5: ${verdict(ratio <= 0.5)} (${ratio.toFixed(2)}; ` +
           `an empty \`node -e 0\` alone is ${nodeRatio.toFixed(2)})`,
@@ -63,7 +87,17 @@ export const whySection: BenchSection = {
         'against `nix why-depends <root> <target>`; the target is a path at the largest distance from the root. ' +
         'Whole commands, node start-up included; median (min–max).',
       '',
-      markdownTable(['paths', 'chain length (edges)', '`nix why-depends`', 'closure-lens why (warm)', 'ratio', 'empty `node -e 0` (÷ `nix why-depends`)'], rows),
+      markdownTable(
+        [
+          'paths',
+          'chain length (edges)',
+          '`nix why-depends`',
+          'closure-lens why (warm)',
+          'ratio',
+          'empty `node -e 0` (÷ `nix why-depends`)',
+        ],
+        rows,
+      ),
       '',
       ...checks,
       '',
@@ -76,7 +110,10 @@ export const whySection: BenchSection = {
           ['first shortest chain (nothing cached)', seconds(inProcess['whyFirstSeconds']!)],
           ['shortest chain, median of 201 targets', seconds(inProcess['whyMedianSeconds']!)],
           ['shortest chain, slowest of 201 targets', seconds(inProcess['whyMaxSeconds']!)],
-          [`all chains (limit 100; ${inProcess['whyAllChains']} listed of ${inProcess['whyAllTotal']! >= Number.MAX_SAFE_INTEGER ? '≥ 2^53' : inProcess['whyAllTotal']})`, seconds(inProcess['whyAllSeconds']!)],
+          [
+            `all chains (limit 100; ${inProcess['whyAllChains']} listed of ${inProcess['whyAllTotal']! >= Number.MAX_SAFE_INTEGER ? '≥ 2^53' : inProcess['whyAllTotal']})`,
+            seconds(inProcess['whyAllSeconds']!),
+          ],
         ],
       ),
     ].join('\n');

@@ -189,7 +189,12 @@ async function runWhy(argv: string[], ctx: CliContext): Promise<number> {
   const target = targetFrom(positionals, values['from-json'] as string | undefined, 1, ctx, WHY_USAGE);
   const rest = positionals.slice(target.fromPositional ? 1 : 0);
   if (rest.length !== 1) {
-    throw usageError(rest.length === 0 ? 'why needs a dependency (a store path or a name such as perl)' : 'why takes one target and one dependency', WHY_USAGE);
+    throw usageError(
+      rest.length === 0
+        ? 'why needs a dependency (a store path or a name such as perl)'
+        : 'why takes one target and one dependency',
+      WHY_USAGE,
+    );
   }
   const limit = values['limit'] === undefined ? 100 : positiveInt(values['limit'] as string, '--limit');
   const loaded = await ctx.load(target.target, signalOpt(ctx));
@@ -198,9 +203,13 @@ async function runWhy(argv: string[], ctx: CliContext): Promise<number> {
   const set = a.why(dep, { all: values['all'] === true, limit });
   if (set.chains.length === 0) {
     // Cannot happen for a closure loaded from its root, but a multi-root JSON file could be inconsistent.
-    throw new ClosureLensError('invalid-path', `${describeRoot(loaded.rootPath)} does not depend on ${a.graph.paths[dep]}`, {
-      fix: 'pick a dependency from `closure-lens closure` of this target',
-    });
+    throw new ClosureLensError(
+      'invalid-path',
+      `${describeRoot(loaded.rootPath)} does not depend on ${a.graph.paths[dep]}`,
+      {
+        fix: 'pick a dependency from `closure-lens closure` of this target',
+      },
+    );
   }
   if (values['json']) ctx.stdout(JSON.stringify(whyJson(a, loaded.rootPath, dep, set)) + '\n');
   else {
@@ -237,7 +246,13 @@ export interface ClosureJson {
   root: string | null;
   pathCount: number;
   closureSize: number | null;
-  paths: { path: string; narSize: number | null; closureSize: number | null; retainedSize: number | null; references: string[] }[];
+  paths: {
+    path: string;
+    narSize: number | null;
+    closureSize: number | null;
+    retainedSize: number | null;
+    references: string[];
+  }[];
 }
 
 /**
@@ -259,7 +274,8 @@ export function closureJson(a: ClosureAnalysis, rootPath: string, top?: number):
     closureSize: known ? a.totalSize : null,
     paths: shown.map((i) => {
       const references: string[] = [];
-      for (let e = refs.offsets[i]!, end = refs.offsets[i + 1]!; e < end; e++) references.push(g.paths[refs.targets[e]!]!);
+      for (let e = refs.offsets[i]!, end = refs.offsets[i + 1]!; e < end; e++)
+        references.push(g.paths[refs.targets[e]!]!);
       return {
         path: g.paths[i]!,
         narSize: known ? g.narSize[i]! : null,
@@ -285,12 +301,7 @@ export function renderClosureText(a: ClosureAnalysis, rootPath: string, top: num
   ];
   const rows = [['PATH', 'NAR', 'CLOSURE', 'RETAINED']];
   for (const i of shown) {
-    rows.push([
-      g.paths[i]!,
-      size(g.narSize[i]!),
-      size(a.closureSize(i)),
-      size(a.retainedSize(i)),
-    ]);
+    rows.push([g.paths[i]!, size(g.narSize[i]!), size(a.closureSize(i)), size(a.retainedSize(i))]);
   }
   const lines = [...head, ...renderTable(rows, ['left', 'right', 'right', 'right'])];
   if (nodes.length > shown.length) lines.push(`… ${nodes.length - shown.length} more paths (--top N shows more)`);
@@ -370,21 +381,18 @@ export function renderDupsText(a: ClosureAnalysis, style: SizeStyle = 'iec'): st
   const rows = [['PACKAGE', 'EXTRA', 'RETAINED', 'PATHS']];
   for (const d of groups) {
     d.paths.forEach((i, k) => {
-      rows.push([
-        k === 0 ? d.pname : '',
-        k === 0 ? size(d.extraBytes) : '',
-        size(a.retainedSize(i)),
-        g.paths[i]!,
-      ]);
+      rows.push([k === 0 ? d.pname : '', k === 0 ? size(d.extraBytes) : '', size(a.retainedSize(i)), g.paths[i]!]);
     });
   }
   const total = groups.reduce((s, d) => s + d.extraBytes, 0);
-  return [
-    ...renderTable(rows, ['left', 'right', 'right', 'left']),
-    '',
-    `${plural(groups.length, 'package')} in more than one copy. EXTRA: the bytes that would leave the closure if only`,
-    `the first (largest) path of each package stayed${g.sizesKnown ? `; ${formatBytes(total, style)} in all` : ''}.`,
-  ].join('\n') + '\n';
+  return (
+    [
+      ...renderTable(rows, ['left', 'right', 'right', 'left']),
+      '',
+      `${plural(groups.length, 'package')} in more than one copy. EXTRA: the bytes that would leave the closure if only`,
+      `the first (largest) path of each package stayed${g.sizesKnown ? `; ${formatBytes(total, style)} in all` : ''}.`,
+    ].join('\n') + '\n'
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -407,7 +415,8 @@ function realNodesByRetained(a: ClosureAnalysis, byPath: Int32Array = nodesByPat
 function referencesInNixOrder(g: ClosureGraph, byPath: Int32Array): { offsets: Int32Array; targets: Int32Array } {
   const n = g.nodeCount;
   const offsets = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + (g.refOffsets[i + 1]! - g.refOffsets[i]!) + (g.selfReference[i] ? 1 : 0);
+  for (let i = 0; i < n; i++)
+    offsets[i + 1] = offsets[i]! + (g.refOffsets[i + 1]! - g.refOffsets[i]!) + (g.selfReference[i] ? 1 : 0);
   const targets = new Int32Array(offsets[n]!);
   const fill = offsets.slice(0, n);
   for (const j of byPath) {
@@ -420,7 +429,9 @@ function referencesInNixOrder(g: ClosureGraph, byPath: Int32Array): { offsets: I
 /** Chains as store paths; a virtual root (several roots in the input) is left out of them. */
 function chainPaths(a: ClosureAnalysis, set: ChainSet): string[][] {
   const g = a.graph;
-  return set.chains.map((c) => (g.hasVirtualRoot && c[0] === g.root && c.length > 1 ? c.slice(1) : c).map((i) => g.paths[i]!));
+  return set.chains.map((c) =>
+    (g.hasVirtualRoot && c[0] === g.root && c.length > 1 ? c.slice(1) : c).map((i) => g.paths[i]!),
+  );
 }
 
 function plural(n: number, word: string): string {
@@ -445,9 +456,13 @@ export function resolveDependency(a: ClosureAnalysis, spec: string, rootPath: st
     const direct = g.indexOf(storePath);
     if (direct !== undefined && !g.isVirtual(direct)) return direct;
     if (!isStoreBaseName(base) || path.dirname(storePath) === '/') {
-      throw new ClosureLensError('invalid-path', `${spec} is not a store path (expected /nix/store/<32-character hash>-<name>)`, {
-        fix: 'give a full store path from `closure-lens closure`, or a package name such as perl',
-      });
+      throw new ClosureLensError(
+        'invalid-path',
+        `${spec} is not a store path (expected /nix/store/<32-character hash>-<name>)`,
+        {
+          fix: 'give a full store path from `closure-lens closure`, or a package name such as perl',
+        },
+      );
     }
     throw new ClosureLensError('invalid-path', `${spec} is not in ${where}`, {
       fix: `check the path; \`closure-lens closure <target> --top 100\` lists what is in it, or give a name such as ${nameHint(base)}`,
@@ -502,15 +517,20 @@ function targetFrom(
   if (spec.startsWith('/nix/store/')) {
     const storePath = /^\/nix\/store\/[^/]+/.exec(spec)![0];
     if (!isStoreBaseName(baseName(storePath))) {
-      throw new ClosureLensError('invalid-path', `${spec} is not a store path (expected /nix/store/<32-character hash>-<name>)`, {
-        fix: 'check the path, e.g. with `ls -d /nix/store/*-<name>`',
-      });
+      throw new ClosureLensError(
+        'invalid-path',
+        `${spec} is not a store path (expected /nix/store/<32-character hash>-<name>)`,
+        {
+          fix: 'check the path, e.g. with `ls -d /nix/store/*-<name>`',
+        },
+      );
     }
     if (!fs.existsSync(spec)) return { target: { kind: 'store-path', path: storePath }, fromPositional: true };
     // What resolveOperand answers for a path in the store that is no link out of it, without loading it.
     if (!spec.endsWith('.json')) {
       const real = fs.realpathSync(spec);
-      if (real === storePath || real.startsWith(`${storePath}/`)) return { target: { kind: 'store-path', path: storePath }, fromPositional: true };
+      if (real === storePath || real.startsWith(`${storePath}/`))
+        return { target: { kind: 'store-path', path: storePath }, fromPositional: true };
     }
   }
   return { target: diffTargets().resolveOperand(spec, ctx.cwd).target, fromPositional: true };
@@ -582,7 +602,9 @@ export function extractGlobalOptions(argv: string[]): { options: GlobalOptions; 
     '--timeout': (v) => {
       const n = Number(v);
       if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) {
-        throw new ClosureLensError('bad-installable', `--timeout needs a number of seconds, got '${v}'`, { fix: 'write it as, e.g., --timeout 60' });
+        throw new ClosureLensError('bad-installable', `--timeout needs a number of seconds, got '${v}'`, {
+          fix: 'write it as, e.g., --timeout 60',
+        });
       }
       options.timeoutSecs = n;
     },
@@ -606,7 +628,9 @@ export function extractGlobalOptions(argv: string[]): { options: GlobalOptions; 
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++k];
     if (value === undefined || value === '') {
-      throw new ClosureLensError('bad-installable', `${name} needs a value`, { fix: `write it as ${name} <value>; see \`closure-lens --help\`` });
+      throw new ClosureLensError('bad-installable', `${name} needs a value`, {
+        fix: `write it as ${name} <value>; see \`closure-lens --help\``,
+      });
     }
     set(value);
   }
@@ -642,7 +666,9 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
     const sub = COMMANDS[command];
     if (!sub) {
       const what = command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`;
-      throw new ClosureLensError('bad-installable', what, { fix: `the commands are ${Object.keys(COMMANDS).join(', ')}; see \`closure-lens --help\`` });
+      throw new ClosureLensError('bad-installable', what, {
+        fix: `the commands are ${Object.keys(COMMANDS).join(', ')}; see \`closure-lens --help\``,
+      });
     }
     const engine = makeEngine(options);
     // --timeout goes to the runner (per nix call), which reports it as a timeout rather than a cancellation.
@@ -655,13 +681,20 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
       load: (target, opts) => {
         const progress = io.stderrIsTTY ? progressLine(io) : undefined;
         return engine
-          .load(target, { ...(opts.signal ? { signal: opts.signal } : {}), ...(progress ? { onProgress: progress.update } : {}) })
+          .load(target, {
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            ...(progress ? { onProgress: progress.update } : {}),
+          })
           .finally(() => progress?.done());
       },
       realise: (installable, opts) => {
         const progress = io.stderrIsTTY ? progressLine(io) : undefined;
         return engine
-          .realise(installable, { ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(progress ? { onProgress: progress.update } : {}) })
+          .realise(installable, {
+            ...(opts.cwd ? { cwd: opts.cwd } : {}),
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            ...(progress ? { onProgress: progress.update } : {}),
+          })
           .finally(() => progress?.done());
       },
       nix: engine.nix,
@@ -728,7 +761,9 @@ function reportError(e: unknown, io: MainIO): number {
     return 1;
   }
   const message = e instanceof Error ? e.message : String(e);
-  io.stderr(`closure-lens: internal error: ${oneLine(message)} (please report it; set CLOSURE_LENS_DEBUG=1 for details)\n`);
+  io.stderr(
+    `closure-lens: internal error: ${oneLine(message)} (please report it; set CLOSURE_LENS_DEBUG=1 for details)\n`,
+  );
   if (process.env['CLOSURE_LENS_DEBUG'] && e instanceof Error && e.stack) io.stderr(`${e.stack}\n`);
   return 2;
 }

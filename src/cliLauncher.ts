@@ -56,7 +56,8 @@ function writeCodeCache(where: { dir: string; file: string; prefix: string }, sc
     fs.renameSync(tmp, where.file);
     for (const name of fs.readdirSync(where.dir)) {
       const full = path.join(where.dir, name);
-      if (name.startsWith(where.prefix) && full !== where.file && !name.endsWith('.tmp')) fs.rmSync(full, { force: true });
+      if (name.startsWith(where.prefix) && full !== where.file && !name.endsWith('.tmp'))
+        fs.rmSync(full, { force: true });
     }
   } catch {
     // read-only or full cache directory: the next run compiles again
@@ -72,7 +73,13 @@ function loadBundle(): CliBundle {
   const script = new vm.Script(Module.wrap(source), { filename: BUNDLE, ...(cachedData ? { cachedData } : {}) });
   const bundleModule = new Module(BUNDLE, module);
   bundleModule.filename = BUNDLE;
-  const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
+  const wrapper = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeJS.Require,
+    module: Module,
+    filename: string,
+    dirname: string,
+  ) => void;
   // The bundle needs only node's own modules, which this file's require resolves the same way.
   wrapper.call(bundleModule.exports, bundleModule.exports, require, bundleModule, BUNDLE, __dirname);
   bundleModule.loaded = true;

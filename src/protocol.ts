@@ -286,9 +286,16 @@ function csrField(o: Rec, offsetsKey: string, targetsKey: string, n: number, lim
  * Why CSR arrays (`offsets` of n + 1 entries) are not an adjacency whose targets index [0, limit), or undefined.
  * Also what the graph cache checks a stored dominator tree with.
  */
-export function csrProblem(offsets: Int32Array, targets: Int32Array, limit: number, offsetsKey = 'offsets', targetsKey = 'targets'): string | undefined {
+export function csrProblem(
+  offsets: Int32Array,
+  targets: Int32Array,
+  limit: number,
+  offsetsKey = 'offsets',
+  targetsKey = 'targets',
+): string | undefined {
   const n = offsets.length - 1;
-  if (offsets[0] !== 0 || offsets[n] !== targets.length) return `"${offsetsKey}" must run from 0 to the length of "${targetsKey}"`;
+  if (offsets[0] !== 0 || offsets[n] !== targets.length)
+    return `"${offsetsKey}" must run from 0 to the length of "${targetsKey}"`;
   for (let i = 0; i < n; i++) if (offsets[i + 1]! < offsets[i]!) return `"${offsetsKey}" goes down at ${i}`;
   if (!within(targets, 0, limit)) return `"${targetsKey}" holds an index outside [0, ${limit})`;
   return undefined;
@@ -302,8 +309,22 @@ function lineCount(bytes: Uint8Array): number {
 }
 
 const SNAPSHOT_FIELDS = [
-  'storeDir', 'names', 'narSize', 'refOffsets', 'refTargets', 'selfReference', 'roots', 'hasVirtualRoot', 'sizesKnown',
-  'idom', 'retained', 'childOffsets', 'childTargets', 'distance', 'closureSize', 'attribution',
+  'storeDir',
+  'names',
+  'narSize',
+  'refOffsets',
+  'refTargets',
+  'selfReference',
+  'roots',
+  'hasVirtualRoot',
+  'sizesKnown',
+  'idom',
+  'retained',
+  'childOffsets',
+  'childTargets',
+  'distance',
+  'closureSize',
+  'attribution',
 ];
 
 /** Why a closure payload cannot be drawn, or undefined when it is well-formed. */
@@ -311,7 +332,8 @@ export function checkSnapshot(raw: unknown): string | undefined {
   if (!isRecord(raw)) return 'not an object';
   const extra = onlyKeys(raw, SNAPSHOT_FIELDS);
   if (extra) return extra;
-  if (typeof raw['storeDir'] !== 'string' || raw['storeDir'].length > MAX_PATH_LENGTH) return '"storeDir" must be a string';
+  if (typeof raw['storeDir'] !== 'string' || raw['storeDir'].length > MAX_PATH_LENGTH)
+    return '"storeDir" must be a string';
   const names = raw['names'];
   if (!isTypedArray(names, 'Uint8Array')) return '"names" must be a Uint8Array';
   const n = lineCount(names);
@@ -331,8 +353,10 @@ export function checkSnapshot(raw: unknown): string | undefined {
   if (roots.length === 0 || !within(roots, 0, n)) return '"roots" must name at least one node, each in range';
   if (!within(raw['idom'] as Int32Array, -1, n)) return '"idom" holds an index outside [-1, n)';
   if (!within(raw['distance'] as Int32Array, -1, n)) return '"distance" holds a value outside [-1, n)';
-  if (!sizes(raw['narSize'] as Float64Array) || !sizes(raw['retained'] as Float64Array)) return 'a size is negative or not finite';
-  if (raw['closureSize'] !== undefined && !sizes(raw['closureSize'] as Float64Array, true)) return '"closureSize" holds a negative or infinite size';
+  if (!sizes(raw['narSize'] as Float64Array) || !sizes(raw['retained'] as Float64Array))
+    return 'a size is negative or not finite';
+  if (raw['closureSize'] !== undefined && !sizes(raw['closureSize'] as Float64Array, true))
+    return '"closureSize" holds a negative or infinite size';
   if (raw['attribution'] !== undefined) {
     const a = checkAttribution(raw['attribution'], n);
     if (a) return `attribution: ${a}`;
@@ -341,7 +365,16 @@ export function checkSnapshot(raw: unknown): string | undefined {
 }
 
 const DEFINITION_FIELDS = [
-  'option', 'file', 'line', 'column', 'removalCost', 'inWorkspace', 'fromDefault', 'moduleCost', 'counterfactualCost', 'enabledBy',
+  'option',
+  'file',
+  'line',
+  'column',
+  'removalCost',
+  'inWorkspace',
+  'fromDefault',
+  'moduleCost',
+  'counterfactualCost',
+  'enabledBy',
 ];
 
 function checkDefinition(d: unknown): string | undefined {
@@ -351,18 +384,23 @@ function checkDefinition(d: unknown): string | undefined {
   const bad = checkString(d, 'option', MAX_PATH_LENGTH) ?? checkString(d, 'file', MAX_PATH_LENGTH);
   if (bad) return bad;
   const line = d['line'];
-  if (line !== null && !(Number.isInteger(line) && (line as number) >= 1)) return '"line" must be a positive integer or null';
+  if (line !== null && !(Number.isInteger(line) && (line as number) >= 1))
+    return '"line" must be a positive integer or null';
   const column = d['column'];
-  if (column !== undefined && column !== null && !(Number.isInteger(column) && (column as number) >= 0)) return '"column" must be an integer or null';
+  if (column !== undefined && column !== null && !(Number.isInteger(column) && (column as number) >= 0))
+    return '"column" must be an integer or null';
   for (const k of ['removalCost', 'counterfactualCost']) {
     if ((k === 'removalCost' || d[k] !== undefined) && !Number.isFinite(d[k])) return `"${k}" must be a finite number`;
   }
-  for (const k of ['inWorkspace', 'fromDefault']) if (d[k] !== undefined && typeof d[k] !== 'boolean') return `"${k}" must be a boolean`;
+  for (const k of ['inWorkspace', 'fromDefault'])
+    if (d[k] !== undefined && typeof d[k] !== 'boolean') return `"${k}" must be a boolean`;
   if (d['enabledBy'] !== undefined && typeof d['enabledBy'] !== 'string') return '"enabledBy" must be a string';
   const m = d['moduleCost'];
   if (m !== undefined) {
-    if (!isRecord(m) || onlyKeys(m, ['files', 'bytes']) || !Number.isFinite(m['bytes'])) return '"moduleCost" must be { files, bytes }';
-    if (!Array.isArray(m['files']) || !m['files'].every((f) => typeof f === 'string')) return '"moduleCost.files" must be strings';
+    if (!isRecord(m) || onlyKeys(m, ['files', 'bytes']) || !Number.isFinite(m['bytes']))
+      return '"moduleCost" must be { files, bytes }';
+    if (!Array.isArray(m['files']) || !m['files'].every((f) => typeof f === 'string'))
+      return '"moduleCost.files" must be strings';
   }
   return undefined;
 }
@@ -382,13 +420,15 @@ export function checkAttribution(raw: unknown, nodeCount?: number): string | und
   const n = nodeCount ?? (isTypedArray(offsets, 'Int32Array') ? offsets.length - 1 : 0);
   const bad = csrField(raw, 'defOffsets', 'defTargets', n, defs.length);
   if (bad) return bad;
-  if (raw['evalMs'] !== undefined && !(Number.isFinite(raw['evalMs']) && (raw['evalMs'] as number) >= 0)) return '"evalMs" must be a duration';
+  if (raw['evalMs'] !== undefined && !(Number.isFinite(raw['evalMs']) && (raw['evalMs'] as number) >= 0))
+    return '"evalMs" must be a duration';
   return undefined;
 }
 
 function checkSettings(raw: unknown): string | undefined {
   if (!isRecord(raw) || onlyKeys(raw, ['maxArcs', 'sizeStyle'])) return '"settings" must be { maxArcs, sizeStyle }';
-  if (!Number.isInteger(raw['maxArcs']) || (raw['maxArcs'] as number) < 1) return '"settings.maxArcs" must be a positive integer';
+  if (!Number.isInteger(raw['maxArcs']) || (raw['maxArcs'] as number) < 1)
+    return '"settings.maxArcs" must be a positive integer';
   if (raw['sizeStyle'] !== 'nix' && raw['sizeStyle'] !== 'iec') return '"settings.sizeStyle" must be "nix" or "iec"';
   return undefined;
 }
@@ -419,14 +459,19 @@ export function parseHostMessage(raw: unknown, context: { nodeCount?: number } =
   if (extra) return fail(extra);
   const text = (k: string) => (typeof raw[k] === 'string' ? undefined : `"${k}" must be a string`);
   const target = (required: boolean) =>
-    raw['target'] === undefined && !required ? undefined : parsePanelTarget(raw['target']) ? undefined : '"target" is not a panel target';
+    raw['target'] === undefined && !required
+      ? undefined
+      : parsePanelTarget(raw['target'])
+        ? undefined
+        : '"target" is not a panel target';
   let bad: string | undefined;
   switch (t) {
     case 'loading':
       bad = text('title') ?? text('message') ?? target(false);
       break;
     case 'closure':
-      if (raw['protocol'] !== PROTOCOL_VERSION) return fail(`protocol ${String(raw['protocol']).slice(0, 20)}, expected ${PROTOCOL_VERSION}`);
+      if (raw['protocol'] !== PROTOCOL_VERSION)
+        return fail(`protocol ${String(raw['protocol']).slice(0, 20)}, expected ${PROTOCOL_VERSION}`);
       bad = text('title') ?? target(true) ?? checkSettings(raw['settings']);
       if (!bad) {
         const s = checkSnapshot(raw['snapshot']);
@@ -478,10 +523,12 @@ function optionalString(o: Rec, key: string, max: number): boolean {
 export function parsePanelTarget(raw: unknown): PanelTarget | undefined {
   if (!isRecord(raw)) return undefined;
   const ok = (keys: string[], strings: string[]) =>
-    onlyKeys(raw, ['kind', ...keys]) === undefined && strings.every((k) => checkString(raw, k, MAX_PATH_LENGTH) === undefined);
+    onlyKeys(raw, ['kind', ...keys]) === undefined &&
+    strings.every((k) => checkString(raw, k, MAX_PATH_LENGTH) === undefined);
   switch (raw['kind']) {
     case 'installable':
-      if (!ok(['installable', 'cwd'], ['installable']) || !optionalString(raw, 'cwd', MAX_PATH_LENGTH)) return undefined;
+      if (!ok(['installable', 'cwd'], ['installable']) || !optionalString(raw, 'cwd', MAX_PATH_LENGTH))
+        return undefined;
       return raw['cwd'] === undefined
         ? { kind: 'installable', installable: raw['installable'] as string }
         : { kind: 'installable', installable: raw['installable'] as string, cwd: raw['cwd'] as string };

@@ -77,9 +77,16 @@ export class App {
   private receive(data: unknown): void {
     const checked = parseHostMessage(data, this.model ? { nodeCount: this.model.nodeCount } : {});
     if (!checked.ok) {
-      this.post({ type: 'reportError', message: `rejected a message from the extension: ${checked.reason}`.slice(0, 4000) });
+      this.post({
+        type: 'reportError',
+        message: `rejected a message from the extension: ${checked.reason}`.slice(0, 4000),
+      });
       if (isRecord(data) && data['type'] === 'closure') {
-        this.showStatus('error', `The sunburst could not show this closure: the extension sent a damaged payload (${checked.reason}).`, 'Run "Show closure" again.');
+        this.showStatus(
+          'error',
+          `The sunburst could not show this closure: the extension sent a damaged payload (${checked.reason}).`,
+          'Run "Show closure" again.',
+        );
       }
       return;
     }
@@ -97,7 +104,10 @@ export class App {
         case 'closure':
           this.loadClosure(m).catch((e: unknown) => {
             this.reportError(e);
-            this.showStatus('error', `The sunburst could not show this closure: ${e instanceof Error ? e.message : String(e)}`);
+            this.showStatus(
+              'error',
+              `The sunburst could not show this closure: ${e instanceof Error ? e.message : String(e)}`,
+            );
           });
           return;
         case 'attribution':
@@ -121,7 +131,10 @@ export class App {
       }
     } catch (e) {
       this.reportError(e);
-      this.showStatus('error', `The sunburst could not show this closure: ${e instanceof Error ? e.message : String(e)}`);
+      this.showStatus(
+        'error',
+        `The sunburst could not show this closure: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 
@@ -152,7 +165,9 @@ export class App {
       h(
         'div',
         { class: 'status', role: kind === 'error' ? 'alert' : 'status', 'aria-live': 'polite', id: 'status' },
-        kind === 'loading' ? h('vscode-progress-ring', { 'aria-hidden': 'true' }) : h('vscode-icon', { name: 'error', size: 24 }),
+        kind === 'loading'
+          ? h('vscode-progress-ring', { 'aria-hidden': 'true' })
+          : h('vscode-icon', { name: 'error', size: 24 }),
         h('p', { class: 'status-message' }, message),
         fix ? h('p', { class: 'status-fix' }, fix) : null,
       ),
@@ -188,17 +203,22 @@ export class App {
     this.renderCrumbs();
     this.renderFooter();
     document.body.dataset['drawn'] = String(Number(document.body.dataset['drawn'] ?? '0') + 1);
-    window.dispatchEvent(new CustomEvent('closurelens:drawn', { detail: { ms: drawnMs, arcs: this.chart!.drawnArcs.length } }));
+    window.dispatchEvent(
+      new CustomEvent('closurelens:drawn', { detail: { ms: drawnMs, arcs: this.chart!.drawnArcs.length } }),
+    );
     // Everything below needs the whole graph or all names: when the page is idle, after the first paint.
     const rest = () => {
       if (this.model !== model) return;
       // Every path's category (legend) and the graph (why-chains, search, referrers) in slices, not on the first click.
-      runInSlices(model.prepareSteps()).then(() => {
-        if (this.model !== model) return;
-        this.renderLegend();
-        this.renderSide();
-        if (this.state.search) this.runSearch(this.state.search);
-      }, (e: unknown) => this.reportError(e));
+      runInSlices(model.prepareSteps()).then(
+        () => {
+          if (this.model !== model) return;
+          this.renderLegend();
+          this.renderSide();
+          if (this.state.search) this.runSearch(this.state.search);
+        },
+        (e: unknown) => this.reportError(e),
+      );
     };
     if (typeof requestIdleCallback === 'function') requestIdleCallback(rest, { timeout: 300 });
     else setTimeout(rest, 50);
@@ -211,8 +231,16 @@ export class App {
     const modeGroup = h(
       'vscode-radio-group',
       { id: 'mode', 'aria-label': 'Tree' },
-      h('vscode-radio', { name: 'mode', value: 'dominator', label: 'Dominator tree', checked: this.state.mode === 'dominator' }, 'Dominator tree'),
-      h('vscode-radio', { name: 'mode', value: 'chain', label: 'Shortest chains', checked: this.state.mode === 'chain' }, 'Shortest chains'),
+      h(
+        'vscode-radio',
+        { name: 'mode', value: 'dominator', label: 'Dominator tree', checked: this.state.mode === 'dominator' },
+        'Dominator tree',
+      ),
+      h(
+        'vscode-radio',
+        { name: 'mode', value: 'chain', label: 'Shortest chains', checked: this.state.mode === 'chain' },
+        'Shortest chains',
+      ),
     );
     modeGroup.addEventListener('change', (e) => {
       const v = (e.target as HTMLInputElement).value;
@@ -235,7 +263,8 @@ export class App {
         search.value = '';
         this.runSearch('');
       }
-      if ((e as KeyboardEvent).key === 'Enter' && this.matchList.length > 0) this.select(this.matchList[0]!, { zoom: 'reveal', focus: true });
+      if ((e as KeyboardEvent).key === 'Enter' && this.matchList.length > 0)
+        this.select(this.matchList[0]!, { zoom: 'reveal', focus: true });
     });
     const chartPane = h(
       'div',
@@ -250,7 +279,13 @@ export class App {
         'header',
         { id: 'toolbar' },
         h('nav', { id: 'crumbs', 'aria-label': 'Breadcrumbs' }),
-        h('div', { class: 'tools' }, modeGroup, search, h('vscode-badge', { id: 'search-count', variant: 'counter', hidden: true })),
+        h(
+          'div',
+          { class: 'tools' },
+          modeGroup,
+          search,
+          h('vscode-badge', { id: 'search-count', variant: 'counter', hidden: true }),
+        ),
       ),
       h(
         'vscode-split-layout',
@@ -259,12 +294,16 @@ export class App {
         h('aside', { id: 'side', slot: 'end', 'aria-label': 'Details' }),
       ),
     );
-    this.chart = new SunburstChart(byId('chart-host'), {
-      activate: (node) => this.select(node, { zoom: 'into', focus: false }),
-      activateMore: (arc) => this.showMore(arc),
-      zoomOut: () => this.zoomOut(),
-      hover: (arc, x, y) => this.tooltip(arc, x, y),
-    }, { ...DEFAULT_LAYOUT, maxArcs: this.settings.maxArcs });
+    this.chart = new SunburstChart(
+      byId('chart-host'),
+      {
+        activate: (node) => this.select(node, { zoom: 'into', focus: false }),
+        activateMore: (arc) => this.showMore(arc),
+        zoomOut: () => this.zoomOut(),
+        hover: (arc, x, y) => this.tooltip(arc, x, y),
+      },
+      { ...DEFAULT_LAYOUT, maxArcs: this.settings.maxArcs },
+    );
     this.chart.onRedraw = () => {
       this.chart?.setSelected(this.selected);
       this.applySearchHighlight();
@@ -314,7 +353,8 @@ export class App {
   private zoomTo(center: number): void {
     if (!this.chart) return;
     const tree = this.tree;
-    const node = tree.childOffsets[center + 1]! > tree.childOffsets[center]! ? center : Math.max(0, tree.parent[center]!);
+    const node =
+      tree.childOffsets[center + 1]! > tree.childOffsets[center]! ? center : Math.max(0, tree.parent[center]!);
     if (node === this.chart.centerNode) return;
     this.redraw(true, node);
   }
@@ -393,7 +433,18 @@ export class App {
         h(
           'li',
           {},
-          h('button', { class: 'crumb ellipsis', title: 'Show the whole path', onclick: () => { nav.classList.add('expanded'); this.renderCrumbs(); } }, '…'),
+          h(
+            'button',
+            {
+              class: 'crumb ellipsis',
+              title: 'Show the whole path',
+              onclick: () => {
+                nav.classList.add('expanded');
+                this.renderCrumbs();
+              },
+            },
+            '…',
+          ),
         ),
       );
       for (const i of chain.slice(-5)) ol.append(crumb(i));
@@ -416,7 +467,11 @@ export class App {
     if (arc.node < 0) {
       tip.append(
         h('div', { class: 'tip-name' }, `${arc.moreCount} more paths`),
-        h('div', { class: 'tip-row' }, `Together ${this.size(arc.value, tree.countsPaths)}, each too small to draw here. Click to list them.`),
+        h(
+          'div',
+          { class: 'tip-row' },
+          `Together ${this.size(arc.value, tree.countsPaths)}, each too small to draw here. Click to list them.`,
+        ),
       );
     } else {
       const i = arc.node;
@@ -427,7 +482,10 @@ export class App {
       if (p.output) rows.push(['Output', p.output]);
       rows.push(['NAR size', known ? this.size(model.snapshot.narSize[i]!) : 'unknown']);
       rows.push(['Closure size', known ? this.size(model.closureSize(i)) : 'unknown']);
-      rows.push(['Retained size', known ? this.size(model.snapshot.retained[i]!) : `${this.model.tree('dominator').size[i]} paths`]);
+      rows.push([
+        'Retained size',
+        known ? this.size(model.snapshot.retained[i]!) : `${this.model.tree('dominator').size[i]} paths`,
+      ]);
       if (this.state.mode === 'chain') rows.push(['Subtree here', this.size(tree.size[i]!, tree.countsPaths)]);
       rows.push(['Referrers', String(model.referrerCount(i))]);
       tip.append(
@@ -470,7 +528,11 @@ export class App {
         },
         h('span', { class: `swatch cat-${c.id}`, 'aria-hidden': 'true' }),
         h('span', { class: 'legend-label' }, c.label),
-        h('span', { class: 'legend-size' }, `${this.size(totals[k]!, !this.model!.sizesKnown)} · ${((100 * totals[k]!) / all).toFixed(0)}%`),
+        h(
+          'span',
+          { class: 'legend-size' },
+          `${this.size(totals[k]!, !this.model!.sizesKnown)} · ${((100 * totals[k]!) / all).toFixed(0)}%`,
+        ),
       );
       legend.append(item);
     });
@@ -485,7 +547,10 @@ export class App {
     if (m.sizesKnown) parts.push(`${this.size(m.snapshot.retained[0]!)} in total`);
     else parts.push('no sizes in this input: arcs count paths');
     const a = m.attribution;
-    if (a) parts.push(`${a.definitions.length} option definitions${a.evalMs !== undefined ? ` (evaluated in ${(a.evalMs / 1000).toFixed(1)} s)` : ''}`);
+    if (a)
+      parts.push(
+        `${a.definitions.length} option definitions${a.evalMs !== undefined ? ` (evaluated in ${(a.evalMs / 1000).toFixed(1)} s)` : ''}`,
+      );
     f.textContent = parts.join(' · ');
   }
 
@@ -505,7 +570,11 @@ export class App {
           'div',
           { class: 'hint' },
           h('p', {}, 'Each arc is a path; its angle is what removing it would save (its retained size).'),
-          h('p', {}, 'Click an arc to zoom in and see why it is in the closure. Click the centre or press Escape to zoom out.'),
+          h(
+            'p',
+            {},
+            'Click an arc to zoom in and see why it is in the closure. Click the centre or press Escape to zoom out.',
+          ),
         ),
       );
     }
@@ -542,10 +611,34 @@ export class App {
       : h(
           'div',
           { class: 'actions', role: 'toolbar', 'aria-label': 'Path actions' },
-          h('vscode-toolbar-button', { icon: 'copy', label: 'Copy store path', title: 'Copy store path', id: 'act-copy-path', onclick: () => this.post({ type: 'copyPath', path }) }),
-          h('vscode-toolbar-button', { icon: 'list-tree', label: 'Reveal in sidebar tree', title: 'Reveal in sidebar tree', id: 'act-reveal', onclick: () => this.post({ type: 'revealInTree', path }) }),
-          h('vscode-toolbar-button', { icon: 'terminal', label: 'Copy closure-lens why command', title: 'Copy `closure-lens why` command', id: 'act-why', onclick: () => this.post({ type: 'copyWhyCommand', path }) }),
-          h('vscode-toolbar-button', { icon: 'zoom-in', label: 'Zoom to this path', title: 'Zoom to this path', id: 'act-zoom', onclick: () => this.zoomTo(i) }),
+          h('vscode-toolbar-button', {
+            icon: 'copy',
+            label: 'Copy store path',
+            title: 'Copy store path',
+            id: 'act-copy-path',
+            onclick: () => this.post({ type: 'copyPath', path }),
+          }),
+          h('vscode-toolbar-button', {
+            icon: 'list-tree',
+            label: 'Reveal in sidebar tree',
+            title: 'Reveal in sidebar tree',
+            id: 'act-reveal',
+            onclick: () => this.post({ type: 'revealInTree', path }),
+          }),
+          h('vscode-toolbar-button', {
+            icon: 'terminal',
+            label: 'Copy closure-lens why command',
+            title: 'Copy `closure-lens why` command',
+            id: 'act-why',
+            onclick: () => this.post({ type: 'copyWhyCommand', path }),
+          }),
+          h('vscode-toolbar-button', {
+            icon: 'zoom-in',
+            label: 'Zoom to this path',
+            title: 'Zoom to this path',
+            id: 'act-zoom',
+            onclick: () => this.zoomTo(i),
+          }),
         );
     return h(
       'section',
@@ -580,15 +673,12 @@ export class App {
     const shortest = set.chains[0]!;
     section.append(this.chainView(shortest, 'shortest', 0));
     const total = set.totalChains;
-    const more = h(
-      'vscode-collapsible',
-      {
-        id: 'all-chains',
-        heading: `All chains`,
-        description: total >= Number.MAX_SAFE_INTEGER ? 'too many to count' : `${total.toLocaleString('en-US')} in total`,
-        open: this.state.allChains,
-      },
-    );
+    const more = h('vscode-collapsible', {
+      id: 'all-chains',
+      heading: `All chains`,
+      description: total >= Number.MAX_SAFE_INTEGER ? 'too many to count' : `${total.toLocaleString('en-US')} in total`,
+      open: this.state.allChains,
+    });
     more.addEventListener('vsc-collapsible-toggle', (e) => {
       const open = (e as CustomEvent<{ open: boolean }>).detail?.open ?? (more as unknown as { open: boolean }).open;
       this.persist({ allChains: open });
@@ -597,8 +687,13 @@ export class App {
     set.chains.forEach((c, k) => list.append(h('li', {}, this.chainView(c, 'compact', k))));
     more.append(list);
     if (set.truncated) {
-      const left = total >= Number.MAX_SAFE_INTEGER ? 'More chains' : `${(total - set.chains.length).toLocaleString('en-US')} more chains`;
-      more.append(h('p', { class: 'muted left-out' }, `${left} not shown (the ${set.chains.length} shortest are listed).`));
+      const left =
+        total >= Number.MAX_SAFE_INTEGER
+          ? 'More chains'
+          : `${(total - set.chains.length).toLocaleString('en-US')} more chains`;
+      more.append(
+        h('p', { class: 'muted left-out' }, `${left} not shown (the ${set.chains.length} shortest are listed).`),
+      );
     }
     section.append(more);
     return section;
@@ -608,7 +703,11 @@ export class App {
   private chainView(chain: readonly number[], style: 'shortest' | 'compact', k: number): HTMLElement {
     const model = this.model!;
     const steps = model.isVirtual(chain[0]!) ? chain.slice(1) : chain;
-    const box = h('div', { class: `chain ${style}`, 'data-chain': k, 'aria-label': `Chain ${k + 1}, ${steps.length} paths` });
+    const box = h('div', {
+      class: `chain ${style}`,
+      'data-chain': k,
+      'aria-label': `Chain ${k + 1}, ${steps.length} paths`,
+    });
     const list = h(style === 'shortest' ? 'ol' : 'div', { class: 'steps' });
     steps.forEach((s, idx) => {
       const btn = this.stepButton(s, s === this.selected ? 'target' : '');
@@ -640,7 +739,11 @@ export class App {
     );
   }
 
-  private definitionView(d: OptionDefinition & { via: number }, others: number, enabler?: OptionDefinition): HTMLElement {
+  private definitionView(
+    d: OptionDefinition & { via: number },
+    others: number,
+    enabler?: OptionDefinition,
+  ): HTMLElement {
     const model = this.model!;
     return h(
       'div',
@@ -662,11 +765,21 @@ export class App {
           { class: 'definition-meta' },
           this.definitionLink(d),
           d.enabledBy && !enabler ? h('span', {}, ' · enabled by ', h('code', {}, d.enabledBy)) : null,
-          h('span', { class: 'cost', title: 'bytes that leave the closure when only this definition goes' }, ` · removing it saves ${this.size(d.removalCost)}`),
+          h(
+            'span',
+            { class: 'cost', title: 'bytes that leave the closure when only this definition goes' },
+            ` · removing it saves ${this.size(d.removalCost)}`,
+          ),
           d.counterfactualCost !== undefined
-            ? h('span', { class: 'cost', title: 'found by evaluating the configuration without this definition' }, ` (${this.size(d.counterfactualCost)} evaluated without it)`)
+            ? h(
+                'span',
+                { class: 'cost', title: 'found by evaluating the configuration without this definition' },
+                ` (${this.size(d.counterfactualCost)} evaluated without it)`,
+              )
             : null,
-          others > 0 ? h('span', { class: 'muted' }, ` · ${others} more definition${others === 1 ? '' : 's'} on this chain`) : null,
+          others > 0
+            ? h('span', { class: 'muted' }, ` · ${others} more definition${others === 1 ? '' : 's'} on this chain`)
+            : null,
         ),
         enabler
           ? h(
@@ -695,13 +808,19 @@ export class App {
     const merged = Array.from(kids.subarray(arc.moreFrom ?? 0));
     const list = h('ol', { class: 'result-list' });
     for (const c of merged.slice(0, MORE_LIST_LIMIT)) {
-      list.append(h('li', {}, this.stepButton(c), h('span', { class: 'size' }, this.size(tree.size[c]!, tree.countsPaths))));
+      list.append(
+        h('li', {}, this.stepButton(c), h('span', { class: 'size' }, this.size(tree.size[c]!, tree.countsPaths))),
+      );
     }
     return h(
       'section',
       { id: 'more', 'aria-label': 'Merged small arcs' },
       h('h3', {}, `${merged.length} small paths under ${model.label(arc.parentNode)}`),
-      h('p', { class: 'muted' }, `Together ${this.size(arc.value, tree.countsPaths)}.${merged.length > MORE_LIST_LIMIT ? ` The ${MORE_LIST_LIMIT} largest are listed.` : ''}`),
+      h(
+        'p',
+        { class: 'muted' },
+        `Together ${this.size(arc.value, tree.countsPaths)}.${merged.length > MORE_LIST_LIMIT ? ` The ${MORE_LIST_LIMIT} largest are listed.` : ''}`,
+      ),
       list,
     );
   }
@@ -771,14 +890,25 @@ export class App {
     const list = h('ol', { class: 'result-list', id: 'search-results' });
     for (const i of this.matchList.slice(0, SEARCH_LIST_LIMIT)) {
       list.append(
-        h('li', {}, this.stepButton(i, i === this.selected ? 'target' : ''), h('span', { class: 'size' }, model.sizesKnown ? this.size(model.snapshot.narSize[i]!) : '')),
+        h(
+          'li',
+          {},
+          this.stepButton(i, i === this.selected ? 'target' : ''),
+          h('span', { class: 'size' }, model.sizesKnown ? this.size(model.snapshot.narSize[i]!) : ''),
+        ),
       );
     }
     const summary =
       n === 0
         ? `No path matches “${this.state.search ?? ''}”.`
         : `${n} match${n === 1 ? '' : 'es'}${model.sizesKnown ? `, ${this.size(total)} together` : ''}${n > SEARCH_LIST_LIMIT ? ` (the ${SEARCH_LIST_LIMIT} largest listed)` : ''}`;
-    return h('section', { id: 'search-section', 'aria-label': 'Search results' }, h('h3', {}, 'Search'), h('p', { class: 'muted', id: 'search-summary' }, summary), list);
+    return h(
+      'section',
+      { id: 'search-section', 'aria-label': 'Search results' },
+      h('h3', {}, 'Search'),
+      h('p', { class: 'muted', id: 'search-summary' }, summary),
+      list,
+    );
   }
 }
 

@@ -30,16 +30,68 @@ export const CATEGORY_INDEX: Readonly<Record<Category, number>> = Object.fromEnt
 
 const DOC_OUTPUTS = new Set(['man', 'doc', 'devdoc', 'info']);
 const INTERPRETER = /^(perl|perl\d[\d.]*(-.*)?|python[23]?|python\d[\d.]*(-.*)?|python[23]?-minimal|ruby|lua\d*|tcl)$/;
-const KERNEL = /^(linux|linux-(modules|headers|firmware)|linux_\w+|.*-kernel-modules|kernel-modules|firmware|.*-firmware|zfs-kernel|kmod|kmod-blacklist.*|nvidia-x11)$/;
+const KERNEL =
+  /^(linux|linux-(modules|headers|firmware)|linux_\w+|.*-kernel-modules|kernel-modules|firmware|.*-firmware|zfs-kernel|kmod|kmod-blacklist.*|nvidia-x11)$/;
 const SYSTEMD = /^(systemd(-.*)?|dbus(-.*)?|polkit|udev|eudev|elogind|libudev(-zero)?)$/;
 const FONT = /(^|-)fonts?(-|$)|^(fontconfig|freetype|dejavu-fonts|noto-fonts.*|font-.*)$/;
 /** Well-known libraries whose names do not say so. */
 const KNOWN_LIBRARIES = new Set([
-  'glibc', 'musl', 'openssl', 'zlib', 'zstd', 'xz', 'bzip2', 'ncurses', 'readline', 'gmp', 'mpfr', 'icu4c',
-  'pcre', 'pcre2', 'sqlite', 'expat', 'gcc', 'libgcc', 'gnutls', 'nettle', 'libffi', 'acl', 'attr', 'audit',
-  'libcap', 'brotli', 'lz4', 'libxml2', 'libxslt', 'glib', 'harfbuzz', 'cairo', 'pango', 'gtk+3', 'gtk4', 'qtbase',
-  'mesa', 'keyutils', 'krb5', 'libkrb5', 'curl', 'nghttp2', 'libidn2', 'libunistring', 'p11-kit', 'libtasn1',
-  'db', 'gdbm', 'libseccomp', 'libselinux', 'pam', 'linux-pam', 'libxcrypt', 'boost', 'protobuf', 'abseil-cpp',
+  'glibc',
+  'musl',
+  'openssl',
+  'zlib',
+  'zstd',
+  'xz',
+  'bzip2',
+  'ncurses',
+  'readline',
+  'gmp',
+  'mpfr',
+  'icu4c',
+  'pcre',
+  'pcre2',
+  'sqlite',
+  'expat',
+  'gcc',
+  'libgcc',
+  'gnutls',
+  'nettle',
+  'libffi',
+  'acl',
+  'attr',
+  'audit',
+  'libcap',
+  'brotli',
+  'lz4',
+  'libxml2',
+  'libxslt',
+  'glib',
+  'harfbuzz',
+  'cairo',
+  'pango',
+  'gtk+3',
+  'gtk4',
+  'qtbase',
+  'mesa',
+  'keyutils',
+  'krb5',
+  'libkrb5',
+  'curl',
+  'nghttp2',
+  'libidn2',
+  'libunistring',
+  'p11-kit',
+  'libtasn1',
+  'db',
+  'gdbm',
+  'libseccomp',
+  'libselinux',
+  'pam',
+  'linux-pam',
+  'libxcrypt',
+  'boost',
+  'protobuf',
+  'abseil-cpp',
 ]);
 
 export function categorize(p: StorePathName): Category {
@@ -51,7 +103,8 @@ export function categorize(p: StorePathName): Category {
   if (KERNEL.test(name) || p.output === 'modules' || p.output === 'firmware') return 'kernel';
   if (SYSTEMD.test(name)) return 'systemd';
   if (FONT.test(name)) return 'font';
-  if (p.output === 'lib' || name.startsWith('lib') || /[-.]libs?$/.test(name) || KNOWN_LIBRARIES.has(name)) return 'library';
+  if (p.output === 'lib' || name.startsWith('lib') || /[-.]libs?$/.test(name) || KNOWN_LIBRARIES.has(name))
+    return 'library';
   if (name.endsWith('-doc') || name.endsWith('-man')) return 'docs';
   return 'other';
 }

@@ -6,7 +6,11 @@ export interface Props {
   [attr: string]: string | number | boolean | null | undefined | ((e: Event) => void);
 }
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props, ...kids: Child[]): HTMLElementTagNameMap[K];
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props?: Props,
+  ...kids: Child[]
+): HTMLElementTagNameMap[K];
 export function h(tag: string, props?: Props, ...kids: Child[]): HTMLElement;
 export function h(tag: string, props: Props = {}, ...kids: Child[]): HTMLElement {
   const el = document.createElement(tag);

@@ -99,7 +99,16 @@ export function layoutSunburst(tree: ViewTree, center: number, opts: LayoutOptio
   const rootItem: Pruned = { node: center, parentNode: -1, own: total, children: [], hidden: false, depth: 0 };
   const arcs: Arc[] = [];
   if (!(total > 0)) {
-    arcs.push({ key: `n${center}`, node: center, parentNode: -1, depth: 0, x0: 0, x1: 2 * Math.PI, value: 0, hasHiddenChildren: false });
+    arcs.push({
+      key: `n${center}`,
+      node: center,
+      parentNode: -1,
+      depth: 0,
+      x0: 0,
+      x1: 2 * Math.PI,
+      value: 0,
+      hasHiddenChildren: false,
+    });
     return arcs;
   }
   const minValue = (opts.minAngle / (2 * Math.PI)) * total;
@@ -137,7 +146,16 @@ export function layoutSunburst(tree: ViewTree, center: number, opts: LayoutOptio
       // A "more" arc too thin to see or click would only draw a stray line: its share stays a gap (counted in
       // the parent's own value, so every angle keeps its exact proportion).
       if (rest >= minValue && rest > 0) {
-        item.children.push({ node: -1, parentNode: v, own: rest, children: [], moreFrom: e - a, moreCount: b - e, hidden: false, depth: depth + 1 });
+        item.children.push({
+          node: -1,
+          parentNode: v,
+          own: rest,
+          children: [],
+          moreFrom: e - a,
+          moreCount: b - e,
+          hidden: false,
+          depth: depth + 1,
+        });
         count++;
       } else {
         item.own += rest;

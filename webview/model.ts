@@ -47,7 +47,10 @@ export class ClosureModel {
   tree(mode: TreeMode): ViewTree {
     let t = this.trees.get(mode);
     if (!t) {
-      t = mode === 'dominator' ? dominatorViewTree(this.snapshot) : chainViewTree(this.snapshot, this.graph.revOffsets, this.graph.revTargets);
+      t =
+        mode === 'dominator'
+          ? dominatorViewTree(this.snapshot)
+          : chainViewTree(this.snapshot, this.graph.revOffsets, this.graph.revTargets);
       this.trees.set(mode, t);
     }
     return t;
@@ -69,7 +72,9 @@ export class ClosureModel {
   parsedName(i: number): StorePathName {
     let p = this.parsed[i];
     if (!p) {
-      p = this.isVirtual(i) ? { hash: '', name: '(roots)', pname: '(roots)', version: '', output: '' } : parseStorePath(this.names[i]!);
+      p = this.isVirtual(i)
+        ? { hash: '', name: '(roots)', pname: '(roots)', version: '', output: '' }
+        : parseStorePath(this.names[i]!);
       this.parsed[i] = p;
     }
     return p;

@@ -93,7 +93,8 @@ export class SunburstChart {
     this.svg.on('focus', () => {
       // Only keyboard focus shows the focused arc's tooltip; a click brings its own.
       const keyboard = this.svg.node()!.matches(':focus-visible');
-      if (!this.focusedKey || !this.byKey.has(this.focusedKey)) this.focus(this.arcs.find((a) => a.depth === 1)?.key, keyboard);
+      if (!this.focusedKey || !this.byKey.has(this.focusedKey))
+        this.focus(this.arcs.find((a) => a.depth === 1)?.key, keyboard);
       else this.focus(this.focusedKey, keyboard);
     });
     this.svg.on('blur', () => this.events.hover(null, 0, 0));
@@ -128,7 +129,9 @@ export class SunburstChart {
     const threshold = (rings: number) =>
       Math.max(this.layoutOptions.minAngle, 2 / (this.r0 + (this.radius - this.r0) / Math.max(3, rings)));
     const layout = (maxDepth: number) =>
-      layoutSunburst(model.tree, center, { ...this.layoutOptions, maxDepth, minAngle: threshold(maxDepth) }).filter((a) => a.depth > 0);
+      layoutSunburst(model.tree, center, { ...this.layoutOptions, maxDepth, minAngle: threshold(maxDepth) }).filter(
+        (a) => a.depth > 0,
+      );
     // A first pass finds how many rings carry something: outer rings that hold almost nothing (a lone deep
     // chain) would make every ring thin, so they are left to zooming. The second pass draws that many rings.
     const probe = layout(this.layoutOptions.maxDepth);
@@ -150,7 +153,9 @@ export class SunburstChart {
     const next = new Map<string, Geom>(this.arcs.map((a) => [a.key, { x0: a.x0, x1: a.x1, depth: a.depth }]));
     const reduceMotion = typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
     const mapping =
-      animate && !reduceMotion && previous.model === model ? this.frameMapping(previous.center, previous.geometry, next) : null;
+      animate && !reduceMotion && previous.model === model
+        ? this.frameMapping(previous.center, previous.geometry, next)
+        : null;
     this.geometry = next;
     this.render(mapping);
     this.drawCenter();
@@ -191,7 +196,10 @@ export class SunburstChart {
     this.radius = Math.max(50, Math.min(w, h) / 2 - 6);
     this.r0 = this.radius * 0.2;
     this.ring = (this.radius - this.r0) / this.rings;
-    this.svg.attr('viewBox', `${-w / 2} ${-h / 2} ${w} ${h}`).attr('width', w).attr('height', h);
+    this.svg
+      .attr('viewBox', `${-w / 2} ${-h / 2} ${w} ${h}`)
+      .attr('width', w)
+      .attr('height', h);
   }
 
   private resize(): void {
@@ -390,7 +398,11 @@ export class SunburstChart {
       .data(placed, (p) => p.arc.key)
       .join('text')
       .attr('class', (p) =>
-        p.arc.node < 0 ? 'label more' : CATEGORIES[model.category(p.arc.node)]!.id === 'other' ? 'label on-other' : 'label',
+        p.arc.node < 0
+          ? 'label more'
+          : CATEGORIES[model.category(p.arc.node)]!.id === 'other'
+            ? 'label on-other'
+            : 'label',
       )
       .attr('dy', '0.35em')
       .attr('transform', (p) => p.transform)

@@ -87,7 +87,9 @@ interface Header {
 
 /** The file operations a write needs; replaceable so a test can make the disk fail for real (e.g. /dev/full). */
 export interface CacheIo {
-  openForWrite(file: string): Promise<{ writeFile(data: Uint8Array): Promise<void>; sync(): Promise<void>; close(): Promise<void> }>;
+  openForWrite(
+    file: string,
+  ): Promise<{ writeFile(data: Uint8Array): Promise<void>; sync(): Promise<void>; close(): Promise<void> }>;
   rename(from: string, to: string): Promise<void>;
 }
 
@@ -121,7 +123,9 @@ export class GraphCache {
   /** The file that holds the graph of `rootPath`. */
   fileFor(rootPath: string): string {
     const digest = createHash('sha256').update(rootPath).digest('hex').slice(0, 32);
-    const name = baseName(rootPath).slice(33, 33 + 80).replace(/[^A-Za-z0-9._+-]/g, '_');
+    const name = baseName(rootPath)
+      .slice(33, 33 + 80)
+      .replace(/[^A-Za-z0-9._+-]/g, '_');
     return path.join(this.dir, `${digest}-${name}.graph`);
   }
 
@@ -204,7 +208,10 @@ export class GraphCache {
     try {
       const id = binaryIdentity(nixPath);
       if (id === undefined) return undefined;
-      const known = JSON.parse(await fsp.readFile(path.join(this.dir, NIX_VERSIONS_FILE), 'utf8')) as Record<string, unknown>;
+      const known = JSON.parse(await fsp.readFile(path.join(this.dir, NIX_VERSIONS_FILE), 'utf8')) as Record<
+        string,
+        unknown
+      >;
       const line = known[id];
       return typeof line === 'string' ? line : undefined;
     } catch {
@@ -250,7 +257,10 @@ const NIX_VERSIONS_FILE = 'nix-versions.json';
 function binaryIdentity(nixPath: string): string | undefined {
   const candidates = nixPath.includes('/')
     ? [path.resolve(nixPath)]
-    : (process.env['PATH'] ?? '').split(path.delimiter).filter((d) => d !== '').map((d) => path.join(d, nixPath));
+    : (process.env['PATH'] ?? '')
+        .split(path.delimiter)
+        .filter((d) => d !== '')
+        .map((d) => path.join(d, nixPath));
   for (const candidate of candidates) {
     try {
       const st = fs.statSync(candidate, { throwIfNoEntry: false });
@@ -311,8 +321,12 @@ export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta, analy
   if (retainedSizes) new Float64Array(buf.buffer, buf.byteOffset + layout.retainedSizes, n).set(retainedSizes);
   if (dominators) {
     new Int32Array(buf.buffer, buf.byteOffset + layout.idom, n).set(dominators.idom);
-    new Int32Array(buf.buffer, buf.byteOffset + layout.childOffsets, n + 1).set(dominators.childOffsets.subarray(0, n + 1));
-    new Int32Array(buf.buffer, buf.byteOffset + layout.childTargets, header.dominatorEdges).set(dominators.childTargets);
+    new Int32Array(buf.buffer, buf.byteOffset + layout.childOffsets, n + 1).set(
+      dominators.childOffsets.subarray(0, n + 1),
+    );
+    new Int32Array(buf.buffer, buf.byteOffset + layout.childTargets, header.dominatorEdges).set(
+      dominators.childTargets,
+    );
   }
   createHash('sha256').update(buf.subarray(0, layout.hash)).digest().copy(buf, layout.hash);
   return buf;
@@ -320,7 +334,10 @@ export function encode(rootPath: string, g: ClosureGraph, meta: GraphMeta, analy
 
 function sections(
   headerLength: number,
-  h: Pick<Header, 'nodeCount' | 'edgeCount' | 'stringBytes' | 'closureSizes' | 'retainedSizes' | 'dominators' | 'dominatorEdges'>,
+  h: Pick<
+    Header,
+    'nodeCount' | 'edgeCount' | 'stringBytes' | 'closureSizes' | 'retainedSizes' | 'dominators' | 'dominatorEdges'
+  >,
 ) {
   const strings = pad8(PREFIX_BYTES + headerLength);
   const narSize = pad8(strings + h.stringBytes);
@@ -363,7 +380,8 @@ type Layout = ReturnType<typeof sections>;
 function readLayout(input: Buffer, rootPath: string): { header: Header; layout: Layout } {
   if (input.length < PREFIX_BYTES + HASH_BYTES) throw new Error('too short');
   if (input.readUInt32LE(0) !== MAGIC) throw new Error('not a graph cache file');
-  if (input.readUInt32LE(4) !== CACHE_FORMAT_VERSION || input.readUInt32LE(8) !== PARSER_VERSION) throw new Error('other version');
+  if (input.readUInt32LE(4) !== CACHE_FORMAT_VERSION || input.readUInt32LE(8) !== PARSER_VERSION)
+    throw new Error('other version');
   const headerLength = input.readUInt32LE(12);
   if (PREFIX_BYTES + headerLength > input.length) throw new Error('truncated header');
   const header = JSON.parse(input.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + headerLength)) as Header;
@@ -400,7 +418,8 @@ function decodeSections(input: Buffer, header: Header, layout: Layout, paths: st
     hasVirtualRoot: header.hasVirtualRoot,
     sizesKnown: header.sizesKnown,
   });
-  if (header.closureSizes) rememberClosureSizes(graph, new Float64Array(buf.buffer, buf.byteOffset + layout.closureSizes, n));
+  if (header.closureSizes)
+    rememberClosureSizes(graph, new Float64Array(buf.buffer, buf.byteOffset + layout.closureSizes, n));
   let dominators: DominatorTree | undefined;
   if (header.retainedSizes && header.dominators) {
     dominators = dominatorTreeOf({
@@ -411,7 +430,14 @@ function decodeSections(input: Buffer, header: Header, layout: Layout, paths: st
     });
     checkDominatorTree(dominators, n);
   }
-  return { graph, source: header.source, format: header.format, notes: header.notes, storedAt: header.storedAt, dominators };
+  return {
+    graph,
+    source: header.source,
+    format: header.format,
+    notes: header.notes,
+    storedAt: header.storedAt,
+    dominators,
+  };
 }
 
 /**

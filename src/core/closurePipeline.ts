@@ -57,7 +57,9 @@ export interface AnalysedClosure {
 }
 
 /** Runs the pipeline's steps for `input`; yields between steps (with a progress message when there is one). */
-export async function* closurePipeline(input: PipelineInput): AsyncGenerator<LoadProgress | undefined, AnalysedClosure, void> {
+export async function* closurePipeline(
+  input: PipelineInput,
+): AsyncGenerator<LoadProgress | undefined, AnalysedClosure, void> {
   let graph: ClosureGraph;
   let format: ClosureFormat;
   const notes: string[] = [];
@@ -73,7 +75,11 @@ export async function* closurePipeline(input: PipelineInput): AsyncGenerator<Loa
       fromJson = stream.finish(source, input.roots);
     } else {
       yield { stage: 'parsing', message: 'reading the closure…' };
-      fromJson = parseClosureGraph(typeof input.json === 'string' ? input.json : Buffer.concat(input.json), source, input.roots);
+      fromJson = parseClosureGraph(
+        typeof input.json === 'string' ? input.json : Buffer.concat(input.json),
+        source,
+        input.roots,
+      );
     }
     yield { stage: 'analysing', message: `analysing ${fromJson.graph.pathCount} paths…` };
     graph = fromJson.graph;
@@ -81,9 +87,13 @@ export async function* closurePipeline(input: PipelineInput): AsyncGenerator<Loa
     notes.push(...fromJson.notes);
     if (graph.danglingReferences.length > 0) {
       const d = graph.danglingReferences[0]!;
-      throw new ClosureLensError('malformed-json', `\`${input.source}\` is not a whole closure: ${d.from} references ${d.to}, which it does not describe`, {
-        fix: 'run the same nix command in a terminal; the store may be damaged (`nix store verify --all`)',
-      });
+      throw new ClosureLensError(
+        'malformed-json',
+        `\`${input.source}\` is not a whole closure: ${d.from} references ${d.to}, which it does not describe`,
+        {
+          fix: 'run the same nix command in a terminal; the store may be damaged (`nix store verify --all`)',
+        },
+      );
     }
   } else {
     const text = await readClosureFile(input.file);
@@ -92,14 +102,22 @@ export async function* closurePipeline(input: PipelineInput): AsyncGenerator<Loa
     yield undefined;
     const parsed = parseClosureValue(doc, input.file);
     if (parsed.records.length === 0) {
-      throw new ClosureLensError('invalid-path', `${input.file} lists only invalid paths (${parsed.invalidPaths.join(', ')})`, {
-        fix: 'make the file for paths that are in the store',
-      });
+      throw new ClosureLensError(
+        'invalid-path',
+        `${input.file} lists only invalid paths (${parsed.invalidPaths.join(', ')})`,
+        {
+          fix: 'make the file for paths that are in the store',
+        },
+      );
     }
     if (parsed.roots.length === 0) {
-      throw new ClosureLensError('malformed-json', `${input.file}: every path is referenced by another one, so there is no root`, {
-        fix: 'a Nix closure has no cycles; regenerate the file with `nix path-info --recursive --size --json <path>`',
-      });
+      throw new ClosureLensError(
+        'malformed-json',
+        `${input.file}: every path is referenced by another one, so there is no root`,
+        {
+          fix: 'a Nix closure has no cycles; regenerate the file with `nix path-info --recursive --size --json <path>`',
+        },
+      );
     }
     notes.push(...parsed.notes);
     if (parsed.invalidPaths.length > 0) notes.push(`invalid paths left out: ${parsed.invalidPaths.join(', ')}`);
@@ -136,10 +154,14 @@ async function readClosureFile(file: string): Promise<string> {
     return await fsp.readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ClosureLensError('file-not-found', `cannot read ${file}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`, {
-      fix: 'check the file name (make one with `nix path-info --recursive --size --json <path> > closure.json`)',
-      cause: e,
-    });
+    throw new ClosureLensError(
+      'file-not-found',
+      `cannot read ${file}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`,
+      {
+        fix: 'check the file name (make one with `nix path-info --recursive --size --json <path> > closure.json`)',
+        cause: e,
+      },
+    );
   }
 }
 
@@ -169,6 +191,7 @@ export const inProcessAnalyser: ClosureAnalyser = {
 };
 
 export function loadCancelled(): ClosureLensError {
-  return new ClosureLensError('cancelled', 'loading the closure was cancelled', { fix: 'run it again when you need it' });
+  return new ClosureLensError('cancelled', 'loading the closure was cancelled', {
+    fix: 'run it again when you need it',
+  });
 }
-

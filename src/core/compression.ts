@@ -167,9 +167,22 @@ export class CompressionEstimator {
    * `narSize`, when known, tells zstd the input size, so its output is the same as compressing the NAR as a
    * file (a size in the frame header) and does not depend on how the pipe happens to chunk the stream.
    */
-  async compressPath(storePath: string, narSize?: number, signal?: AbortSignal): Promise<Partial<Record<Codec, number>>> {
-    const common = { cancelSignal: signal, timeout: this.options.timeoutMs ?? 30 * 60_000, env: this.options.env, forceKillAfterDelay: 2000 } as const;
-    const dump = execa(this.options.nixStorePath ?? 'nix-store', ['--dump', storePath], { ...common, stdin: 'ignore', buffer: { stdout: false } });
+  async compressPath(
+    storePath: string,
+    narSize?: number,
+    signal?: AbortSignal,
+  ): Promise<Partial<Record<Codec, number>>> {
+    const common = {
+      cancelSignal: signal,
+      timeout: this.options.timeoutMs ?? 30 * 60_000,
+      env: this.options.env,
+      forceKillAfterDelay: 2000,
+    } as const;
+    const dump = execa(this.options.nixStorePath ?? 'nix-store', ['--dump', storePath], {
+      ...common,
+      stdin: 'ignore',
+      buffer: { stdout: false },
+    });
     const counts: Promise<number>[] = [];
     const children: Promise<unknown>[] = [dump];
     for (const codec of this.codecs) {
@@ -205,7 +218,8 @@ export class CompressionEstimator {
     this.cacheLoaded = true;
     try {
       const data = JSON.parse(fs.readFileSync(this.options.cacheFile, 'utf8')) as CacheFile;
-      if (data.version === 1) for (const [k, v] of Object.entries(data.sizes)) if (typeof v === 'number') this.sizes.set(k, v);
+      if (data.version === 1)
+        for (const [k, v] of Object.entries(data.sizes)) if (typeof v === 'number') this.sizes.set(k, v);
     } catch {
       // A missing or damaged cache only costs time: it is rebuilt.
     }
@@ -240,7 +254,14 @@ function cancelled(signal: AbortSignal | undefined): ClosureLensError {
 }
 
 function compressionError(e: unknown, storePath: string, signal: AbortSignal | undefined): ClosureLensError {
-  const err = e as { code?: string; isCanceled?: boolean; timedOut?: boolean; command?: string; stderr?: string; shortMessage?: string };
+  const err = e as {
+    code?: string;
+    isCanceled?: boolean;
+    timedOut?: boolean;
+    command?: string;
+    stderr?: string;
+    shortMessage?: string;
+  };
   if (err.isCanceled || signal?.aborted) return cancelled(signal);
   if (err.code === 'ENOENT') {
     const tool = (err.command ?? '').split(' ')[0] || 'a compressor';
@@ -263,11 +284,15 @@ function compressionError(e: unknown, storePath: string, signal: AbortSignal | u
       fix: 'build the closure first (`nix build`), or read sizes from a binary cache that has it',
     });
   }
-  return new ClosureLensError('nix-failed', `compressing ${storePath} failed: ${stderr.split('\n').pop() || err.shortMessage || String(e)}`, {
-    cause: e,
-    detail: stderr,
-    fix: 'run `nix-store --dump <path> | zstd -19 -c | wc -c` in a terminal to see what fails',
-  });
+  return new ClosureLensError(
+    'nix-failed',
+    `compressing ${storePath} failed: ${stderr.split('\n').pop() || err.shortMessage || String(e)}`,
+    {
+      cause: e,
+      detail: stderr,
+      fix: 'run `nix-store --dump <path> | zstd -19 -c | wc -c` in a terminal to see what fails',
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,16 +378,24 @@ export async function narinfoSizes(
       res = await fetch(`${base}/${hash}.narinfo`, { signal: AbortSignal.any(signals) });
     } catch (e) {
       if (opts.signal?.aborted) throw cancelled(opts.signal);
-      throw new ClosureLensError('store-unavailable', `the binary cache ${base} cannot be reached: ${(e as Error).message}`, {
-        cause: e,
-        fix: 'check the URL and the network, or estimate by compressing the local NARs instead',
-      });
+      throw new ClosureLensError(
+        'store-unavailable',
+        `the binary cache ${base} cannot be reached: ${(e as Error).message}`,
+        {
+          cause: e,
+          fix: 'check the URL and the network, or estimate by compressing the local NARs instead',
+        },
+      );
     }
     if (res.status === 404) return undefined;
     if (!res.ok) {
-      throw new ClosureLensError('store-unavailable', `the binary cache ${base} answered ${res.status} ${res.statusText}`, {
-        fix: 'check the URL (it should be the cache root, where nix-cache-info lives)',
-      });
+      throw new ClosureLensError(
+        'store-unavailable',
+        `the binary cache ${base} answered ${res.status} ${res.statusText}`,
+        {
+          fix: 'check the URL (it should be the cache root, where nix-cache-info lives)',
+        },
+      );
     }
     return res.text();
   };

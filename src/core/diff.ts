@@ -80,7 +80,8 @@ export interface PackageSide {
  * - `count-changed`: the same versions, but more or fewer store paths of them (outputs, duplicates) — dix#107.
  * - `rebuilt`: the same versions and counts, with new store paths (a dependency or the recipe changed).
  */
-export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded' | 'version-changed' | 'count-changed' | 'rebuilt';
+export type ChangeKind =
+  'added' | 'removed' | 'upgraded' | 'downgraded' | 'version-changed' | 'count-changed' | 'rebuilt';
 
 export interface PackageDiff {
   readonly pname: string;
@@ -131,7 +132,13 @@ export interface ClosureDiff {
 }
 
 export const KIND_ORDER: readonly ChangeKind[] = [
-  'upgraded', 'downgraded', 'version-changed', 'count-changed', 'added', 'removed', 'rebuilt',
+  'upgraded',
+  'downgraded',
+  'version-changed',
+  'count-changed',
+  'added',
+  'removed',
+  'rebuilt',
 ];
 
 export function diffClosures(before: DiffSide, after: DiffSide, options: DiffOptions = {}): ClosureDiff {
@@ -186,7 +193,10 @@ function groupByPname(g: ClosureGraph): Map<string, PackageEntry[]> {
     list.push({ path: g.paths[i]!, version: n.version, output: n.output, narSize: g.narSize[i]! });
   }
   for (const list of groups.values()) {
-    list.sort((x, y) => compareVersions(x.version, y.version) || compareStrings(x.output, y.output) || compareStrings(x.path, y.path));
+    list.sort(
+      (x, y) =>
+        compareVersions(x.version, y.version) || compareStrings(x.output, y.output) || compareStrings(x.path, y.path),
+    );
   }
   return groups;
 }

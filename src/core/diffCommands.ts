@@ -17,7 +17,15 @@ import { CODECS, CompressionEstimator, narinfoSizes, type Codec } from './compre
 import { ClosureLensError } from './errors';
 import { formatBytes, renderTable } from './format';
 import { parseStorePath } from './storePath';
-import { evaluateRules, isGlob, parseRulesConfig, ruleAppliesTo, RULES_FILE_NAME, type RulesReport, type TargetRules } from './rules';
+import {
+  evaluateRules,
+  isGlob,
+  parseRulesConfig,
+  ruleAppliesTo,
+  RULES_FILE_NAME,
+  type RulesReport,
+  type TargetRules,
+} from './rules';
 
 /** What the commands need from the CLI around them. */
 export interface CommandContext {
@@ -53,9 +61,15 @@ async function loadBuilt(target: Target, ctx: CommandContext): Promise<LoadedClo
  * Option attribution for a loaded closure of a NixOS/home-manager/darwin configuration (one extra evaluation);
  * undefined with a warning for other targets.
  */
-async function attributionOrigins(target: Target, loaded: LoadedClosure, ctx: CommandContext): Promise<OriginLookup | undefined> {
+async function attributionOrigins(
+  target: Target,
+  loaded: LoadedClosure,
+  ctx: CommandContext,
+): Promise<OriginLookup | undefined> {
   if (target.kind !== 'installable') {
-    ctx.stderr(`warning: --options needs a flake configuration (.#nixosConfigurations.<host>), not a store path; showing chains only\n`);
+    ctx.stderr(
+      `warning: --options needs a flake configuration (.#nixosConfigurations.<host>), not a store path; showing chains only\n`,
+    );
     return undefined;
   }
   try {
@@ -137,8 +151,13 @@ export async function runDiffCommand(argv: string[], ctx: CommandContext): Promi
       const installable = positionals[0]!;
       const [from, to] = values.git.split('..', 2) as [string, string | undefined];
       if (!from) throw usageError(`--git '${values.git}' names no revision`, DIFF_USAGE);
-      operands.push(await operandAtRevision(installable, from, { cwd: ctx.cwd, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
-      if (to) operands.push(await operandAtRevision(installable, to, { cwd: ctx.cwd, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
+      operands.push(
+        await operandAtRevision(installable, from, { cwd: ctx.cwd, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+      );
+      if (to)
+        operands.push(
+          await operandAtRevision(installable, to, { cwd: ctx.cwd, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+        );
       else {
         const work = resolveOperand(installable, ctx.cwd);
         operands.push({ ...work, label: `${installable} (working tree)` });
@@ -192,9 +211,15 @@ export async function runCheckCommand(argv: string[], ctx: CommandContext): Prom
   }
   const configFile = values.config ? path.resolve(ctx.cwd, values.config) : findRulesFile(ctx.cwd);
   if (!configFile || !fs.existsSync(configFile)) {
-    throw new ClosureLensError('file-not-found', values.config ? `the rules file ${values.config} does not exist` : `no ${RULES_FILE_NAME} here or in a parent directory`, {
-      fix: `create ${RULES_FILE_NAME} with {"rules": [{"target": ".#name", "maxClosureSize": "1 GiB"}]}, or pass --config FILE`,
-    });
+    throw new ClosureLensError(
+      'file-not-found',
+      values.config
+        ? `the rules file ${values.config} does not exist`
+        : `no ${RULES_FILE_NAME} here or in a parent directory`,
+      {
+        fix: `create ${RULES_FILE_NAME} with {"rules": [{"target": ".#name", "maxClosureSize": "1 GiB"}]}, or pass --config FILE`,
+      },
+    );
   }
   const relConfig = path.relative(ctx.cwd, configFile) || configFile;
   const config = parseRulesConfig(fs.readFileSync(configFile, 'utf8'));
@@ -206,7 +231,10 @@ export async function runCheckCommand(argv: string[], ctx: CommandContext): Prom
   }
   // Targets in the file are relative to the file, as a flake reference in it would be read.
   const configDir = path.dirname(configFile);
-  const targets = positionals.length > 0 ? positionals : [...new Set(config.rules.filter((r) => !isGlob(r.target)).map((r) => r.target))];
+  const targets =
+    positionals.length > 0
+      ? positionals
+      : [...new Set(config.rules.filter((r) => !isGlob(r.target)).map((r) => r.target))];
   if (targets.length === 0) {
     throw new ClosureLensError('invalid-config', `${relConfig} names no concrete target and none was given`, {
       fix: 'pass the targets to check (`closure-lens check .#web`), or give a rule a "target" without * or ?',
@@ -217,26 +245,42 @@ export async function runCheckCommand(argv: string[], ctx: CommandContext): Prom
     const base = positionals.length > 0 ? ctx.cwd : configDir;
     const operand = resolveOperand(t, base);
     const loaded = await loadBuilt(operand.target, ctx);
-    const id = { ...(operand.installable ? { installable: operand.installable, cwd: base } : {}), rootPath: loaded.rootPath };
+    const id = {
+      ...(operand.installable ? { installable: operand.installable, cwd: base } : {}),
+      rootPath: loaded.rootPath,
+    };
     const rules = config.rules.filter((r) => ruleAppliesTo(r, id, configDir));
     if (rules.length === 0) ctx.stderr(`warning: no rule in ${relConfig} applies to ${t}\n`);
-    const wantsOrigins = rules.some((r) => r.forbiddenDependencies.length + r.forbiddenDependenciesRegexes.length + r.mustBeAbsent.length > 0);
-    const origin = !wantsOrigins ? undefined : values.options ? await attributionOrigins(operand.target, loaded, ctx) : await ctx.origin?.(operand.target);
+    const wantsOrigins = rules.some(
+      (r) => r.forbiddenDependencies.length + r.forbiddenDependenciesRegexes.length + r.mustBeAbsent.length > 0,
+    );
+    const origin = !wantsOrigins
+      ? undefined
+      : values.options
+        ? await attributionOrigins(operand.target, loaded, ctx)
+        : await ctx.origin?.(operand.target);
     const compressedSizes = await compressedSizesFor(rules, loaded, ctx);
     for (const r of rules) {
       reports.push(
-        evaluateRules(r, id, loaded.analysis, { formatBytes: (n) => formatBytes(n), ...(origin ? { origin } : {}), ...(compressedSizes ? { compressedSizes } : {}) }),
+        evaluateRules(r, id, loaded.analysis, {
+          formatBytes: (n) => formatBytes(n),
+          ...(origin ? { origin } : {}),
+          ...(compressedSizes ? { compressedSizes } : {}),
+        }),
       );
     }
   }
-  if (values.json) ctx.stdout(JSON.stringify({ version: 1, config: configFile, reports: reports.map(jsonReport) }, null, 2) + '\n');
+  if (values.json)
+    ctx.stdout(JSON.stringify({ version: 1, config: configFile, reports: reports.map(jsonReport) }, null, 2) + '\n');
   else ctx.stdout(renderRulesText(reports, relConfig));
   // In GitHub Actions, each broken rule also becomes an annotation on its line of the rules file.
   if (process.env['GITHUB_ACTIONS'] === 'true' && !values.json) {
     for (const r of reports) {
       for (const o of r.outcomes.filter((x) => x.broken)) {
         const text = `${r.rule.name ?? r.rule.target}: ${o.summary}${o.hits?.[0] ? ` — ${o.hits[0].chain.map((p) => parseStorePath(p).name).join(' → ')}` : ''}`;
-        ctx.stdout(`::${o.severity === 'error' ? 'error' : 'warning'} file=${relConfig},line=${o.span.line},col=${o.span.column},title=closure-lens ${o.rule}::${text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`);
+        ctx.stdout(
+          `::${o.severity === 'error' ? 'error' : 'warning'} file=${relConfig},line=${o.span.line},col=${o.span.column},title=closure-lens ${o.rule}::${text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`,
+        );
       }
     }
   }
@@ -249,7 +293,11 @@ export async function runCheckCommand(argv: string[], ctx: CommandContext): Prom
 }
 
 /** The compressed sizes that `maxCompressedSize` budgets ask for (cached per store path), or undefined. */
-async function compressedSizesFor(rules: readonly TargetRules[], loaded: LoadedClosure, ctx: CommandContext): Promise<Partial<Record<Codec, number>> | undefined> {
+async function compressedSizesFor(
+  rules: readonly TargetRules[],
+  loaded: LoadedClosure,
+  ctx: CommandContext,
+): Promise<Partial<Record<Codec, number>> | undefined> {
   const codecs = [...new Set(rules.flatMap((r) => r.maxCompressedSize.map((b) => b.codec)))];
   if (codecs.length === 0) return undefined;
   const g = loaded.analysis.graph;
@@ -298,13 +346,21 @@ Results are cached per store path in $XDG_CACHE_HOME/closure-lens/compressed-siz
 
 function sizeCacheFile(): string {
   const xdg = process.env['XDG_CACHE_HOME'];
-  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'closure-lens', 'compressed-sizes.json');
+  return path.join(
+    xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'),
+    'closure-lens',
+    'compressed-sizes.json',
+  );
 }
 
 function wholeNumber(v: string | undefined, flag: string, min = 0): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || Number(v) < min) {
-    throw new ClosureLensError('bad-installable', `${flag} needs a whole number${min > 0 ? ` of at least ${min}` : ''}, got '${v}'`, { fix: `write it as, e.g., ${flag} ${Math.max(min, 3)}` });
+    throw new ClosureLensError(
+      'bad-installable',
+      `${flag} needs a whole number${min > 0 ? ` of at least ${min}` : ''}, got '${v}'`,
+      { fix: `write it as, e.g., ${flag} ${Math.max(min, 3)}` },
+    );
   }
   return Number(v);
 }
@@ -329,10 +385,12 @@ export async function runCompressedCommand(argv: string[], ctx: CommandContext):
     ctx.stdout(COMPRESSED_USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw usageError(`compressed takes one target, got ${positionals.length}`, COMPRESSED_USAGE);
+  if (positionals.length !== 1)
+    throw usageError(`compressed takes one target, got ${positionals.length}`, COMPRESSED_USAGE);
   const codecs = (values.codec ?? 'zstd,xz').split(',').map((c) => c.trim()) as Codec[];
   for (const c of codecs) {
-    if (!CODECS.includes(c)) throw usageError(`unknown codec '${c}'; the codecs are ${CODECS.join(', ')}`, COMPRESSED_USAGE);
+    if (!CODECS.includes(c))
+      throw usageError(`unknown codec '${c}'; the codecs are ${CODECS.join(', ')}`, COMPRESSED_USAGE);
   }
   const top = wholeNumber(values.top, '--top') ?? 10;
   const operand = resolveOperand(positionals[0]!, ctx.cwd);
@@ -343,14 +401,39 @@ export async function runCompressedCommand(argv: string[], ctx: CommandContext):
   const narSize = paths.reduce((s, p) => s + p.narSize, 0);
 
   if (values['binary-cache'] !== undefined) {
-    const sizes = await narinfoSizes(values['binary-cache'], paths.map((p) => p.path), ctx.signal ? { signal: ctx.signal } : {});
+    const sizes = await narinfoSizes(
+      values['binary-cache'],
+      paths.map((p) => p.path),
+      ctx.signal ? { signal: ctx.signal } : {},
+    );
     if (values.json) {
-      ctx.stdout(JSON.stringify({ narSize, cache: values['binary-cache'], fileSize: sizes.fileSize, cachedNarSize: sizes.narSize, compressions: Object.fromEntries(sizes.compressions), missing: sizes.missing }, null, 2) + '\n');
+      ctx.stdout(
+        JSON.stringify(
+          {
+            narSize,
+            cache: values['binary-cache'],
+            fileSize: sizes.fileSize,
+            cachedNarSize: sizes.narSize,
+            compressions: Object.fromEntries(sizes.compressions),
+            missing: sizes.missing,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
     } else {
       const methods = [...sizes.compressions].map(([c, n]) => `${c} ×${n}`).join(', ') || 'none';
       ctx.stdout(`${operand.label}: ${paths.length} paths, NAR size ${formatBytes(narSize)}\n`);
-      ctx.stdout(`In ${values['binary-cache']}: ${sizes.perPath.size} paths, ${formatBytes(sizes.fileSize)} compressed (${methods}) for ${formatBytes(sizes.narSize)} of NAR\n`);
-      if (sizes.missing.length > 0) ctx.stdout(`Not in the cache: ${sizes.missing.length} paths (${sizes.missing.slice(0, 3).map((p) => parseStorePath(p).name).join(', ')}${sizes.missing.length > 3 ? ', …' : ''})\n`);
+      ctx.stdout(
+        `In ${values['binary-cache']}: ${sizes.perPath.size} paths, ${formatBytes(sizes.fileSize)} compressed (${methods}) for ${formatBytes(sizes.narSize)} of NAR\n`,
+      );
+      if (sizes.missing.length > 0)
+        ctx.stdout(
+          `Not in the cache: ${sizes.missing.length} paths (${sizes.missing
+            .slice(0, 3)
+            .map((p) => parseStorePath(p).name)
+            .join(', ')}${sizes.missing.length > 3 ? ', …' : ''})\n`,
+        );
     }
     return 0;
   }
@@ -363,34 +446,74 @@ export async function runCompressedCommand(argv: string[], ctx: CommandContext):
   if (xl !== undefined) levels.xz = xl;
   if (gl !== undefined) levels.gzip = gl;
   const concurrency = wholeNumber(values.concurrency, '--concurrency', 1);
-  const estimator = new CompressionEstimator({ codecs, levels, cacheFile: sizeCacheFile(), ...(concurrency ? { concurrency } : {}) });
+  const estimator = new CompressionEstimator({
+    codecs,
+    levels,
+    cacheFile: sizeCacheFile(),
+    ...(concurrency ? { concurrency } : {}),
+  });
   const result = await estimator.estimate(paths, ctx.signal ? { signal: ctx.signal } : {});
-  const ranked = [...paths].sort((a, b) => result.perPath.get(b.path)![codecs[0]!]! - result.perPath.get(a.path)![codecs[0]!]!);
+  const ranked = [...paths].sort(
+    (a, b) => result.perPath.get(b.path)![codecs[0]!]! - result.perPath.get(a.path)![codecs[0]!]!,
+  );
   if (values.json) {
-    ctx.stdout(JSON.stringify({
-      root: loaded.rootPath,
-      narSize,
-      totals: result.totals,
-      levels: Object.fromEntries(codecs.map((c) => [c, result.levels[c]])),
-      paths: ranked.map((p) => ({ path: p.path, narSize: p.narSize, ...result.perPath.get(p.path) })),
-    }, null, 2) + '\n');
+    ctx.stdout(
+      JSON.stringify(
+        {
+          root: loaded.rootPath,
+          narSize,
+          totals: result.totals,
+          levels: Object.fromEntries(codecs.map((c) => [c, result.levels[c]])),
+          paths: ranked.map((p) => ({ path: p.path, narSize: p.narSize, ...result.perPath.get(p.path) })),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
   const pct = (n: number) => (narSize > 0 ? `${((100 * n) / narSize).toFixed(1)}%` : '');
-  const rows = [['NAR size', formatBytes(narSize), ''], ...codecs.map((c) => [`${c} -${result.levels[c]}`, `≈ ${formatBytes(result.totals[c]!)}`, pct(result.totals[c]!)])];
-  ctx.stdout(`${operand.label}: ${paths.length} paths (compressed per store path; ${result.cachedPaths} from the cache)\n`);
+  const rows = [
+    ['NAR size', formatBytes(narSize), ''],
+    ...codecs.map((c) => [`${c} -${result.levels[c]}`, `≈ ${formatBytes(result.totals[c]!)}`, pct(result.totals[c]!)]),
+  ];
+  ctx.stdout(
+    `${operand.label}: ${paths.length} paths (compressed per store path; ${result.cachedPaths} from the cache)\n`,
+  );
   ctx.stdout(renderTable(rows, ['left', 'right', 'right']).join('\n') + '\n');
   if (top > 0) {
     ctx.stdout(`\nHeaviest after ${codecs[0]} compression:\n`);
-    const tableRows = ranked.slice(0, top).map((p) => [parseStorePath(p.path).name, formatBytes(p.narSize), ...codecs.map((c) => formatBytes(result.perPath.get(p.path)![c]!))]);
-    ctx.stdout(renderTable([['path', 'NAR', ...codecs], ...tableRows], ['left', 'right', ...codecs.map(() => 'right' as const)]).map((l) => `  ${l}`).join('\n') + '\n');
+    const tableRows = ranked
+      .slice(0, top)
+      .map((p) => [
+        parseStorePath(p.path).name,
+        formatBytes(p.narSize),
+        ...codecs.map((c) => formatBytes(result.perPath.get(p.path)![c]!)),
+      ]);
+    ctx.stdout(
+      renderTable([['path', 'NAR', ...codecs], ...tableRows], ['left', 'right', ...codecs.map(() => 'right' as const)])
+        .map((l) => `  ${l}`)
+        .join('\n') + '\n',
+    );
   }
   return 0;
 }
 
 /** The entries of the CLI's command table. */
 export const DIFF_SUBCOMMANDS = {
-  diff: { summary: 'what changed between two closures, and why each added path is there', usage: DIFF_USAGE, run: runDiffCommand },
-  check: { summary: 'check .closure-lens.json budgets and forbidden dependencies (exit 1 when broken)', usage: CHECK_USAGE, run: runCheckCommand },
-  compressed: { summary: 'estimated zstd/xz size of a closure (per-path NARs, or a binary cache)', usage: COMPRESSED_USAGE, run: runCompressedCommand },
+  diff: {
+    summary: 'what changed between two closures, and why each added path is there',
+    usage: DIFF_USAGE,
+    run: runDiffCommand,
+  },
+  check: {
+    summary: 'check .closure-lens.json budgets and forbidden dependencies (exit 1 when broken)',
+    usage: CHECK_USAGE,
+    run: runCheckCommand,
+  },
+  compressed: {
+    summary: 'estimated zstd/xz size of a closure (per-path NARs, or a binary cache)',
+    usage: COMPRESSED_USAGE,
+    run: runCompressedCommand,
+  },
 } as const;

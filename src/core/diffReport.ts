@@ -95,12 +95,20 @@ export function renderDiffText(d: ClosureDiff, opts: { color?: boolean; allRebui
   out.push(`<<< ${d.before.label}`);
   out.push(`>>> ${d.after.label}`);
   // One table for all sections, so that columns line up down the whole report.
-  const rows = d.packages.map((p) => [`[${KIND_TAG[p.kind]}${p.selected ? '*' : '.'}]`, p.pname, packageChange(p), signedBytes(p.sizeDelta)]);
+  const rows = d.packages.map((p) => [
+    `[${KIND_TAG[p.kind]}${p.selected ? '*' : '.'}]`,
+    p.pname,
+    packageChange(p),
+    signedBytes(p.sizeDelta),
+  ]);
   const lines = renderTable(rows, ['left', 'left', 'left', 'right']);
   const lineOf = new Map(d.packages.map((p, i) => [p, i]));
   for (const s of SECTIONS) {
     const all = d.packages.filter((p) => s.kinds.includes(p.kind));
-    const ps = s.kinds.includes('rebuilt') && !opts.allRebuilt ? all.filter((p) => Math.abs(p.sizeDelta) >= REBUILT_LISTED_FROM) : all;
+    const ps =
+      s.kinds.includes('rebuilt') && !opts.allRebuilt
+        ? all.filter((p) => Math.abs(p.sizeDelta) >= REBUILT_LISTED_FROM)
+        : all;
     if (all.length === 0) continue;
     out.push('', `${s.title}:`);
     for (const p of ps) {
@@ -117,7 +125,9 @@ export function renderDiffText(d: ClosureDiff, opts: { color?: boolean; allRebui
     if (ps.length < all.length) {
       const rest = all.filter((p) => !ps.includes(p));
       const restDelta = rest.reduce((sum, p) => sum + p.sizeDelta, 0);
-      out.push(`${ps.length > 0 ? '…and ' : ''}${rest.length} ${ps.length > 0 ? 'more ' : ''}with less than ${formatBytes(REBUILT_LISTED_FROM)} of change each (${signedBytes(restDelta)} in all; --all-rebuilt lists them)`);
+      out.push(
+        `${ps.length > 0 ? '…and ' : ''}${rest.length} ${ps.length > 0 ? 'more ' : ''}with less than ${formatBytes(REBUILT_LISTED_FROM)} of change each (${signedBytes(restDelta)} in all; --all-rebuilt lists them)`,
+      );
     }
   }
   if (d.packages.length === 0) out.push('', 'No package changes.');
@@ -163,8 +173,12 @@ export function renderDiffMarkdown(d: ClosureDiff, opts: { title?: string; maxRo
       if (withWhy) {
         const a = representativeAdded(p, byPath);
         const why = a && a.chain.length > 1 ? mdEscape(chainLabel(a.chain)) : '';
-        const origin = a?.origin ? `${code(a.origin.option)}${a.origin.file ? ` ${mdEscape(a.origin.file)}${a.origin.line ? `:${a.origin.line}` : ''}` : ''}` : '';
-        out.push(`| ${tag} | ${mdEscape(p.pname)} | ${mdEscape(versionList(p.after))} | ${signedBytes(p.sizeDelta)} | ${why} | ${origin} |`);
+        const origin = a?.origin
+          ? `${code(a.origin.option)}${a.origin.file ? ` ${mdEscape(a.origin.file)}${a.origin.line ? `:${a.origin.line}` : ''}` : ''}`
+          : '';
+        out.push(
+          `| ${tag} | ${mdEscape(p.pname)} | ${mdEscape(versionList(p.after))} | ${signedBytes(p.sizeDelta)} | ${why} | ${origin} |`,
+        );
       } else {
         out.push(`| ${tag} | ${mdEscape(p.pname)} | ${mdEscape(packageChange(p))} | ${signedBytes(p.sizeDelta)} |`);
       }
@@ -173,10 +187,16 @@ export function renderDiffMarkdown(d: ClosureDiff, opts: { title?: string; maxRo
   }
   if (d.packages.length === 0) out.push('', 'No package changes.');
   if (d.addedPaths.length > 0) {
-    out.push('', `<details><summary>${d.addedPaths.length} added store path${d.addedPaths.length === 1 ? '' : 's'}, heaviest first</summary>`, '');
+    out.push(
+      '',
+      `<details><summary>${d.addedPaths.length} added store path${d.addedPaths.length === 1 ? '' : 's'}, heaviest first</summary>`,
+      '',
+    );
     out.push('| store path | NAR size | why |', '|---|---:|---|');
     for (const a of d.addedPaths.slice(0, maxRows * 2)) {
-      out.push(`| ${mdEscape(parseStorePath(a.path).name)} | ${formatBytes(a.narSize)} | ${mdEscape(chainLabel(a.chain))} |`);
+      out.push(
+        `| ${mdEscape(parseStorePath(a.path).name)} | ${formatBytes(a.narSize)} | ${mdEscape(chainLabel(a.chain))} |`,
+      );
     }
     out.push('', '</details>');
   }
@@ -220,7 +240,10 @@ export function renderRulesText(reports: readonly RulesReport[], configFile: str
   }
   const broken = reports.flatMap((r) => r.outcomes.filter((o) => o.broken));
   const errors = broken.filter((o) => o.severity === 'error').length;
-  out.push('', broken.length === 0 ? 'All rules hold.' : `${errors} rule(s) broken, ${broken.length - errors} warning(s).`);
+  out.push(
+    '',
+    broken.length === 0 ? 'All rules hold.' : `${errors} rule(s) broken, ${broken.length - errors} warning(s).`,
+  );
   return out.join('\n') + '\n';
 }
 
@@ -245,9 +268,12 @@ export function renderRulesMarkdown(reports: readonly RulesReport[], configFile:
     for (const o of withChains) {
       out.push('', `<details><summary>Why ${code(o.pattern ?? o.rule)} is in the closure</summary>`, '');
       for (const h of o.hits!) {
-        out.push(`- ${mdEscape(chainLabel(h.chain, 12))} (${formatBytes(h.narSize)})${h.origin ? ` — option ${code(h.origin.option)}${h.origin.file ? ` in ${mdEscape(h.origin.file)}${h.origin.line ? `:${h.origin.line}` : ''}` : ''}` : ''}`);
+        out.push(
+          `- ${mdEscape(chainLabel(h.chain, 12))} (${formatBytes(h.narSize)})${h.origin ? ` — option ${code(h.origin.option)}${h.origin.file ? ` in ${mdEscape(h.origin.file)}${h.origin.line ? `:${h.origin.line}` : ''}` : ''}` : ''}`,
+        );
       }
-      if (o.hitCount !== undefined && o.hitCount > o.hits!.length) out.push(`- …and ${o.hitCount - o.hits!.length} more`);
+      if (o.hitCount !== undefined && o.hitCount > o.hits!.length)
+        out.push(`- …and ${o.hitCount - o.hits!.length} more`);
       out.push('', '</details>');
     }
   }

@@ -31,20 +31,34 @@ export function resolveOperand(spec: string, cwd: string): DiffOperand {
   if (!spec.includes('#')) {
     // A store path needs no file system check: the engine says clearly when it is not valid.
     const direct = storePathOf(spec);
-    if (direct && spec.startsWith('/nix/store/') && !fs.existsSync(spec)) return fixed({ kind: 'store-path', path: direct }, spec);
+    if (direct && spec.startsWith('/nix/store/') && !fs.existsSync(spec))
+      return fixed({ kind: 'store-path', path: direct }, spec);
     const local = path.resolve(cwd, spec);
     if (fs.existsSync(local)) {
       if (spec.endsWith('.json') && fs.statSync(local).isFile()) return fixed({ kind: 'json-file', file: local }, spec);
       const storePath = storePathOf(fs.realpathSync(local));
-      if (storePath) return fixed({ kind: 'store-path', path: storePath }, spec === storePath ? spec : `${spec} (${path.basename(storePath)})`);
+      if (storePath)
+        return fixed(
+          { kind: 'store-path', path: storePath },
+          spec === storePath ? spec : `${spec} (${path.basename(storePath)})`,
+        );
       if (!fs.existsSync(path.join(local, 'flake.nix'))) {
-        throw new ClosureLensError('invalid-path', `${spec} is neither a store path, a link into the Nix store, a .json closure file nor a flake`, {
-          fix: 'pass a /nix/store path, a profile link such as /nix/var/nix/profiles/system-42-link, or an installable such as .#name',
-        });
+        throw new ClosureLensError(
+          'invalid-path',
+          `${spec} is neither a store path, a link into the Nix store, a .json closure file nor a flake`,
+          {
+            fix: 'pass a /nix/store path, a profile link such as /nix/var/nix/profiles/system-42-link, or an installable such as .#name',
+          },
+        );
       }
     }
   }
-  return { target: { kind: 'installable', installable: buildableInstallable(spec), cwd }, label: spec, installable: spec, dispose: nothingToDispose };
+  return {
+    target: { kind: 'installable', installable: buildableInstallable(spec), cwd },
+    label: spec,
+    installable: spec,
+    dispose: nothingToDispose,
+  };
 }
 
 /** What a configuration output builds to, as `nixos-rebuild`, home-manager and darwin-rebuild build it. */
@@ -69,7 +83,10 @@ function storePathOf(real: string): string | undefined {
 }
 
 /** System generations of a profile directory, newest first: `{ number, link }` for `system-<n>-link`. */
-export function listGenerations(profileDir = '/nix/var/nix/profiles', profile = 'system'): { number: number; link: string }[] {
+export function listGenerations(
+  profileDir = '/nix/var/nix/profiles',
+  profile = 'system',
+): { number: number; link: string }[] {
   let names: string[];
   try {
     names = fs.readdirSync(profileDir);
@@ -99,7 +116,12 @@ export async function operandAtRevision(installable: string, rev: string, opts: 
   const { flakeDir, attr } = localFlake(installable, opts.cwd);
   const git = async (args: string[]): Promise<string> => {
     try {
-      const r = await execa('git', args, { cwd: flakeDir, cancelSignal: opts.signal, timeout: opts.timeoutMs ?? 60_000, stdin: 'ignore' });
+      const r = await execa('git', args, {
+        cwd: flakeDir,
+        cancelSignal: opts.signal,
+        timeout: opts.timeoutMs ?? 60_000,
+        stdin: 'ignore',
+      });
       return r.stdout.trim();
     } catch (e) {
       throw gitError(e, args, flakeDir);
@@ -120,8 +142,12 @@ export async function operandAtRevision(installable: string, rev: string, opts: 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-rev-'));
   const dispose = async () => fs.rmSync(dir, { recursive: true, force: true });
   try {
-    await execa('git', ['archive', '--format=tar', commit], { cwd: top, cancelSignal: opts.signal, timeout: opts.timeoutMs ?? 120_000, stdin: 'ignore' })
-      .pipe('tar', ['-x', '-C', dir], { cancelSignal: opts.signal, timeout: opts.timeoutMs ?? 120_000 });
+    await execa('git', ['archive', '--format=tar', commit], {
+      cwd: top,
+      cancelSignal: opts.signal,
+      timeout: opts.timeoutMs ?? 120_000,
+      stdin: 'ignore',
+    }).pipe('tar', ['-x', '-C', dir], { cancelSignal: opts.signal, timeout: opts.timeoutMs ?? 120_000 });
   } catch (e) {
     await dispose();
     throw gitError(e, ['archive', commit], top);
@@ -136,7 +162,9 @@ export async function operandAtRevision(installable: string, rev: string, opts: 
   const pathInstallable = buildableInstallable(`path:${checkedOut}${attr === undefined ? '' : `#${attr}`}`);
   return {
     target: { kind: 'installable', installable: pathInstallable, cwd: checkedOut },
-    label: commit.startsWith(rev) ? `${installable} @ ${commit.slice(0, 12)}` : `${installable} @ ${rev} (${commit.slice(0, 12)})`,
+    label: commit.startsWith(rev)
+      ? `${installable} @ ${commit.slice(0, 12)}`
+      : `${installable} @ ${rev} (${commit.slice(0, 12)})`,
     installable,
     dispose,
   };
@@ -169,14 +197,19 @@ export function localFlake(installable: string, cwd: string): { flakeDir: string
 
 function gitError(e: unknown, args: string[], dir: string): ClosureLensError {
   const err = e as { code?: string; isCanceled?: boolean; timedOut?: boolean; stderr?: string; shortMessage?: string };
-  if (err.isCanceled) return new ClosureLensError('cancelled', 'cancelled', { cause: e, fix: 'run it again when you need it' });
+  if (err.isCanceled)
+    return new ClosureLensError('cancelled', 'cancelled', { cause: e, fix: 'run it again when you need it' });
   if (err.code === 'ENOENT') {
     return new ClosureLensError('tool-not-found', 'git is not installed or not on PATH', {
       cause: e,
       fix: 'install git (a diff across revisions checks the flake out with `git archive`)',
     });
   }
-  if (err.timedOut) return new ClosureLensError('timeout', `\`git ${args.join(' ')}\` timed out`, { cause: e, fix: 'try again; check that the repository is not locked' });
+  if (err.timedOut)
+    return new ClosureLensError('timeout', `\`git ${args.join(' ')}\` timed out`, {
+      cause: e,
+      fix: 'try again; check that the repository is not locked',
+    });
   const stderr = (err.stderr ?? '').trim();
   if (/not a git repository/i.test(stderr)) {
     return new ClosureLensError('git-failed', `${dir} is not inside a git repository`, {
@@ -185,17 +218,30 @@ function gitError(e: unknown, args: string[], dir: string): ClosureLensError {
       fix: 'a diff across revisions needs the flake to be in a git repository (run `git init` and commit)',
     });
   }
-  return new ClosureLensError('git-failed', `\`git ${args.join(' ')}\` failed: ${stderr.split('\n').pop() || err.shortMessage || 'unknown error'}`, {
-    cause: e,
-    detail: stderr,
-    fix: 'run the same git command in the repository to see what is wrong',
-  });
+  return new ClosureLensError(
+    'git-failed',
+    `\`git ${args.join(' ')}\` failed: ${stderr.split('\n').pop() || err.shortMessage || 'unknown error'}`,
+    {
+      cause: e,
+      detail: stderr,
+      fix: 'run the same git command in the repository to see what is wrong',
+    },
+  );
 }
 
 /** The last `n` commits of the repository holding `dir`: full hash, subject, relative date. Empty outside git. */
-export async function recentCommits(dir: string, n = 20, signal?: AbortSignal): Promise<{ hash: string; subject: string; when: string }[]> {
+export async function recentCommits(
+  dir: string,
+  n = 20,
+  signal?: AbortSignal,
+): Promise<{ hash: string; subject: string; when: string }[]> {
   try {
-    const r = await execa('git', ['log', `-n${n}`, '--format=%H%x09%cr%x09%s'], { cwd: dir, cancelSignal: signal, timeout: 20_000, stdin: 'ignore' });
+    const r = await execa('git', ['log', `-n${n}`, '--format=%H%x09%cr%x09%s'], {
+      cwd: dir,
+      cancelSignal: signal,
+      timeout: 20_000,
+      stdin: 'ignore',
+    });
     return r.stdout
       .split('\n')
       .filter((l) => l !== '')

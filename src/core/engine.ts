@@ -103,7 +103,10 @@ export class ClosureEngine {
   readonly cache: GraphCache | undefined;
   readonly store: string | undefined;
   readonly analyser: ClosureAnalyser;
-  private readonly memory: LruMap<string, { analysis: ClosureAnalysis; source: string; format: string; notes: readonly string[] }>;
+  private readonly memory: LruMap<
+    string,
+    { analysis: ClosureAnalysis; source: string; format: string; notes: readonly string[] }
+  >;
   private readonly inflight = new Map<string, Shared<unknown, unknown>>();
   /** The `nix --version` line, once known (see pathInfoJsonFlags). */
   private versionLine: string | undefined;
@@ -118,7 +121,9 @@ export class ClosureEngine {
 
   load(target: Target, opts: LoadOptions = {}): Promise<LoadedClosure> {
     const key = `${targetKey(target)}${opts.refresh ? '\0refresh' : ''}`;
-    return this.share<LoadedClosure, LoadProgress>(key, opts, (signal, emit) => this.loadNow(target, opts.refresh ?? false, signal, emit));
+    return this.share<LoadedClosure, LoadProgress>(key, opts, (signal, emit) =>
+      this.loadNow(target, opts.refresh ?? false, signal, emit),
+    );
   }
 
   /**
@@ -127,10 +132,17 @@ export class ClosureEngine {
    */
   realise(installable: string, opts: RealiseOptions = {}): Promise<string[]> {
     const key = `realise\0${opts.cwd ?? ''}\0${installable}`;
-    return this.share<string[], RealiseProgress>(key, opts, (signal, emit) => this.realiseNow(installable, opts, signal, emit));
+    return this.share<string[], RealiseProgress>(key, opts, (signal, emit) =>
+      this.realiseNow(installable, opts, signal, emit),
+    );
   }
 
-  private async loadNow(target: Target, refresh: boolean, signal: AbortSignal, emit: (p: LoadProgress) => void): Promise<LoadedClosure> {
+  private async loadNow(
+    target: Target,
+    refresh: boolean,
+    signal: AbortSignal,
+    emit: (p: LoadProgress) => void,
+  ): Promise<LoadedClosure> {
     switch (target.kind) {
       case 'json-file':
         return this.loadFile(target.file, signal, emit);
@@ -148,19 +160,34 @@ export class ClosureEngine {
   }
 
   /** The output paths of an installable (no build): `nix path-info --json <installable>`. */
-  private async resolveInstallable(installable: string, cwd: string | undefined, signal: AbortSignal): Promise<string[]> {
-    const { args, result: r } = await this.pathInfo(this.storeArgs(true), [installable], { signal, ...(cwd ? { cwd } : {}) });
+  private async resolveInstallable(
+    installable: string,
+    cwd: string | undefined,
+    signal: AbortSignal,
+  ): Promise<string[]> {
+    const { args, result: r } = await this.pathInfo(this.storeArgs(true), [installable], {
+      signal,
+      ...(cwd ? { cwd } : {}),
+    });
     const source = `\`nix ${args.join(' ')}\``;
     const { valid, invalid } = listPathInfoPaths(parseJsonText(r.stdout, source), source);
     if (invalid.length > 0 && this.store) {
-      throw new ClosureLensError('not-built', `${installable} is not in the store ${this.store} (${invalid.join(', ')} is missing there)`, {
-        fix: `build or copy it there first (\`nix copy --to ${this.store} ${installable}\`), or clear the store setting to read the local store`,
-      });
+      throw new ClosureLensError(
+        'not-built',
+        `${installable} is not in the store ${this.store} (${invalid.join(', ')} is missing there)`,
+        {
+          fix: `build or copy it there first (\`nix copy --to ${this.store} ${installable}\`), or clear the store setting to read the local store`,
+        },
+      );
     }
     if (invalid.length > 0) {
-      throw new ClosureLensError('not-built', `${installable} is not built yet (${invalid.join(', ')} is not in the store)`, {
-        fix: `build it first (\`nix build --no-link ${installable}\`) — closure-lens only reads closures, it does not build them unless asked`,
-      });
+      throw new ClosureLensError(
+        'not-built',
+        `${installable} is not built yet (${invalid.join(', ')} is not in the store)`,
+        {
+          fix: `build it first (\`nix build --no-link ${installable}\`) — closure-lens only reads closures, it does not build them unless asked`,
+        },
+      );
     }
     if (valid.length === 0) {
       throw new ClosureLensError('bad-installable', `${installable} names no store path`, {
@@ -188,14 +215,20 @@ export class ClosureEngine {
         return this.keep(key, label, analysis, cached.source, cached.format, cached.notes, true);
       }
     }
-    emit({ stage: 'querying', message: `querying the closure of ${roots.length === 1 ? roots[0] : `${roots.length} paths`}…` });
+    emit({
+      stage: 'querying',
+      message: `querying the closure of ${roots.length === 1 ? roots[0] : `${roots.length} paths`}…`,
+    });
     const command = await this.pathInfoCommand(['--recursive', '--size', ...this.storeArgs(false)], roots, signal);
     const source = `nix ${command.args.join(' ')}`;
     // nix's output goes to the analyser (and with a worker analyser, to its thread undecoded) as nix writes it, so
     // that reading it overlaps nix's own output.
     const json = new ByteFeed();
     const cacheKey = this.cache ? { cacheKey: key } : {};
-    const analysing = this.analyser.analyse({ kind: 'path-info', json, source, roots, ...cacheKey }, { signal, onProgress: emit });
+    const analysing = this.analyser.analyse(
+      { kind: 'path-info', json, source, roots, ...cacheKey },
+      { signal, onProgress: emit },
+    );
     // Awaited below, once nix is done; until then a failure of the analysis must not count as unhandled.
     analysing.catch(() => undefined);
     try {
@@ -256,12 +289,19 @@ export class ClosureEngine {
     return { args: command.args, result: await this.runPathInfo(command, opts) };
   }
 
-  private async pathInfoCommand(options: readonly string[], paths: readonly string[], signal: AbortSignal): Promise<PathInfoCommand> {
+  private async pathInfoCommand(
+    options: readonly string[],
+    paths: readonly string[],
+    signal: AbortSignal,
+  ): Promise<PathInfoCommand> {
     const { flags, learn } = await this.pathInfoJsonFlags(signal);
     return { args: ['path-info', ...options, ...flags, ...paths], learn };
   }
 
-  private async runPathInfo(command: PathInfoCommand, opts: { signal: AbortSignal; cwd?: string; onStdoutChunk?: (chunk: Buffer) => void }): Promise<RunResult> {
+  private async runPathInfo(
+    command: PathInfoCommand,
+    opts: { signal: AbortSignal; cwd?: string; onStdoutChunk?: (chunk: Buffer) => void },
+  ): Promise<RunResult> {
     const running = this.runWithFlagFallback(command.args, opts);
     const learning = command.learn();
     const result = await running;
@@ -311,7 +351,10 @@ export class ClosureEngine {
    * Runs nix; if this Nix rejects `--json-format` (a version that was misread), runs again without it (nix rejects
    * a flag before it writes anything, so no output was passed on yet).
    */
-  private async runWithFlagFallback(args: string[], opts: { signal: AbortSignal; cwd?: string; onStdoutChunk?: (chunk: Buffer) => void }) {
+  private async runWithFlagFallback(
+    args: string[],
+    opts: { signal: AbortSignal; cwd?: string; onStdoutChunk?: (chunk: Buffer) => void },
+  ) {
     let wrote = false;
     const onStdoutChunk = opts.onStdoutChunk;
     const first = onStdoutChunk
@@ -523,9 +566,13 @@ function storePathPrefix(p: string): string | undefined {
 }
 
 function invalidStorePath(given: string): ClosureLensError {
-  return new ClosureLensError('invalid-path', `${given} is not a store path (/nix/store/<hash>-<name>) or a link to one`, {
-    fix: 'give a path in the Nix store, a `result` link, /run/current-system, or a flake installable such as `.#hello`',
-  });
+  return new ClosureLensError(
+    'invalid-path',
+    `${given} is not a store path (/nix/store/<hash>-<name>) or a link to one`,
+    {
+      fix: 'give a path in the Nix store, a `result` link, /run/current-system, or a flake installable such as `.#hello`',
+    },
+  );
 }
 
 /** For messages: `perl-5.38.2` from a store path. */

@@ -81,7 +81,7 @@ export function stripAnsi(text: string): string {
 }
 
 export const EXPERIMENTAL_FIX =
-  "add the line `experimental-features = nix-command flakes` to ~/.config/nix/nix.conf (or /etc/nix/nix.conf), " +
+  'add the line `experimental-features = nix-command flakes` to ~/.config/nix/nix.conf (or /etc/nix/nix.conf), ' +
   "or set NIX_CONFIG='experimental-features = nix-command flakes' in the environment";
 
 /** What the classifier needs to know about a failed nix call. */
@@ -107,10 +107,14 @@ export function classifyNixFailure(f: NixFailure): ClosureLensError {
 
   let m = /experimental Nix feature '([^']+)' is disabled/.exec(text);
   if (m) {
-    return new ClosureLensError('experimental-disabled', `Nix refused to run: the experimental feature '${m[1]}' is disabled`, {
-      ...base,
-      fix: EXPERIMENTAL_FIX,
-    });
+    return new ClosureLensError(
+      'experimental-disabled',
+      `Nix refused to run: the experimental feature '${m[1]}' is disabled`,
+      {
+        ...base,
+        fix: EXPERIMENTAL_FIX,
+      },
+    );
   }
 
   m = /unrecognised flag '([^']+)'/.exec(text) ?? /unrecognized flag '([^']+)'/.exec(text);
@@ -155,12 +159,19 @@ export function classifyNixFailure(f: NixFailure): ClosureLensError {
     });
   }
 
-  m = /'([^']*)' is not a valid URL/.exec(text) ?? /cannot find flake '([^']+)'/.exec(text) ?? /path '([^']+)' is not a flake/.exec(text);
+  m =
+    /'([^']*)' is not a valid URL/.exec(text) ??
+    /cannot find flake '([^']+)'/.exec(text) ??
+    /path '([^']+)' is not a flake/.exec(text);
   if (m) {
-    return new ClosureLensError('bad-installable', lastErrorMessage(text) ?? `'${m[1]}' is not a flake reference Nix understands`, {
-      ...base,
-      fix: 'use a flake installable such as `.#hello` or `path:/abs/dir#pkg`, or a /nix/store path',
-    });
+    return new ClosureLensError(
+      'bad-installable',
+      lastErrorMessage(text) ?? `'${m[1]}' is not a flake reference Nix understands`,
+      {
+        ...base,
+        fix: 'use a flake installable such as `.#hello` or `path:/abs/dir#pkg`, or a /nix/store path',
+      },
+    );
   }
 
   const remote = /cannot open connection to remote store '([^']*)'/.exec(text);
@@ -185,13 +196,17 @@ export function classifyNixFailure(f: NixFailure): ClosureLensError {
   if (isEvaluationError(text, evaluates(f.args))) {
     const position = evalErrorPosition(text);
     const where = position ? ` at ${position.file}:${position.line}:${position.column}` : '';
-    return new ClosureLensError('eval-error', `Nix evaluation failed${where}: ${lastErrorMessage(text) ?? 'see details'}`, {
-      ...base,
-      position,
-      fix: position
-        ? `fix the Nix code at ${position.file}:${position.line}:${position.column} (add --show-trace to the nix command for the full trace)`
-        : 'fix the Nix expression (run the nix command with --show-trace for the full trace)',
-    });
+    return new ClosureLensError(
+      'eval-error',
+      `Nix evaluation failed${where}: ${lastErrorMessage(text) ?? 'see details'}`,
+      {
+        ...base,
+        position,
+        fix: position
+          ? `fix the Nix code at ${position.file}:${position.line}:${position.column} (add --show-trace to the nix command for the full trace)`
+          : 'fix the Nix expression (run the nix command with --show-trace for the full trace)',
+      },
+    );
   }
 
   const message = lastErrorMessage(text) ?? (detail.split('\n').pop() || `exit code ${f.exitCode ?? 'unknown'}`);
@@ -206,7 +221,12 @@ export function humanStderr(stderr: string): string {
   const out: string[] = [];
   for (const rawLine of stripAnsi(stderr).split('\n')) {
     // On a terminal Nix redraws with `\r`; what stays visible is the last non-empty part.
-    const line = rawLine.includes('\r') ? (rawLine.split('\r').filter((p) => p !== '').pop() ?? '') : rawLine;
+    const line = rawLine.includes('\r')
+      ? (rawLine
+          .split('\r')
+          .filter((p) => p !== '')
+          .pop() ?? '')
+      : rawLine;
     if (!line.startsWith('@nix ')) {
       out.push(line);
       continue;

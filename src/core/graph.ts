@@ -125,7 +125,8 @@ export class ClosureGraph {
       hasVirtualRoot: layout.hasVirtualRoot,
       sizesKnown,
       danglingReferences: dangling,
-      index: resolved.duplicates === 0 && n === records.length ? { table: index, order: layout.nodeOfRecord } : undefined,
+      index:
+        resolved.duplicates === 0 && n === records.length ? { table: index, order: layout.nodeOfRecord } : undefined,
     });
   }
 
@@ -231,7 +232,8 @@ export function nodesByPath(g: ClosureGraph): Int32Array {
   }
   const order = new Int32Array(n);
   for (let i = 0; i < first; i++) order[i] = i;
-  const byString = (x: number, y: number): number => (g.paths[x]! < g.paths[y]! ? -1 : g.paths[x]! > g.paths[y]! ? 1 : 0);
+  const byString = (x: number, y: number): number =>
+    g.paths[x]! < g.paths[y]! ? -1 : g.paths[x]! > g.paths[y]! ? 1 : 0;
   if (!keyed) {
     const real = Array.from({ length: n - first }, (_, k) => k + first).sort(byString);
     order.set(real, first);
@@ -240,11 +242,12 @@ export function nodesByPath(g: ClosureGraph): Int32Array {
   keys.sort();
   for (let k = 0; k < keys.length; k++) order[first + k] = keys[k]! % KEYED_NODES_MAX;
   // Runs that share a prefix (rare: 5,000 random hashes share six characters with probability ~1%)
-  for (let start = 0; start < keys.length; ) {
+  for (let start = 0; start < keys.length;) {
     const prefix = Math.floor(keys[start]! / KEYED_NODES_MAX);
     let end = start + 1;
     while (end < keys.length && Math.floor(keys[end]! / KEYED_NODES_MAX) === prefix) end++;
-    if (end - start > 1) order.set(Array.from(order.subarray(first + start, first + end)).sort(byString), first + start);
+    if (end - start > 1)
+      order.set(Array.from(order.subarray(first + start, first + end)).sort(byString), first + start);
     start = end;
   }
   return order;

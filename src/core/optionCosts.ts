@@ -42,7 +42,9 @@ export function hoverSpotAt(src: string, scan: ScanResult, offset: number): Hove
   // A leaf value (`true`, a string, a call): on its tokens, never on the blanks or comments between them.
   // A list's blanks and comments are not its packages either.
   if (b.nested || b.elements.length > 0 || offset >= b.valueEnd) return undefined;
-  return onToken(src, b.valueStart, b.valueEnd, offset) ? { binding: b, start: b.valueStart, end: b.valueEnd } : undefined;
+  return onToken(src, b.valueStart, b.valueEnd, offset)
+    ? { binding: b, start: b.valueStart, end: b.valueEnd }
+    : undefined;
 }
 
 /** Whether `offset` lies on a token (not a blank or a comment) of src[from, to). */
@@ -63,7 +65,10 @@ export function elementAttrName(text: string): string | undefined {
   if (/[/"]/.test(head)) return undefined;
   const parts = head.split('.').filter((p) => p !== '');
   // `python3.withPackages`: the package is the part before a function-looking last part.
-  while (parts.length > 1 && /^(withPackages|override|overrideAttrs|overrideDerivation|out|bin|lib|dev|man)$/.test(parts[parts.length - 1]!)) {
+  while (
+    parts.length > 1 &&
+    /^(withPackages|override|overrideAttrs|overrideDerivation|out|bin|lib|dev|man)$/.test(parts[parts.length - 1]!)
+  ) {
     parts.pop();
   }
   const last = parts[parts.length - 1];
@@ -196,7 +201,17 @@ export class OptionCostIndex {
       const d = a.definitions[id]!;
       const exclusive = a.exclusiveNodes(id);
       const method = d.nodes.length > 0 ? { method: a.costMethod(id) } : {};
-      c = this.make('definition', d.option, [d], [d], a.removalCost(id), () => a.lostNodes(exclusive), d.nodes, this.sharers([d], d.nodes), method);
+      c = this.make(
+        'definition',
+        d.option,
+        [d],
+        [d],
+        a.removalCost(id),
+        () => a.lostNodes(exclusive),
+        d.nodes,
+        this.sharers([d], d.nodes),
+        method,
+      );
       this.memo.set(key, c);
     }
     return c;
@@ -212,7 +227,9 @@ export class OptionCostIndex {
       const defs = mod.definitions.map((id) => this.attribution.definitions[id]!);
       const carried = [...new Set(defs.flatMap((x) => x.nodes))];
       const a = this.attribution;
-      c = this.make('module', d.option, defs, [d], mod.bytes, () => a.lostNodes(mod.exclusiveNodes), carried, [], { moduleFiles: mod.files });
+      c = this.make('module', d.option, defs, [d], mod.bytes, () => a.lostNodes(mod.exclusiveNodes), carried, [], {
+        moduleFiles: mod.files,
+      });
       this.memo.set(key, c);
     }
     return c;
@@ -228,15 +245,28 @@ export class OptionCostIndex {
       const found = name === undefined ? undefined : this.attribution.packageCost(d.id, name);
       if (!found) {
         const whole = this.definitionCost(d.id);
-        c = this.make('definition', d.option, [d], [d], whole.bytes, () => whole.lostPaths, d.nodes, whole.sharedWith, { packageText: text, packageMatched: false });
+        c = this.make('definition', d.option, [d], [d], whole.bytes, () => whole.lostPaths, d.nodes, whole.sharedWith, {
+          packageText: text,
+          packageMatched: false,
+        });
       } else {
         // The lost paths: what the root no longer reaches without the ones no other definition carries.
         const a = this.attribution;
         const exclusive = found.nodes.filter((i) => a.introducers(i).length === 1);
-        c = this.make('package', d.option, [d], [d], found.bytes, () => (exclusive.length > 0 ? a.lostNodes(exclusive) : []), found.nodes, this.sharers([d], found.nodes), {
-          packageText: text,
-          packageMatched: true,
-        });
+        c = this.make(
+          'package',
+          d.option,
+          [d],
+          [d],
+          found.bytes,
+          () => (exclusive.length > 0 ? a.lostNodes(exclusive) : []),
+          found.nodes,
+          this.sharers([d], found.nodes),
+          {
+            packageText: text,
+            packageMatched: true,
+          },
+        );
       }
       this.memo.set(key, c);
     }
@@ -248,7 +278,16 @@ export class OptionCostIndex {
     const { bytes, exclusiveNodes } = this.attribution.combinedCost(defs.map((d) => d.id));
     const carried = [...new Set(defs.flatMap((d) => d.nodes))];
     const a = this.attribution;
-    return this.make('definitions', option, defs, defs, bytes, () => a.lostNodes(exclusiveNodes), carried, this.sharers(defs, carried));
+    return this.make(
+      'definitions',
+      option,
+      defs,
+      defs,
+      bytes,
+      () => a.lostNodes(exclusiveNodes),
+      carried,
+      this.sharers(defs, carried),
+    );
   }
 
   /**
@@ -319,7 +358,11 @@ export class OptionCostIndex {
 
 /** `services.nginx.enable = true` and friends: a boolean that switches a module on and carries no path itself. */
 export function isModuleSwitch(d: Definition): boolean {
-  return d.loc[d.loc.length - 1] === 'enable' && d.nodes.length === 0 && (d.type === null || d.type === 'bool' || d.type === 'boolean');
+  return (
+    d.loc[d.loc.length - 1] === 'enable' &&
+    d.nodes.length === 0 &&
+    (d.type === null || d.type === 'bool' || d.type === 'boolean')
+  );
 }
 
 function countNewlines(src: string, from: number, to: number): number {

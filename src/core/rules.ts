@@ -51,7 +51,12 @@ export interface TargetRules {
   readonly severity: Severity;
   readonly maxClosureSize?: { readonly bytes: number; readonly text: string; readonly span: SourceSpan };
   /** Budgets for the closure compressed with zstd -19, xz -6 or gzip -9 (compression.ts estimates them). */
-  readonly maxCompressedSize: readonly { readonly codec: CompressionCodec; readonly bytes: number; readonly text: string; readonly span: SourceSpan }[];
+  readonly maxCompressedSize: readonly {
+    readonly codec: CompressionCodec;
+    readonly bytes: number;
+    readonly text: string;
+    readonly span: SourceSpan;
+  }[];
   readonly maxPaths?: { readonly value: number; readonly span: SourceSpan };
   readonly maxDuplicates?: { readonly value: number; readonly span: SourceSpan };
   /** Package names whose duplicates are not counted by `maxDuplicates`. */
@@ -76,11 +81,20 @@ export interface RulesConfig {
 }
 
 const UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  k: 1024, kib: 1024, kb: 1000,
-  m: 1024 ** 2, mib: 1024 ** 2, mb: 1000 ** 2,
-  g: 1024 ** 3, gib: 1024 ** 3, gb: 1000 ** 3,
-  t: 1024 ** 4, tib: 1024 ** 4, tb: 1000 ** 4,
+  '': 1,
+  b: 1,
+  k: 1024,
+  kib: 1024,
+  kb: 1000,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  mb: 1000 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  gb: 1000 ** 3,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
+  tb: 1000 ** 4,
 };
 
 /**
@@ -97,8 +111,17 @@ export function parseSize(text: string | number): number | undefined {
 
 /** Keys of a rule block; media/closure-lens.schema.json lists the same (a unit test holds them together). */
 export const RULE_KEYS: ReadonlySet<string> = new Set([
-  'target', 'name', 'severity', 'maxClosureSize', 'maxCompressedSize', 'maxPaths', 'maxDuplicates', 'ignoreDuplicates',
-  'forbiddenDependencies', 'forbiddenDependenciesRegexes', 'mustBeAbsent',
+  'target',
+  'name',
+  'severity',
+  'maxClosureSize',
+  'maxCompressedSize',
+  'maxPaths',
+  'maxDuplicates',
+  'ignoreDuplicates',
+  'forbiddenDependencies',
+  'forbiddenDependenciesRegexes',
+  'mustBeAbsent',
 ]);
 
 /** Parses the rules file (JSON with comments). Never throws: everything wrong becomes a problem with a place. */
@@ -123,7 +146,8 @@ export function parseRulesConfig(text: string): RulesConfig {
     const [key, value] = prop.children ?? [];
     if (!key || !value) continue;
     if (key.value === 'rules') rulesNode = value;
-    else if (key.value !== '$schema') problems.push({ message: `Unknown key "${key.value}"; expected "rules".`, span: nodeSpan(key) });
+    else if (key.value !== '$schema')
+      problems.push({ message: `Unknown key "${key.value}"; expected "rules".`, span: nodeSpan(key) });
   }
   if (!rulesNode) {
     problems.push({ message: 'Missing "rules": add a list of { "target": ..., rules } blocks.', span: nodeSpan(root) });
@@ -163,7 +187,10 @@ function parseBlock(
   const problem = (n: JsonNode, message: string) => problems.push({ message, span: nodeSpan(n) });
   const target = props.get('target');
   if (!target || target.value.type !== 'string' || target.value.value === '') {
-    problem(target?.value ?? block, '"target" must name an installable (.#name), a store path, or a glob over installables.');
+    problem(
+      target?.value ?? block,
+      '"target" must name an installable (.#name), a store path, or a glob over installables.',
+    );
     return undefined;
   }
   const str = (k: string): string | undefined => {
@@ -183,7 +210,7 @@ function parseBlock(
   const list = (k: string, check?: (s: string) => string | undefined): PatternEntry[] => {
     const p = props.get(k);
     if (!p) return [];
-    if (p.value.type !== 'array') return void problem(p.value, `"${k}" must be a list of strings.`), [];
+    if (p.value.type !== 'array') return (void problem(p.value, `"${k}" must be a list of strings.`), []);
     const out: PatternEntry[] = [];
     for (const item of p.value.children ?? []) {
       if (item.type !== 'string' || item.value === '') {
@@ -202,14 +229,16 @@ function parseBlock(
   if (size) {
     const raw = size.value.value as unknown;
     const bytes = typeof raw === 'string' || typeof raw === 'number' ? parseSize(raw) : undefined;
-    if (bytes === undefined) problem(size.value, '"maxClosureSize" must be bytes or a size such as "500 MiB", "1.5 GiB", "800M".');
+    if (bytes === undefined)
+      problem(size.value, '"maxClosureSize" must be bytes or a size such as "500 MiB", "1.5 GiB", "800M".');
     else maxClosureSize = { bytes, text: String(raw), span: nodeSpan(size.key) };
   }
   const maxCompressedSize: TargetRules['maxCompressedSize'][number][] = [];
   const compressed = props.get('maxCompressedSize');
   if (compressed) {
-    if (compressed.value.type !== 'object') problem(compressed.value, '"maxCompressedSize" must be an object such as { "zstd": "80 MiB" }.');
-    for (const prop of compressed.value.type === 'object' ? compressed.value.children ?? [] : []) {
+    if (compressed.value.type !== 'object')
+      problem(compressed.value, '"maxCompressedSize" must be an object such as { "zstd": "80 MiB" }.');
+    for (const prop of compressed.value.type === 'object' ? (compressed.value.children ?? []) : []) {
       const [key, value] = prop.children ?? [];
       if (!key || !value) continue;
       const codec = String(key.value);
@@ -313,7 +342,10 @@ export function ruleAppliesTo(rule: TargetRules, id: ClosureIdentity, configDir?
   if (have.attr === undefined || want.attr === undefined || !attrMatches(want.attr, have.attr)) return false;
   if (globToRegExp(want.flake).test(have.flake)) return true;
   // Relative references without a known base directory: compare them as written.
-  return normalizeInstallable(rule.target.slice(0, hash)) === normalizeInstallable(id.installable.slice(0, id.installable.indexOf('#')));
+  return (
+    normalizeInstallable(rule.target.slice(0, hash)) ===
+    normalizeInstallable(id.installable.slice(0, id.installable.indexOf('#')))
+  );
 }
 
 function attrMatches(pattern: string, attr: string): boolean {
@@ -331,8 +363,21 @@ function attrMatches(pattern: string, attr: string): boolean {
 
 /** Top-level flake outputs; an attribute that starts with none of them is looked up as Nix does. */
 const FLAKE_OUTPUTS = new Set([
-  'packages', 'legacyPackages', 'nixosConfigurations', 'homeConfigurations', 'darwinConfigurations', 'devShells',
-  'checks', 'apps', 'formatter', 'hydraJobs', 'nixosModules', 'overlays', 'lib', 'defaultPackage', 'devShell',
+  'packages',
+  'legacyPackages',
+  'nixosConfigurations',
+  'homeConfigurations',
+  'darwinConfigurations',
+  'devShells',
+  'checks',
+  'apps',
+  'formatter',
+  'hydraJobs',
+  'nixosModules',
+  'overlays',
+  'lib',
+  'defaultPackage',
+  'devShell',
 ]);
 
 /** `hello` means what `nix build .#hello` builds: `packages.<system>.hello` or `legacyPackages.<system>.hello`. */
@@ -364,7 +409,11 @@ function splitInstallable(s: string, baseDir: string | undefined): { flake: stri
 
 /** `.#x` and `#x` and `path:.#x` name the same thing; compare them in one spelling. */
 function normalizeInstallable(s: string): string {
-  return s.replace(/^path:/, '').replace(/^(\.\/)?$/, '.').replace(/^#/, '.#').replace(/^\.\/#/, '.#');
+  return s
+    .replace(/^path:/, '')
+    .replace(/^(\.\/)?$/, '.')
+    .replace(/^#/, '.#')
+    .replace(/^\.\/#/, '.#');
 }
 
 export function isGlob(target: string): boolean {
@@ -433,7 +482,12 @@ export interface EvaluateOptions {
   readonly compressedSizes?: Partial<Record<CompressionCodec, number>>;
 }
 
-export function evaluateRules(rule: TargetRules, closure: ClosureIdentity, subject: RuleSubject, opts: EvaluateOptions = {}): RulesReport {
+export function evaluateRules(
+  rule: TargetRules,
+  closure: ClosureIdentity,
+  subject: RuleSubject,
+  opts: EvaluateOptions = {},
+): RulesReport {
   const g = subject.graph;
   const fmt = opts.formatBytes ?? ((n: number) => `${n} B`);
   const outcomes: RuleOutcome[] = [];
@@ -443,7 +497,12 @@ export function evaluateRules(rule: TargetRules, closure: ClosureIdentity, subje
     const limit = rule.maxClosureSize.bytes;
     const broken = actual > limit;
     outcomes.push({
-      rule: 'maxClosureSize', broken, severity, span: rule.maxClosureSize.span, actual, limit,
+      rule: 'maxClosureSize',
+      broken,
+      severity,
+      span: rule.maxClosureSize.span,
+      actual,
+      limit,
       summary: `closure size ${fmt(actual)} ${broken ? 'exceeds' : 'is within'} the budget of ${fmt(limit)} (${rule.maxClosureSize.text})`,
     });
   }
@@ -452,14 +511,25 @@ export function evaluateRules(rule: TargetRules, closure: ClosureIdentity, subje
     const limit = budget.bytes;
     if (actual === undefined) {
       outcomes.push({
-        rule: 'maxCompressedSize', broken: false, severity, span: budget.span, limit, pattern: budget.codec,
+        rule: 'maxCompressedSize',
+        broken: false,
+        severity,
+        span: budget.span,
+        limit,
+        pattern: budget.codec,
         summary: `${budget.codec} size not estimated yet (closure-lens check does it; in the editor: Estimate compressed size)`,
       });
       continue;
     }
     const broken = actual > limit;
     outcomes.push({
-      rule: 'maxCompressedSize', broken, severity, span: budget.span, actual, limit, pattern: budget.codec,
+      rule: 'maxCompressedSize',
+      broken,
+      severity,
+      span: budget.span,
+      actual,
+      limit,
+      pattern: budget.codec,
       summary: `${budget.codec} size ≈ ${fmt(actual)} ${broken ? 'exceeds' : 'is within'} the budget of ${fmt(limit)} (${budget.text})`,
     });
   }
@@ -468,7 +538,12 @@ export function evaluateRules(rule: TargetRules, closure: ClosureIdentity, subje
     const limit = rule.maxPaths.value;
     const broken = actual > limit;
     outcomes.push({
-      rule: 'maxPaths', broken, severity, span: rule.maxPaths.span, actual, limit,
+      rule: 'maxPaths',
+      broken,
+      severity,
+      span: rule.maxPaths.span,
+      actual,
+      limit,
       summary: `${actual} store paths ${broken ? 'exceed' : 'are within'} the limit of ${limit}`,
     });
   }
@@ -477,16 +552,32 @@ export function evaluateRules(rule: TargetRules, closure: ClosureIdentity, subje
     const groups = subject.duplicates().filter((d) => !ignored.has(d.pname));
     const limit = rule.maxDuplicates.value;
     const broken = groups.length > limit;
-    const names = groups.slice(0, 8).map((d) => `${d.pname} ×${d.paths.length}`).join(', ');
+    const names = groups
+      .slice(0, 8)
+      .map((d) => `${d.pname} ×${d.paths.length}`)
+      .join(', ');
     outcomes.push({
-      rule: 'maxDuplicates', broken, severity, span: rule.maxDuplicates.span, actual: groups.length, limit, duplicates: groups,
+      rule: 'maxDuplicates',
+      broken,
+      severity,
+      span: rule.maxDuplicates.span,
+      actual: groups.length,
+      limit,
+      duplicates: groups,
       summary: `${groups.length} duplicated package${groups.length === 1 ? '' : 's'} (limit ${limit})${names ? `: ${names}${groups.length > 8 ? ', …' : ''}` : ''}`,
     });
   }
   const lists: [RuleKind, readonly PatternEntry[], (entry: string) => (path: string, pname: string) => boolean][] = [
     ['forbiddenDependencies', rule.forbiddenDependencies, nameMatcher],
     // As NixOS's system.forbiddenDependenciesRegexes: `grep -E` over the full store paths, so a match anywhere counts.
-    ['forbiddenDependenciesRegexes', rule.forbiddenDependenciesRegexes, (re) => { const r = new RegExp(re); return (path) => r.test(path); }],
+    [
+      'forbiddenDependenciesRegexes',
+      rule.forbiddenDependenciesRegexes,
+      (re) => {
+        const r = new RegExp(re);
+        return (path) => r.test(path);
+      },
+    ],
     ['mustBeAbsent', rule.mustBeAbsent, (s) => (path, pname) => path === s || pname === s],
   ];
   for (const [kind, entries, makeMatcher] of lists) {
@@ -501,9 +592,18 @@ export function evaluateRules(rule: TargetRules, closure: ClosureIdentity, subje
       const hits = nodes.slice(0, cap).map((i) => forbiddenHit(g, i, opts.origin));
       const broken = nodes.length > 0;
       outcomes.push({
-        rule: kind, broken, severity, span: entry.span, pattern: entry.text, hits, hitCount: nodes.length,
+        rule: kind,
+        broken,
+        severity,
+        span: entry.span,
+        pattern: entry.text,
+        hits,
+        hitCount: nodes.length,
         summary: broken
-          ? `${entry.text}: ${nodes.length} forbidden path${nodes.length === 1 ? '' : 's'} in the closure (${hits.map((h) => parseStorePath(h.path).name).slice(0, 3).join(', ')}${nodes.length > 3 ? ', …' : ''})`
+          ? `${entry.text}: ${nodes.length} forbidden path${nodes.length === 1 ? '' : 's'} in the closure (${hits
+              .map((h) => parseStorePath(h.path).name)
+              .slice(0, 3)
+              .join(', ')}${nodes.length > 3 ? ', …' : ''})`
           : `${entry.text}: absent`,
       });
     }
@@ -532,7 +632,6 @@ function forbiddenHit(g: ClosureGraph, i: number, origin: OriginLookup | undefin
   };
   return o ? { ...hit, origin: o } : hit;
 }
-
 
 export function brokenOutcomes(reports: readonly RulesReport[], severity?: Severity): RuleOutcome[] {
   return reports.flatMap((r) => r.outcomes.filter((o) => o.broken && (!severity || o.severity === severity)));
@@ -570,7 +669,13 @@ export function diagnoseRulesFile(
   formatBytes?: (n: number) => string,
 ): RuleDiagnostic[] {
   const config = parseRulesConfig(text);
-  const out: RuleDiagnostic[] = config.problems.map((p) => ({ span: p.span, severity: 'error', code: 'config', message: p.message, related: [] }));
+  const out: RuleDiagnostic[] = config.problems.map((p) => ({
+    span: p.span,
+    severity: 'error',
+    code: 'config',
+    message: p.message,
+    related: [],
+  }));
   for (const c of closures) {
     for (const rule of config.rules) {
       if (!ruleAppliesTo(rule, c.id, configDir)) continue;
@@ -592,11 +697,18 @@ function outcomeDiagnostic(o: RuleOutcome, id: ClosureIdentity): RuleDiagnostic 
   const related: { file: string; line: number; message: string }[] = [];
   for (const h of o.hits ?? []) {
     const names = h.chain.map((p) => parseStorePath(p).name);
-    lines.push(`  ${names.join(' → ')}${h.origin ? `  (option ${h.origin.option}${h.origin.file ? ` in ${h.origin.file}${h.origin.line ? `:${h.origin.line}` : ''}` : ''})` : ''}`);
+    lines.push(
+      `  ${names.join(' → ')}${h.origin ? `  (option ${h.origin.option}${h.origin.file ? ` in ${h.origin.file}${h.origin.line ? `:${h.origin.line}` : ''}` : ''})` : ''}`,
+    );
     if (h.origin?.file) {
-      related.push({ file: h.origin.file, line: h.origin.line ?? 1, message: `${h.origin.option} brings in ${parseStorePath(h.path).name}` });
+      related.push({
+        file: h.origin.file,
+        line: h.origin.line ?? 1,
+        message: `${h.origin.option} brings in ${parseStorePath(h.path).name}`,
+      });
     }
   }
-  if (o.hitCount !== undefined && o.hits && o.hitCount > o.hits.length) lines.push(`  …and ${o.hitCount - o.hits.length} more`);
+  if (o.hitCount !== undefined && o.hits && o.hitCount > o.hits.length)
+    lines.push(`  …and ${o.hitCount - o.hits.length} more`);
   return { span: o.span, severity: o.severity, code: o.rule, message: lines.join('\n'), related };
 }

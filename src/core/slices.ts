@@ -85,4 +85,3 @@ export function runInSlices<T>(steps: Steps<T>, options: { signal?: AbortSignal 
     }
   });
 }
-

@@ -15,8 +15,10 @@ import { runInSlices, runToEnd, type Steps } from './slices';
  * protocol's OptionDefinition, with the counterfactual as the engine reports it and the store paths the
  * definition's value carries (the paths it introduces).
  */
-export interface AttributionDefinitionInput
-  extends Pick<OptionDefinition, 'option' | 'file' | 'line' | 'column' | 'removalCost' | 'inWorkspace' | 'fromDefault' | 'moduleCost' | 'enabledBy'> {
+export interface AttributionDefinitionInput extends Pick<
+  OptionDefinition,
+  'option' | 'file' | 'line' | 'column' | 'removalCost' | 'inWorkspace' | 'fromDefault' | 'moduleCost' | 'enabledBy'
+> {
   readonly paths?: readonly string[];
   readonly counterfactual?: { readonly removedBytes: number } | { readonly error: string };
 }
@@ -181,7 +183,8 @@ export function buildAttribution(analysis: AnalysedClosure, input: AttributionIn
     ...(d.inWorkspace !== undefined && { inWorkspace: d.inWorkspace }),
     ...(d.fromDefault !== undefined && { fromDefault: d.fromDefault }),
     ...(d.moduleCost && { moduleCost: { files: [...d.moduleCost.files], bytes: d.moduleCost.bytes } }),
-    ...(d.counterfactual && 'removedBytes' in d.counterfactual && { counterfactualCost: d.counterfactual.removedBytes }),
+    ...(d.counterfactual &&
+      'removedBytes' in d.counterfactual && { counterfactualCost: d.counterfactual.removedBytes }),
     ...(d.enabledBy !== undefined && { enabledBy: d.enabledBy }),
   }));
   const evalMs = input.evalMs ?? (input.evalSeconds !== undefined ? input.evalSeconds * 1000 : undefined);

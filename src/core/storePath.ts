@@ -15,8 +15,24 @@ export interface StorePathName {
 
 /** Output names that Nixpkgs appends to store-path names, in the order they are checked. */
 export const KNOWN_OUTPUTS = [
-  'bin', 'dev', 'devdoc', 'doc', 'info', 'lib', 'man', 'debug', 'static', 'out', 'modules', 'data',
-  'udev', 'scripts', 'terminfo', 'py', 'python', 'firmware',
+  'bin',
+  'dev',
+  'devdoc',
+  'doc',
+  'info',
+  'lib',
+  'man',
+  'debug',
+  'static',
+  'out',
+  'modules',
+  'data',
+  'udev',
+  'scripts',
+  'terminfo',
+  'py',
+  'python',
+  'firmware',
 ] as const;
 const outputSet = new Set<string>(KNOWN_OUTPUTS);
 

@@ -52,7 +52,12 @@ const KEPT = 6;
 const DRV_OF_TOPLEVEL = 'nixClosureLens.optionCosts.drvOfToplevel';
 const CONFIGURATION_OUTPUTS = new Set(['nixosConfigurations', 'homeConfigurations', 'darwinConfigurations']);
 
-export function optionCostSettings(): { automatic: boolean; codeLens: boolean; codeLensMinBytes: number; heaviestCount: number } {
+export function optionCostSettings(): {
+  automatic: boolean;
+  codeLens: boolean;
+  codeLensMinBytes: number;
+  heaviestCount: number;
+} {
   const c = vscode.workspace.getConfiguration(SECTION);
   const mib = c.get<number>('optionCosts.codeLensThresholdMiB', 1);
   const n = c.get<number>('tree.heaviestCount', 25);
@@ -92,7 +97,8 @@ export class AnalysedTargets extends Disposable {
     this.register({ dispose: () => this.abort.abort() });
     this.register(service.onDidChangeCurrent((c) => c && this.closureShown(c)));
     const learn = (doc: vscode.TextDocument) => {
-      if (doc.uri.scheme === 'file' && doc.languageId === 'nix' && !this.realPaths.has(doc.uri.fsPath)) this.learnRealPath(doc.uri.fsPath);
+      if (doc.uri.scheme === 'file' && doc.languageId === 'nix' && !this.realPaths.has(doc.uri.fsPath))
+        this.learnRealPath(doc.uri.fsPath);
     };
     this.register(vscode.workspace.onDidOpenTextDocument(learn));
     vscode.workspace.textDocuments.forEach(learn);
@@ -148,7 +154,11 @@ export class AnalysedTargets extends Disposable {
   /** Configurations whose flake holds `file` but that have no option costs (yet): for the hover's "run it" link. */
   configurationsWithout(file: string): AnalysedTarget[] {
     return this.targets.filter(
-      (t) => t.options.kind !== 'ready' && t.options.kind !== 'not-a-configuration' && t.target.kind === 'flake-output' && isInside(t.target.flake.dir, file),
+      (t) =>
+        t.options.kind !== 'ready' &&
+        t.options.kind !== 'not-a-configuration' &&
+        t.target.kind === 'flake-output' &&
+        isInside(t.target.flake.dir, file),
     );
   }
 
@@ -156,7 +166,9 @@ export class AnalysedTargets extends Disposable {
     const key = targetKey(c.target);
     const previous = this.get(key);
     const sameClosure = previous && previous.loaded.rootPath === c.loaded.rootPath;
-    let options: OptionCostsState = isConfiguration(c.target) ? { kind: 'not-analysed' } : { kind: 'not-a-configuration' };
+    let options: OptionCostsState = isConfiguration(c.target)
+      ? { kind: 'not-analysed' }
+      : { kind: 'not-a-configuration' };
     if (sameClosure && previous.options.kind !== 'failed') options = this.rebind(previous.options, c);
     const entry: AnalysedTarget = { key, target: c.target, title: c.title, loaded: c.loaded, options };
     this.targets = [entry, ...this.targets.filter((t) => t.key !== key)].slice(0, KEPT);
@@ -186,7 +198,12 @@ export class AnalysedTargets extends Disposable {
    */
   analyse(key: string, opts: { refresh?: boolean } = {}): Promise<OptionCostsState> {
     const t = this.get(key);
-    if (!t) return Promise.resolve({ kind: 'failed', message: 'That closure is no longer loaded.', fix: 'Run "Show closure" again.' });
+    if (!t)
+      return Promise.resolve({
+        kind: 'failed',
+        message: 'That closure is no longer loaded.',
+        fix: 'Run "Show closure" again.',
+      });
     if (t.options.kind === 'not-a-configuration') return Promise.resolve(t.options);
     if (t.options.kind === 'ready' && !opts.refresh) return Promise.resolve(t.options);
     let run = this.running.get(key);
@@ -204,9 +221,14 @@ export class AnalysedTargets extends Disposable {
     let state: OptionCostsState;
     try {
       if (!vscode.workspace.isTrusted) {
-        throw Object.assign(new Error('This workspace is not trusted, so option costs are not evaluated: evaluating a flake runs the code in it.'), {
-          fix: 'Trust the workspace (Manage Workspace Trust), then run "Analyse option costs" again.',
-        });
+        throw Object.assign(
+          new Error(
+            'This workspace is not trusted, so option costs are not evaluated: evaluating a flake runs the code in it.',
+          ),
+          {
+            fix: 'Trust the workspace (Manage Workspace Trust), then run "Analyse option costs" again.',
+          },
+        );
       }
       const { service } = this.attribution();
       const ev = await vscode.window.withProgress(
@@ -220,13 +242,19 @@ export class AnalysedTargets extends Disposable {
           }),
       );
       state = this.index(this.get(t.key) ?? t, ev, ev.fromCache);
-      if (state.kind === 'ready') this.deps.log.info(`${t.title}: option costs of ${state.index.attribution.definitions.length} definitions (nix eval ${(ev.evalMs / 1000).toFixed(1)} s)`);
+      if (state.kind === 'ready')
+        this.deps.log.info(
+          `${t.title}: option costs of ${state.index.attribution.definitions.length} definitions (nix eval ${(ev.evalMs / 1000).toFixed(1)} s)`,
+        );
     } catch (err) {
       if (isClosureLensError(err, 'cancelled') || this.abort.signal.aborted) {
         state = { kind: 'not-analysed' };
       } else {
         const e = err as { message?: string; fix?: string };
-        this.deps.log.error(`option costs of ${t.title} failed`, isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err);
+        this.deps.log.error(
+          `option costs of ${t.title} failed`,
+          isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err,
+        );
         state = { kind: 'failed', message: e.message ?? String(err), ...(e.fix !== undefined && { fix: e.fix }) };
       }
     }
@@ -247,7 +275,12 @@ export class AnalysedTargets extends Disposable {
     }
     if (ev.root?.drvPath && outPath) void this.rememberDrv(outPath, ev.root.drvPath);
     const attribution = this.attribution().service.attribute(ev, t.loaded.analysis.graph);
-    return { kind: 'ready', index: new OptionCostIndex(t.title, attribution, t.loaded.analysis), evalMs: ev.evalMs, fromCache };
+    return {
+      kind: 'ready',
+      index: new OptionCostIndex(t.title, attribution, t.loaded.analysis),
+      evalMs: ev.evalMs,
+      fromCache,
+    };
   }
 
   private fromDiskCache(t: AnalysedTarget): OptionCostsState | undefined {
@@ -273,9 +306,12 @@ export class AnalysedTargets extends Disposable {
 
   private attribution(): { runner: NixRunner; service: AttributionService } {
     const runner = this.deps.runner();
-    if (!(runner instanceof NixRunner)) throw new Error('option costs need the extension\'s nix runner');
+    if (!(runner instanceof NixRunner)) throw new Error("option costs need the extension's nix runner");
     if (this.attributionService?.runner !== runner) {
-      this.attributionService = { runner, service: new AttributionService(runner, { cacheDir: path.join(this.deps.cacheDir(), 'options') }) };
+      this.attributionService = {
+        runner,
+        service: new AttributionService(runner, { cacheDir: path.join(this.deps.cacheDir(), 'options') }),
+      };
     }
     return this.attributionService;
   }
@@ -293,12 +329,20 @@ export class AnalysedTargets extends Disposable {
     const panels = SunburstPanel.panels().filter((p) => JSON.stringify(p.target) === wanted);
     if (panels.length === 0) return;
     const a = t.options.index.attribution;
-    const json = optionsJson({ attribution: a, analysis: t.loaded.analysis, evalMs: t.options.evalMs, fromCache: t.options.fromCache, counterfactuals: new Map<number, CounterfactualCost>() });
+    const json = optionsJson({
+      attribution: a,
+      analysis: t.loaded.analysis,
+      evalMs: t.options.evalMs,
+      fromCache: t.options.fromCache,
+      counterfactuals: new Map<number, CounterfactualCost>(),
+    });
     for (const p of panels) {
       try {
         p.setAttribution(json);
       } catch (err) {
-        this.deps.log.warn(`sunburst: option definitions not shown: ${err instanceof Error ? err.message : String(err)}`);
+        this.deps.log.warn(
+          `sunburst: option definitions not shown: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }
   }
@@ -320,7 +364,9 @@ export class AnalysedTargets extends Disposable {
     const known = this.counterfactuals.get(slot);
     if (known && known !== 'running' && !('error' in known)) return known;
     if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage('Nix Closure Lens: this workspace is not trusted, so the configuration is not evaluated again.');
+      void vscode.window.showWarningMessage(
+        'Nix Closure Lens: this workspace is not trusted, so the configuration is not evaluated again.',
+      );
       return undefined;
     }
     const { index } = t.options;
@@ -341,7 +387,10 @@ export class AnalysedTargets extends Disposable {
       this.counterfactuals.set(slot, cost);
       return cost;
     } catch (err) {
-      this.deps.log.error(`evaluating ${t.title} without ${d.option} failed`, isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err);
+      this.deps.log.error(
+        `evaluating ${t.title} without ${d.option} failed`,
+        isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err,
+      );
       this.counterfactuals.set(slot, { error: err instanceof Error ? err.message : String(err) });
       return undefined;
     } finally {
@@ -369,7 +418,9 @@ export class AnalysedTargets extends Disposable {
   private async makeCurrent(key: string): Promise<AnalysedTarget | undefined> {
     const t = this.get(key);
     if (!t) {
-      void vscode.window.showWarningMessage('Nix Closure Lens: that closure is no longer loaded. Run "Show closure" again.');
+      void vscode.window.showWarningMessage(
+        'Nix Closure Lens: that closure is no longer loaded. Run "Show closure" again.',
+      );
       return undefined;
     }
     if (this.currentKey === key && this.service.current) await this.shower.reopen();
@@ -377,7 +428,6 @@ export class AnalysedTargets extends Disposable {
     return this.currentKey === key ? this.get(key) : undefined;
   }
 }
-
 
 function isConfiguration(t: ClosureTarget): boolean {
   return t.kind === 'flake-output' && CONFIGURATION_OUTPUTS.has(t.output.attrPath[0] ?? '');

@@ -130,7 +130,10 @@ export class ClosureService extends Disposable {
   ): Promise<LoadedClosure> {
     if (target.kind === 'store-path') {
       report('querying the store…');
-      return this.engine().load({ kind: 'store-path', path: target.path }, { signal, refresh: opts.refresh, onProgress: (p) => report(p.message) });
+      return this.engine().load(
+        { kind: 'store-path', path: target.path },
+        { signal, refresh: opts.refresh, onProgress: (p) => report(p.message) },
+      );
     }
     const { flake, output } = target;
     requireTrust('evaluate or build flake outputs');
@@ -142,7 +145,10 @@ export class ClosureService extends Disposable {
         this.log.info(`${output.label}: ${known} (flake unchanged, no evaluation)`);
         report('reading the closure…');
         try {
-          return await this.engine().load({ kind: 'store-path', path: known }, { signal, onProgress: (p) => report(p.message) });
+          return await this.engine().load(
+            { kind: 'store-path', path: known },
+            { signal, onProgress: (p) => report(p.message) },
+          );
         } catch (err) {
           if (!isClosureLensError(err, 'invalid-path') && !isClosureLensError(err, 'not-built')) throw err;
           await this.outputCache.forgetStorePath(flake.dir, output.installable);
@@ -157,7 +163,10 @@ export class ClosureService extends Disposable {
     const storePath = await this.realise(flake.dir, output.installable, signal, report);
     await this.rememberStorePath(target, fingerprint, storePath);
     report('reading the closure…');
-    return this.engine().load({ kind: 'store-path', path: storePath }, { signal, refresh: opts.refresh, onProgress: (p) => report(p.message) });
+    return this.engine().load(
+      { kind: 'store-path', path: storePath },
+      { signal, refresh: opts.refresh, onProgress: (p) => report(p.message) },
+    );
   }
 
   /**
@@ -192,7 +201,10 @@ export class ClosureService extends Disposable {
     await this.rememberStorePath(target, fingerprint, outPath);
     if (this.settings().store === '' && fs.existsSync(outPath)) {
       report('reading the closure…');
-      return this.engine().load({ kind: 'store-path', path: outPath }, { signal, onProgress: (p) => report(p.message) });
+      return this.engine().load(
+        { kind: 'store-path', path: outPath },
+        { signal, onProgress: (p) => report(p.message) },
+      );
     }
     report('asking the substituters…');
     const substituters = await configuredSubstituters(this.nix(), { signal, timeoutMs });
@@ -207,7 +219,10 @@ export class ClosureService extends Disposable {
     }
     // The engine's analyser: in the extension host a worker thread, so parsing a big closure does not stall it.
     const source = `nix path-info --store ${found.substituter}`;
-    const result = await this.engine().analyser.analyse({ kind: 'path-info', json: found.json, source, roots: [outPath] }, { signal });
+    const result = await this.engine().analyser.analyse(
+      { kind: 'path-info', json: found.json, source, roots: [outPath] },
+      { signal },
+    );
     return {
       rootPath: outPath,
       analysis: analysisOf(result),
@@ -242,9 +257,16 @@ export class ClosureService extends Disposable {
       return { kind: 'failed', message: err.message, fix: 'Trust this workspace to analyse its flake.' };
     }
     const lensError = isClosureLensError(err) ? err : undefined;
-    this.log.error(`${targetTitle(target)} failed`, lensError ? `${lensError.oneLine()}\n${lensError.detail ?? ''}` : err);
+    this.log.error(
+      `${targetTitle(target)} failed`,
+      lensError ? `${lensError.oneLine()}\n${lensError.detail ?? ''}` : err,
+    );
     let mapped: { nixFile: string; file: string }[] = [];
-    if (lensError && target.kind === 'flake-output' && (lensError.code === 'eval-error' || lensError.code === 'build-failed')) {
+    if (
+      lensError &&
+      target.kind === 'flake-output' &&
+      (lensError.code === 'eval-error' || lensError.code === 'build-failed')
+    ) {
       mapped = await this.diagnostics.report(target.flake.dir, target.flake.folder.uri.fsPath, errorText(lensError));
     }
     // Name the user's file (`modules/web.nix:12:5`), not the store copy Nix evaluated.
@@ -252,7 +274,8 @@ export class ClosureService extends Disposable {
       mapped.reduce((t, m) => t.split(m.nixFile).join(vscode.workspace.asRelativePath(m.file, true)), text);
     const message = local(lensError ? lensError.message : err instanceof Error ? err.message : String(err));
     const fix = lensError ? local(lensError.fix) : undefined;
-    if (!quiet) void this.notify(fix ? `${message}. To fix: ${fix}.`.replace(/\.\./g, '.') : message, mapped.length > 0);
+    if (!quiet)
+      void this.notify(fix ? `${message}. To fix: ${fix}.`.replace(/\.\./g, '.') : message, mapped.length > 0);
     return fix !== undefined ? { kind: 'failed', message, fix } : { kind: 'failed', message };
   }
 

@@ -12,8 +12,22 @@ import { outputFromAttrPath, parseInstallable } from './flakeOutputs';
 import type { NixLog } from './nixLog';
 import { readSettings } from './settings';
 import { SunburstPanel, type SunburstHooks } from './sunburstPanel';
-import { askStorePath, pickTarget, resolveStorePath, runningSystemTarget, storePathTarget, type RecentTargets } from './targetPicker';
-import { flakeDescription, panelTarget, targetTitle, type ClosureTarget, type FlakeListing, type TargetDiscovery } from './targets';
+import {
+  askStorePath,
+  pickTarget,
+  resolveStorePath,
+  runningSystemTarget,
+  storePathTarget,
+  type RecentTargets,
+} from './targetPicker';
+import {
+  flakeDescription,
+  panelTarget,
+  targetTitle,
+  type ClosureTarget,
+  type FlakeListing,
+  type TargetDiscovery,
+} from './targets';
 import { isClosureLensError } from '../core/errors';
 import { displayName } from '../core/storePath';
 import { explainUntrusted, UntrustedWorkspaceError } from './trust';
@@ -52,7 +66,8 @@ export class ClosureCommands extends Disposable {
     private readonly log: NixLog,
   ) {
     super();
-    const reg = (id: string, fn: (...args: unknown[]) => unknown) => this.register(vscode.commands.registerCommand(id, fn));
+    const reg = (id: string, fn: (...args: unknown[]) => unknown) =>
+      this.register(vscode.commands.registerCommand(id, fn));
     reg(COMMANDS.showClosure, (arg) => this.showClosure(typeof arg === 'string' ? arg : undefined));
     reg(COMMANDS.showStorePath, (arg) => this.showStorePath(typeof arg === 'string' ? arg : undefined));
     reg(COMMANDS.showRunningSystem, () => this.showRunningSystem());
@@ -102,7 +117,10 @@ export class ClosureCommands extends Disposable {
       try {
         listings.push(await this.discovery.list(flake, { refresh }));
       } catch (err) {
-        this.log.error(`listing the outputs of ${flake.dir} failed`, isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err);
+        this.log.error(
+          `listing the outputs of ${flake.dir} failed`,
+          isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err,
+        );
         failures.push(`${flakeDescription(flake)}: ${err instanceof Error ? err.message : String(err)}`);
         continue;
       }
@@ -185,7 +203,11 @@ export class ClosureCommands extends Disposable {
   async reopen(): Promise<ShownClosure | undefined> {
     const current = this.service.current;
     if (!current) return this.showClosure();
-    const panel = SunburstPanel.show(this.extensionUri, { target: panelTarget(current.target), title: current.title, hooks: this.hooks });
+    const panel = SunburstPanel.show(this.extensionUri, {
+      target: panelTarget(current.target),
+      title: current.title,
+      hooks: this.hooks,
+    });
     if (!this.shown.has(panel)) this.display(panel, current);
     return summary(current);
   }
@@ -207,7 +229,12 @@ export class ClosureCommands extends Disposable {
     panel?.select(depPath);
     // Next to the sunburst, not over it: both show the chains, one as text, one as the why panel.
     const panelColumn = panel?.panel.viewColumn;
-    const column = panelColumn === undefined ? vscode.ViewColumn.Active : panelColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+    const column =
+      panelColumn === undefined
+        ? vscode.ViewColumn.Active
+        : panelColumn === vscode.ViewColumn.One
+          ? vscode.ViewColumn.Two
+          : vscode.ViewColumn.One;
     await this.why.open(displayName(current.loaded.analysis.graph.name(dep)), text, column);
     return text;
   }
@@ -216,7 +243,10 @@ export class ClosureCommands extends Disposable {
   async restore(panel: SunburstPanel, target: PanelTarget, title: string): Promise<void> {
     const closureTarget = closureTargetOf(target, title);
     if (!closureTarget) {
-      panel.setError('This sunburst cannot be restored: its flake is no longer in the workspace.', 'Run "Show closure" again.');
+      panel.setError(
+        'This sunburst cannot be restored: its flake is no longer in the workspace.',
+        'Run "Show closure" again.',
+      );
       return;
     }
     panel.setLoading(`Loading ${title}…`);

@@ -4,7 +4,13 @@
  */
 import * as vscode from 'vscode';
 import type { ClosureAnalysis } from '../core/analysis/closure';
-import { CompressionEstimator, nixStoreBeside, type ClosureCompression, type Codec, type PathToCompress } from '../core/compression';
+import {
+  CompressionEstimator,
+  nixStoreBeside,
+  type ClosureCompression,
+  type Codec,
+  type PathToCompress,
+} from '../core/compression';
 import { isClosureLensError } from '../core/errors';
 import { formatBytes, type SizeStyle } from '../core/format';
 import { Disposable } from './disposables';
@@ -13,7 +19,8 @@ export const COMPRESSED_SIZE_COMMAND = 'nixClosureLens.compressedSize';
 
 export interface CompressedSizeDeps {
   /** The closure shown now. */
-  readonly current: () => { readonly title: string; readonly rootPath: string; readonly analysis: ClosureAnalysis } | undefined;
+  readonly current: () =>
+    { readonly title: string; readonly rootPath: string; readonly analysis: ClosureAnalysis } | undefined;
   /** Where per-path results are kept between sessions (a JSON file in global storage). */
   readonly cacheFile: string;
   readonly sizeStyle?: () => SizeStyle;
@@ -23,7 +30,9 @@ export interface CompressedSizeDeps {
 
 export class CompressedSizeCommand extends Disposable {
   private estimator: { key: string; estimator: CompressionEstimator } | undefined;
-  private readonly results = this.register(new vscode.EventEmitter<{ title: string; rootPath: string; result: ClosureCompression }>());
+  private readonly results = this.register(
+    new vscode.EventEmitter<{ title: string; rootPath: string; result: ClosureCompression }>(),
+  );
   /** Fires with each finished estimate (for a status bar or the sunburst's header). */
   readonly onDidEstimate = this.results.event;
 
@@ -34,7 +43,10 @@ export class CompressedSizeCommand extends Disposable {
 
   private estimatorFor(nixStorePath: string): CompressionEstimator {
     if (this.estimator?.key !== nixStorePath) {
-      this.estimator = { key: nixStorePath, estimator: new CompressionEstimator({ codecs: ['zstd', 'xz'], cacheFile: this.deps.cacheFile, nixStorePath }) };
+      this.estimator = {
+        key: nixStorePath,
+        estimator: new CompressionEstimator({ codecs: ['zstd', 'xz'], cacheFile: this.deps.cacheFile, nixStorePath }),
+      };
     }
     return this.estimator.estimator;
   }
@@ -43,17 +55,24 @@ export class CompressedSizeCommand extends Disposable {
   async run(): Promise<string | undefined> {
     const shown = this.deps.current();
     if (!shown) {
-      void vscode.window.showInformationMessage('Nix Closure Lens: show a closure first, then estimate its compressed size.');
+      void vscode.window.showInformationMessage(
+        'Nix Closure Lens: show a closure first, then estimate its compressed size.',
+      );
       return undefined;
     }
     const g = shown.analysis.graph;
     const paths: PathToCompress[] = [];
-    for (let i = 0; i < g.nodeCount; i++) if (!g.isVirtual(i)) paths.push({ path: g.paths[i]!, narSize: g.narSize[i]! });
+    for (let i = 0; i < g.nodeCount; i++)
+      if (!g.isVirtual(i)) paths.push({ path: g.paths[i]!, narSize: g.narSize[i]! });
     const style = this.deps.sizeStyle?.() ?? 'iec';
     const fmt = (n: number) => formatBytes(n, style);
     try {
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Compressing ${shown.title} (zstd -19, xz -6)`, cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Compressing ${shown.title} (zstd -19, xz -6)`,
+          cancellable: true,
+        },
         async (progress, token) => {
           const abort = new AbortController();
           const sub = token.onCancellationRequested(() => abort.abort());
@@ -63,7 +82,10 @@ export class CompressedSizeCommand extends Disposable {
               signal: abort.signal,
               onProgress: (p) => {
                 const pct = p.bytesTotal > 0 ? (100 * p.bytesDone) / p.bytesTotal : 100;
-                progress.report({ increment: pct - last, message: `${p.pathsDone}/${p.pathsTotal} paths, ${fmt(p.bytesDone)} of ${fmt(p.bytesTotal)}` });
+                progress.report({
+                  increment: pct - last,
+                  message: `${p.pathsDone}/${p.pathsTotal} paths, ${fmt(p.bytesDone)} of ${fmt(p.bytesTotal)}`,
+                });
                 last = pct;
               },
             });

@@ -54,7 +54,9 @@ export class DiffFeatures extends Disposable {
         engine: () => deps.engines.engine,
         shownFlakeOutput: () => {
           const t = deps.service.current?.target;
-          return t?.kind === 'flake-output' ? { installable: t.output.installable, dir: t.flake.dir, title: t.output.label } : undefined;
+          return t?.kind === 'flake-output'
+            ? { installable: t.output.installable, dir: t.flake.dir, title: t.output.label }
+            : undefined;
         },
         requireTrust,
         origin: (target, loaded, signal) => this.attributionFor(target, loaded, signal),
@@ -71,10 +73,15 @@ export class DiffFeatures extends Disposable {
         nixPath: () => readSettings().nixPath,
       }),
     );
-    this.register(this.compressed.onDidEstimate((e) => void this.rules.compressedEstimated(e.rootPath, e.result.totals)));
+    this.register(
+      this.compressed.onDidEstimate((e) => void this.rules.compressedEstimated(e.rootPath, e.result.totals)),
+    );
     this.register(
       deps.service.onDidChangeCurrent((closure) => {
-        if (closure) void this.rules.closureLoaded(forRules(closure.target, closure.loaded, this.origins.get(closure.loaded.analysis.graph)));
+        if (closure)
+          void this.rules.closureLoaded(
+            forRules(closure.target, closure.loaded, this.origins.get(closure.loaded.analysis.graph)),
+          );
       }),
     );
   }
@@ -94,7 +101,8 @@ export class DiffFeatures extends Disposable {
           const origin = originsFromAttribution(attribution);
           // Kept per graph: showing the same closure again (a cache hit) must not lose its options.
           this.origins.set(attribution.graph, origin);
-          if (attribution.graph === t.loaded.analysis.graph) void this.rules.closureLoaded(forRules(t.target, t.loaded, origin));
+          if (attribution.graph === t.loaded.analysis.graph)
+            void this.rules.closureLoaded(forRules(t.target, t.loaded, origin));
         }
       }),
     );
@@ -105,7 +113,11 @@ export class DiffFeatures extends Disposable {
   private attribution: { runner: NixRunner; service: AttributionService } | undefined;
 
   /** Option attribution of a configuration for the diff view: one evaluation; nothing for other targets. */
-  private async attributionFor(target: Target, loaded: LoadedClosure, signal: AbortSignal): Promise<OriginLookup | undefined> {
+  private async attributionFor(
+    target: Target,
+    loaded: LoadedClosure,
+    signal: AbortSignal,
+  ): Promise<OriginLookup | undefined> {
     if (target.kind !== 'installable') return undefined;
     try {
       parseConfigurationInstallable(target.installable);
@@ -115,17 +127,25 @@ export class DiffFeatures extends Disposable {
     const runner = this.deps.engines.engine.nix;
     if (this.attribution?.runner !== runner) this.attribution = { runner, service: new AttributionService(runner) };
     try {
-      const ev = await this.attribution.service.evaluate(target.installable, { signal, ...(target.cwd ? { cwd: target.cwd } : {}) });
+      const ev = await this.attribution.service.evaluate(target.installable, {
+        signal,
+        ...(target.cwd ? { cwd: target.cwd } : {}),
+      });
       return originsFromAttribution(this.attribution.service.attribute(ev, loaded.analysis.graph));
     } catch (err) {
       if (isClosureLensError(err, 'cancelled')) throw err;
-      this.deps.warn?.(`options behind the diff of ${target.installable} are not shown: ${err instanceof Error ? err.message : String(err)}`);
+      this.deps.warn?.(
+        `options behind the diff of ${target.installable} are not shown: ${err instanceof Error ? err.message : String(err)}`,
+      );
       return undefined;
     }
   }
 }
 
 function forRules(t: CurrentClosure['target'], loaded: LoadedClosure, origin?: OriginLookup): LoadedForRules {
-  const id = t.kind === 'flake-output' ? { installable: t.output.installable, cwd: t.flake.dir, rootPath: loaded.rootPath } : { rootPath: loaded.rootPath };
+  const id =
+    t.kind === 'flake-output'
+      ? { installable: t.output.installable, cwd: t.flake.dir, rootPath: loaded.rootPath }
+      : { rootPath: loaded.rootPath };
   return { id, analysis: loaded.analysis, ...(origin ? { origin } : {}) };
 }

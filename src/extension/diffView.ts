@@ -7,7 +7,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { diffClosures, type OriginLookup } from '../core/diff';
 import { renderDiffMarkdown } from '../core/diffReport';
-import { listGenerations, operandAtRevision, recentCommits, resolveOperand, type DiffOperand } from '../core/diffTargets';
+import {
+  listGenerations,
+  operandAtRevision,
+  recentCommits,
+  resolveOperand,
+  type DiffOperand,
+} from '../core/diffTargets';
 import type { ClosureEngine, LoadedClosure, Target } from '../core/engine';
 import { isClosureLensError } from '../core/errors';
 import { Disposable } from './disposables';
@@ -53,12 +59,17 @@ export class DiffView extends Disposable implements vscode.TextDocumentContentPr
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.documents.get(uri.toString()) ?? 'This closure diff is no longer available: run "Compare closures…" again.';
+    return (
+      this.documents.get(uri.toString()) ?? 'This closure diff is no longer available: run "Compare closures…" again.'
+    );
   }
 
   async pickAndShow(): Promise<vscode.Uri | undefined> {
     const choices = this.choices();
-    const pick = await vscode.window.showQuickPick(choices, { title: 'Compare closures', placeHolder: 'What to compare' });
+    const pick = await vscode.window.showQuickPick(choices, {
+      title: 'Compare closures',
+      placeHolder: 'What to compare',
+    });
     if (!pick) return undefined;
     let operands: [DiffOperand, DiffOperand] | undefined;
     try {
@@ -87,7 +98,11 @@ export class DiffView extends Disposable implements vscode.TextDocumentContentPr
   /** Loads both sides with a cancellable progress notification and opens the report. */
   async show(before: DiffOperand, after: DiffOperand): Promise<vscode.Uri | undefined> {
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Nix Closure Lens: comparing closures', cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'Nix Closure Lens: comparing closures',
+        cancellable: true,
+      },
       async (progress, token) => {
         const abort = new AbortController();
         const sub = token.onCancellationRequested(() => abort.abort());
@@ -99,7 +114,11 @@ export class DiffView extends Disposable implements vscode.TextDocumentContentPr
             const report = (m: { message: string }) => progress.report({ message: `${o.label}: ${m.message}` });
             // A revision's outputs are usually not built yet.
             if (o.target.kind === 'installable') {
-              await engine.realise(o.target.installable, { signal: abort.signal, onProgress: report, ...(o.target.cwd ? { cwd: o.target.cwd } : {}) });
+              await engine.realise(o.target.installable, {
+                signal: abort.signal,
+                onProgress: report,
+                ...(o.target.cwd ? { cwd: o.target.cwd } : {}),
+              });
             }
             return engine.load(o.target, { signal: abort.signal, onProgress: report });
           };
@@ -107,7 +126,11 @@ export class DiffView extends Disposable implements vscode.TextDocumentContentPr
           const b = await load(after);
           progress.report({ message: 'finding the options behind added paths…' });
           const origin = await this.deps.origin?.(after.target, b, abort.signal);
-          return diffClosures({ graph: a.analysis.graph, label: before.label }, { graph: b.analysis.graph, label: after.label }, origin ? { origin } : {});
+          return diffClosures(
+            { graph: a.analysis.graph, label: before.label },
+            { graph: b.analysis.graph, label: after.label },
+            origin ? { origin } : {},
+          );
         } catch (err) {
           if (abort.signal.aborted || isClosureLensError(err, 'cancelled')) return undefined;
           throw err;
@@ -162,11 +185,18 @@ export class DiffView extends Disposable implements vscode.TextDocumentContentPr
   private async pickCommit(dir: string, title: string): Promise<string | undefined> {
     const commits = await recentCommits(dir, 30);
     if (commits.length === 0) {
-      void vscode.window.showWarningMessage(`Nix Closure Lens: ${dir} is not in a git repository with commits, so there is no revision to compare against.`);
+      void vscode.window.showWarningMessage(
+        `Nix Closure Lens: ${dir} is not in a git repository with commits, so there is no revision to compare against.`,
+      );
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
-      commits.map((c, i) => ({ label: i === 0 ? 'HEAD' : `HEAD~${i}`, description: c.subject, detail: `${c.hash.slice(0, 12)} · ${c.when}`, rev: c.hash })),
+      commits.map((c, i) => ({
+        label: i === 0 ? 'HEAD' : `HEAD~${i}`,
+        description: c.subject,
+        detail: `${c.hash.slice(0, 12)} · ${c.when}`,
+        rev: c.hash,
+      })),
       { title, matchOnDescription: true },
     );
     return pick?.rev;
@@ -196,16 +226,30 @@ export class DiffView extends Disposable implements vscode.TextDocumentContentPr
     }
   }
 
-  private async twoGenerations(generations: { number: number; link: string }[]): Promise<[DiffOperand, DiffOperand] | undefined> {
-    const items = generations.map((g) => ({ label: `Generation ${g.number}`, description: g.link, picked: false, link: g.link }));
-    const picked = await vscode.window.showQuickPick(items, { title: 'Pick two generations (older first is not required)', canPickMany: true });
+  private async twoGenerations(
+    generations: { number: number; link: string }[],
+  ): Promise<[DiffOperand, DiffOperand] | undefined> {
+    const items = generations.map((g) => ({
+      label: `Generation ${g.number}`,
+      description: g.link,
+      picked: false,
+      link: g.link,
+    }));
+    const picked = await vscode.window.showQuickPick(items, {
+      title: 'Pick two generations (older first is not required)',
+      canPickMany: true,
+    });
     if (!picked) return undefined;
     if (picked.length !== 2) {
-      void vscode.window.showWarningMessage(`Nix Closure Lens: pick exactly two generations (you picked ${picked.length}).`);
+      void vscode.window.showWarningMessage(
+        `Nix Closure Lens: pick exactly two generations (you picked ${picked.length}).`,
+      );
       return undefined;
     }
     // Older generation first, so additions read as what the newer one added.
-    const [a, b] = [...picked].sort((x, y) => Number(/(\d+)-link$/.exec(x.link)![1]) - Number(/(\d+)-link$/.exec(y.link)![1]));
+    const [a, b] = [...picked].sort(
+      (x, y) => Number(/(\d+)-link$/.exec(x.link)![1]) - Number(/(\d+)-link$/.exec(y.link)![1]),
+    );
     return [resolveOperand(a!.link, '/'), resolveOperand(b!.link, '/')];
   }
 
@@ -231,7 +275,9 @@ export class DiffView extends Disposable implements vscode.TextDocumentContentPr
     } else if (err instanceof Error && err.name === 'UntrustedWorkspaceError') {
       await vscode.window.showWarningMessage(`Nix Closure Lens: ${err.message}`);
     } else {
-      await vscode.window.showErrorMessage(`Nix Closure Lens: comparing closures failed: ${err instanceof Error ? err.message : String(err)}`);
+      await vscode.window.showErrorMessage(
+        `Nix Closure Lens: comparing closures failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 }

@@ -31,7 +31,7 @@ export function errorLocations(text: string): ErrorLocation[] {
 export function errorHeadline(text: string): string {
   const clean = stripAnsi(text);
   const m = /error: (.*)/.exec(clean);
-  return (m ? m[1]! : clean.split('\n').find((l) => l.trim() !== '') ?? clean).trim();
+  return (m ? m[1]! : (clean.split('\n').find((l) => l.trim() !== '') ?? clean)).trim();
 }
 
 const STORE_SOURCE = /^\/nix\/store\/[0-9a-df-np-sv-z]{32}-source(?:\/(.*))?$/;

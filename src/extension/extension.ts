@@ -55,22 +55,50 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
     diagnostics,
   );
   const service = store.add(
-    new ClosureService({ engine: () => engines.engine, nix: () => engines.runner, settings: readSettings, outputCache, diagnostics, log }),
+    new ClosureService({
+      engine: () => engines.engine,
+      nix: () => engines.runner,
+      settings: readSettings,
+      outputCache,
+      diagnostics,
+      log,
+    }),
   );
   // Compare closures…, .closure-lens.json diagnostics, compressed size.
-  const diffFeatures = store.add(new DiffFeatures({ service, engines, storageDir: context.globalStorageUri, warn: (m) => log.warn(m) }));
+  const diffFeatures = store.add(
+    new DiffFeatures({ service, engines, storageDir: context.globalStorageUri, warn: (m) => log.warn(m) }),
+  );
   const why = store.add(new WhyDocuments());
   store.add(vscode.workspace.registerTextDocumentContentProvider(WHY_SCHEME, why));
 
   const commands = store.add(
-    new ClosureCommands(context.extensionUri, service, discovery, outputCache, new RecentTargets(context.workspaceState), why, log),
+    new ClosureCommands(
+      context.extensionUri,
+      service,
+      discovery,
+      outputCache,
+      new RecentTargets(context.workspaceState),
+      why,
+      log,
+    ),
   );
-  store.add(registerSunburstSerializer(context, (panel, target) => commands.restore(panel, target, titleOf(panel)), commands.hooks));
+  store.add(
+    registerSunburstSerializer(
+      context,
+      (panel, target) => commands.restore(panel, target, titleOf(panel)),
+      commands.hooks,
+    ),
+  );
 
   const units = () => readSettings().sizeUnits;
   // Sidebar tree, hovers and CodeLens over option definitions: all read the analysed closures and option costs.
   const analysed = store.add(
-    new AnalysedTargets(service, commands, { runner: () => engines.runner, cacheDir: () => engines.cacheDir(), state: context.globalState, log }),
+    new AnalysedTargets(service, commands, {
+      runner: () => engines.runner,
+      cacheDir: () => engines.cacheDir(),
+      state: context.globalState,
+      log,
+    }),
   );
   store.add(registerClosureViewCommands(analysed));
   store.add(new ClosureStatusBar(analysed, units));
@@ -79,22 +107,27 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
   store.add(vscode.window.createTreeView(HEAVIEST_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
   const scans = new ScanCache();
   store.add(vscode.languages.registerHoverProvider(NIX_SELECTOR, new OptionHoverProvider(analysed, scans, units)));
-  store.add(vscode.languages.registerCodeLensProvider(NIX_SELECTOR, store.add(new CostLensProvider(analysed, scans, units))));
+  store.add(
+    vscode.languages.registerCodeLensProvider(NIX_SELECTOR, store.add(new CostLensProvider(analysed, scans, units))),
+  );
 
   return {
     nixCommands: () => log.commands(),
     current: () => {
       const c = service.current;
-      return c && {
-        title: c.title,
-        rootPath: c.loaded.rootPath,
-        fromCache: c.loaded.fromCache,
-        pathCount: c.loaded.analysis.graph.pathCount,
-      };
+      return (
+        c && {
+          title: c.title,
+          rootPath: c.loaded.rootPath,
+          fromCache: c.loaded.fromCache,
+          pathCount: c.loaded.analysis.graph.pathCount,
+        }
+      );
     },
     flakeOutputCacheFile: outputCache.file,
     graphCacheDir: () => engines.cacheDir(),
-    optionCosts: () => analysed.list().map((t) => ({ key: t.key, title: t.title, rootPath: t.loaded.rootPath, state: t.options.kind })),
+    optionCosts: () =>
+      analysed.list().map((t) => ({ key: t.key, title: t.title, rootPath: t.loaded.rootPath, state: t.options.kind })),
     heaviestTree: tree,
   };
 }

@@ -133,14 +133,18 @@ async function hashFile(file: string): Promise<string | undefined> {
   if (!st.isFile()) return undefined;
   const memo = fileHashMemo.get(file);
   if (memo && memo.size === st.size && memo.mtimeMs === st.mtimeMs) return memo.hash;
-  const hash = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+  const hash = createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
   fileHashMemo.set(file, { size: st.size, mtimeMs: st.mtimeMs, hash });
   return hash;
 }
 
 function git(args: string[], cwd: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, timeout: 30_000 }, (err, stdout) => resolve(err ? undefined : stdout));
+    execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, timeout: 30_000 }, (err, stdout) =>
+      resolve(err ? undefined : stdout),
+    );
   });
 }
 
@@ -153,7 +157,10 @@ async function gitTrackedNixFiles(flakeDir: string): Promise<string[] | undefine
   const top = (await git(['rev-parse', '--show-toplevel'], flakeDir))?.trim();
   if (!top) return undefined;
   const listed = await git(['ls-files', '-z', '--cached', '--', '*.nix', '*flake.lock'], top);
-  return listed?.split('\0').filter((f) => f !== '').map((f) => path.join(top, f));
+  return listed
+    ?.split('\0')
+    .filter((f) => f !== '')
+    .map((f) => path.join(top, f));
 }
 
 const SKIPPED_DIRS = new Set(['.git', 'node_modules', '.direnv', '.jj']);

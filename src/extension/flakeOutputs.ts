@@ -16,11 +16,7 @@ export interface NixCommandRunner {
 }
 
 export type OutputCategory =
-  | 'nixosConfigurations'
-  | 'packages'
-  | 'devShells'
-  | 'homeConfigurations'
-  | 'darwinConfigurations';
+  'nixosConfigurations' | 'packages' | 'devShells' | 'homeConfigurations' | 'darwinConfigurations';
 
 export interface FlakeOutput {
   category: OutputCategory;
@@ -79,7 +75,8 @@ export function isSelectableAttrName(name: string): boolean {
  */
 export function attrPathFragment(components: readonly string[]): string {
   for (const c of components) {
-    if (!isSelectableAttrName(c)) throw new Error(`attribute name ${JSON.stringify(c)} cannot be selected: it holds a double quote`);
+    if (!isSelectableAttrName(c))
+      throw new Error(`attribute name ${JSON.stringify(c)} cannot be selected: it holds a double quote`);
   }
   const quoted = components.map((c) => (PLAIN_ATTR.test(c) ? c : `"${c}"`)).join('.');
   // encodeURIComponent leaves `.`; `"` is allowed raw in a flake URL fragment and keeps logs readable.
@@ -123,7 +120,13 @@ export function outputFromAttrPath(attrPath: readonly string[]): FlakeOutput | u
     if (name === undefined) return undefined;
     const expected = spec.target(system, name);
     if (expected.length !== attrPath.length || expected.some((c, i) => c !== attrPath[i])) return undefined;
-    return { category: spec.category, name, attrPath: expected, installable: installableFor(expected), label: attrPathLabel([spec.category, name]) };
+    return {
+      category: spec.category,
+      name,
+      attrPath: expected,
+      installable: installableFor(expected),
+      label: attrPathLabel([spec.category, name]),
+    };
   }
   return undefined;
 }
@@ -207,12 +210,16 @@ function parseNameList(stdout: string): string[] {
 
 /** Nix's name for this machine's platform, used when `builtins.currentSystem` cannot be asked. */
 export function systemFromNode(arch: string = process.arch, platform: string = process.platform): string {
-  const cpu = ({ x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch;
+  const cpu =
+    ({ x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch;
   return `${cpu}-${platform}`;
 }
 
 /** The system Nix builds for here; `--impure` is needed only to read `builtins.currentSystem`, a fixed expression. */
-export async function currentSystem(nix: NixCommandRunner, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string> {
+export async function currentSystem(
+  nix: NixCommandRunner,
+  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<string> {
   const { stdout } = await nix.run(['eval', '--raw', '--impure', '--expr', 'builtins.currentSystem'], opts);
   const system = stdout.trim();
   if (!/^[A-Za-z0-9_]+-[A-Za-z0-9_]+$/.test(system)) throw new Error(`unexpected system name from nix: ${system}`);

@@ -25,8 +25,19 @@ const MOST_REFERRERS = 50;
 
 export type TreeNode =
   | { readonly kind: 'target'; readonly key: string }
-  | { readonly kind: 'path'; readonly key: string; readonly index: number; readonly path: string; readonly role: 'heaviest' | 'step' | 'referrer' | 'copy' }
-  | { readonly kind: 'pathGroup'; readonly key: string; readonly index: number; readonly group: 'chain' | 'referrers' | 'broughtBy' }
+  | {
+      readonly kind: 'path';
+      readonly key: string;
+      readonly index: number;
+      readonly path: string;
+      readonly role: 'heaviest' | 'step' | 'referrer' | 'copy';
+    }
+  | {
+      readonly kind: 'pathGroup';
+      readonly key: string;
+      readonly index: number;
+      readonly group: 'chain' | 'referrers' | 'broughtBy';
+    }
   | { readonly kind: 'section'; readonly key: string; readonly section: 'duplicates' | 'options' }
   | { readonly kind: 'duplicate'; readonly key: string; readonly group: number }
   | { readonly kind: 'definition'; readonly key: string; readonly id: number; readonly cost?: OptionCost }
@@ -68,25 +79,38 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
           .filter((i) => !g.isVirtual(i))
           .map((index): TreeNode => ({ kind: 'path', key: t.key, index, path: g.paths[index]!, role: 'heaviest' }));
         const sections: TreeNode[] = [{ kind: 'section', key: t.key, section: 'duplicates' }];
-        if (t.options.kind !== 'not-a-configuration') sections.push({ kind: 'section', key: t.key, section: 'options' });
+        if (t.options.kind !== 'not-a-configuration')
+          sections.push({ kind: 'section', key: t.key, section: 'options' });
         return [...heaviest, ...sections];
       }
       case 'path':
         return [
           { kind: 'pathGroup', key: t.key, index: node.index, group: 'chain' },
           { kind: 'pathGroup', key: t.key, index: node.index, group: 'referrers' },
-          ...(t.options.kind === 'not-a-configuration' ? [] : [{ kind: 'pathGroup', key: t.key, index: node.index, group: 'broughtBy' } as const]),
+          ...(t.options.kind === 'not-a-configuration'
+            ? []
+            : [{ kind: 'pathGroup', key: t.key, index: node.index, group: 'broughtBy' } as const]),
         ];
       case 'pathGroup':
         return this.pathGroupChildren(t, node.index, node.group);
       case 'section':
         return node.section === 'duplicates'
-          ? analysis.duplicatesInSlices().then((dups) => dups.map((_, group): TreeNode => ({ kind: 'duplicate', key: t.key, group })))
+          ? analysis
+              .duplicatesInSlices()
+              .then((dups) => dups.map((_, group): TreeNode => ({ kind: 'duplicate', key: t.key, group })))
           : this.optionsChildren(t);
       case 'duplicate':
         return analysis
           .duplicatesInSlices()
-          .then((dups) => (dups[node.group]?.paths ?? []).map((index): TreeNode => ({ kind: 'path', key: t.key, index, path: g.paths[index]!, role: 'copy' })));
+          .then((dups) =>
+            (dups[node.group]?.paths ?? []).map((index): TreeNode => ({
+              kind: 'path',
+              key: t.key,
+              index,
+              path: g.paths[index]!,
+              role: 'copy',
+            })),
+          );
       default:
         return [];
     }
@@ -95,7 +119,13 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
   private pathGroupChildren(t: AnalysedTarget, index: number, group: 'chain' | 'referrers' | 'broughtBy'): TreeNode[] {
     const { analysis } = t.loaded;
     const g = analysis.graph;
-    const asPath = (i: number, role: 'step' | 'referrer'): TreeNode => ({ kind: 'path', key: t.key, index: i, path: g.paths[i]!, role });
+    const asPath = (i: number, role: 'step' | 'referrer'): TreeNode => ({
+      kind: 'path',
+      key: t.key,
+      index: i,
+      path: g.paths[i]!,
+      role,
+    });
     if (group === 'chain') {
       const chain = analysis.why(index).chains[0] ?? [];
       return chain.filter((i) => !g.isVirtual(i)).map((i) => asPath(i, 'step'));
@@ -109,24 +139,35 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
     }
     if (t.options.kind !== 'ready') return [this.optionsMessage(t)];
     const defs = t.options.index.broughtBy(index);
-    if (defs.length === 0) return [{ kind: 'message', text: 'No option definition carries it or anything that depends on it' }];
+    if (defs.length === 0)
+      return [{ kind: 'message', text: 'No option definition carries it or anything that depends on it' }];
     return defs.slice(0, 20).map((d): TreeNode => ({ kind: 'definition', key: t.key, id: d.id }));
   }
 
   private optionsChildren(t: AnalysedTarget): TreeNode[] {
     if (t.options.kind !== 'ready') return [this.optionsMessage(t)];
     const costs = t.options.index.byCost().slice(0, optionCostSettings().heaviestCount);
-    if (costs.length === 0) return [{ kind: 'message', text: 'No option definition carries a store path of this closure' }];
+    if (costs.length === 0)
+      return [{ kind: 'message', text: 'No option definition carries a store path of this closure' }];
     return costs.map((cost): TreeNode => ({ kind: 'definition', key: t.key, id: cost.at[0]!.id, cost }));
   }
 
   private optionsMessage(t: AnalysedTarget): TreeNode {
-    const analyse: vscode.Command = { command: 'nixClosureLens.analyseOptions', title: 'Analyse option costs', arguments: [t.key] };
+    const analyse: vscode.Command = {
+      command: 'nixClosureLens.analyseOptions',
+      title: 'Analyse option costs',
+      arguments: [t.key],
+    };
     switch (t.options.kind) {
       case 'running':
         return { kind: 'message', text: 'Evaluating the option definitions…' };
       case 'failed':
-        return { kind: 'message', text: `Option costs failed: ${t.options.message}`, tooltip: t.options.fix ?? t.options.message, command: analyse };
+        return {
+          kind: 'message',
+          text: `Option costs failed: ${t.options.message}`,
+          tooltip: t.options.fix ?? t.options.message,
+          command: analyse,
+        };
       case 'not-a-configuration':
         return { kind: 'message', text: 'Not a NixOS, home-manager or nix-darwin configuration: no options' };
       default:
@@ -167,16 +208,25 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
         const parts = [name.version, g.sizesKnown ? size(retained) : ''].filter((s) => s !== '');
         item.description = parts.join(' · ');
         // The tooltip (with the closure size, a walk of the path's closure) is filled in on hover: resolveTreeItem.
-        item.iconPath = new vscode.ThemeIcon(node.role === 'step' ? 'arrow-small-right' : node.role === 'referrer' ? 'arrow-small-left' : 'package');
+        item.iconPath = new vscode.ThemeIcon(
+          node.role === 'step' ? 'arrow-small-right' : node.role === 'referrer' ? 'arrow-small-left' : 'package',
+        );
         item.contextValue = 'storePath';
-        item.command = { command: 'nixClosureLens.showInSunburst', title: 'Show in sunburst', arguments: [{ target: t.key, path: node.path }] };
+        item.command = {
+          command: 'nixClosureLens.showInSunburst',
+          title: 'Show in sunburst',
+          arguments: [{ target: t.key, path: node.path }],
+        };
         return item;
       }
       case 'pathGroup': {
         if (node.group === 'chain') {
           const chain = analysis.why(node.index).chains[0] ?? [];
           const item = new vscode.TreeItem('Why: shortest chain', collapsed);
-          item.description = chain.filter((i) => !g.isVirtual(i)).map((i) => g.name(i).pname).join(' → ');
+          item.description = chain
+            .filter((i) => !g.isVirtual(i))
+            .map((i) => g.name(i).pname)
+            .join(' → ');
           item.iconPath = new vscode.ThemeIcon('git-commit');
           return item;
         }
@@ -196,15 +246,26 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
         if (node.section === 'duplicates') {
           const dups = analysis.knownDuplicates;
           if (!dups) this.findDuplicates(analysis);
-          const item = new vscode.TreeItem('Duplicates', dups?.length === 0 ? vscode.TreeItemCollapsibleState.None : collapsed);
+          const item = new vscode.TreeItem(
+            'Duplicates',
+            dups?.length === 0 ? vscode.TreeItemCollapsibleState.None : collapsed,
+          );
           const extra = dups?.reduce((s, d) => s + d.extraBytes, 0) ?? 0;
-          item.description = !dups ? 'looking for them…' : dups.length === 0 ? 'none' : `${dups.length} · ${size(extra)} in extra copies`;
+          item.description = !dups
+            ? 'looking for them…'
+            : dups.length === 0
+              ? 'none'
+              : `${dups.length} · ${size(extra)} in extra copies`;
           item.iconPath = new vscode.ThemeIcon('copy');
           return item;
         }
         const item = new vscode.TreeItem('Options by cost', collapsed);
         item.description =
-          t.options.kind === 'ready' ? `${t.options.index.attribution.definitions.length} definitions` : t.options.kind === 'running' ? 'evaluating…' : '';
+          t.options.kind === 'ready'
+            ? `${t.options.index.attribution.definitions.length} definitions`
+            : t.options.kind === 'running'
+              ? 'evaluating…'
+              : '';
         item.iconPath = new vscode.ThemeIcon('settings-gear');
         return item;
       }
@@ -230,7 +291,11 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
         item.tooltip = definitionTooltip(d, cost, size, where);
         item.iconPath = new vscode.ThemeIcon(d.inWorkspace ? 'symbol-field' : 'library');
         item.contextValue = 'optionDefinition';
-        item.command = { command: 'nixClosureLens.goToDefinition', title: 'Go to definition', arguments: [{ file: d.file, line: d.line, column: d.column }] };
+        item.command = {
+          command: 'nixClosureLens.goToDefinition',
+          title: 'Go to definition',
+          arguments: [{ file: d.file, line: d.line, column: d.column }],
+        };
         return item;
       }
     }
@@ -265,7 +330,10 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
 }
 
 function definitionTooltip(d: Definition, cost: OptionCost, size: (n: number) => string, where: string): string {
-  const what = cost.kind === 'module' ? `enables ${cost.moduleFiles?.map(shortFile).join(', ') ?? 'a module'}: module cost` : 'removal cost';
+  const what =
+    cost.kind === 'module'
+      ? `enables ${cost.moduleFiles?.map(shortFile).join(', ') ?? 'a module'}: module cost`
+      : 'removal cost';
   return `${d.option} at ${where}\n${what} ${size(cost.bytes)} (what the closure loses without it)`;
 }
 
@@ -308,11 +376,18 @@ export function registerClosureViewCommands(targets: AnalysedTargets): vscode.Di
       }
       const state = await targets.analyse(t.key, { refresh: t.options.kind === 'ready' });
       if (state.kind === 'failed') {
-        void vscode.window.showErrorMessage(`Nix Closure Lens: option costs of ${t.title}: ${state.message}${state.fix ? ` To fix: ${state.fix}` : ''}`, 'Show log').then((c) => {
-          if (c) void vscode.commands.executeCommand('nixClosureLens.showLog');
-        });
+        void vscode.window
+          .showErrorMessage(
+            `Nix Closure Lens: option costs of ${t.title}: ${state.message}${state.fix ? ` To fix: ${state.fix}` : ''}`,
+            'Show log',
+          )
+          .then((c) => {
+            if (c) void vscode.commands.executeCommand('nixClosureLens.showLog');
+          });
       } else if (state.kind === 'not-a-configuration') {
-        void vscode.window.showInformationMessage(`Nix Closure Lens: ${t.title} is not a NixOS, home-manager or nix-darwin configuration, so it has no options.`);
+        void vscode.window.showInformationMessage(
+          `Nix Closure Lens: ${t.title} is not a NixOS, home-manager or nix-darwin configuration, so it has no options.`,
+        );
       }
       return state.kind;
     }),
@@ -334,7 +409,9 @@ async function goToDefinition(targets: AnalysedTargets, arg: unknown): Promise<v
   try {
     await vscode.workspace.fs.stat(uri);
   } catch {
-    void vscode.window.showErrorMessage(`Nix Closure Lens: the definition's file ${where.file} does not exist (any more). Run "Analyse option costs" again.`);
+    void vscode.window.showErrorMessage(
+      `Nix Closure Lens: the definition's file ${where.file} does not exist (any more). Run "Analyse option costs" again.`,
+    );
     return undefined;
   }
   const line = typeof where.line === 'number' && where.line > 0 ? where.line - 1 : 0;

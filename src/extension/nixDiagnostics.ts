@@ -14,7 +14,11 @@ export class NixDiagnostics implements vscode.Disposable {
    * Reports `errorText` for the flake in `flakeDir`. Returns the files Nix named that were found in the work tree
    * (as Nix wrote them, and where they are), so that messages can name the user's file instead of a store copy.
    */
-  async report(flakeDir: string, workspaceFolder: string, errorText: string): Promise<{ nixFile: string; file: string }[]> {
+  async report(
+    flakeDir: string,
+    workspaceFolder: string,
+    errorText: string,
+  ): Promise<{ nixFile: string; file: string }[]> {
     this.clear(flakeDir);
     const message = errorHeadline(errorText);
     const roots = sourceRootsFor(flakeDir, workspaceFolder);
@@ -25,7 +29,11 @@ export class NixDiagnostics implements vscode.Disposable {
       if (!file) continue;
       if (!mapped.some((m) => m.nixFile === loc.file)) mapped.push({ nixFile: loc.file, file });
       const pos = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, loc.column - 1));
-      const d = new vscode.Diagnostic(new vscode.Range(pos, pos.translate(0, 1)), message, vscode.DiagnosticSeverity.Error);
+      const d = new vscode.Diagnostic(
+        new vscode.Range(pos, pos.translate(0, 1)),
+        message,
+        vscode.DiagnosticSeverity.Error,
+      );
       d.source = 'Nix Closure Lens';
       d.code = 'nix';
       const list = perFile.get(file) ?? [];

@@ -75,13 +75,22 @@ export class OptionHoverProvider implements vscode.HoverProvider {
         this.describe(md, target, cost, spot);
       });
       if (costs.length > MOST_CONFIGURATIONS) {
-        md.appendMarkdown(`\n\n_Also in ${costs.slice(MOST_CONFIGURATIONS).map((c) => code(c.target.title)).join(', ')}._`);
+        md.appendMarkdown(
+          `\n\n_Also in ${costs
+            .slice(MOST_CONFIGURATIONS)
+            .map((c) => code(c.target.title))
+            .join(', ')}._`,
+        );
       }
       // Configurations of the same flake, shown but without option costs: the file may be theirs too.
-      const waiting = this.targets.configurationsWithout(doc.uri.fsPath).filter((t) => !costs.some((c) => c.target.key === t.key));
+      const waiting = this.targets
+        .configurationsWithout(doc.uri.fsPath)
+        .filter((t) => !costs.some((c) => c.target.key === t.key));
       if (waiting.length > 0) {
         const notes = waiting.map((t) =>
-          t.options.kind === 'running' ? `${code(t.title)}: being evaluated…` : `${code(t.title)}: ${link('Analyse option costs', 'nixClosureLens.analyseOptions', [t.key])}`,
+          t.options.kind === 'running'
+            ? `${code(t.title)}: being evaluated…`
+            : `${code(t.title)}: ${link('Analyse option costs', 'nixClosureLens.analyseOptions', [t.key])}`,
         );
         md.appendMarkdown(`\n\nNot analysed yet: ${notes.join(' · ')}`);
       }
@@ -100,13 +109,20 @@ export class OptionHoverProvider implements vscode.HoverProvider {
   }
 
   /** No option costs for this file: say why, and link what gets them. Never starts anything itself. */
-  private withoutData(md: vscode.MarkdownString, option: string, file: string, range: vscode.Range): vscode.Hover | undefined {
+  private withoutData(
+    md: vscode.MarkdownString,
+    option: string,
+    file: string,
+    range: vscode.Range,
+  ): vscode.Hover | undefined {
     const waiting = this.targets.configurationsWithout(file);
     md.appendMarkdown(`**Nix Closure Lens** · ${code(option)}\n\n`);
     if (waiting.length === 0) {
       const shown = this.targets.list().filter((t) => t.options.kind === 'ready');
       if (shown.length > 0) return undefined; // analysed configurations do not use this file: nothing to say
-      md.appendMarkdown(`No closure size data for this file yet. ${link('Show closure', 'nixClosureLens.showClosure', [])} of a configuration to see what each option costs.`);
+      md.appendMarkdown(
+        `No closure size data for this file yet. ${link('Show closure', 'nixClosureLens.showClosure', [])} of a configuration to see what each option costs.`,
+      );
       return new vscode.Hover(md, range);
     }
     const lines = waiting.map((t) => {
@@ -127,7 +143,12 @@ export class OptionHoverProvider implements vscode.HoverProvider {
    * A definition that carries no store path may still switch things on (`supportedFilesystems = [ "zfs" ]`): its
    * real cost needs an evaluation without it, which only a click on the link starts.
    */
-  private counterfactual(md: vscode.MarkdownString, target: AnalysedTarget, d: Definition, size: (n: number) => string): void {
+  private counterfactual(
+    md: vscode.MarkdownString,
+    target: AnalysedTarget,
+    d: Definition,
+    size: (n: number) => string,
+  ): void {
     const known = this.targets.counterfactualOf(target.key, d.id);
     const g = target.loaded.analysis.graph;
     if (known === 'running') {
@@ -142,13 +163,20 @@ export class OptionHoverProvider implements vscode.HoverProvider {
       md.appendMarkdown(`Evaluated without it, ${code(target.title)} is the same system: it costs nothing.\n\n`);
     } else {
       const pct = target.loaded.analysis.totalSize > 0 ? (100 * known.bytes) / target.loaded.analysis.totalSize : 0;
-      const lost = [...known.lostNodes].filter((i) => !g.isVirtual(i)).sort((a, b) => g.narSize[b]! - g.narSize[a]! || a - b);
+      const lost = [...known.lostNodes]
+        .filter((i) => !g.isVirtual(i))
+        .sort((a, b) => g.narSize[b]! - g.narSize[a]! || a - b);
       md.appendMarkdown(
         `Evaluated without it: the closure loses **${size(known.bytes)}** · ${pct.toFixed(1)} % · ${lost.length} paths\n\n` +
-          lost.slice(0, TOP).map((i) => `- ${code(displayName(g.name(i)))} ${size(g.narSize[i]!)}`).join('\n') +
+          lost
+            .slice(0, TOP)
+            .map((i) => `- ${code(displayName(g.name(i)))} ${size(g.narSize[i]!)}`)
+            .join('\n') +
           (lost.length > TOP ? `\n- … ${lost.length - TOP} more` : '') +
           '\n\n' +
-          (known.addedPaths.length > 0 ? `and gains ${known.addedPaths.map((p) => code(p.slice(p.lastIndexOf('/') + 34))).join(', ')}.\n\n` : ''),
+          (known.addedPaths.length > 0
+            ? `and gains ${known.addedPaths.map((p) => code(p.slice(p.lastIndexOf('/') + 34))).join(', ')}.\n\n`
+            : ''),
       );
     }
   }
@@ -186,11 +214,15 @@ export class OptionHoverProvider implements vscode.HoverProvider {
       );
     } else if (c.sharedWith.length > 0 || (c.kind !== 'package' && c.carried.length > 0)) {
       if (c.sharedWith.length > 0) {
-        md.appendMarkdown(`Costs nothing alone: ${sharers(c.sharedWith)} also ${c.sharedWith.length === 1 ? 'brings' : 'bring'} paths it carries.\n\n`);
+        md.appendMarkdown(
+          `Costs nothing alone: ${sharers(c.sharedWith)} also ${c.sharedWith.length === 1 ? 'brings' : 'bring'} paths it carries.\n\n`,
+        );
       }
       if (c.kind !== 'package') md.appendMarkdown(stillReferenced(g, c));
     } else if (c.kind === 'package' && c.packageMatched === false) {
-      md.appendMarkdown(`No path of the closure is named like ${code(spot.element?.text ?? '')}; the cost is the whole definition's.\n\n`);
+      md.appendMarkdown(
+        `No path of the closure is named like ${code(spot.element?.text ?? '')}; the cost is the whole definition's.\n\n`,
+      );
     } else if (c.carried.length === 0 && c.kind === 'definition') {
       this.counterfactual(md, target, c.at[0]!, size);
     }
@@ -199,7 +231,9 @@ export class OptionHoverProvider implements vscode.HoverProvider {
       const users = [...new Set(c.carried.flatMap((i) => [...g.referrers(i)]))].filter((r) => !g.isVirtual(r));
       if (users.length > 0) {
         const names = users.slice(0, 4).map((r) => code(displayName(g.name(r))));
-        md.appendMarkdown(`Referenced by ${names.join(', ')}${users.length > 4 ? ` and ${users.length - 4} more` : ''}.\n\n`);
+        md.appendMarkdown(
+          `Referenced by ${names.join(', ')}${users.length > 4 ? ` and ${users.length - 4} more` : ''}.\n\n`,
+        );
       }
     }
     const focus = c.lostPaths[0] ?? c.carried[0];
@@ -224,15 +258,21 @@ function stillReferenced(g: ClosureGraph, c: OptionCost): string {
   const lines: string[] = [];
   for (const i of own.filter((x) => !lost.has(x)).slice(0, 3)) {
     const refs = [...g.referrers(i)].filter((r) => !g.isVirtual(r));
-    const others = c.carried.length > 1 ? refs.filter((r) => !c.carried.every((x) => x === r || g.references(r).includes(x))) : refs;
+    const others =
+      c.carried.length > 1 ? refs.filter((r) => !c.carried.every((x) => x === r || g.references(r).includes(x))) : refs;
     const shown = (others.length > 0 ? others : refs).slice(0, 3).map((r) => code(displayName(g.name(r))));
-    if (shown.length > 0) lines.push(`${code(displayName(g.name(i)))} stays: ${shown.join(', ')} ${shown.length === 1 ? 'references' : 'reference'} it too.`);
+    if (shown.length > 0)
+      lines.push(
+        `${code(displayName(g.name(i)))} stays: ${shown.join(', ')} ${shown.length === 1 ? 'references' : 'reference'} it too.`,
+      );
   }
   return lines.length > 0 ? `${lines.join('  \n')}\n\n` : '';
 }
 
 function sharers(defs: readonly Definition[]): string {
-  const shown = defs.slice(0, 3).map((d) => `${code(d.option)} (${shortFile(d.file)}${d.line === null ? '' : `:${d.line}`})`);
+  const shown = defs
+    .slice(0, 3)
+    .map((d) => `${code(d.option)} (${shortFile(d.file)}${d.line === null ? '' : `:${d.line}`})`);
   return defs.length > 3 ? `${shown.join(', ')} and ${defs.length - 3} more` : shown.join(', ');
 }
 

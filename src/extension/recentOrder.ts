@@ -11,7 +11,11 @@ export function pushRecent(keys: readonly string[], key: string, max: number): s
  * Splits `items` into those used before, most recent first, and the rest in their given order.
  * Items sharing a key (the same target listed twice) appear once among the recent ones.
  */
-export function splitByRecent<T>(items: readonly T[], keyOf: (item: T) => string, recentKeys: readonly string[]): { recent: T[]; rest: T[] } {
+export function splitByRecent<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  recentKeys: readonly string[],
+): { recent: T[]; rest: T[] } {
   const rank = new Map(recentKeys.map((k, i) => [k, i] as const));
   const recent = new Map<number, T>();
   const rest: T[] = [];

@@ -115,10 +115,18 @@ export class RulesDiagnostics extends Disposable {
     const style = this.sizeStyle();
     const checked: CheckedClosure[] = this.closures.map((c) => {
       const compressedSizes = this.compressed.get(c.id.rootPath);
-      return { id: c.id, subject: c.analysis, ...(c.origin ? { origin: c.origin } : {}), ...(compressedSizes ? { compressedSizes } : {}) };
+      return {
+        id: c.id,
+        subject: c.analysis,
+        ...(c.origin ? { origin: c.origin } : {}),
+        ...(compressedSizes ? { compressedSizes } : {}),
+      };
     });
     const found = diagnoseRulesFile(text, path.dirname(uri.fsPath), checked, (n) => formatBytes(n, style));
-    this.collection.set(uri, found.map((d) => toDiagnostic(d, text)));
+    this.collection.set(
+      uri,
+      found.map((d) => toDiagnostic(d, text)),
+    );
   }
 
   override dispose(): void {
@@ -151,7 +159,13 @@ function toDiagnostic(d: RuleDiagnostic, text: string): vscode.Diagnostic {
   if (d.related.length > 0) {
     diag.relatedInformation = d.related
       .filter((r) => path.isAbsolute(r.file))
-      .map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file), new vscode.Position(Math.max(0, r.line - 1), 0)), r.message));
+      .map(
+        (r) =>
+          new vscode.DiagnosticRelatedInformation(
+            new vscode.Location(vscode.Uri.file(r.file), new vscode.Position(Math.max(0, r.line - 1), 0)),
+            r.message,
+          ),
+      );
   }
   return diag;
 }

@@ -60,7 +60,11 @@ export class ClosureStatusBar extends Disposable {
     this.item.command =
       t.key === this.targets.current?.key
         ? 'nixClosureLens.reopen'
-        : { command: 'nixClosureLens.showInSunburst', title: 'Show the sunburst', arguments: [{ target: t.key, path: t.loaded.rootPath }] };
+        : {
+            command: 'nixClosureLens.showInSunburst',
+            title: 'Show the sunburst',
+            arguments: [{ target: t.key, path: t.loaded.rootPath }],
+          };
     this.item.show();
   }
 }

@@ -13,10 +13,19 @@ export interface QueryOptions {
 }
 
 /** The store path an output would have, by evaluation only (no build). */
-export async function evalOutPath(nix: NixCommandRunner, flakeDir: string, attrPath: readonly string[], opts: QueryOptions = {}): Promise<string> {
-  const { stdout } = await nix.run(['eval', '--raw', installableFor([...attrPath, 'outPath'])], { cwd: flakeDir, ...opts });
+export async function evalOutPath(
+  nix: NixCommandRunner,
+  flakeDir: string,
+  attrPath: readonly string[],
+  opts: QueryOptions = {},
+): Promise<string> {
+  const { stdout } = await nix.run(['eval', '--raw', installableFor([...attrPath, 'outPath'])], {
+    cwd: flakeDir,
+    ...opts,
+  });
   const out = stdout.trim();
-  if (!out.startsWith('/')) throw new Error(`nix eval printed no store path for ${attrPath.join('.')}: ${out.slice(0, 200)}`);
+  if (!out.startsWith('/'))
+    throw new Error(`nix eval printed no store path for ${attrPath.join('.')}: ${out.slice(0, 200)}`);
   return out;
 }
 
@@ -47,10 +56,13 @@ export async function closureFromSubstituters(
 ): Promise<SubstituterClosure | undefined> {
   for (const substituter of substituters) {
     try {
-      const { stdout } = await nix.run(['path-info', '--recursive', '--size', '--json', '--store', substituter, outPath], {
-        signal: opts.signal,
-        timeoutMs: opts.timeoutMs,
-      });
+      const { stdout } = await nix.run(
+        ['path-info', '--recursive', '--size', '--json', '--store', substituter, outPath],
+        {
+          signal: opts.signal,
+          timeoutMs: opts.timeoutMs,
+        },
+      );
       return { substituter, json: stdout };
     } catch (err) {
       if (isClosureLensError(err, 'cancelled') || isClosureLensError(err, 'timeout')) throw err;

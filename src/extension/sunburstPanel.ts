@@ -149,7 +149,10 @@ export class SunburstPanel {
    * Shows a closure. The payload is built in slices (src/core/slices.ts) so that the extension host never stalls
    * on a large closure; the returned promise settles once it is posted (or replaced by a later call).
    */
-  async setClosure(analysis: AnalysedClosure, options: { title?: string; attribution?: AttributionInput } = {}): Promise<void> {
+  async setClosure(
+    analysis: AnalysedClosure,
+    options: { title?: string; attribution?: AttributionInput } = {},
+  ): Promise<void> {
     if (options.title !== undefined) {
       this.title = options.title;
       this.panel.title = `Closure: ${options.title}`;
@@ -162,12 +165,21 @@ export class SunburstPanel {
     this.definitionFiles = new Set(options.attribution?.definitions.map((d) => d.file) ?? []);
     let snapshot;
     try {
-      snapshot = await buildSnapshotInSlices(analysis, options.attribution ? { attribution: options.attribution } : {}, building.signal);
+      snapshot = await buildSnapshotInSlices(
+        analysis,
+        options.attribution ? { attribution: options.attribution } : {},
+        building.signal,
+      );
     } catch (e) {
       if (building.signal.aborted) return;
       this.building = undefined;
-      this.hooks.log?.(`sunburst: the closure's payload could not be built: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      this.setError(`The sunburst could not show this closure: ${e instanceof Error ? e.message : String(e)}`, 'Run "Show closure" again.');
+      this.hooks.log?.(
+        `sunburst: the closure's payload could not be built: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
+      this.setError(
+        `The sunburst could not show this closure: ${e instanceof Error ? e.message : String(e)}`,
+        'Run "Show closure" again.',
+      );
       return;
     }
     if (building.signal.aborted) return;
@@ -326,7 +338,10 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscod
   return {
     enableScripts: true,
     enableCommandUris: false,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
+    localResourceRoots: [
+      vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+      vscode.Uri.joinPath(extensionUri, 'media'),
+    ],
   };
 }
 
@@ -361,11 +376,26 @@ export function registerSunburstSerializer(
       const state = parseWebviewState(raw);
       if (!state.target) {
         // Nothing to reload from: keep the tab but say how to get the view back.
-        const orphan = SunburstPanel.revive(webviewPanel, context.extensionUri, { kind: 'json-file', file: '(none)' }, 'closure', hooks);
-        orphan.setError('This sunburst could not be restored: it does not say which closure it showed.', 'Run "Closure Lens: Show closure" again.');
+        const orphan = SunburstPanel.revive(
+          webviewPanel,
+          context.extensionUri,
+          { kind: 'json-file', file: '(none)' },
+          'closure',
+          hooks,
+        );
+        orphan.setError(
+          'This sunburst could not be restored: it does not say which closure it showed.',
+          'Run "Closure Lens: Show closure" again.',
+        );
         return;
       }
-      const panel = SunburstPanel.revive(webviewPanel, context.extensionUri, state.target, state.title ?? 'closure', hooks);
+      const panel = SunburstPanel.revive(
+        webviewPanel,
+        context.extensionUri,
+        state.target,
+        state.title ?? 'closure',
+        hooks,
+      );
       try {
         await restore(panel, state.target);
       } catch (e) {

@@ -92,7 +92,9 @@ export async function pickTarget(
 
   const render = () => {
     const all: ClosureTarget[] = [
-      ...listings.flatMap((l) => l.outputs.map((output) => ({ kind: 'flake-output' as const, flake: l.flake, output }))),
+      ...listings.flatMap((l) =>
+        l.outputs.map((output) => ({ kind: 'flake-output' as const, flake: l.flake, output })),
+      ),
       ...recent.storePaths(),
     ];
     const { recent: used, rest } = splitByRecent(all, targetKey, recent.keys());
@@ -121,7 +123,9 @@ export async function pickTarget(
     qp.items = items;
     // Keep the item the user moved to (or filtered to); otherwise the first one, so that Enter picks the last used
     // target and not "Store path…", which was first before the flakes were listed.
-    const keep = chosenByUser && items.find((i) => i.action && i.label === chosenByUser!.label && i.description === chosenByUser!.description);
+    const keep =
+      chosenByUser &&
+      items.find((i) => i.action && i.label === chosenByUser!.label && i.description === chosenByUser!.description);
     const next = keep ?? items.find((i) => i.action);
     if (next) {
       if (!keep) madeActive.add(next);
@@ -155,7 +159,10 @@ export async function pickTarget(
           } catch (err) {
             if (abort.signal.aborted) return;
             if (err instanceof UntrustedWorkspaceError) return;
-            log.error(`listing the outputs of ${flake.dir} failed`, isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err);
+            log.error(
+              `listing the outputs of ${flake.dir} failed`,
+              isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err,
+            );
             problems.push({
               label: `$(error) ${flakeDescription(flake)}: its outputs could not be listed`,
               detail: isClosureLensError(err) ? err.message : err instanceof Error ? err.message : String(err),

@@ -7,7 +7,13 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PanelTarget } from '../protocol';
-import { currentSystem, listFlakeOutputs, systemFromNode, type FlakeOutput, type NixCommandRunner } from './flakeOutputs';
+import {
+  currentSystem,
+  listFlakeOutputs,
+  systemFromNode,
+  type FlakeOutput,
+  type NixCommandRunner,
+} from './flakeOutputs';
 import { flakeFingerprint, type FlakeOutputCache } from './flakeOutputCache';
 import { requireTrust } from './trust';
 import { isClosureLensError } from '../core/errors';
@@ -34,7 +40,9 @@ export function targetTitle(t: ClosureTarget): string {
   if (t.kind !== 'flake-output') return t.label;
   // With several flakes (a multi-root workspace, or a flake below its folder) one output name can name several
   // closures: the title then says whose it is, as a target spec does (`diamonds#packages.default`).
-  const several = (vscode.workspace.workspaceFolders?.length ?? 0) > 1 || path.resolve(t.flake.dir) !== path.resolve(t.flake.folder.uri.fsPath);
+  const several =
+    (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ||
+    path.resolve(t.flake.dir) !== path.resolve(t.flake.folder.uri.fsPath);
   return several ? `${flakeDescription(t.flake)}#${t.output.label}` : t.output.label;
 }
 
@@ -57,7 +65,9 @@ export function panelTarget(t: ClosureTarget): PanelTarget {
 async function uniqueWorkspaceFlakes(flakes: FlakeRef[]): Promise<FlakeRef[]> {
   const seen = new Set<string>();
   const kept: FlakeRef[] = [];
-  const byDepth = [...flakes].sort((a, b) => a.dir.split(path.sep).length - b.dir.split(path.sep).length || a.dir.localeCompare(b.dir));
+  const byDepth = [...flakes].sort(
+    (a, b) => a.dir.split(path.sep).length - b.dir.split(path.sep).length || a.dir.localeCompare(b.dir),
+  );
   for (const f of byDepth) {
     let real: string;
     try {
@@ -128,7 +138,8 @@ export class TargetDiscovery {
       outputs = await listFlakeOutputs(this.nix(), flake.dir, system, {
         signal: opts.signal,
         timeoutMs: this.timeoutMs(),
-        onSkipped: (category, name, why) => this.onSkipped(`${flakeDescription(flake)}: skipped ${category}.${name}: ${why}`),
+        onSkipped: (category, name, why) =>
+          this.onSkipped(`${flakeDescription(flake)}: skipped ${category}.${name}: ${why}`),
       });
     } catch (err) {
       if (isClosureLensError(err, 'eval-error')) {
@@ -137,7 +148,8 @@ export class TargetDiscovery {
       throw err;
     }
     this.diagnostics.clear(flake.dir);
-    if ((await flakeFingerprint(flake.dir)) === fingerprint) await this.cache.putOutputs(flake.dir, fingerprint, system, outputs);
+    if ((await flakeFingerprint(flake.dir)) === fingerprint)
+      await this.cache.putOutputs(flake.dir, fingerprint, system, outputs);
     return { flake, outputs, fromCache: false };
   }
 

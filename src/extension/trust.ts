@@ -6,7 +6,9 @@ import * as vscode from 'vscode';
 
 export class UntrustedWorkspaceError extends Error {
   constructor(readonly action: string) {
-    super(`This workspace is not trusted, so Nix Closure Lens does not ${action}: evaluating a flake runs the code in it.`);
+    super(
+      `This workspace is not trusted, so Nix Closure Lens does not ${action}: evaluating a flake runs the code in it.`,
+    );
     this.name = 'UntrustedWorkspaceError';
   }
 }

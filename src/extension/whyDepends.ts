@@ -20,11 +20,17 @@ export class WhyDocuments implements vscode.TextDocumentContentProvider {
   readonly onDidChange = this.changed.event;
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.contents.get(uri.toString()) ?? 'This why-depends result is no longer available. Run "Why depends…" again.';
+    return (
+      this.contents.get(uri.toString()) ?? 'This why-depends result is no longer available. Run "Why depends…" again.'
+    );
   }
 
   /** Opens the text in `column` (by default the active one). */
-  async open(name: string, text: string, column: vscode.ViewColumn = vscode.ViewColumn.Active): Promise<vscode.TextEditor> {
+  async open(
+    name: string,
+    text: string,
+    column: vscode.ViewColumn = vscode.ViewColumn.Active,
+  ): Promise<vscode.TextEditor> {
     const uri = vscode.Uri.from({ scheme: WHY_SCHEME, path: `/why ${name.replace(/[/\\]/g, '_')}.txt` });
     this.contents.set(uri.toString(), text);
     this.changed.fire(uri);
@@ -42,7 +48,11 @@ interface NodeItem extends vscode.QuickPickItem {
 }
 
 /** The dependency the user means: a store path, a name (`perl`), or their pick from the whole closure. */
-export async function pickDependency(current: CurrentClosure, query: string | undefined, units: SizeUnits): Promise<number | undefined> {
+export async function pickDependency(
+  current: CurrentClosure,
+  query: string | undefined,
+  units: SizeUnits,
+): Promise<number | undefined> {
   const { analysis } = current.loaded;
   const g = analysis.graph;
   if (query !== undefined && query !== '') {
@@ -50,8 +60,11 @@ export async function pickDependency(current: CurrentClosure, query: string | un
     if (exact !== undefined) return exact;
     const r = analysis.resolve(query);
     if (r.kind === 'unique') return r.node;
-    if (r.kind === 'ambiguous') return pickAmong(analysis, r.nodes, units, `"${query}" matches ${r.nodes.length} paths`);
-    void vscode.window.showWarningMessage(`Nix Closure Lens: nothing named "${query}" is in the closure of ${current.title}.`);
+    if (r.kind === 'ambiguous')
+      return pickAmong(analysis, r.nodes, units, `"${query}" matches ${r.nodes.length} paths`);
+    void vscode.window.showWarningMessage(
+      `Nix Closure Lens: nothing named "${query}" is in the closure of ${current.title}.`,
+    );
     return undefined;
   }
   const all: number[] = [];
@@ -59,7 +72,12 @@ export async function pickDependency(current: CurrentClosure, query: string | un
   return pickAmong(analysis, all, units, `Why does ${current.title} depend on…`);
 }
 
-async function pickAmong(analysis: ClosureAnalysis, nodes: number[], units: SizeUnits, title: string): Promise<number | undefined> {
+async function pickAmong(
+  analysis: ClosureAnalysis,
+  nodes: number[],
+  units: SizeUnits,
+  title: string,
+): Promise<number | undefined> {
   const g = analysis.graph;
   const sorted = [...nodes].sort((a, b) => analysis.retainedSize(b) - analysis.retainedSize(a) || a - b);
   const items: NodeItem[] = sorted.map((index) => ({

@@ -65,11 +65,24 @@ export class Workbench {
       // A focused webview (after a click in the sunburst) can take focus back and close the palette: move focus
       // to the workbench first, as a user clicking elsewhere would.
       if (await this.page.evaluate(() => document.activeElement?.tagName === 'IFRAME')) {
-        await this.page.locator('.part.sidebar .composite.title, .part.statusbar').first().click({ position: { x: 2, y: 2 } }).catch(() => undefined);
+        await this.page
+          .locator('.part.sidebar .composite.title, .part.statusbar')
+          .first()
+          .click({ position: { x: 2, y: 2 } })
+          .catch(() => undefined);
       }
       await this.page.keyboard.press('Escape');
       await this.page.keyboard.press('F1');
-      if (await widget.locator('input').waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) return widget;
+      if (
+        await widget
+          .locator('input')
+          .waitFor({ state: 'visible', timeout: 3000 })
+          .then(
+            () => true,
+            () => false,
+          )
+      )
+        return widget;
     }
     throw new Error('the command palette did not open (F1)');
   }
@@ -85,7 +98,13 @@ export class Workbench {
       const widget = await this.openPalette();
       await widget.locator('input').fill(`>${title}`);
       const row = widget.locator('.monaco-list-row', { hasText: title }).first();
-      if (await row.waitFor({ timeout: 2000 }).then(() => true, () => false)) return row;
+      if (
+        await row.waitFor({ timeout: 2000 }).then(
+          () => true,
+          () => false,
+        )
+      )
+        return row;
     } while (Date.now() < deadline);
     await this.page.keyboard.press('Escape');
     return undefined;
@@ -98,8 +117,12 @@ export class Workbench {
     await row.click();
     // Wait for the palette to go, so that what comes next (a quick pick of the command) is not typed into it.
     const input = this.page.locator('.quick-input-widget input');
-    await waitFor('the command palette to close', async () =>
-      !(await input.isVisible()) || !(await input.inputValue()).startsWith('>'), 10_000, 50);
+    await waitFor(
+      'the command palette to close',
+      async () => !(await input.isVisible()) || !(await input.inputValue()).startsWith('>'),
+      10_000,
+      50,
+    );
   }
 
   /** Whether the palette offers a command with that title (checked without running it). */
@@ -117,8 +140,15 @@ export class Workbench {
     const input = this.page.locator('.quick-input-widget input');
     for (let attempt = 1; ; attempt++) {
       await this.runCommand(title);
-      const shown = await waitFor('the quick pick of the command', async () =>
-        (await input.isVisible()) && !(await input.inputValue()).startsWith('>'), 10_000, 100).then(() => true, () => false);
+      const shown = await waitFor(
+        'the quick pick of the command',
+        async () => (await input.isVisible()) && !(await input.inputValue()).startsWith('>'),
+        10_000,
+        100,
+      ).then(
+        () => true,
+        () => false,
+      );
       if (shown) break;
       if (attempt === 3) throw new Error(`"${title}" showed no quick pick`);
     }
@@ -140,28 +170,33 @@ export class Workbench {
     let last = -1;
     await rows.first().waitFor({ timeout: timeoutMs });
     await this.page.keyboard.press('Control+Home');
-    await waitFor('every quick pick item to be rendered', async () => {
-      const rendered = await rows.evaluateAll((els) =>
-        els.map((r) => {
-          // A group's title is drawn on its first item; rows are reused, so a hidden title may hold stale text.
-          const title = r.querySelector<HTMLElement>('.quick-input-list-separator');
-          return {
-            index: Number(r.getAttribute('data-index')),
-            last: r.getAttribute('data-last-element') === 'true',
-            group: title?.checkVisibility() ? (title.textContent ?? '').trim() : '',
-            label: (r.querySelector('.label-name')?.textContent ?? '').trim(),
-            description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
-          };
-        }),
-      );
-      for (const { last: isLast, ...entry } of rendered) {
-        seen.set(entry.index, entry);
-        if (isLast) last = entry.index;
-      }
-      if (last >= 0 && seen.size === last + 1) return true;
-      await this.page.keyboard.press('PageDown');
-      return false;
-    }, timeoutMs, 100);
+    await waitFor(
+      'every quick pick item to be rendered',
+      async () => {
+        const rendered = await rows.evaluateAll((els) =>
+          els.map((r) => {
+            // A group's title is drawn on its first item; rows are reused, so a hidden title may hold stale text.
+            const title = r.querySelector<HTMLElement>('.quick-input-list-separator');
+            return {
+              index: Number(r.getAttribute('data-index')),
+              last: r.getAttribute('data-last-element') === 'true',
+              group: title?.checkVisibility() ? (title.textContent ?? '').trim() : '',
+              label: (r.querySelector('.label-name')?.textContent ?? '').trim(),
+              description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
+            };
+          }),
+        );
+        for (const { last: isLast, ...entry } of rendered) {
+          seen.set(entry.index, entry);
+          if (isLast) last = entry.index;
+        }
+        if (last >= 0 && seen.size === last + 1) return true;
+        await this.page.keyboard.press('PageDown');
+        return false;
+      },
+      timeoutMs,
+      100,
+    );
     return [...seen.values()].sort((a, b) => a.index - b.index);
   }
 
@@ -206,8 +241,12 @@ export interface QuickPickEntry {
 }
 
 /** Polls until `check` returns a value (not undefined/false), or throws with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 30_000, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -218,7 +257,9 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       lastError = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -34,7 +34,10 @@ export class Profile {
   readonly extensionsDir: string;
   readonly env: NodeJS.ProcessEnv;
 
-  private constructor(readonly root: string, extraEnv: NodeJS.ProcessEnv) {
+  private constructor(
+    readonly root: string,
+    extraEnv: NodeJS.ProcessEnv,
+  ) {
     this.userDataDir = path.join(root, 'user-data');
     this.extensionsDir = path.join(root, 'extensions');
     for (const d of ['user-data/User', 'extensions', 'config', 'data', 'cache', 'tmp', 'chromium']) {
@@ -117,7 +120,10 @@ export class CodeServer {
    * The workbench URL with a folder (or a multi-root workspace: a `.code-workspace` file) and, optionally, the
    * payload route's extension development and tests paths.
    */
-  workbenchUrl(folder: string, opts: { extensionDevelopmentPath?: string[]; extensionTestsPath?: string } = {}): string {
+  workbenchUrl(
+    folder: string,
+    opts: { extensionDevelopmentPath?: string[]; extensionTestsPath?: string } = {},
+  ): string {
     const payload: [string, string][] = [];
     for (const p of opts.extensionDevelopmentPath ?? []) payload.push(['extensionDevelopmentPath', this.remote(p)]);
     if (opts.extensionTestsPath) payload.push(['extensionTestsPath', this.remote(opts.extensionTestsPath)]);
@@ -132,17 +138,26 @@ export class CodeServer {
     const { profile } = opts;
     const args = [
       CODE_SERVER_ENTRY,
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${opts.port ?? 0}`,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${opts.port ?? 0}`,
       '--disable-telemetry',
       '--disable-update-check',
-      '--user-data-dir', profile.userDataDir,
-      '--extensions-dir', profile.extensionsDir,
-      '--config', path.join(profile.root, 'config/config.yaml'),
+      '--user-data-dir',
+      profile.userDataDir,
+      '--extensions-dir',
+      profile.extensionsDir,
+      '--config',
+      path.join(profile.root, 'config/config.yaml'),
     ];
     if (!opts.workspaceTrust) args.push('--disable-workspace-trust');
     // Detached: its own process group, so that stop() also ends the file watcher and extension host.
-    const child = spawn(process.execPath, args, { env: profile.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      env: profile.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('code-server did not report its port within 60 s')), 60_000);
       let buffered = '';
@@ -191,8 +206,15 @@ export async function installVsix(profile: Profile, vsix: string): Promise<strin
   checkCodeServerInstalled();
   const { stdout, stderr } = await execFileAsync(
     process.execPath,
-    [CODE_SERVER_ENTRY, '--user-data-dir', profile.userDataDir, '--extensions-dir', profile.extensionsDir,
-      '--install-extension', vsix],
+    [
+      CODE_SERVER_ENTRY,
+      '--user-data-dir',
+      profile.userDataDir,
+      '--extensions-dir',
+      profile.extensionsDir,
+      '--install-extension',
+      vsix,
+    ],
     { env: profile.env, timeout: 120_000 },
   );
   return `${stdout}${stderr}`;

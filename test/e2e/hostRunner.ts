@@ -12,7 +12,10 @@ export async function run(): Promise<void> {
   const suite = process.env['CLOSURE_LENS_E2E_SUITE'] ?? 'suite';
   if (!/^suite[\w-]*$/.test(suite)) throw new Error(`CLOSURE_LENS_E2E_SUITE must name a suite directory, not ${suite}`);
   const dir = path.join(__dirname, suite);
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.test.js'))
+    .sort();
   if (files.length === 0) throw new Error(`no *.test.js in ${dir}: run node .esbuild.config.mjs`);
   for (const f of files) mocha.addFile(path.join(dir, f));
   await new Promise<void>((resolve, reject) => {

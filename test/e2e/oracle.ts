@@ -30,7 +30,10 @@ export async function outPath(installable: string): Promise<string> {
 }
 
 export async function isValid(storePath: string): Promise<boolean> {
-  return nix(['path-info', storePath]).then(() => true, () => false);
+  return nix(['path-info', storePath]).then(
+    () => true,
+    () => false,
+  );
 }
 
 export interface PathInfo {
@@ -48,7 +51,8 @@ export async function closure(root: string): Promise<Map<string, PathInfo>> {
 
 /** `nix path-info -S --json`: the closure size of a store path, as nix sums it. */
 export async function closureSize(root: string): Promise<number> {
-  const parsed = JSON.parse(await nix(['path-info', '-S', '--json', root])) as { path?: string; closureSize: number }[] | Record<string, { closureSize: number }>;
+  const parsed = JSON.parse(await nix(['path-info', '-S', '--json', root])) as
+    { path?: string; closureSize: number }[] | Record<string, { closureSize: number }>;
   const entry = Array.isArray(parsed) ? parsed[0] : parsed[root];
   if (entry?.closureSize === undefined) throw new Error(`nix path-info -S --json ${root} printed no closureSize`);
   return entry.closureSize;
@@ -56,7 +60,9 @@ export async function closureSize(root: string): Promise<number> {
 
 /** The attribute names of a flake's `packages.<system>`, by `nix eval` (fixed code, nothing spliced in). */
 export async function packageNames(flakeRef: string, system = 'x86_64-linux'): Promise<string[]> {
-  return JSON.parse(await nix(['eval', '--json', `${flakeRef}#packages.${system}`, '--apply', 'builtins.attrNames'])) as string[];
+  return JSON.parse(
+    await nix(['eval', '--json', `${flakeRef}#packages.${system}`, '--apply', 'builtins.attrNames']),
+  ) as string[];
 }
 
 /** The nodes `nix why-depends --all` prints: those on some root → dependency path. */

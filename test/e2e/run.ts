@@ -64,12 +64,19 @@ async function stage(name: string, fn: (out: StageOutput) => Promise<void>): Pro
   }
   const ms = Date.now() - t0;
   timings.push([name, ms]);
-  const result = error === undefined ? `✓ ${name} (${seconds(ms)})` : `✗ ${name} failed (${seconds(ms)}): ${error instanceof Error ? error.message : String(error)}`;
+  const result =
+    error === undefined
+      ? `✓ ${name} (${seconds(ms)})`
+      : `✗ ${name} failed (${seconds(ms)}): ${error instanceof Error ? error.message : String(error)}`;
   process.stdout.write(`\n  ${name}\n${chunks.join('')}    ${result}\n`);
 }
 
 /** Runs the steps in order in one session; stops at the first failure (later steps build on earlier ones). */
-async function uiStage(name: string, opts: Omit<SessionOptions, 'name' | 'verbose' | 'log'>, steps: scenarios.Step[]): Promise<void> {
+async function uiStage(
+  name: string,
+  opts: Omit<SessionOptions, 'name' | 'verbose' | 'log'>,
+  steps: scenarios.Step[],
+): Promise<void> {
   await stage(name, (out) =>
     withSession({ ...opts, name: name.replace(/\W+/g, '-'), verbose, log: out.line }, async (session) => {
       for (const step of steps) {
@@ -96,7 +103,9 @@ async function hostSuite(workspaceTrust: boolean, out: StageOutput, opts: { mult
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-shim-'));
   // runTests spawns vscodeExecutablePath directly: give it an executable that runs the shim with this node.
   const shim = path.join(bin, 'code');
-  fs.writeFileSync(shim, `#!/bin/sh\nexec '${process.execPath}' '${path.join(__dirname, 'shim.js')}' "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(shim, `#!/bin/sh\nexec '${process.execPath}' '${path.join(__dirname, 'shim.js')}' "$@"\n`, {
+    mode: 0o755,
+  });
   try {
     await runTests({
       vscodeExecutablePath: shim,
@@ -110,7 +119,10 @@ async function hostSuite(workspaceTrust: boolean, out: StageOutput, opts: { mult
         CLOSURE_LENS_E2E_NIX_LOG: workspace.nixLogFile,
         // Option costs are evaluated on request only, so that the suites' counts of nix calls see only their own
         // (test/e2e/suite/hover.test.ts switches the automatic evaluation on where it tests it).
-        CLOSURE_LENS_E2E_SETTINGS: JSON.stringify({ 'nixClosureLens.nixPath': workspace.nixPath, 'nixClosureLens.optionCosts.automatic': false }),
+        CLOSURE_LENS_E2E_SETTINGS: JSON.stringify({
+          'nixClosureLens.nixPath': workspace.nixPath,
+          'nixClosureLens.optionCosts.automatic': false,
+        }),
         // The suite grows with every feature; a hang, not a slow machine, should hit this.
         CLOSURE_LENS_E2E_TIMEOUT_MS: String(300_000),
         CLOSURE_LENS_E2E_TRUST: workspaceTrust ? '1' : '0',
@@ -130,7 +142,11 @@ function buildVsix(out: StageOutput): string {
   const vsix = path.join(REPO, 'dist', `${pkg.name}-${pkg.version}.vsix`);
   if (!(skipPackage && fs.existsSync(vsix))) {
     fs.rmSync(vsix, { force: true });
-    const log = execFileSync('npm', ['run', '--silent', 'package'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = execFileSync('npm', ['run', '--silent', 'package'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (verbose) out.line(log);
     // Back to the development build (source maps) for the sessions that load the extension from this folder.
     execFileSync(process.execPath, ['.esbuild.config.mjs'], { cwd: REPO, stdio: 'inherit' });
@@ -153,7 +169,9 @@ async function main(): Promise<void> {
   await stage('package: npm run package builds the .vsix', async (out) => {
     vsix = buildVsix(out);
     const files = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    out.line(`    ${path.relative(REPO, vsix)}: ${files.length} files, ${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB`);
+    out.line(
+      `    ${path.relative(REPO, vsix)}: ${files.length} files, ${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB`,
+    );
     for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js']) {
       if (!files.includes(required)) throw new Error(`the .vsix lacks ${required}`);
     }
@@ -172,7 +190,9 @@ async function main(): Promise<void> {
     await uiStage('UI: an untrusted folder (Workspace Trust on)', { workspaceTrust: true }, scenarios.untrusted);
     if (vsix) await uiStage('UI: smoke with the extension installed from the .vsix', { vsix }, scenarios.packagedSmoke);
     await uiStage('UI: the sunburst is restored after a window reload', {}, restoreAfterReload);
-    await stage('runTests suite in a multi-root workspace (two flakes)', (out) => hostSuite(false, out, { multiRoot: true }));
+    await stage('runTests suite in a multi-root workspace (two flakes)', (out) =>
+      hostSuite(false, out, { multiRoot: true }),
+    );
   };
   if (serial) {
     await laneA();
@@ -181,9 +201,13 @@ async function main(): Promise<void> {
     await Promise.all([laneA(), laneB()]);
   }
 
-  process.stdout.write(`\n  e2e timings: ${timings.map(([n, ms]) => `${n}: ${seconds(ms)}`).join('; ')}; total ${seconds(Date.now() - t0)}\n`);
+  process.stdout.write(
+    `\n  e2e timings: ${timings.map(([n, ms]) => `${n}: ${seconds(ms)}`).join('; ')}; total ${seconds(Date.now() - t0)}\n`,
+  );
   if (failures.length > 0) {
-    process.stdout.write(`\n  ${failures.length} e2e stage(s) failed:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
+    process.stdout.write(
+      `\n  ${failures.length} e2e stage(s) failed:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`,
+    );
     process.exitCode = 1;
   }
   // The plain closing line that CI reads, counted in stages (each stage runs a whole suite or scenario).

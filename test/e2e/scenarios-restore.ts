@@ -39,7 +39,11 @@ export const restoreAfterReload: Step[] = [
       const shown = await readSunburst(workbench.webview());
       const root = await oracle.build(`${workspace.flakeRef}#${DEMO}.config.system.build.toplevel`);
       assert.equal(shown.root, root, 'the sunburst is rooted at the demo system');
-      assert.equal(shown.pathCount, (await oracle.closure(root)).size, `the footer counts the closure's paths: ${shown.footer}`);
+      assert.equal(
+        shown.pathCount,
+        (await oracle.closure(root)).size,
+        `the footer counts the closure's paths: ${shown.footer}`,
+      );
       const frame = workbench.webview();
       await frame.locator(`svg path[role=treeitem][aria-label*="${SELECTED}"]`).first().click();
       await frame.locator('#why h3', { hasText: SELECTED }).waitFor({ timeout: 15_000 });
@@ -48,7 +52,8 @@ export const restoreAfterReload: Step[] = [
     },
   },
   {
-    title: 'after "Developer: Reload Window" the panel is back with the same root, paths, size and selection, and no nix query ran',
+    title:
+      'after "Developer: Reload Window" the panel is back with the same root, paths, size and selection, and no nix query ran',
     async run(s) {
       const { workbench, workspace } = s;
       const shownBefore = before.get(s);
@@ -68,10 +73,18 @@ export const restoreAfterReload: Step[] = [
       assert.equal(shown.summary, shownBefore.summary, 'the same paths and total size in the footer');
       assert.equal(await tab.count(), 1, 'one sunburst tab, not a second one');
       const since = workspace.nixInvocations().slice(nixCallsBefore);
-      assert.deepEqual(since.filter(loadsAClosure), [], `the restore came from the caches (nix calls since the reload: ${JSON.stringify(since)})`);
+      assert.deepEqual(
+        since.filter(loadsAClosure),
+        [],
+        `the restore came from the caches (nix calls since the reload: ${JSON.stringify(since)})`,
+      );
       // And it is live: the restored page still answers a click with a why-chain.
       await frame.locator('svg path[role=treeitem][aria-label*="perl"]').first().click();
-      await waitFor('the why pane to follow the click', async () => /perl/.test((await frame.locator('#why h3').first().textContent({ timeout: 2000 })) ?? ''), 15_000);
+      await waitFor(
+        'the why pane to follow the click',
+        async () => /perl/.test((await frame.locator('#why h3').first().textContent({ timeout: 2000 })) ?? ''),
+        15_000,
+      );
     },
   },
 ];

@@ -41,7 +41,10 @@ export const smoke: Step[] = [
         await workbench.quickPickRows().filter({ hasText: output }).first().waitFor({ timeout: 60_000 });
       }
       await workbench.screenshot('smoke-targets');
-      const problems = await workbench.quickPickRows().filter({ hasText: /could not be listed|failed/ }).allTextContents();
+      const problems = await workbench
+        .quickPickRows()
+        .filter({ hasText: /could not be listed|failed/ })
+        .allTextContents();
       assert.deepEqual(problems, [], 'every flake of the example workspace lists its outputs');
       await workbench.page.keyboard.press('Escape');
     },
@@ -82,37 +85,49 @@ async function assertRealChain(chain: string[], root: string, dep: string): Prom
     assert.ok(info.get(chain[k - 1]!)?.references.includes(chain[k]!), `${chain[k - 1]} references ${chain[k]}`);
   }
   const nixChain = await oracle.whyDependsChain(root, dep);
-  assert.ok(chain.length <= nixChain.length, `no longer than nix why-depends' chain (${chain.length} vs ${nixChain.length})`);
+  assert.ok(
+    chain.length <= nixChain.length,
+    `no longer than nix why-depends' chain (${chain.length} vs ${nixChain.length})`,
+  );
 }
 
 /** Show closure → nixosConfigurations.demo: the sunburst, its footer checked against nix path-info. */
 const showDemo: Step = {
-    title: 'Show closure from the palette, choose nixosConfigurations.demo: the sunburst shows its closure',
-    async run(s) {
-      const { workbench, workspace } = s;
-      await showClosureOf(workbench, 'demo', /nixosConfigurations\.demo|\bdemo\b/);
-      const frame = workbench.webview();
-      const footer = frame.locator('#footer');
-      await waitFor('the sunburst footer', async () => /paths/.test((await footer.textContent({ timeout: 2000 })) ?? ''), 120_000);
-      await frame.locator('svg path[role=treeitem]').first().waitFor({ timeout: 15_000 });
-      await workbench.screenshot('sunburst-demo');
+  title: 'Show closure from the palette, choose nixosConfigurations.demo: the sunburst shows its closure',
+  async run(s) {
+    const { workbench, workspace } = s;
+    await showClosureOf(workbench, 'demo', /nixosConfigurations\.demo|\bdemo\b/);
+    const frame = workbench.webview();
+    const footer = frame.locator('#footer');
+    await waitFor(
+      'the sunburst footer',
+      async () => /paths/.test((await footer.textContent({ timeout: 2000 })) ?? ''),
+      120_000,
+    );
+    await frame.locator('svg path[role=treeitem]').first().waitFor({ timeout: 15_000 });
+    await workbench.screenshot('sunburst-demo');
 
-      const toplevel = await oracle.build(`${workspace.flakeRef}#${TOPLEVEL_ATTR}`);
-      state(s).toplevel = toplevel;
-      const info = await oracle.closure(toplevel);
-      const text = (await footer.textContent()) ?? '';
-      const count = Number(/([\d,]+) paths/.exec(text)?.[1]?.replace(/,/g, ''));
-      assert.equal(count, info.size, `the footer counts the closure's paths: ${text}`);
-      const total = [...info.values()].reduce((a, i) => a + i.narSize, 0);
-      const shown = oracle.parseSize(text.split('·')[1] ?? '');
-      assert.ok(shown !== undefined, `the footer shows the total size: ${text}`);
-      assert.ok(Math.abs(shown - total) / total < 0.01, `total ${shown} ≈ nix path-info's ${total}`);
-      const labels = await frame.locator('svg path[role=treeitem]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
-      for (const name of ['perl', 'systemd', 'zfs-user', 'glibc']) {
-        assert.ok(labels.some((l) => l.includes(name)), `an arc for ${name} (arcs: ${labels.length})`);
-      }
-    },
-  };
+    const toplevel = await oracle.build(`${workspace.flakeRef}#${TOPLEVEL_ATTR}`);
+    state(s).toplevel = toplevel;
+    const info = await oracle.closure(toplevel);
+    const text = (await footer.textContent()) ?? '';
+    const count = Number(/([\d,]+) paths/.exec(text)?.[1]?.replace(/,/g, ''));
+    assert.equal(count, info.size, `the footer counts the closure's paths: ${text}`);
+    const total = [...info.values()].reduce((a, i) => a + i.narSize, 0);
+    const shown = oracle.parseSize(text.split('·')[1] ?? '');
+    assert.ok(shown !== undefined, `the footer shows the total size: ${text}`);
+    assert.ok(Math.abs(shown - total) / total < 0.01, `total ${shown} ≈ nix path-info's ${total}`);
+    const labels = await frame
+      .locator('svg path[role=treeitem]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+    for (const name of ['perl', 'systemd', 'zfs-user', 'glibc']) {
+      assert.ok(
+        labels.some((l) => l.includes(name)),
+        `an arc for ${name} (arcs: ${labels.length})`,
+      );
+    }
+  },
+};
 
 /** The story of the issue: Show closure → sunburst → click a path → why → Why depends… perl → cancel a build. */
 export const userJourney: Step[] = [
@@ -141,7 +156,11 @@ export const userJourney: Step[] = [
       const onSomePath = await oracle.whyDependsNodes(toplevel, perl);
       // The text document with the chains.
       const editor = workbench.page.locator('.editor-instance .view-lines').first();
-      await waitFor('the why-depends document', async () => /perl/.test((await editor.textContent({ timeout: 2000 })) ?? ''), 30_000);
+      await waitFor(
+        'the why-depends document',
+        async () => /perl/.test((await editor.textContent({ timeout: 2000 })) ?? ''),
+        30_000,
+      );
       const lines = await editor.locator('.view-line').allTextContents();
       const names = lines.flatMap((l) => l.match(/[0-9a-z]{32}-[A-Za-z0-9+._?=-]+/g) ?? []);
       assert.ok(names.length > 0, 'the document names store paths');
@@ -163,11 +182,20 @@ export const userJourney: Step[] = [
       await showClosureOf(workbench, 'slow-build', /slow-build/);
       const toast = workbench.notification(/slow-build/);
       await toast.first().waitFor({ timeout: 60_000 });
-      await waitFor('the slow-build builder to run', () => oracle.processesWithEnv('nonce', workspace.slowBuildNonce).length > 0, 60_000);
+      await waitFor(
+        'the slow-build builder to run',
+        () => oracle.processesWithEnv('nonce', workspace.slowBuildNonce).length > 0,
+        60_000,
+      );
       await workbench.screenshot('slow-build-progress');
       const cancelled = Date.now();
       await toast.first().locator('.monaco-button', { hasText: 'Cancel' }).click();
-      await waitFor('the builder to stop', () => oracle.processesWithEnv('nonce', workspace.slowBuildNonce).length === 0, 10_000, 100);
+      await waitFor(
+        'the builder to stop',
+        () => oracle.processesWithEnv('nonce', workspace.slowBuildNonce).length === 0,
+        10_000,
+        100,
+      );
       await waitFor('the progress notification to close', async () => (await toast.count()) === 0, 10_000);
       const stoppedAfter = Date.now() - cancelled;
       assert.ok(stoppedAfter < 10_000, `stopped ${stoppedAfter} ms after Cancel`);
@@ -193,12 +221,27 @@ export const untrusted: Step[] = [
       const { page } = workbench;
       // The startup dialog asks whether to trust the folder's authors: a user who does not.
       const dontTrust = page.locator('.monaco-dialog-box .monaco-button', { hasText: /No, I don.t trust|Don.t Trust/ });
-      if (await dontTrust.first().waitFor({ timeout: 20_000 }).then(() => true, () => false)) await dontTrust.first().click();
+      if (
+        await dontTrust
+          .first()
+          .waitFor({ timeout: 20_000 })
+          .then(
+            () => true,
+            () => false,
+          )
+      )
+        await dontTrust.first().click();
       await workbench.runCommand(`${PALETTE_PREFIX}Show closure`);
-      await workbench.quickPickRows().filter({ hasText: /trusted workspace/ }).first().waitFor({ timeout: 30_000 });
+      await workbench
+        .quickPickRows()
+        .filter({ hasText: /trusted workspace/ })
+        .first()
+        .waitFor({ timeout: 30_000 });
       await workbench.screenshot('untrusted-show-closure');
       await page.keyboard.press('Escape');
-      const evaluations = workspace.nixInvocations().filter((c) => c.split(' ').some((t) => t === 'eval' || t === 'build'));
+      const evaluations = workspace
+        .nixInvocations()
+        .filter((c) => c.split(' ').some((t) => t === 'eval' || t === 'build'));
       assert.deepEqual(evaluations, [], 'no nix eval or build ran');
     },
   },

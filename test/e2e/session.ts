@@ -53,7 +53,11 @@ export async function withSession<T>(opts: SessionOptions, fn: (s: Session) => P
   let browser: Browser | undefined;
   try {
     if (opts.vsix) log(await installVsix(profile, opts.vsix));
-    server = await CodeServer.start({ profile, workspaceTrust: opts.workspaceTrust === true, onLog: (l) => log(`[code-server] ${l}`) });
+    server = await CodeServer.start({
+      profile,
+      workspaceTrust: opts.workspaceTrust === true,
+      onLog: (l) => log(`[code-server] ${l}`),
+    });
     browser = await Browser.launch(profile, { onLog: log });
     // Errors of the workbench and of our webview's frames (console events include child frames).
     browser.page.on('pageerror', (e) => log(`[page error] ${e.message}`));
@@ -62,13 +66,19 @@ export async function withSession<T>(opts: SessionOptions, fn: (s: Session) => P
     });
     const workbench = new Workbench(browser.page);
     await workbench.open(
-      server.workbenchUrl(workspace.workspaceFile ?? workspace.folder, opts.vsix ? {} : { extensionDevelopmentPath: [REPO] }),
+      server.workbenchUrl(
+        workspace.workspaceFile ?? workspace.folder,
+        opts.vsix ? {} : { extensionDevelopmentPath: [REPO] },
+      ),
     );
     const session: Session = { workspace, profile, server, workbench, logs };
     return await fn(session);
   } catch (err) {
     if (browser) await new Workbench(browser.page).screenshot(`${opts.name}-failure`).catch(() => undefined);
-    const tail = logs.filter((l) => !/vsda|^\s*$/.test(l)).slice(-40).join('\n    | ');
+    const tail = logs
+      .filter((l) => !/vsda|^\s*$/.test(l))
+      .slice(-40)
+      .join('\n    | ');
     if (tail && !opts.verbose) write(`    last log lines of ${opts.name}:\n    | ${tail}`);
     throw err;
   } finally {

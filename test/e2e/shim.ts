@@ -34,7 +34,8 @@ function parseDesktopArgs(argv: readonly string[]): DesktopArgs {
 }
 
 /** Log lines that say nothing about the extension: the workbench's and code-server's routine. */
-const NOISE = /vsda|^\s*$|Ignoring fetching additional builtin extensions|Creating a socket|Resolving connection token|Resolved connection token|Service Worker|ChatSessionStore|Updating additional builtin extensions cache|Creation of workbench contribution/;
+const NOISE =
+  /vsda|^\s*$|Ignoring fetching additional builtin extensions|Creating a socket|Resolving connection token|Resolved connection token|Service Worker|ChatSessionStore|Updating additional builtin extensions cache|Creation of workbench contribution/;
 
 async function main(): Promise<number> {
   const args = parseDesktopArgs(process.argv.slice(2));
@@ -83,7 +84,8 @@ async function main(): Promise<number> {
     const code = await Promise.race([exited, timedOut]);
     if (code !== 0) {
       await workbench.screenshot(`runTests-exit-${code}`).catch(() => undefined);
-      if (!verbose) process.stderr.write(`last lines of code-server:\n${serverLog.map((l) => `[code-server] ${l}`).join('\n')}\n`);
+      if (!verbose)
+        process.stderr.write(`last lines of code-server:\n${serverLog.map((l) => `[code-server] ${l}`).join('\n')}\n`);
     }
     return code;
   } finally {

@@ -68,7 +68,10 @@ export function createMultiRootWorkspace(name: string, fixtures: readonly string
     return dir;
   });
   const workspaceFile = path.join(root, 'multi-root.code-workspace');
-  fs.writeFileSync(workspaceFile, JSON.stringify({ folders: fixtures.map((f) => ({ path: f })), settings: {} }, null, 2));
+  fs.writeFileSync(
+    workspaceFile,
+    JSON.stringify({ folders: fixtures.map((f) => ({ path: f })), settings: {} }, null, 2),
+  );
   // No slow-build here: the nonce is never written.
   return withNixLog(root, { folder: folders[0]!, folders, workspaceFile, slowBuildNonce: '' });
 }
@@ -82,18 +85,20 @@ function withNixLog(root: string, opened: Opened): E2EWorkspace {
   const nixPath = path.join(root, 'bin/nix');
   fs.mkdirSync(path.dirname(nixPath));
   // exec keeps the pid, so the extension's cancellation signals reach nix itself.
-  fs.writeFileSync(
-    nixPath,
-    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${nixLogFile}'\nexec '${realNix()}' "$@"\n`,
-    { mode: 0o755 },
-  );
+  fs.writeFileSync(nixPath, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${nixLogFile}'\nexec '${realNix()}' "$@"\n`, {
+    mode: 0o755,
+  });
 
   return {
     ...opened,
     flakeRef: `path:${folder}`,
     nixPath,
     nixLogFile,
-    nixInvocations: () => fs.readFileSync(nixLogFile, 'utf8').split('\n').filter((l) => l !== ''),
+    nixInvocations: () =>
+      fs
+        .readFileSync(nixLogFile, 'utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
     remove: () => fs.rmSync(root, { recursive: true, force: true }),
   };
 }

@@ -41,7 +41,12 @@ async function cli(args: string[], cwd: string): Promise<{ code: number; stdout:
   process.env['NIX_CONFIG'] = NIX_CONFIG;
   process.env['XDG_CACHE_HOME'] = xdgCache;
   try {
-    const code = await main(args, { cwd, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTTY: false });
+    const code = await main(args, {
+      cwd,
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      stderrIsTTY: false,
+    });
     return { code, stdout, stderr };
   } finally {
     for (const [k, v] of Object.entries(saved)) {
@@ -62,7 +67,14 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
     cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-cli-cache-'));
     temporaryDirs.push(cacheDir);
     const built = JSON.parse(
-      (await runNix(['build', '--no-link', '--json', `path:${dir}#nixosConfigurations.demo.config.system.build.toplevel`])).stdout,
+      (
+        await runNix([
+          'build',
+          '--no-link',
+          '--json',
+          `path:${dir}#nixosConfigurations.demo.config.system.build.toplevel`,
+        ])
+      ).stdout,
     ) as { outputs: { out: string } }[];
     toplevel = built[0]!.outputs.out;
   });
@@ -75,7 +87,8 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
     const info = await nixPathInfo([toplevel], { recursive: false, closureSize: true });
     assert.equal(json.closureSize, info.get(toplevel)!.closureSize);
     const closure = new Set((await nixPathInfo([toplevel])).keys());
-    for (const d of json.definitions) for (const p of d.paths) assert.ok(closure.has(p), `${d.option}: ${p} is in the closure`);
+    for (const d of json.definitions)
+      for (const p of d.paths) assert.ok(closure.has(p), `${d.option}: ${p} is in the closure`);
     for (const [p, ids] of Object.entries(json.paths)) {
       assert.ok(closure.has(p));
       for (const id of ids) assert.ok(json.definitions[id], `definition ${id} exists`);
@@ -83,26 +96,48 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
     assert.ok(json.evalSeconds >= 0);
 
     const conf = fs.readFileSync(path.join(dir, 'configuration.nix'), 'utf8').split('\n');
-    const sys = json.definitions.find((d) => d.option === 'environment.systemPackages' && d.file === path.join(dir, 'configuration.nix'))!;
+    const sys = json.definitions.find(
+      (d) => d.option === 'environment.systemPackages' && d.file === path.join(dir, 'configuration.nix'),
+    )!;
     assert.match(conf[sys.line! - 1]!, /environment\.systemPackages = with pkgs; \[/);
     assert.deepEqual(sys.paths.map((p) => p.slice(44)).sort(), ['git-2.49.0', 'hello-2.12.2']);
     assert.equal(sys.exclusivePaths, 1);
-    assert.equal(sys.removalCost, (await nixPathInfo([sys.paths.find((p) => p.endsWith('hello-2.12.2'))!], { recursive: false })).values().next().value!.narSize);
+    assert.equal(
+      sys.removalCost,
+      (await nixPathInfo([sys.paths.find((p) => p.endsWith('hello-2.12.2'))!], { recursive: false })).values().next()
+        .value!.narSize,
+    );
     // perl: reached through documentation's nixos-help, and through git; nearest definitions first.
     const perl = [...closure].find((p) => p.endsWith('-perl-5.40.0'))!;
     const reaching = json.paths[perl]!.map((id) => json.definitions[id]!);
     assert.ok(reaching.some((d) => d.file.endsWith('misc/documentation.nix')));
     const enable = json.definitions.find((d) => d.option === 'services.nginx.enable')!;
-    assert.ok(enable.moduleCost && enable.moduleCost.bytes > 0 && enable.moduleCost.files[0]!.endsWith('web-servers/nginx.nix'));
+    assert.ok(
+      enable.moduleCost && enable.moduleCost.bytes > 0 && enable.moduleCost.files[0]!.endsWith('web-servers/nginx.nix'),
+    );
   });
 
   it('text: the costliest definitions with file:line, and --counterfactual costs for the switches', async () => {
-    const r = await cli(['--cache-dir', cacheDir, 'options', `path:${dir}#nixosConfigurations.demo`, '--counterfactual'], dir);
+    const r = await cli(
+      ['--cache-dir', cacheDir, 'options', `path:${dir}#nixosConfigurations.demo`, '--counterfactual'],
+      dir,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^\/nix\/store\/\S+-nixos-system-demo-25\.11\n/);
-    assert.match(r.stdout, /option definitions read in [0-9.]+ s \(cached\)/, 'the evaluation of the first run is reused');
-    const confLine = fs.readFileSync(path.join(dir, 'configuration.nix'), 'utf8').split('\n').findIndex((l) => l.includes('supportedFilesystems')) + 1;
-    assert.match(r.stdout, new RegExp(`boot\\.initrd\\.supportedFilesystems\\s+configuration\\.nix:${confLine}\\s+[0-9.]+ (KiB|MiB)\\n`));
+    assert.match(
+      r.stdout,
+      /option definitions read in [0-9.]+ s \(cached\)/,
+      'the evaluation of the first run is reused',
+    );
+    const confLine =
+      fs
+        .readFileSync(path.join(dir, 'configuration.nix'), 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('supportedFilesystems')) + 1;
+    assert.match(
+      r.stdout,
+      new RegExp(`boot\\.initrd\\.supportedFilesystems\\s+configuration\\.nix:${confLine}\\s+[0-9.]+ (KiB|MiB)\\n`),
+    );
     assert.match(r.stdout, /users\.users\.alice\.isNormalUser\s+configuration\.nix:\d+\s+changes nothing/);
     assert.match(r.stdout, /fonts\.packages\s+configuration\.nix:\d+\s+noto-fonts/);
   });
@@ -142,7 +177,8 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
     const home = path.join(edited, 'home.nix');
     fs.writeFileSync(home, fs.readFileSync(home, 'utf8').replace(/home\.packages = \[[^\]]*\];/, ''));
     const rebuilt = JSON.parse(
-      (await runNix(['build', '--no-link', '--json', `path:${edited}#homeConfigurations.alice.activationPackage`])).stdout,
+      (await runNix(['build', '--no-link', '--json', `path:${edited}#homeConfigurations.alice.activationPackage`]))
+        .stdout,
     ) as { outputs: { out: string } }[];
     const out = rebuilt[0]!.outputs.out;
     const size = (await nixPathInfo([out], { recursive: false, closureSize: true })).get(out)!.closureSize!;
@@ -150,10 +186,15 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
   });
 
   it('says how to build a configuration that is not built, and refuses what is not a configuration', async () => {
-    const unbuilt = materializeDemo((c) => c.replace('networking.hostName = "demo";', `networking.hostName = "unbuilt${process.pid}";`));
+    const unbuilt = materializeDemo((c) =>
+      c.replace('networking.hostName = "demo";', `networking.hostName = "unbuilt${process.pid}";`),
+    );
     const r = await cli(['--cache-dir', cacheDir, 'options', `path:${unbuilt}#nixosConfigurations.demo`], unbuilt);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /is not built .* nix build --no-link 'path:.*#nixosConfigurations\.demo\.config\.system\.build\.toplevel'/);
+    assert.match(
+      r.stderr,
+      /is not built .* nix build --no-link 'path:.*#nixosConfigurations\.demo\.config\.system\.build\.toplevel'/,
+    );
 
     const bad = await cli(['options', `path:${dir}#packages.x86_64-linux.hello`], dir);
     assert.equal(bad.code, 1);

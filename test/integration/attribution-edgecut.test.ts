@@ -25,7 +25,8 @@ process.on('exit', () => {
   for (const d of temporaryDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const PACKAGE_LISTS = /^(environment\.systemPackages|environment\.defaultPackages|fonts\.packages|boot\.initrd\.packages|users\.users\.[^.]+\.packages)$/;
+const PACKAGE_LISTS =
+  /^(environment\.systemPackages|environment\.defaultPackages|fonts\.packages|boot\.initrd\.packages|users\.users\.[^.]+\.packages)$/;
 
 const nameOf = (p: string): string => p.slice(p.lastIndexOf('/') + 34);
 
@@ -46,11 +47,17 @@ interface Closure {
 }
 
 async function buildAndMeasure(dir: string, attr: string): Promise<Closure> {
-  const out = JSON.parse((await runNix(['build', '--no-link', '--json', `path:${dir}#${attr}.config.system.build.toplevel`])).stdout) as { outputs: { out: string } }[];
+  const out = JSON.parse(
+    (await runNix(['build', '--no-link', '--json', `path:${dir}#${attr}.config.system.build.toplevel`])).stdout,
+  ) as { outputs: { out: string } }[];
   const root = out[0]!.outputs.out;
   const info = await nixPathInfo([root]);
   const sized = await nixPathInfo([root], { recursive: false, closureSize: true });
-  return { root, size: sized.get(root)!.closureSize!, nar: new Map([...info.values()].map((e) => [e.path, e.narSize])) };
+  return {
+    root,
+    size: sized.get(root)!.closureSize!,
+    nar: new Map([...info.values()].map((e) => [e.path, e.narSize])),
+  };
 }
 
 /** Bytes the root no longer reaches when `removed` go with every reference to them: the former estimate. */
@@ -81,7 +88,13 @@ interface Row {
   method: string;
 }
 
-function suite(title: string, source: () => string, attr: string, minDefinitions: number, wanted: { option: string; fileEnd: string; lost: string[] }[]) {
+function suite(
+  title: string,
+  source: () => string,
+  attr: string,
+  minDefinitions: number,
+  wanted: { option: string; fileEnd: string; lost: string[] }[],
+) {
   describe(`removal cost by edge cut against real rebuilds: ${title}`, function () {
     this.timeout(900_000);
     let dir: string;
@@ -90,7 +103,9 @@ function suite(title: string, source: () => string, attr: string, minDefinitions
     let attribution: OptionAttribution;
     const rows: Row[] = [];
 
-    async function rebuildWithout(def: Definition): Promise<{ after: Closure; goneNames: Set<string>; realLost: number; shrink: number }> {
+    async function rebuildWithout(
+      def: Definition,
+    ): Promise<{ after: Closure; goneNames: Set<string>; realLost: number; shrink: number }> {
       const copy = tempCopy(dir, 'closure-lens-edgecut-edit-');
       const file = path.join(copy, path.relative(dir, def.file));
       const src = fs.readFileSync(file, 'utf8');
@@ -120,7 +135,10 @@ function suite(title: string, source: () => string, attr: string, minDefinitions
       dir = tempCopy(source(), 'closure-lens-edgecut-');
       original = await buildAndMeasure(dir, attr);
       const info = await nixPathInfo([original.root]);
-      graph = ClosureGraph.build([...info.values()].map((e) => ({ path: e.path, narSize: e.narSize, references: e.references })), [original.root]);
+      graph = ClosureGraph.build(
+        [...info.values()].map((e) => ({ path: e.path, narSize: e.narSize, references: e.references })),
+        [original.root],
+      );
       const service = new AttributionService(new NixRunner({ env: { NIX_CONFIG } }));
       const ev = await service.evaluate(`path:${dir}#${attr}`);
       assert.equal(ev.root?.outPath, original.root);
@@ -130,13 +148,16 @@ function suite(title: string, source: () => string, attr: string, minDefinitions
     after(() => {
       if (rows.length > 0) {
         console.log(`      ${title}: option@file:line  edge-cut / node-removal / real (bytes)`);
-        for (const r of rows) console.log(`        ${r.option}@${r.at}  ${r.edgeCut} (${r.method}) / ${r.nodeRemoval} / ${r.realLost}`);
+        for (const r of rows)
+          console.log(`        ${r.option}@${r.at}  ${r.edgeCut} (${r.method}) / ${r.nodeRemoval} / ${r.realLost}`);
       }
     });
 
     for (const w of wanted) {
       it(`${w.option} in ${w.fileEnd}: loses exactly ${w.lost.length === 0 ? 'nothing' : w.lost.join(', ')}`, async () => {
-        const d = attribution.definitions.find((x) => x.option === w.option && x.file.endsWith(w.fileEnd) && x.nodes.length > 0);
+        const d = attribution.definitions.find(
+          (x) => x.option === w.option && x.file.endsWith(w.fileEnd) && x.nodes.length > 0,
+        );
         assert.ok(d, `a definition of ${w.option} in ${w.fileEnd}`);
         const lost = attribution.lostNodes(attribution.exclusiveNodes(d.id)).map((i) => nameOf(graph.paths[i]!));
         assert.deepEqual(lost.sort(), [...w.lost].sort());
@@ -148,15 +169,32 @@ function suite(title: string, source: () => string, attr: string, minDefinitions
     }
 
     it('every package-list definition: the edge cut equals the real loss where it found a collector, and is never further from it than node removal', async () => {
-      const defs = attribution.definitions.filter((d) => PACKAGE_LISTS.test(d.option) && d.nodes.length > 0 && d.line !== null && d.file.startsWith(dir + path.sep) && !d.fromDefault);
+      const defs = attribution.definitions.filter(
+        (d) =>
+          PACKAGE_LISTS.test(d.option) &&
+          d.nodes.length > 0 &&
+          d.line !== null &&
+          d.file.startsWith(dir + path.sep) &&
+          !d.fromDefault,
+      );
       assert.ok(defs.length >= minDefinitions, `${defs.length} definitions`);
       for (const d of defs) {
         const r = await rebuildWithout(d);
         const edgeCut = attribution.removalCost(d.id);
         const nodeRemoval = nodeRemovalCost(graph, attribution.exclusiveNodes(d.id));
         const method = attribution.costMethod(d.id);
-        rows.push({ option: d.option, at: `${path.relative(dir, d.file)}:${d.line}`, edgeCut, nodeRemoval, realLost: r.realLost, method });
-        assert.ok(Math.abs(edgeCut - r.realLost) <= Math.abs(nodeRemoval - r.realLost), `${d.option}@${d.file}:${d.line}: ${edgeCut} vs ${nodeRemoval}, real ${r.realLost}`);
+        rows.push({
+          option: d.option,
+          at: `${path.relative(dir, d.file)}:${d.line}`,
+          edgeCut,
+          nodeRemoval,
+          realLost: r.realLost,
+          method,
+        });
+        assert.ok(
+          Math.abs(edgeCut - r.realLost) <= Math.abs(nodeRemoval - r.realLost),
+          `${d.option}@${d.file}:${d.line}: ${edgeCut} vs ${nodeRemoval}, real ${r.realLost}`,
+        );
         if (method !== 'edge-cut') continue;
         const collectorsGone = attribution.collectorsOf(d.option).some((c) => r.goneNames.has(nameOf(graph.paths[c]!)));
         if (collectorsGone) {
@@ -172,11 +210,21 @@ function suite(title: string, source: () => string, attr: string, minDefinitions
   });
 }
 
-suite('example flake', () => path.join(repoRoot(), 'test', 'fixtures', 'example-flake'), 'nixosConfigurations.demo', 6, [
-  // w3m stays: documentation's nixos-help references it; htop stays: alice's profile has it.
-  { option: 'environment.systemPackages', fileEnd: `${path.sep}configuration.nix`, lost: [] },
-  { option: 'environment.systemPackages', fileEnd: 'misc/documentation.nix', lost: ['nixos-help', 'nixos-manual-html'] },
-]);
+suite(
+  'example flake',
+  () => path.join(repoRoot(), 'test', 'fixtures', 'example-flake'),
+  'nixosConfigurations.demo',
+  6,
+  [
+    // w3m stays: documentation's nixos-help references it; htop stays: alice's profile has it.
+    { option: 'environment.systemPackages', fileEnd: `${path.sep}configuration.nix`, lost: [] },
+    {
+      option: 'environment.systemPackages',
+      fileEnd: 'misc/documentation.nix',
+      lost: ['nixos-help', 'nixos-manual-html'],
+    },
+  ],
+);
 
 suite(
   'demo system',
@@ -186,7 +234,8 @@ suite(
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-edgecut-demo-'));
     temporaryDirs.push(dir);
     fs.cpSync(path.join(modules, 'demo-system'), dir, { recursive: true });
-    for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos', 'home-manager']) fs.cpSync(path.join(modules, entry), path.join(dir, 'nixpkgs', entry), { recursive: true });
+    for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos', 'home-manager'])
+      fs.cpSync(path.join(modules, entry), path.join(dir, 'nixpkgs', entry), { recursive: true });
     return dir;
   },
   'nixosConfigurations.demo',

@@ -15,8 +15,14 @@ describe('fixture module system behaves like nixpkgs lib.evalModules', function 
   const dir = path.join(repoRoot(), 'test', 'fixtures', 'modules', 'tests');
 
   it('gives the same options, definitions, order, priorities and submodule values as nixpkgs lib', async () => {
-    const actual = JSON.parse((await runNix(['eval', '--json', '-f', path.join(dir, 'default.nix')])).stdout) as Record<string, unknown>;
-    const expected = JSON.parse(fs.readFileSync(path.join(dir, 'semantics.expected.json'), 'utf8')) as Record<string, unknown>;
+    const actual = JSON.parse((await runNix(['eval', '--json', '-f', path.join(dir, 'default.nix')])).stdout) as Record<
+      string,
+      unknown
+    >;
+    const expected = JSON.parse(fs.readFileSync(path.join(dir, 'semantics.expected.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort());
     for (const key of Object.keys(expected)) assert.deepEqual(actual[key], expected[key], key);
     // Spot checks of what attribution reads, so that a re-recording cannot silently drop them.

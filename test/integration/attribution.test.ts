@@ -65,7 +65,10 @@ function nameOf(p: string): string {
 }
 
 /** Removes one binding (found with the scanner) from a file of a copy of the system, and rebuilds. */
-async function rebuildWithout(dir: string, def: Definition): Promise<{ root: string; size: number; names: Set<string> }> {
+async function rebuildWithout(
+  dir: string,
+  def: Definition,
+): Promise<{ root: string; size: number; names: Set<string> }> {
   const copy = copyOf(dir);
   const file = path.join(copy, path.relative(dir, def.file));
   const src = fs.readFileSync(file, 'utf8');
@@ -112,21 +115,18 @@ describe('option attribution against real rebuilds (fixture module system)', fun
 
   it('maps definitions from the store copy back to the workspace, with their lines', () => {
     const userDefs = attribution.definitions.filter((d) => d.inWorkspace);
-    assert.deepEqual(
-      [...new Set(userDefs.map((d) => d.option))].sort(),
-      [
-        'boot.initrd.supportedFilesystems',
-        'boot.supportedFilesystems',
-        'environment.systemPackages',
-        'fonts.enableDefaultPackages',
-        'fonts.packages',
-        'networking.hostName',
-        'services.nginx.enable',
-        'services.nginx.package',
-        'users.users.alice.isNormalUser',
-        'users.users.alice.packages',
-      ],
-    );
+    assert.deepEqual([...new Set(userDefs.map((d) => d.option))].sort(), [
+      'boot.initrd.supportedFilesystems',
+      'boot.supportedFilesystems',
+      'environment.systemPackages',
+      'fonts.enableDefaultPackages',
+      'fonts.packages',
+      'networking.hostName',
+      'services.nginx.enable',
+      'services.nginx.package',
+      'users.users.alice.isNormalUser',
+      'users.users.alice.packages',
+    ]);
     for (const d of userDefs) {
       assert.ok(d.file.startsWith(dir + path.sep), `${d.file} is in the workspace copy`);
       assert.ok(d.line !== null, `${d.option} has a line`);
@@ -134,9 +134,7 @@ describe('option attribution against real rebuilds (fixture module system)', fun
       const leaf = d.loc[d.loc.length - 1]!;
       assert.ok(text.includes(leaf) || text.includes(d.loc[0]!), `${d.option}: line ${d.line} is "${text.trim()}"`);
     }
-    const lines = Object.fromEntries(
-      userDefs.map((d) => [`${d.option}@${path.basename(d.file)}`, d.line]),
-    );
+    const lines = Object.fromEntries(userDefs.map((d) => [`${d.option}@${path.basename(d.file)}`, d.line]));
     const conf = fs.readFileSync(path.join(dir, 'configuration.nix'), 'utf8').split('\n');
     const lineOf = (needle: string): number => conf.findIndex((l) => l.includes(needle)) + 1;
     assert.equal(lines['environment.systemPackages@configuration.nix'], lineOf('environment.systemPackages'));
@@ -153,14 +151,22 @@ describe('option attribution against real rebuilds (fixture module system)', fun
 
   it('names the definition nearest to perl on the why-chain', () => {
     const perl = nodeNamed('perl-5.40.0');
-    const chain = [graph.root, nodeNamed('system-path'), nodeNamed('nixos-help-25.11'), nodeNamed('w3m-0.5.3+git20230121'), perl];
+    const chain = [
+      graph.root,
+      nodeNamed('system-path'),
+      nodeNamed('nixos-help-25.11'),
+      nodeNamed('w3m-0.5.3+git20230121'),
+      perl,
+    ];
     for (let k = 0; k + 1 < chain.length; k++) {
       assert.ok(graph.references(chain[k]!).includes(chain[k + 1]!), 'the chain follows real references');
     }
     const why = attribution.chainAttribution(chain);
     assert.equal(why.causeNode, chain[2]);
     assert.deepEqual(
-      why.cause.map((id) => `${attribution.definitions[id]!.option}@${path.basename(attribution.definitions[id]!.file)}`),
+      why.cause.map(
+        (id) => `${attribution.definitions[id]!.option}@${path.basename(attribution.definitions[id]!.file)}`,
+      ),
       ['environment.systemPackages@documentation.nix'],
     );
     // perl is also reached through git (the user's systemPackages and alice's packages).
@@ -204,7 +210,9 @@ describe('option attribution against real rebuilds (fixture module system)', fun
 
   it('gives a path that two definitions introduce to neither', () => {
     const git = nodeNamed('git-2.49.0');
-    const intro = Array.from(attribution.introducers(git)).map((id) => attribution.definitions[id]!.option).sort();
+    const intro = Array.from(attribution.introducers(git))
+      .map((id) => attribution.definitions[id]!.option)
+      .sort();
     assert.deepEqual(intro, ['environment.systemPackages', 'users.users.alice.packages']);
     const sys = def('environment.systemPackages', 'configuration.nix');
     assert.ok(!attribution.exclusiveNodes(sys.id).includes(git));
@@ -257,12 +265,17 @@ describe('option attribution against real rebuilds (fixture module system)', fun
       const roots = new Set([nameOf(graph.paths[graph.root]!), nameOf(rebuilt.root)]);
       const lost = cf.lostNodes.map((i) => nameOf(graph.paths[i]!)).sort();
       assert.deepEqual(lost, [...oldNames].filter((n) => !rebuilt.names.has(n) && !roots.has(n)).sort());
-      assert.deepEqual(cf.addedPaths.map(nameOf), [...rebuilt.names].filter((n) => !oldNames.has(n) && !roots.has(n)).sort());
+      assert.deepEqual(
+        cf.addedPaths.map(nameOf),
+        [...rebuilt.names].filter((n) => !oldNames.has(n) && !roots.has(n)).sort(),
+      );
     });
   }
 
   it('never evaluates twice for one toplevel', async () => {
-    const again = await service.evaluate(`path:${dir}#${CONFIG_ATTR}`, { drvPath: attribution.evaluation.root!.drvPath! });
+    const again = await service.evaluate(`path:${dir}#${CONFIG_ATTR}`, {
+      drvPath: attribution.evaluation.root!.drvPath!,
+    });
     assert.equal(again.fromCache, true);
     assert.equal(again.options, attribution.evaluation.options);
   });

@@ -59,7 +59,11 @@ async function cliJson<T>(args: string[]): Promise<T> {
 }
 
 /** A user error: exit 1, one line on stderr that is not a stack trace. */
-function assertUserError(r: { exitCode?: number; stderr: string; stdout: string }, mentions: RegExp, what: string): void {
+function assertUserError(
+  r: { exitCode?: number; stderr: string; stdout: string },
+  mentions: RegExp,
+  what: string,
+): void {
   assert.equal(r.exitCode, 1, `${what}: exit 1 (stderr: ${r.stderr})`);
   const lines = stripAnsi(r.stderr).trim().split('\n');
   assert.equal(lines.length, 1, `${what}: one line on stderr, got:\n${r.stderr}`);
@@ -109,7 +113,11 @@ describe('closure-lens CLI against real Nix (fixture flakes)', function () {
           assert.equal(p.closureSize, e.closureSize, p.path);
           const withoutSelf = (rs: string[]) => rs.filter((r) => r !== p.path).sort();
           assert.deepEqual(withoutSelf(p.references), withoutSelf(e.references), `references of ${p.path}`);
-          assert.equal(p.retainedSize, total - bytesOf(info, reachable(info, fx.root, p.path)), `retained size of ${p.path}`);
+          assert.equal(
+            p.retainedSize,
+            total - bytesOf(info, reachable(info, fx.root, p.path)),
+            `retained size of ${p.path}`,
+          );
         }
       });
     }
@@ -142,7 +150,10 @@ describe('closure-lens CLI against real Nix (fixture flakes)', function () {
     it('--from-json reads a recorded `nix path-info -rs --json` (Nix 2.26 object form) with the same numbers', async () => {
       const dir = path.join(repoRoot(), '..', 'shared', 'real-data', 'nix-2.26-outputs');
       const file = path.join(dir, 'path-info-rs.json');
-      const withS = JSON.parse(fs.readFileSync(path.join(dir, 'path-info-rsS.json'), 'utf8')) as Record<string, { closureSize: number }>;
+      const withS = JSON.parse(fs.readFileSync(path.join(dir, 'path-info-rsS.json'), 'utf8')) as Record<
+        string,
+        { closureSize: number }
+      >;
       const out = await cliJson<ClosureJson>(['closure', '--from-json', file, '--json']);
       assert.equal(out.pathCount, Object.keys(withS).length);
       for (const p of out.paths) assert.equal(p.closureSize, withS[p.path]!.closureSize, p.path);
@@ -160,7 +171,11 @@ describe('closure-lens CLI against real Nix (fixture flakes)', function () {
       const rootSize = h.stdout.trim().split(/\s+/).pop()!;
       const m = /^([\d.]+)([KMG])$/.exec(rootSize);
       assert.ok(m, `nix printed ${rootSize}`);
-      assert.match(text, new RegExp(`(^|\\s)${m[1]!.replace('.', '\\.')} ?${m[2]}(iB)?(\\s|$)`, 'm'), `the total ${rootSize} appears`);
+      assert.match(
+        text,
+        new RegExp(`(^|\\s)${m[1]!.replace('.', '\\.')} ?${m[2]}(iB)?(\\s|$)`, 'm'),
+        `the total ${rootSize} appears`,
+      );
     });
   });
 
@@ -234,7 +249,15 @@ describe('closure-lens CLI against real Nix (fixture flakes)', function () {
       const fx = await buildFixture('mini-nixos');
       const info = await nixPathInfo([fx.root]);
       const out = await cliJson<DupsJson>(['dups', fx.root, '--json']);
-      const byMembers = new Map(out.groups.map((g) => [g.paths.map((p) => p.replace(/^\/nix\/store\/[0-9a-z]{32}-/, '')).sort().join(' + '), g]));
+      const byMembers = new Map(
+        out.groups.map((g) => [
+          g.paths
+            .map((p) => p.replace(/^\/nix\/store\/[0-9a-z]{32}-/, ''))
+            .sort()
+            .join(' + '),
+          g,
+        ]),
+      );
       for (const expected of [
         'systemd-255.4 + systemd-minimal-255.4',
         'util-linux-2.39.3 + util-linux-minimal-2.39.3',
@@ -278,7 +301,11 @@ describe('closure-lens CLI against real Nix (fixture flakes)', function () {
 
     it('a store path that is not valid', async () => {
       const r = await cli(['closure', '/nix/store/00000000000000000000000000000000-missing-1.0', '--json']);
-      assertUserError(r, /00000000000000000000000000000000-missing-1\.0|not valid|not built|not in the store/i, 'invalid store path');
+      assertUserError(
+        r,
+        /00000000000000000000000000000000-missing-1\.0|not valid|not built|not in the store/i,
+        'invalid store path',
+      );
     });
 
     it('a dependency that is not in the closure', async () => {

@@ -69,15 +69,24 @@ describe('ClosureEngine.load against real Nix (fixture flakes)', function () {
       assert.deepEqual(pathInfoCalls, [], 'no path-info call for a cached store path');
       assert.deepEqual([...second.analysis.graph.paths].sort(), [...g.paths].sort());
       for (const p of info.keys()) {
-        assert.equal(second.analysis.closureSize(second.analysis.graph.indexOf(p)!), first.analysis.closureSize(g.indexOf(p)!));
-        assert.equal(second.analysis.retainedSize(second.analysis.graph.indexOf(p)!), first.analysis.retainedSize(g.indexOf(p)!));
+        assert.equal(
+          second.analysis.closureSize(second.analysis.graph.indexOf(p)!),
+          first.analysis.closureSize(g.indexOf(p)!),
+        );
+        assert.equal(
+          second.analysis.retainedSize(second.analysis.graph.indexOf(p)!),
+          first.analysis.retainedSize(g.indexOf(p)!),
+        );
       }
     });
   }
 
   it('a `path:` flake installable builds and loads the same closure as its store path', async () => {
     const fx = await buildFixture('mini-nixos');
-    const engine = new ClosureEngine({ nix: new NixRunner(), cache: new GraphCache(path.join(cacheDir, 'installable')) });
+    const engine = new ClosureEngine({
+      nix: new NixRunner(),
+      cache: new GraphCache(path.join(cacheDir, 'installable')),
+    });
     const loaded = await engine.load({ kind: 'installable', installable: fx.installable('initrd') });
     assert.equal(loaded.rootPath, fx.output('initrd'));
     const info = await nixPathInfo([fx.output('initrd')], { closureSize: true });

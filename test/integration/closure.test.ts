@@ -14,7 +14,11 @@ function recordsOf(info: Map<string, NixPathInfo>): PathRecord[] {
 }
 
 /** NAR bytes reachable from `root` over Nix's reference lists, never entering `skipped`. */
-function reachableBytes(info: Map<string, NixPathInfo>, root: string, skipped: ReadonlySet<string> = new Set()): number {
+function reachableBytes(
+  info: Map<string, NixPathInfo>,
+  root: string,
+  skipped: ReadonlySet<string> = new Set(),
+): number {
   if (skipped.has(root)) return 0;
   const seen = new Set([root]);
   const queue = [root];
@@ -85,8 +89,14 @@ describe('closure sizes and structure against real Nix (fixture flakes)', functi
         // one nix-store call per path keeps the answer unambiguous (the multi-path form merges them)
         for (const p of paths) {
           const r = await execa('nix-store', ['--query', '--referrers', p], { env: nixEnv() });
-          const nixReferrers = r.stdout.split('\n').filter((q) => q !== '' && q !== p && info.has(q)).sort();
-          const ours = a.referrers(g.indexOf(p)!).map((j) => g.paths[j]!).sort();
+          const nixReferrers = r.stdout
+            .split('\n')
+            .filter((q) => q !== '' && q !== p && info.has(q))
+            .sort();
+          const ours = a
+            .referrers(g.indexOf(p)!)
+            .map((j) => g.paths[j]!)
+            .sort();
           assert.deepEqual(ours, nixReferrers, `referrers of ${p}`);
         }
       });
@@ -146,7 +156,10 @@ describe('closure sizes and structure against real Nix (fixture flakes)', functi
       const a = new ClosureAnalysis(ClosureGraph.build(recordsOf(info), roots));
       assert.equal(a.graph.hasVirtualRoot, true);
       assert.equal(a.graph.pathCount, info.size);
-      assert.equal(a.totalSize, [...info.values()].reduce((sum, e) => sum + e.narSize, 0));
+      assert.equal(
+        a.totalSize,
+        [...info.values()].reduce((sum, e) => sum + e.narSize, 0),
+      );
       for (const [q, e] of info) assert.equal(a.closureSize(a.graph.indexOf(q)!), e.closureSize, q);
     });
   });
@@ -173,9 +186,17 @@ describe('closure sizes and structure against real Nix (fixture flakes)', functi
         ['openssl-1.1.1w', 'openssl-3.0.13'],
         ['zlib-1.3.1', 'zlib-1.3.1'],
       ];
-      for (const e of expected) assert.ok(groups.some((g) => JSON.stringify(g) === JSON.stringify(e)), `group ${e.join(' + ')} in ${JSON.stringify(groups)}`);
+      for (const e of expected)
+        assert.ok(
+          groups.some((g) => JSON.stringify(g) === JSON.stringify(e)),
+          `group ${e.join(' + ')} in ${JSON.stringify(groups)}`,
+        );
       // different outputs of one build are not duplicates
-      for (const g of groups) assert.ok(!(g.includes('man-db-2.12.0') && g.includes('man-db-2.12.0-man')), 'man-db and man-db-man are one build');
+      for (const g of groups)
+        assert.ok(
+          !(g.includes('man-db-2.12.0') && g.includes('man-db-2.12.0-man')),
+          'man-db and man-db-man are one build',
+        );
     });
 
     it('extraBytes = what leaves the closure when every member but the first is removed (brute force on Nix refs)', () => {
@@ -189,7 +210,11 @@ describe('closure sizes and structure against real Nix (fixture flakes)', functi
   });
 });
 
-function reachableSet(info: Map<string, NixPathInfo>, root: string, skipped: ReadonlySet<string> = new Set()): Set<string> {
+function reachableSet(
+  info: Map<string, NixPathInfo>,
+  root: string,
+  skipped: ReadonlySet<string> = new Set(),
+): Set<string> {
   const seen = new Set<string>();
   if (skipped.has(root)) return seen;
   seen.add(root);

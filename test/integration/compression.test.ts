@@ -48,7 +48,9 @@ describe('compressed closure size (real zstd, xz, gzip)', function () {
     for (const p of paths) {
       const zstd = await realCompressedSize(p.path, 'zstd', ['-19', '-c']);
       const xz = await realCompressedSize(p.path, 'xz', ['-6', '-c']);
-      const nar = (await execa('nix-store', ['--dump', p.path], { env: nixEnv(), encoding: 'buffer', stripFinalNewline: false })).stdout as Uint8Array;
+      const nar = (
+        await execa('nix-store', ['--dump', p.path], { env: nixEnv(), encoding: 'buffer', stripFinalNewline: false })
+      ).stdout as Uint8Array;
       assert.equal(nar.length, p.narSize, 'the dump is the NAR whose size path-info reports');
       const gzip = zlib.gzipSync(nar, { level: 9 }).length;
       assert.deepEqual(r.perPath.get(p.path), { zstd, xz, gzip }, p.path);
@@ -57,7 +59,10 @@ describe('compressed closure size (real zstd, xz, gzip)', function () {
     }
     assert.equal(r.totals.zstd, zstdSum);
     assert.equal(r.totals.xz, xzSum);
-    assert.equal(r.narSize, paths.reduce((s, p) => s + p.narSize, 0));
+    assert.equal(
+      r.narSize,
+      paths.reduce((s, p) => s + p.narSize, 0),
+    );
   });
 
   it('honours other levels', async () => {
@@ -73,7 +78,11 @@ describe('compressed closure size (real zstd, xz, gzip)', function () {
     assert.equal(first.cachedPaths, 0);
     assert.ok(fs.existsSync(cacheFile));
     // No nix-store on PATH: every answer must come from the cache.
-    const second = await new CompressionEstimator({ codecs: ['zstd'], env: { ...nixEnv(), PATH: '/nonexistent' }, cacheFile }).estimate(paths);
+    const second = await new CompressionEstimator({
+      codecs: ['zstd'],
+      env: { ...nixEnv(), PATH: '/nonexistent' },
+      cacheFile,
+    }).estimate(paths);
     assert.equal(second.cachedPaths, paths.length);
     assert.equal(second.totals.zstd, first.totals.zstd);
   });
@@ -91,25 +100,37 @@ describe('compressed closure size (real zstd, xz, gzip)', function () {
     fs.mkdirSync(bin, { recursive: true });
     fs.symlinkSync((await execa('sh', ['-c', 'command -v nix-store'])).stdout, path.join(bin, 'nix-store'));
     const est = new CompressionEstimator({ codecs: ['zstd'], env: { ...nixEnv(), PATH: bin } });
-    await assert.rejects(est.compressPath(paths[0]!.path, paths[0]!.narSize), (e: { code?: string; message: string; fix: string }) =>
-      e.code === 'tool-not-found' && /^zstd is not installed/.test(e.message) && /apt install zstd/.test(e.fix));
+    await assert.rejects(
+      est.compressPath(paths[0]!.path, paths[0]!.narSize),
+      (e: { code?: string; message: string; fix: string }) =>
+        e.code === 'tool-not-found' && /^zstd is not installed/.test(e.message) && /apt install zstd/.test(e.fix),
+    );
   });
 
   it('a path that is not in the store is reported as such', async () => {
     const est = new CompressionEstimator({ codecs: ['zstd'], env: nixEnv() });
-    await assert.rejects(est.compressPath('/nix/store/00000000000000000000000000000000-missing'), (e: { code?: string }) => e.code === 'invalid-path');
+    await assert.rejects(
+      est.compressPath('/nix/store/00000000000000000000000000000000-missing'),
+      (e: { code?: string }) => e.code === 'invalid-path',
+    );
   });
 
   it('reads FileSize from a binary cache that nix copy wrote', async () => {
     const cache = path.join(tmp, 'cache');
     await runNix(['copy', '--to', `file://${cache}?compression=zstd`, ...paths.map((p) => p.path)]);
-    const sizes = await narinfoSizes(`file://${cache}`, [...paths.map((p) => p.path), '/nix/store/00000000000000000000000000000000-missing']);
+    const sizes = await narinfoSizes(`file://${cache}`, [
+      ...paths.map((p) => p.path),
+      '/nix/store/00000000000000000000000000000000-missing',
+    ]);
     assert.deepEqual(sizes.missing, ['/nix/store/00000000000000000000000000000000-missing']);
     assert.deepEqual([...sizes.compressions], [['zstd', paths.length]]);
     let onDisk = 0;
     for (const info of sizes.perPath.values()) onDisk += fs.statSync(path.join(cache, info.url)).size;
     assert.equal(sizes.fileSize, onDisk, 'FileSize is the size of the compressed NAR files');
-    assert.equal(sizes.narSize, paths.reduce((s, p) => s + p.narSize, 0));
+    assert.equal(
+      sizes.narSize,
+      paths.reduce((s, p) => s + p.narSize, 0),
+    );
   });
 });
 

@@ -64,7 +64,10 @@ describe('ClosureEngine with the real nix', function () {
 
   it('an installable that is not built yet is a not-built error, without building it', async () => {
     const nix = new CountingRunner({ env: { NIX_CONFIG } });
-    const e = await rejects(new ClosureEngine({ nix }).load({ kind: 'installable', installable: flake.installable('never-built') }), 'not-built');
+    const e = await rejects(
+      new ClosureEngine({ nix }).load({ kind: 'installable', installable: flake.installable('never-built') }),
+      'not-built',
+    );
     assert.match(e.message, /never-built-1\.0/);
     assert.match(e.fix, /nix build/);
     assert.ok(nix.calls.every((a) => a[0] !== 'build'));
@@ -73,7 +76,9 @@ describe('ClosureEngine with the real nix', function () {
   it('realise builds with progress (builds done/expected, the derivation building) and returns the output', async () => {
     const nix = new CountingRunner({ env: { NIX_CONFIG } });
     const events: RealiseProgress[] = [];
-    const outputs = await new ClosureEngine({ nix }).realise(flake.installable('default'), { onProgress: (p) => events.push(p) });
+    const outputs = await new ClosureEngine({ nix }).realise(flake.installable('default'), {
+      onProgress: (p) => events.push(p),
+    });
     assert.equal(outputs.length, 1);
     root = outputs[0]!;
     assert.match(root, /^\/nix\/store\/[a-z0-9]{32}-app-4\.0$/);
@@ -82,12 +87,19 @@ describe('ClosureEngine with the real nix', function () {
     const last = events[events.length - 1]!;
     assert.equal(last.buildsExpected, 4, 'base, lib, tool, app are new in this run');
     assert.equal(last.buildsDone, 4);
-    assert.ok(events.some((e) => e.current === 'app-4.0'), 'names the derivation being built');
-    assert.ok(events.some((e) => e.logLine === 'app-4.0> building app'), 'passes build log lines on');
+    assert.ok(
+      events.some((e) => e.current === 'app-4.0'),
+      'names the derivation being built',
+    );
+    assert.ok(
+      events.some((e) => e.logLine === 'app-4.0> building app'),
+      'passes build log lines on',
+    );
     assert.ok(events.every((e) => e.message.length > 0));
-    assert.deepEqual(nix.calls.filter((a) => a[0] === 'build').map((a) => a.slice(0, 5)), [
-      ['build', '--no-link', '--json', '--log-format', 'internal-json'],
-    ]);
+    assert.deepEqual(
+      nix.calls.filter((a) => a[0] === 'build').map((a) => a.slice(0, 5)),
+      [['build', '--no-link', '--json', '--log-format', 'internal-json']],
+    );
   });
 
   it('loads the store path with Nix’s paths, NAR sizes and references; never asks for -S', async () => {
@@ -113,7 +125,11 @@ describe('ClosureEngine with the real nix', function () {
     assert.equal(loaded.analysis.totalSize, want.get(root)!.closureSize);
     const base = g.indexOf([...want.keys()].find((p) => p.endsWith('-base-1.0'))!)!;
     assert.equal(g.selfReference[base], 1, 'the self-reference survives');
-    assert.ok(nix.calls.every((a) => !a.includes('-S') && !a.includes('--closure-size') && !a.some((x) => /^-[a-zA-Z]*S/.test(x))));
+    assert.ok(
+      nix.calls.every(
+        (a) => !a.includes('-S') && !a.includes('--closure-size') && !a.some((x) => /^-[a-zA-Z]*S/.test(x)),
+      ),
+    );
     assert.deepEqual(
       progress.map((p) => p.stage),
       ['querying', 'parsing', 'analysing'],
@@ -132,7 +148,10 @@ describe('ClosureEngine with the real nix', function () {
     // refresh asks nix again for the closure; the Nix version is remembered from the first load
     const fresh = await engine.load({ kind: 'store-path', path: root }, { refresh: true });
     assert.equal(fresh.fromCache, false);
-    assert.deepEqual(nix.calls.map((a) => a[0]), ['path-info']);
+    assert.deepEqual(
+      nix.calls.map((a) => a[0]),
+      ['path-info'],
+    );
   });
 
   it('an installable resolves without -r, then reads the cached closure', async () => {
@@ -158,7 +177,10 @@ describe('ClosureEngine with the real nix', function () {
   it('two loads at once share one nix run; one caller cancelling does not cancel the other', async () => {
     const nix = new CountingRunner({ env: { NIX_CONFIG } });
     await nix.version();
-    const engine = new ClosureEngine({ nix, cache: new GraphCache(mkdtempSync(path.join(tmpdir(), 'engine-cache-2-'))) });
+    const engine = new ClosureEngine({
+      nix,
+      cache: new GraphCache(mkdtempSync(path.join(tmpdir(), 'engine-cache-2-'))),
+    });
     const ac = new AbortController();
     const a = engine.load({ kind: 'store-path', path: root }, { signal: ac.signal });
     const b = engine.load({ kind: 'store-path', path: root });
@@ -177,7 +199,10 @@ describe('ClosureEngine with the real nix', function () {
 
   it('a store path that is not valid, and a corrupt cache file that is rebuilt', async () => {
     const engine = new ClosureEngine({ nix: new NixRunner({ env: { NIX_CONFIG } }), cache: new GraphCache(cacheDir) });
-    const e = await rejects(engine.load({ kind: 'store-path', path: '/nix/store/00000000000000000000000000000000-missing' }), 'invalid-path');
+    const e = await rejects(
+      engine.load({ kind: 'store-path', path: '/nix/store/00000000000000000000000000000000-missing' }),
+      'invalid-path',
+    );
     assert.match(e.message, /00000000000000000000000000000000-missing is not a valid path/);
     await rejects(engine.load({ kind: 'store-path', path: '/tmp/not-a-store-path' }), 'invalid-path');
 
@@ -187,7 +212,10 @@ describe('ClosureEngine with the real nix', function () {
     const rebuilt = await new ClosureEngine({ nix, cache }).load({ kind: 'store-path', path: root });
     assert.equal(rebuilt.fromCache, false);
     assert.ok(nix.calls.some((a) => a[0] === 'path-info'));
-    const again = await new ClosureEngine({ nix: new CountingRunner({ env: { NIX_CONFIG } }), cache }).load({ kind: 'store-path', path: root });
+    const again = await new ClosureEngine({ nix: new CountingRunner({ env: { NIX_CONFIG } }), cache }).load({
+      kind: 'store-path',
+      path: root,
+    });
     assert.equal(again.fromCache, true);
   });
 
@@ -204,7 +232,11 @@ describe('ClosureEngine with the real nix', function () {
     const dir = mkdtempSync(path.join(tmpdir(), 'engine-wrapper-'));
     const real = execFileSync('sh', ['-c', 'command -v nix'], { encoding: 'utf8' }).trim();
     const wrapper = path.join(dir, 'nix');
-    writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = --version ]; then echo 'nix (Nix) 2.33.0'; exit 0; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nif [ "$1" = --version ]; then echo 'nix (Nix) 2.33.0'; exit 0; fi\nexec ${real} "$@"\n`,
+      { mode: 0o755 },
+    );
     try {
       const nix = new CountingRunner({ nixPath: wrapper, env: { NIX_CONFIG } });
       const engine = new ClosureEngine({ nix });
@@ -231,7 +263,10 @@ describe('ClosureEngine with the real nix', function () {
 
   it('a JSON file written by `nix path-info -rs --json` loads the same graph as the store path', async () => {
     const file = path.join(cacheDir, 'closure.json');
-    writeFileSync(file, execFileSync('nix', ['path-info', '-rs', '--json', root], { env: { ...process.env, NIX_CONFIG } }));
+    writeFileSync(
+      file,
+      execFileSync('nix', ['path-info', '-rs', '--json', root], { env: { ...process.env, NIX_CONFIG } }),
+    );
     const engine = new ClosureEngine({ nix: new NixRunner({ env: { NIX_CONFIG } }) });
     const fromFile = await engine.load({ kind: 'json-file', file });
     const fromStore = await engine.load({ kind: 'store-path', path: root });

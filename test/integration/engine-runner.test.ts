@@ -11,7 +11,14 @@ import { ClosureEngine } from '../../src/core/engine';
 import { ClosureLensError } from '../../src/core/errors';
 import { NixRunner } from '../../src/core/nix/runner';
 import { capabilities, parseNixVersion } from '../../src/core/nix/version';
-import { NIX_CONFIG, processesWith, waitUntilGone, writeEngineFlake, writeSyntaxErrorFlake, type EngineFlake } from './engine-flake';
+import {
+  NIX_CONFIG,
+  processesWith,
+  waitUntilGone,
+  writeEngineFlake,
+  writeSyntaxErrorFlake,
+  type EngineFlake,
+} from './engine-flake';
 
 async function rejects(p: Promise<unknown>, code: string): Promise<ClosureLensError> {
   try {
@@ -51,10 +58,15 @@ describe('NixRunner with the real nix', function () {
     // No nix.conf at all: the system one (NIX_CONF_DIR) and the user ones (XDG dirs) point to an empty dir.
     const noConf = { NIX_CONF_DIR: home, HOME: home, XDG_CONFIG_HOME: home, XDG_CONFIG_DIRS: home };
     const bare = new NixRunner({ env: { ...noConf, NIX_CONFIG: 'substituters =' } });
-    const e = await rejects(bare.run(['path-info', '--json', '/nix/store/00000000000000000000000000000000-missing']), 'experimental-disabled');
+    const e = await rejects(
+      bare.run(['path-info', '--json', '/nix/store/00000000000000000000000000000000-missing']),
+      'experimental-disabled',
+    );
     assert.match(e.message, /'nix-command'/);
     assert.match(e.fix, /experimental-features = nix-command flakes/);
-    const noFlakes = new NixRunner({ env: { ...noConf, NIX_CONFIG: 'experimental-features = nix-command\nsubstituters =' } });
+    const noFlakes = new NixRunner({
+      env: { ...noConf, NIX_CONFIG: 'experimental-features = nix-command\nsubstituters =' },
+    });
     const f = await rejects(noFlakes.run(['eval', '--json', flake.installable('base.name')]), 'experimental-disabled');
     assert.match(f.message, /'flakes'/);
   });
@@ -77,7 +89,10 @@ describe('NixRunner with the real nix', function () {
 
   it('a missing attribute, an invalid store path, an unknown flag, a missing binary', async () => {
     await rejects(nix.run(['eval', '--json', flake.installable('doesNotExist')]), 'missing-attribute');
-    const inv = await rejects(nix.run(['path-info', '/nix/store/00000000000000000000000000000000-missing']), 'invalid-path');
+    const inv = await rejects(
+      nix.run(['path-info', '/nix/store/00000000000000000000000000000000-missing']),
+      'invalid-path',
+    );
     assert.match(inv.message, /00000000000000000000000000000000-missing/);
     const flag = await rejects(nix.run(['path-info', '--no-such-flag-here', '/nix/store']), 'unsupported-flag');
     assert.match(flag.message, /--no-such-flag-here/);

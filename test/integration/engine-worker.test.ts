@@ -37,7 +37,9 @@ describe('ClosureEngine with the worker analyser against real Nix', function () 
     cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-worker-cache-'));
   });
   after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
-  afterEach(async () => assert.ok(await settles(() => WorkerAnalyser.running === 0), `${WorkerAnalyser.running} worker(s) left`));
+  afterEach(async () =>
+    assert.ok(await settles(() => WorkerAnalyser.running === 0), `${WorkerAnalyser.running} worker(s) left`),
+  );
 
   for (const name of FIXTURE_NAMES) {
     it(`${name}: Nix's sizes, the in-process engine's dominator tree, and a cached load that computes nothing`, async () => {
@@ -45,8 +47,14 @@ describe('ClosureEngine with the worker analyser against real Nix', function () 
       const info = await nixPathInfo([fx.root], { closureSize: true });
       const cache = new GraphCache(path.join(cacheDir, name));
       const nix = new CountingRunner({ env: { NIX_CONFIG } });
-      const first = await new ClosureEngine({ nix, cache, analyser: worker }).load({ kind: 'store-path', path: fx.root });
-      const inProcess = await new ClosureEngine({ nix: new NixRunner({ env: { NIX_CONFIG } }) }).load({ kind: 'store-path', path: fx.root });
+      const first = await new ClosureEngine({ nix, cache, analyser: worker }).load({
+        kind: 'store-path',
+        path: fx.root,
+      });
+      const inProcess = await new ClosureEngine({ nix: new NixRunner({ env: { NIX_CONFIG } }) }).load({
+        kind: 'store-path',
+        path: fx.root,
+      });
       assert.equal(first.fromCache, false);
       const g = first.analysis.graph;
       assert.equal(g.pathCount, info.size);
@@ -68,9 +76,15 @@ describe('ClosureEngine with the worker analyser against real Nix', function () 
 
       const exits = { ...WorkerAnalyser.exits };
       nix.calls.length = 0;
-      const second = await new ClosureEngine({ nix, cache, analyser: worker }).load({ kind: 'store-path', path: fx.root });
+      const second = await new ClosureEngine({ nix, cache, analyser: worker }).load({
+        kind: 'store-path',
+        path: fx.root,
+      });
       assert.equal(second.fromCache, true);
-      assert.deepEqual(nix.calls.filter((a) => a[0] === 'path-info'), []);
+      assert.deepEqual(
+        nix.calls.filter((a) => a[0] === 'path-info'),
+        [],
+      );
       assert.deepEqual(WorkerAnalyser.exits, exits, 'no worker for a cached load');
       assert.deepEqual([...second.analysis.dominators.retained], [...inProcess.analysis.dominators.retained]);
     });
@@ -84,10 +98,16 @@ describe('ClosureEngine with the worker analyser against real Nix', function () 
     const file = cache.fileFor(fx.root);
     const old = Buffer.from(fs.readFileSync(file));
     old.writeUInt32LE(3, 4);
-    createHash('sha256').update(old.subarray(0, old.length - 32)).digest().copy(old, old.length - 32);
+    createHash('sha256')
+      .update(old.subarray(0, old.length - 32))
+      .digest()
+      .copy(old, old.length - 32);
     fs.writeFileSync(file, old);
     nix.calls.length = 0;
-    const rebuilt = await new ClosureEngine({ nix, cache, analyser: worker }).load({ kind: 'store-path', path: fx.root });
+    const rebuilt = await new ClosureEngine({ nix, cache, analyser: worker }).load({
+      kind: 'store-path',
+      path: fx.root,
+    });
     assert.equal(rebuilt.fromCache, false);
     assert.deepEqual(nix.calls.filter((a) => a[0] === 'path-info').length, 1);
     assert.equal(fs.readFileSync(file).readUInt32LE(4), 4);

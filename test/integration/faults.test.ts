@@ -54,7 +54,10 @@ function alive(pid: number): boolean {
 }
 
 function nixBuild(installable: string): string {
-  const out = execFileSync('nix', ['build', '--no-link', '--json', installable], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG } });
+  const out = execFileSync('nix', ['build', '--no-link', '--json', installable], {
+    encoding: 'utf8',
+    env: { ...process.env, NIX_CONFIG },
+  });
   return (JSON.parse(out) as { outputs: { out: string } }[])[0]!.outputs.out;
 }
 
@@ -63,7 +66,12 @@ function nixBuild(installable: string): string {
  * `nix --version` answer (nix-versions.json) is not graph data, so it is left out.
  */
 function cacheFiles(dir: string): string[] {
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f !== 'nix-versions.json').sort() : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f !== 'nix-versions.json')
+        .sort()
+    : [];
 }
 
 describe('failure modes with real processes', function () {
@@ -105,14 +113,26 @@ describe('failure modes with real processes', function () {
     process.kill(pid, 'SIGKILL');
     const e = await rejects(load);
     assert.notEqual(e.code, 'cancelled', 'the user did not cancel it');
-    assert.match(e.message, /half-nix\.sh path-info .* was killed by SIGKILL/, 'the message names the command and how it died');
+    assert.match(
+      e.message,
+      /half-nix\.sh path-info .* was killed by SIGKILL/,
+      'the message names the command and how it died',
+    );
     assert.deepEqual(cacheFiles(cacheDir), [], 'no graph and no temporary file in the cache');
     // The next load (a nix that finishes) fills the cache with one whole graph of the closure nix reports.
     const whole = new ClosureEngine({ nix: new NixRunner({ env: { NIX_CONFIG } }), cache: new GraphCache(cacheDir) });
     const loaded = await whole.load({ kind: 'store-path', path: root });
-    const expected = execFileSync('nix', ['path-info', '-r', root], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG } }).trim().split('\n');
+    const expected = execFileSync('nix', ['path-info', '-r', root], {
+      encoding: 'utf8',
+      env: { ...process.env, NIX_CONFIG },
+    })
+      .trim()
+      .split('\n');
     assert.deepEqual([...loaded.analysis.graph.paths].filter((p) => p !== '').sort(), expected.sort());
-    assert.deepEqual(cacheFiles(cacheDir).map((f) => path.extname(f)), ['.graph']);
+    assert.deepEqual(
+      cacheFiles(cacheDir).map((f) => path.extname(f)),
+      ['.graph'],
+    );
   });
 
   it('a cache write on a full disk (a tiny tmpfs) leaves the cache as it was; the closure is still shown, with a note', async () => {
@@ -124,9 +144,13 @@ describe('failure modes with real processes', function () {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', tiny]);
     try {
       const cacheDir = path.join(tiny, 'graphs');
-      const engine = (): ClosureEngine => new ClosureEngine({ nix: new NixRunner({ env: { NIX_CONFIG } }), cache: new GraphCache(cacheDir) });
+      const engine = (): ClosureEngine =>
+        new ClosureEngine({ nix: new NixRunner({ env: { NIX_CONFIG } }), cache: new GraphCache(cacheDir) });
       const first = await engine().load({ kind: 'store-path', path: root });
-      assert.deepEqual(first.notes.filter((n) => n.startsWith('not cached')), []);
+      assert.deepEqual(
+        first.notes.filter((n) => n.startsWith('not cached')),
+        [],
+      );
       const [graphFile] = cacheFiles(cacheDir);
       assert.ok(graphFile?.endsWith('.graph'));
       const before = fs.readFileSync(path.join(cacheDir, graphFile));
@@ -142,7 +166,10 @@ describe('failure modes with real processes', function () {
       }
       // Refresh rewrites the same entry: the write fails, the old file stays byte for byte.
       const again = await engine().load({ kind: 'store-path', path: root }, { refresh: true });
-      assert.ok(again.notes.some((n) => /^not cached: cannot write the graph cache .*\(ENOSPC\) — free disk space/.test(n)), again.notes.join('\n'));
+      assert.ok(
+        again.notes.some((n) => /^not cached: cannot write the graph cache .*\(ENOSPC\) — free disk space/.test(n)),
+        again.notes.join('\n'),
+      );
       assert.deepEqual(fs.readFileSync(path.join(cacheDir, graphFile)), before);
       // A new entry: shown, not cached, no temporary file left behind.
       const fresh = await engine().load({ kind: 'store-path', path: other });
@@ -156,14 +183,21 @@ describe('failure modes with real processes', function () {
 
   it('a nix that prints nothing hits the timeout: the message names the command, the limit and a setting that exists', async () => {
     const pidFile = path.join(work, 'silent-timeout.pid');
-    const runner = new NixRunner({ nixPath: faults('silent-nix.sh'), env: { NIX_CONFIG, FAULT_PID_FILE: pidFile }, timeoutMs: 2000 });
+    const runner = new NixRunner({
+      nixPath: faults('silent-nix.sh'),
+      env: { NIX_CONFIG, FAULT_PID_FILE: pidFile },
+      timeoutMs: 2000,
+    });
     const engine = new ClosureEngine({ nix: runner });
     const e = await rejects(engine.load({ kind: 'installable', installable: flake.installable('app') }), 'timeout');
     assert.match(e.message, /silent-nix\.sh path-info .* did not finish within 2 s/);
     // The fix must name the real knobs: the extension's setting (as package.json declares it) and the CLI flag.
     const settings = Object.keys(
-      (JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, unknown> } } })
-        .contributes.configuration.properties,
+      (
+        JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as {
+          contributes: { configuration: { properties: Record<string, unknown> } };
+        }
+      ).contributes.configuration.properties,
     );
     const named = e.fix.match(/nixClosureLens\.[A-Za-z.]+/g) ?? [];
     assert.ok(named.length > 0, `the fix names no setting: ${e.fix}`);
@@ -230,8 +264,15 @@ describe('failure modes with real processes', function () {
       for (const name of nasty(marker())) {
         const installable = `${flake.installable('packages.x86_64-linux')}."${name}"`;
         const e = await rejects(engine.load({ kind: 'installable', installable }));
-        assert.doesNotMatch(`${e.message}\n${e.detail ?? ''}`, /evaluation aborted|file 'nixpkgs' was not found/, `${name} was evaluated`);
-        assert.ok(`${e.message}\n${e.detail ?? ''}`.includes(name), `the error does not name ${name} literally: ${e.message}\n${e.detail}`);
+        assert.doesNotMatch(
+          `${e.message}\n${e.detail ?? ''}`,
+          /evaluation aborted|file 'nixpkgs' was not found/,
+          `${name} was evaluated`,
+        );
+        assert.ok(
+          `${e.message}\n${e.detail ?? ''}`.includes(name),
+          `the error does not name ${name} literally: ${e.message}\n${e.detail}`,
+        );
         assert.equal(fs.existsSync(marker()), false, `${name} ran a command`);
       }
     });

@@ -34,7 +34,13 @@ describe('a flake that sets nixConfig', function () {
   }
 
   // No trusted-settings.json from an earlier "yes, always": a home of its own.
-  const userEnv = (): Record<string, string> => ({ NIX_CONFIG, HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home, XDG_CACHE_HOME: home });
+  const userEnv = (): Record<string, string> => ({
+    NIX_CONFIG,
+    HOME: home,
+    XDG_DATA_HOME: home,
+    XDG_CONFIG_HOME: home,
+    XDG_CACHE_HOME: home,
+  });
 
   before(() => {
     work = fs.mkdtempSync(path.join(tmpdir(), 'nixconfig-'));
@@ -60,7 +66,10 @@ describe('a flake that sets nixConfig', function () {
     const runner = new NixRunner({ env: userEnv(), onCommand: (c) => commands.push(c) });
     const engine = new ClosureEngine({ nix: runner });
     const outputs = await listFlakeOutputs(runner, dir, 'x86_64-linux');
-    assert.deepEqual(outputs.map((o) => o.installable), ['.#packages.x86_64-linux.default']);
+    assert.deepEqual(
+      outputs.map((o) => o.installable),
+      ['.#packages.x86_64-linux.default'],
+    );
     const [built] = await engine.realise(`path:${dir}#default`);
     assert.ok(built && built.startsWith('/nix/store/'));
     const loaded = await engine.load({ kind: 'installable', installable: `path:${dir}#default` });
@@ -68,7 +77,11 @@ describe('a flake that sets nixConfig', function () {
 
     assert.equal(fs.existsSync(hookMarker), false, 'the post-build-hook of the flake ran');
     const allStderr = commands.map((c) => c.stderr).join('\n');
-    assert.doesNotMatch(allStderr, /127\.0\.0\.1:9|untrusted-cache/, 'nix contacted the substituter the flake asked for');
+    assert.doesNotMatch(
+      allStderr,
+      /127\.0\.0\.1:9|untrusted-cache/,
+      'nix contacted the substituter the flake asked for',
+    );
     // Nix saw the request and turned it down itself (it cannot ask: stdin is not a terminal).
     assert.match(allStderr, /ignoring untrusted flake configuration setting 'post-build-hook'/);
     for (const c of commands) {
@@ -82,10 +95,15 @@ describe('a flake that sets nixConfig', function () {
       for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
         const p = path.join(dir, e.name);
         if (e.isDirectory()) walk(p);
-        else if (/\.(ts|js|mjs|cjs|nix|json|sh)$/.test(e.name) && /accept-flake-config/.test(fs.readFileSync(p, 'utf8'))) offenders.push(p);
+        else if (
+          /\.(ts|js|mjs|cjs|nix|json|sh)$/.test(e.name) &&
+          /accept-flake-config/.test(fs.readFileSync(p, 'utf8'))
+        )
+          offenders.push(p);
       }
     };
-    for (const d of ['src', 'webview', 'media', '.ci']) if (fs.existsSync(path.join(repoRoot(), d))) walk(path.join(repoRoot(), d));
+    for (const d of ['src', 'webview', 'media', '.ci'])
+      if (fs.existsSync(path.join(repoRoot(), d))) walk(path.join(repoRoot(), d));
     walk(path.join(repoRoot(), 'dist'));
     assert.deepEqual(offenders, []);
   });

@@ -93,7 +93,8 @@ describe('remote store over a loopback sshd', function () {
     sshd.stderr!.on('data', (d: Buffer) => (sshdLog += d.toString()));
     const started = Date.now();
     while (!(await connects(port))) {
-      if (sshd.exitCode !== null || Date.now() - started > 20_000) throw new Error(`sshd did not start on port ${port}:\n${sshdLog}`);
+      if (sshd.exitCode !== null || Date.now() - started > 20_000)
+        throw new Error(`sshd did not start on port ${port}:\n${sshdLog}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     env = {
@@ -117,9 +118,14 @@ describe('remote store over a loopback sshd', function () {
 }
 `,
     );
-    const built = JSON.parse(nix(['build', '--no-link', '--json', `path:${flakeDir}#default`])) as { outputs: { out: string } }[];
+    const built = JSON.parse(nix(['build', '--no-link', '--json', `path:${flakeDir}#default`])) as {
+      outputs: { out: string };
+    }[];
     top = built[0]!.outputs.out;
-    dep = nix(['path-info', '-r', top]).trim().split('\n').find((p) => p !== top)!;
+    dep = nix(['path-info', '-r', top])
+      .trim()
+      .split('\n')
+      .find((p) => p !== top)!;
     nix(['copy', '--no-check-sigs', '--to', `local?root=${work}/remote`, top]);
     nix(['store', 'delete', top, dep]);
   });
@@ -141,23 +147,36 @@ describe('remote store over a loopback sshd', function () {
       const loaded = await engine.load({ kind: 'store-path', path: top });
       assert.equal(loaded.rootPath, top);
       assert.match(loaded.source, new RegExp(`--store ${store.replace(/[/.]/g, '\\$&')}`));
-      const oracle = JSON.parse(nix(['path-info', '-rs', '--json', '--store', store, top])) as { path: string; narSize: number; references: string[] }[];
+      const oracle = JSON.parse(nix(['path-info', '-rs', '--json', '--store', store, top])) as {
+        path: string;
+        narSize: number;
+        references: string[];
+      }[];
       const g = loaded.analysis.graph;
       assert.deepEqual([...g.paths].filter((p) => p !== '').sort(), oracle.map((o) => o.path).sort());
       for (const o of oracle) {
         const i = g.indexOf(o.path);
         assert.ok(i !== undefined, o.path);
         assert.equal(g.narSize[i], o.narSize, o.path);
-        assert.deepEqual([...g.references(i)].map((j) => g.paths[j]).sort(), o.references.filter((r) => r !== o.path).sort());
+        assert.deepEqual(
+          [...g.references(i)].map((j) => g.paths[j]).sort(),
+          o.references.filter((r) => r !== o.path).sort(),
+        );
       }
-      assert.equal(loaded.analysis.closureSize(g.indexOf(top)!), oracle.reduce((s, o) => s + o.narSize, 0));
+      assert.equal(
+        loaded.analysis.closureSize(g.indexOf(top)!),
+        oracle.reduce((s, o) => s + o.narSize, 0),
+      );
       assert.ok(accepted() > before, 'the engine logged in through the sshd');
     });
   }
 
   it('the local store does not have it: without the store option the same load is invalid-path', async () => {
     const engine = new ClosureEngine({ nix: new NixRunner({ env }) });
-    await assert.rejects(engine.load({ kind: 'store-path', path: top }), (e: unknown) => e instanceof ClosureLensError && e.code === 'invalid-path');
+    await assert.rejects(
+      engine.load({ kind: 'store-path', path: top }),
+      (e: unknown) => e instanceof ClosureLensError && e.code === 'invalid-path',
+    );
   });
 
   it('a flake output is evaluated here and looked up there (--eval-store auto)', async () => {
@@ -166,7 +185,10 @@ describe('remote store over a loopback sshd', function () {
     assert.equal(loaded.rootPath, top);
     assert.equal(loaded.analysis.graph.pathCount, 2);
     // No derivation was written into the remote store.
-    assert.deepEqual(fs.readdirSync(path.join(work, 'remote', 'nix', 'store')).filter((f) => f.endsWith('.drv')), []);
+    assert.deepEqual(
+      fs.readdirSync(path.join(work, 'remote', 'nix', 'store')).filter((f) => f.endsWith('.drv')),
+      [],
+    );
   });
 
   it('the CLI: closure-lens --store <uri> closure --json', async () => {

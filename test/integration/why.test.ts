@@ -55,12 +55,21 @@ function countPaths(info: Map<string, NixPathInfo>, from: string, to: string): n
   return count(from);
 }
 
-function assertValidChain(info: Map<string, NixPathInfo>, chain: readonly string[], from: string, to: string, what: string): void {
+function assertValidChain(
+  info: Map<string, NixPathInfo>,
+  chain: readonly string[],
+  from: string,
+  to: string,
+  what: string,
+): void {
   assert.equal(chain[0], from, `${what}: starts at the package`);
   assert.equal(chain[chain.length - 1], to, `${what}: ends at the dependency`);
   assert.equal(new Set(chain).size, chain.length, `${what}: no path twice`);
   for (let k = 0; k + 1 < chain.length; k++) {
-    assert.ok(info.get(chain[k]!)!.references.includes(chain[k + 1]!), `${what}: ${chain[k]} refers to ${chain[k + 1]}`);
+    assert.ok(
+      info.get(chain[k]!)!.references.includes(chain[k + 1]!),
+      `${what}: ${chain[k]} refers to ${chain[k + 1]}`,
+    );
   }
 }
 
@@ -102,11 +111,15 @@ describe('why-depends chains against real `nix why-depends` (fixture flakes)', f
           assert.ok(tree, `nix says ${root} depends on ${p}`);
           const nixChain = chainOfTree(tree);
           assertValidChain(info, nixChain, root, p, `nix's chain to ${p}`);
-          assert.ok(ours.length <= nixChain.length, `ours (${ours.length - 1} edges) ≤ nix (${nixChain.length - 1}) for ${p}`);
+          assert.ok(
+            ours.length <= nixChain.length,
+            `ours (${ours.length - 1} edges) ≤ nix (${nixChain.length - 1}) for ${p}`,
+          );
           if (nixChain.length > ours.length) longerInNix++;
         }
         // not an assertion (Nix's choice depends on memory layout), but worth seeing in the log
-        if (longerInNix > 0) console.log(`      (${name}: nix printed a longer chain than BFS for ${longerInNix} paths)`);
+        if (longerInNix > 0)
+          console.log(`      (${name}: nix printed a longer chain than BFS for ${longerInNix} paths)`);
       });
 
       it('for every path: the nodes of all chains = the nodes of `nix why-depends --all`', async () => {
@@ -159,7 +172,11 @@ describe('why-depends chains against real `nix why-depends` (fixture flakes)', f
             assert.equal(set.nodes.length, 0);
             continue;
           }
-          assert.deepEqual([...set.nodes].map((i) => a.graph.paths[i]!).sort(), [...nixAll.nodes].sort(), `${from} → ${to}`);
+          assert.deepEqual(
+            [...set.nodes].map((i) => a.graph.paths[i]!).sort(),
+            [...nixAll.nodes].sort(),
+            `${from} → ${to}`,
+          );
           const shortest = a.why(a.graph.indexOf(to)!, { from: a.graph.indexOf(from)! }).chains[0]!;
           assertValidChain(info, pathsOf(shortest), from, to, `${from} → ${to}`);
           assert.equal(shortest.length - 1, bfsDistances(info, from).get(to));
@@ -192,12 +209,18 @@ describe('why-depends chains against real `nix why-depends` (fixture flakes)', f
       const set = a.why(perl, { all: true });
       // root → links 0..39 → perl (41 edges), and root → links 0..30 → XML-Parser → perl (33 edges)
       assert.equal(set.totalChains, 2);
-      assert.deepEqual(set.chains.map((c) => c.length - 1), [33, 41]);
+      assert.deepEqual(
+        set.chains.map((c) => c.length - 1),
+        [33, 41],
+      );
       assert.ok(set.chains[0]!.some((i) => a.graph.paths[i] === fx.output('xml-parser')));
       const nix = chainOfTree((await nixWhyDepends(fx.root, fx.output('perl')))!);
       assert.ok(nix.length >= set.chains[0]!.length);
       const link20 = a.graph.indexOf(fx.output('link-20'))!;
-      assert.deepEqual(a.why(link20, { all: true }).chains.map((c) => c.length - 1), [21]);
+      assert.deepEqual(
+        a.why(link20, { all: true }).chains.map((c) => c.length - 1),
+        [21],
+      );
     });
 
     it('a shortcut: the 2-edge way wins over the 5-edge way, and --all lists both, shortest first', async () => {
@@ -206,7 +229,10 @@ describe('why-depends chains against real `nix why-depends` (fixture flakes)', f
       const a = new ClosureAnalysis(ClosureGraph.build(recordsOf(info), [fx.output('shortcut')]));
       const perl = a.graph.indexOf(fx.output('perl'))!;
       const set = a.why(perl, { all: true });
-      assert.deepEqual(set.chains.map((c) => c.length - 1), [2, 5]);
+      assert.deepEqual(
+        set.chains.map((c) => c.length - 1),
+        [2, 5],
+      );
     });
 
     it('the lattice: more chains than the limit are counted, listed up to the limit and marked truncated', async () => {
@@ -231,8 +257,14 @@ describe('why-depends chains against real `nix why-depends` (fixture flakes)', f
       const found = findByName(a.graph, 'perl').map((i) => a.graph.paths[i]!);
       assert.deepEqual(found.sort(), [fx.output('perl'), fx.output('perl-man')].sort());
       const resolved = a.resolve('perl');
-      assert.ok(resolved.kind === 'unique' && a.graph.paths[resolved.node] === fx.output('perl'), JSON.stringify(resolved));
-      assert.deepEqual(findByName(a.graph, 'perl5').map((i) => a.graph.paths[i]!), [fx.output('xml-parser')]);
+      assert.ok(
+        resolved.kind === 'unique' && a.graph.paths[resolved.node] === fx.output('perl'),
+        JSON.stringify(resolved),
+      );
+      assert.deepEqual(
+        findByName(a.graph, 'perl5').map((i) => a.graph.paths[i]!),
+        [fx.output('xml-parser')],
+      );
       const links = findByName(a.graph, 'chain-link');
       assert.equal(links.length, 40, 'a pname prefix finds every link');
     });

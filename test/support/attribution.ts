@@ -7,7 +7,10 @@ export const NIXPKGS = '/nix/store/nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-source';
 
 /** A valid store path whose hash encodes `i`. */
 export function storePath(i: number, name: string): string {
-  const hash = i.toString(36).padStart(32, '0').replace(/[eotu]/g, 'a');
+  const hash = i
+    .toString(36)
+    .padStart(32, '0')
+    .replace(/[eotu]/g, 'a');
   return `/nix/store/${hash}-${name}`;
 }
 
@@ -22,7 +25,11 @@ export function evaluation(options: RawOption[]): OptionEvaluation {
 }
 
 /** A list option declared in nixpkgs with one definition per entry of `defs`. */
-export function option(name: string, defs: { file: string; paths: string[] }[], extra: Partial<RawOption> = {}): RawOption {
+export function option(
+  name: string,
+  defs: { file: string; paths: string[] }[],
+  extra: Partial<RawOption> = {},
+): RawOption {
   return {
     loc: name.split('.'),
     option: name,

@@ -123,7 +123,8 @@ async function doBuild(name: FixtureName): Promise<BuiltFixture> {
   }
   const output = (key: string): string => {
     const p = outputs[key];
-    if (p === undefined) throw new Error(`fixture ${name} has no output ${key}; known: ${Object.keys(outputs).join(', ')}`);
+    if (p === undefined)
+      throw new Error(`fixture ${name} has no output ${key}; known: ${Object.keys(outputs).join(', ')}`);
     return p;
   };
   return {
@@ -150,7 +151,10 @@ export interface NixPathInfo {
  * `nix path-info -r --json [-s] [-S] <paths>`: Nix 2.8 prints an array with `path`, 2.19+ an object keyed by path.
  * `-S` is quadratic in Nix: use it only on the small fixture closures.
  */
-export async function nixPathInfo(paths: string[], opts: { closureSize?: boolean; recursive?: boolean } = {}): Promise<Map<string, NixPathInfo>> {
+export async function nixPathInfo(
+  paths: string[],
+  opts: { closureSize?: boolean; recursive?: boolean } = {},
+): Promise<Map<string, NixPathInfo>> {
   const flags = ['path-info', '--json', '-s'];
   if (opts.recursive ?? true) flags.push('-r');
   if (opts.closureSize) flags.push('-S');
@@ -205,7 +209,11 @@ export function parseWhyDependsTree(stdout: string): WhyDependsTree {
 }
 
 /** `nix why-depends [--all] pkg dep`, parsed; null when Nix says pkg does not depend on dep. */
-export async function nixWhyDepends(pkg: string, dep: string, opts: { all?: boolean } = {}): Promise<WhyDependsTree | null> {
+export async function nixWhyDepends(
+  pkg: string,
+  dep: string,
+  opts: { all?: boolean } = {},
+): Promise<WhyDependsTree | null> {
   const r = await runNix(['why-depends', ...(opts.all ? ['--all'] : []), pkg, dep]);
   if (r.stdout.trim() === '') return null;
   return parseWhyDependsTree(r.stdout);

@@ -10,14 +10,32 @@
 
 /** VS Code's numbering of typed array types in a buffer reference. */
 const VIEW_TYPES = [
-  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
-  'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
 ] as const;
 
 type ViewConstructor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
 const CONSTRUCTORS: Record<(typeof VIEW_TYPES)[number], ViewConstructor> = {
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
 };
 
 interface BufferReference {
@@ -41,7 +59,8 @@ export function serializeWebviewMessage(message: unknown): SerializedMessage {
     return i;
   };
   const json = JSON.stringify(message, (_key, value: unknown) => {
-    if (value instanceof ArrayBuffer) return { $$vscode_array_buffer_reference$$: true, index: indexOf(value) } satisfies BufferReference;
+    if (value instanceof ArrayBuffer)
+      return { $$vscode_array_buffer_reference$$: true, index: indexOf(value) } satisfies BufferReference;
     if (ArrayBuffer.isView(value)) {
       const type = VIEW_TYPES.indexOf(value.constructor.name as (typeof VIEW_TYPES)[number]) + 1;
       if (type > 0) {

@@ -9,7 +9,6 @@ import { allChains, distancesFrom, shortestChain } from '../../src/core/analysis
 import { ClosureAnalysis } from '../../src/core/analysis/closure';
 import { seededRandom as prng } from '../support/prng';
 
-
 const BASE32 = '0123456789abcdfghijklmnpqrsvwxyz';
 function fakeHash(rand: () => number): string {
   let s = '';
@@ -222,7 +221,10 @@ describe('analysis: why', () => {
         for (let v = 0; v < g.nodeCount; v++) if (forward[v] && reachable(g, v)[to]) expectedNodes.add(v);
         const limit = 1 + Math.floor(rand() * 8);
         const set = allChains(g, from, to, limit);
-        assert.deepEqual(Array.from(set.nodes).sort((a, b) => a - b), [...expectedNodes].sort((a, b) => a - b));
+        assert.deepEqual(
+          Array.from(set.nodes).sort((a, b) => a - b),
+          [...expectedNodes].sort((a, b) => a - b),
+        );
         if (!c.cyclic) {
           assert.equal(set.totalChains, brute.length);
           assert.deepEqual(new Set(brute.flat()), expectedNodes, 'in a DAG every such node is on a chain');
@@ -360,7 +362,11 @@ describe('analysis: cut-off sizes (the cost of duplicates)', () => {
     ];
     const g = ClosureGraph.build(records, [root]);
     const groups = findDuplicates(g, dominatorTree(g));
-    const named = groups.map((x) => ({ pname: x.pname, paths: x.paths.map((i) => g.paths[i]), extraBytes: x.extraBytes }));
+    const named = groups.map((x) => ({
+      pname: x.pname,
+      paths: x.paths.map((i) => g.paths[i]),
+      extraBytes: x.extraBytes,
+    }));
     assert.deepEqual(named, [
       { pname: 'systemd', paths: [systemd, systemdMinimal], extraBytes: 400 },
       { pname: 'openssl', paths: [ssl3, ssl1], extraBytes: 250 },

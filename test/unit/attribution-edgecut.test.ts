@@ -16,7 +16,11 @@ import { evaluation, NIXPKGS, option, SOURCE, storePath } from '../support/attri
 import { seededRandom as prng } from '../support/prng';
 
 /** Oracle: the collector of each carried path, per option, found by the rule's words (no shared code). */
-function bruteCollectors(records: PathRecord[], root: string, carried: Map<string, Set<string>>): Map<string, Map<string, string>> {
+function bruteCollectors(
+  records: PathRecord[],
+  root: string,
+  carried: Map<string, Set<string>>,
+): Map<string, Map<string, string>> {
   const depth = new Map<string, number>([[root, 0]]);
   const by = new Map(records.map((r) => [r.path, r]));
   const queue = [root];
@@ -35,7 +39,13 @@ function bruteCollectors(records: PathRecord[], root: string, carried: Map<strin
     for (const p of paths) {
       const candidates = records.filter((r) => r.path !== p && r.references.includes(p) && refsOf(r) >= 2);
       const share = (r: PathRecord) => refsOf(r) / r.references.length;
-      candidates.sort((a, b) => refsOf(b) - refsOf(a) || share(b) - share(a) || depth.get(a.path)! - depth.get(b.path)! || (a.path < b.path ? -1 : 1));
+      candidates.sort(
+        (a, b) =>
+          refsOf(b) - refsOf(a) ||
+          share(b) - share(a) ||
+          depth.get(a.path)! - depth.get(b.path)! ||
+          (a.path < b.path ? -1 : 1),
+      );
       if (candidates[0]) m.set(p, candidates[0].path);
     }
     out.set(opt, m);
@@ -44,7 +54,12 @@ function bruteCollectors(records: PathRecord[], root: string, carried: Map<strin
 }
 
 /** Oracle: bytes and paths the root no longer reaches without the edges `cut` (from → to) and the nodes `blocked`. */
-function bruteLost(records: PathRecord[], root: string, cut: Set<string>, blocked: Set<string>): { bytes: number; paths: Set<string> } {
+function bruteLost(
+  records: PathRecord[],
+  root: string,
+  cut: Set<string>,
+  blocked: Set<string>,
+): { bytes: number; paths: Set<string> } {
   const by = new Map(records.map((r) => [r.path, r]));
   const seen = new Set<string>();
   const queue = blocked.has(root) ? [] : [root];
@@ -71,7 +86,10 @@ function randomSystem(rand: () => number, n: number): { records: PathRecord[]; p
     const b = Math.floor(rand() * n);
     if (a < b) refs[a]!.add(paths[b]!);
   }
-  return { records: paths.map((p, i) => ({ path: p, narSize: 100 + Math.floor(rand() * 1000), references: [...refs[i]!] })), paths };
+  return {
+    records: paths.map((p, i) => ({ path: p, narSize: 100 + Math.floor(rand() * 1000), references: [...refs[i]!] })),
+    paths,
+  };
 }
 
 describe('removal cost by edge cut', () => {
@@ -103,12 +121,21 @@ describe('removal cost by edge cut', () => {
       });
       const graph = ClosureGraph.build(records, [root]);
       const a = new OptionAttribution({ graph, evaluation: evaluation(raw), readFile: () => undefined });
-      const carried = new Map(optionNames.map((o) => [o, new Set(a.definitions.filter((d) => d.option === o).flatMap((d) => d.nodes.map((i) => graph.paths[i]!)))]));
+      const carried = new Map(
+        optionNames.map((o) => [
+          o,
+          new Set(a.definitions.filter((d) => d.option === o).flatMap((d) => d.nodes.map((i) => graph.paths[i]!))),
+        ]),
+      );
       const collectors = bruteCollectors(records, root, carried);
       for (const o of optionNames) {
         for (const p of carried.get(o)!) {
           const c = a.collectorOf(o, graph.indexOf(p)!);
-          assert.equal(c === undefined ? undefined : graph.paths[c], collectors.get(o)!.get(p), `seed ${seed}: collector of ${p} for ${o}`);
+          assert.equal(
+            c === undefined ? undefined : graph.paths[c],
+            collectors.get(o)!.get(p),
+            `seed ${seed}: collector of ${p} for ${o}`,
+          );
         }
       }
       /** Carried paths taken out of all the definitions carrying them, as the oracle sees it. */
@@ -127,7 +154,11 @@ describe('removal cost by edge cut', () => {
         const exclusive = d.nodes.filter((i) => a.introducers(i).length === 1);
         const want = takeOut(exclusive);
         assert.equal(a.removalCost(d.id), want.bytes, `seed ${seed}, definition ${d.id}`);
-        assert.deepEqual(new Set(a.lostNodes(a.exclusiveNodes(d.id)).map((i) => graph.paths[i]!)), want.paths, `seed ${seed}, lost of ${d.id}`);
+        assert.deepEqual(
+          new Set(a.lostNodes(a.exclusiveNodes(d.id)).map((i) => graph.paths[i]!)),
+          want.paths,
+          `seed ${seed}, lost of ${d.id}`,
+        );
         const method = a.costMethod(d.id);
         if (exclusive.length > 0) {
           const all = exclusive.every((i) => collectors.get(d.option)!.has(graph.paths[i]!));
@@ -135,20 +166,28 @@ describe('removal cost by edge cut', () => {
           if (all) edgeCuts++;
           else fallbacks++;
           // Cutting edges never loses more than removing the paths did.
-          assert.ok(want.bytes <= bruteLost(records, root, new Set(), new Set(exclusive.map((i) => graph.paths[i]!))).bytes);
+          assert.ok(
+            want.bytes <= bruteLost(records, root, new Set(), new Set(exclusive.map((i) => graph.paths[i]!))).bytes,
+          );
         }
         const first = d.nodes[0];
         if (first !== undefined) {
           const text = graph.name(first).pname;
           const matching = d.nodes.filter((i) => graph.name(i).pname === text);
           const pc = a.packageCost(d.id, text)!;
-          assert.equal(pc.bytes, takeOut(matching.filter((i) => a.introducers(i).length === 1)).bytes, `seed ${seed}, package ${text}`);
+          assert.equal(
+            pc.bytes,
+            takeOut(matching.filter((i) => a.introducers(i).length === 1)).bytes,
+            `seed ${seed}, package ${text}`,
+          );
         }
       }
       const ids = a.definitions.filter(() => rand() < 0.5).map((d) => d.id);
       const inSet = new Set(ids);
       const together = new Set<number>();
-      for (const id of ids) for (const i of a.definitions[id]!.nodes) if (Array.from(a.introducers(i)).every((x) => inSet.has(x))) together.add(i);
+      for (const id of ids)
+        for (const i of a.definitions[id]!.nodes)
+          if (Array.from(a.introducers(i)).every((x) => inSet.has(x))) together.add(i);
       assert.equal(a.combinedCost(ids).bytes, takeOut(together).bytes, `seed ${seed}, combined`);
     }
     assert.ok(edgeCuts > 50 && fallbacks > 5, `both methods exercised (${edgeCuts} edge cuts, ${fallbacks} fallbacks)`);
@@ -156,7 +195,11 @@ describe('removal cost by edge cut', () => {
 
   // toplevel → system-path → {w3m, htop, nixos-help}; nixos-help → w3m → perl; alice's profile → htop.
   function w3mSystem() {
-    const p = (name: string, narSize: number, refs: string[] = []): PathRecord => ({ path: storePath(name.length * 31 + name.charCodeAt(1), name), narSize, references: refs });
+    const p = (name: string, narSize: number, refs: string[] = []): PathRecord => ({
+      path: storePath(name.length * 31 + name.charCodeAt(1), name),
+      narSize,
+      references: refs,
+    });
     const glibc = p('glibc-2.40', 500);
     const perl = p('perl-5.40.0', 4000, [glibc.path]);
     const w3m = p('w3m-0.5.3', 640, [perl.path, glibc.path]);
@@ -185,7 +228,9 @@ describe('removal cost by edge cut', () => {
 
   it('a path that something else still references stays: w3m under nixos-help costs nothing', () => {
     const { graph, a, w3m, sysPath } = w3mSystem();
-    const conf = a.definitions.find((d) => d.file === '/ws/configuration.nix' && d.option === 'environment.systemPackages')!;
+    const conf = a.definitions.find(
+      (d) => d.file === '/ws/configuration.nix' && d.option === 'environment.systemPackages',
+    )!;
     assert.deepEqual(a.exclusiveNodes(conf.id), [graph.indexOf(w3m.path)]);
     assert.equal(a.collectorOf('environment.systemPackages', graph.indexOf(w3m.path)!), graph.indexOf(sysPath.path));
     assert.equal(a.removalCost(conf.id), 0);
@@ -204,7 +249,13 @@ describe('removal cost by edge cut', () => {
     const both = a.definitions.filter((d) => d.option === 'environment.systemPackages').map((d) => d.id);
     const together = a.combinedCost(both);
     assert.equal(together.bytes, 256 + 640 + 4000);
-    assert.deepEqual(a.lostNodes(together.exclusiveNodes).map((i) => graph.paths[i]).sort(), [help.path, perl.path, w3m.path].sort());
+    assert.deepEqual(
+      a
+        .lostNodes(together.exclusiveNodes)
+        .map((i) => graph.paths[i])
+        .sort(),
+      [help.path, perl.path, w3m.path].sort(),
+    );
   });
 
   it('finds the collector of each option (the profile for alice), and falls back to node removal without one', () => {
@@ -222,8 +273,12 @@ describe('removal cost by edge cut', () => {
     assert.deepEqual(a.lostNodes([graph.indexOf(perl.path)!]), [graph.indexOf(perl.path)]);
   });
 
-  it('prefers the collector nearest the root when two referrers share as many of the option\'s paths', () => {
-    const p = (i: number, name: string, refs: string[] = []): PathRecord => ({ path: storePath(i, name), narSize: 10, references: refs });
+  it("prefers the collector nearest the root when two referrers share as many of the option's paths", () => {
+    const p = (i: number, name: string, refs: string[] = []): PathRecord => ({
+      path: storePath(i, name),
+      narSize: 10,
+      references: refs,
+    });
     const x = p(1, 'x-1');
     const y = p(2, 'y-1');
     const bundle = p(3, 'bundle', [x.path, y.path]); // a package that happens to depend on both
@@ -231,14 +286,24 @@ describe('removal cost by edge cut', () => {
     const top = p(5, 'top', [env.path, p(6, 'wrapper', [bundle.path]).path]);
     const records = [x, y, bundle, env, p(6, 'wrapper', [bundle.path]), top];
     const graph = ClosureGraph.build(records, [top.path]);
-    const a = new OptionAttribution({ graph, evaluation: evaluation([option('environment.systemPackages', [{ file: `${SOURCE}/c.nix`, paths: [x.path, y.path] }])]), readFile: () => undefined });
+    const a = new OptionAttribution({
+      graph,
+      evaluation: evaluation([
+        option('environment.systemPackages', [{ file: `${SOURCE}/c.nix`, paths: [x.path, y.path] }]),
+      ]),
+      readFile: () => undefined,
+    });
     assert.deepEqual(a.collectorsOf('environment.systemPackages'), [graph.indexOf(env.path)]);
     // env's references go; bundle still references both: nothing is lost.
     assert.equal(a.removalCost(0), 0);
   });
 
-  it('prefers the referrer most specific to the option: alice\'s profile, not system-path, which also has her packages', () => {
-    const p = (i: number, name: string, refs: string[] = []): PathRecord => ({ path: storePath(i, name), narSize: 10, references: refs });
+  it("prefers the referrer most specific to the option: alice's profile, not system-path, which also has her packages", () => {
+    const p = (i: number, name: string, refs: string[] = []): PathRecord => ({
+      path: storePath(i, name),
+      narSize: 10,
+      references: refs,
+    });
     const htop = p(1, 'htop-3.4');
     const nano = p(2, 'nano-8.4');
     const w3m = p(3, 'w3m-0.5');
@@ -261,7 +326,13 @@ describe('removal cost by edge cut', () => {
 
   it('reports the method next to the cost in the options JSON', () => {
     const { graph, a } = w3mSystem();
-    const json = optionsJson({ attribution: a, analysis: new ClosureAnalysis(graph), evalMs: 1, fromCache: false, counterfactuals: new Map() });
+    const json = optionsJson({
+      attribution: a,
+      analysis: new ClosureAnalysis(graph),
+      evalMs: 1,
+      fromCache: false,
+      counterfactuals: new Map(),
+    });
     const byOption = Object.fromEntries(json.definitions.map((d) => [`${d.option}@${d.file}`, d]));
     assert.equal(byOption['environment.systemPackages@/ws/configuration.nix']!.removalCost, 0);
     assert.equal(byOption['environment.systemPackages@/ws/configuration.nix']!.costMethod, 'edge-cut');
@@ -276,7 +347,10 @@ describe('removal cost by edge cut', () => {
     const options: RawOption[] = [];
     const extra: PathRecord[] = [];
     for (let o = 0; o < 40; o++) {
-      const defs = Array.from({ length: 20 }, () => ({ file: `${SOURCE}/m${o}.nix`, paths: Array.from({ length: 1 + Math.floor(rand() * 4) }, () => paths[1 + Math.floor(rand() * (n - 1))]!) }));
+      const defs = Array.from({ length: 20 }, () => ({
+        file: `${SOURCE}/m${o}.nix`,
+        paths: Array.from({ length: 1 + Math.floor(rand() * 4) }, () => paths[1 + Math.floor(rand() * (n - 1))]!),
+      }));
       options.push(option(`opt${o}.packages`, defs));
       const profile = storePath(n + 10 + o, `profile-${o}`);
       extra.push({ path: profile, narSize: 4, references: [...new Set(defs.flatMap((d) => d.paths))] });

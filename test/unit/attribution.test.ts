@@ -20,7 +20,10 @@ function randomGraph(rand: () => number, n: number): { records: PathRecord[]; pa
     const b = Math.floor(rand() * n);
     if (a < b && !refs[a]!.includes(paths[b]!)) refs[a]!.push(paths[b]!);
   }
-  return { records: paths.map((p, i) => ({ path: p, narSize: 100 + Math.floor(rand() * 1000), references: refs[i]! })), paths };
+  return {
+    records: paths.map((p, i) => ({ path: p, narSize: 100 + Math.floor(rand() * 1000), references: refs[i]! })),
+    paths,
+  };
 }
 
 /** NAR bytes reachable from the root, never entering `blocked` nor following an edge of `cut` ("from to"). */
@@ -54,7 +57,11 @@ describe('option attribution on a graph', () => {
         file: `${SOURCE}/configuration.nix`,
         paths: paths.filter(() => rand() < 0.15),
       }));
-      const a = new OptionAttribution({ graph, evaluation: evaluation([option('environment.systemPackages', defs)]), readFile: () => undefined });
+      const a = new OptionAttribution({
+        graph,
+        evaluation: evaluation([option('environment.systemPackages', defs)]),
+        readFile: () => undefined,
+      });
       const total = graph.totalNarSize();
       for (const d of a.definitions) {
         const carriedByOthers = new Set(a.definitions.filter((x) => x.id !== d.id).flatMap((x) => x.nodes));
@@ -68,8 +75,15 @@ describe('option attribution on a graph', () => {
           if (c === undefined) blocked.add(p);
           else cut.add(`${graph.paths[c]} ${p}`);
         }
-        assert.equal(a.removalCost(d.id), total - reachable(records, paths[0]!, blocked, cut), `seed ${seed}, definition ${d.id}`);
-        assert.ok(a.removalCost(d.id) <= total - reachable(records, paths[0]!, exclusive), 'never more than removing the paths');
+        assert.equal(
+          a.removalCost(d.id),
+          total - reachable(records, paths[0]!, blocked, cut),
+          `seed ${seed}, definition ${d.id}`,
+        );
+        assert.ok(
+          a.removalCost(d.id) <= total - reachable(records, paths[0]!, exclusive),
+          'never more than removing the paths',
+        );
         assert.equal(
           a.lostNodes([...exclusive].map((p) => graph.indexOf(p)!)).reduce((s, i) => s + graph.narSize[i]!, 0),
           a.removalCost(d.id),
@@ -87,7 +101,11 @@ describe('option attribution on a graph', () => {
           else cut.add(`${graph.paths[c]} ${graph.paths[i]}`);
         }
       }
-      assert.equal(a.combinedCost(ids).bytes, total - reachable(records, paths[0]!, blocked, cut), `seed ${seed}, combined`);
+      assert.equal(
+        a.combinedCost(ids).bytes,
+        total - reachable(records, paths[0]!, blocked, cut),
+        `seed ${seed}, combined`,
+      );
     }
   });
 
@@ -96,7 +114,11 @@ describe('option attribution on a graph', () => {
     const { records, paths } = randomGraph(rand, 50);
     const graph = ClosureGraph.build(records, [paths[0]!]);
     const defs = [0, 1, 2, 3].map(() => ({ file: `${NIXPKGS}/m.nix`, paths: paths.filter(() => rand() < 0.1) }));
-    const a = new OptionAttribution({ graph, evaluation: evaluation([option('x.y', defs)]), readFile: () => undefined });
+    const a = new OptionAttribution({
+      graph,
+      evaluation: evaluation([option('x.y', defs)]),
+      readFile: () => undefined,
+    });
     for (let i = 0; i < graph.nodeCount; i++) {
       const expected: { id: number; distance: number }[] = [];
       for (const d of a.definitions) {
@@ -119,7 +141,11 @@ describe('option attribution on a graph', () => {
   });
 
   it('names the definition nearest to the dependency on a chain as the cause', () => {
-    const p = (name: string, refs: string[] = []): PathRecord => ({ path: storePath(name.length * 7 + name.charCodeAt(0), name), narSize: 10, references: refs });
+    const p = (name: string, refs: string[] = []): PathRecord => ({
+      path: storePath(name.length * 7 + name.charCodeAt(0), name),
+      narSize: 10,
+      references: refs,
+    });
     const perl = p('perl-5.40.0');
     const w3m = p('w3m-0.5', [perl.path]);
     const help = p('nixos-help', [w3m.path]);
@@ -138,7 +164,10 @@ describe('option attribution on a graph', () => {
     const chain = [top, sysPath, help, w3m, perl].map((r) => graph.indexOf(r.path)!);
     const why = a.chainAttribution(chain);
     assert.equal(why.causeNode, graph.indexOf(help.path));
-    assert.deepEqual(why.cause.map((id) => a.definitions[id]!.option), ['environment.systemPackages']);
+    assert.deepEqual(
+      why.cause.map((id) => a.definitions[id]!.option),
+      ['environment.systemPackages'],
+    );
     assert.deepEqual(
       why.steps.map((s) => s.definitions.length),
       [1, 1, 1, 0, 0],
@@ -152,9 +181,11 @@ describe('option attribution on a graph', () => {
     const top = { path: storePath(7, 'nixos-system'), narSize: 1, references: [hello.path, git.path] };
     const graph = ClosureGraph.build([hello, git, top], [top.path]);
     const files: Record<string, string> = {
-      '/ws/configuration.nix': '{ pkgs, ... }:\n{\n  imports = [ ./x.nix ];\n  environment.systemPackages = [ pkgs.hello ];\n}\n',
+      '/ws/configuration.nix':
+        '{ pkgs, ... }:\n{\n  imports = [ ./x.nix ];\n  environment.systemPackages = [ pkgs.hello ];\n}\n',
       // two definitions of one option in one file (mkMerge parts) take its bindings in order
-      '/ws/x.nix': '{ pkgs, lib, ... }: lib.mkMerge [\n  { environment.systemPackages = [ pkgs.git ]; }\n  {\n    environment.systemPackages = [ ];\n  }\n]\n',
+      '/ws/x.nix':
+        '{ pkgs, lib, ... }: lib.mkMerge [\n  { environment.systemPackages = [ pkgs.git ]; }\n  {\n    environment.systemPackages = [ ];\n  }\n]\n',
     };
     const a = new OptionAttribution({
       graph,
@@ -173,9 +204,18 @@ describe('option attribution on a graph', () => {
     assert.deepEqual([x1!.file, x1!.line, x2!.line], ['/ws/x.nix', 2, 4]);
     assert.deepEqual(x1!.outsidePaths, [storePath(9, 'unused-1.0')]);
     // A module file that cannot be read: the declaration's line stands in for a default.
-    assert.deepEqual([mod!.file, mod!.inWorkspace, mod!.line], [`${NIXPKGS}/nixos/modules/environment.systemPackages.nix`, false, 3]);
+    assert.deepEqual(
+      [mod!.file, mod!.inWorkspace, mod!.line],
+      [`${NIXPKGS}/nixos/modules/environment.systemPackages.nix`, false, 3],
+    );
 
-    const json = optionsJson({ attribution: a, analysis: new ClosureAnalysis(graph), evalMs: 1234, fromCache: false, counterfactuals: new Map() });
+    const json = optionsJson({
+      attribution: a,
+      analysis: new ClosureAnalysis(graph),
+      evalMs: 1234,
+      fromCache: false,
+      counterfactuals: new Map(),
+    });
     assert.equal(json.toplevel, top.path);
     assert.equal(json.evalSeconds, 1.234);
     assert.deepEqual(json.definitions[0], {
@@ -193,7 +233,7 @@ describe('option attribution on a graph', () => {
     assert.deepEqual(json.paths, { [hello.path]: [0], [git.path]: [1] });
   });
 
-  it('lets an unread option default that names a package keep it from being one definition\'s alone', () => {
+  it("lets an unread option default that names a package keep it from being one definition's alone", () => {
     const systemd = { path: storePath(11, 'systemd-257.5'), narSize: 3000, references: [] };
     const zfs = { path: storePath(12, 'zfs-user-2.3.2'), narSize: 2000, references: [systemd.path] };
     const initrd = { path: storePath(13, 'initrd'), narSize: 10, references: [systemd.path, zfs.path] };
@@ -229,7 +269,9 @@ describe('option attribution on a graph', () => {
     const a = new OptionAttribution({
       graph,
       evaluation: evaluation([
-        option('environment.systemPackages', [{ file: `${SOURCE}/configuration.nix`, paths: [git.path, utilLinux.path, hello.path] }]),
+        option('environment.systemPackages', [
+          { file: `${SOURCE}/configuration.nix`, paths: [git.path, utilLinux.path, hello.path] },
+        ]),
         option('users.users.bob.packages', [{ file: `${SOURCE}/configuration.nix`, paths: [hello.path] }]),
       ]),
       readFile: (f) => (f === '/ws/configuration.nix' ? src : undefined),
@@ -257,7 +299,10 @@ describe('option attribution on a graph', () => {
 
 describe('configuration installables', () => {
   it('splits flake and attribute path, quoted names included, and drops the toplevel suffix', () => {
-    assert.deepEqual(parseConfigurationInstallable('.#nixosConfigurations.demo'), { flakeRef: '.', attrPath: ['nixosConfigurations', 'demo'] });
+    assert.deepEqual(parseConfigurationInstallable('.#nixosConfigurations.demo'), {
+      flakeRef: '.',
+      attrPath: ['nixosConfigurations', 'demo'],
+    });
     assert.deepEqual(parseConfigurationInstallable('path:/x#nixosConfigurations."a.b".config.system.build.toplevel'), {
       flakeRef: 'path:/x',
       attrPath: ['nixosConfigurations', 'a.b'],
@@ -286,11 +331,17 @@ describe('store derivations', () => {
     const d = parseDerivation('/nix/store/x-nginx.conf.drv', text);
     assert.equal(d.name, 'nginx.conf');
     assert.deepEqual([...d.outputs], [['out', '/nix/store/07qcik7jjn1wkqphlq6ykwgrnxw2rs6l-nginx.conf']]);
-    assert.deepEqual([...d.inputDrvs], [
-      ['/nix/store/j0smrx75cvpgb55sxb1arzs16bqbc7ib-nginx-1.28.0.drv', ['out']],
-      ['/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-multi.drv', ['dev', 'lib']],
-    ]);
+    assert.deepEqual(
+      [...d.inputDrvs],
+      [
+        ['/nix/store/j0smrx75cvpgb55sxb1arzs16bqbc7ib-nginx-1.28.0.drv', ['out']],
+        ['/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-multi.drv', ['dev', 'lib']],
+      ],
+    );
     assert.deepEqual(d.inputSrcs, ['/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-builder.sh']);
-    assert.throws(() => parseDerivation('/nix/store/y.drv', 'Derive([("out"'), (e: unknown) => isClosureLensError(e, 'malformed-json'));
+    assert.throws(
+      () => parseDerivation('/nix/store/y.drv', 'Derive([("out"'),
+      (e: unknown) => isClosureLensError(e, 'malformed-json'),
+    );
   });
 });

@@ -61,12 +61,18 @@ describe('GraphCache', () => {
   it('round-trips a virtual root over several roots and a graph without sizes (CycloneDX)', async () => {
     const sbom = parseClosureJson(readFileSync(path.join(REAL, 'nix-security-tracker-sbom/sbom.cdx.json'), 'utf8'));
     const g = ClosureGraph.build(sbom.records, sbom.roots);
-    await cache.put('/nix/store/39j31iqf9qw9b77hn3vyc1r9rdqdmd8y-nixos-system-nixos-23.11.20231119.e4ad989', g, { source: 'sbom' });
-    const hit = await cache.get('/nix/store/39j31iqf9qw9b77hn3vyc1r9rdqdmd8y-nixos-system-nixos-23.11.20231119.e4ad989');
+    await cache.put('/nix/store/39j31iqf9qw9b77hn3vyc1r9rdqdmd8y-nixos-system-nixos-23.11.20231119.e4ad989', g, {
+      source: 'sbom',
+    });
+    const hit = await cache.get(
+      '/nix/store/39j31iqf9qw9b77hn3vyc1r9rdqdmd8y-nixos-system-nixos-23.11.20231119.e4ad989',
+    );
     assertSameGraph(g, hit!.graph);
     assert.equal(hit!.graph.sizesKnown, false);
 
-    const ci = parseClosureJson(readFileSync(path.join(REAL, 'nix2container-closure-graph/closure-graph.json'), 'utf8'));
+    const ci = parseClosureJson(
+      readFileSync(path.join(REAL, 'nix2container-closure-graph/closure-graph.json'), 'utf8'),
+    );
     const multi = ClosureGraph.build(ci.records, ci.roots);
     assert.equal(multi.hasVirtualRoot, true);
     await cache.put('virtual:key', multi, { source: 'closure-graph.json' });
@@ -76,7 +82,11 @@ describe('GraphCache', () => {
   it('is compact: one string table and typed arrays (a 20,000-path closure in under 60 bytes per path)', async () => {
     const records: PathRecord[] = [];
     const n = 20_000;
-    const name = (i: number): string => `/nix/store/${String(i).padStart(32, 'a').replace(/[^a-z0-9]/g, 'a').replace(/[eotu]/g, 'a')}-pkg-${i}`;
+    const name = (i: number): string =>
+      `/nix/store/${String(i)
+        .padStart(32, 'a')
+        .replace(/[^a-z0-9]/g, 'a')
+        .replace(/[eotu]/g, 'a')}-pkg-${i}`;
     for (let i = 0; i < n; i++) {
       const refs = [2 * i + 1, 2 * i + 2].filter((j) => j < n).map(name);
       records.push({ path: name(i), narSize: 1000 + i, references: refs });
@@ -141,15 +151,24 @@ describe('GraphCache', () => {
     });
     assert.deepEqual(readFileSync(cache.fileFor(ROOT)), before);
     assert.equal((await cache.get(ROOT))!.source, 'first');
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   });
 
   it('a rename that fails removes its temporary file and keeps what was there', async () => {
     const g = recordedGraph();
     // The cache file's name is taken by a non-empty directory: rename(2) fails for real.
     mkdirSync(path.join(cache.fileFor(ROOT), 'x'), { recursive: true });
-    await assert.rejects(cache.put(ROOT, g, { source: 's' }), (e: unknown) => e instanceof ClosureLensError && e.code === 'cache-failed');
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    await assert.rejects(
+      cache.put(ROOT, g, { source: 's' }),
+      (e: unknown) => e instanceof ClosureLensError && e.code === 'cache-failed',
+    );
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
     assert.ok(existsSync(path.join(cache.fileFor(ROOT), 'x')));
     assert.equal(await cache.get(ROOT), undefined);
   });
@@ -157,14 +176,21 @@ describe('GraphCache', () => {
   it('an unwritable location is a cache-failed error, not a crash', async () => {
     writeFileSync(path.join(dir, 'file'), '');
     const c = new GraphCache(path.join(dir, 'file', 'sub'));
-    await assert.rejects(c.put(ROOT, recordedGraph(), { source: 's' }), (e: unknown) => e instanceof ClosureLensError && e.code === 'cache-failed');
+    await assert.rejects(
+      c.put(ROOT, recordedGraph(), { source: 's' }),
+      (e: unknown) => e instanceof ClosureLensError && e.code === 'cache-failed',
+    );
     assert.equal(await c.get(ROOT), undefined);
   });
 
   it('default directory: $XDG_CACHE_HOME/nix-closure-lens, else ~/.cache/nix-closure-lens', () => {
     assert.equal(defaultCacheDir({ XDG_CACHE_HOME: '/x/cache' }), '/x/cache/nix-closure-lens');
     assert.match(defaultCacheDir({}), /\/\.cache\/nix-closure-lens$/);
-    assert.match(defaultCacheDir({ XDG_CACHE_HOME: 'relative' }), /\/\.cache\/nix-closure-lens$/, 'XDG paths must be absolute');
+    assert.match(
+      defaultCacheDir({ XDG_CACHE_HOME: 'relative' }),
+      /\/\.cache\/nix-closure-lens$/,
+      'XDG paths must be absolute',
+    );
   });
 });
 
@@ -195,7 +221,10 @@ describe('GraphCache format 4: the dominator tree is stored with the graph', () 
   function rewriteAsVersion(file: string, version: number): void {
     const buf = Buffer.from(readFileSync(file));
     buf.writeUInt32LE(version, 4);
-    createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().copy(buf, buf.length - 32);
+    createHash('sha256')
+      .update(buf.subarray(0, buf.length - 32))
+      .digest()
+      .copy(buf, buf.length - 32);
     writeFileSync(file, buf);
   }
 

@@ -45,7 +45,16 @@ function userError(fn: () => unknown, message: RegExp): void {
 
 describe('cli: global options', () => {
   it('takes shared options out of argv wherever they are, in both spellings', () => {
-    const { options, rest } = extractGlobalOptions(['why', '--nix', '/bin/nix', '.#x', '--no-cache', 'perl', '--timeout=5', '--json']);
+    const { options, rest } = extractGlobalOptions([
+      'why',
+      '--nix',
+      '/bin/nix',
+      '.#x',
+      '--no-cache',
+      'perl',
+      '--timeout=5',
+      '--json',
+    ]);
     assert.deepEqual(options, { nix: '/bin/nix', noCache: true, timeoutSecs: 5 });
     assert.deepEqual(rest, ['why', '.#x', 'perl', '--json']);
     assert.deepEqual(extractGlobalOptions(['closure', '--', '--nix']).rest, ['closure', '--', '--nix']);
@@ -84,7 +93,11 @@ describe('cli: renderers', () => {
     assert.ok(out.paths.every((p) => p.path !== ''));
     const dep = a.graph.indexOf(C)!;
     const set = a.why(dep, { all: true });
-    assert.deepEqual(whyJson(a, 'closure.json', dep, set).chains, [[A, C], [D, C], [A, B, C]]);
+    assert.deepEqual(whyJson(a, 'closure.json', dep, set).chains, [
+      [A, C],
+      [D, C],
+      [A, B, C],
+    ]);
     assert.equal(renderWhyText(a, set), [A, `├───${C}`, `└───${B}`, `    └───${C}`, D, `└───${C}`, ''].join('\n'));
   });
 
@@ -133,7 +146,11 @@ describe('cli: closure --json references', () => {
         new ClosureAnalysis(
           ClosureGraph.build(
             [
-              { path: sp('e', 'quote"back\\\\slash'), narSize: 2 ** 53 - 1, references: [sp('f', 'uni-ç-☃'), sp('e', 'quote"back\\\\slash')] },
+              {
+                path: sp('e', 'quote"back\\\\slash'),
+                narSize: 2 ** 53 - 1,
+                references: [sp('f', 'uni-ç-☃'), sp('e', 'quote"back\\\\slash')],
+              },
               { path: sp('f', 'uni-ç-☃'), narSize: 0, references: [] },
             ],
             [sp('e', 'quote"back\\\\slash')],
@@ -151,7 +168,11 @@ describe('cli: closure --json references', () => {
           const i = g.indexOf(p.path)!;
           const expected = [...g.references(i)].map((j) => g.paths[j]!);
           if (g.selfReference[i]) expected.push(p.path);
-          assert.deepEqual(p.references, expected.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)), p.path);
+          assert.deepEqual(
+            p.references,
+            expected.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)),
+            p.path,
+          );
         }
         JSON.parse(JSON.stringify(out));
       }

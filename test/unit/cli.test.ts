@@ -61,7 +61,13 @@ interface ClosureOut {
   root: string | null;
   pathCount: number;
   closureSize: number | null;
-  paths: { path: string; narSize: number | null; closureSize: number | null; retainedSize: number | null; references: string[] }[];
+  paths: {
+    path: string;
+    narSize: number | null;
+    closureSize: number | null;
+    retainedSize: number | null;
+    references: string[];
+  }[];
 }
 interface WhyOut {
   root: string;
@@ -92,12 +98,17 @@ describe('cli (dist/cli.js)', function () {
       for (const p of out.paths) {
         assert.equal(p.closureSize, nix[p.path]!.closureSize, p.path);
         assert.equal(p.narSize, nix[p.path]!.narSize, p.path);
-        assert.deepEqual(p.references, [...nix[p.path]!.references].sort(), `references of ${p.path}, as Nix lists them`);
+        assert.deepEqual(
+          p.references,
+          [...nix[p.path]!.references].sort(),
+          `references of ${p.path}, as Nix lists them`,
+        );
       }
       // Heaviest first; the root retains everything, a leaf only itself.
       assert.equal(out.paths[0]!.path, ROOT);
       assert.equal(out.paths[0]!.retainedSize, out.closureSize);
-      for (let k = 1; k < out.paths.length; k++) assert.ok(out.paths[k - 1]!.retainedSize! >= out.paths[k]!.retainedSize!);
+      for (let k = 1; k < out.paths.length; k++)
+        assert.ok(out.paths[k - 1]!.retainedSize! >= out.paths[k]!.retainedSize!);
       const glibc = out.paths.find((p) => p.path.endsWith('-glibc-2.39-52'))!;
       assert.equal(glibc.retainedSize, glibc.narSize, 'a self-reference does not count twice');
       // Dominator subtrees add up: system-path retains all it reaches except what initrd also reaches.
@@ -113,7 +124,8 @@ describe('cli (dist/cli.js)', function () {
       // exportReferencesGraph output carries Nix's own closureSize per path: ours must match it.
       const recorded = JSON.parse(fs.readFileSync(CLOSURE_INFO, 'utf8')) as { path: string; closureSize: number }[];
       const info = json<ClosureOut>(cli('closure', '--from-json', CLOSURE_INFO, '--json'));
-      for (const r of recorded) assert.equal(info.paths.find((p) => p.path === r.path)!.closureSize, r.closureSize, r.path);
+      for (const r of recorded)
+        assert.equal(info.paths.find((p) => p.path === r.path)!.closureSize, r.closureSize, r.path);
 
       const sbom = json<ClosureOut>(cli('closure', '--from-json', SBOM, '--json'));
       assert.equal(sbom.pathCount, 628);
@@ -130,7 +142,10 @@ describe('cli (dist/cli.js)', function () {
       assert.equal(lines[1], '12 paths, closure size 4.0 KiB');
       assert.match(lines[3]!, /^PATH +NAR +CLOSURE +RETAINED$/);
       // Nix 2.26 `path-info -rsSh`: system-path is 1.5 KiB, its closure 3.4 KiB.
-      assert.match(lines[4]!, /^\/nix\/store\/mmaa15g4alfdn1jni05nadllsk07y633-system-path +1\.5 KiB +3\.4 KiB +3\.1 KiB$/);
+      assert.match(
+        lines[4]!,
+        /^\/nix\/store\/mmaa15g4alfdn1jni05nadllsk07y633-system-path +1\.5 KiB +3\.4 KiB +3\.1 KiB$/,
+      );
       assert.equal(lines.length, 8);
       assert.equal(lines[7], '… 8 more paths (--top N shows more)');
       const columnEnds = lines.slice(3, 7).map((l) => l.length);
@@ -160,7 +175,14 @@ describe('cli (dist/cli.js)', function () {
       assert.deepEqual(one, {
         root: ROOT,
         dependency: PERL,
-        chains: [[ROOT, '/nix/store/mmaa15g4alfdn1jni05nadllsk07y633-system-path', '/nix/store/444l97hl77slbd78g83jbg265za634qb-zfs-user-2.2.4', PERL]],
+        chains: [
+          [
+            ROOT,
+            '/nix/store/mmaa15g4alfdn1jni05nadllsk07y633-system-path',
+            '/nix/store/444l97hl77slbd78g83jbg265za634qb-zfs-user-2.2.4',
+            PERL,
+          ],
+        ],
         truncated: true,
         totalChains: 2,
       });
@@ -186,14 +208,16 @@ describe('cli (dist/cli.js)', function () {
       const refs = new Map(closure.paths.map((p) => [p.path, new Set(p.references)]));
       for (const chain of out.chains) {
         assert.equal(chain[0], closure.root);
-        for (let k = 0; k + 1 < chain.length; k++) assert.ok(refs.get(chain[k]!)!.has(chain[k + 1]!), `${chain[k]} → ${chain[k + 1]}`);
+        for (let k = 0; k + 1 < chain.length; k++)
+          assert.ok(refs.get(chain[k]!)!.has(chain[k + 1]!), `${chain[k]} → ${chain[k + 1]}`);
       }
     });
 
     it('asks which path when a name is ambiguous, listing the matches', () => {
       const r = cli('why', '--from-json', FIXTURE_226, '/^system/');
       assertUserError(r, /'\/\^system\/' matches 3 paths: /);
-      for (const name of ['systemd-255.4', 'systemd-minimal-255.4', 'system-path']) assert.ok(r.stderr.includes(`-${name}`), name);
+      for (const name of ['systemd-255.4', 'systemd-minimal-255.4', 'system-path'])
+        assert.ok(r.stderr.includes(`-${name}`), name);
     });
   });
 
@@ -204,7 +228,10 @@ describe('cli (dist/cli.js)', function () {
         groups: [
           {
             pname: 'systemd',
-            paths: ['/nix/store/pdlwq7cajabz7fvzzcnnsdm6ldan2q5h-systemd-255.4', '/nix/store/l4q5dn90iisp0njdzrswvn7ak928gnym-systemd-minimal-255.4'],
+            paths: [
+              '/nix/store/pdlwq7cajabz7fvzzcnnsdm6ldan2q5h-systemd-255.4',
+              '/nix/store/l4q5dn90iisp0njdzrswvn7ak928gnym-systemd-minimal-255.4',
+            ],
             // systemd-minimal's own 208 bytes: its glibc and util-linux stay, systemd needs them too.
             extraBytes: 208,
           },
@@ -231,24 +258,34 @@ describe('cli (dist/cli.js)', function () {
       return f;
     };
 
-    it('malformed JSON', () => assertUserError(cli('closure', '--from-json', write('bad.json', '{"a": [1, }')), /not valid JSON/));
+    it('malformed JSON', () =>
+      assertUserError(cli('closure', '--from-json', write('bad.json', '{"a": [1, }')), /not valid JSON/));
     it('truncated JSON', () => {
       const text = fs.readFileSync(FIXTURE_226, 'utf8');
-      assertUserError(cli('closure', '--from-json', write('cut.json', text.slice(0, text.length / 2))), /truncated|ends early/);
+      assertUserError(
+        cli('closure', '--from-json', write('cut.json', text.slice(0, text.length / 2))),
+        /truncated|ends early/,
+      );
     });
     it('missing references', () => {
       const doc = JSON.parse(fs.readFileSync(FIXTURE_226, 'utf8')) as Record<string, unknown>;
       delete doc['/nix/store/mmaa15g4alfdn1jni05nadllsk07y633-system-path'];
       assertUserError(cli('closure', '--from-json', write('missing.json', JSON.stringify(doc))), /system-path/);
     });
-    it('an empty closure', () => assertUserError(cli('closure', '--from-json', write('empty.json', '[]')), /no store paths|empty/));
-    it('a file that does not exist', () => assertUserError(cli('dups', '--from-json', 'nope.json'), /nope\.json does not exist/));
-    it('an invalid store path as target', () => assertUserError(cli('closure', '/nix/store/not-a-hash-foo'), /not a store path/));
+    it('an empty closure', () =>
+      assertUserError(cli('closure', '--from-json', write('empty.json', '[]')), /no store paths|empty/));
+    it('a file that does not exist', () =>
+      assertUserError(cli('dups', '--from-json', 'nope.json'), /nope\.json does not exist/));
+    it('an invalid store path as target', () =>
+      assertUserError(cli('closure', '/nix/store/not-a-hash-foo'), /not a store path/));
     it('an invalid store path as dependency', () =>
       assertUserError(cli('why', '--from-json', FIXTURE_226, '/nix/store/abc'), /not a store path/));
     it('a dependency that is not in the closure', () => {
       // The same query that makes `nix why-depends` print "does not depend on" (why-depends-not-in-closure).
-      assertUserError(cli('why', '--from-json', FIXTURE_226, '/nix/store/vnmys07p64fnfi2gc4fnb0y353869sxw-kmod-31'), /is not in the closure of/);
+      assertUserError(
+        cli('why', '--from-json', FIXTURE_226, '/nix/store/vnmys07p64fnfi2gc4fnb0y353869sxw-kmod-31'),
+        /is not in the closure of/,
+      );
       assertUserError(cli('why', '--from-json', FIXTURE_226, 'firefox'), /nothing named 'firefox'/);
     });
     it('an unknown flag, command or bad number', () => {

@@ -96,7 +96,8 @@ describe('closure diff (graph level)', () => {
     );
     const kinds = d.packages.map((p) => p.kind);
     const rank = ['upgraded', 'downgraded', 'version-changed', 'count-changed', 'added', 'removed', 'rebuilt'];
-    for (let i = 1; i < kinds.length; i++) assert.ok(rank.indexOf(kinds[i - 1]!) <= rank.indexOf(kinds[i]!), kinds.join(','));
+    for (let i = 1; i < kinds.length; i++)
+      assert.ok(rank.indexOf(kinds[i - 1]!) <= rank.indexOf(kinds[i]!), kinds.join(','));
   });
 
   it('gives each added path a shortest chain from the root', () => {
@@ -115,13 +116,19 @@ describe('closure diff (graph level)', () => {
 
   it('passes chains to the origin lookup and keeps what it returns', () => {
     const seen: string[] = [];
-    const d2 = diffClosures({ graph: before, label: 'old' }, { graph: after, label: 'new' }, {
-      origin: (g, node, chain) => {
-        seen.push(g.paths[node]!);
-        assert.equal(chain[chain.length - 1], node);
-        return g.paths[node] === perl ? { option: 'environment.systemPackages', file: 'configuration.nix', line: 12 } : undefined;
+    const d2 = diffClosures(
+      { graph: before, label: 'old' },
+      { graph: after, label: 'new' },
+      {
+        origin: (g, node, chain) => {
+          seen.push(g.paths[node]!);
+          assert.equal(chain[chain.length - 1], node);
+          return g.paths[node] === perl
+            ? { option: 'environment.systemPackages', file: 'configuration.nix', line: 12 }
+            : undefined;
+        },
       },
-    });
+    );
     assert.equal(seen.length, 7);
     assert.equal(d2.addedPaths.find((a) => a.path === perl)!.origin!.option, 'environment.systemPackages');
     assert.match(renderDiffText(d2), /option: environment\.systemPackages \(configuration\.nix:12\)/);
@@ -182,15 +189,31 @@ describe('compareVersions (Nix order)', () => {
 describe('diff targets: configurations build to their toplevel', () => {
   it('expands nixosConfigurations, homeConfigurations and darwinConfigurations, and nothing else', async () => {
     const { buildableInstallable, resolveOperand } = await import('../../src/core/diffTargets');
-    assert.equal(buildableInstallable('.#nixosConfigurations.web'), '.#nixosConfigurations.web.config.system.build.toplevel');
-    assert.equal(buildableInstallable('path:/x#nixosConfigurations."my.host"'), 'path:/x#nixosConfigurations."my.host".config.system.build.toplevel');
+    assert.equal(
+      buildableInstallable('.#nixosConfigurations.web'),
+      '.#nixosConfigurations.web.config.system.build.toplevel',
+    );
+    assert.equal(
+      buildableInstallable('path:/x#nixosConfigurations."my.host"'),
+      'path:/x#nixosConfigurations."my.host".config.system.build.toplevel',
+    );
     assert.equal(buildableInstallable('.#homeConfigurations.me'), '.#homeConfigurations.me.activationPackage');
     assert.equal(buildableInstallable('.#darwinConfigurations.mac'), '.#darwinConfigurations.mac.system');
-    for (const same of ['.#nixosConfigurations.web.config.system.build.toplevel', '.#packages.x86_64-linux.hello', '.#hello', '.', 'nixpkgs#hello']) {
+    for (const same of [
+      '.#nixosConfigurations.web.config.system.build.toplevel',
+      '.#packages.x86_64-linux.hello',
+      '.#hello',
+      '.',
+      'nixpkgs#hello',
+    ]) {
       assert.equal(buildableInstallable(same), same);
     }
     const op = resolveOperand('.#nixosConfigurations.web', '/nonexistent');
-    assert.deepEqual(op.target, { kind: 'installable', installable: '.#nixosConfigurations.web.config.system.build.toplevel', cwd: '/nonexistent' });
+    assert.deepEqual(op.target, {
+      kind: 'installable',
+      installable: '.#nixosConfigurations.web.config.system.build.toplevel',
+      cwd: '/nonexistent',
+    });
     assert.equal(op.installable, '.#nixosConfigurations.web', 'rules match what the user wrote');
   });
 });
@@ -199,14 +222,38 @@ describe('text report: small rebuilds summed up', () => {
   it('lists rebuilds from 8 KiB, counts the rest, and lists all on request', async () => {
     const { ClosureGraph: G } = await import('../../src/core/graph');
     const mk = (seed: string, name: string) => `/nix/store/${seed.repeat(32).slice(0, 32)}-${name}`;
-    const [r1, r2, a1, a2, b1, b2] = [mk('a', 'root'), mk('b', 'root'), mk('c', 'big-1.0'), mk('d', 'big-1.0'), mk('f', 'tiny-1.0'), mk('g', 'tiny-1.0')];
-    const before = G.build([{ path: r1, narSize: 100, references: [a1, b1] }, { path: a1, narSize: 10_000, references: [] }, { path: b1, narSize: 50, references: [] }], [r1]);
-    const after = G.build([{ path: r2, narSize: 100, references: [a2, b2] }, { path: a2, narSize: 30_000, references: [] }, { path: b2, narSize: 60, references: [] }], [r2]);
+    const [r1, r2, a1, a2, b1, b2] = [
+      mk('a', 'root'),
+      mk('b', 'root'),
+      mk('c', 'big-1.0'),
+      mk('d', 'big-1.0'),
+      mk('f', 'tiny-1.0'),
+      mk('g', 'tiny-1.0'),
+    ];
+    const before = G.build(
+      [
+        { path: r1, narSize: 100, references: [a1, b1] },
+        { path: a1, narSize: 10_000, references: [] },
+        { path: b1, narSize: 50, references: [] },
+      ],
+      [r1],
+    );
+    const after = G.build(
+      [
+        { path: r2, narSize: 100, references: [a2, b2] },
+        { path: a2, narSize: 30_000, references: [] },
+        { path: b2, narSize: 60, references: [] },
+      ],
+      [r2],
+    );
     const d = diffClosures({ graph: before, label: 'a' }, { graph: after, label: 'b' });
     const text = renderDiffText(d);
     assert.match(text, /^\[B\*\]\s+big\s+1\.0\s+\+19\.5 KiB$/m);
     assert.doesNotMatch(text, /tiny/);
-    assert.match(text, /^…and 2 more with less than 8\.0 KiB of change each \(\+10 B in all; --all-rebuilt lists them\)$/m);
+    assert.match(
+      text,
+      /^…and 2 more with less than 8\.0 KiB of change each \(\+10 B in all; --all-rebuilt lists them\)$/m,
+    );
     const all = renderDiffText(d, { allRebuilt: true });
     assert.match(all, /^\[B\*\]\s+tiny\s+1\.0\s+\+10 B$/m);
     assert.doesNotMatch(all, /more with less than/);

@@ -16,7 +16,10 @@ const ROOT = '/nix/store/svrxxagdcgx541y45sgpyldjg99ylmjy-demo-system';
 
 /** What `nix path-info -rsS --json` (2.26.3) recorded as the root's closure size. */
 function recordedClosureSize(): number {
-  const doc = JSON.parse(readFileSync(path.join(REAL, 'nix-2.26-outputs/path-info-rsS.json'), 'utf8')) as Record<string, { closureSize: number }>;
+  const doc = JSON.parse(readFileSync(path.join(REAL, 'nix-2.26-outputs/path-info-rsS.json'), 'utf8')) as Record<
+    string,
+    { closureSize: number }
+  >;
   return doc[ROOT]!.closureSize;
 }
 
@@ -50,7 +53,11 @@ describe('ClosureEngine without nix (JSON files)', () => {
       assert.equal(loaded.fromCache, false);
       assert.equal(loaded.source, file);
       assert.equal(loaded.analysis.graph.pathCount, count);
-      assert.equal(loaded.analysis.totalSize, recordedClosureSize(), 'the closure size `nix path-info -S` recorded for the root');
+      assert.equal(
+        loaded.analysis.totalSize,
+        recordedClosureSize(),
+        'the closure size `nix path-info -S` recorded for the root',
+      );
       if (file.includes('lix')) assert.ok(loaded.notes.some((n) => /invalid paths left out/.test(n)));
     });
   }
@@ -79,9 +86,17 @@ describe('ClosureEngine without nix (JSON files)', () => {
 
     it('a missing file, a truncated file, a file of invalid paths only', async () => {
       const engine = new ClosureEngine({ nix: noNix() });
-      await rejects(engine.load({ kind: 'json-file', file: path.join(dir, 'nope.json') }), 'file-not-found', /nope\.json: no such file/);
+      await rejects(
+        engine.load({ kind: 'json-file', file: path.join(dir, 'nope.json') }),
+        'file-not-found',
+        /nope\.json: no such file/,
+      );
       writeFileSync(path.join(dir, 'cut.json'), '[{"path":"/nix/store/');
-      await rejects(engine.load({ kind: 'json-file', file: path.join(dir, 'cut.json') }), 'malformed-json', /cut\.json.*ends early/);
+      await rejects(
+        engine.load({ kind: 'json-file', file: path.join(dir, 'cut.json') }),
+        'malformed-json',
+        /cut\.json.*ends early/,
+      );
       await rejects(
         engine.load({ kind: 'json-file', file: path.join(REAL, 'nix-2.26-outputs/path-info-missing.json') }),
         'invalid-path',
@@ -90,8 +105,16 @@ describe('ClosureEngine without nix (JSON files)', () => {
     });
 
     it('a store path that is neither in a store nor a link into one', async () => {
-      await rejects(new ClosureEngine({ nix: noNix() }).load({ kind: 'store-path', path: '/etc/hostname' }), 'invalid-path', /not a store path/);
-      await rejects(new ClosureEngine({ nix: noNix() }).load({ kind: 'store-path', path: 'relative/x' }), 'invalid-path', /not a store path/);
+      await rejects(
+        new ClosureEngine({ nix: noNix() }).load({ kind: 'store-path', path: '/etc/hostname' }),
+        'invalid-path',
+        /not a store path/,
+      );
+      await rejects(
+        new ClosureEngine({ nix: noNix() }).load({ kind: 'store-path', path: 'relative/x' }),
+        'invalid-path',
+        /not a store path/,
+      );
     });
 
     it('resolveStorePath cuts paths below the store object and follows links', async () => {
@@ -109,9 +132,17 @@ describe('ClosureEngine without nix (JSON files)', () => {
     it('an aborted signal rejects at once, and the nix-less engine never ran nix', async () => {
       const ac = new AbortController();
       ac.abort();
-      await rejects(new ClosureEngine({ nix: noNix() }).load({ kind: 'store-path', path: ROOT }, { signal: ac.signal }), 'cancelled', /cancelled/);
+      await rejects(
+        new ClosureEngine({ nix: noNix() }).load({ kind: 'store-path', path: ROOT }, { signal: ac.signal }),
+        'cancelled',
+        /cancelled/,
+      );
       // Without the abort, the same load reaches nix, which is missing here.
-      await rejects(new ClosureEngine({ nix: noNix() }).load({ kind: 'store-path', path: ROOT }), 'nix-not-found', /nix-must-not-be-called/);
+      await rejects(
+        new ClosureEngine({ nix: noNix() }).load({ kind: 'store-path', path: ROOT }),
+        'nix-not-found',
+        /nix-must-not-be-called/,
+      );
     });
   });
 });

@@ -32,9 +32,20 @@ describe('webview Content Security Policy', () => {
   it('denies by default and allows scripts by nonce only', () => {
     assert.deepEqual(d.get('default-src'), ["'none'"]);
     assert.deepEqual(d.get('script-src'), [`'nonce-${NONCE}'`]);
-    for (const name of ['script-src-elem', 'script-src-attr', 'worker-src', 'child-src', 'frame-src', 'connect-src', 'object-src']) {
+    for (const name of [
+      'script-src-elem',
+      'script-src-attr',
+      'worker-src',
+      'child-src',
+      'frame-src',
+      'connect-src',
+      'object-src',
+    ]) {
       const sources = d.get(name);
-      assert.ok(sources === undefined || sources.join(' ') === "'none'", `${name} opens what default-src closes: ${sources?.join(' ')}`);
+      assert.ok(
+        sources === undefined || sources.join(' ') === "'none'",
+        `${name} opens what default-src closes: ${sources?.join(' ')}`,
+      );
     }
   });
 
@@ -43,7 +54,12 @@ describe('webview Content Security Policy', () => {
     assert.doesNotMatch((d.get('script-src') ?? []).join(' '), /unsafe-inline/);
     for (const [name, sources] of d) {
       for (const s of sources) {
-        const allowed = s === "'none'" || s === "'self'" || s === `'nonce-${NONCE}'` || s === CSP_SOURCE || (s === 'data:' && /^(img|font)-src$/.test(name));
+        const allowed =
+          s === "'none'" ||
+          s === "'self'" ||
+          s === `'nonce-${NONCE}'` ||
+          s === CSP_SOURCE ||
+          (s === 'data:' && /^(img|font)-src$/.test(name));
         assert.ok(allowed, `${name} allows ${s}`);
       }
     }
@@ -68,9 +84,14 @@ describe('webview Content Security Policy', () => {
       assert.match(attrs!, /src="https:\/\/\*\.vscode-cdn\.net\//);
       assert.equal(body!.trim(), '', 'no inline script body');
     }
-    for (const [link] of html.matchAll(/<link\b[^>]*rel="stylesheet"[^>]*>/g)) assert.match(link, new RegExp(`nonce="${NONCE}"`));
+    for (const [link] of html.matchAll(/<link\b[^>]*rel="stylesheet"[^>]*>/g))
+      assert.match(link, new RegExp(`nonce="${NONCE}"`));
     assert.doesNotMatch(html, /\son[a-z]+\s*=/i, 'no inline event handler attributes');
-    assert.doesNotMatch(html, /(src|href)="(?!https:\/\/\*\.vscode-cdn\.net\/)[^"]*"/, 'no resource from another origin');
+    assert.doesNotMatch(
+      html,
+      /(src|href)="(?!https:\/\/\*\.vscode-cdn\.net\/)[^"]*"/,
+      'no resource from another origin',
+    );
   });
 
   it('the built webview bundle needs no eval (it would be blocked, not allowed)', () => {

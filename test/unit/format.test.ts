@@ -72,7 +72,10 @@ describe('format: chains like nix why-depends', () => {
   it('draws all chains as the tree of `why-depends --all`', () => {
     const a = fixtureAnalysis();
     const set = a.why(a.find('perl')[0]!, { all: true });
-    assert.deepEqual(drawChains(set.chains.map((c) => c.map((i) => a.graph.paths[i]!))), strip('nix-2.8/why-depends-all.txt'));
+    assert.deepEqual(
+      drawChains(set.chains.map((c) => c.map((i) => a.graph.paths[i]!))),
+      strip('nix-2.8/why-depends-all.txt'),
+    );
   });
 
   it('draws the single chains pasted in real issues', () => {
@@ -95,15 +98,14 @@ describe('format: chains like nix why-depends', () => {
   });
 
   it('merges shared prefixes and keeps first-listed order', () => {
-    assert.deepEqual(drawChains([['a', 'b', 'd'], ['a', 'c', 'd'], ['a', 'b', 'e', 'd']]), [
-      'a',
-      '├───b',
-      '│   ├───d',
-      '│   └───e',
-      '│       └───d',
-      '└───c',
-      '    └───d',
-    ]);
+    assert.deepEqual(
+      drawChains([
+        ['a', 'b', 'd'],
+        ['a', 'c', 'd'],
+        ['a', 'b', 'e', 'd'],
+      ]),
+      ['a', '├───b', '│   ├───d', '│   └───e', '│       └───d', '└───c', '    └───d'],
+    );
     assert.deepEqual(drawChains([]), []);
     assert.deepEqual(drawChains([['x']]), ['x']);
   });

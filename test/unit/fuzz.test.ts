@@ -21,7 +21,6 @@ import { seededRandom as rng } from '../support/prng';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261125);
 
-
 class Gen {
   readonly next: () => number;
   constructor(seed: number) {
@@ -45,11 +44,42 @@ const NIX_BASE32 = '0123456789abcdfghijklmnpqrsvwxyz';
 /** Every character Nix allows in a store path name. */
 const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-._?=';
 /** Characters Nix does not allow, but a hand-made or damaged file may hold. */
-const ODD = ['é', '日本', '🦀', ' ', '"', "'", '\\', '\n', '\t', '\u0000', '\u202e', '$(x)', '`', ';', '..', '/', '%00', '\ud800'];
+const ODD = [
+  'é',
+  '日本',
+  '🦀',
+  ' ',
+  '"',
+  "'",
+  '\\',
+  '\n',
+  '\t',
+  '\u0000',
+  '\u202e',
+  '$(x)',
+  '`',
+  ';',
+  '..',
+  '/',
+  '%00',
+  '\ud800',
+];
 
 function storeName(g: Gen, odd: boolean): string {
   const hash = g.chars(NIX_BASE32, 32, 32);
-  let name = g.pick(['perl', 'glibc', 'systemd-minimal', 'python3.12-foo', '-', '.dot', '=', '?q', 'x'.repeat(180), 'a+b', '1.0']);
+  let name = g.pick([
+    'perl',
+    'glibc',
+    'systemd-minimal',
+    'python3.12-foo',
+    '-',
+    '.dot',
+    '=',
+    '?q',
+    'x'.repeat(180),
+    'a+b',
+    '1.0',
+  ]);
   if (g.int(3) === 0) name += `-${g.chars('0123456789.', 1, 6)}`;
   if (odd) name += g.pick(ODD) + g.chars(NAME_CHARS, 0, 3);
   return `/nix/store/${hash}-${name}`;
@@ -71,7 +101,12 @@ function closure(g: Gen, n: number, oddNames: boolean): Entry[] {
     if (i + 1 < n) refs.add(paths[i + 1]!); // a chain through all: every path is reachable from the root
     for (let k = g.int(3); k > 0 && i + 1 < n; k--) refs.add(paths[i + 1 + g.int(n - i - 1)]!);
     if (g.int(5) === 0) refs.add(p);
-    return { path: p, narHash: `sha256:${g.chars(NIX_BASE32, 52, 52)}`, narSize: g.int(1 << 30), references: [...refs] };
+    return {
+      path: p,
+      narHash: `sha256:${g.chars(NIX_BASE32, 52, 52)}`,
+      narSize: g.int(1 << 30),
+      references: [...refs],
+    };
   });
 }
 
@@ -93,7 +128,13 @@ function mutate(g: Gen, entries: Entry[]): { text: string; what: string } {
     }
     case 2: {
       // Past 2^53 as the text says it (JSON.parse rounds it): the parser must not accept a rounded size.
-      const big = g.pick(['9007199254740993', '18446744073709551615', '1e400', '9007199254740992', '123456789012345678901234567890']);
+      const big = g.pick([
+        '9007199254740993',
+        '18446744073709551615',
+        '1e400',
+        '9007199254740992',
+        '123456789012345678901234567890',
+      ]);
       const text = JSON.stringify(e).replace(`"narSize":${victim.narSize as number}`, `"narSize":${big}`);
       return { text, what: `narSize ${big}` };
     }
@@ -107,7 +148,10 @@ function mutate(g: Gen, entries: Entry[]): { text: string; what: string } {
       e.push(structuredClone(victim));
       return { text: JSON.stringify(e), what: 'a path listed twice' };
     case 6:
-      victim.path = storeName(g, true).replace('/nix/store/', g.pick(['/nix/store/', '/gnu/store/', 'nix/store/', '/nix/store/../', '']));
+      victim.path = storeName(g, true).replace(
+        '/nix/store/',
+        g.pick(['/nix/store/', '/gnu/store/', 'nix/store/', '/nix/store/../', '']),
+      );
       return { text: JSON.stringify(e), what: `path ${JSON.stringify(victim.path)}` };
     case 7: {
       const raw = [...JSON.stringify(e)];
@@ -115,7 +159,12 @@ function mutate(g: Gen, entries: Entry[]): { text: string; what: string } {
       return { text: raw.join(''), what: 'bytes flipped' };
     }
     default:
-      return { text: JSON.stringify(g.pick([{}, [], null, 7, 'x', { info: {}, version: 2 }, { '/nix/store/x': 1 }, [[]], [null]])), what: 'another shape' };
+      return {
+        text: JSON.stringify(
+          g.pick([{}, [], null, 7, 'x', { info: {}, version: 2 }, { '/nix/store/x': 1 }, [[]], [null]]),
+        ),
+        what: 'another shape',
+      };
   }
 }
 
@@ -228,20 +277,56 @@ describe(`fuzz (seed ${SEED})`, function () {
       assert.ok(displayName(p).length > 0, base);
       assert.ok(base.endsWith(p.name), base);
     }
-    for (const weird of ['', '-', 'x', '/', '/nix/store/', '/nix/store/short-x', `/nix/store/${'e'.repeat(32)}`, `/nix/store/${'e'.repeat(32)}-`, '\u0000', 'é'.repeat(300)]) {
+    for (const weird of [
+      '',
+      '-',
+      'x',
+      '/',
+      '/nix/store/',
+      '/nix/store/short-x',
+      `/nix/store/${'e'.repeat(32)}`,
+      `/nix/store/${'e'.repeat(32)}-`,
+      '\u0000',
+      'é'.repeat(300),
+    ]) {
       assert.doesNotThrow(() => displayName(parseStorePath(weird)), JSON.stringify(weird));
     }
   });
 
   it('webview messages: unknown types, wrong shapes and huge payloads are rejected with a reason, never thrown', () => {
     const g = new Gen(SEED + 4);
-    const types = ['ready', 'selected', 'copyPath', 'revealInTree', 'copyWhyCommand', 'openDefinition', 'reportError', 'select', 'closure', '__proto__', 'constructor', 'toString', ''];
-    const values: unknown[] = [...WRONG_VALUES, undefined, '/nix/store/x', 'a'.repeat(MAX_PATH_LENGTH + 1), 'x\u0000y', Symbol('s'), () => 1, new Uint8Array(4), Object.create(null)];
+    const types = [
+      'ready',
+      'selected',
+      'copyPath',
+      'revealInTree',
+      'copyWhyCommand',
+      'openDefinition',
+      'reportError',
+      'select',
+      'closure',
+      '__proto__',
+      'constructor',
+      'toString',
+      '',
+    ];
+    const values: unknown[] = [
+      ...WRONG_VALUES,
+      undefined,
+      '/nix/store/x',
+      'a'.repeat(MAX_PATH_LENGTH + 1),
+      'x\u0000y',
+      Symbol('s'),
+      () => 1,
+      new Uint8Array(4),
+      Object.create(null),
+    ];
     let accepted = 0;
     for (let c = 0; c < 5000; c++) {
       const msg: Record<string, unknown> = {};
       if (g.int(10) > 0) msg['type'] = g.int(4) === 0 ? g.pick(values) : g.pick(types);
-      for (let k = g.int(4); k > 0; k--) msg[g.pick(['path', 'file', 'line', 'message', 'extra', '__proto__', 'type'])] = g.pick(values);
+      for (let k = g.int(4); k > 0; k--)
+        msg[g.pick(['path', 'file', 'line', 'message', 'extra', '__proto__', 'type'])] = g.pick(values);
       const raw: unknown = g.int(20) === 0 ? g.pick(values) : msg;
       let r: ReturnType<typeof parseWebviewMessage>;
       try {
@@ -253,10 +338,14 @@ describe(`fuzz (seed ${SEED})`, function () {
         accepted++;
         // Whatever passes has exactly the declared shape.
         const v = r.value as Record<string, unknown>;
-        if ('path' in v) assert.ok(typeof v['path'] === 'string' && v['path'].length <= MAX_PATH_LENGTH && !v['path'].includes('\0'));
+        if ('path' in v)
+          assert.ok(typeof v['path'] === 'string' && v['path'].length <= MAX_PATH_LENGTH && !v['path'].includes('\0'));
         if ('file' in v) assert.ok(typeof v['file'] === 'string' && v['file'].length <= MAX_PATH_LENGTH);
       } else {
-        assert.ok(r.reason.length > 0 && r.reason.length < 300, `case ${c}: reason ${JSON.stringify(r.reason.slice(0, 400))}`);
+        assert.ok(
+          r.reason.length > 0 && r.reason.length < 300,
+          `case ${c}: reason ${JSON.stringify(r.reason.slice(0, 400))}`,
+        );
       }
     }
     assert.ok(accepted > 0, 'some random messages are well-formed');
@@ -265,6 +354,9 @@ describe(`fuzz (seed ${SEED})`, function () {
     assert.equal(huge.ok, false);
     if (!huge.ok) assert.ok(huge.reason.length < 300);
     const hugeError = parseWebviewMessage({ type: 'reportError', message: 'e'.repeat(10_000_000) });
-    assert.ok(hugeError.ok && hugeError.value.type === 'reportError' && hugeError.value.message.length <= 4000, 'error reports are truncated');
+    assert.ok(
+      hugeError.ok && hugeError.value.type === 'reportError' && hugeError.value.message.length <= 4000,
+      'error reports are truncated',
+    );
   });
 });

@@ -23,7 +23,11 @@ function graphOf(paths: string[], roots: string[] = paths): ClosureGraph {
 
 describe('nodesByPath', () => {
   it('orders a real closure as a string sort does', () => {
-    for (const file of ['nix-2.26-outputs/path-info-rs.json', 'nix2container-closure-graph/closure-graph.json', 'nix-security-tracker-sbom/sbom.cdx.json']) {
+    for (const file of [
+      'nix-2.26-outputs/path-info-rs.json',
+      'nix2container-closure-graph/closure-graph.json',
+      'nix-security-tracker-sbom/sbom.cdx.json',
+    ]) {
       const parsed = parseClosureJson(readFileSync(path.join(REAL, file), 'utf8'));
       const g = ClosureGraph.build(parsed.records, parsed.roots);
       assert.ok(g.nodeCount > 5, `${file}: ${g.nodeCount} nodes`);
@@ -51,8 +55,16 @@ describe('nodesByPath', () => {
 
   it('paths of other shapes (two store dirs, characters outside nix-base32, short names) are sorted as strings', () => {
     for (const paths of [
-      ['/nix/store/0000000000000000000000000000000a-x', '/gnu/store/0000000000000000000000000000000a-x', '/nix/store/zzzzzz-y'],
-      ['/nix/store/EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE-x', '/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-x', '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x'],
+      [
+        '/nix/store/0000000000000000000000000000000a-x',
+        '/gnu/store/0000000000000000000000000000000a-x',
+        '/nix/store/zzzzzz-y',
+      ],
+      [
+        '/nix/store/EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE-x',
+        '/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-x',
+        '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x',
+      ],
       ['/nix/store/abc', '/nix/store/ab', '/nix/store/abd-é'],
     ]) {
       const g = graphOf(paths);

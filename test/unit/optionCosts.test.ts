@@ -95,11 +95,17 @@ function setup() {
       option('users.users.alice.packages', 'listOf', `${NIXPKGS}/nixos/modules/config/users-groups.nix`, [
         { file: `${SOURCE}/users.nix`, paths: [P.htop, P.nano] },
       ]),
-      option('users.users.alice.isNormalUser', 'bool', `${NIXPKGS}/nixos/modules/config/users-groups.nix`, [{ file: `${SOURCE}/users.nix`, paths: [] }]),
+      option('users.users.alice.isNormalUser', 'bool', `${NIXPKGS}/nixos/modules/config/users-groups.nix`, [
+        { file: `${SOURCE}/users.nix`, paths: [] },
+      ]),
       option('services.nginx.enable', 'bool', nginxModule, [{ file: `${SOURCE}/configuration.nix`, paths: [] }]),
-      option('systemd.units.nginx', 'attrsOf', `${NIXPKGS}/nixos/modules/system/boot/systemd.nix`, [{ file: nginxModule, paths: [P.unit] }]),
+      option('systemd.units.nginx', 'attrsOf', `${NIXPKGS}/nixos/modules/system/boot/systemd.nix`, [
+        { file: nginxModule, paths: [P.unit] },
+      ]),
       option('services.nginx.package', 'package', nginxModule, [{ file: nginxModule, paths: [P.nginx] }]),
-      option('networking.hostName', 'str', `${NIXPKGS}/nixos/modules/tasks/network.nix`, [{ file: `${SOURCE}/configuration.nix`, paths: [] }]),
+      option('networking.hostName', 'str', `${NIXPKGS}/nixos/modules/tasks/network.nix`, [
+        { file: `${SOURCE}/configuration.nix`, paths: [] },
+      ]),
     ],
   };
   const files: Record<string, string> = { [`${WS}/configuration.nix`]: CONFIGURATION, [`${WS}/users.nix`]: USERS };
@@ -121,7 +127,8 @@ function lostWithout(removed: string[]): Set<string> {
   return new Set(RECORDS.map((r) => r.path).filter((p) => !seen.has(p)));
 }
 
-const bytesOf = (paths: Iterable<string>) => [...paths].reduce((s, p) => s + (RECORDS.find((r) => r.path === p)!.narSize ?? 0), 0);
+const bytesOf = (paths: Iterable<string>) =>
+  [...paths].reduce((s, p) => s + (RECORDS.find((r) => r.path === p)!.narSize ?? 0), 0);
 
 function costAt(file: string, src: string, needle: string, within = 1) {
   const { index, graph } = setup();
@@ -148,15 +155,24 @@ describe('option costs by position', () => {
     assert.equal(cost.at[0]!.line, 4);
     const id = cost.at[0]!.id;
     assert.equal(cost.bytes, attribution.removalCost(id));
-    assert.deepEqual([...cost.lostPaths].sort((x, y) => x - y), attribution.lostNodes(attribution.exclusiveNodes(id)).sort((x, y) => x - y));
+    assert.deepEqual(
+      [...cost.lostPaths].sort((x, y) => x - y),
+      attribution.lostNodes(attribution.exclusiveNodes(id)).sort((x, y) => x - y),
+    );
     assert.equal(nar(graph, cost.lostPaths), cost.bytes);
     const sizes = cost.lostPaths.map((i) => graph.narSize[i]!);
-    assert.deepEqual(sizes, [...sizes].sort((x, y) => y - x));
+    assert.deepEqual(
+      sizes,
+      [...sizes].sort((x, y) => y - x),
+    );
     // Taking away w3m cannot cost more than removing w3m outright (nixos-help still references it).
     assert.ok(cost.bytes <= bytesOf(lostWithout([P.w3m])));
     assert.equal(cost.closureBytes, bytesOf(RECORDS.map((r) => r.path)));
     // htop is also alice's.
-    assert.deepEqual(cost.sharedWith.map((d) => d.option), ['users.users.alice.packages']);
+    assert.deepEqual(
+      cost.sharedWith.map((d) => d.option),
+      ['users.users.alice.packages'],
+    );
     // How the cost was found is the attribution's, for the hover to say when it is only an upper bound.
     assert.equal(cost.method, attribution.costMethod(id));
   });
@@ -166,7 +182,10 @@ describe('option costs by position', () => {
     const w3m = costAt(`${WS}/configuration.nix`, CONFIGURATION, 'w3m   #');
     assert.equal(w3m.cost?.kind, 'package');
     assert.equal(w3m.cost.packageMatched, true);
-    assert.deepEqual(w3m.cost.carried.map((i) => w3m.graph.paths[i]), [P.w3m]);
+    assert.deepEqual(
+      w3m.cost.carried.map((i) => w3m.graph.paths[i]),
+      [P.w3m],
+    );
     assert.equal(w3m.cost.bytes, attribution.packageCost(w3m.cost.at[0]!.id, 'w3m')!.bytes);
     assert.equal(nar(w3m.graph, w3m.cost.lostPaths), w3m.cost.bytes);
 
@@ -174,7 +193,10 @@ describe('option costs by position', () => {
     assert.equal(htop.cost?.kind, 'package');
     assert.equal(htop.cost.bytes, 0);
     assert.deepEqual(htop.cost.lostPaths, []);
-    assert.deepEqual(htop.cost.sharedWith.map((d) => d.option), ['users.users.alice.packages']);
+    assert.deepEqual(
+      htop.cost.sharedWith.map((d) => d.option),
+      ['users.users.alice.packages'],
+    );
   });
 
   it('`services.nginx.enable = true`: the cost of the module it switches on', () => {
@@ -194,7 +216,10 @@ describe('option costs by position', () => {
     const { attribution } = setup();
     const set = costAt(`${WS}/users.nix`, USERS, 'users.users.alice');
     assert.equal(set.cost?.kind, 'definitions');
-    assert.deepEqual(set.cost.at.map((d) => d.option).sort(), ['users.users.alice.isNormalUser', 'users.users.alice.packages']);
+    assert.deepEqual(set.cost.at.map((d) => d.option).sort(), [
+      'users.users.alice.isNormalUser',
+      'users.users.alice.packages',
+    ]);
     assert.equal(set.cost.bytes, attribution.combinedCost(set.cost.at.map((d) => d.id)).bytes);
     const leaf = costAt(`${WS}/users.nix`, USERS, 'packages');
     assert.equal(leaf.cost?.kind, 'definition');
@@ -219,7 +244,11 @@ describe('option costs by position', () => {
     for (let k = 1; k < costs.length; k++) assert.ok(costs[k - 1]!.bytes >= costs[k]!.bytes);
     const named = costs.map((c) => `${c.kind}:${c.option}`);
     assert.ok(named.includes('module:services.nginx.enable'));
-    assert.ok(!named.some((n) => n.endsWith('networking.hostName')), 'a definition with no path and no module is not a cost');
-    for (const c of costs.filter((x) => x.kind === 'definition')) assert.equal(c.bytes, attribution.removalCost(c.at[0]!.id));
+    assert.ok(
+      !named.some((n) => n.endsWith('networking.hostName')),
+      'a definition with no path and no module is not a cost',
+    );
+    for (const c of costs.filter((x) => x.kind === 'definition'))
+      assert.equal(c.bytes, attribution.removalCost(c.at[0]!.id));
   });
 });

@@ -96,22 +96,36 @@ function checkGraph(text: string, label: string): boolean {
   if (some.length > 0) rootChoices.push([some[0]!], [some[some.length - 1]!, some[0]!, some[0]!]);
   for (const roots of rootChoices) {
     const expected = graphOutcome(() => {
-      const p = parseClosureValue(parseJsonText(text, 'input.json'), 'input.json', { trustClosure: roots !== undefined });
+      const p = parseClosureValue(parseJsonText(text, 'input.json'), 'input.json', {
+        trustClosure: roots !== undefined,
+      });
       const r = roots === undefined ? p.roots : [...new Set(roots)];
-      return { graph: ClosureGraph.build(p.records, r), roots: r, format: p.format, storeDir: p.storeDir, invalidPaths: p.invalidPaths };
+      return {
+        graph: ClosureGraph.build(p.records, r),
+        roots: r,
+        format: p.format,
+        storeDir: p.storeDir,
+        invalidPaths: p.invalidPaths,
+      };
     });
     const where = `${label}, roots ${JSON.stringify(roots)}`;
     for (const input of [{ text }, { bytes: Buffer.from(text, 'utf8') }]) {
       const got = graphOutcome(() => pathInfoGraphFast(input, roots));
       if ('declined' in got) continue;
       accepted = true;
-      assert.deepStrictEqual(got, expected, `${where}: the graph fast path (${Object.keys(input)[0]}) differs\ninput: ${text.slice(0, 400)}`);
+      assert.deepStrictEqual(
+        got,
+        expected,
+        `${where}: the graph fast path (${Object.keys(input)[0]}) differs\ninput: ${text.slice(0, 400)}`,
+      );
     }
     // The public entry point also says when a root the caller asked about is not listed (nix calls it invalid).
     const missingRoots = ((): string[] => {
       if (roots === undefined) return [];
       try {
-        const listed = parseClosureValue(parseJsonText(text, 'input.json'), 'input.json', { trustClosure: true }).records.map((r) => r.path);
+        const listed = parseClosureValue(parseJsonText(text, 'input.json'), 'input.json', {
+          trustClosure: true,
+        }).records.map((r) => r.path);
         return [...new Set(roots)].filter((r) => !listed.includes(r));
       } catch {
         return []; // the parse error comes first
@@ -119,22 +133,40 @@ function checkGraph(text: string, label: string): boolean {
     })();
     const expectedPublic =
       missingRoots.length > 0
-        ? { error: { code: 'invalid-path', message: `${missingRoots.join(', ')} is not a valid path in the Nix store`, name: 'ClosureLensError' } }
+        ? {
+            error: {
+              code: 'invalid-path',
+              message: `${missingRoots.join(', ')} is not a valid path in the Nix store`,
+              name: 'ClosureLensError',
+            },
+          }
         : expected;
-    assert.deepStrictEqual(graphOutcome(() => parseClosureGraph(text, 'input.json', roots)), expectedPublic, `${where}: parseClosureGraph differs`);
+    assert.deepStrictEqual(
+      graphOutcome(() => parseClosureGraph(text, 'input.json', roots)),
+      expectedPublic,
+      `${where}: parseClosureGraph differs`,
+    );
     const bytes = new Uint8Array(Buffer.from(text, 'utf8'));
-    assert.deepStrictEqual(graphOutcome(() => parseClosureGraph(bytes, 'input.json', roots)), expectedPublic, `${where}: parseClosureGraph(bytes) differs`);
+    assert.deepStrictEqual(
+      graphOutcome(() => parseClosureGraph(bytes, 'input.json', roots)),
+      expectedPublic,
+      `${where}: parseClosureGraph(bytes) differs`,
+    );
     // Read as nix writes it: the chunks cut anywhere (inside a character too), pieces read as soon as they hold
     // 1 byte, 100 bytes, or the default 64 KiB.
     const rand = seededRandom(text.length);
     for (const pieceLength of [1, 100, undefined]) {
       const stream = new PathInfoStream(pieceLength);
-      for (let at = 0; at < bytes.length; ) {
+      for (let at = 0; at < bytes.length;) {
         const size = 1 + Math.floor(rand() * (rand() < 0.5 ? 8 : 5000));
         stream.push(bytes.slice(at, at + size));
         at += size;
       }
-      assert.deepStrictEqual(graphOutcome(() => stream.finish('input.json', roots)), expectedPublic, `${where}: PathInfoStream (pieces of ${pieceLength}) differs`);
+      assert.deepStrictEqual(
+        graphOutcome(() => stream.finish('input.json', roots)),
+        expectedPublic,
+        `${where}: PathInfoStream (pieces of ${pieceLength}) differs`,
+      );
       if (stream.entriesReadEarly > 0) readEarly++;
     }
   }
@@ -152,7 +184,11 @@ function check(text: string, label: string, options: ParseOptions = {}): Set<Sta
     const got = outcome(() => stage(text, options));
     if ('declined' in got) continue;
     accepted.add(name);
-    assert.deepStrictEqual(got, expected, `${label}: the ${name} fast path differs from the generic parser\ninput: ${text.slice(0, 400)}`);
+    assert.deepStrictEqual(
+      got,
+      expected,
+      `${label}: the ${name} fast path differs from the generic parser\ninput: ${text.slice(0, 400)}`,
+    );
   }
   const viaString = outcome(() => parseClosureJson(text, 'input.json', options));
   assert.deepStrictEqual(viaString, expected, `${label}: parseClosureJson differs from the generic parser`);
@@ -183,12 +219,15 @@ describe('fast path-info parsers agree with the generic parser', function () {
       const text = readFileSync(file, 'utf8');
       for (const options of [{}, { trustClosure: true }]) {
         const accepted = check(text, path.relative(REAL, file), options);
-        if (!options.trustClosure) acceptedBy.set(path.basename(path.dirname(file)) + '/' + path.basename(file), accepted);
+        if (!options.trustClosure)
+          acceptedBy.set(path.basename(path.dirname(file)) + '/' + path.basename(file), accepted);
       }
-      if (checkGraph(text, path.relative(REAL, file))) graphAccepted.add(path.basename(path.dirname(file)) + '/' + path.basename(file));
+      if (checkGraph(text, path.relative(REAL, file)))
+        graphAccepted.add(path.basename(path.dirname(file)) + '/' + path.basename(file));
       // Pretty-printed (jq-style), the scanner must still read it exactly. (Some recordings are Nix's empty
       // output of a failed command.)
-      if (text.trim() !== '') check(JSON.stringify(JSON.parse(text), null, 2), `${path.relative(REAL, file)} pretty-printed`);
+      if (text.trim() !== '')
+        check(JSON.stringify(JSON.parse(text), null, 2), `${path.relative(REAL, file)} pretty-printed`);
     }
     // The fast paths must take the shapes that matter for speed, not decline everything.
     const takes = (file: string, stage: Stage): void =>
@@ -203,10 +242,19 @@ describe('fast path-info parsers agree with the generic parser', function () {
     takes('recorded/path-info-nix-2.33-json-format-2.json', 'scanner');
     takes('recorded/path-info-nix-json-format-3.json', 'scanner');
     takes('nix2container-closure-graph/closure-graph.json', 'scanner');
-    for (const f of ['nix-2.8/path-info-rsS.json', 'nix-2.26-outputs/path-info-rs.json', 'recorded/path-info-nix-2.33-json-format-2.json']) {
+    for (const f of [
+      'nix-2.8/path-info-rsS.json',
+      'nix-2.26-outputs/path-info-rs.json',
+      'recorded/path-info-nix-2.33-json-format-2.json',
+    ]) {
       takes(f, 'scanner (bytes)');
     }
-    for (const f of ['nix-2.8/path-info-rsS.json', 'nix-2.26-outputs/path-info-rs.json', 'recorded/path-info-lix-with-invalid.json', 'recorded/path-info-nix-2.33-json-format-2.json']) {
+    for (const f of [
+      'nix-2.8/path-info-rsS.json',
+      'nix-2.26-outputs/path-info-rs.json',
+      'recorded/path-info-lix-with-invalid.json',
+      'recorded/path-info-nix-2.33-json-format-2.json',
+    ]) {
       assert.ok(graphAccepted.has(f), `${f} should go straight into the graph`);
     }
   });
@@ -229,7 +277,10 @@ describe('fast path-info parsers agree with the generic parser', function () {
       const b = Buffer.from(other);
       for (let at = 0; at < b.length; at += 512) s.push(b.subarray(at, at + 512));
       assert.equal(s.entriesReadEarly, 0);
-      assert.deepEqual([...s.finish('x', undefined).graph.paths], [...parseClosureGraph(b, 'x', undefined).graph.paths]);
+      assert.deepEqual(
+        [...s.finish('x', undefined).graph.paths],
+        [...parseClosureGraph(b, 'x', undefined).graph.paths],
+      );
     }
   });
 
@@ -256,7 +307,17 @@ describe('fast path-info parsers agree with the generic parser', function () {
     const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
     const B32 = '0123456789abcdfghijklmnpqrsvwxyz';
     const hash = (): string => Array.from({ length: 32 }, () => pick([...B32])).join('');
-    const NAMES = ['perl-5.38.2', 'glibc-2.39-52', 'systemd-minimal-255', 'a+b', '.dot', '=', '?q', 'x'.repeat(120), 'python3.12-foo-1.0'];
+    const NAMES = [
+      'perl-5.38.2',
+      'glibc-2.39-52',
+      'systemd-minimal-255',
+      'a+b',
+      '.dot',
+      '=',
+      '?q',
+      'x'.repeat(120),
+      'python3.12-foo-1.0',
+    ];
     const ODD = ['é', '日本', '🦀', ' ', '\\', '"', '\n', '\u0000', '\u2028', '\ud800', '/', "'"];
     const tally = new Map<string, number>();
     const count = (k: string): void => void tally.set(k, (tally.get(k) ?? 0) + 1);
@@ -269,7 +330,12 @@ describe('fast path-info parsers agree with the generic parser', function () {
         if (i + 1 < n) refs.add(base[i + 1]!);
         for (let k = int(3); k > 0 && i + 1 < n; k--) refs.add(base[i + 1 + int(n - i - 1)]!);
         if (int(5) === 0) refs.add(b);
-        const e: Entry = { base: b, narHash: `sha256-${hash()}=`, narSize: int(6) === 0 ? 0 : int(2 ** 31), references: [...refs].sort() };
+        const e: Entry = {
+          base: b,
+          narHash: `sha256-${hash()}=`,
+          narSize: int(6) === 0 ? 0 : int(2 ** 31),
+          references: [...refs].sort(),
+        };
         if (int(4) !== 0) e['deriver'] = `${hash()}-${pick(NAMES)}.drv`;
         return e;
       });
@@ -292,16 +358,28 @@ describe('fast path-info parsers agree with the generic parser', function () {
       };
       switch (shape) {
         case 0: // Nix 2.8 array
-          return entries.map((e) => ({ path: full(e['base'] as string), ...info(e, true), registrationTime: 1_700_000_000, ultimate: int(2) === 0 }));
+          return entries.map((e) => ({
+            path: full(e['base'] as string),
+            ...info(e, true),
+            registrationTime: 1_700_000_000,
+            ultimate: int(2) === 0,
+          }));
         case 1: // Lix array
-          return entries.map((e) => ({ path: full(e['base'] as string), valid: true, ...info(e, true), signatures: ['cache.example.org-1:AAAA=='] }));
+          return entries.map((e) => ({
+            path: full(e['base'] as string),
+            valid: true,
+            ...info(e, true),
+            signatures: ['cache.example.org-1:AAAA=='],
+          }));
         case 2: {
           // Nix 2.19+ object, keys sorted as Nix prints them
           const o: Entry = {};
           const sorted = [...entries].sort((a, b) => ((a['base'] as string) < (b['base'] as string) ? -1 : 1));
           for (const e of sorted) {
             const i = info(e, true);
-            o[full(e['base'] as string)] = Object.fromEntries(Object.entries({ ca: null, ...i, registrationTime: 1, signatures: [], ultimate: true }).sort());
+            o[full(e['base'] as string)] = Object.fromEntries(
+              Object.entries({ ca: null, ...i, registrationTime: 1, signatures: [], ultimate: true }).sort(),
+            );
           }
           return o;
         }
@@ -312,17 +390,39 @@ describe('fast path-info parsers agree with the generic parser', function () {
           return { info: inf, storeDir, version: pick([2, 3]) };
         }
         default: // exportReferencesGraph
-          return entries.map((e) => ({ path: full(e['base'] as string), narHash: e['narHash'], narSize: e['narSize'], references: info(e, true)['references'] }));
+          return entries.map((e) => ({
+            path: full(e['base'] as string),
+            narHash: e['narHash'],
+            narSize: e['narSize'],
+            references: info(e, true)['references'],
+          }));
       }
     }
 
-    const WRONG: unknown[] = [null, true, false, -1, 1.5, 1e21, '12', '', [], {}, [1], { a: [1, { b: null }] }, 2 ** 53, -0];
+    const WRONG: unknown[] = [
+      null,
+      true,
+      false,
+      -1,
+      1.5,
+      1e21,
+      '12',
+      '',
+      [],
+      {},
+      [1],
+      { a: [1, { b: null }] },
+      2 ** 53,
+      -0,
+    ];
 
     /** A structural mutation of the document (before it is written). */
     function mutateDoc(doc: unknown): string {
       const entries: Entry[] = Array.isArray(doc)
         ? (doc as Entry[])
-        : Object.values(((doc as Entry)['info'] as Entry | undefined) ?? (doc as Entry)).filter((e): e is Entry => e !== null && typeof e === 'object');
+        : Object.values(((doc as Entry)['info'] as Entry | undefined) ?? (doc as Entry)).filter(
+            (e): e is Entry => e !== null && typeof e === 'object',
+          );
       const victim = entries.length > 0 ? pick(entries) : undefined;
       if (!victim) return 'none';
       switch (int(10)) {
@@ -335,7 +435,9 @@ describe('fast path-info parsers agree with the generic parser', function () {
           delete victim[pick(['path', 'narSize', 'references', 'narHash', 'deriver'])];
           return 'a field deleted';
         case 2:
-          victim[pick(['closureSize', 'x', 'registrationTime', 'signatures', 'valid', 'lastUsageTime', 'path'])] = pick([...WRONG, 'sig', ['a', 'b']]);
+          victim[pick(['closureSize', 'x', 'registrationTime', 'signatures', 'valid', 'lastUsageTime', 'path'])] = pick(
+            [...WRONG, 'sig', ['a', 'b']],
+          );
           return 'an extra or changed field';
         case 3: {
           // keys in another order
@@ -350,7 +452,8 @@ describe('fast path-info parsers agree with the generic parser', function () {
           victim['valid'] = false;
           return 'valid: false';
         case 5:
-          if (Array.isArray(victim['references'])) (victim['references'] as unknown[]).push(pick([`/nix/store/${hash()}-gone`, `${hash()}-gone`, '', '/x']));
+          if (Array.isArray(victim['references']))
+            (victim['references'] as unknown[]).push(pick([`/nix/store/${hash()}-gone`, `${hash()}-gone`, '', '/x']));
           return 'a reference to nothing listed';
         case 6:
           if (Array.isArray(doc)) doc.push(structuredClone(victim));
@@ -368,7 +471,12 @@ describe('fast path-info parsers agree with the generic parser', function () {
           victim['deriver'] = pick(['', `${hash()}-x.drv`, '/nix/store/not-a-store-path', null]);
           return 'deriver variant';
         default:
-          victim['narHash'] = pick(['', 'sha256:é', { algorithm: 'sha256', format: 'base16', hash: 'ab' }, { algorithm: 'sha256', hash: 'x' }]);
+          victim['narHash'] = pick([
+            '',
+            'sha256:é',
+            { algorithm: 'sha256', format: 'base16', hash: 'ab' },
+            { algorithm: 'sha256', hash: 'x' },
+          ]);
           return 'narHash variant';
       }
     }
@@ -385,25 +493,54 @@ describe('fast path-info parsers agree with the generic parser', function () {
           const at = text.indexOf(pick(['/nix/store/', 'sha256', '"narSize"', '"path"', '"references"', 'drv']));
           if (at < 0) return [text, 'none'];
           const c = text[at + 1]!;
-          const escaped = pick([`\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`, c === '/' ? '\\/' : `\\u00${c.charCodeAt(0).toString(16)}`]);
+          const escaped = pick([
+            `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+            c === '/' ? '\\/' : `\\u00${c.charCodeAt(0).toString(16)}`,
+          ]);
           return [text.slice(0, at + 1) + escaped + text.slice(at + 2), 'an escape'];
         }
         case 2: {
-          const big = pick(['9007199254740993', '9007199254740991', '18446744073709551615', '1e3', '1.0', '-0', '0123', '1E400', '12.5e-1']);
+          const big = pick([
+            '9007199254740993',
+            '9007199254740991',
+            '18446744073709551615',
+            '1e3',
+            '1.0',
+            '-0',
+            '0123',
+            '1E400',
+            '12.5e-1',
+          ]);
           return [text.replace(/"narSize": ?\d+/, `"narSize":${big}`), `narSize ${big}`];
         }
         case 3:
-          return [text.replace(/,"/g, () => pick([',"', ', "', ',\n  "', ',\t"', ',\r\n"'])).replace(/":/g, () => pick(['":', '": ', '" :'])), 'whitespace'];
+          return [
+            text
+              .replace(/,"/g, () => pick([',"', ', "', ',\n  "', ',\t"', ',\r\n"']))
+              .replace(/":/g, () => pick(['":', '": ', '" :'])),
+            'whitespace',
+          ];
         case 4: {
           const raw = [...text];
-          for (let k = 1 + int(3); k > 0; k--) raw[int(raw.length)] = pick(['"', ',', ']', '}', '{', '\\', 'x', '0', ' ', '\u0001', 'é']);
+          for (let k = 1 + int(3); k > 0; k--)
+            raw[int(raw.length)] = pick(['"', ',', ']', '}', '{', '\\', 'x', '0', ' ', '\u0001', 'é']);
           return [raw.join(''), 'characters flipped'];
         }
         case 5: {
           // a key twice in one object
-          const key = pick(['narSize":7', 'narHash":"x"', 'references":[]', 'deriver":""', 'path":"/nix/store/00000000000000000000000000000000-a"', 'valid":false', 'x":1']);
+          const key = pick([
+            'narSize":7',
+            'narHash":"x"',
+            'references":[]',
+            'deriver":""',
+            'path":"/nix/store/00000000000000000000000000000000-a"',
+            'valid":false',
+            'x":1',
+          ]);
           const at = text.indexOf('{"', 1);
-          return at < 0 ? [text, 'none'] : [text.slice(0, at + 1) + `"${key},` + text.slice(at + 1), `duplicate ${key}`];
+          return at < 0
+            ? [text, 'none']
+            : [text.slice(0, at + 1) + `"${key},` + text.slice(at + 1), `duplicate ${key}`];
         }
         case 6:
           return [`${pick([' ', '\n', '\ufeff', ''])}${text}${pick([' ', '\n', 'x', ',', ''])}`, 'around the document'];
@@ -415,7 +552,10 @@ describe('fast path-info parsers agree with the generic parser', function () {
           if (at < 0) return [text, 'none'];
           const k = at + 15 + int(60);
           const what = pick(['\u0001', '\t', '\\n', '\\/', '\\u0061', '"', '","', '\\"']);
-          return [text.slice(0, k) + what + text.slice(k + int(2)), `reference changed to contain ${JSON.stringify(what)}`];
+          return [
+            text.slice(0, k) + what + text.slice(k + int(2)),
+            `reference changed to contain ${JSON.stringify(what)}`,
+          ];
         }
         default:
           return [text, 'unchanged'];
@@ -425,7 +565,11 @@ describe('fast path-info parsers agree with the generic parser', function () {
     for (let c = 0; c < 1500; c++) {
       const { entries } = closure(1 + int(12));
       const shape = int(5);
-      const doc = render(entries, shape, pick(['/nix/store', '/nix/store', '/gnu/store', '/nix/st ore', 'relative/store']));
+      const doc = render(
+        entries,
+        shape,
+        pick(['/nix/store', '/nix/store', '/gnu/store', '/nix/st ore', 'relative/store']),
+      );
       const docChange = int(3) === 0 ? 'intact' : mutateDoc(doc);
       const written = JSON.stringify(doc, null, int(6) === 0 ? 1 : undefined);
       const [text, textChange] = int(2) === 0 ? [written, 'intact'] : mutateText(written);

@@ -43,7 +43,10 @@ describe('internal-json build progress (recorded stderr of 2.8.0 and 2.26.3)', (
       const builds = events.filter((e) => e.kind === 'builds');
       assert.ok(builds.some((b) => b.failed === 1));
       assert.equal(tracker.errors.length, 1);
-      assert.match(tracker.errors[0]!, /^error: builder for '\/nix\/store\/3kzag0zxf4gl8dsigs4gjsv5iby3d9wa-fails-to-build-1\.0\.drv' failed with exit code 3$/);
+      assert.match(
+        tracker.errors[0]!,
+        /^error: builder for '\/nix\/store\/3kzag0zxf4gl8dsigs4gjsv5iby3d9wa-fails-to-build-1\.0\.drv' failed with exit code 3$/,
+      );
     });
   }
 

@@ -19,19 +19,29 @@ const THROWS = /fixture: this output always throws/;
 // Every failing command in both recordings, by stdout file name. A recorded failure missing here fails the test.
 const EXPECTED: Record<string, Expectation> = {
   'build-print-out-paths.txt': { code: 'unsupported-flag', message: /does not know the flag '--print-out-paths'/ },
-  'path-info-json-format-1.json': { code: 'unsupported-flag', message: /this Nix \(Nix \d+\.\d+\.\d+\) does not know the flag '--json-format'/ },
+  'path-info-json-format-1.json': {
+    code: 'unsupported-flag',
+    message: /this Nix \(Nix \d+\.\d+\.\d+\) does not know the flag '--json-format'/,
+  },
   'path-info-json-format-2.json': { code: 'unsupported-flag', message: /'--json-format'/ },
   'path-info-rsS-json-format-1.json': { code: 'unsupported-flag', message: /'--json-format'/ },
   'path-info-rsS-json-format-2.json': { code: 'unsupported-flag', message: /'--json-format'/ },
   'path-info-multi-output-installable.json': { code: 'bad-installable', message: /is not a valid URL/ },
-  'path-info-missing-text.txt': { code: 'invalid-path', message: /00000000000000000000000000000000-missing is not a valid path/ },
+  'path-info-missing-text.txt': {
+    code: 'invalid-path',
+    message: /00000000000000000000000000000000-missing is not a valid path/,
+  },
   'eval-error-throw.txt': {
     code: 'eval-error',
     message: THROWS,
     position: { '2.26.3': `${SOURCE}:116:18`, '2.8.0': null },
   },
   'eval-error-throw-show-trace.txt': { code: 'eval-error', message: THROWS },
-  'eval-error-throw.tty.txt': { code: 'eval-error', message: THROWS, position: { '2.26.3': `${SOURCE}:116:18`, '2.8.0': null } },
+  'eval-error-throw.tty.txt': {
+    code: 'eval-error',
+    message: THROWS,
+    position: { '2.26.3': `${SOURCE}:116:18`, '2.8.0': null },
+  },
   'build-error-throw.txt': { code: 'eval-error', message: THROWS },
   'build-error-throw-in-derivation.txt': {
     code: 'eval-error',
@@ -44,9 +54,18 @@ const EXPECTED: Record<string, Expectation> = {
     message: /syntax error, unexpected ';'|forbidden in pure eval mode/,
     position: { '2.26.3': '/nix/store/8qs64ah062nmdv7l28dym222g00pi305-broken-syntax.nix:1:7', '2.8.0': null },
   },
-  'build-error-missing-attr.txt': { code: 'missing-attribute', message: /does not provide attribute 'packages\.x86_64-linux\.doesNotExist'/ },
-  'build-failure.txt': { code: 'build-failed', message: /3kzag0zxf4gl8dsigs4gjsv5iby3d9wa-fails-to-build-1\.0\.drv failed \(exit code 3\)/ },
-  'build-internal-json-failure.txt': { code: 'build-failed', message: /fails-to-build-1\.0\.drv failed \(exit code 3\)/ },
+  'build-error-missing-attr.txt': {
+    code: 'missing-attribute',
+    message: /does not provide attribute 'packages\.x86_64-linux\.doesNotExist'/,
+  },
+  'build-failure.txt': {
+    code: 'build-failed',
+    message: /3kzag0zxf4gl8dsigs4gjsv5iby3d9wa-fails-to-build-1\.0\.drv failed \(exit code 3\)/,
+  },
+  'build-internal-json-failure.txt': {
+    code: 'build-failed',
+    message: /fails-to-build-1\.0\.drv failed \(exit code 3\)/,
+  },
   'flake-syntax-error.txt': {
     code: 'eval-error',
     message: /syntax error, unexpected ';'/,
@@ -55,7 +74,11 @@ const EXPECTED: Record<string, Expectation> = {
       '2.8.0': '/nix/store/0dsv4naga3smwhc531410zl5nxjniiaf-source/flake.nix:4:9',
     },
   },
-  'eval-internal-json-throw.txt': { code: 'eval-error', message: THROWS, position: { '2.26.3': `${SOURCE}:116:18`, '2.8.0': null } },
+  'eval-internal-json-throw.txt': {
+    code: 'eval-error',
+    message: THROWS,
+    position: { '2.26.3': `${SOURCE}:116:18`, '2.8.0': null },
+  },
 };
 
 interface Row {
@@ -97,7 +120,8 @@ describe('classifyNixFailure on the recorded stderr of Nix 2.8.0 and 2.26.3', ()
           const want = exp.position[version];
           const got = e.position ? `${e.position.file}:${e.position.line}:${e.position.column}` : null;
           assert.equal(got, want);
-          if (want) assert.ok(e.message.includes(want) && e.fix.includes(want), 'the position is in the message and the fix');
+          if (want)
+            assert.ok(e.message.includes(want) && e.fix.includes(want), 'the position is in the message and the fix');
         }
       });
     }
@@ -131,14 +155,19 @@ describe('classifyNixFailure on the recorded stderr of Nix 2.8.0 and 2.26.3', ()
   it('positions in «string» and <nix/...> pseudo-files are kept as Nix prints them', () => {
     const e = classifyNixFailure({
       args: ['eval', '--expr', '1 +'],
-      stderr: "error: syntax error, unexpected end of file\n\n       at «string»:1:4:\n\n            1| 1 +\n             |    ^\n",
+      stderr:
+        'error: syntax error, unexpected end of file\n\n       at «string»:1:4:\n\n            1| 1 +\n             |    ^\n',
     });
     assert.equal(e.code, 'eval-error');
     assert.deepEqual(e.position, { file: '«string»', line: 1, column: 4 });
   });
 
   it('a bare error from a command that does not evaluate is not called an evaluation error', () => {
-    const e = classifyNixFailure({ args: ['path-info', '/nix/store/x'], stderr: 'error: something odd happened\n', exitCode: 1 });
+    const e = classifyNixFailure({
+      args: ['path-info', '/nix/store/x'],
+      stderr: 'error: something odd happened\n',
+      exitCode: 1,
+    });
     assert.equal(e.code, 'nix-failed');
     assert.match(e.message, /something odd happened/);
   });

@@ -105,7 +105,10 @@ describe('parseClosureJson', () => {
       if (file.includes('structured-hash')) {
         // The same digest, written as hex instead of SRI base64.
         const glibc = p.records.find((r) => r.path.endsWith('-glibc-2.39-52'))!;
-        assert.equal(glibc.narHash, `sha256:${Buffer.from('xQeITrq/EC9uwTJ8cNQvCkCEKyADrQTSBvs9xg1BURk=', 'base64').toString('hex')}`);
+        assert.equal(
+          glibc.narHash,
+          `sha256:${Buffer.from('xQeITrq/EC9uwTJ8cNQvCkCEKyADrQTSBvs9xg1BURk=', 'base64').toString('hex')}`,
+        );
         const strip = (s: string[]): string[] => s.map((l) => l.replace(/ sha256\S+ /, ' '));
         assert.deepEqual(strip(snapshot(p.records)), strip(refSnapshot));
       } else {
@@ -141,7 +144,9 @@ describe('parseClosureJson', () => {
     assert.equal(p.format, 'cyclonedx');
     assert.equal(p.records.length, 628, '627 components plus the root component');
     assert.ok(p.records.every((r) => r.narSize === null));
-    assert.deepEqual(p.roots, ['/nix/store/39j31iqf9qw9b77hn3vyc1r9rdqdmd8y-nixos-system-nixos-23.11.20231119.e4ad989']);
+    assert.deepEqual(p.roots, [
+      '/nix/store/39j31iqf9qw9b77hn3vyc1r9rdqdmd8y-nixos-system-nixos-23.11.20231119.e4ad989',
+    ]);
     // Every edge of the SBOM survives (as a set of derivation pairs).
     const doc = JSON.parse(text) as { dependencies: { ref: string; dependsOn?: string[] }[] };
     const edgeCount = doc.dependencies.reduce((s, d) => s + new Set(d.dependsOn ?? []).size, 0);
@@ -162,11 +167,19 @@ describe('parseClosureJson', () => {
     const valid = read(path.join(REC26, 'path-info-rs.json'));
 
     it('truncated JSON says that it ends early', () => {
-      expectError(() => parseClosureJson(valid.slice(0, 1000), 'closure.json'), 'malformed-json', /closure\.json.*ends early/);
+      expectError(
+        () => parseClosureJson(valid.slice(0, 1000), 'closure.json'),
+        'malformed-json',
+        /closure\.json.*ends early/,
+      );
     });
 
     it('a syntax error names line and column', () => {
-      const e = expectError(() => parseClosureJson('[\n  {"path": "x",,}\n]', 'f.json'), 'malformed-json', /line 2, column 16/);
+      const e = expectError(
+        () => parseClosureJson('[\n  {"path": "x",,}\n]', 'f.json'),
+        'malformed-json',
+        /line 2, column 16/,
+      );
       assert.ok(e.cause instanceof SyntaxError);
     });
 
@@ -196,7 +209,10 @@ describe('parseClosureJson', () => {
     it('sizes past 2^53 are rejected, not rounded', () => {
       const doc = JSON.parse(valid) as Record<string, Record<string, unknown>>;
       const k = Object.keys(doc)[0]!;
-      const text = JSON.stringify({ ...doc, [k]: { ...doc[k], narSize: 1 } }).replace('"narSize":1,', '"narSize":9007199254740993,');
+      const text = JSON.stringify({ ...doc, [k]: { ...doc[k], narSize: 1 } }).replace(
+        '"narSize":1,',
+        '"narSize":9007199254740993,',
+      );
       expectError(() => parseClosureJson(text), 'malformed-json', /past 2\^53/);
     });
 
@@ -204,15 +220,31 @@ describe('parseClosureJson', () => {
       const doc = JSON.parse(valid) as Record<string, Record<string, unknown>>;
       const k = Object.keys(doc)[0]!;
       const { references: _dropped, ...noRefs } = doc[k]!;
-      expectError(() => parseClosureJson(JSON.stringify({ ...doc, [k]: noRefs })), 'malformed-json', /references of .* missing/);
+      expectError(
+        () => parseClosureJson(JSON.stringify({ ...doc, [k]: noRefs })),
+        'malformed-json',
+        /references of .* missing/,
+      );
       const single = read(path.join(REC26, 'path-info.json')); // no -r: the root's references are not described
-      expectError(() => parseClosureJson(single, 'path-info.json'), 'malformed-json', /references .*initrd.* does not describe/);
+      expectError(
+        () => parseClosureJson(single, 'path-info.json'),
+        'malformed-json',
+        /references .*initrd.* does not describe/,
+      );
     });
 
     it('invalid store paths and an unknown shape', () => {
-      expectError(() => parseClosureJson('[{"path":"/nix/store/short","narSize":1,"references":[]}]'), 'malformed-json', /not a store path/);
+      expectError(
+        () => parseClosureJson('[{"path":"/nix/store/short","narSize":1,"references":[]}]'),
+        'malformed-json',
+        /not a store path/,
+      );
       expectError(() => parseClosureJson('{"foo": 1, "bar": 2}'), 'malformed-json', /not a format closure-lens knows/);
-      expectError(() => parseClosureJson('{"version": 9, "storeDir": "/nix/store", "info": {}}'), 'malformed-json', /version number 9/);
+      expectError(
+        () => parseClosureJson('{"version": 9, "storeDir": "/nix/store", "info": {}}'),
+        'malformed-json',
+        /version number 9/,
+      );
     });
   });
 

@@ -75,7 +75,11 @@ describe('protocol: persisted state and targets', () => {
     const s = {
       v: 1 as const,
       title: '.#nixosConfigurations.laptop',
-      target: { kind: 'installable' as const, installable: '.#nixosConfigurations.laptop.config.system.build.toplevel', cwd: '/home/u/flake' },
+      target: {
+        kind: 'installable' as const,
+        installable: '.#nixosConfigurations.laptop.config.system.build.toplevel',
+        cwd: '/home/u/flake',
+      },
       mode: 'chain' as const,
       zoom: P,
       selected: P,
@@ -88,13 +92,22 @@ describe('protocol: persisted state and targets', () => {
   it('falls back field by field on damaged state', () => {
     assert.deepEqual(parseWebviewState(undefined), INITIAL_STATE);
     assert.deepEqual(parseWebviewState({ v: 2, mode: 'chain' }), INITIAL_STATE);
-    const s = parseWebviewState({ v: 1, mode: 'sideways', target: { kind: 'shell', cmd: 'x' }, zoom: 7, allChains: 'yes' });
+    const s = parseWebviewState({
+      v: 1,
+      mode: 'sideways',
+      target: { kind: 'shell', cmd: 'x' },
+      zoom: 7,
+      allChains: 'yes',
+    });
     assert.deepEqual(s, { v: 1, mode: 'dominator', allChains: false });
   });
 
   it('validates panel targets strictly', () => {
     assert.deepEqual(parsePanelTarget({ kind: 'store-path', path: P }), { kind: 'store-path', path: P });
-    assert.deepEqual(parsePanelTarget({ kind: 'json-file', file: '/tmp/c.json' }), { kind: 'json-file', file: '/tmp/c.json' });
+    assert.deepEqual(parsePanelTarget({ kind: 'json-file', file: '/tmp/c.json' }), {
+      kind: 'json-file',
+      file: '/tmp/c.json',
+    });
     assert.equal(parsePanelTarget({ kind: 'store-path', path: P, extra: true }), undefined);
     assert.equal(parsePanelTarget({ kind: 'installable', installable: '' }), undefined);
     assert.equal(parsePanelTarget({ kind: 'installable', installable: '.#x', cwd: 3 }), undefined);
@@ -172,10 +185,22 @@ describe('protocol: messages from the host, checked in the webview', () => {
       [{ selfReference: new Uint8Array(2) }, /"selfReference" has 2 entries/],
       [{ names: new Uint8Array([...s.names, 10, 65]) }, /expected \d+ \(the string table has \d+ names\)/],
       [{ refOffsets: new Int32Array(n) }, /"refOffsets" has/],
-      [{ refOffsets: Int32Array.from(s.refOffsets, (x, i) => (i === n ? x - 1 : x)) }, /must run from 0 to the length of "refTargets"/],
-      [{ childOffsets: Int32Array.from(s.childOffsets, (x, i) => (i === 2 ? s.childOffsets[3]! + 1 : x)) }, /"childOffsets" goes down/],
-      [{ refTargets: Int32Array.from(s.refTargets, (x, i) => (i === 0 ? n : x)) }, /"refTargets" holds an index outside/],
-      [{ childTargets: Int32Array.from(s.childTargets, (x, i) => (i === 0 ? -1 : x)) }, /"childTargets" holds an index outside/],
+      [
+        { refOffsets: Int32Array.from(s.refOffsets, (x, i) => (i === n ? x - 1 : x)) },
+        /must run from 0 to the length of "refTargets"/,
+      ],
+      [
+        { childOffsets: Int32Array.from(s.childOffsets, (x, i) => (i === 2 ? s.childOffsets[3]! + 1 : x)) },
+        /"childOffsets" goes down/,
+      ],
+      [
+        { refTargets: Int32Array.from(s.refTargets, (x, i) => (i === 0 ? n : x)) },
+        /"refTargets" holds an index outside/,
+      ],
+      [
+        { childTargets: Int32Array.from(s.childTargets, (x, i) => (i === 0 ? -1 : x)) },
+        /"childTargets" holds an index outside/,
+      ],
       [{ idom: Int32Array.from(s.idom, (x, i) => (i === 3 ? n : x)) }, /"idom" holds an index/],
       [{ roots: new Int32Array(0) }, /"roots" must name at least one node/],
       [{ roots: new Int32Array([n]) }, /"roots" must name at least one node/],
@@ -198,7 +223,10 @@ describe('protocol: messages from the host, checked in the webview', () => {
     const n = m.snapshot.narSize.length;
     const bad: [unknown, RegExp][] = [
       [{ ...a, defOffsets: a.defOffsets.subarray(1) }, /"defOffsets" has/],
-      [{ ...a, defTargets: Int32Array.from(a.defTargets, (x, i) => (i === 0 ? a.definitions.length : x)) }, /"defTargets" holds an index/],
+      [
+        { ...a, defTargets: Int32Array.from(a.defTargets, (x, i) => (i === 0 ? a.definitions.length : x)) },
+        /"defTargets" holds an index/,
+      ],
       [{ ...a, defTargets: Array.from(a.defTargets) }, /"defTargets" must be a Int32Array/],
       [{ ...a, definitions: [{ ...a.definitions[0]!, line: 0 }] }, /definition 0: "line"/],
       [{ ...a, definitions: [{ ...a.definitions[0]!, onClick: 'x' }] }, /unexpected field "onClick"/],
@@ -212,6 +240,9 @@ describe('protocol: messages from the host, checked in the webview', () => {
     // Attribution of another closure (other node count) is refused, so is a closure payload with it.
     const other = parseHostMessage({ type: 'attribution', attribution: a }, { nodeCount: n + 1 });
     assert.equal(other.ok, false);
-    assert.match(parseHostMessage(withSnapshot({ attribution: { ...a, defOffsets: new Int32Array(3) } })).ok ? '' : 'rejected', /rejected/);
+    assert.match(
+      parseHostMessage(withSnapshot({ attribution: { ...a, defOffsets: new Int32Array(3) } })).ok ? '' : 'rejected',
+      /rejected/,
+    );
   });
 });

@@ -76,7 +76,14 @@ describe('rules: the config file', () => {
     assert.equal(r.maxClosureSize!.bytes, 200 * 1024 ** 2);
     assert.equal(r.maxClosureSize!.span.line, 8);
     assert.equal(r.maxDuplicates!.value, 0);
-    assert.deepEqual(r.forbiddenDependencies.map((e) => [e.text, e.span.line]), [['perl', 11], ['/^python3-3\\.11/', 11], ['ruby', 11]]);
+    assert.deepEqual(
+      r.forbiddenDependencies.map((e) => [e.text, e.span.line]),
+      [
+        ['perl', 11],
+        ['/^python3-3\\.11/', 11],
+        ['ruby', 11],
+      ],
+    );
     const lines = CONFIG.split('\n');
     const e = r.forbiddenDependencies[2]!;
     assert.equal(lines[e.span.line - 1]!.slice(e.span.column - 1, e.span.column - 1 + e.span.length), '"ruby"');
@@ -109,11 +116,20 @@ describe('rules: matching targets', () => {
   const [servers, pkg] = parseRulesConfig(CONFIG).rules as [any, any];
   it('matches globs over installables, attributes and store paths', () => {
     assert.equal(ruleAppliesTo(servers, id), true);
-    assert.equal(ruleAppliesTo(servers, { installable: 'path:.#nixosConfigurations.db.config.system.build.toplevel', rootPath: sys }), true);
+    assert.equal(
+      ruleAppliesTo(servers, {
+        installable: 'path:.#nixosConfigurations.db.config.system.build.toplevel',
+        rootPath: sys,
+      }),
+      true,
+    );
     assert.equal(ruleAppliesTo(pkg, id), false);
     assert.equal(ruleAppliesTo(pkg, { installable: '.#packages.x86_64-linux.default', rootPath: sys }), true);
     const byAttr = { ...servers, target: 'packages.*.default' };
-    assert.equal(ruleAppliesTo(byAttr, { installable: '/src/flake#packages.x86_64-linux.default', rootPath: sys }), true);
+    assert.equal(
+      ruleAppliesTo(byAttr, { installable: '/src/flake#packages.x86_64-linux.default', rootPath: sys }),
+      true,
+    );
     const byPath = { ...servers, target: '/nix/store/*-nixos-system-web-*' };
     assert.equal(ruleAppliesTo(byPath, { rootPath: sys }), true);
     // Local flakes compare as directories: the rule's relative to its file, the closure's to its cwd.
@@ -125,7 +141,10 @@ describe('rules: matching targets', () => {
     assert.equal(ruleAppliesTo(local, closure('path:/other/sub#packages.x86_64-linux.default'), '/ws'), false);
     // An attribute covers the attributes below it.
     const host = { ...pkg, target: '.#nixosConfigurations.web' };
-    assert.equal(ruleAppliesTo(host, closure('path:/ws#nixosConfigurations.web.config.system.build.toplevel'), '/ws'), true);
+    assert.equal(
+      ruleAppliesTo(host, closure('path:/ws#nixosConfigurations.web.config.system.build.toplevel'), '/ws'),
+      true,
+    );
     assert.equal(ruleAppliesTo(host, closure('path:/ws#nixosConfigurations.webby'), '/ws'), false);
     assert.equal(isGlob(servers.target), true);
     assert.equal(isGlob(pkg.target), false);
@@ -135,7 +154,8 @@ describe('rules: matching targets', () => {
 describe('rules: evaluation', () => {
   const [servers, pkg] = parseRulesConfig(CONFIG).rules;
   const report = evaluateRules(servers!, id, analysis);
-  const outcome = (rule: string, pattern?: string) => report.outcomes.find((o) => o.rule === rule && o.pattern === pattern)!;
+  const outcome = (rule: string, pattern?: string) =>
+    report.outcomes.find((o) => o.rule === rule && o.pattern === pattern)!;
 
   it('breaks the size budget with the actual size', () => {
     const o = outcome('maxClosureSize');
@@ -154,7 +174,11 @@ describe('rules: evaluation', () => {
     assert.equal(o.actual, analysis.duplicates().length);
     assert.ok(o.actual! >= 1, 'two openssl versions are a duplicate');
     assert.equal(o.broken, true);
-    const ignoring = evaluateRules({ ...servers!, ignoreDuplicates: analysis.duplicates().map((d) => d.pname) }, id, analysis);
+    const ignoring = evaluateRules(
+      { ...servers!, ignoreDuplicates: analysis.duplicates().map((d) => d.pname) },
+      id,
+      analysis,
+    );
     assert.equal(ignoring.outcomes.find((x) => x.rule === 'maxDuplicates')!.broken, false);
   });
 
@@ -166,12 +190,18 @@ describe('rules: evaluation', () => {
     assert.equal(outcome('forbiddenDependencies', 'ruby').broken, false);
     const re = outcome('forbiddenDependencies', '/^python3-3\\.11/');
     assert.equal(re.broken, true);
-    assert.deepEqual(re.hits!.map((h) => h.path), [py]);
+    assert.deepEqual(
+      re.hits!.map((h) => h.path),
+      [py],
+    );
   });
 
   it('matches forbiddenDependenciesRegexes against the full store path as NixOS does', () => {
     const o = outcome('forbiddenDependenciesRegexes', '-man$');
-    assert.deepEqual(o.hits!.map((h) => h.path), [perlDoc]);
+    assert.deepEqual(
+      o.hits!.map((h) => h.path),
+      [perlDoc],
+    );
     assert.deepEqual(o.hits![0]!.chain, [sys, sw, git, perl, perlDoc]);
   });
 
@@ -183,11 +213,15 @@ describe('rules: evaluation', () => {
 
   it('attaches the option origin and renders it', () => {
     const withOrigin = evaluateRules(servers!, id, analysis, {
-      origin: (g, node) => (g.paths[node] === perl ? { option: 'programs.git.enable', file: 'hosts/web.nix', line: 7 } : undefined),
+      origin: (g, node) =>
+        g.paths[node] === perl ? { option: 'programs.git.enable', file: 'hosts/web.nix', line: 7 } : undefined,
     });
     const o = withOrigin.outcomes.find((x) => x.pattern === 'perl')!;
     assert.equal(o.hits![0]!.origin!.option, 'programs.git.enable');
-    assert.match(renderRulesText([withOrigin], '.closure-lens.json'), /option: programs\.git\.enable \(hosts\/web\.nix:7\)/);
+    assert.match(
+      renderRulesText([withOrigin], '.closure-lens.json'),
+      /option: programs\.git\.enable \(hosts\/web\.nix:7\)/,
+    );
     const md = renderRulesMarkdown([withOrigin], '.closure-lens.json');
     assert.match(md, /❌/);
     assert.match(md, /option `programs\.git\.enable` in hosts\/web\.nix:7/);
@@ -242,22 +276,31 @@ describe('rules: editor diagnostics', () => {
 }`;
   it('puts each broken rule on its line with the chain and the option, and mistakes of the file too', async () => {
     const { diagnoseRulesFile } = await import('../../src/core/rules');
-    const closures = [{
-      id: { installable: '.#nixosConfigurations.web.config.system.build.toplevel', cwd: '/ws', rootPath: sys },
-      subject: analysis,
-      origin: (g: ClosureGraph, node: number) => (g.paths[node] === perl ? { option: 'programs.git.enable', file: '/ws/hosts/web.nix', line: 7 } : undefined),
-    }];
+    const closures = [
+      {
+        id: { installable: '.#nixosConfigurations.web.config.system.build.toplevel', cwd: '/ws', rootPath: sys },
+        subject: analysis,
+        origin: (g: ClosureGraph, node: number) =>
+          g.paths[node] === perl ? { option: 'programs.git.enable', file: '/ws/hosts/web.nix', line: 7 } : undefined,
+      },
+    ];
     const diags = diagnoseRulesFile(text, '/ws', closures);
     const lines = text.split('\n');
-    const at = (d: { span: { line: number; column: number; length: number } }) => lines[d.span.line - 1]!.slice(d.span.column - 1, d.span.column - 1 + d.span.length);
+    const at = (d: { span: { line: number; column: number; length: number } }) =>
+      lines[d.span.line - 1]!.slice(d.span.column - 1, d.span.column - 1 + d.span.length);
     const byCode = (c: string) => diags.filter((d) => d.code === c);
     assert.equal(byCode('config').length, 1);
     assert.equal(at(byCode('config')[0]!), '"bogus"');
     const perlDiag = byCode('mustBeAbsent');
     assert.equal(perlDiag.length, 1, 'ruby is absent, so only perl breaks');
     assert.equal(at(perlDiag[0]!), '"perl"');
-    assert.match(perlDiag[0]!.message, /nixos-system-web-24\.05 → system-path → git-2\.44\.0 → perl-5\.38\.2 {2}\(option programs\.git\.enable in \/ws\/hosts\/web\.nix:7\)/);
-    assert.deepEqual(perlDiag[0]!.related, [{ file: '/ws/hosts/web.nix', line: 7, message: 'programs.git.enable brings in perl-5.38.2' }]);
+    assert.match(
+      perlDiag[0]!.message,
+      /nixos-system-web-24\.05 → system-path → git-2\.44\.0 → perl-5\.38\.2 {2}\(option programs\.git\.enable in \/ws\/hosts\/web\.nix:7\)/,
+    );
+    assert.deepEqual(perlDiag[0]!.related, [
+      { file: '/ws/hosts/web.nix', line: 7, message: 'programs.git.enable brings in perl-5.38.2' },
+    ]);
     assert.equal(at(byCode('maxClosureSize')[0]!), '"maxClosureSize"');
     // .#other does not apply; the warning block does.
     const paths = byCode('maxPaths');
@@ -265,7 +308,10 @@ describe('rules: editor diagnostics', () => {
     assert.equal(paths[0]!.severity, 'warning');
     assert.equal(paths[0]!.span.line, 9);
     // No closure loaded: only the file's own mistakes.
-    assert.deepEqual(diagnoseRulesFile(text, '/ws', []).map((d) => d.code), ['config']);
+    assert.deepEqual(
+      diagnoseRulesFile(text, '/ws', []).map((d) => d.code),
+      ['config'],
+    );
   });
 });
 
@@ -273,10 +319,16 @@ describe('rules: short attributes', () => {
   it('a short attribute means packages.<system>.<name>, on either side', async () => {
     const { parseRulesConfig: parse, ruleAppliesTo: applies } = await import('../../src/core/rules');
     const sys = `${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-${process.platform}`;
-    const [short, long, glob] = parse(JSON.stringify({ rules: [
-      { target: '.#hello' }, { target: `.#packages.${sys}.hello` }, { target: 'packages.*.hel*' },
-    ] })).rules;
-    const id = (installable: string) => ({ installable, cwd: '/ws', rootPath: '/nix/store/00000000000000000000000000000000-hello' });
+    const [short, long, glob] = parse(
+      JSON.stringify({
+        rules: [{ target: '.#hello' }, { target: `.#packages.${sys}.hello` }, { target: 'packages.*.hel*' }],
+      }),
+    ).rules;
+    const id = (installable: string) => ({
+      installable,
+      cwd: '/ws',
+      rootPath: '/nix/store/00000000000000000000000000000000-hello',
+    });
     assert.equal(applies(short!, id(`.#packages.${sys}.hello`), '/ws'), true);
     assert.equal(applies(long!, id('.#hello'), '/ws'), true);
     assert.equal(applies(glob!, id('.#hello'), '/ws'), true);
@@ -286,12 +338,25 @@ describe('rules: short attributes', () => {
 });
 
 describe('rules: compressed-size budgets', () => {
-  const cfg = parseRulesConfig(JSON.stringify({ rules: [{ target: '.#x', maxCompressedSize: { zstd: '80 MiB', xz: 1000 } }] }));
+  const cfg = parseRulesConfig(
+    JSON.stringify({ rules: [{ target: '.#x', maxCompressedSize: { zstd: '80 MiB', xz: 1000 } }] }),
+  );
   it('parses one budget per codec and rejects unknown codecs and bad sizes', () => {
     assert.deepEqual(cfg.problems, []);
-    assert.deepEqual(cfg.rules[0]!.maxCompressedSize.map((b) => [b.codec, b.bytes]), [['zstd', 80 * 1024 ** 2], ['xz', 1000]]);
-    const bad = parseRulesConfig('{"rules": [{"target": ".#x", "maxCompressedSize": {"lz4": "1 MiB", "zstd": "lots"}}]}');
-    assert.deepEqual(bad.problems.map((p) => p.message.split(';')[0]), ['Unknown codec "lz4"', '"zstd" must be bytes or a size such as "80 MiB".']);
+    assert.deepEqual(
+      cfg.rules[0]!.maxCompressedSize.map((b) => [b.codec, b.bytes]),
+      [
+        ['zstd', 80 * 1024 ** 2],
+        ['xz', 1000],
+      ],
+    );
+    const bad = parseRulesConfig(
+      '{"rules": [{"target": ".#x", "maxCompressedSize": {"lz4": "1 MiB", "zstd": "lots"}}]}',
+    );
+    assert.deepEqual(
+      bad.problems.map((p) => p.message.split(';')[0]),
+      ['Unknown codec "lz4"', '"zstd" must be bytes or a size such as "80 MiB".'],
+    );
     assert.equal(parseRulesConfig('{"rules": [{"target": ".#x", "maxCompressedSize": "80 MiB"}]}').problems.length, 1);
   });
   it('checks the estimate when there is one, and says when there is none', () => {
@@ -299,6 +364,12 @@ describe('rules: compressed-size budgets', () => {
     const none = evaluateRules(rule, id, analysis);
     assert.ok(none.outcomes.every((o) => !o.broken && /not estimated/.test(o.summary)));
     const some = evaluateRules(rule, id, analysis, { compressedSizes: { zstd: 81 * 1024 ** 2, xz: 999 } });
-    assert.deepEqual(some.outcomes.map((o) => [o.pattern, o.broken, o.actual]), [['zstd', true, 81 * 1024 ** 2], ['xz', false, 999]]);
+    assert.deepEqual(
+      some.outcomes.map((o) => [o.pattern, o.broken, o.actual]),
+      [
+        ['zstd', true, 81 * 1024 ** 2],
+        ['xz', false, 999],
+      ],
+    );
   });
 });

@@ -20,7 +20,6 @@ function script(name: string, body: string): string {
   return file;
 }
 
-
 async function rejects(p: Promise<unknown>, code: string): Promise<ClosureLensError> {
   try {
     await p;
@@ -65,13 +64,19 @@ describe('NixRunner process handling', () => {
   });
 
   it('a missing binary is nix-not-found with a fix', async () => {
-    const e = await rejects(new NixRunner({ nixPath: path.join(dir, 'no-such-nix') }).run(['--version']), 'nix-not-found');
+    const e = await rejects(
+      new NixRunner({ nixPath: path.join(dir, 'no-such-nix') }).run(['--version']),
+      'nix-not-found',
+    );
     assert.match(e.message, /no-such-nix.*not found/);
     assert.match(e.fix, /install Nix|nixPath/);
   });
 
   it('a non-zero exit is classified from stderr', async () => {
-    const bin = script('fails', "echo \"error: unrecognised flag '--frobnicate'\" >&2; echo \"Try 'nix --help' for more information.\" >&2; exit 1");
+    const bin = script(
+      'fails',
+      'echo "error: unrecognised flag \'--frobnicate\'" >&2; echo "Try \'nix --help\' for more information." >&2; exit 1',
+    );
     const e = await rejects(new NixRunner({ nixPath: bin }).run(['build', '--frobnicate']), 'unsupported-flag');
     assert.match(e.message, /--frobnicate/);
   });
@@ -97,7 +102,10 @@ describe('NixRunner process handling', () => {
   it('a "nix" that ignores SIGTERM is killed after the grace period, with a child in its own session', async () => {
     const marker = uniqueSleep();
     // Like Nix's builders: the child runs in a new session, out of reach of a process-group signal.
-    const bin = script('stubborn', `trap "" TERM; setsid sleep ${marker} & echo started >&2; while :; do sleep 1; done`);
+    const bin = script(
+      'stubborn',
+      `trap "" TERM; setsid sleep ${marker} & echo started >&2; while :; do sleep 1; done`,
+    );
     const ac = new AbortController();
     const p = new NixRunner({ nixPath: bin, killGraceMs: 300 }).run([], {
       signal: ac.signal,
@@ -112,7 +120,10 @@ describe('NixRunner process handling', () => {
   it('a timeout stops the tree and says which command and how long', async () => {
     const marker = uniqueSleep();
     const bin = script('slow', `sleep ${marker} & wait`);
-    const e = await rejects(new NixRunner({ nixPath: bin, killGraceMs: 200 }).run(['path-info', 'x'], { timeoutMs: 300 }), 'timeout');
+    const e = await rejects(
+      new NixRunner({ nixPath: bin, killGraceMs: 200 }).run(['path-info', 'x'], { timeoutMs: 300 }),
+      'timeout',
+    );
     assert.match(e.message, /path-info x.*0\.3 s/);
     assert.match(e.fix, /timeout/);
     assert.deepEqual(await sleepUntilGone(marker, 2000), []);
@@ -151,7 +162,10 @@ describe('NixRunner process handling', () => {
     const onStdoutChunk = (chunk: Buffer): void => void (passedOn += chunk.byteLength);
     for (const opts of [{}, { onStdoutChunk }]) {
       const e = await rejects(runner.run(['path-info', '-rs', '--json', '/nix/store/x'], opts), 'too-large');
-      assert.match(e.message, /the closure is too large to analyse here: `.*big-nix path-info -rs --json \/nix\/store\/x` printed more than 1 MiB/);
+      assert.match(
+        e.message,
+        /the closure is too large to analyse here: `.*big-nix path-info -rs --json \/nix\/store\/x` printed more than 1 MiB/,
+      );
       assert.match(e.fix ?? '', /smaller closure/);
     }
     assert.ok(passedOn <= 1024 * 1024, `${passedOn} bytes passed on past the limit`);

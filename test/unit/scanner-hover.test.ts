@@ -35,7 +35,7 @@ function spots(text: string): (string | null)[] {
 }
 
 describe('hover positions in Nix modules', () => {
-  it('nested sets: the innermost binding, its name, its leaf value; nothing on a set\'s blanks', () => {
+  it("nested sets: the innermost binding, its name, its leaf value; nothing on a set's blanks", () => {
     const text = `{ config, pkgs, ... }:
 {
   ‸services.nginx = {

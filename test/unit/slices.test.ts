@@ -88,7 +88,8 @@ describe('analyses the extension host runs in slices', () => {
       const { retained, idom } = a.dominators;
       const all = [...Array(c.graph.nodeCount).keys()].filter((i) => i !== c.graph.root && idom[i] !== -1);
       all.sort((x, y) => retained[y]! - retained[x]! || x - y);
-      for (const n of [0, 1, 7, 25, 500, c.graph.nodeCount + 5]) assert.deepEqual(a.heaviest(n), all.slice(0, n), `n = ${n}`);
+      for (const n of [0, 1, 7, 25, 500, c.graph.nodeCount + 5])
+        assert.deepEqual(a.heaviest(n), all.slice(0, n), `n = ${n}`);
     });
   }
 });

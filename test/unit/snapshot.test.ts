@@ -13,7 +13,15 @@ import {
 } from '../../src/core/snapshot';
 import { checkSnapshot, parseHostMessage, type HostToWebview } from '../../src/protocol';
 import { deserializeWebviewMessage, serializeWebviewMessage } from '../support/webviewTransport';
-import { closureMessage, nixosLikeFixture, realSbomClosure, realSbomWithoutSizes, sp, syntheticClosure, type TestClosure } from '../webview/closures';
+import {
+  closureMessage,
+  nixosLikeFixture,
+  realSbomClosure,
+  realSbomWithoutSizes,
+  sp,
+  syntheticClosure,
+  type TestClosure,
+} from '../webview/closures';
 
 describe('snapshot: the compact closure payload for the webview', () => {
   it('carries the engine’s arrays and the base names of the paths', () => {
@@ -21,7 +29,10 @@ describe('snapshot: the compact closure payload for the webview', () => {
     const s = buildSnapshot(f.analysis);
     const g = f.graph;
     assert.equal(s.storeDir, '/nix/store');
-    assert.deepEqual(snapshotNames(s), g.paths.map((p) => p.slice('/nix/store/'.length)));
+    assert.deepEqual(
+      snapshotNames(s),
+      g.paths.map((p) => p.slice('/nix/store/'.length)),
+    );
     assert.deepEqual(snapshotPaths(s), g.paths);
     assert.deepEqual(s.narSize, g.narSize);
     assert.deepEqual(s.refOffsets, g.refOffsets);
@@ -117,7 +128,14 @@ describe('snapshot: the compact closure payload for the webview', () => {
       definitions: [
         { option: 'a', file: '/m.nix', line: 1, removalCost: 0, fromDefault: true, paths: [sp('glibc-2.39-52')] },
         { option: 'b', file: '/n.nix', line: 2, removalCost: 0, inWorkspace: false, paths: [sp('glibc-2.39-52')] },
-        { option: 'c', file: '/c.nix', line: 3, removalCost: 0, inWorkspace: true, paths: [sp('glibc-2.39-52'), '/nix/store/zzzz-elsewhere'] },
+        {
+          option: 'c',
+          file: '/c.nix',
+          line: 3,
+          removalCost: 0,
+          inWorkspace: true,
+          paths: [sp('glibc-2.39-52'), '/nix/store/zzzz-elsewhere'],
+        },
       ],
     });
     assert.deepEqual(defsOf(shared, sp('glibc-2.39-52')), [2, 1, 0]);
@@ -178,7 +196,10 @@ describe('snapshot through VS Code’s webview transport (JSON with out-of-band 
       const sent = closureMessage(c);
       const wire = serializeWebviewMessage(sent);
       // Per node nothing goes into the JSON: only the field names and buffer references (and the definitions).
-      assert.ok(wire.json.length < 2000 + JSON.stringify(sent.snapshot.attribution?.definitions ?? []).length, `${wire.json.length} bytes of JSON`);
+      assert.ok(
+        wire.json.length < 2000 + JSON.stringify(sent.snapshot.attribution?.definitions ?? []).length,
+        `${wire.json.length} bytes of JSON`,
+      );
       const received = deserializeWebviewMessage(wire);
       const checked = parseHostMessage(received);
       assert.ok(checked.ok, checked.ok ? '' : checked.reason);
@@ -218,7 +239,11 @@ describe('snapshot through VS Code’s webview transport (JSON with out-of-band 
     assertSameSnapshot(await buildSnapshotInSlices(c.analysis), buildSnapshot(c.analysis), 'sliced');
     const f = nixosLikeFixture();
     const options = { attribution: f.attribution! };
-    assertSameSnapshot(await buildSnapshotInSlices(f.analysis, options), buildSnapshot(f.analysis, options), 'with attribution');
+    assertSameSnapshot(
+      await buildSnapshotInSlices(f.analysis, options),
+      buildSnapshot(f.analysis, options),
+      'with attribution',
+    );
   });
 
   it('a sliced build stops when aborted', async () => {

@@ -51,7 +51,10 @@ function assertSameClosure(actual: AnalysedClosure, expected: AnalysedClosure): 
   for (const k of ['idom', 'retained', 'childOffsets', 'childTargets'] as const) {
     assert.deepEqual([...actual.dominators[k]], [...expected.dominators[k]], k);
   }
-  assert.deepEqual(actual.closureSizes && [...actual.closureSizes], expected.closureSizes && [...expected.closureSizes]);
+  assert.deepEqual(
+    actual.closureSizes && [...actual.closureSizes],
+    expected.closureSizes && [...expected.closureSizes],
+  );
   assert.equal(actual.format, expected.format);
   assert.deepEqual(actual.notes, expected.notes);
   assert.deepEqual(actual.rootPaths, expected.rootPaths);
@@ -73,7 +76,13 @@ function syntheticPathInfo(n: number, seed: number): { json: string; root: strin
     const refs = new Set<string>();
     if (i > 0) refs.add(paths[i - 1]!);
     for (let k = 0; k < 3 && i > 0; k++) refs.add(paths[Math.floor(random() * i)]!);
-    doc[paths[i]!] = { narSize: 1 + Math.floor(random() * 1e6), references: [...refs], narHash: 'sha256-x', deriver: null, valid: true };
+    doc[paths[i]!] = {
+      narSize: 1 + Math.floor(random() * 1e6),
+      references: [...refs],
+      narHash: 'sha256-x',
+      deriver: null,
+      valid: true,
+    };
   }
   return { json: JSON.stringify(doc), root: paths[n - 1]! };
 }
@@ -138,7 +147,10 @@ describe('the analysis pipeline in a worker thread', function () {
 
   afterEach(async () => {
     assert.ok(await settles(() => WorkerAnalyser.running === 0), `${WorkerAnalyser.running} worker(s) still running`);
-    assert.ok(await settles(() => threadCount() <= baselineThreads), `${threadCount()} threads, ${baselineThreads} before`);
+    assert.ok(
+      await settles(() => threadCount() <= baselineThreads),
+      `${threadCount()} threads, ${baselineThreads} before`,
+    );
   });
 
   for (const file of JSON_FILES) {
@@ -156,7 +168,13 @@ describe('the analysis pipeline in a worker thread', function () {
       string,
       { closureSize: number }
     >;
-    const input = (json: Uint8Array[] | string): PipelineInput => ({ kind: 'path-info', json, source: 'nix path-info -rs --json', roots: [ROOT], cacheKey: ROOT });
+    const input = (json: Uint8Array[] | string): PipelineInput => ({
+      kind: 'path-info',
+      json,
+      source: 'nix path-info -rs --json',
+      roots: [ROOT],
+      cacheKey: ROOT,
+    });
     const sent = chunked(bytes, 5000);
     const inWorker = await worker.analyse(input(sent));
     assert.equal(sent[0]!.byteLength, 0, 'the chunks were moved to the worker, not copied');
@@ -164,7 +182,8 @@ describe('the analysis pipeline in a worker thread', function () {
     assertSameClosure(inWorker, inProcess);
     const g = inWorker.graph;
     assert.equal(g.pathCount, Object.keys(recorded).length);
-    for (const [p, { closureSize }] of Object.entries(recorded)) assert.equal(inWorker.closureSizes![g.indexOf(p)!], closureSize, p);
+    for (const [p, { closureSize }] of Object.entries(recorded))
+      assert.equal(inWorker.closureSizes![g.indexOf(p)!], closureSize, p);
     // The worker encoded the cache file: it decodes to the same graph and dominator tree.
     const fromWorker = decode(Buffer.from(inWorker.cacheFile!), ROOT);
     const fromHere = decode(Buffer.from(inProcess.cacheFile!), ROOT);
@@ -175,14 +194,27 @@ describe('the analysis pipeline in a worker thread', function () {
 
   it('a 30,000-path closure: the same as in-process', async () => {
     const { json, root } = syntheticPathInfo(30_000, 7);
-    const input = (j: Uint8Array[] | string): PipelineInput => ({ kind: 'path-info', json: j, source: 'synthetic', roots: [root] });
-    assertSameClosure(await worker.analyse(input(chunked(Buffer.from(json), 65536))), await inProcessAnalyser.analyse(input(json)));
+    const input = (j: Uint8Array[] | string): PipelineInput => ({
+      kind: 'path-info',
+      json: j,
+      source: 'synthetic',
+      roots: [root],
+    });
+    assertSameClosure(
+      await worker.analyse(input(chunked(Buffer.from(json), 65536))),
+      await inProcessAnalyser.analyse(input(json)),
+    );
   });
 
   it('nix output fed as it arrives (ByteFeed): the worker starts on it before the end, with the in-process result', async () => {
     const text = readFileSync(path.join(REAL, 'nix-2.26-outputs/nix-2.8/path-info-rs.json'), 'utf8');
     const roots = parseClosureJson(text).roots;
-    const fed = (json: ByteFeed | string): PipelineInput => ({ kind: 'path-info', json, source: 'nix path-info -rs --json', roots });
+    const fed = (json: ByteFeed | string): PipelineInput => ({
+      kind: 'path-info',
+      json,
+      source: 'nix path-info -rs --json',
+      roots,
+    });
     const [toWorker, toHere] = [new ByteFeed(), new ByteFeed()];
     const progress: string[] = [];
     const inWorker = worker.analyse(fed(toWorker), { onProgress: (p) => progress.push(p.stage) });
@@ -254,7 +286,11 @@ describe('the analysis pipeline in a worker thread', function () {
     assert.equal(e.code, 'cancelled');
     assert.deepEqual(stages, ['parsing']);
     assert.ok(await settles(() => WorkerAnalyser.running === 0));
-    assert.deepEqual(WorkerAnalyser.exits, { answered: exits.answered, stopped: exits.stopped + 1 }, 'terminated, not run to its end');
+    assert.deepEqual(
+      WorkerAnalyser.exits,
+      { answered: exits.answered, stopped: exits.stopped + 1 },
+      'terminated, not run to its end',
+    );
     // afterEach: its thread is gone.
   });
 
@@ -294,24 +330,46 @@ describe('the analysis pipeline in a worker thread', function () {
 
     it('malformed JSON (truncated nix output) says where, with the fix', async () => {
       const cut = readFileSync(path.join(REAL, 'nix-2.26-outputs/path-info-rs.json'), 'utf8').slice(0, 500);
-      const e = await sameError({ kind: 'path-info', json: [Buffer.from(cut)], source: 'nix path-info -rs --json', roots: [ROOT] }, 'malformed-json');
+      const e = await sameError(
+        { kind: 'path-info', json: [Buffer.from(cut)], source: 'nix path-info -rs --json', roots: [ROOT] },
+        'malformed-json',
+      );
       assert.match(e.message, /ends early/);
       assert.match(e.fix, /regenerate/);
-      assert.equal((e.cause as Error | undefined)?.name, 'SyntaxError', 'the JSON.parse error comes along as the cause');
+      assert.equal(
+        (e.cause as Error | undefined)?.name,
+        'SyntaxError',
+        'the JSON.parse error comes along as the cause',
+      );
     });
 
     it('a truncated file, a missing file, a root nix did not describe, a reference to a path nix did not list', async () => {
       writeFileSync(path.join(dir, 'cut.json'), '[{"path":"/nix/store/');
-      assert.match((await sameError({ kind: 'file', file: path.join(dir, 'cut.json') }, 'malformed-json')).message, /cut\.json/);
-      assert.match((await sameError({ kind: 'file', file: path.join(dir, 'nope.json') }, 'file-not-found')).message, /no such file/);
+      assert.match(
+        (await sameError({ kind: 'file', file: path.join(dir, 'cut.json') }, 'malformed-json')).message,
+        /cut\.json/,
+      );
+      assert.match(
+        (await sameError({ kind: 'file', file: path.join(dir, 'nope.json') }, 'file-not-found')).message,
+        /no such file/,
+      );
       const text = readFileSync(path.join(REAL, 'nix-2.26-outputs/path-info-missing.json'), 'utf8');
       const missing = JSON.parse(text) as Record<string, unknown>;
       const invalidRoot = Object.keys(missing).find((k) => missing[k] === null)!;
-      await sameError({ kind: 'path-info', json: [Buffer.from(text)], source: 'nix path-info', roots: [invalidRoot] }, 'invalid-path');
-      const doc = JSON.parse(readFileSync(path.join(REAL, 'nix-2.26-outputs/path-info-rs.json'), 'utf8')) as Record<string, { references: string[] }>;
+      await sameError(
+        { kind: 'path-info', json: [Buffer.from(text)], source: 'nix path-info', roots: [invalidRoot] },
+        'invalid-path',
+      );
+      const doc = JSON.parse(readFileSync(path.join(REAL, 'nix-2.26-outputs/path-info-rs.json'), 'utf8')) as Record<
+        string,
+        { references: string[] }
+      >;
       const glibc = Object.keys(doc).find((p) => p.includes('glibc'))!;
       delete doc[glibc];
-      const e = await sameError({ kind: 'path-info', json: JSON.stringify(doc), source: 'nix path-info', roots: [ROOT] }, 'malformed-json');
+      const e = await sameError(
+        { kind: 'path-info', json: JSON.stringify(doc), source: 'nix path-info', roots: [ROOT] },
+        'malformed-json',
+      );
       assert.match(e.message, /not a whole closure/);
     });
 

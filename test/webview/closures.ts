@@ -13,7 +13,13 @@ import { ClosureGraph, type PathRecord } from '../../src/core/graph';
 import { ClosureAnalysis } from '../../src/core/analysis/closure';
 import { parseClosureJson } from '../../src/core/parse';
 import { buildSnapshot, type AttributionInput } from '../../src/core/snapshot';
-import { DEFAULT_VIEW_SETTINGS, PROTOCOL_VERSION, type HostToWebview, type PanelTarget, type ViewSettings } from '../../src/protocol';
+import {
+  DEFAULT_VIEW_SETTINGS,
+  PROTOCOL_VERSION,
+  type HostToWebview,
+  type PanelTarget,
+  type ViewSettings,
+} from '../../src/protocol';
 import { seededRandom as rng } from '../support/prng';
 /** The repository root: the nearest directory above this bundle with a package.json (tests and bench differ in depth). */
 export const REPO = (() => {
@@ -75,8 +81,25 @@ const MiB = 1024 * 1024;
  */
 export function nixosLikeFixture(): TestClosure {
   const spec: [string, number, string[]][] = [
-    ['nixos-system-demo-24.05', 20 * KiB, ['system-path', 'etc', 'initrd-linux-6.6.30', 'linux-6.6.30', 'linux-6.6.30-modules', 'firmware']],
-    ['system-path', 60 * KiB, ['nixos-help', 'git-2.44.0', 'coreutils-9.5', 'bash-5.2p26', 'systemd-255.6', 'dejavu-fonts-2.37', 'python3-3.11.9', 'nginx-1.26.0']],
+    [
+      'nixos-system-demo-24.05',
+      20 * KiB,
+      ['system-path', 'etc', 'initrd-linux-6.6.30', 'linux-6.6.30', 'linux-6.6.30-modules', 'firmware'],
+    ],
+    [
+      'system-path',
+      60 * KiB,
+      [
+        'nixos-help',
+        'git-2.44.0',
+        'coreutils-9.5',
+        'bash-5.2p26',
+        'systemd-255.6',
+        'dejavu-fonts-2.37',
+        'python3-3.11.9',
+        'nginx-1.26.0',
+      ],
+    ],
     ['etc', 40 * KiB, ['systemd-255.6', 'dbus-1.14.10', 'nginx-1.26.0']],
     ['nixos-help', 2 * MiB, ['w3m-0.5.3', 'nixos-manual-html']],
     ['nixos-manual-html', 9 * MiB, []],
@@ -92,7 +115,11 @@ export function nixosLikeFixture(): TestClosure {
     ['attr-2.5.2', 200 * KiB, ['glibc-2.39-52']],
     ['bash-5.2p26', 1.6 * MiB, ['glibc-2.39-52']],
     ['glibc-2.39-52', 30 * MiB, []],
-    ['systemd-255.6', 40 * MiB, ['glibc-2.39-52', 'util-linux-2.39.4-lib', 'dbus-1.14.10', 'kmod-31', 'systemd-255.6-man']],
+    [
+      'systemd-255.6',
+      40 * MiB,
+      ['glibc-2.39-52', 'util-linux-2.39.4-lib', 'dbus-1.14.10', 'kmod-31', 'systemd-255.6-man'],
+    ],
     ['systemd-255.6-man', 3 * MiB, []],
     ['systemd-minimal-255.6', 12 * MiB, ['glibc-2.39-52', 'util-linux-minimal-2.39.4']],
     ['util-linux-minimal-2.39.4', 3 * MiB, ['glibc-2.39-52']],
@@ -122,7 +149,16 @@ export function nixosLikeFixture(): TestClosure {
   // per-path map lists every definition that *reaches* a path (so perl appears under git's and nixos-help's).
   const attribution: AttributionInput = {
     definitions: [
-      { option: 'environment.systemPackages', file, line: 12, column: 3, inWorkspace: true, fromDefault: false, paths: [sp('git-2.44.0')], removalCost: 39 * MiB },
+      {
+        option: 'environment.systemPackages',
+        file,
+        line: 12,
+        column: 3,
+        inWorkspace: true,
+        fromDefault: false,
+        paths: [sp('git-2.44.0')],
+        removalCost: 39 * MiB,
+      },
       {
         option: 'environment.systemPackages',
         file: documentation,
@@ -144,7 +180,16 @@ export function nixosLikeFixture(): TestClosure {
         removalCost: 2 * MiB,
         counterfactual: { removedBytes: 2 * MiB + 40 * KiB },
       },
-      { option: 'fonts.packages', file, line: 27, column: 3, inWorkspace: true, fromDefault: false, paths: [sp('dejavu-fonts-2.37')], removalCost: 11 * MiB },
+      {
+        option: 'fonts.packages',
+        file,
+        line: 27,
+        column: 3,
+        inWorkspace: true,
+        fromDefault: false,
+        paths: [sp('dejavu-fonts-2.37')],
+        removalCost: 11 * MiB,
+      },
       {
         option: 'documentation.nixos.enable',
         file,
@@ -172,7 +217,11 @@ export function nixosLikeFixture(): TestClosure {
     graph,
     attribution,
     title: '.#nixosConfigurations.demo',
-    target: { kind: 'installable', installable: '.#nixosConfigurations.demo.config.system.build.toplevel', cwd: '/home/alice/flake' },
+    target: {
+      kind: 'installable',
+      installable: '.#nixosConfigurations.demo.config.system.build.toplevel',
+      cwd: '/home/alice/flake',
+    },
     sizes: 'hand-written sizes',
   };
 }
@@ -223,13 +272,52 @@ export function realSbomWithoutSizes(): TestClosure {
 }
 
 const PNAMES = [
-  'glibc', 'openssl', 'zlib', 'perl', 'python3', 'systemd', 'util-linux', 'coreutils', 'bash', 'gcc', 'libffi',
-  'ncurses', 'readline', 'dbus', 'glib', 'gtk+3', 'mesa', 'llvm', 'linux', 'linux-modules', 'dejavu-fonts',
-  'noto-fonts', 'libxml2', 'sqlite', 'curl', 'git', 'vim', 'emacs', 'xorg-server', 'libX11', 'harfbuzz', 'cairo',
-  'pango', 'icu4c', 'boost', 'nodejs', 'rustc', 'go', 'ghc', 'texlive', 'qtbase', 'ffmpeg', 'gstreamer', 'pipewire',
+  'glibc',
+  'openssl',
+  'zlib',
+  'perl',
+  'python3',
+  'systemd',
+  'util-linux',
+  'coreutils',
+  'bash',
+  'gcc',
+  'libffi',
+  'ncurses',
+  'readline',
+  'dbus',
+  'glib',
+  'gtk+3',
+  'mesa',
+  'llvm',
+  'linux',
+  'linux-modules',
+  'dejavu-fonts',
+  'noto-fonts',
+  'libxml2',
+  'sqlite',
+  'curl',
+  'git',
+  'vim',
+  'emacs',
+  'xorg-server',
+  'libX11',
+  'harfbuzz',
+  'cairo',
+  'pango',
+  'icu4c',
+  'boost',
+  'nodejs',
+  'rustc',
+  'go',
+  'ghc',
+  'texlive',
+  'qtbase',
+  'ffmpeg',
+  'gstreamer',
+  'pipewire',
 ];
 const OUTPUTS = ['', '', '', '', '', '-lib', '-dev', '-man', '-doc', '-bin'];
-
 
 /**
  * n paths shaped like a real closure: a random tree (each path under an earlier one, preferring recent ones,

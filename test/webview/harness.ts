@@ -70,79 +70,152 @@ export const THEMES: Record<Theme, { bodyClass: string; vars: Record<string, str
   dark: {
     bodyClass: 'vscode-dark',
     vars: {
-      '--vscode-editor-background': '#1f1f1f', '--vscode-foreground': '#cccccc', '--vscode-editor-foreground': '#cccccc',
-      '--vscode-charts-blue': '#3794ff', '--vscode-charts-red': '#f14c4c', '--vscode-charts-yellow': '#cca700',
-      '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185', '--vscode-charts-purple': '#b180d7',
-      '--vscode-charts-lines': 'rgba(204, 204, 204, 0.5)', '--vscode-terminal-ansiCyan': '#11a8cd',
-      '--vscode-sideBar-background': '#181818', '--vscode-descriptionForeground': '#9d9d9d',
-      '--vscode-focusBorder': '#0078d4', '--vscode-textLink-foreground': '#4daafc', '--vscode-widget-border': '#313131',
-            '--vscode-charts-foreground': '#cccccc', '--vscode-editorWidget-background': '#202020',
-      '--vscode-editorHoverWidget-background': '#202020', '--vscode-editorHoverWidget-foreground': '#cccccc',
-      '--vscode-editorHoverWidget-border': '#454545', '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.36)',
-      '--vscode-settings-textInputBackground': '#313131', '--vscode-settings-textInputBorder': '#3c3c3c',
-      '--vscode-settings-textInputForeground': '#cccccc', '--vscode-input-placeholderForeground': '#989898',
-      '--vscode-settings-checkboxBackground': '#313131', '--vscode-settings-checkboxBorder': '#3c3c3c',
-      '--vscode-settings-checkboxForeground': '#cccccc', '--vscode-badge-background': '#616161',
-      '--vscode-badge-foreground': '#f8f8f8', '--vscode-list-hoverBackground': '#2a2d2e',
-      '--vscode-toolbar-hoverBackground': 'rgba(90, 93, 94, 0.31)', '--vscode-panel-border': '#2b2b2b',
-      '--vscode-icon-foreground': '#cccccc', '--vscode-textPreformat-foreground': '#d0d0d0',
-      '--vscode-textBlockQuote-background': '#2b2b2b', '--vscode-tree-indentGuidesStroke': '#585858',
-      '--vscode-sideBarSectionHeader-background': '#181818', '--vscode-sideBarTitle-foreground': '#cccccc',
-      '--vscode-breadcrumb-foreground': 'rgba(204, 204, 204, 0.8)', '--vscode-errorForeground': '#f85149',
-      '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', '--vscode-font-size': '13px',
+      '--vscode-editor-background': '#1f1f1f',
+      '--vscode-foreground': '#cccccc',
+      '--vscode-editor-foreground': '#cccccc',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-red': '#f14c4c',
+      '--vscode-charts-yellow': '#cca700',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-green': '#89d185',
+      '--vscode-charts-purple': '#b180d7',
+      '--vscode-charts-lines': 'rgba(204, 204, 204, 0.5)',
+      '--vscode-terminal-ansiCyan': '#11a8cd',
+      '--vscode-sideBar-background': '#181818',
+      '--vscode-descriptionForeground': '#9d9d9d',
+      '--vscode-focusBorder': '#0078d4',
+      '--vscode-textLink-foreground': '#4daafc',
+      '--vscode-widget-border': '#313131',
+      '--vscode-charts-foreground': '#cccccc',
+      '--vscode-editorWidget-background': '#202020',
+      '--vscode-editorHoverWidget-background': '#202020',
+      '--vscode-editorHoverWidget-foreground': '#cccccc',
+      '--vscode-editorHoverWidget-border': '#454545',
+      '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.36)',
+      '--vscode-settings-textInputBackground': '#313131',
+      '--vscode-settings-textInputBorder': '#3c3c3c',
+      '--vscode-settings-textInputForeground': '#cccccc',
+      '--vscode-input-placeholderForeground': '#989898',
+      '--vscode-settings-checkboxBackground': '#313131',
+      '--vscode-settings-checkboxBorder': '#3c3c3c',
+      '--vscode-settings-checkboxForeground': '#cccccc',
+      '--vscode-badge-background': '#616161',
+      '--vscode-badge-foreground': '#f8f8f8',
+      '--vscode-list-hoverBackground': '#2a2d2e',
+      '--vscode-toolbar-hoverBackground': 'rgba(90, 93, 94, 0.31)',
+      '--vscode-panel-border': '#2b2b2b',
+      '--vscode-icon-foreground': '#cccccc',
+      '--vscode-textPreformat-foreground': '#d0d0d0',
+      '--vscode-textBlockQuote-background': '#2b2b2b',
+      '--vscode-tree-indentGuidesStroke': '#585858',
+      '--vscode-sideBarSectionHeader-background': '#181818',
+      '--vscode-sideBarTitle-foreground': '#cccccc',
+      '--vscode-breadcrumb-foreground': 'rgba(204, 204, 204, 0.8)',
+      '--vscode-errorForeground': '#f85149',
+      '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
+      '--vscode-font-size': '13px',
       '--vscode-editor-font-family': '"Droid Sans Mono", monospace',
     },
   },
   light: {
     bodyClass: 'vscode-light',
     vars: {
-      '--vscode-editor-background': '#ffffff', '--vscode-foreground': '#3b3b3b', '--vscode-editor-foreground': '#3b3b3b',
-      '--vscode-charts-blue': '#1a85ff', '--vscode-charts-red': '#e51400', '--vscode-charts-yellow': '#bf8803',
-      '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#388a34', '--vscode-charts-purple': '#652d90',
-      '--vscode-charts-lines': 'rgba(97, 97, 97, 0.5)', '--vscode-terminal-ansiCyan': '#0598bc',
-      '--vscode-sideBar-background': '#f8f8f8', '--vscode-descriptionForeground': '#3b3b3b',
-      '--vscode-focusBorder': '#005fb8', '--vscode-textLink-foreground': '#005fb8', '--vscode-widget-border': '#e5e5e5',
-            '--vscode-charts-foreground': '#616161', '--vscode-editorWidget-background': '#f8f8f8',
-      '--vscode-editorHoverWidget-background': '#f8f8f8', '--vscode-editorHoverWidget-foreground': '#3b3b3b',
-      '--vscode-editorHoverWidget-border': '#c8c8c8', '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.16)',
-      '--vscode-settings-textInputBackground': '#ffffff', '--vscode-settings-textInputBorder': '#cecece',
-      '--vscode-settings-textInputForeground': '#3b3b3b', '--vscode-input-placeholderForeground': '#767676',
-      '--vscode-settings-checkboxBackground': '#f8f8f8', '--vscode-settings-checkboxBorder': '#cecece',
-      '--vscode-settings-checkboxForeground': '#3b3b3b', '--vscode-badge-background': '#cccccc',
-      '--vscode-badge-foreground': '#3b3b3b', '--vscode-list-hoverBackground': '#f2f2f2',
-      '--vscode-toolbar-hoverBackground': 'rgba(184, 184, 184, 0.31)', '--vscode-panel-border': '#e5e5e5',
-      '--vscode-icon-foreground': '#3b3b3b', '--vscode-textPreformat-foreground': '#3b3b3b',
-      '--vscode-textBlockQuote-background': '#f2f2f2', '--vscode-tree-indentGuidesStroke': '#a9a9a9',
-      '--vscode-sideBarSectionHeader-background': '#f8f8f8', '--vscode-sideBarTitle-foreground': '#3b3b3b',
-      '--vscode-breadcrumb-foreground': 'rgba(59, 59, 59, 0.8)', '--vscode-errorForeground': '#f85149',
-      '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', '--vscode-font-size': '13px',
+      '--vscode-editor-background': '#ffffff',
+      '--vscode-foreground': '#3b3b3b',
+      '--vscode-editor-foreground': '#3b3b3b',
+      '--vscode-charts-blue': '#1a85ff',
+      '--vscode-charts-red': '#e51400',
+      '--vscode-charts-yellow': '#bf8803',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-green': '#388a34',
+      '--vscode-charts-purple': '#652d90',
+      '--vscode-charts-lines': 'rgba(97, 97, 97, 0.5)',
+      '--vscode-terminal-ansiCyan': '#0598bc',
+      '--vscode-sideBar-background': '#f8f8f8',
+      '--vscode-descriptionForeground': '#3b3b3b',
+      '--vscode-focusBorder': '#005fb8',
+      '--vscode-textLink-foreground': '#005fb8',
+      '--vscode-widget-border': '#e5e5e5',
+      '--vscode-charts-foreground': '#616161',
+      '--vscode-editorWidget-background': '#f8f8f8',
+      '--vscode-editorHoverWidget-background': '#f8f8f8',
+      '--vscode-editorHoverWidget-foreground': '#3b3b3b',
+      '--vscode-editorHoverWidget-border': '#c8c8c8',
+      '--vscode-widget-shadow': 'rgba(0, 0, 0, 0.16)',
+      '--vscode-settings-textInputBackground': '#ffffff',
+      '--vscode-settings-textInputBorder': '#cecece',
+      '--vscode-settings-textInputForeground': '#3b3b3b',
+      '--vscode-input-placeholderForeground': '#767676',
+      '--vscode-settings-checkboxBackground': '#f8f8f8',
+      '--vscode-settings-checkboxBorder': '#cecece',
+      '--vscode-settings-checkboxForeground': '#3b3b3b',
+      '--vscode-badge-background': '#cccccc',
+      '--vscode-badge-foreground': '#3b3b3b',
+      '--vscode-list-hoverBackground': '#f2f2f2',
+      '--vscode-toolbar-hoverBackground': 'rgba(184, 184, 184, 0.31)',
+      '--vscode-panel-border': '#e5e5e5',
+      '--vscode-icon-foreground': '#3b3b3b',
+      '--vscode-textPreformat-foreground': '#3b3b3b',
+      '--vscode-textBlockQuote-background': '#f2f2f2',
+      '--vscode-tree-indentGuidesStroke': '#a9a9a9',
+      '--vscode-sideBarSectionHeader-background': '#f8f8f8',
+      '--vscode-sideBarTitle-foreground': '#3b3b3b',
+      '--vscode-breadcrumb-foreground': 'rgba(59, 59, 59, 0.8)',
+      '--vscode-errorForeground': '#f85149',
+      '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
+      '--vscode-font-size': '13px',
       '--vscode-editor-font-family': '"Droid Sans Mono", monospace',
     },
   },
   'high-contrast': {
     bodyClass: 'vscode-high-contrast',
     vars: {
-      '--vscode-editor-background': '#000000', '--vscode-foreground': '#ffffff', '--vscode-editor-foreground': '#ffffff',
-      '--vscode-charts-blue': '#3794ff', '--vscode-charts-red': '#f14c4c', '--vscode-charts-yellow': '#ffd700',
-      '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185', '--vscode-charts-purple': '#b180d7',
-      '--vscode-charts-lines': 'rgba(255, 255, 255, 0.5)', '--vscode-terminal-ansiCyan': '#00ffff',
-      '--vscode-sideBar-background': '#000000', '--vscode-descriptionForeground': 'rgba(255, 255, 255, 0.7)',
-      '--vscode-focusBorder': '#f38518', '--vscode-contrastBorder': '#6fc3df', '--vscode-contrastActiveBorder': '#f38518',
-      '--vscode-textLink-foreground': '#21a6ff', '--vscode-widget-border': '#6fc3df',
-            '--vscode-charts-foreground': '#ffffff', '--vscode-editorWidget-background': '#0c141f',
-      '--vscode-editorHoverWidget-background': '#0c141f', '--vscode-editorHoverWidget-foreground': '#ffffff',
-      '--vscode-editorHoverWidget-border': '#6fc3df', '--vscode-widget-shadow': 'transparent',
-      '--vscode-settings-textInputBackground': '#000000', '--vscode-settings-textInputBorder': '#6fc3df',
-      '--vscode-settings-textInputForeground': '#ffffff', '--vscode-input-placeholderForeground': 'rgba(255, 255, 255, 0.7)',
-      '--vscode-settings-checkboxBackground': '#000000', '--vscode-settings-checkboxBorder': '#6fc3df',
-      '--vscode-settings-checkboxForeground': '#ffffff', '--vscode-badge-background': '#000000',
-      '--vscode-badge-foreground': '#ffffff', '--vscode-list-hoverBackground': 'transparent',
-      '--vscode-toolbar-hoverBackground': 'transparent', '--vscode-panel-border': '#6fc3df',
-      '--vscode-icon-foreground': '#ffffff', '--vscode-textPreformat-foreground': '#ffffff',
-      '--vscode-textBlockQuote-background': '#000000', '--vscode-tree-indentGuidesStroke': '#a9a9a9',
-      '--vscode-sideBarSectionHeader-background': '#000000', '--vscode-sideBarTitle-foreground': '#ffffff',
-      '--vscode-breadcrumb-foreground': 'rgba(255, 255, 255, 0.8)', '--vscode-errorForeground': '#f48771',
-      '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif', '--vscode-font-size': '13px',
+      '--vscode-editor-background': '#000000',
+      '--vscode-foreground': '#ffffff',
+      '--vscode-editor-foreground': '#ffffff',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-red': '#f14c4c',
+      '--vscode-charts-yellow': '#ffd700',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-green': '#89d185',
+      '--vscode-charts-purple': '#b180d7',
+      '--vscode-charts-lines': 'rgba(255, 255, 255, 0.5)',
+      '--vscode-terminal-ansiCyan': '#00ffff',
+      '--vscode-sideBar-background': '#000000',
+      '--vscode-descriptionForeground': 'rgba(255, 255, 255, 0.7)',
+      '--vscode-focusBorder': '#f38518',
+      '--vscode-contrastBorder': '#6fc3df',
+      '--vscode-contrastActiveBorder': '#f38518',
+      '--vscode-textLink-foreground': '#21a6ff',
+      '--vscode-widget-border': '#6fc3df',
+      '--vscode-charts-foreground': '#ffffff',
+      '--vscode-editorWidget-background': '#0c141f',
+      '--vscode-editorHoverWidget-background': '#0c141f',
+      '--vscode-editorHoverWidget-foreground': '#ffffff',
+      '--vscode-editorHoverWidget-border': '#6fc3df',
+      '--vscode-widget-shadow': 'transparent',
+      '--vscode-settings-textInputBackground': '#000000',
+      '--vscode-settings-textInputBorder': '#6fc3df',
+      '--vscode-settings-textInputForeground': '#ffffff',
+      '--vscode-input-placeholderForeground': 'rgba(255, 255, 255, 0.7)',
+      '--vscode-settings-checkboxBackground': '#000000',
+      '--vscode-settings-checkboxBorder': '#6fc3df',
+      '--vscode-settings-checkboxForeground': '#ffffff',
+      '--vscode-badge-background': '#000000',
+      '--vscode-badge-foreground': '#ffffff',
+      '--vscode-list-hoverBackground': 'transparent',
+      '--vscode-toolbar-hoverBackground': 'transparent',
+      '--vscode-panel-border': '#6fc3df',
+      '--vscode-icon-foreground': '#ffffff',
+      '--vscode-textPreformat-foreground': '#ffffff',
+      '--vscode-textBlockQuote-background': '#000000',
+      '--vscode-tree-indentGuidesStroke': '#a9a9a9',
+      '--vscode-sideBarSectionHeader-background': '#000000',
+      '--vscode-sideBarTitle-foreground': '#ffffff',
+      '--vscode-breadcrumb-foreground': 'rgba(255, 255, 255, 0.8)',
+      '--vscode-errorForeground': '#f48771',
+      '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
+      '--vscode-font-size': '13px',
       '--vscode-editor-font-family': '"Droid Sans Mono", monospace',
     },
   },
@@ -164,7 +237,9 @@ const INIT = (initial: { state: unknown; theme: { bodyClass: string; vars: Recor
       state = JSON.parse(JSON.stringify(s));
     },
   });
-  document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective}: ${e.blockedURI}`));
+  document.addEventListener('securitypolicyviolation', (e) =>
+    violations.push(`${e.violatedDirective}: ${e.blockedURI}`),
+  );
   const applyTheme = (t: { bodyClass: string; vars: Record<string, string> }) => {
     document.body.classList.remove('vscode-dark', 'vscode-light', 'vscode-high-contrast');
     document.body.classList.add(t.bodyClass);
@@ -175,7 +250,9 @@ const INIT = (initial: { state: unknown; theme: { bodyClass: string; vars: Recor
   // Host messages arrive JSON-encoded with typed arrays as base64, are rebuilt here, and are then posted
   // to the window: the webview receives a structured clone, as from VS Code.
   const types: Record<string, { new (b: ArrayBuffer): ArrayBufferView }> = {
-    Float64Array, Int32Array, Uint8Array,
+    Float64Array,
+    Int32Array,
+    Uint8Array,
   };
   const revive = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(revive);
@@ -219,7 +296,9 @@ export interface Harness {
    * the SVG built, `sinceDelivery` from the post (so the structured clone is included), `painted` until the
    * frame that shows it.
    */
-  sendClosure(msg: Extract<HostToWebview, { type: 'closure' }>): Promise<{ ms: number; sinceDelivery: number; painted: number }>;
+  sendClosure(
+    msg: Extract<HostToWebview, { type: 'closure' }>,
+  ): Promise<{ ms: number; sinceDelivery: number; painted: number }>;
   posted(): Promise<WebviewToHost[]>;
   state(): Promise<unknown>;
   violations(): Promise<string[]>;
@@ -228,7 +307,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(options: { state?: unknown; theme?: Theme; width?: number; height?: number } = {}): Promise<Harness> {
+export async function openHarness(
+  options: { state?: unknown; theme?: Theme; width?: number; height?: number } = {},
+): Promise<Harness> {
   const bundle = path.join(REPO, 'dist', 'webview', 'sunburst.js');
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`node .esbuild.config.mjs\` first`);
   const { server, origin } = await serve();
@@ -246,7 +327,9 @@ export async function openHarness(options: { state?: unknown; theme?: Theme; wid
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(origin + '/');
-  await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+  await page.waitForFunction(() =>
+    (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'),
+  );
 
   const h: Harness = {
     browser,
@@ -267,7 +350,10 @@ export async function openHarness(options: { state?: unknown; theme?: Theme; wid
               (e) => {
                 const at = performance.now();
                 requestAnimationFrame(() =>
-                  setTimeout(() => resolve({ ms: (e as CustomEvent<{ ms: number }>).detail.ms, at, painted: performance.now() }), 0),
+                  setTimeout(
+                    () => resolve({ ms: (e as CustomEvent<{ ms: number }>).detail.ms, at, painted: performance.now() }),
+                    0,
+                  ),
                 );
               },
               { once: true },
@@ -285,7 +371,10 @@ export async function openHarness(options: { state?: unknown; theme?: Theme; wid
     state: () => page.evaluate(() => (window as unknown as { __getState(): unknown }).__getState()),
     violations: () => page.evaluate(() => (window as unknown as { __violations: string[] }).__violations),
     async theme(t) {
-      await page.evaluate((th) => (window as unknown as { __applyTheme(x: unknown): void }).__applyTheme(th), THEMES[t]);
+      await page.evaluate(
+        (th) => (window as unknown as { __applyTheme(x: unknown): void }).__applyTheme(th),
+        THEMES[t],
+      );
     },
     async screenshot(name, keepPointer = false) {
       fs.mkdirSync(ARTIFACTS, { recursive: true });

@@ -16,7 +16,8 @@ describe('webview layout (pure)', () => {
       const s = buildSnapshot(c.analysis);
       const g = graphFromSnapshot(s);
       const t = chainViewTree(s, g.revOffsets, g.revTargets);
-      for (let v = 0; v < g.nodeCount; v += 7) assert.deepEqual(ancestry(t, v), shortestChain(c.graph, 0, v), c.graph.paths[v]);
+      for (let v = 0; v < g.nodeCount; v += 7)
+        assert.deepEqual(ancestry(t, v), shortestChain(c.graph, 0, v), c.graph.paths[v]);
       // Subtree sizes partition the closure.
       assert.equal(t.size[0], c.graph.totalNarSize());
     }

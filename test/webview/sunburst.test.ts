@@ -12,7 +12,15 @@ import type { ClosureGraph } from '../../src/core/graph';
 import type { DominatorTree } from '../../src/core/analysis/dominators';
 import { openHarness, type Harness } from './harness';
 import { parseWebviewState } from '../../src/protocol';
-import { closureMessage, nixosLikeFixture, realSbomClosure, realSbomWithoutSizes, sp, syntheticClosure, type TestClosure } from './closures';
+import {
+  closureMessage,
+  nixosLikeFixture,
+  realSbomClosure,
+  realSbomWithoutSizes,
+  sp,
+  syntheticClosure,
+  type TestClosure,
+} from './closures';
 
 const TAU = 2 * Math.PI;
 
@@ -121,9 +129,13 @@ function checkDominatorArcs(c: TestClosure, arcs: DrawnArc[], center: number): {
       const shown = kids.filter((k) => drawn.has(k));
       let sum = 0;
       for (const k of hidden) sum += dom.retained[k]!;
-      assert.ok(Math.abs(a.x1 - a.x0 - (TAU * sum) / total) < 1e-5, `"more" arc under ${c.graph.paths[parent]} holds the undrawn children`);
+      assert.ok(
+        Math.abs(a.x1 - a.x0 - (TAU * sum) / total) < 1e-5,
+        `"more" arc under ${c.graph.paths[parent]} holds the undrawn children`,
+      );
       const smallestShown = Math.min(...shown.map((k) => dom.retained[k]!));
-      for (const k of hidden) assert.ok(dom.retained[k]! <= smallestShown, 'only children smaller than every drawn sibling are merged');
+      for (const k of hidden)
+        assert.ok(dom.retained[k]! <= smallestShown, 'only children smaller than every drawn sibling are merged');
     }
   }
   // Ring 1, with the centre's own NAR size (and merged children too thin for a "more" arc) as the gap,
@@ -142,7 +154,11 @@ function checkDominatorArcs(c: TestClosure, arcs: DrawnArc[], center: number): {
  * when it is within `maxDepth` rings of the centre and its angle is at least `minAngle`; each drawn node (or
  * the centre) whose undrawn children add up to that gets one "more" arc. Valid below the arc cap.
  */
-async function expectedArcs(page: Page, c: TestClosure, center: number): Promise<{ paths: Set<number>; more: Set<number>; capped: boolean }> {
+async function expectedArcs(
+  page: Page,
+  c: TestClosure,
+  center: number,
+): Promise<{ paths: Set<number>; more: Set<number>; capped: boolean }> {
   const p = await page.$eval('#chart', (e) => ({
     minAngle: Number(e.getAttribute('data-min-angle')),
     maxDepth: Number(e.getAttribute('data-max-depth')),
@@ -201,7 +217,8 @@ describe('sunburst webview in headless Chromium', function () {
       const dom = fixture.analysis.dominators;
       const drawn = new Set(arcs.map((a) => a.node));
       for (let v = 1; v < g.nodeCount; v++) {
-        if (dom.retained[v]! >= 0.01 * dom.retained[0]! && domDepth(dom, 0, v) <= 3) assert.ok(drawn.has(v), `${g.paths[v]} is drawn`);
+        if (dom.retained[v]! >= 0.01 * dom.retained[0]! && domDepth(dom, 0, v) <= 3)
+          assert.ok(drawn.has(v), `${g.paths[v]} is drawn`);
       }
       assert.ok(more >= 1, 'tiny arcs are merged');
       assert.equal(await centerName(h.page), 'nixos-system-demo-24.05');
@@ -209,9 +226,14 @@ describe('sunburst webview in headless Chromium', function () {
     });
 
     it('has no inline handlers and labels every arc for screen readers', async () => {
-      const inline = await h.page.$$eval('*', (els) => els.flatMap((e) => [...e.attributes].filter((a) => /^on/i.test(a.name)).map((a) => a.name)));
+      const inline = await h.page.$$eval('*', (els) =>
+        els.flatMap((e) => [...e.attributes].filter((a) => /^on/i.test(a.name)).map((a) => a.name)),
+      );
       assert.deepEqual(inline, []);
-      const unlabeled = await h.page.$$eval('path.arc', (els) => els.filter((e) => !e.getAttribute('aria-label')).length);
+      const unlabeled = await h.page.$$eval(
+        'path.arc',
+        (els) => els.filter((e) => !e.getAttribute('aria-label')).length,
+      );
       assert.equal(unlabeled, 0);
       const label = await h.page.$eval(`#arc-n${g.indexOf(sp('firmware'))}`, (e) => e.getAttribute('aria-label'));
       assert.match(label!, /^firmware, retained 300\.0 MiB \(\d+\.\d%\)$/);
@@ -221,7 +243,10 @@ describe('sunburst webview in headless Chromium', function () {
       const perl = g.indexOf(sp('system-path'))!;
       const box = await arcMiddle(h.page, `n${perl}`);
       await h.page.mouse.move(box.x, box.y);
-      const tip = await h.page.$eval('#tooltip', (e) => ({ hidden: (e as HTMLElement).hidden, text: e.textContent ?? '' }));
+      const tip = await h.page.$eval('#tooltip', (e) => ({
+        hidden: (e as HTMLElement).hidden,
+        text: e.textContent ?? '',
+      }));
       assert.equal(tip.hidden, false);
       const a = fixture.analysis;
       assert.ok(tip.text.includes('system-path'));
@@ -250,22 +275,35 @@ describe('sunburst webview in headless Chromium', function () {
       const shown = await h.page.$$eval('#why .chain.shortest .step', (els) => els.map((e) => e.textContent));
       assert.deepEqual(shown, expected);
       const all = allChains(g, 0, perl, 50);
-      const listed = await h.page.$$eval('#all-chains .chain', (els) => els.map((c) => [...c.querySelectorAll('.step')].map((s) => s.textContent)));
-      assert.deepEqual(listed, all.chains.map((c) => c.map((i) => labelOf(g, i))));
+      const listed = await h.page.$$eval('#all-chains .chain', (els) =>
+        els.map((c) => [...c.querySelectorAll('.step')].map((s) => s.textContent)),
+      );
+      assert.deepEqual(
+        listed,
+        all.chains.map((c) => c.map((i) => labelOf(g, i))),
+      );
       assert.equal(all.totalChains, 2);
       assert.equal(await h.page.$eval('#all-chains', (e) => e.getAttribute('description')), '2 in total');
 
       // Each chain names the option definition nearest the dependency.
-      const defs = await h.page.$$eval('#all-chains .chain', (els) => els.map((c) => c.querySelector('.definition')?.textContent ?? ''));
+      const defs = await h.page.$$eval('#all-chains .chain', (els) =>
+        els.map((c) => c.querySelector('.definition')?.textContent ?? ''),
+      );
       assert.match(defs[0]!, /environment\.systemPackages brings in git-2\.44\.0/);
       assert.match(defs[0]!, /configuration\.nix:12/);
       assert.match(defs[1]!, /environment\.systemPackages brings in nixos-help/);
       assert.match(defs[1]!, /…\/modules\/misc\/documentation\.nix:331/);
       // That definition is a module's; the user's line that switched the module on is linked too.
-      assert.match(defs[1]!, /module switched on by documentation\.nixos\.enable at …\/alice\/flake\/configuration\.nix:31 · the module costs 12\.5 MiB/);
+      assert.match(
+        defs[1]!,
+        /module switched on by documentation\.nixos\.enable at …\/alice\/flake\/configuration\.nix:31 · the module costs 12\.5 MiB/,
+      );
 
       const posted = await h.posted();
-      assert.deepEqual(posted.filter((m) => m.type === 'selected').map((m) => (m as { path: string }).path), [sp('system-path'), sp('perl-5.38.2')]);
+      assert.deepEqual(
+        posted.filter((m) => m.type === 'selected').map((m) => (m as { path: string }).path),
+        [sp('system-path'), sp('perl-5.38.2')],
+      );
       const state = (await h.state()) as { selected?: string; zoom?: string };
       assert.equal(state.selected, sp('perl-5.38.2'));
       assert.equal(state.zoom, sp('perl-5.38.2'));
@@ -294,7 +332,10 @@ describe('sunburst webview in headless Chromium', function () {
       const before = await centerName(h.page);
       await h.page.click('.center-disc');
       await settle(h.page);
-      assert.ok(['system-path', 'nixos-system-demo-24.05'].includes(await centerName(h.page)), `${before} → ${await centerName(h.page)}`);
+      assert.ok(
+        ['system-path', 'nixos-system-demo-24.05'].includes(await centerName(h.page)),
+        `${before} → ${await centerName(h.page)}`,
+      );
       await h.page.focus('#chart');
       await h.page.keyboard.press('Escape');
       await settle(h.page);
@@ -327,16 +368,25 @@ describe('sunburst webview in headless Chromium', function () {
         const expected = findByName(g, q);
         assert.ok(expected.length >= 2, q);
         assert.equal(await h.page.$eval('#search-count', (e) => e.textContent), String(expected.length));
-        const listed = await h.page.$$eval('#search-results .step', (els) => els.map((e) => Number((e as HTMLElement).dataset['node'])));
-        assert.deepEqual([...listed].sort((a, b) => a - b), [...expected].sort((a, b) => a - b));
+        const listed = await h.page.$$eval('#search-results .step', (els) =>
+          els.map((e) => Number((e as HTMLElement).dataset['node'])),
+        );
+        assert.deepEqual(
+          [...listed].sort((a, b) => a - b),
+          [...expected].sort((a, b) => a - b),
+        );
         let total = 0;
         for (const i of expected) total += g.narSize[i]!;
-        assert.match(await h.page.$eval('#search-summary', (e) => e.textContent ?? ''), new RegExp(`^${expected.length} matches, ${escapeRe(formatIec(total))} together`));
+        assert.match(
+          await h.page.$eval('#search-summary', (e) => e.textContent ?? ''),
+          new RegExp(`^${expected.length} matches, ${escapeRe(formatIec(total))} together`),
+        );
         const arcs = await drawnArcs(h.page);
         const matched = arcs.filter((a) => a.cls.split(' ').includes('match'));
         const dimmed = arcs.filter((a) => a.cls.split(' ').includes('dim'));
         assert.ok(matched.length > 0 && dimmed.length > 0);
-        for (const a of matched.filter((x) => x.node >= 0 && !x.cls.includes('has-hidden'))) assert.ok(expected.includes(a.node), `${a.node} is a match`);
+        for (const a of matched.filter((x) => x.node >= 0 && !x.cls.includes('has-hidden')))
+          assert.ok(expected.includes(a.node), `${a.node} is a match`);
         for (const i of expected) {
           const arc = arcs.find((a) => a.node === i);
           if (arc) assert.ok(arc.cls.includes('match'), `${g.paths[i]} is highlighted`);
@@ -357,7 +407,10 @@ describe('sunburst webview in headless Chromium', function () {
       await h.page.click('.legend-item:has-text("Fonts")');
       const arcs = await drawnArcs(h.page);
       const hits = arcs.filter((a) => a.cls.split(' ').includes('match'));
-      assert.deepEqual(hits.map((a) => a.node), [g.indexOf(sp('dejavu-fonts-2.37'))]);
+      assert.deepEqual(
+        hits.map((a) => a.node),
+        [g.indexOf(sp('dejavu-fonts-2.37'))],
+      );
       assert.ok(arcs.filter((a) => a.cls.includes('dim')).length === arcs.length - 1);
       await h.page.click('.legend-item:has-text("Fonts")');
       assert.equal(await h.page.$$eval('path.arc.dim', (e) => e.length), 0);
@@ -409,7 +462,9 @@ describe('sunburst webview in headless Chromium', function () {
       const kids = Array.from(fixture.analysis.dominators.children(parent));
       const drawn = new Set((await drawnArcs(h.page)).map((a) => a.node));
       const merged = kids.filter((k) => !drawn.has(k));
-      const listed = await h.page.$$eval('#more .step', (els) => els.map((e) => Number((e as HTMLElement).dataset['node'])));
+      const listed = await h.page.$$eval('#more .step', (els) =>
+        els.map((e) => Number((e as HTMLElement).dataset['node'])),
+      );
       assert.deepEqual(listed, merged);
     });
 
@@ -447,7 +502,8 @@ describe('sunburst webview in headless Chromium', function () {
       const dom = real.analysis.dominators;
       const drawn = new Set(arcs.map((a) => a.node));
       for (let v = 1; v < real.graph.nodeCount; v++) {
-        if (dom.retained[v]! >= 0.01 * dom.retained[0]! && domDepth(dom, 0, v) <= 3) assert.ok(drawn.has(v), `${real.graph.paths[v]} is drawn`);
+        if (dom.retained[v]! >= 0.01 * dom.retained[0]! && domDepth(dom, 0, v) <= 3)
+          assert.ok(drawn.has(v), `${real.graph.paths[v]} is drawn`);
       }
       assert.ok(more > 0);
       assert.match(await h.page.$eval('#footer', (e) => e.textContent ?? ''), /^628 paths · /);
@@ -465,7 +521,10 @@ describe('sunburst webview in headless Chromium', function () {
       const expected = await expectedArcs(h.page, real, target);
       assert.equal(zoomed.length, expected.paths.size + expected.more.size, 'arc count after zooming');
       const chain = shortestChain(real.graph, 0, target)!.map((i) => labelOf(real.graph, i));
-      assert.deepEqual(await h.page.$$eval('#why .chain.shortest .step', (els) => els.map((e) => e.textContent)), chain);
+      assert.deepEqual(
+        await h.page.$$eval('#why .chain.shortest .step', (els) => els.map((e) => e.textContent)),
+        chain,
+      );
       await h.screenshot('sunburst-sbom-zoomed.png');
     });
   });
@@ -476,7 +535,10 @@ describe('sunburst webview in headless Chromium', function () {
       const h = await openHarness();
       try {
         await h.sendClosure(closureMessage(c));
-        assert.match(await h.page.$eval('#footer', (e) => e.textContent ?? ''), /no sizes in this input: arcs count paths/);
+        assert.match(
+          await h.page.$eval('#footer', (e) => e.textContent ?? ''),
+          /no sizes in this input: arcs count paths/,
+        );
         // Angles are dominator-subtree path counts.
         const dom = c.analysis.dominators;
         const count = new Float64Array(c.graph.nodeCount).fill(1);
@@ -514,7 +576,14 @@ describe('sunburst webview in headless Chromium', function () {
       const fixture = nixosLikeFixture();
       const g = fixture.graph;
       const h = await openHarness({
-        state: { v: 1, mode: 'dominator', allChains: true, selected: sp('perl-5.38.2'), zoom: sp('system-path'), search: 'glibc' },
+        state: {
+          v: 1,
+          mode: 'dominator',
+          allChains: true,
+          selected: sp('perl-5.38.2'),
+          zoom: sp('system-path'),
+          search: 'glibc',
+        },
       });
       try {
         await h.sendClosure(closureMessage(fixture, undefined, false));
@@ -523,13 +592,19 @@ describe('sunburst webview in headless Chromium', function () {
         assert.deepEqual(await crumbs(h.page), ['.#nixosConfigurations.demo', 'system-path', 'perl-5.38.2']);
         assert.equal(await h.page.$eval('#search-count', (e) => e.textContent), String(findByName(g, 'glibc').length));
         assert.equal(await h.page.$eval('#search', (e) => (e as HTMLInputElement).value), 'glibc');
-        assert.equal(await h.page.$eval('vscode-radio[value="dominator"]', (e) => (e as HTMLInputElement).checked), true);
+        assert.equal(
+          await h.page.$eval('vscode-radio[value="dominator"]', (e) => (e as HTMLInputElement).checked),
+          true,
+        );
         assert.equal(await h.page.$eval('#all-chains', (e) => e.hasAttribute('open')), true);
         // Attribution can arrive after the closure.
         assert.equal(await h.page.$$eval('.definition', (e) => e.length), 0);
         await h.send({ type: 'attribution', attribution: closureMessage(fixture).snapshot.attribution! });
         await h.page.waitForSelector('.definition');
-        assert.match(await h.page.$eval('#footer', (e) => e.textContent ?? ''), /5 option definitions \(evaluated in 2\.3 s\)/);
+        assert.match(
+          await h.page.$eval('#footer', (e) => e.textContent ?? ''),
+          /5 option definitions \(evaluated in 2\.3 s\)/,
+        );
       } finally {
         await h.close();
       }
@@ -559,18 +634,32 @@ describe('sunburst webview in headless Chromium', function () {
       try {
         await h.send({ ...good, snapshot: { ...good.snapshot, narSize: good.snapshot.narSize.subarray(1) } });
         await h.page.waitForSelector('#status[role="alert"]');
-        assert.match(await h.page.$eval('#status .status-message', (e) => e.textContent ?? ''), /damaged payload .*"narSize" has/);
+        assert.match(
+          await h.page.$eval('#status .status-message', (e) => e.textContent ?? ''),
+          /damaged payload .*"narSize" has/,
+        );
         const reports = (await h.posted()).filter((m) => m.type === 'reportError');
-        assert.match(reports.at(-1)?.type === 'reportError' ? reports.at(-1)!.message : '', /rejected a message from the extension: closure: snapshot: "narSize"/);
+        assert.match(
+          reports.at(-1)?.type === 'reportError' ? reports.at(-1)!.message : '',
+          /rejected a message from the extension: closure: snapshot: "narSize"/,
+        );
 
         await h.sendClosure(good);
         assert.equal(await h.page.$$eval('#status', (e) => e.length), 0, 'the good closure replaced the error');
         const a = closureMessage(fixture).snapshot.attribution!;
         await h.send({ type: 'attribution', attribution: { ...a, defOffsets: a.defOffsets.subarray(1) } });
-        await h.page.waitForFunction(() => (window as unknown as { __posted: { type: string; message?: string }[] }).__posted.some((m) => m.type === 'reportError' && /attribution/.test(m.message ?? '')));
+        await h.page.waitForFunction(() =>
+          (window as unknown as { __posted: { type: string; message?: string }[] }).__posted.some(
+            (m) => m.type === 'reportError' && /attribution/.test(m.message ?? ''),
+          ),
+        );
         await h.send({ type: 'select', path: sp('perl-5.38.2') });
         await h.page.waitForSelector('#why .chain');
-        assert.equal(await h.page.$$eval('.definition', (e) => e.length), 0, 'no definitions from the refused attribution');
+        assert.equal(
+          await h.page.$$eval('.definition', (e) => e.length),
+          0,
+          'no definitions from the refused attribution',
+        );
       } finally {
         await h.close();
       }
@@ -579,10 +668,18 @@ describe('sunburst webview in headless Chromium', function () {
     it('shows loading and error messages with their fix', async () => {
       const h = await openHarness();
       try {
-        await h.send({ type: 'loading', title: '.#x', message: 'Building .#x…', target: { kind: 'installable', installable: '.#x' } });
+        await h.send({
+          type: 'loading',
+          title: '.#x',
+          message: 'Building .#x…',
+          target: { kind: 'installable', installable: '.#x' },
+        });
         assert.equal(await h.page.$eval('#status .status-message', (e) => e.textContent), 'Building .#x…');
         // A panel reloaded while still loading knows what to load.
-        assert.deepEqual(((await h.state()) as { target?: unknown }).target, { kind: 'installable', installable: '.#x' });
+        assert.deepEqual(((await h.state()) as { target?: unknown }).target, {
+          kind: 'installable',
+          installable: '.#x',
+        });
         await h.send({ type: 'error', message: 'nix is not installed', fix: 'Install Nix 2.8 or later.' });
         assert.equal(await h.page.$eval('#status', (e) => e.getAttribute('role')), 'alert');
         assert.equal(await h.page.$eval('#status .status-fix', (e) => e.textContent), 'Install Nix 2.8 or later.');

@@ -34,7 +34,8 @@ export class ClosureAnalysis {
     readonly graph: ClosureGraph,
     known: { readonly dominators?: DominatorTree | undefined } = {},
   ) {
-    if (known.dominators && known.dominators.idom.length !== graph.nodeCount) throw new Error('the dominator tree is not of this graph');
+    if (known.dominators && known.dominators.idom.length !== graph.nodeCount)
+      throw new Error('the dominator tree is not of this graph');
     this.dom = known.dominators;
   }
 

@@ -23,7 +23,13 @@ export type DominatorArrays = Pick<DominatorTree, 'idom' | 'retained' | 'childOf
 /** A DominatorTree over arrays computed elsewhere (they must come from `dominatorTree` of the same graph). */
 export function dominatorTreeOf(a: DominatorArrays): DominatorTree {
   const { idom, retained, childOffsets, childTargets } = a;
-  return { idom, retained, childOffsets, childTargets, children: (i: number) => childTargets.subarray(childOffsets[i]!, childOffsets[i + 1]!) };
+  return {
+    idom,
+    retained,
+    childOffsets,
+    childTargets,
+    children: (i: number) => childTargets.subarray(childOffsets[i]!, childOffsets[i + 1]!),
+  };
 }
 
 export function dominatorTree(g: ClosureGraph): DominatorTree {

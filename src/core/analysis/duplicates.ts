@@ -26,7 +26,18 @@ export interface DuplicateGroup {
  * Name suffixes of build variants of one package. `-unwrapped` is not here: a wrapper and the package it wraps
  * are one package, not two copies.
  */
-export const VARIANT_SUFFIXES = ['minimal', 'small', 'headless', 'nox', 'nogui', 'lite', 'light', 'slim', 'tiny', 'full'];
+export const VARIANT_SUFFIXES = [
+  'minimal',
+  'small',
+  'headless',
+  'nox',
+  'nogui',
+  'lite',
+  'light',
+  'slim',
+  'tiny',
+  'full',
+];
 const variantPattern = new RegExp(`-(?:${VARIANT_SUFFIXES.join('|')})$`);
 
 /** A dash-separated word of a store name that is a version (`2.39`, `52`, `1.1.1w`, `2022`), not a name. */

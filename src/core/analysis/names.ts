@@ -36,9 +36,7 @@ export function findByName(g: ClosureGraph, query: string): number[] {
 }
 
 export type NameResolution =
-  | { kind: 'unique'; node: number }
-  | { kind: 'ambiguous'; nodes: number[] }
-  | { kind: 'none' };
+  { kind: 'unique'; node: number } | { kind: 'ambiguous'; nodes: number[] } | { kind: 'none' };
 
 /**
  * One node for `query`, as `why` needs it. When the best tier holds several paths but exactly one of them is

@@ -46,7 +46,7 @@ export function shortestChain(g: ClosureGraph, from: number, to: number): number
       pred[w] = v;
       if (w === to) {
         const chain = [to];
-        for (let x = to; x !== from; ) {
+        for (let x = to; x !== from;) {
           x = pred[x]!;
           chain.push(x);
         }

@@ -22,9 +22,13 @@ type ATerm = string | ATerm[];
 export function parseDerivation(drvPath: string, text: string): StoreDerivation {
   let i = 0;
   const fail = (what: string): never => {
-    throw new ClosureLensError('malformed-json', `${drvPath} is not a readable store derivation (${what} at offset ${i})`, {
-      fix: 'check that the store is not damaged (`nix store verify`)',
-    });
+    throw new ClosureLensError(
+      'malformed-json',
+      `${drvPath} is not a readable store derivation (${what} at offset ${i})`,
+      {
+        fix: 'check that the store is not damaged (`nix store verify`)',
+      },
+    );
   };
   const value = (): ATerm => {
     const c = text[i];

@@ -241,15 +241,23 @@ export async function evaluateWithout(
   const doc = parseResult(r.stdout, { flakeRef: flake.url, attrPath });
   const option = definition.loc.join('.');
   if (doc['error'] === 'option-unreachable') {
-    throw new ClosureLensError('eval-error', `cannot evaluate ${attrPath.join('.')} without its definition of ${option}: the option cannot be reached`, {
-      fix: 'options inside submodules (users.users.<name>.…) can be taken out only with nixpkgs 25.11 or newer (valueMeta); take the definition out by hand and rebuild',
-    });
+    throw new ClosureLensError(
+      'eval-error',
+      `cannot evaluate ${attrPath.join('.')} without its definition of ${option}: the option cannot be reached`,
+      {
+        fix: 'options inside submodules (users.users.<name>.…) can be taken out only with nixpkgs 25.11 or newer (valueMeta); take the definition out by hand and rebuild',
+      },
+    );
   }
   const root = readRoot(doc['root']);
   if (!root?.drvPath) {
-    throw new ClosureLensError('eval-error', `${attrPath.join('.')} without its definition of ${option} does not evaluate to a toplevel`, {
-      fix: 'the configuration may need that definition (an assertion or a missing value); the static removal cost still applies',
-    });
+    throw new ClosureLensError(
+      'eval-error',
+      `${attrPath.join('.')} without its definition of ${option} does not evaluate to a toplevel`,
+      {
+        fix: 'the configuration may need that definition (an assertion or a missing value); the static removal cost still applies',
+      },
+    );
   }
   return { root, evalMs: performance.now() - started };
 }
@@ -281,11 +289,15 @@ function parseResult(stdout: string, target: ConfigurationTarget): Json {
   try {
     doc = JSON.parse(stdout);
   } catch (e) {
-    throw new ClosureLensError('malformed-json', 'the option attribution evaluation printed something that is not JSON', {
-      fix: 'report this as a bug of closure-lens, with the output in the details',
-      cause: e,
-      detail: stdout.slice(0, 2000),
-    });
+    throw new ClosureLensError(
+      'malformed-json',
+      'the option attribution evaluation printed something that is not JSON',
+      {
+        fix: 'report this as a bug of closure-lens, with the output in the details',
+        cause: e,
+        detail: stdout.slice(0, 2000),
+      },
+    );
   }
   if (typeof doc !== 'object' || doc === null) throw malformedResult(stdout);
   const obj = doc as Json;

@@ -162,9 +162,12 @@ function scanIndented(src: string, start: number): { end: number; value: string 
   let i = start + 2;
   let interpolated = false;
   while (i < src.length) {
-    if (src.startsWith("'''", i)) i += 3; // escaped ''
-    else if (src.startsWith("''$", i)) i += 3; // escaped $
-    else if (src.startsWith("''\\", i)) i += 4; // escaped character
+    if (src.startsWith("'''", i))
+      i += 3; // escaped ''
+    else if (src.startsWith("''$", i))
+      i += 3; // escaped $
+    else if (src.startsWith("''\\", i))
+      i += 4; // escaped character
     else if (src.startsWith("''", i)) return { end: i + 2, value: interpolated ? null : src.slice(start + 2, i) };
     else if (src[i] === '$' && src[i + 1] === '{') {
       interpolated = true;

@@ -57,7 +57,11 @@ interface OptionsContext {
   readonly cacheDir?: string | null;
 }
 
-export async function runOptionsCommand(argv: string[], ctx: OptionsContext, deps: OptionsCommandDeps = {}): Promise<number> {
+export async function runOptionsCommand(
+  argv: string[],
+  ctx: OptionsContext,
+  deps: OptionsCommandDeps = {},
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -87,26 +91,35 @@ export async function runOptionsCommand(argv: string[], ctx: OptionsContext, dep
   parseConfigurationInstallable(installable); // a usage error before any nix call
 
   const nix = deps.nix ?? ctx.nix ?? new NixRunner();
-  const cacheDir = deps.cacheDir !== undefined ? deps.cacheDir : ctx.cacheDir !== undefined ? ctx.cacheDir : defaultCacheDir();
+  const cacheDir =
+    deps.cacheDir !== undefined ? deps.cacheDir : ctx.cacheDir !== undefined ? ctx.cacheDir : defaultCacheDir();
   const service = new AttributionService(nix, cacheDir ? { cacheDir } : {});
   const signal = ctx.signal ? { signal: ctx.signal } : {};
   const includeDefaults = values.defaults === true;
   const ev = await service.evaluate(installable, { cwd: ctx.cwd, includeDefaults, ...signal });
   const root = ev.root?.outPath;
   if (!root) {
-    throw new ClosureLensError('bad-installable', `${installable} has no toplevel to measure (no config.system.build.toplevel, activationPackage or system)`, {
-      fix: 'name a NixOS, home-manager or nix-darwin configuration',
-    });
+    throw new ClosureLensError(
+      'bad-installable',
+      `${installable} has no toplevel to measure (no config.system.build.toplevel, activationPackage or system)`,
+      {
+        fix: 'name a NixOS, home-manager or nix-darwin configuration',
+      },
+    );
   }
   let loaded: LoadedClosure;
   try {
     loaded = await ctx.load({ kind: 'store-path', path: root }, signal);
   } catch (e) {
     if (isClosureLensError(e, 'invalid-path') || isClosureLensError(e, 'file-not-found')) {
-      throw new ClosureLensError('not-built', `the configuration ${installable} is not built (${root} is not in the store)`, {
-        fix: `build it first: nix build --no-link '${toplevelInstallable(installable)}'`,
-        cause: e,
-      });
+      throw new ClosureLensError(
+        'not-built',
+        `the configuration ${installable} is not built (${root} is not in the store)`,
+        {
+          fix: `build it first: nix build --no-link '${toplevelInstallable(installable)}'`,
+          cause: e,
+        },
+      );
     }
     throw e;
   }
@@ -116,7 +129,10 @@ export async function runOptionsCommand(argv: string[], ctx: OptionsContext, dep
     for (const d of attribution.definitions) {
       if (!d.inWorkspace || d.nodes.length > 0 || d.fromDefault) continue;
       try {
-        counterfactuals.set(d.id, await service.counterfactual(attribution, d.id, { cwd: ctx.cwd, includeDefaults, ...signal }));
+        counterfactuals.set(
+          d.id,
+          await service.counterfactual(attribution, d.id, { cwd: ctx.cwd, includeDefaults, ...signal }),
+        );
       } catch (e) {
         // One definition that cannot be taken out (a submodule option of nixpkgs before 25.11) costs only its own row.
         if (!isClosureLensError(e) || e.code === 'cancelled' || e.code === 'timeout') throw e;
@@ -124,7 +140,13 @@ export async function runOptionsCommand(argv: string[], ctx: OptionsContext, dep
       }
     }
   }
-  const report = { attribution, analysis: loaded.analysis, evalMs: ev.evalMs, fromCache: ev.fromCache, counterfactuals };
+  const report = {
+    attribution,
+    analysis: loaded.analysis,
+    evalMs: ev.evalMs,
+    fromCache: ev.fromCache,
+    counterfactuals,
+  };
   if (values.json) ctx.stdout(JSON.stringify(optionsJson(report)) + '\n');
   else ctx.stdout(renderOptionsText(report, { top, cwd: ctx.cwd }));
   return 0;
@@ -246,11 +268,15 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
     'COST = what the closure loses without the definition (paths that another definition also carries stay).',
     '',
     ...renderTable(
-      [['COST', 'OPTION', 'DEFINED AT', 'CARRIES'], ...shown.map((d) => [formatBytes(a.removalCost(d.id)), d.option, where(d), names(d)])],
+      [
+        ['COST', 'OPTION', 'DEFINED AT', 'CARRIES'],
+        ...shown.map((d) => [formatBytes(a.removalCost(d.id)), d.option, where(d), names(d)]),
+      ],
       ['right', 'left', 'left', 'left'],
     ),
   ];
-  if (byCost.length > shown.length) lines.push(`… ${byCost.length - shown.length} more definitions (--top N shows more)`);
+  if (byCost.length > shown.length)
+    lines.push(`… ${byCost.length - shown.length} more definitions (--top N shows more)`);
 
   const switches = a.definitions.filter((d) => d.inWorkspace && d.nodes.length === 0 && !d.fromDefault);
   if (switches.length > 0) {
@@ -264,14 +290,16 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
         cost = `not measured: ${cf.error.split('\n')[0]!.slice(0, 100)}`;
       } else if (cf) {
         cost = cf.unchanged ? 'changes nothing' : formatBytes(cf.bytes);
-        if (cf.addedPaths.length > 0) cost += ` (brings back ${cf.addedPaths.map((p) => p.slice(p.lastIndexOf('/') + 34)).join(', ')})`;
+        if (cf.addedPaths.length > 0)
+          cost += ` (brings back ${cf.addedPaths.map((p) => p.slice(p.lastIndexOf('/') + 34)).join(', ')})`;
       } else if (mod) {
         cost = `${formatBytes(mod.bytes)} (module ${mod.files.map((f) => displayFile(opts.cwd, f)).join(', ')})`;
       }
       rows.push([d.option, where(d), cost]);
     }
     lines.push(...renderTable(rows, ['left', 'left', 'left']));
-    if (r.counterfactuals.size === 0) lines.push('(--counterfactual evaluates the configuration without each of them for its real cost)');
+    if (r.counterfactuals.size === 0)
+      lines.push('(--counterfactual evaluates the configuration without each of them for its real cost)');
   }
   return lines.join('\n') + '\n';
 }

@@ -439,7 +439,7 @@ class Scanner {
         // A selection chain: a.b.c, a.b or default, x."y"
         while (end + 1 < to && this.t[end]!.text === '.' && this.attrOrInterp(end + 1)) end += 2;
         if (this.t[end]?.text === 'or' && end + 1 < to) end += 2;
-      } else if (tok.kind === 'op' && tok.text === '-' ) {
+      } else if (tok.kind === 'op' && tok.text === '-') {
         end = i + 2;
       }
       out.push([i, end]);
@@ -500,7 +500,10 @@ class Scanner {
     const first = this.t[a]!;
     const last = this.t[b - 1]!;
     return {
-      text: this.t.slice(a, b).map((x) => x.text).join(''),
+      text: this.t
+        .slice(a, b)
+        .map((x) => x.text)
+        .join(''),
       start: first.start,
       end: last.end,
       line: first.line,
@@ -516,7 +519,10 @@ class Scanner {
       for (const [x, y] of this.terms(s + 1, this.matching(s))) {
         const tok = this.t[x]!;
         this.imports.push({
-          text: this.t.slice(x, y).map((k) => k.text).join(''),
+          text: this.t
+            .slice(x, y)
+            .map((k) => k.text)
+            .join(''),
           line: tok.line,
           column: tok.column,
         });

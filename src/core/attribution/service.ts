@@ -137,7 +137,11 @@ export class AttributionService {
     const file = this.diskFile(key);
     if (!file) return undefined;
     try {
-      const doc = JSON.parse(readFileSync(file, 'utf8')) as { version: number; key: string; evaluation: OptionEvaluation };
+      const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+        version: number;
+        key: string;
+        evaluation: OptionEvaluation;
+      };
       if (doc.version !== CACHE_VERSION || doc.key !== key) return undefined;
       this.byKey.set(key, doc.evaluation);
       return doc.evaluation;

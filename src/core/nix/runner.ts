@@ -92,7 +92,10 @@ export class NixRunner {
 
   /** Implementation and version, asked once (`nix --version`); a failed attempt is retried next time. */
   version(opts: { signal?: AbortSignal } = {}): Promise<NixVersion> {
-    this.versionPromise ??= this.run(['--version'], { timeoutMs: 30_000, ...(opts.signal ? { signal: opts.signal } : {}) }).then(
+    this.versionPromise ??= this.run(['--version'], {
+      timeoutMs: 30_000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    }).then(
       (r) => (this.knownVersion = parseNixVersion(r.stdout)),
       (e: unknown) => {
         this.versionPromise = undefined;
@@ -203,20 +206,28 @@ export class NixRunner {
     const code = (result as { code?: string }).code;
     if (code === 'ENOENT' || code === 'EACCES') {
       record(false);
-      throw new ClosureLensError('nix-not-found', `cannot run '${this.binary}': ${code === 'ENOENT' ? 'not found' : 'permission denied'}`, {
-        fix: 'install Nix (https://nixos.org/download) or point closure-lens at the nix binary (the nixClosureLens.nixPath setting or --nix)',
-        cause: result,
-      });
+      throw new ClosureLensError(
+        'nix-not-found',
+        `cannot run '${this.binary}': ${code === 'ENOENT' ? 'not found' : 'permission denied'}`,
+        {
+          fix: 'install Nix (https://nixos.org/download) or point closure-lens at the nix binary (the nixClosureLens.nixPath setting or --nix)',
+          cause: result,
+        },
+      );
     }
     if (result.failed) {
       record(false);
       if (result.signal && !result.isMaxBuffer) {
         // Killed from outside (the out-of-memory killer, a kill): its output is partial and must not be used.
-        throw new ClosureLensError('nix-failed', `\`${this.binary} ${fullArgs.join(' ')}\` was killed by ${result.signal}`, {
-          fix: 'run it again; if it happens again, look for the out-of-memory killer in `dmesg` or `journalctl -k`',
-          detail: stderrText,
-          cause: result,
-        });
+        throw new ClosureLensError(
+          'nix-failed',
+          `\`${this.binary} ${fullArgs.join(' ')}\` was killed by ${result.signal}`,
+          {
+            fix: 'run it again; if it happens again, look for the out-of-memory killer in `dmesg` or `journalctl -k`',
+            detail: stderrText,
+            cause: result,
+          },
+        );
       }
       if (result.isMaxBuffer) throw tooMuchOutput(this.binary, fullArgs, this.maxStdoutBytes, result);
       throw classifyNixFailure({
@@ -234,14 +245,20 @@ export class NixRunner {
 
 function tooMuchOutput(binary: string, args: readonly string[], limit: number, cause: unknown): ClosureLensError {
   const mib = Math.round(limit / 2 ** 20);
-  return new ClosureLensError('too-large', `the closure is too large to analyse here: \`${binary} ${args.join(' ')}\` printed more than ${mib} MiB and was stopped`, {
-    fix: 'analyse a smaller closure (one package or one output instead of a whole system), or a part of it with --from-json',
-    cause,
-  });
+  return new ClosureLensError(
+    'too-large',
+    `the closure is too large to analyse here: \`${binary} ${args.join(' ')}\` printed more than ${mib} MiB and was stopped`,
+    {
+      fix: 'analyse a smaller closure (one package or one output instead of a whole system), or a part of it with --from-json',
+      cause,
+    },
+  );
 }
 
 function cancelled(binary: string, args: readonly string[]): ClosureLensError {
-  return new ClosureLensError('cancelled', `\`${binary} ${args.join(' ')}\` was cancelled`, { fix: 'run it again when you need it' });
+  return new ClosureLensError('cancelled', `\`${binary} ${args.join(' ')}\` was cancelled`, {
+    fix: 'run it again when you need it',
+  });
 }
 
 function formatSeconds(ms: number): string {

@@ -25,12 +25,20 @@ export function parseNixVersion(output: string): NixVersion {
   const raw = output.trim().split('\n')[0] ?? '';
   const m = /^nix \(([^)]*)\) (\d+)\.(\d+)(?:\.(\d+))?(\S*)/.exec(raw);
   if (!m) {
-    throw new ClosureLensError('nix-failed', `cannot tell the Nix version from \`nix --version\`: ${JSON.stringify(raw)}`, {
-      fix: 'make sure the configured binary is Nix (2.8 or newer), Lix or Determinate Nix',
-    });
+    throw new ClosureLensError(
+      'nix-failed',
+      `cannot tell the Nix version from \`nix --version\`: ${JSON.stringify(raw)}`,
+      {
+        fix: 'make sure the configured binary is Nix (2.8 or newer), Lix or Determinate Nix',
+      },
+    );
   }
   const vendor = m[1]!;
-  const implementation: NixImplementation = /\bLix\b/i.test(vendor) ? 'lix' : /Determinate/i.test(vendor) ? 'determinate' : 'nix';
+  const implementation: NixImplementation = /\bLix\b/i.test(vendor)
+    ? 'lix'
+    : /Determinate/i.test(vendor)
+      ? 'determinate'
+      : 'nix';
   const vendorVersion = /Determinate Nix (\d[\w.+-]*)/.exec(vendor)?.[1];
   const major = Number(m[2]);
   const minor = Number(m[3]);

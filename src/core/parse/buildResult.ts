@@ -18,7 +18,8 @@ export function parseBuildJson(text: string, source = '`nix build --json`'): Bui
     const outs = entry['outputs'];
     if (!isObject(outs)) throw malformed(source, `entry ${i}.outputs should be an object, found ${describe(outs)}`);
     const outputs: Record<string, string> = {};
-    for (const [name, path] of Object.entries(outs)) outputs[name] = readString(path, source, `entry ${i}.outputs.${name}`);
+    for (const [name, path] of Object.entries(outs))
+      outputs[name] = readString(path, source, `entry ${i}.outputs.${name}`);
     return { drvPath, outputs };
   });
 }

@@ -57,7 +57,11 @@ function sizeOf(digits: string): number | undefined {
  * Records of compact path-info JSON in Nix's own field order, or undefined when the text is anything else.
  * Errors from the whole-closure check are thrown as the generic parser would throw them.
  */
-export function parseCompactPathInfo(text: string, source: string, options: ParseOptions = {}): ParsedClosure | undefined {
+export function parseCompactPathInfo(
+  text: string,
+  source: string,
+  options: ParseOptions = {},
+): ParsedClosure | undefined {
   const c = text.charCodeAt(0);
   try {
     if (c === 91 /* [ */) return compactArray(text, source, options);
@@ -126,8 +130,15 @@ export class CompactArrayReader {
         const narSize = sizeOf(m[3]!);
         if (narSize === undefined) return -1;
         const deriver = m[6];
-        if (!this.sawPathInfoField) this.sawPathInfoField = deriver !== undefined || PATH_INFO_KEY.test(m[5]!) || PATH_INFO_KEY.test(m[7]!);
-        this.records.push({ path: '', narSize, references: splitReferences(m[4]!), narHash: m[2]!, deriver: deriver || undefined });
+        if (!this.sawPathInfoField)
+          this.sawPathInfoField = deriver !== undefined || PATH_INFO_KEY.test(m[5]!) || PATH_INFO_KEY.test(m[7]!);
+        this.records.push({
+          path: '',
+          narSize,
+          references: splitReferences(m[4]!),
+          narHash: m[2]!,
+          deriver: deriver || undefined,
+        });
         this.paths.push(m[1]!);
         if (m[8] === ']') {
           this.ended = true;
@@ -144,7 +155,15 @@ export class CompactArrayReader {
 
   /** The records read, checked as parseClosureJson checks them. */
   finish(source: string, options: ParseOptions): ParsedClosure {
-    return finish(this.records, this.paths, [], this.storeDir, this.sawPathInfoField ? 'path-info-array' : 'closure-info', source, options);
+    return finish(
+      this.records,
+      this.paths,
+      [],
+      this.storeDir,
+      this.sawPathInfoField ? 'path-info-array' : 'closure-info',
+      source,
+      options,
+    );
   }
 }
 
@@ -174,7 +193,13 @@ function compactObject(text: string, source: string, options: ParseOptions): Par
     else {
       const narSize = sizeOf(m[4]!);
       if (narSize === undefined) return undefined;
-      records.push({ path: '', narSize, references: splitReferences(m[5]!), narHash: m[3], deriver: m[2] || undefined });
+      records.push({
+        path: '',
+        narSize,
+        references: splitReferences(m[5]!),
+        narHash: m[3],
+        deriver: m[2] || undefined,
+      });
       paths.push(path);
     }
     if (m[6] === '}') break;

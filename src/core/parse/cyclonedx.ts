@@ -16,7 +16,8 @@ export function isCycloneDx(doc: unknown): doc is JsonObject {
 
 export function parseCycloneDx(doc: JsonObject, source: string): ParsedClosure {
   const components = doc['components'];
-  if (!Array.isArray(components)) throw malformed(source, `components should be an array, found ${describe(components)}`);
+  if (!Array.isArray(components))
+    throw malformed(source, `components should be an array, found ${describe(components)}`);
   const metadata = doc['metadata'];
   const rootComponent = isObject(metadata) && isObject(metadata['component']) ? metadata['component'] : undefined;
 
@@ -43,7 +44,8 @@ export function parseCycloneDx(doc: JsonObject, source: string): ParsedClosure {
     const from = readString(d['ref'], source, `dependencies[${i}].ref`);
     const fromPath = nodeOf.get(from);
     if (fromPath === undefined) throw malformed(source, `dependencies[${i}].ref ${from} is not a component`);
-    const on = d['dependsOn'] === undefined ? [] : readStringArray(d['dependsOn'], source, `dependencies[${i}].dependsOn`);
+    const on =
+      d['dependsOn'] === undefined ? [] : readStringArray(d['dependsOn'], source, `dependencies[${i}].dependsOn`);
     let set = refsOf.get(fromPath);
     if (!set) refsOf.set(fromPath, (set = new Set()));
     for (const to of on) {
@@ -70,7 +72,8 @@ export function parseCycloneDx(doc: JsonObject, source: string): ParsedClosure {
     'a CycloneDX SBOM carries no sizes: every size is unknown',
     'edges are between derivations, as sbomnix records them',
   ];
-  if (folded > 0) notes.push(`${folded} extra outputs (such as -man or -doc) are folded into their derivation's main output`);
+  if (folded > 0)
+    notes.push(`${folded} extra outputs (such as -man or -doc) are folded into their derivation's main output`);
   return {
     records,
     roots: declaredRoot !== undefined ? [declaredRoot] : topLevel,
@@ -84,10 +87,12 @@ export function parseCycloneDx(doc: JsonObject, source: string): ParsedClosure {
 function outputPaths(c: JsonObject, source: string, where: string): string[] {
   const props = c['properties'];
   if (props === undefined) return [];
-  if (!Array.isArray(props)) throw malformed(source, `${where}.properties should be an array, found ${describe(props)}`);
+  if (!Array.isArray(props))
+    throw malformed(source, `${where}.properties should be an array, found ${describe(props)}`);
   const out: string[] = [];
   for (const p of props) {
-    if (isObject(p) && p['name'] === 'nix:output_path') out.push(readString(p['value'], source, `${where} nix:output_path`));
+    if (isObject(p) && p['name'] === 'nix:output_path')
+      out.push(readString(p['value'], source, `${where} nix:output_path`));
   }
   return out;
 }
@@ -95,6 +100,8 @@ function outputPaths(c: JsonObject, source: string, where: string): string[] {
 /** The output named like the derivation (`foo-1.0.drv` → `…-foo-1.0`), else the first; the .drv path if none. */
 function mainOutput(drvPath: string, outputs: readonly string[]): string {
   if (outputs.length === 0) return drvPath;
-  const drvName = baseName(drvPath).slice(33).replace(/\.drv$/, '');
+  const drvName = baseName(drvPath)
+    .slice(33)
+    .replace(/\.drv$/, '');
   return outputs.find((o) => baseName(o).slice(33) === drvName) ?? [...outputs].sort()[0]!;
 }

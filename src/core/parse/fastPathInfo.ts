@@ -44,7 +44,12 @@ const K_STORE_DIR = 12;
 const K_VERSION = 13;
 /** `valid`, `deriver`, `registrationTime`, `ultimate`, `signatures`, `ca`: only `nix path-info` prints them. */
 const PATH_INFO_ONLY =
-  (1 << K_VALID) | (1 << K_DERIVER) | (1 << K_REGISTRATION_TIME) | (1 << K_ULTIMATE) | (1 << K_SIGNATURES) | (1 << K_CA);
+  (1 << K_VALID) |
+  (1 << K_DERIVER) |
+  (1 << K_REGISTRATION_TIME) |
+  (1 << K_ULTIMATE) |
+  (1 << K_SIGNATURES) |
+  (1 << K_CA);
 
 /** Character classes of a store path base name (`<32 nix-base32 chars>-<name>`), as storePath.ts checks them. */
 const BASE32 = new Uint8Array(128);
@@ -95,9 +100,19 @@ const KEY_BYTES: Uint8Array[] = [];
 /** The known keys by their first byte, so that a key is compared with at most the two that start like it. */
 const KEYS_BY_FIRST_BYTE: number[][] = Array.from({ length: 256 }, () => []);
 for (const [id, word] of [
-  [K_PATH, 'path'], [K_NAR_SIZE, 'narSize'], [K_NAR_HASH, 'narHash'], [K_REFERENCES, 'references'], [K_DERIVER, 'deriver'],
-  [K_VALID, 'valid'], [K_REGISTRATION_TIME, 'registrationTime'], [K_ULTIMATE, 'ultimate'], [K_SIGNATURES, 'signatures'],
-  [K_CA, 'ca'], [K_INFO, 'info'], [K_STORE_DIR, 'storeDir'], [K_VERSION, 'version'],
+  [K_PATH, 'path'],
+  [K_NAR_SIZE, 'narSize'],
+  [K_NAR_HASH, 'narHash'],
+  [K_REFERENCES, 'references'],
+  [K_DERIVER, 'deriver'],
+  [K_VALID, 'valid'],
+  [K_REGISTRATION_TIME, 'registrationTime'],
+  [K_ULTIMATE, 'ultimate'],
+  [K_SIGNATURES, 'signatures'],
+  [K_CA, 'ca'],
+  [K_INFO, 'info'],
+  [K_STORE_DIR, 'storeDir'],
+  [K_VERSION, 'version'],
 ] as const) {
   KEY_BYTES[id] = Buffer.from(`${word}"`, 'latin1');
   KEYS_BY_FIRST_BYTE[word.charCodeAt(0)]!.push(id);
@@ -345,7 +360,8 @@ class PathInfoScanner {
             if (c === 34) {
               deriverStart = this.i + 1;
               deriverEnd = this.keptString();
-              if (deriverEnd === deriverStart) deriverStart = deriverEnd = -1; // '' means none
+              if (deriverEnd === deriverStart)
+                deriverStart = deriverEnd = -1; // '' means none
               else if (s[deriverStart] !== 47 && this.baseName(deriverStart) !== deriverEnd) bad = true;
             } else this.skipValue(0); // not a string: no deriver
             break;
@@ -662,7 +678,11 @@ export function attempt<T>(f: () => T): T | undefined {
 export { decline };
 
 /** The scan of `text` (`bytes`: the same as UTF-8, when the caller has them), or undefined when it declines. */
-export function scanPathInfo(text: string, bytes?: Uint8Array, referencesComparedLater = false): { scan: Scan; bytes: Uint8Array } | undefined {
+export function scanPathInfo(
+  text: string,
+  bytes?: Uint8Array,
+  referencesComparedLater = false,
+): { scan: Scan; bytes: Uint8Array } | undefined {
   // Offsets in the bytes are offsets in the text only when every character is ASCII; anything else is rare in
   // path-info JSON (store paths are ASCII) and goes the generic way.
   if (bytes ? !isAscii(bytes) : Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
@@ -675,7 +695,10 @@ export function scanPathInfo(text: string, bytes?: Uint8Array, referencesCompare
  * The scan of UTF-8 `bytes`, or undefined when it declines (non-ASCII bytes included). `referencesComparedLater`:
  * see PathInfoScanner.
  */
-export function scanPathInfoBytes(bytes: Uint8Array, referencesComparedLater = false): { scan: Scan; bytes: Uint8Array } | undefined {
+export function scanPathInfoBytes(
+  bytes: Uint8Array,
+  referencesComparedLater = false,
+): { scan: Scan; bytes: Uint8Array } | undefined {
   if (!isAscii(bytes)) return undefined;
   const scan = attempt(() => new PathInfoScanner(bytes, bytes.length, referencesComparedLater).run());
   return scan && { scan, bytes };
@@ -740,6 +763,12 @@ function materialize(
     });
   }
   const format: ClosureFormat =
-    scan.shape === SHAPE_ARRAY ? (scan.sawPathInfoField ? 'path-info-array' : 'closure-info') : v2 ? 'path-info-v2' : 'path-info-object';
+    scan.shape === SHAPE_ARRAY
+      ? scan.sawPathInfoField
+        ? 'path-info-array'
+        : 'closure-info'
+      : v2
+        ? 'path-info-v2'
+        : 'path-info-object';
   return { records, invalidPaths, storeDir, format };
 }

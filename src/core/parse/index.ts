@@ -35,7 +35,11 @@ const RECORDS_SCANNER_MIN_LENGTH = 32 * 2 ** 20;
  * scanner (fastPathInfo.ts). Anything they do not fully understand goes to JSON.parse and the generic readers,
  * which decide every result and every error.
  */
-export function parseClosureJson(input: string | Uint8Array, source = 'the closure JSON', options: ParseOptions = {}): ParsedClosure {
+export function parseClosureJson(
+  input: string | Uint8Array,
+  source = 'the closure JSON',
+  options: ParseOptions = {},
+): ParsedClosure {
   const text = typeof input === 'string' ? input : decodeUtf8(input);
   const bytes = typeof input === 'string' ? undefined : input;
   return (
@@ -58,7 +62,9 @@ export function parseClosureGraph(
   rootPaths?: readonly string[],
 ): GraphFromJson & { readonly notes: string[] } {
   const fast =
-    input.length >= GRAPH_SCANNER_MIN_LENGTH ? pathInfoGraphFast(typeof input === 'string' ? { text: input } : { bytes: input }, rootPaths) : undefined;
+    input.length >= GRAPH_SCANNER_MIN_LENGTH
+      ? pathInfoGraphFast(typeof input === 'string' ? { text: input } : { bytes: input }, rootPaths)
+      : undefined;
   if (fast) return { ...fast, notes: [] };
   return graphOfParsed(parseClosureJson(input, source, { trustClosure: rootPaths !== undefined }), rootPaths);
 }
@@ -67,7 +73,10 @@ export function parseClosureGraph(
  * The graph of parsed records from `rootPaths` (the records' own roots when undefined; then they were parsed with
  * the closure check, else with `trustClosure`).
  */
-export function graphOfParsed(parsed: ParsedClosure, rootPaths: readonly string[] | undefined): GraphFromJson & { readonly notes: string[] } {
+export function graphOfParsed(
+  parsed: ParsedClosure,
+  rootPaths: readonly string[] | undefined,
+): GraphFromJson & { readonly notes: string[] } {
   if (rootPaths !== undefined) {
     // Roots come from the query: one that nix reports invalid (or does not list) is not in the store. (One pass over
     // the records against the few roots, not a set of every path.)
@@ -82,7 +91,14 @@ export function graphOfParsed(parsed: ParsedClosure, rootPaths: readonly string[
   }
   const roots = rootPaths === undefined ? parsed.roots : [...new Set(rootPaths)];
   const graph = ClosureGraph.build(parsed.records, roots);
-  return { graph, roots, format: parsed.format, storeDir: parsed.storeDir, invalidPaths: parsed.invalidPaths, notes: parsed.notes };
+  return {
+    graph,
+    roots,
+    format: parsed.format,
+    storeDir: parsed.storeDir,
+    invalidPaths: parsed.invalidPaths,
+    notes: parsed.notes,
+  };
 }
 
 /** As `fs.readFileSync(file, 'utf8')` decodes: invalid sequences become U+FFFD, a byte order mark stays. */
@@ -99,7 +115,8 @@ export function parseClosureValue(doc: unknown, source: string, options: ParseOp
   if (keys.length > 0 && keys.every((k) => k.startsWith('/'))) return parsePathInfoObject(doc, source, options);
   // exportReferencesGraph with __structuredAttrs: {"<attribute name>": [ {path, …}, … ]}
   const arrays = keys.filter((k) => Array.isArray(doc[k]));
-  if (arrays.length === 1 && keys.length === 1) return parsePathInfoArray(doc[arrays[0]!] as unknown[], source, options);
+  if (arrays.length === 1 && keys.length === 1)
+    return parsePathInfoArray(doc[arrays[0]!] as unknown[], source, options);
   if (keys.length === 0) return parsePathInfoObject(doc, source, options);
   throw malformed(
     source,

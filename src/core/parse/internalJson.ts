@@ -30,7 +30,9 @@ export type BuildEvent =
 
 /** `/nix/store/<hash>-hello-2.12.1.drv` → `hello-2.12.1`. */
 export function derivationName(drvPath: string): string {
-  return baseName(drvPath).slice(33).replace(/\.drv$/, '');
+  return baseName(drvPath)
+    .slice(33)
+    .replace(/\.drv$/, '');
 }
 
 export class InternalJsonProgress {
@@ -88,7 +90,8 @@ export class InternalJsonProgress {
         if (type === RES_BUILD_LOG_LINE && typeof fields[0] === 'string') {
           return [{ kind: 'log', derivation, line: stripAnsi(fields[0]) }];
         }
-        if (type === RES_SET_PHASE && typeof fields[0] === 'string') return [{ kind: 'phase', derivation, phase: fields[0] }];
+        if (type === RES_SET_PHASE && typeof fields[0] === 'string')
+          return [{ kind: 'phase', derivation, phase: fields[0] }];
         return [];
       }
       case 'msg': {

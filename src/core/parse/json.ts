@@ -18,8 +18,13 @@ export function parseJsonText(text: string, source: string): unknown {
   } catch (e) {
     const offset = firstSyntaxErrorOffset(text);
     const where =
-      offset >= text.length ? 'the text ends early (truncated?)' : `at line ${lineCol(text, offset)} (offset ${offset})`;
-    throw new ClosureLensError('malformed-json', `${source} is not valid JSON: ${where}`, { fix: FIX_REGENERATE, cause: e });
+      offset >= text.length
+        ? 'the text ends early (truncated?)'
+        : `at line ${lineCol(text, offset)} (offset ${offset})`;
+    throw new ClosureLensError('malformed-json', `${source} is not valid JSON: ${where}`, {
+      fix: FIX_REGENERATE,
+      cause: e,
+    });
   }
 }
 

@@ -24,7 +24,8 @@ export function parsePathInfoArray(doc: readonly unknown[], source: string, opti
     const path = typeof pathValue === 'string' ? pathValue : readString(pathValue, source, `entry ${i}.path`);
     const split = splitStorePath(path, source, `entry ${i}.path`);
     storeDir ??= split.storeDir;
-    if (split.storeDir !== storeDir) throw malformed(source, `${path} is not in the store ${storeDir} like the other paths`);
+    if (split.storeDir !== storeDir)
+      throw malformed(source, `${path} is not in the store ${storeDir} like the other paths`);
     if (!sawPathInfoField) sawPathInfoField = PATH_INFO_ONLY_FIELDS.some((f) => f in entry);
     if (entry['valid'] === false) {
       invalidPaths.push(path);
@@ -44,13 +45,15 @@ export function parsePathInfoObject(doc: JsonObject, source: string, options: Pa
   for (const path of Object.keys(doc)) {
     const split = splitStorePath(path, source, 'a key');
     storeDir ??= split.storeDir;
-    if (split.storeDir !== storeDir) throw malformed(source, `${path} is not in the store ${storeDir} like the other paths`);
+    if (split.storeDir !== storeDir)
+      throw malformed(source, `${path} is not in the store ${storeDir} like the other paths`);
     const entry = doc[path];
     if (entry === null) {
       invalidPaths.push(path);
       continue;
     }
-    if (!isObject(entry)) throw malformed(source, `the value of ${path} should be an object or null, found ${describe(entry)}`);
+    if (!isObject(entry))
+      throw malformed(source, `the value of ${path} should be an object or null, found ${describe(entry)}`);
     records.push(readInfo(entry, path, storeDir, source, path));
   }
   return finishPathInfo(records, invalidPaths, storeDir, 'path-info-object', source, options);
@@ -60,7 +63,10 @@ export function parsePathInfoObject(doc: JsonObject, source: string, options: Pa
 export function parsePathInfoV2(doc: JsonObject, source: string, options: ParseOptions = {}): ParsedClosure {
   const version = doc['version'];
   if (version !== 2 && version !== 3) {
-    throw malformed(source, `store object info version ${describe(version)} is not one this version of closure-lens reads (2 or 3)`);
+    throw malformed(
+      source,
+      `store object info version ${describe(version)} is not one this version of closure-lens reads (2 or 3)`,
+    );
   }
   const storeDir = readString(doc['storeDir'], source, 'storeDir');
   const info = doc['info'];
@@ -75,7 +81,8 @@ export function parsePathInfoV2(doc: JsonObject, source: string, options: ParseO
       invalidPaths.push(path);
       continue;
     }
-    if (!isObject(entry)) throw malformed(source, `info[${JSON.stringify(key)}] should be an object or null, found ${describe(entry)}`);
+    if (!isObject(entry))
+      throw malformed(source, `info[${JSON.stringify(key)}] should be an object or null, found ${describe(entry)}`);
     records.push(readInfo(entry, path, storeDir, source, key));
   }
   return finishPathInfo(records, invalidPaths, storeDir, 'path-info-v2', source, options);
@@ -84,14 +91,17 @@ export function parsePathInfoV2(doc: JsonObject, source: string, options: ParseO
 function readInfo(entry: JsonObject, path: string, storeDir: string, source: string, label: string): PathRecord {
   const sizeValue = entry['narSize'];
   const narSize =
-    typeof sizeValue === 'number' && Number.isSafeInteger(sizeValue) && sizeValue >= 0 ? sizeValue : readSize(sizeValue, source, `narSize of ${label}`);
+    typeof sizeValue === 'number' && Number.isSafeInteger(sizeValue) && sizeValue >= 0
+      ? sizeValue
+      : readSize(sizeValue, source, `narSize of ${label}`);
   const refs = entry['references'];
   if (!Array.isArray(refs)) readStringArray(refs, source, `references of ${label}`);
   // Full paths (every format up to 2.32, and v1) are used as they are; base names (v2) get the store dir.
   let references: readonly string[] = refs as string[];
   for (let k = 0; k < (refs as unknown[]).length; k++) {
     const r: unknown = (refs as unknown[])[k];
-    if (typeof r !== 'string') throw malformed(source, `references of ${label}[${k}] should be a string, found ${describe(r)}`);
+    if (typeof r !== 'string')
+      throw malformed(source, `references of ${label}[${k}] should be a string, found ${describe(r)}`);
     if (r.charCodeAt(0) !== 47 /* '/' */) {
       references = (refs as string[]).map((x) => fullPath(storeDir, x, source, `a reference of ${label}`));
       break;

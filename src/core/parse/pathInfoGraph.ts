@@ -76,7 +76,13 @@ function graphOf(b: Buffer, scan: Scan, rootPaths: readonly string[] | undefined
     at += length + 1;
   }
   if (records === 0) decline();
-  const table = new PathTable(b, compact, v2 ? 0 : storeDir.length + 1, offsets.subarray(0, records), lengths.subarray(0, records));
+  const table = new PathTable(
+    b,
+    compact,
+    v2 ? 0 : storeDir.length + 1,
+    offsets.subarray(0, records),
+    lengths.subarray(0, records),
+  );
   const refFirst = scan.refFirst.a;
   const refStart = scan.refStart.a;
   const refEnd = scan.refEnd.a;
@@ -103,10 +109,19 @@ function graphOf(b: Buffer, scan: Scan, rootPaths: readonly string[] | undefined
     }
   }
 
-  const roots = rootPaths === undefined ? unreferenced(records, recordRefStart, refRecord) : findRoots(rootPaths, recordEntry, paths);
+  const roots =
+    rootPaths === undefined
+      ? unreferenced(records, recordRefStart, refRecord)
+      : findRoots(rootPaths, recordEntry, paths);
   const graph = breadthFirst(records, recordRefStart, refRecord, roots, recordEntry, paths, scan.narSize);
   const format: ClosureFormat =
-    scan.shape === SHAPES.array ? (scan.sawPathInfoField ? 'path-info-array' : 'closure-info') : v2 ? 'path-info-v2' : 'path-info-object';
+    scan.shape === SHAPES.array
+      ? scan.sawPathInfoField
+        ? 'path-info-array'
+        : 'closure-info'
+      : v2
+        ? 'path-info-v2'
+        : 'path-info-object';
   return { graph, roots: roots.map((i) => paths[recordEntry[i]!]!), format, storeDir, invalidPaths };
 }
 

@@ -12,7 +12,10 @@ export function splitStorePath(path: string, source: string, where: string): { s
   const slash = path.lastIndexOf('/');
   const base = path.slice(slash + 1);
   if (slash <= 0 || !isStoreBaseName(base)) {
-    throw malformed(source, `${where} is ${JSON.stringify(path)}, which is not a store path (/nix/store/<32-char hash>-<name>)`);
+    throw malformed(
+      source,
+      `${where} is ${JSON.stringify(path)}, which is not a store path (/nix/store/<32-char hash>-<name>)`,
+    );
   }
   return { storeDir: path.slice(0, slash), base };
 }
@@ -21,7 +24,10 @@ export function splitStorePath(path: string, source: string, where: string): { s
 export function fullPath(storeDir: string, pathOrBase: string, source: string, where: string): string {
   if (pathOrBase.startsWith('/')) return pathOrBase;
   if (!isStoreBaseName(pathOrBase)) {
-    throw malformed(source, `${where} is ${JSON.stringify(pathOrBase)}, which is not a store path base name (<32-char hash>-<name>)`);
+    throw malformed(
+      source,
+      `${where} is ${JSON.stringify(pathOrBase)}, which is not a store path base name (<32-char hash>-<name>)`,
+    );
   }
   return `${storeDir}/${pathOrBase}`;
 }
@@ -31,7 +37,8 @@ export function fullPath(storeDir: string, pathOrBase: string, source: string, w
  * `storeDir` is the one every record path must share.
  */
 export function checkClosure(records: readonly PathRecord[], source: string, storeDir: string): string[] {
-  if (!storeDir.startsWith('/')) throw malformed(source, `the store directory ${JSON.stringify(storeDir)} is not absolute`);
+  if (!storeDir.startsWith('/'))
+    throw malformed(source, `the store directory ${JSON.stringify(storeDir)} is not absolute`);
   // One resolution of every reference, which ClosureGraph.build reuses: this runs on every load, for up to
   // 10^5 paths and 10^6 references.
   const { index, refStart, refRecord, duplicates } = resolveRecords(records);

@@ -5,9 +5,22 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ClosureLensError } from '../errors';
-import { loadCancelled, type AnalyseOptions, type AnalysedClosure, type ClosureAnalyser, type PipelineInput } from '../closurePipeline';
+import {
+  loadCancelled,
+  type AnalyseOptions,
+  type AnalysedClosure,
+  type ClosureAnalyser,
+  type PipelineInput,
+} from '../closurePipeline';
 import { ByteFeed } from '../byteFeed';
-import { chunkForTransfer, closureFromTransfer, errorFromTransfer, requestForTransfer, type WorkerMessage, type WorkerReply } from './messages';
+import {
+  chunkForTransfer,
+  closureFromTransfer,
+  errorFromTransfer,
+  requestForTransfer,
+  type WorkerMessage,
+  type WorkerReply,
+} from './messages';
 
 export class WorkerAnalyser implements ClosureAnalyser {
   /** Workers started and not yet exited (for tests: none is left behind). */
@@ -56,7 +69,10 @@ export class WorkerAnalyser implements ClosureAnalyser {
         WorkerAnalyser.running--;
         if (code === 0) WorkerAnalyser.exits.answered++;
         else WorkerAnalyser.exits.stopped++;
-        settle(() => reject(workerFailed(this.script, new Error(`it exited with code ${code} before answering`))), false);
+        settle(
+          () => reject(workerFailed(this.script, new Error(`it exited with code ${code} before answering`))),
+          false,
+        );
       });
       const { message, transfer } = requestForTransfer(input);
       worker.postMessage(message, transfer);
@@ -87,10 +103,14 @@ export class WorkerAnalyser implements ClosureAnalyser {
  */
 function workerFailed(script: string, e: Error): Error {
   if ((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    return new ClosureLensError('too-large', 'the closure is too large to analyse here: the analysis ran out of memory', {
-      fix: 'analyse a smaller closure (one package or one output instead of a whole system); the CLI can be given more memory with NODE_OPTIONS=--max-old-space-size=8192',
-      cause: e,
-    });
+    return new ClosureLensError(
+      'too-large',
+      'the closure is too large to analyse here: the analysis ran out of memory',
+      {
+        fix: 'analyse a smaller closure (one package or one output instead of a whole system); the CLI can be given more memory with NODE_OPTIONS=--max-old-space-size=8192',
+        cause: e,
+      },
+    );
   }
   return new Error(`the closure analysis worker (${script}) failed: ${e.message}`, { cause: e });
 }

@@ -6,7 +6,13 @@ import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { ByteFeed } from '../byteFeed';
 import { closurePipeline, type PipelineInput } from '../closurePipeline';
-import { closureForTransfer, errorForTransfer, type WorkerMessage, type WorkerReply, type WorkerRequest } from './messages';
+import {
+  closureForTransfer,
+  errorForTransfer,
+  type WorkerMessage,
+  type WorkerReply,
+  type WorkerRequest,
+} from './messages';
 
 const port = parentPort;
 if (!port) throw new Error('closureWorker.js runs as a worker thread (see analyseInWorker.ts)');

@@ -15,14 +15,17 @@ import { ClosureGraph } from '../graph';
  * The host's messages: the request first; when nix's output comes as a feed (the request says `fed`), its chunks
  * follow as they arrive, then the end.
  */
-export type WorkerMessage = WorkerRequest | { readonly type: 'chunk'; readonly bytes: Uint8Array } | { readonly type: 'end' };
+export type WorkerMessage =
+  WorkerRequest | { readonly type: 'chunk'; readonly bytes: Uint8Array } | { readonly type: 'end' };
 
 type PathInfoInput = Extract<PipelineInput, { kind: 'path-info' }>;
 
 export interface WorkerRequest {
   readonly type: 'request';
   /** The input, nix's output as a string or chunks; `fed`: the chunks follow as messages (json is then empty). */
-  readonly input: Exclude<PipelineInput, PathInfoInput> | (Omit<PathInfoInput, 'json'> & { readonly json: string | readonly Uint8Array[] });
+  readonly input:
+    | Exclude<PipelineInput, PathInfoInput>
+    | (Omit<PathInfoInput, 'json'> & { readonly json: string | readonly Uint8Array[] });
   readonly fed: boolean;
 }
 
@@ -33,8 +36,19 @@ export type WorkerReply =
 
 /** An AnalysedClosure as it crosses: the graph's and the dominator tree's arrays, the rest as it is. */
 export interface TransferredClosure
-  extends Pick<AnalysedClosure, 'closureSizes' | 'format' | 'notes' | 'rootPaths' | 'cacheFile' | 'notCached'>,
-    Pick<ClosureGraph, 'narSize' | 'refOffsets' | 'refTargets' | 'selfReference' | 'revOffsets' | 'revTargets' | 'hasVirtualRoot' | 'sizesKnown'>,
+  extends
+    Pick<AnalysedClosure, 'closureSizes' | 'format' | 'notes' | 'rootPaths' | 'cacheFile' | 'notCached'>,
+    Pick<
+      ClosureGraph,
+      | 'narSize'
+      | 'refOffsets'
+      | 'refTargets'
+      | 'selfReference'
+      | 'revOffsets'
+      | 'revTargets'
+      | 'hasVirtualRoot'
+      | 'sizesKnown'
+    >,
     DominatorArrays {
   /**
    * The store paths joined by "\n" as UTF-8 (one transferred buffer: 100,000 strings cloned one by one cost the
@@ -59,10 +73,15 @@ export type TransferredError =
 /** The request, with nix's output (its chunks) moved to the worker, not copied; a feed's chunks follow (chunkForTransfer). */
 export function requestForTransfer(input: PipelineInput): { message: WorkerRequest; transfer: ArrayBuffer[] } {
   if (input.kind !== 'path-info') return { message: { type: 'request', input, fed: false }, transfer: [] };
-  if (typeof input.json === 'string') return { message: { type: 'request', input: { ...input, json: input.json }, fed: false }, transfer: [] };
-  if (input.json instanceof ByteFeed) return { message: { type: 'request', input: { ...input, json: [] }, fed: true }, transfer: [] };
+  if (typeof input.json === 'string')
+    return { message: { type: 'request', input: { ...input, json: input.json }, fed: false }, transfer: [] };
+  if (input.json instanceof ByteFeed)
+    return { message: { type: 'request', input: { ...input, json: [] }, fed: true }, transfer: [] };
   const json = input.json.map(ownedBytes);
-  return { message: { type: 'request', input: { ...input, json }, fed: false }, transfer: [...new Set(json.map((b) => b.buffer as ArrayBuffer))] };
+  return {
+    message: { type: 'request', input: { ...input, json }, fed: false },
+    transfer: [...new Set(json.map((b) => b.buffer as ArrayBuffer))],
+  };
 }
 
 /** One chunk of a feed, moved to the worker. */
@@ -98,7 +117,18 @@ export function closureForTransfer(r: AnalysedClosure): { message: TransferredCl
     cacheFile: r.cacheFile && ownedBytes(r.cacheFile),
     notCached: r.notCached,
   };
-  const arrays = [g.narSize, g.refOffsets, g.refTargets, g.selfReference, g.revOffsets, g.revTargets, d.idom, d.retained, d.childOffsets, d.childTargets];
+  const arrays = [
+    g.narSize,
+    g.refOffsets,
+    g.refTargets,
+    g.selfReference,
+    g.revOffsets,
+    g.revTargets,
+    d.idom,
+    d.retained,
+    d.childOffsets,
+    d.childTargets,
+  ];
   if (r.closureSizes) arrays.push(r.closureSizes);
   if (paths instanceof Uint8Array) arrays.push(paths);
   if (message.cacheFile) arrays.push(message.cacheFile);
@@ -123,7 +153,12 @@ export async function closureFromTransfer(t: TransferredClosure): Promise<Analys
     hasVirtualRoot: t.hasVirtualRoot,
     sizesKnown: t.sizesKnown,
   });
-  const dominators = dominatorTreeOf({ idom: t.idom, retained: t.retained, childOffsets: t.childOffsets, childTargets: t.childTargets });
+  const dominators = dominatorTreeOf({
+    idom: t.idom,
+    retained: t.retained,
+    childOffsets: t.childOffsets,
+    childTargets: t.childTargets,
+  });
   return {
     graph,
     dominators,
@@ -139,7 +174,15 @@ export async function closureFromTransfer(t: TransferredClosure): Promise<Analys
 export function errorForTransfer(e: unknown): TransferredError {
   if (e instanceof ClosureLensError) {
     const cause = e.cause instanceof Error ? { name: e.cause.name, message: e.cause.message } : undefined;
-    return { kind: 'closure-lens', code: e.code, message: e.message, fix: e.fix, detail: e.detail, position: e.position, cause };
+    return {
+      kind: 'closure-lens',
+      code: e.code,
+      message: e.message,
+      fix: e.fix,
+      detail: e.detail,
+      position: e.position,
+      cause,
+    };
   }
   const err = e instanceof Error ? e : new Error(String(e));
   return { kind: 'other', name: err.name, message: err.message, stack: err.stack };
@@ -170,7 +213,13 @@ export function errorFromTransfer(t: TransferredError): Error {
  * Node's shared pool of small Buffers, is copied first).
  */
 function ownedBytes(b: Uint8Array): Uint8Array {
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer) && b.byteLength >= 4096) return b;
+  if (
+    b.byteOffset === 0 &&
+    b.byteLength === b.buffer.byteLength &&
+    !(b.buffer instanceof SharedArrayBuffer) &&
+    b.byteLength >= 4096
+  )
+    return b;
   return b.slice();
 }
 

@@ -46,13 +46,15 @@ function sunburstTabs(title: string): vscode.Tab[] {
     .filter((t) => t.input instanceof vscode.TabInputWebview && t.label === `Closure: ${title}`);
 }
 
-
 describe('Nix Closure Lens in a multi-root workspace', function () {
   this.timeout(180_000);
 
   it('opens the two fixture flakes as workspace folders', async () => {
     await api();
-    assert.deepEqual(vscode.workspace.workspaceFolders?.map((f) => f.name), FOLDERS);
+    assert.deepEqual(
+      vscode.workspace.workspaceFolders?.map((f) => f.name),
+      FOLDERS,
+    );
     for (const name of FOLDERS) assert.ok(fs.existsSync(path.join(folderDir(name), 'flake.nix')));
   });
 
@@ -60,7 +62,10 @@ describe('Nix Closure Lens in a multi-root workspace', function () {
 
   for (const folder of FOLDERS) {
     it(`"Show closure" of ${folder}#packages.default loads the ${folder} flake's output, with exactly nix's closure`, async () => {
-      const result = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', `${folder}#packages.default`);
+      const result = await vscode.commands.executeCommand<ShownClosure | undefined>(
+        'nixClosureLens.showClosure',
+        `${folder}#packages.default`,
+      );
       assert.ok(result, 'Show closure returned nothing (see the Nix Closure Lens output)');
       const expected = await nixOutput(folder, 'default');
       assert.equal(result.rootPath, expected.root);
@@ -75,19 +80,30 @@ describe('Nix Closure Lens in a multi-root workspace', function () {
     assert.notEqual(shown.get('chain')!.rootPath, shown.get('diamonds')!.rootPath);
     // Same output name, two closures: each tab says whose it is.
     for (const folder of FOLDERS) {
-      await waitFor(`the sunburst tab of ${folder}`, () => (sunburstTabs(`${folder}#packages.default`).length === 1 ? true : undefined));
+      await waitFor(`the sunburst tab of ${folder}`, () =>
+        sunburstTabs(`${folder}#packages.default`).length === 1 ? true : undefined,
+      );
     }
   });
 
-  it('a label alone finds the first folder\'s output; an unknown folder name finds none', async () => {
-    const first = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', 'packages.default');
+  it("a label alone finds the first folder's output; an unknown folder name finds none", async () => {
+    const first = await vscode.commands.executeCommand<ShownClosure | undefined>(
+      'nixClosureLens.showClosure',
+      'packages.default',
+    );
     assert.equal(first?.rootPath, shown.get('chain')!.rootPath);
-    const none = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', 'nosuchfolder#packages.default');
+    const none = await vscode.commands.executeCommand<ShownClosure | undefined>(
+      'nixClosureLens.showClosure',
+      'nosuchfolder#packages.default',
+    );
     assert.equal(none, undefined);
   });
 
   it('"Why depends…" perl answers for the current closure, the second folder\'s, with its own perl', async () => {
-    const diamonds = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', 'diamonds#packages.default');
+    const diamonds = await vscode.commands.executeCommand<ShownClosure | undefined>(
+      'nixClosureLens.showClosure',
+      'diamonds#packages.default',
+    );
     assert.equal(diamonds?.rootPath, shown.get('diamonds')!.rootPath);
     const text = await vscode.commands.executeCommand<string | undefined>('nixClosureLens.whyDepends', 'perl');
     assert.ok(text, 'no why text');
@@ -96,7 +112,10 @@ describe('Nix Closure Lens in a multi-root workspace', function () {
     assert.notEqual(perl, otherPerl, 'the two flakes build different perls');
     assert.equal(text.split('\n')[1]!.trim(), perl);
     const chainStarts = text.split('\n').filter((l) => l.startsWith('/nix/store/'));
-    assert.ok(chainStarts.length > 0 && chainStarts.every((l) => l === diamonds!.rootPath), `the chains start at the diamonds root:\n${text.slice(0, 600)}`);
-    assert.ok(!text.includes(otherPerl), 'the chain flake\'s perl is not in the answer');
+    assert.ok(
+      chainStarts.length > 0 && chainStarts.every((l) => l === diamonds!.rootPath),
+      `the chains start at the diamonds root:\n${text.slice(0, 600)}`,
+    );
+    assert.ok(!text.includes(otherPerl), "the chain flake's perl is not in the answer");
   });
 });

@@ -36,7 +36,6 @@ async function nix(args: string[], cwd?: string): Promise<string> {
   return stdout;
 }
 
-
 /** The nix commands run after the `before`-th one. */
 function commandsSince(a: NixClosureLensApi, before: number) {
   const { total, recent } = a.nixCommands();
@@ -85,7 +84,9 @@ describe('Nix Closure Lens in VS Code', function () {
       const tab = await waitFor('the sunburst tab', () => sunburstTab(DEMO));
       assert.match(tab.label, /demo/);
 
-      const expectedRoot = (await nix(['eval', '--raw', `path:${dir}#${DEMO}.config.system.build.toplevel.outPath`])).trim();
+      const expectedRoot = (
+        await nix(['eval', '--raw', `path:${dir}#${DEMO}.config.system.build.toplevel.outPath`])
+      ).trim();
       assert.equal(shown.rootPath, expectedRoot);
       const closure = (await nix(['path-info', '-r', expectedRoot])).trim().split('\n');
       assert.equal(shown.pathCount, closure.length);
@@ -101,7 +102,11 @@ describe('Nix Closure Lens in VS Code', function () {
       assert.ok(again);
       assert.equal(again.rootPath, first.rootPath);
       assert.equal(again.fromCache, true);
-      assert.deepEqual(commandsSince(a, before).map((c) => c.args.join(' ')), [], 'a cache hit ran nix');
+      assert.deepEqual(
+        commandsSince(a, before).map((c) => c.args.join(' ')),
+        [],
+        'a cache hit ran nix',
+      );
       assert.deepEqual(wrapperLog().slice(wrapperBefore), [], 'the logging nix wrapper saw a call');
       const cache = JSON.parse(fs.readFileSync(a.flakeOutputCacheFile, 'utf8')) as { flakes: Record<string, unknown> };
       assert.ok(cache.flakes[folder()], 'the flake output cache names the workspace flake');
@@ -114,11 +119,17 @@ describe('Nix Closure Lens in VS Code', function () {
       try {
         fs.writeFileSync(file, `${original}\n# touched by the e2e test\n`);
         const before = a.nixCommands().total;
-        const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', DEMO);
+        const shown = await vscode.commands.executeCommand<ShownClosure | undefined>(
+          'nixClosureLens.showClosure',
+          DEMO,
+        );
         assert.ok(shown);
         assert.equal(shown.rootPath, first.rootPath, 'a comment does not change the system');
         const ran = commandsSince(a, before);
-        assert.ok(ran.some((c) => c.args.includes('build') || c.args.includes('eval')), 'a changed flake was not evaluated again');
+        assert.ok(
+          ran.some((c) => c.args.includes('build') || c.args.includes('eval')),
+          'a changed flake was not evaluated again',
+        );
       } finally {
         fs.writeFileSync(file, original);
       }
@@ -160,7 +171,10 @@ describe('Nix Closure Lens in VS Code', function () {
       const a = await api();
       const perl = (await nix(['eval', '--raw', `path:${folder()}#packages.x86_64-linux.perl.outPath`])).trim();
       const before = a.nixCommands().total;
-      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showStorePath', perl);
+      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>(
+        'nixClosureLens.showStorePath',
+        perl,
+      );
       assert.ok(shown);
       assert.equal(shown.rootPath, perl);
       assert.ok(commandsSince(a, before).every((c) => !c.args.includes('eval') && !c.args.includes('build')));
@@ -185,7 +199,10 @@ describe('Nix Closure Lens in VS Code', function () {
       fs.writeFileSync(flakeFile, broken);
       const uri = vscode.Uri.file(flakeFile);
       try {
-        const shown = await vscode.commands.executeCommand('nixClosureLens.showClosure', 'broken#packages.x86_64-linux.bad');
+        const shown = await vscode.commands.executeCommand(
+          'nixClosureLens.showClosure',
+          'broken#packages.x86_64-linux.bad',
+        );
         assert.equal(shown, undefined);
         const diags = await waitFor('a diagnostic on broken/flake.nix', () => {
           const d = vscode.languages.getDiagnostics(uri);
@@ -224,7 +241,9 @@ describe('Nix Closure Lens in VS Code', function () {
       const config = vscode.workspace.getConfiguration('nixClosureLens');
       try {
         // The test, not the extension, builds it, puts it in a file:// binary cache and deletes the local copy.
-        const built = JSON.parse(await nix(['build', '--no-link', '--json', `path:${dir}#app`])) as { outputs: { out: string } }[];
+        const built = JSON.parse(await nix(['build', '--no-link', '--json', `path:${dir}#app`])) as {
+          outputs: { out: string };
+        }[];
         const app = built[0]!.outputs.out;
         const closure = (await nix(['path-info', '-r', app])).trim().split('\n');
         await nix(['copy', '--to', `file://${cache}`, app]);
@@ -232,8 +251,15 @@ describe('Nix Closure Lens in VS Code', function () {
         assert.equal(fs.existsSync(app), false);
 
         await config.update('querySubstituters', true, vscode.ConfigurationTarget.Global);
-        await config.update('extraArgs', ['--option', 'substituters', `file://${cache}`], vscode.ConfigurationTarget.Global);
-        const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', 'subst#packages.x86_64-linux.app');
+        await config.update(
+          'extraArgs',
+          ['--option', 'substituters', `file://${cache}`],
+          vscode.ConfigurationTarget.Global,
+        );
+        const shown = await vscode.commands.executeCommand<ShownClosure | undefined>(
+          'nixClosureLens.showClosure',
+          'subst#packages.x86_64-linux.app',
+        );
         assert.ok(shown, 'Show closure failed (see the Nix Closure Lens output)');
         assert.equal(shown.rootPath, app);
         assert.equal(shown.pathCount, closure.length);
@@ -265,9 +291,14 @@ describe('Nix Closure Lens in VS Code', function () {
     it('still shows the closure of a store path that is already built, with nix path-info only', async () => {
       const a = await api();
       // The test (not the extension) builds it: a trusted action outside the editor.
-      const perl = (await nix(['build', '--no-link', '--print-build-logs', '--json', `path:${folder()}#packages.x86_64-linux.perl`])).trim();
+      const perl = (
+        await nix(['build', '--no-link', '--print-build-logs', '--json', `path:${folder()}#packages.x86_64-linux.perl`])
+      ).trim();
       const perlPath = (JSON.parse(perl) as { outputs: { out: string } }[])[0]!.outputs.out;
-      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showStorePath', perlPath);
+      const shown = await vscode.commands.executeCommand<ShownClosure | undefined>(
+        'nixClosureLens.showStorePath',
+        perlPath,
+      );
       assert.ok(shown);
       assert.equal(shown.rootPath, perlPath);
       assert.equal(shown.pathCount, (await nix(['path-info', '-r', perlPath])).trim().split('\n').length);
@@ -280,5 +311,8 @@ describe('Nix Closure Lens in VS Code', function () {
 function wrapperLog(): string[] {
   const file = process.env['CLOSURE_LENS_E2E_NIX_LOG'];
   if (!file || !fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }

@@ -24,11 +24,23 @@ import { errorLocations, mapToWorkTree, sourceRootsFor } from '../../../src/exte
 
 const execFileAsync = promisify(execFile);
 
-const NIX_CONFIG = 'experimental-features = nix-command flakes\nsubstituters =\nsandbox = false\nfsync-metadata = false\nbuild-users-group =\n';
+const NIX_CONFIG =
+  'experimental-features = nix-command flakes\nsubstituters =\nsandbox = false\nfsync-metadata = false\nbuild-users-group =\n';
 process.env['NIX_CONFIG'] ??= NIX_CONFIG;
 
 /** Names that need quoting or percent-encoding in an installable, and one that Nix cannot select at all. */
-const ODD_NAMES = ['hello', 'odd.name', 'with space', 'pct%41', 'hash#x', 'dollar${x}', "it's", 'semi;colon&amp', 'ünï', 'q"uote'];
+const ODD_NAMES = [
+  'hello',
+  'odd.name',
+  'with space',
+  'pct%41',
+  'hash#x',
+  'dollar${x}',
+  "it's",
+  'semi;colon&amp',
+  'ünï',
+  'q"uote',
+];
 
 function tempDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `closure-lens-${label}-`));
@@ -109,7 +121,10 @@ describe('flake outputs (real nix)', function () {
       assert.deepEqual(parseInstallable(installableFor(attrPath)), attrPath);
       assert.equal(outputFromAttrPath(attrPath)?.name, name);
     }
-    assert.equal(outputFromAttrPath(['nixosConfigurations', 'a.b', 'config', 'system', 'build', 'toplevel'])?.name, 'a.b');
+    assert.equal(
+      outputFromAttrPath(['nixosConfigurations', 'a.b', 'config', 'system', 'build', 'toplevel'])?.name,
+      'a.b',
+    );
     assert.equal(outputFromAttrPath(['nixosConfigurations', 'a']), undefined);
     assert.throws(() => attrPathFragment(['q"uote']));
   });
@@ -161,7 +176,8 @@ describe('flake output cache', () => {
     fs.mkdirSync(sub);
     fs.writeFileSync(path.join(sub, 'flake.nix'), '{ outputs = _: import ../common.nix; }\n');
     fs.writeFileSync(path.join(repo, 'common.nix'), '{ }\n');
-    const git = (...args: string[]) => execFileAsync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo });
+    const git = (...args: string[]) =>
+      execFileAsync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo });
     await git('init', '-q');
     await git('add', '.');
     await git('commit', '-q', '-m', 'init');

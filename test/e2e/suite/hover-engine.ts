@@ -31,7 +31,6 @@ export function folder(): string {
   return f.uri.fsPath;
 }
 
-
 export interface Expected {
   readonly toplevel: string;
   readonly analysis: ClosureAnalysis;
@@ -53,7 +52,9 @@ export function expectedFor(configuration: string): Promise<Expected> {
 async function compute(configuration: string): Promise<Expected> {
   const nix = new NixRunner({ timeoutMs: 120_000 });
   const flake = `path:${folder()}`;
-  const toplevel = (await nix.run(['eval', '--raw', `${flake}#${configuration}.config.system.build.toplevel.outPath`])).stdout.trim();
+  const toplevel = (
+    await nix.run(['eval', '--raw', `${flake}#${configuration}.config.system.build.toplevel.outPath`])
+  ).stdout.trim();
   const parsed = parseClosureJson((await nix.run(['path-info', '-r', '--json', toplevel])).stdout, 'nix path-info');
   const graph = ClosureGraph.build(parsed.records, [toplevel]);
   const analysis = new ClosureAnalysis(graph);

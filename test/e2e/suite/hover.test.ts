@@ -25,7 +25,11 @@ async function hoverAt(file: string, needle: string, within = 1): Promise<string
   assert.equal(doc.languageId, 'nix', `${file} opens as a nix document`);
   const offset = doc.getText().indexOf(needle);
   assert.ok(offset >= 0, `${needle} is in ${file}`);
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, doc.positionAt(offset + within));
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+    'vscode.executeHoverProvider',
+    doc.uri,
+    doc.positionAt(offset + within),
+  );
   return hovers
     .flatMap((h) => h.contents)
     .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
@@ -84,7 +88,10 @@ describe('hover over NixOS options', function () {
     assert.equal(a.nixCommands().total, before, 'a hover ran nix');
     assert.ok(text.includes(`**${code('environment.systemPackages')}** · ${code(DEMO)}`), text);
     assert.ok(text.includes(`Removal cost: **${formatBytes(bytes)}** · ${pct(bytes, e.analysis.totalSize)}`), text);
-    assert.ok(text.includes(`${nodes.length} ${nodes.length === 1 ? 'path' : 'paths'} only this definition brings`), text);
+    assert.ok(
+      text.includes(`${nodes.length} ${nodes.length === 1 ? 'path' : 'paths'} only this definition brings`),
+      text,
+    );
     // An upper bound says so; an exact (edge-cut) cost does not.
     assert.equal(text.includes('_At most:'), e.attribution.costMethod(d.id) === 'node-removal' && bytes > 0, text);
     const listed = [...text.matchAll(/^- `([^`]+)` (.+)$/gm)].map((m) => [m[1], m[2]]);
@@ -94,7 +101,9 @@ describe('hover over NixOS options', function () {
       'the top 5 paths, largest first, with their NAR sizes',
     );
     // Command links to the sunburst and the chains, on the heaviest path it brings.
-    const args = encodeURIComponent(JSON.stringify([{ target: a.optionCosts()[0]!.key, path: g.paths[nodes[0] ?? d.nodes[0]!] }]));
+    const args = encodeURIComponent(
+      JSON.stringify([{ target: a.optionCosts()[0]!.key, path: g.paths[nodes[0] ?? d.nodes[0]!] }]),
+    );
     assert.ok(text.includes(`command:nixClosureLens.showInSunburst?${args}`), text);
     assert.ok(text.includes(`command:nixClosureLens.whyDependsOn?${args}`), text);
   });
@@ -123,13 +132,21 @@ describe('hover over NixOS options', function () {
     assert.ok(mod && mod.bytes > 0, 'the nginx module costs something');
     const { nodes } = lost(e, mod.exclusiveNodes);
     const text = await hoverAt(configuration, 'services.nginx.enable');
-    assert.ok(text.includes(`${code('services.nginx.enable')} enables ${code('nixpkgs/nixos/modules/services/web-servers/nginx.nix')}`), text);
-    assert.ok(text.includes(`Module cost: **${formatBytes(mod.bytes)}** · ${pct(mod.bytes, e.analysis.totalSize)}`), text);
+    assert.ok(
+      text.includes(
+        `${code('services.nginx.enable')} enables ${code('nixpkgs/nixos/modules/services/web-servers/nginx.nix')}`,
+      ),
+      text,
+    );
+    assert.ok(
+      text.includes(`Module cost: **${formatBytes(mod.bytes)}** · ${pct(mod.bytes, e.analysis.totalSize)}`),
+      text,
+    );
     assert.ok(text.includes(`${nodes.length} paths only this module brings`), text);
     assert.ok(/`nginx-[\d.]+`/.test(text), `nginx is among the paths: ${text}`);
   });
 
-  it('in a module file mapped back from the flake\'s store copy: users.users.alice.packages', async () => {
+  it("in a module file mapped back from the flake's store copy: users.users.alice.packages", async () => {
     const e = await expectedFor(DEMO);
     const users = path.join(folder(), 'modules/users.nix');
     const d = definitionIn(e, users, 'users.users.alice.packages');
@@ -145,7 +162,14 @@ describe('hover over NixOS options', function () {
       assert.equal(shown.length, Math.min(3, others.size), named);
       const expected = [...others].map((id) => e.attribution.definitions[id]!);
       for (const x of shown) {
-        assert.ok(expected.some((o) => x.startsWith(`${o.option} `) && x.endsWith(`${path.basename(o.file)}${o.line === null ? '' : `:${o.line}`}`)), `${x} carries a path of alice's packages`);
+        assert.ok(
+          expected.some(
+            (o) =>
+              x.startsWith(`${o.option} `) &&
+              x.endsWith(`${path.basename(o.file)}${o.line === null ? '' : `:${o.line}`}`),
+          ),
+          `${x} carries a path of alice's packages`,
+        );
       }
     }
   });
@@ -157,7 +181,11 @@ describe('hover over NixOS options', function () {
     try {
       const shown = await vscode.commands.executeCommand<ShownClosure | undefined>('nixClosureLens.showClosure', SLIM);
       assert.ok(shown, 'Show closure of slim failed');
-      await waitFor('the option costs of slim', () => (a.optionCosts().find((t) => t.title === SLIM)?.state === 'ready' ? true : undefined), 120_000);
+      await waitFor(
+        'the option costs of slim',
+        () => (a.optionCosts().find((t) => t.title === SLIM)?.state === 'ready' ? true : undefined),
+        120_000,
+      );
     } finally {
       await config.update('optionCosts.automatic', undefined, vscode.ConfigurationTarget.Global);
     }
@@ -167,9 +195,17 @@ describe('hover over NixOS options', function () {
     const sections = text.split('\n---\n');
     assert.equal(sections.length, 2, `one section per configuration: ${text}`);
     assert.ok(sections[0]!.includes(code(SLIM)), 'the configuration shown last comes first');
-    for (const [section, e] of [[sections[0]!, slim], [sections[1]!, demo]] as const) {
+    for (const [section, e] of [
+      [sections[0]!, slim],
+      [sections[1]!, demo],
+    ] as const) {
       const d = definitionIn(e, configuration, 'environment.systemPackages');
-      assert.ok(section.includes(`Removal cost: **${formatBytes(e.attribution.removalCost(d.id))}** · ${pct(e.attribution.removalCost(d.id), e.analysis.totalSize)}`), section);
+      assert.ok(
+        section.includes(
+          `Removal cost: **${formatBytes(e.attribution.removalCost(d.id))}** · ${pct(e.attribution.removalCost(d.id), e.analysis.totalSize)}`,
+        ),
+        section,
+      );
     }
   });
 
@@ -186,13 +222,24 @@ describe('hover over NixOS options', function () {
 
     const e = await expectedFor(DEMO);
     const d = definitionIn(e, configuration, 'boot.initrd.supportedFilesystems');
-    const cf = await new AttributionService(new NixRunner({ timeoutMs: 120_000 })).counterfactual(e.attribution, d.id, { cwd: folder() });
+    const cf = await new AttributionService(new NixRunner({ timeoutMs: 120_000 })).counterfactual(e.attribution, d.id, {
+      cwd: folder(),
+    });
     assert.ok(cf.bytes > 0, 'zfs in the initrd costs something');
     const text = await hoverAt(configuration, 'boot.initrd.supportedFilesystems');
-    assert.ok(text.includes(`Evaluated without it: the closure loses **${formatBytes(cf.bytes)}** · ${((100 * cf.bytes) / e.analysis.totalSize).toFixed(1)} % · ${cf.lostNodes.length} paths`), text);
+    assert.ok(
+      text.includes(
+        `Evaluated without it: the closure loses **${formatBytes(cf.bytes)}** · ${((100 * cf.bytes) / e.analysis.totalSize).toFixed(1)} % · ${cf.lostNodes.length} paths`,
+      ),
+      text,
+    );
     const g = e.attribution.graph;
     const top = [...cf.lostNodes].sort((x, y) => g.narSize[y]! - g.narSize[x]! || x - y).slice(0, 5);
-    for (const i of top) assert.ok(text.includes(`- ${code(displayName(g.name(i)))} ${formatBytes(g.narSize[i]!)}`), `${displayName(g.name(i))} is among the largest: ${text}`);
+    for (const i of top)
+      assert.ok(
+        text.includes(`- ${code(displayName(g.name(i)))} ${formatBytes(g.narSize[i]!)}`),
+        `${displayName(g.name(i))} is among the largest: ${text}`,
+      );
   });
 
   it('a file opened through a symlinked folder (like /etc/nixos) gets the hover of its real path', async () => {
@@ -222,18 +269,33 @@ describe('hover over NixOS options', function () {
       const e = await expectedFor(shownLast);
       const doc = await vscode.workspace.openTextDocument(configuration);
       const lenses = await waitFor('code lenses', async () => {
-        const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
+        const l = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+          'vscode.executeCodeLensProvider',
+          doc.uri,
+          100,
+        );
         return l.length > 0 ? l : undefined;
       });
       // Definitions by their removal cost, module switches (`…enable = true`) by their module's cost.
       const costOf = (d: (typeof e.attribution.definitions)[number]) =>
-        d.nodes.length > 0 ? { bytes: e.attribution.removalCost(d.id), module: '' } : isModuleSwitch(d) ? { bytes: e.attribution.moduleCost(d.option)?.bytes ?? 0, module: ' (module)' } : undefined;
+        d.nodes.length > 0
+          ? { bytes: e.attribution.removalCost(d.id), module: '' }
+          : isModuleSwitch(d)
+            ? { bytes: e.attribution.moduleCost(d.option)?.bytes ?? 0, module: ' (module)' }
+            : undefined;
       const expected = e.attribution.definitions
         .filter((d) => d.file === configuration && (costOf(d)?.bytes ?? 0) >= 0.25 * 1024 * 1024)
-        .map((d) => ({ line: d.line! - 1, title: `+${formatBytes(costOf(d)!.bytes)}${costOf(d)!.module} in ${shownLast}` }));
+        .map((d) => ({
+          line: d.line! - 1,
+          title: `+${formatBytes(costOf(d)!.bytes)}${costOf(d)!.module} in ${shownLast}`,
+        }));
       assert.ok(expected.length > 0, 'some definition of configuration.nix costs more than 0.25 MiB');
       const byLine = lenses.map((l) => ({ line: l.range.start.line, title: l.command?.title ?? '' }));
-      for (const x of expected) assert.ok(byLine.some((l) => l.line === x.line && l.title === x.title), `${JSON.stringify(x)} in ${JSON.stringify(byLine)}`);
+      for (const x of expected)
+        assert.ok(
+          byLine.some((l) => l.line === x.line && l.title === x.title),
+          `${JSON.stringify(x)} in ${JSON.stringify(byLine)}`,
+        );
       for (const l of byLine) {
         const size = /^\+(.+?)(?: \(module\))? in /.exec(l.title)?.[1];
         assert.ok(size, l.title);

@@ -52,12 +52,18 @@ describe('the Nix Closure sidebar tree', function () {
     const paths = kids.filter((k): k is Extract<TreeNode, { kind: 'path' }> => k.kind === 'path');
     const n = vscode.workspace.getConfiguration('nixClosureLens').get<number>('tree.heaviestCount', 25);
     const expected = e.analysis.heaviest(n).filter((i) => !g.isVirtual(i));
-    assert.deepEqual(paths.map((p) => p.path), expected.map((i) => g.paths[i]));
+    assert.deepEqual(
+      paths.map((p) => p.path),
+      expected.map((i) => g.paths[i]),
+    );
     for (const [k, p] of paths.entries()) {
       const it = await item(p);
       const name = g.name(expected[k]!);
       assert.equal(label(it), name.output ? `${name.pname} (${name.output})` : name.pname);
-      assert.equal(it.description, [name.version, formatBytes(e.analysis.retainedSize(expected[k]!))].filter((s) => s !== '').join(' · '));
+      assert.equal(
+        it.description,
+        [name.version, formatBytes(e.analysis.retainedSize(expected[k]!))].filter((s) => s !== '').join(' · '),
+      );
       assert.equal(it.contextValue, 'storePath');
       assert.equal(it.command?.command, 'nixClosureLens.showInSunburst', 'a click shows it in the sunburst');
     }
@@ -69,24 +75,48 @@ describe('the Nix Closure sidebar tree', function () {
     const e = await expectedFor(DEMO);
     const g = e.analysis.graph;
     // The heaviest path that is not the toplevel itself, so that it has a chain and referrers.
-    const top = (await children(await demoNode())).filter((k): k is Extract<TreeNode, { kind: 'path' }> => k.kind === 'path');
+    const top = (await children(await demoNode())).filter(
+      (k): k is Extract<TreeNode, { kind: 'path' }> => k.kind === 'path',
+    );
     const heavy = top.find((p) => p.path !== e.toplevel)!;
     const groups = await children(heavy);
-    assert.deepEqual(await Promise.all(groups.map(async (x) => label(await item(x)))), ['Why: shortest chain', 'Referrers', 'Brought by option definitions']);
+    assert.deepEqual(await Promise.all(groups.map(async (x) => label(await item(x)))), [
+      'Why: shortest chain',
+      'Referrers',
+      'Brought by option definitions',
+    ]);
     const [chainGroup, referrersGroup, broughtGroup] = groups as [TreeNode, TreeNode, TreeNode];
 
     const heavyIndex = g.indexOf(heavy.path)!;
     const chain = (await children(chainGroup)).map((x) => (x as Extract<TreeNode, { kind: 'path' }>).path);
     assert.equal(chain[0], e.toplevel, 'the chain starts at the toplevel');
     assert.equal(chain[chain.length - 1], heavy.path, 'and ends at the path');
-    for (let k = 1; k < chain.length; k++) assert.ok([...g.references(g.indexOf(chain[k - 1]!)!)].map((i) => g.paths[i]).includes(chain[k]), `${chain[k - 1]} references ${chain[k]}`);
+    for (let k = 1; k < chain.length; k++)
+      assert.ok(
+        [...g.references(g.indexOf(chain[k - 1]!)!)].map((i) => g.paths[i]).includes(chain[k]),
+        `${chain[k - 1]} references ${chain[k]}`,
+      );
     assert.equal(chain.length - 1, e.analysis.distances[heavyIndex], 'a shortest chain');
 
-    const referrers = (await children(referrersGroup)).map((x) => (x as Extract<TreeNode, { kind: 'path' }>).path).sort();
-    assert.deepEqual(referrers, [...g.referrers(heavyIndex)].filter((i) => !g.isVirtual(i)).map((i) => g.paths[i]).sort());
+    const referrers = (await children(referrersGroup))
+      .map((x) => (x as Extract<TreeNode, { kind: 'path' }>).path)
+      .sort();
+    assert.deepEqual(
+      referrers,
+      [...g.referrers(heavyIndex)]
+        .filter((i) => !g.isVirtual(i))
+        .map((i) => g.paths[i])
+        .sort(),
+    );
 
     const brought = await Promise.all((await children(broughtGroup)).map(async (x) => label(await item(x))));
-    assert.deepEqual(brought, e.attribution.reachingDefinitions(heavyIndex).slice(0, 20).map((r) => e.attribution.definitions[r.id]!.option));
+    assert.deepEqual(
+      brought,
+      e.attribution
+        .reachingDefinitions(heavyIndex)
+        .slice(0, 20)
+        .map((r) => e.attribution.definitions[r.id]!.option),
+    );
   });
 
   it('Duplicates: systemd next to systemd-minimal, with what the extra copy costs', async () => {
@@ -95,9 +125,17 @@ describe('the Nix Closure sidebar tree', function () {
     const dupSection = kids.find((k) => k.kind === 'section' && k.section === 'duplicates')!;
     const groups = await children(dupSection);
     const expected = e.analysis.duplicates();
-    assert.ok(expected.some((d) => d.pname === 'systemd'), 'the engine finds the systemd duplicate');
+    assert.ok(
+      expected.some((d) => d.pname === 'systemd'),
+      'the engine finds the systemd duplicate',
+    );
     assert.deepEqual(
-      await Promise.all(groups.map(async (x) => { const i = await item(x); return [label(i), i.description]; })),
+      await Promise.all(
+        groups.map(async (x) => {
+          const i = await item(x);
+          return [label(i), i.description];
+        }),
+      ),
       expected.map((d) => [d.pname, `${d.paths.length} copies · +${formatBytes(d.extraBytes)}`]),
     );
   });
@@ -113,23 +151,34 @@ describe('the Nix Closure sidebar tree', function () {
       const m = /^([\d.]+) (B|KiB|MiB|GiB)$/.exec(s)!;
       return Number(m[1]) * 1024 ** ['B', 'KiB', 'MiB', 'GiB'].indexOf(m[2]!);
     };
-    for (let k = 1; k < sizes.length; k++) assert.ok(bytes(sizes[k - 1]!) >= bytes(sizes[k]!), `sorted by cost: ${sizes.join(', ')}`);
+    for (let k = 1; k < sizes.length; k++)
+      assert.ok(bytes(sizes[k - 1]!) >= bytes(sizes[k]!), `sorted by cost: ${sizes.join(', ')}`);
 
     const configuration = path.join(folder(), 'configuration.nix');
     const d = definitionIn(e, configuration, 'environment.systemPackages');
     let node: TreeNode | undefined;
     for (const o of options) {
       const i = await item(o);
-      if (label(i) === 'environment.systemPackages' && String(i.description).endsWith(`configuration.nix:${d.line}`)) node = o;
+      if (label(i) === 'environment.systemPackages' && String(i.description).endsWith(`configuration.nix:${d.line}`))
+        node = o;
     }
-    assert.ok(node, `Options by cost lists environment.systemPackages at configuration.nix:${d.line}: ${descriptions.join('; ')}`);
-    assert.equal((await item(node)).description, `${formatBytes(e.attribution.removalCost(d.id))} · configuration.nix:${d.line}`);
+    assert.ok(
+      node,
+      `Options by cost lists environment.systemPackages at configuration.nix:${d.line}: ${descriptions.join('; ')}`,
+    );
+    assert.equal(
+      (await item(node)).description,
+      `${formatBytes(e.attribution.removalCost(d.id))} · configuration.nix:${d.line}`,
+    );
     assert.equal((await item(node)).contextValue, 'optionDefinition');
 
     // The context menu's "Go to definition" on that node.
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    const editor = await vscode.commands.executeCommand<vscode.TextEditor | undefined>('nixClosureLens.goToDefinition', node);
-    const active = await waitFor('the definition\'s editor', () => vscode.window.activeTextEditor ?? editor);
+    const editor = await vscode.commands.executeCommand<vscode.TextEditor | undefined>(
+      'nixClosureLens.goToDefinition',
+      node,
+    );
+    const active = await waitFor("the definition's editor", () => vscode.window.activeTextEditor ?? editor);
     assert.equal(active.document.uri.fsPath, configuration);
     assert.equal(active.selection.active.line, d.line! - 1);
     assert.match(active.document.lineAt(active.selection.active.line).text, /^\s*environment\.systemPackages\s*=/);
@@ -141,7 +190,9 @@ describe('the Nix Closure sidebar tree', function () {
     const shown = await vscode.commands.executeCommand<boolean>('nixClosureLens.showInSunburst', top);
     assert.equal(shown, true);
     await waitFor('the sunburst tab', () =>
-      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.label.includes(DEMO)),
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .find((t) => t.input instanceof vscode.TabInputWebview && t.label.includes(DEMO)),
     );
   });
 });
