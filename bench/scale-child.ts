@@ -4,11 +4,11 @@
  * the memory figure is the engine's and nothing else's.
  */
 import * as fs from 'node:fs';
-import { ClosureGraph } from '../src/core/graph';
-import { ClosureAnalysis } from '../src/core/analysis/closure';
-import { GraphCache } from '../src/core/cache';
+import { ClosureGraph } from '../src/shared';
+import { ClosureAnalysis } from '../src/core/analysis';
+import { GraphCache } from '../src/core/load';
 import { parseClosureGraph, parseClosureJson, parseClosureValue } from '../src/core/parse';
-import { parseJsonText } from '../src/core/parse/json';
+import { parseJsonText } from '../src/core/parse';
 
 /**
  * Paths whose closure size a first view shows: the heaviest-paths list (`closure-lens closure` and the sidebar show 20

@@ -4,8 +4,8 @@
  * from the post of the `closure` message (structured clone included) to the painted frame.
  * Not included: VS Code's own hop from the extension host process to the webview (an IPC copy of the buffers).
  */
-import { buildSnapshot } from '../src/core/snapshot';
-import { SLICE_MS } from '../src/core/slices';
+import { buildSnapshot } from '../src/shared';
+import { SLICE_MS } from '../src/shared';
 import { closureMessage, syntheticClosure } from '../test/webview/closures';
 import { openHarness } from '../test/webview/harness';
 import { markdownTable, now, seconds, summarize, verdict, type BenchSection } from './lib';

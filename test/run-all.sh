@@ -7,6 +7,7 @@ mkdir -p test-artifacts
 
 echo "== build"; node .esbuild.config.mjs
 echo "== typecheck"; npx tsc --noEmit -p .
+echo "== lint: layers, import cycles, format"; npm run --silent lint
 echo "== mocha: unit, integration, webview"
 npx mocha --reporter ./test/support/summary-reporter.cjs --timeout 120000 \
   'out/test/unit/**/*.test.js' 'out/test/integration/**/*.test.js' 'out/test/webview/**/*.test.js'

@@ -13,7 +13,7 @@ import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import { formatBytes } from '../src/core/format';
+import { formatBytes } from '../src/shared/format';
 import {
   DEFAULT_VIEW_SETTINGS,
   isRecord,
@@ -25,12 +25,12 @@ import {
   type ViewSettings,
   type WebviewState,
   type WebviewToHost,
-} from '../src/protocol';
+} from '../src/shared/protocol';
 import { CATEGORIES } from './categories';
 import { byId, clear, h } from './dom';
 import { DEFAULT_LAYOUT, type Arc } from './layout';
 import { ClosureModel } from './model';
-import { runInSlices } from '../src/core/slices';
+import { runInSlices } from '../src/shared/slices';
 import { ellipsize, SunburstChart, type ChartModel } from './sunburst';
 import { ancestry, children as treeChildren, type ViewTree } from './viewTree';
 

@@ -3,14 +3,14 @@
  * (the ClosureGraph for why-chains and search, closure sizes, categories). Nothing expensive runs before
  * the first draw.
  */
-import type { AttributionPayload, ClosureSnapshot, OptionDefinition, TreeMode } from '../src/protocol';
-import { graphFromSnapshot, snapshotNames } from '../src/core/snapshot';
-import type { ClosureGraph } from '../src/core/graph';
-import { ClosureSizes } from '../src/core/analysis/closureSize';
-import { allChains, type ChainSet } from '../src/core/analysis/why';
-import { findByName } from '../src/core/analysis/names';
-import type { Steps } from '../src/core/slices';
-import { displayName, parseStorePath, type StorePathName } from '../src/core/storePath';
+import type { AttributionPayload, ClosureSnapshot, OptionDefinition, TreeMode } from '../src/shared/protocol';
+import { graphFromSnapshot, snapshotNames } from '../src/shared/snapshot';
+import type { ClosureGraph } from '../src/shared/graph';
+import { ClosureSizes } from '../src/shared/analysis/closureSize';
+import { allChains, type ChainSet } from '../src/shared/analysis/why';
+import { findByName } from '../src/shared/analysis/names';
+import type { Steps } from '../src/shared/slices';
+import { displayName, parseStorePath, type StorePathName } from '../src/shared/storePath';
 import { CATEGORIES, CATEGORY_INDEX, categorize } from './categories';
 import { chainViewTree, dominatorViewTree, type ViewTree } from './viewTree';
 

@@ -307,7 +307,7 @@ export class SunburstChart {
       exit.remove();
       this.drawLabels();
     } else {
-      const chart = this;
+      const arcPath = (g: Geom) => this.path(g);
       // One transition per element (a second one with the same name would cancel the first).
       const t = merged.transition().duration(DURATION).ease(easeCubicInOut);
       t.attrTween('d', function (a) {
@@ -319,7 +319,7 @@ export class SunburstChart {
         const id = interpolateNumber(from.depth, to.depth);
         return (k: number) => {
           el.__geom = { x0: i0(k), x1: i1(k), depth: id(k) };
-          return chart.path(el.__geom);
+          return arcPath(el.__geom);
         };
       }).attrTween('opacity', (a) => (oldGeometry.has(a.key) ? () => '1' : (k: number) => String(k)));
       exit
@@ -333,7 +333,7 @@ export class SunburstChart {
           const i0 = interpolateNumber(from.x0, to.x0);
           const i1 = interpolateNumber(from.x1, to.x1);
           const id = interpolateNumber(from.depth, to.depth);
-          return (k: number) => chart.path({ x0: i0(k), x1: i1(k), depth: id(k) });
+          return (k: number) => arcPath({ x0: i0(k), x1: i1(k), depth: id(k) });
         })
         .attr('opacity', 0)
         .remove();

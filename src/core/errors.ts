@@ -73,7 +73,7 @@ export function isClosureLensError(e: unknown, code?: ErrorCode): e is ClosureLe
 }
 
 // CSI sequences (colours, cursor moves such as `\r\e[K`) and OSC sequences (hyperlinks).
-// eslint-disable-next-line no-control-regex
+
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
 
 export function stripAnsi(text: string): string {

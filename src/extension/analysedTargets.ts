@@ -12,15 +12,15 @@ import type { CounterfactualCost } from '../core/attribution/counterfactual';
 import { optionsJson } from '../core/attribution/report';
 import { AttributionService } from '../core/attribution/service';
 import type { OptionEvaluation } from '../core/attribution/evaluate';
-import type { LoadedClosure } from '../core/engine';
+import type { LoadedClosure } from '../core/load/engine';
 import { isClosureLensError } from '../core/errors';
 import { NixRunner } from '../core/nix/runner';
-import { OptionCostIndex } from '../core/optionCosts';
+import { OptionCostIndex } from '../core/attribution/optionCosts';
 import type { ClosureService, CurrentClosure } from './closureService';
-import type { ShownClosure } from './commands';
+import type { ShownClosure } from './closureService';
 import { Disposable } from './disposables';
 import type { NixLog } from './nixLog';
-import { readSettings, SECTION } from './settings';
+import { optionCostSettings, readSettings } from './settings';
 import { SunburstPanel } from './sunburstPanel';
 import { panelTarget, targetKey, type ClosureTarget } from './targets';
 
@@ -51,23 +51,6 @@ const KEPT = 6;
 /** Maps a toplevel's out path to its drvPath, the key of the attribution cache. */
 const DRV_OF_TOPLEVEL = 'nixClosureLens.optionCosts.drvOfToplevel';
 const CONFIGURATION_OUTPUTS = new Set(['nixosConfigurations', 'homeConfigurations', 'darwinConfigurations']);
-
-export function optionCostSettings(): {
-  automatic: boolean;
-  codeLens: boolean;
-  codeLensMinBytes: number;
-  heaviestCount: number;
-} {
-  const c = vscode.workspace.getConfiguration(SECTION);
-  const mib = c.get<number>('optionCosts.codeLensThresholdMiB', 1);
-  const n = c.get<number>('tree.heaviestCount', 25);
-  return {
-    automatic: c.get<boolean>('optionCosts.automatic', true),
-    codeLens: c.get<boolean>('optionCosts.codeLens', false),
-    codeLensMinBytes: (Number.isFinite(mib) && mib >= 0 ? mib : 1) * 1024 * 1024,
-    heaviestCount: Number.isInteger(n) && n > 0 ? Math.min(n, 500) : 25,
-  };
-}
 
 export class AnalysedTargets extends Disposable {
   private readonly changed = this.register(new vscode.EventEmitter<void>());

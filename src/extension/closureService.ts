@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { analysisOf, type ClosureEngine, type LoadedClosure } from '../core/engine';
+import { analysisOf, type ClosureEngine, type LoadedClosure } from '../core/load/engine';
 import type { NixCommandRunner } from './flakeOutputs';
 import type { Settings } from './settings';
 import { closureFromSubstituters, configuredSubstituters, evalOutPath } from './substituters';
@@ -289,4 +289,12 @@ export class ClosureService extends Disposable {
 
 function errorText(e: ClosureLensError): string {
   return [e.detail ?? '', e.message].join('\n');
+}
+
+/** What the commands return, so that tests and other extensions can follow them. */
+export interface ShownClosure {
+  readonly title: string;
+  readonly rootPath: string;
+  readonly fromCache: boolean;
+  readonly pathCount: number;
 }

@@ -3,9 +3,9 @@
  * Refresh, and the status bar's "show the sunburst again". Each opens or reuses the sunburst panel of its target.
  */
 import * as vscode from 'vscode';
-import type { AnalysedClosure } from '../core/snapshot';
-import type { PanelTarget } from '../protocol';
-import type { ClosureService, CurrentClosure } from './closureService';
+import type { AnalysedClosure } from '../shared/snapshot';
+import type { PanelTarget } from '../shared/protocol';
+import type { ClosureService, CurrentClosure, ShownClosure } from './closureService';
 import { Disposable } from './disposables';
 import type { FlakeOutputCache } from './flakeOutputCache';
 import { outputFromAttrPath, parseInstallable } from './flakeOutputs';
@@ -29,10 +29,10 @@ import {
   type TargetDiscovery,
 } from './targets';
 import { isClosureLensError } from '../core/errors';
-import { displayName } from '../core/storePath';
+import { displayName } from '../shared/storePath';
 import { explainUntrusted, UntrustedWorkspaceError } from './trust';
 import { pickDependency, whyText, type WhyDocuments } from './whyDepends';
-import { HEAVIEST_VIEW_ID } from './heaviestTree';
+import { HEAVIEST_VIEW_ID } from './contributions';
 
 export const COMMANDS = {
   showClosure: 'nixClosureLens.showClosure',
@@ -43,14 +43,6 @@ export const COMMANDS = {
   reopen: 'nixClosureLens.reopen',
   showLog: 'nixClosureLens.showLog',
 } as const;
-
-/** What the commands return, so that tests and other extensions can follow them. */
-export interface ShownClosure {
-  readonly title: string;
-  readonly rootPath: string;
-  readonly fromCache: boolean;
-  readonly pathCount: number;
-}
 
 export class ClosureCommands extends Disposable {
   /** The closure each panel shows, to put it back when a reload of that panel is cancelled. */

@@ -10,9 +10,9 @@ import {
   type ClosureCompression,
   type Codec,
   type PathToCompress,
-} from '../core/compression';
+} from '../core/compression/compressedSize';
 import { isClosureLensError } from '../core/errors';
-import { formatBytes, type SizeStyle } from '../core/format';
+import { formatBytes, type SizeStyle } from '../shared/format';
 import { Disposable } from './disposables';
 
 export const COMPRESSED_SIZE_COMMAND = 'nixClosureLens.compressedSize';

@@ -4,12 +4,12 @@
  * costs as the hover, for the configuration shown most recently among those the file is part of.
  */
 import * as vscode from 'vscode';
-import { formatBytes } from '../core/format';
-import { hoverSpotAt, type OptionCost } from '../core/optionCosts';
-import { optionCostSettings, type AnalysedTargets } from './analysedTargets';
+import { formatBytes } from '../shared/format';
+import { hoverSpotAt, type OptionCost } from '../core/attribution/optionCosts';
+import type { AnalysedTargets } from './analysedTargets';
 import { Disposable } from './disposables';
 import type { ScanCache } from './optionHover';
-import { onDidChangeSettings, type SizeUnits } from './settings';
+import { onDidChangeSettings, optionCostSettings, type SizeUnits } from './settings';
 
 export class CostLensProvider extends Disposable implements vscode.CodeLensProvider {
   private readonly changed = this.register(new vscode.EventEmitter<void>());

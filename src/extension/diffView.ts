@@ -5,16 +5,16 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { diffClosures, type OriginLookup } from '../core/diff';
-import { renderDiffMarkdown } from '../core/diffReport';
+import { diffClosures, type OriginLookup } from '../core/diff/diff';
+import { renderDiffMarkdown } from '../core/diff/report';
 import {
   listGenerations,
   operandAtRevision,
   recentCommits,
   resolveOperand,
   type DiffOperand,
-} from '../core/diffTargets';
-import type { ClosureEngine, LoadedClosure, Target } from '../core/engine';
+} from '../core/diff/targets';
+import type { ClosureEngine, LoadedClosure, Target } from '../core/load/engine';
 import { isClosureLensError } from '../core/errors';
 import { Disposable } from './disposables';
 

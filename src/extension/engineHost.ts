@@ -3,9 +3,9 @@
  * ClosureEngine with its on-disk graph cache. Rebuilt when a nix setting changes.
  */
 import * as path from 'node:path';
-import * as vscode from 'vscode';
-import { GraphCache } from '../core/cache';
-import { ClosureEngine } from '../core/engine';
+import type * as vscode from 'vscode';
+import { GraphCache } from '../core/load/graphCache';
+import { ClosureEngine } from '../core/load/engine';
 import { humanStderr } from '../core/errors';
 import { NixRunner } from '../core/nix/runner';
 import { WorkerAnalyser } from '../core/worker/analyseInWorker';

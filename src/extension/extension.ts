@@ -4,15 +4,16 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ClosureService } from './closureService';
-import { ClosureCommands, type ShownClosure } from './commands';
+import { ClosureService, type ShownClosure } from './closureService';
+import { ClosureCommands } from './commands';
 import { DiffFeatures } from './diffFeatures';
 import { DisposableStore } from './disposables';
 import { EngineHost } from './engineHost';
 import { FlakeOutputCache } from './flakeOutputCache';
 import { AnalysedTargets, type OptionCostsState } from './analysedTargets';
 import { CostLensProvider } from './costLens';
-import { HEAVIEST_VIEW_ID, HeaviestTreeProvider, registerClosureViewCommands, type TreeNode } from './heaviestTree';
+import { HEAVIEST_VIEW_ID } from './contributions';
+import { HeaviestTreeProvider, registerClosureViewCommands, type TreeNode } from './heaviestTree';
 import { NIX_SELECTOR, OptionHoverProvider, ScanCache } from './optionHover';
 import { NixDiagnostics } from './nixDiagnostics';
 import { NixLog, type LoggedCommand } from './nixLog';

@@ -11,15 +11,14 @@
  */
 import * as vscode from 'vscode';
 import type { Definition } from '../core/attribution/attribute';
-import { formatBytes } from '../core/format';
-import type { OptionCost } from '../core/optionCosts';
-import { displayName } from '../core/storePath';
-import { optionCostSettings, type AnalysedTarget, type AnalysedTargets } from './analysedTargets';
+import { formatBytes } from '../shared/format';
+import type { OptionCost } from '../core/attribution/optionCosts';
+import { displayName } from '../shared/storePath';
+import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
 import { Disposable } from './disposables';
-import { shortFile } from './optionHover';
-import { onDidChangeSettings, type SizeUnits } from './settings';
+import { shortFile } from './displayPaths';
+import { onDidChangeSettings, optionCostSettings, type SizeUnits } from './settings';
 
-export const HEAVIEST_VIEW_ID = 'nixClosureLens.heaviest';
 /** Most referrers listed under a path. */
 const MOST_REFERRERS = 50;
 
@@ -100,17 +99,15 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
               .then((dups) => dups.map((_, group): TreeNode => ({ kind: 'duplicate', key: t.key, group })))
           : this.optionsChildren(t);
       case 'duplicate':
-        return analysis
-          .duplicatesInSlices()
-          .then((dups) =>
-            (dups[node.group]?.paths ?? []).map((index): TreeNode => ({
-              kind: 'path',
-              key: t.key,
-              index,
-              path: g.paths[index]!,
-              role: 'copy',
-            })),
-          );
+        return analysis.duplicatesInSlices().then((dups) =>
+          (dups[node.group]?.paths ?? []).map((index): TreeNode => ({
+            kind: 'path',
+            key: t.key,
+            index,
+            path: g.paths[index]!,
+            role: 'copy',
+          })),
+        );
       default:
         return [];
     }

@@ -4,12 +4,13 @@
  * closure"), so it answers at once and never runs nix; without data it says so and links the command that gets it.
  */
 import * as vscode from 'vscode';
+import { shortFile } from './displayPaths';
 import type { Definition } from '../core/attribution/attribute';
-import type { ClosureGraph } from '../core/graph';
-import { scanNixFile, type ScanResult } from '../core/attribution/scanner';
-import { formatBytes } from '../core/format';
-import { hoverSpotAt, type HoverSpot, type OptionCost } from '../core/optionCosts';
-import { displayName } from '../core/storePath';
+import type { ClosureGraph } from '../shared/graph';
+import { scanNixFile, type ScanResult } from '../core/nixSyntax/scanner';
+import { formatBytes } from '../shared/format';
+import { hoverSpotAt, type HoverSpot, type OptionCost } from '../core/attribution/optionCosts';
+import { displayName } from '../shared/storePath';
 import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
 import type { SizeUnits } from './settings';
 
@@ -287,11 +288,6 @@ export function link(title: string, command: string, args: unknown[]): string {
 }
 
 /** `/nix/store/<hash>-source/nixos/modules/x.nix` → `nixos/modules/x.nix`; workspace files relative to their folder. */
-export function shortFile(file: string): string {
-  const m = /^\/nix\/store\/[0-9a-z]{32}-[^/]+\/(.*)$/.exec(file);
-  if (m) return m[1]!;
-  return vscode.workspace.asRelativePath(file, false);
-}
 
 function code(s: string): string {
   const ticks = s.includes('`') ? '``' : '`';

@@ -5,8 +5,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClosureAnalysis } from '../core/analysis/closure';
-import type { OriginLookup } from '../core/diff';
-import { formatBytes, type SizeStyle } from '../core/format';
+import type { OriginLookup } from '../core/diff/diff';
+import { formatBytes, type SizeStyle } from '../shared/format';
 import {
   diagnoseRulesFile,
   RULES_FILE_NAME,
@@ -14,7 +14,7 @@ import {
   type ClosureIdentity,
   type CompressionCodec,
   type RuleDiagnostic,
-} from '../core/rules';
+} from '../core/rules/rules';
 import { Disposable } from './disposables';
 
 /** A closure the user loaded, as the rules see it. */

@@ -45,3 +45,21 @@ export function onDidChangeSettings(listener: () => void): vscode.Disposable {
     if (e.affectsConfiguration(SECTION)) listener();
   });
 }
+
+/** The option-cost settings: automatic analysis, CodeLens and how many rows the sidebar lists. */
+export function optionCostSettings(): {
+  automatic: boolean;
+  codeLens: boolean;
+  codeLensMinBytes: number;
+  heaviestCount: number;
+} {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const mib = c.get<number>('optionCosts.codeLensThresholdMiB', 1);
+  const n = c.get<number>('tree.heaviestCount', 25);
+  return {
+    automatic: c.get<boolean>('optionCosts.automatic', true),
+    codeLens: c.get<boolean>('optionCosts.codeLens', false),
+    codeLensMinBytes: (Number.isFinite(mib) && mib >= 0 ? mib : 1) * 1024 * 1024,
+    heaviestCount: Number.isInteger(n) && n > 0 ? Math.min(n, 500) : 25,
+  };
+}

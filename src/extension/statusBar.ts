@@ -4,7 +4,7 @@
  * Clicking it opens that target's sunburst.
  */
 import * as vscode from 'vscode';
-import { formatBytes } from '../core/format';
+import { formatBytes } from '../shared/format';
 import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
 import { Disposable } from './disposables';
 import type { SizeUnits } from './settings';

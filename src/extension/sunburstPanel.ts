@@ -33,9 +33,14 @@ import {
   type PanelTarget,
   type ViewSettings,
   type WebviewToHost,
-} from '../protocol';
-import { buildAttribution, buildSnapshotInSlices, type AnalysedClosure, type AttributionInput } from '../core/snapshot';
-import { sunburstPageHtml } from '../../webview/html';
+} from '../shared/protocol';
+import {
+  buildAttribution,
+  buildSnapshotInSlices,
+  type AnalysedClosure,
+  type AttributionInput,
+} from '../shared/snapshot';
+import { sunburstPageHtml } from './webviewHtml';
 import { onDidChangeSettings, readSettings } from './settings';
 
 export interface SunburstHooks {

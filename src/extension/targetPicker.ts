@@ -5,9 +5,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { resolveStorePath as engineResolveStorePath } from '../core/engine';
+import { resolveStorePath as engineResolveStorePath } from '../core/load/engine';
 import { isClosureLensError } from '../core/errors';
-import { parseStorePath, displayName } from '../core/storePath';
+import { parseStorePath, displayName } from '../shared/storePath';
 import type { NixLog } from './nixLog';
 import { pushRecent, splitByRecent } from './recentOrder';
 import { flakeDescription, targetKey, type ClosureTarget, type FlakeListing, type TargetDiscovery } from './targets';

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { PanelTarget } from '../protocol';
+import type { PanelTarget } from '../shared/protocol';
 import {
   currentSystem,
   listFlakeOutputs,

@@ -5,8 +5,8 @@
  */
 import * as vscode from 'vscode';
 import type { ClosureAnalysis } from '../core/analysis/closure';
-import { drawChains, formatBytes } from '../core/format';
-import { displayName } from '../core/storePath';
+import { drawChains, formatBytes } from '../shared/format';
+import { displayName } from '../shared/storePath';
 import type { CurrentClosure } from './closureService';
 import type { SizeUnits } from './settings';
 

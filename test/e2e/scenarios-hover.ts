@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { ClosureAnalysis } from '../../src/core/analysis/closure';
-import { OptionAttribution } from '../../src/core/attribution/attribute';
-import { AttributionService } from '../../src/core/attribution/service';
-import { formatBytes } from '../../src/core/format';
-import { ClosureGraph } from '../../src/core/graph';
-import { NixRunner } from '../../src/core/nix/runner';
+import { ClosureAnalysis } from '../../src/core/analysis';
+import { OptionAttribution } from '../../src/core/attribution';
+import { AttributionService } from '../../src/core/attribution';
+import { formatBytes } from '../../src/shared';
+import { ClosureGraph } from '../../src/shared';
+import { NixRunner } from '../../src/core/nix';
 import { parseClosureJson } from '../../src/core/parse';
 import { waitFor } from './browser';
 import type { Step } from './scenarios';

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { ClosureGraph, type PathRecord } from '../../src/core/graph';
-import { ClosureAnalysis } from '../../src/core/analysis/closure';
+import { ClosureGraph, type PathRecord } from '../../src/shared';
+import { ClosureAnalysis } from '../../src/core/analysis';
 import { buildFixture, FIXTURE_NAMES, nixEnv, nixPathInfo, type NixPathInfo } from '../support/fixtures';
 
 function recordsOf(info: Map<string, NixPathInfo>): PathRecord[] {

@@ -153,7 +153,7 @@ describe('narinfo parsing (real cache.nixos.org narinfos)', () => {
 
 describe('nix-store beside the configured nix', () => {
   it('takes the sibling, the sibling of the symlink target, or PATH', async () => {
-    const { nixStoreBeside } = await import('../../src/core/compression');
+    const { nixStoreBeside } = await import('../../src/core/compression/compressedSize');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-nixpath-'));
     try {
       assert.equal(nixStoreBeside('nix'), 'nix-store');

@@ -12,12 +12,12 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { execa } from 'execa';
-import { GraphCache } from '../../src/core/cache';
-import { ClosureEngine } from '../../src/core/engine';
+import { GraphCache } from '../../src/core/load';
+import { ClosureEngine } from '../../src/core/load';
 import { ClosureLensError } from '../../src/core/errors';
-import { NixRunner } from '../../src/core/nix/runner';
+import { NixRunner } from '../../src/core/nix';
 import { repoRoot } from '../support/fixtures';
-import { NIX_CONFIG, writeEngineFlake, type EngineFlake } from './engine-flake';
+import { NIX_CONFIG, writeEngineFlake, type EngineFlake } from './engineFlake';
 
 const faults = (name: string): string => path.join(repoRoot(), 'test', 'fixtures', 'faults', name);
 

@@ -10,11 +10,11 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ClosureEngine } from '../../src/core/engine';
-import { NixRunner, type CommandRecord } from '../../src/core/nix/runner';
+import { ClosureEngine } from '../../src/core/load';
+import { NixRunner, type CommandRecord } from '../../src/core/nix';
 import { listFlakeOutputs } from '../../src/extension/flakeOutputs';
 import { repoRoot } from '../support/fixtures';
-import { NIX_CONFIG } from './engine-flake';
+import { NIX_CONFIG } from './engineFlake';
 
 describe('a flake that sets nixConfig', function () {
   this.timeout(180_000);

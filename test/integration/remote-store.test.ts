@@ -17,11 +17,11 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
-import { ClosureEngine } from '../../src/core/engine';
+import { ClosureEngine } from '../../src/core/load';
 import { ClosureLensError } from '../../src/core/errors';
-import { NixRunner } from '../../src/core/nix/runner';
+import { NixRunner } from '../../src/core/nix';
 import { repoRoot } from '../support/fixtures';
-import { NIX_CONFIG } from './engine-flake';
+import { NIX_CONFIG } from './engineFlake';
 
 const SSHD = '/usr/sbin/sshd';
 

@@ -7,9 +7,9 @@
  * - the enumerated chains are distinct, valid, shortest first, and counted exactly.
  */
 import assert from 'node:assert/strict';
-import { ClosureGraph, type PathRecord } from '../../src/core/graph';
-import { ClosureAnalysis } from '../../src/core/analysis/closure';
-import { findByName } from '../../src/core/analysis/names';
+import { ClosureGraph, type PathRecord } from '../../src/shared';
+import { ClosureAnalysis } from '../../src/core/analysis';
+import { findByName } from '../../src/shared';
 import {
   buildFixture,
   chainOfTree,

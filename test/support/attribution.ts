@@ -1,5 +1,5 @@
 /** Builders of option evaluations for the attribution tests (what attribution.nix would report). */
-import type { OptionEvaluation, RawOption } from '../../src/core/attribution/evaluate';
+import type { OptionEvaluation, RawOption } from '../../src/core/attribution';
 
 /** The flake's store copy and nixpkgs' source, as evaluated paths look. */
 export const SOURCE = '/nix/store/ssssssssssssssssssssssssssssssss-source';

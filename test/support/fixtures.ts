@@ -171,7 +171,6 @@ export async function nixPathInfo(
 
 /** Removes the ANSI escapes that `nix why-depends` writes even when stdout is not a terminal. */
 export function stripAnsi(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 }
 

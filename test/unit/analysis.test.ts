@@ -1,12 +1,12 @@
 // Property tests: every analysis against a brute-force definition, on seeded random graphs with diamonds,
 // self-references, several roots and (for robustness) cycles.
 import assert from 'node:assert/strict';
-import { ClosureGraph, type PathRecord } from '../../src/core/graph';
-import { ClosureSizes, closureSizesByBitsets } from '../../src/core/analysis/closureSize';
-import { CutOffSize, findDuplicates } from '../../src/core/analysis/duplicates';
-import { dominatorTree } from '../../src/core/analysis/dominators';
-import { allChains, distancesFrom, shortestChain } from '../../src/core/analysis/why';
-import { ClosureAnalysis } from '../../src/core/analysis/closure';
+import { ClosureGraph, type PathRecord } from '../../src/shared';
+import { ClosureSizes, closureSizesByBitsets } from '../../src/shared';
+import { CutOffSize, findDuplicates } from '../../src/core/analysis';
+import { dominatorTree } from '../../src/shared';
+import { allChains, distancesFrom, shortestChain } from '../../src/shared';
+import { ClosureAnalysis } from '../../src/core/analysis';
 import { seededRandom as prng } from '../support/prng';
 
 const BASE32 = '0123456789abcdfghijklmnpqrsvwxyz';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { ClosureGraph, type PathRecord } from '../../src/core/graph';
-import { ClosureAnalysis } from '../../src/core/analysis/closure';
-import { OptionAttribution } from '../../src/core/attribution/attribute';
-import { parseDerivation } from '../../src/core/attribution/derivation';
-import { parseConfigurationInstallable, splitAttrPath } from '../../src/core/attribution/evaluate';
-import { StoreCopyMapper } from '../../src/core/attribution/pathMap';
-import { optionsJson } from '../../src/core/attribution/report';
+import { ClosureGraph, type PathRecord } from '../../src/shared';
+import { ClosureAnalysis } from '../../src/core/analysis';
+import { OptionAttribution } from '../../src/core/attribution';
+import { parseDerivation } from '../../src/core/attribution';
+import { parseConfigurationInstallable, splitAttrPath } from '../../src/core/attribution';
+import { StoreCopyMapper } from '../../src/core/attribution';
+import { optionsJson } from '../../src/core/attribution';
 import { isClosureLensError } from '../../src/core/errors';
 import { seededRandom as prng } from '../support/prng';
 import { evaluation, NIXPKGS, option, SOURCE, storePath } from '../support/attribution';

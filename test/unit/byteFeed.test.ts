@@ -4,7 +4,7 @@
  * never read as a closure).
  */
 import assert from 'node:assert/strict';
-import { ByteFeed } from '../../src/core/byteFeed';
+import { ByteFeed } from '../../src/core/load';
 
 async function readAll(feed: ByteFeed): Promise<string[]> {
   const got: string[] = [];

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { stripAnsi } from '../../src/core/format';
+import { stripAnsi } from '../../src/shared';
 
 // out/test/unit → repository root → ../shared/real-data
 const REPO = path.resolve(__dirname, '../../..');

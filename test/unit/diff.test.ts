@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { ClosureGraph, type PathRecord } from '../../src/core/graph';
+import { ClosureGraph, type PathRecord } from '../../src/shared';
 import { compareVersions, diffClosures, type PackageDiff } from '../../src/core/diff';
-import { renderDiffMarkdown, renderDiffText, renderDiffJson } from '../../src/core/diffReport';
+import { renderDiffMarkdown, renderDiffText, renderDiffJson } from '../../src/core/diff';
 
 /** A store path with a valid nix-base32 hash made from a seed letter. */
 function sp(seed: string, name: string): string {
@@ -188,7 +188,7 @@ describe('compareVersions (Nix order)', () => {
 
 describe('diff targets: configurations build to their toplevel', () => {
   it('expands nixosConfigurations, homeConfigurations and darwinConfigurations, and nothing else', async () => {
-    const { buildableInstallable, resolveOperand } = await import('../../src/core/diffTargets');
+    const { buildableInstallable, resolveOperand } = await import('../../src/core/diff/targets');
     assert.equal(
       buildableInstallable('.#nixosConfigurations.web'),
       '.#nixosConfigurations.web.config.system.build.toplevel',
@@ -220,7 +220,7 @@ describe('diff targets: configurations build to their toplevel', () => {
 
 describe('text report: small rebuilds summed up', () => {
   it('lists rebuilds from 8 KiB, counts the rest, and lists all on request', async () => {
-    const { ClosureGraph: G } = await import('../../src/core/graph');
+    const { ClosureGraph: G } = await import('../../src/shared/graph');
     const mk = (seed: string, name: string) => `/nix/store/${seed.repeat(32).slice(0, 32)}-${name}`;
     const [r1, r2, a1, a2, b1, b2] = [
       mk('a', 'root'),

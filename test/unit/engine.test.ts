@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ClosureEngine, resolveStorePath } from '../../src/core/engine';
+import { ClosureEngine, resolveStorePath } from '../../src/core/load';
 import { ClosureLensError } from '../../src/core/errors';
-import { NixRunner } from '../../src/core/nix/runner';
+import { NixRunner } from '../../src/core/nix';
 
 const REPO = path.resolve(__dirname, '../../..');
 const REAL = path.resolve(REPO, '../shared/real-data');

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ClosureGraph } from '../../src/core/graph';
-import { ClosureAnalysis } from '../../src/core/analysis/closure';
+import { ClosureGraph } from '../../src/shared';
+import { ClosureAnalysis } from '../../src/core/analysis';
 import { parseClosureJson } from '../../src/core/parse';
-import { drawChains, formatBytes, renderTable, stripAnsi } from '../../src/core/format';
+import { drawChains, formatBytes, renderTable, stripAnsi } from '../../src/shared';
 
 // out/test/unit → repository root → ../shared/real-data
 const REAL = path.resolve(__dirname, '../../../../shared/real-data/nix-2.26-outputs');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ClosureGraph, nodesByPath, type PathRecord } from '../../src/core/graph';
+import { ClosureGraph, nodesByPath, type PathRecord } from '../../src/shared';
 import { parseClosureJson } from '../../src/core/parse';
 import { seededRandom } from '../support/prng';
 

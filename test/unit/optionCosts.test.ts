@@ -4,12 +4,12 @@
  * force walk of the graph; and the ordering of "Options by cost".
  */
 import assert from 'node:assert/strict';
-import { ClosureAnalysis } from '../../src/core/analysis/closure';
-import { OptionAttribution } from '../../src/core/attribution/attribute';
-import type { OptionEvaluation, RawOption } from '../../src/core/attribution/evaluate';
-import { scanNixFile } from '../../src/core/attribution/scanner';
-import { ClosureGraph, type PathRecord } from '../../src/core/graph';
-import { hoverSpotAt, OptionCostIndex } from '../../src/core/optionCosts';
+import { ClosureAnalysis } from '../../src/core/analysis';
+import { OptionAttribution } from '../../src/core/attribution';
+import type { OptionEvaluation, RawOption } from '../../src/core/attribution';
+import { scanNixFile } from '../../src/core/nixSyntax';
+import { ClosureGraph, type PathRecord } from '../../src/shared';
+import { hoverSpotAt, OptionCostIndex } from '../../src/core/attribution';
 
 const SOURCE = '/nix/store/ssssssssssssssssssssssssssssssss-source';
 const NIXPKGS = '/nix/store/nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-source';

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ClosureLensError } from '../../src/core/errors';
-import { ClosureGraph, type PathRecord } from '../../src/core/graph';
+import { ClosureGraph, type PathRecord } from '../../src/shared';
 import { parseClosureJson, type ParsedClosure } from '../../src/core/parse';
-import { firstSyntaxErrorOffset } from '../../src/core/parse/json';
+import { firstSyntaxErrorOffset } from '../../src/core/parse';
 
 // out/test/unit → repository root → ../shared/real-data
 const REPO = path.resolve(__dirname, '../../..');

@@ -8,7 +8,7 @@ import {
   INITIAL_STATE,
   parseHostMessage,
   type HostToWebview,
-} from '../../src/protocol';
+} from '../../src/shared';
 import { deserializeWebviewMessage, serializeWebviewMessage } from '../support/webviewTransport';
 import { closureMessage, nixosLikeFixture } from '../webview/closures';
 

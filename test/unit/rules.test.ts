@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
-import { ClosureGraph, type PathRecord } from '../../src/core/graph';
-import { ClosureAnalysis } from '../../src/core/analysis/closure';
-import { evaluateRules, parseRulesConfig, parseSize, ruleAppliesTo, isGlob } from '../../src/core/rules';
-import { renderRulesMarkdown, renderRulesText } from '../../src/core/diffReport';
+import { ClosureGraph, type PathRecord } from '../../src/shared';
+import { ClosureAnalysis } from '../../src/core/analysis';
+import {
+  evaluateRules,
+  parseRulesConfig,
+  parseSize,
+  ruleAppliesTo,
+  isGlob,
+  type TargetRules,
+} from '../../src/core/rules';
+import { renderRulesMarkdown, renderRulesText } from '../../src/core/diff';
 
 function sp(seed: string, name: string): string {
   return `/nix/store/${seed.repeat(32).slice(0, 32)}-${name}`;
@@ -113,7 +120,7 @@ describe('rules: the config file', () => {
 });
 
 describe('rules: matching targets', () => {
-  const [servers, pkg] = parseRulesConfig(CONFIG).rules as [any, any];
+  const [servers, pkg] = parseRulesConfig(CONFIG).rules as [TargetRules, TargetRules];
   it('matches globs over installables, attributes and store paths', () => {
     assert.equal(ruleAppliesTo(servers, id), true);
     assert.equal(
@@ -244,7 +251,7 @@ describe('rules: JSON schema', () => {
   it('lists exactly the keys the parser knows', async () => {
     const fs = await import('node:fs');
     const path = await import('node:path');
-    const { RULE_KEYS } = await import('../../src/core/rules');
+    const { RULE_KEYS } = await import('../../src/core/rules/rules');
     const schemaFile = path.resolve(__dirname, '../../../media/closure-lens.schema.json');
     const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8'));
     assert.deepEqual(Object.keys(schema.definitions.targetRules.properties).sort(), [...RULE_KEYS].sort());
@@ -275,7 +282,7 @@ describe('rules: editor diagnostics', () => {
   ]
 }`;
   it('puts each broken rule on its line with the chain and the option, and mistakes of the file too', async () => {
-    const { diagnoseRulesFile } = await import('../../src/core/rules');
+    const { diagnoseRulesFile } = await import('../../src/core/rules/rules');
     const closures = [
       {
         id: { installable: '.#nixosConfigurations.web.config.system.build.toplevel', cwd: '/ws', rootPath: sys },
@@ -317,7 +324,7 @@ describe('rules: editor diagnostics', () => {
 
 describe('rules: short attributes', () => {
   it('a short attribute means packages.<system>.<name>, on either side', async () => {
-    const { parseRulesConfig: parse, ruleAppliesTo: applies } = await import('../../src/core/rules');
+    const { parseRulesConfig: parse, ruleAppliesTo: applies } = await import('../../src/core/rules/rules');
     const sys = `${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-${process.platform}`;
     const [short, long, glob] = parse(
       JSON.stringify({

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ClosureLensError } from '../../src/core/errors';
-import { NixRunner, type CommandRecord } from '../../src/core/nix/runner';
+import { NixRunner, type CommandRecord } from '../../src/core/nix';
 import { waitUntilGone } from '../support/processes';
 
 let dir: string;

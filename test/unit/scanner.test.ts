@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bindingAt, definitionsOf, scanNixFile, type ScanResult } from '../../src/core/attribution/scanner';
-import { tokenize } from '../../src/core/attribution/lexer';
+import { bindingAt, definitionsOf, scanNixFile, type ScanResult } from '../../src/core/nixSyntax';
+import { tokenize } from '../../src/core/nixSyntax';
 
 /** path → line of every definition, for compact assertions. */
 function defLines(scan: ScanResult): Record<string, number> {

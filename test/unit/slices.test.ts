@@ -3,9 +3,9 @@
  * event loop gets turns in between, aborts and failures end only their own job.
  */
 import assert from 'node:assert/strict';
-import { findDuplicates } from '../../src/core/analysis/duplicates';
-import { ClosureAnalysis } from '../../src/core/analysis/closure';
-import { runInSlices, runToEnd, SLICE_MS, type Steps } from '../../src/core/slices';
+import { findDuplicates } from '../../src/core/analysis';
+import { ClosureAnalysis } from '../../src/core/analysis';
+import { runInSlices, runToEnd, SLICE_MS, type Steps } from '../../src/shared';
 import { nixosLikeFixture, realSbomClosure, realSbomWithoutSizes, syntheticClosure } from '../webview/closures';
 
 /** `chunks` chunks, each busy for at least `ms` of wall time; records the order in which chunks of jobs ran. */

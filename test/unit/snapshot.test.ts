@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { ClosureGraph } from '../../src/core/graph';
-import { ClosureAnalysis } from '../../src/core/analysis/closure';
-import { allChains } from '../../src/core/analysis/why';
+import { ClosureGraph } from '../../src/shared';
+import { ClosureAnalysis } from '../../src/core/analysis';
+import { allChains } from '../../src/shared';
 import {
   buildAttribution,
   buildSnapshot,
@@ -10,8 +10,8 @@ import {
   graphFromSnapshot,
   snapshotNames,
   snapshotPaths,
-} from '../../src/core/snapshot';
-import { checkSnapshot, parseHostMessage, type HostToWebview } from '../../src/protocol';
+} from '../../src/shared';
+import { checkSnapshot, parseHostMessage, type HostToWebview } from '../../src/shared';
 import { deserializeWebviewMessage, serializeWebviewMessage } from '../support/webviewTransport';
 import {
   closureMessage,

@@ -9,17 +9,17 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ClosureGraph, type PathRecord } from '../../src/core/graph';
-import { ClosureAnalysis } from '../../src/core/analysis/closure';
+import { ClosureGraph, type PathRecord } from '../../src/shared';
+import { ClosureAnalysis } from '../../src/core/analysis';
 import { parseClosureJson } from '../../src/core/parse';
-import { buildSnapshot, type AttributionInput } from '../../src/core/snapshot';
+import { buildSnapshot, type AttributionInput } from '../../src/shared';
 import {
   DEFAULT_VIEW_SETTINGS,
   PROTOCOL_VERSION,
   type HostToWebview,
   type PanelTarget,
   type ViewSettings,
-} from '../../src/protocol';
+} from '../../src/shared';
 import { seededRandom as rng } from '../support/prng';
 /** The repository root: the nearest directory above this bundle with a package.json (tests and bench differ in depth). */
 export const REPO = (() => {

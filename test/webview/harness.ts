@@ -9,8 +9,8 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { sunburstPageHtml } from '../../webview/html';
-import type { HostToWebview, WebviewToHost } from '../../src/protocol';
+import { sunburstPageHtml } from '../../src/extension/webviewHtml';
+import type { HostToWebview, WebviewToHost } from '../../src/shared';
 import { REPO } from './closures';
 
 export { REPO };

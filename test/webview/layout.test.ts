@@ -1,11 +1,11 @@
 /** The pure parts of the webview (no browser): view trees and the pruned partition layout, against the engine. */
 import assert from 'node:assert/strict';
-import { shortestChain } from '../../src/core/analysis/why';
-import { buildSnapshot, graphFromSnapshot } from '../../src/core/snapshot';
+import { shortestChain } from '../../src/shared';
+import { buildSnapshot, graphFromSnapshot } from '../../src/shared';
 import { layoutSunburst } from '../../webview/layout';
 import { ancestry, chainViewTree, dominatorViewTree, treeFromParents } from '../../webview/viewTree';
 import { categorize } from '../../webview/categories';
-import { parseStorePath } from '../../src/core/storePath';
+import { parseStorePath } from '../../src/shared';
 import { nixosLikeFixture, realSbomClosure, realSbomWithoutSizes, sp, syntheticClosure } from './closures';
 
 const TAU = 2 * Math.PI;

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { allChains, shortestChain } from '../../src/core/analysis/why';
-import { findByName } from '../../src/core/analysis/names';
-import { displayName } from '../../src/core/storePath';
-import type { ClosureGraph } from '../../src/core/graph';
-import type { DominatorTree } from '../../src/core/analysis/dominators';
+import { allChains, shortestChain } from '../../src/shared';
+import { findByName } from '../../src/shared';
+import { displayName } from '../../src/shared';
+import type { ClosureGraph } from '../../src/shared';
+import type { DominatorTree } from '../../src/shared';
 import { openHarness, type Harness } from './harness';
-import { parseWebviewState } from '../../src/protocol';
+import { parseWebviewState } from '../../src/shared';
 import {
   closureMessage,
   nixosLikeFixture,

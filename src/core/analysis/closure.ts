@@ -2,13 +2,13 @@
  * Every analysis of one closure behind one object, each computed on first use and kept.
  * Uses only the ClosureGraph arrays, so the webview bundle can run it in the browser too.
  */
-import type { ClosureGraph } from '../graph';
-import { ClosureSizes } from './closureSize';
-import { dominatorTree, type DominatorTree } from './dominators';
+import type { ClosureGraph } from '../../shared/graph';
+import { ClosureSizes } from '../../shared/analysis/closureSize';
+import { dominatorTree, type DominatorTree } from '../../shared/analysis/dominators';
 import { duplicateSteps, findDuplicates, type DuplicateGroup } from './duplicates';
-import { runInSlices } from '../slices';
-import { findByName, resolveName, type NameResolution } from './names';
-import { allChains, distancesFrom, type ChainSet } from './why';
+import { runInSlices } from '../../shared/slices';
+import { findByName, resolveName, type NameResolution } from '../../shared/analysis/names';
+import { allChains, distancesFrom, type ChainSet } from '../../shared/analysis/why';
 
 export interface WhyOptions {
   /** List every chain (up to `limit`) instead of one shortest chain. */

@@ -2,7 +2,7 @@
  * What the root stops reaching when nodes are removed or edges cut. Duplicates (the cost of the extra copies)
  * and option attribution (the cost of a definition) both ask this.
  */
-import type { ClosureGraph } from '../graph';
+import type { ClosureGraph } from '../../shared/graph';
 
 /** A carried path taken out: the collector edges into it that go (`from`), or, when `from` is null, every edge. */
 export interface Removal {

@@ -2,11 +2,11 @@
  * Duplicates: several store paths of the same package in one closure (two openssl versions, systemd next to
  * systemd-minimal, util-linux next to util-linux-minimal), and what keeping more than one of them costs.
  */
-import type { ClosureGraph } from '../graph';
-import type { StorePathName } from '../storePath';
-import type { DominatorTree } from './dominators';
+import type { ClosureGraph } from '../../shared/graph';
+import type { StorePathName } from '../../shared/storePath';
+import type { DominatorTree } from '../../shared/analysis/dominators';
 import { EdgeCutSize } from './cutOff';
-import { runToEnd, type Steps } from '../slices';
+import { runToEnd, type Steps } from '../../shared/slices';
 
 export interface DuplicateGroup {
   /** The shared package name, variant suffix removed (`systemd` for systemd and systemd-minimal). */

@@ -13,12 +13,12 @@
  * counts paths that only that module's definitions introduce.
  */
 import { readFileSync } from 'node:fs';
-import type { ClosureGraph } from '../graph';
+import type { ClosureGraph } from '../../shared/graph';
 import { EdgeCutSize, type Removal } from '../analysis/cutOff';
 import { Collectors, type CostMethod } from './collectors';
 import type { DeclarationPosition, OptionEvaluation } from './evaluate';
 import { StoreCopyMapper } from './pathMap';
-import { definitionsOf, scanNixFile, type ScanResult } from './scanner';
+import { definitionsOf, scanNixFile, type ScanResult } from '../nixSyntax/scanner';
 
 export interface Definition {
   /** Index in `OptionAttribution.definitions`. */

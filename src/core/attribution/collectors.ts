@@ -15,7 +15,7 @@
  * whose value is one package, `services.nginx.package`) has no known collector: it is then treated as
  * removed itself (every reference to it cut), the node-removal estimate, an upper bound.
  */
-import type { ClosureGraph } from '../graph';
+import type { ClosureGraph } from '../../shared/graph';
 
 /** How a cost was estimated: by cutting collector edges, or (some path without a collector) by removing paths. */
 export type CostMethod = 'edge-cut' | 'node-removal';

@@ -6,10 +6,10 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClosureAnalysis } from '../analysis/closure';
-import { defaultCacheDir } from '../cache';
-import type { LoadedClosure, Target } from '../engine';
+import { defaultCacheDir } from '../load/graphCache';
+import type { LoadedClosure, Target } from '../load/engine';
 import { ClosureLensError, isClosureLensError } from '../errors';
-import { formatBytes, renderTable } from '../format';
+import { formatBytes, renderTable } from '../../shared/format';
 import { NixRunner } from '../nix/runner';
 import type { Definition, OptionAttribution } from './attribute';
 import type { CounterfactualCost } from './counterfactual';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClosureGraph } from '../graph';
+import type { ClosureGraph } from '../../shared/graph';
 import type { NixRunner } from '../nix/runner';
 import { OptionAttribution } from './attribute';
 import { counterfactualCost, type CounterfactualCost } from './counterfactual';

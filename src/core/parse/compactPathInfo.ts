@@ -10,8 +10,8 @@
  * else (whitespace, escapes, `"valid": false`, nested values, other orders, Lix, Nix 2.33's v2) makes it return
  * undefined, and the next parser tries.
  */
-import type { PathRecord } from '../graph';
-import { HASH_LENGTH, NIX_BASE32_ALPHABET } from '../storePath';
+import type { PathRecord } from '../../shared/graph';
+import { HASH_LENGTH, NIX_BASE32_ALPHABET } from '../../shared/storePath';
 import { finishPathInfo } from './pathInfo';
 import type { ParseOptions, ParsedClosure } from './types';
 

@@ -4,8 +4,8 @@
  * Each derivation becomes one node named by its main output (the one whose name is the derivation's);
  * other outputs (-man, -doc, …) are folded into it, since the SBOM does not say which output holds a reference.
  */
-import type { PathRecord } from '../graph';
-import { baseName } from '../storePath';
+import type { PathRecord } from '../../shared/graph';
+import { baseName } from '../../shared/storePath';
 import { describe, isObject, malformed, readString, readStringArray, type JsonObject } from './json';
 import { checkClosure, emptyClosure, splitStorePath } from './records';
 import type { ParsedClosure } from './types';

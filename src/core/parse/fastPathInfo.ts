@@ -12,8 +12,8 @@
  * parser, so results, errors and messages stay the generic parser's; the unit tests hold the two to the same results.
  */
 import { isAscii } from 'node:buffer';
-import type { PathRecord } from '../graph';
-import { HASH_LENGTH, NIX_BASE32_ALPHABET } from '../storePath';
+import type { PathRecord } from '../../shared/graph';
+import { HASH_LENGTH, NIX_BASE32_ALPHABET } from '../../shared/storePath';
 import { finishPathInfo } from './pathInfo';
 import type { ClosureFormat, ParseOptions, ParsedClosure } from './types';
 

@@ -4,7 +4,7 @@
  * Activity and result type numbers are Nix's (libutil/logging.hh), the same in 2.8 and 2.26 recordings.
  */
 import { stripAnsi } from '../errors';
-import { baseName } from '../storePath';
+import { baseName } from '../../shared/storePath';
 
 const ACT_COPY_PATHS = 103;
 const ACT_BUILDS = 104;

@@ -2,7 +2,7 @@
  * `nix path-info --json` in each shape Nix has printed, and the closureInfo/exportReferencesGraph JSON
  * (the same objects, without the impure fields). Shapes and their sources: test/fixtures/recorded/README.md.
  */
-import type { PathRecord } from '../graph';
+import type { PathRecord } from '../../shared/graph';
 import { describe, isObject, malformed, readSize, readString, readStringArray, type JsonObject } from './json';
 import { checkClosure, emptyClosure, fullPath, splitStorePath } from './records';
 import type { ClosureFormat, ParseOptions, ParsedClosure } from './types';

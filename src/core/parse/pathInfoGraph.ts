@@ -6,9 +6,9 @@
  * same node order (breadth-first from the roots), edges, sizes and roots; whatever the fast path does not cover
  * (duplicates, references to paths not listed, other formats…) declines, and the caller builds the usual way.
  */
-import { breadthFirstLayout, ClosureGraph } from '../graph';
+import { breadthFirstLayout, ClosureGraph } from '../../shared/graph';
 import { attempt, decline, scanPathInfo, scanPathInfoBytes, SHAPES, type Scan } from './fastPathInfo';
-import { HASH_LENGTH } from '../storePath';
+import { HASH_LENGTH } from '../../shared/storePath';
 import type { ClosureFormat } from './types';
 
 /** Characters of the hash part that the table hashes; all 32 when those collide (made-up hashes). */

@@ -12,7 +12,7 @@
 import { isAscii } from 'node:buffer';
 import type { GraphFromJson } from './pathInfoGraph';
 import { atEnd, CompactArrayReader } from './compactPathInfo';
-import { GRAPH_SCANNER_MIN_LENGTH, graphOfParsed, parseClosureGraph } from './index';
+import { GRAPH_SCANNER_MIN_LENGTH, graphOfParsed, parseClosureGraph } from './closureJson';
 
 /** Text kept back for the next piece before the reader starts: `[{"path":"` and a long first path fit. */
 const FIRST_PATH_MAX = 4096;

@@ -3,8 +3,8 @@
  * every reference described (a closure with a hole would give wrong sizes), and the roots.
  */
 import { ClosureLensError } from '../errors';
-import { resolveRecords, type PathRecord } from '../graph';
-import { isStoreBaseName } from '../storePath';
+import { resolveRecords, type PathRecord } from '../../shared/graph';
+import { isStoreBaseName } from '../../shared/storePath';
 import { malformed } from './json';
 
 /** Splits `/nix/store/<hash>-<name>` into store dir and base name; throws 'malformed-json' for anything else. */

@@ -1,4 +1,4 @@
-import type { PathRecord } from '../graph';
+import type { PathRecord } from '../../shared/graph';
 
 /**
  * Which input a closure came from. Nix changed `path-info --json` three times, so the format names the shape,

@@ -11,8 +11,8 @@ import {
   type AnalysedClosure,
   type ClosureAnalyser,
   type PipelineInput,
-} from '../closurePipeline';
-import { ByteFeed } from '../byteFeed';
+} from '../load/pipeline';
+import { ByteFeed } from '../load/byteFeed';
 import {
   chunkForTransfer,
   closureFromTransfer,

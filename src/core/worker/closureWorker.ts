@@ -4,8 +4,8 @@
  */
 import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { ByteFeed } from '../byteFeed';
-import { closurePipeline, type PipelineInput } from '../closurePipeline';
+import { ByteFeed } from '../load/byteFeed';
+import { closurePipeline, type PipelineInput } from '../load/pipeline';
 import {
   closureForTransfer,
   errorForTransfer,

@@ -3,13 +3,13 @@
  * typed arrays whose buffers are transferred (moved, not copied); a ClosureLensError keeps its code, message, fix,
  * detail and position, so the host shows the same message as an in-process load would.
  */
-import { dominatorTreeOf, type DominatorArrays } from '../analysis/dominators';
-import type { AnalysedClosure, PipelineInput } from '../closurePipeline';
-import { ByteFeed } from '../byteFeed';
-import { nextTurn } from '../eventLoop';
-import type { LoadProgress } from '../engine';
+import { dominatorTreeOf, type DominatorArrays } from '../../shared/analysis/dominators';
+import type { AnalysedClosure, PipelineInput } from '../load/pipeline';
+import { ByteFeed } from '../load/byteFeed';
+import { nextTurn } from '../load/eventLoop';
+import type { LoadProgress } from '../load/engine';
 import { ClosureLensError, type ErrorCode, type NixPosition } from '../errors';
-import { ClosureGraph } from '../graph';
+import { ClosureGraph } from '../../shared/graph';
 
 /**
  * The host's messages: the request first; when nix's output comes as a feed (the request says `fed`), its chunks

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { NixClosureLensApi } from '../../../src/extension/extension';
-import type { ShownClosure } from '../../../src/extension/commands';
+import type { ShownClosure } from '../../../src/extension/closureService';
 import { waitFor } from '../suite/waitFor';
 
 const execFileAsync = promisify(execFile);

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { NixClosureLensApi } from '../../../src/extension/extension';
-import type { ShownClosure } from '../../../src/extension/commands';
+import type { ShownClosure } from '../../../src/extension/closureService';
 import { waitFor } from './waitFor';
 
 const execFileAsync = promisify(execFile);
@@ -151,7 +151,7 @@ describe('Nix Closure Lens in VS Code', function () {
       assert.equal(drawn[0], first.rootPath);
       // The first chain drawn is a shortest one: its length is never more than the one nix prints.
       const nixChain = (await nix(['why-depends', first.rootPath, perlPath]))
-        // eslint-disable-next-line no-control-regex
+
         .replace(/\u001b\[[0-9;]*m/g, '')
         .trim()
         .split('\n');

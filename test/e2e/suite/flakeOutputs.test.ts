@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { NixRunner } from '../../../src/core/nix/runner';
+import { NixRunner } from '../../../src/core/nix';
 import { isClosureLensError } from '../../../src/core/errors';
 import {
   attrPathFragment,

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
-import { formatBytes } from '../../../src/core/format';
+import { formatBytes } from '../../../src/shared';
 import { waitFor } from './waitFor';
 
 const execFileAsync = promisify(execFile);
@@ -129,7 +129,7 @@ describe('Closure diff, rules and compressed size in VS Code', function () {
       ['demo', 'slim'].map(async (h) => (await nix(['eval', '--raw', `${TOPLEVEL(h)}.outPath`])).trim()),
     );
     // Every package whose versions changed for nix (`name: 1.0 → ∅`) is in the report.
-    // eslint-disable-next-line no-control-regex
+
     const lines = (await nix(['store', 'diff-closures', demo, slim]))
       .replace(/\u001b\[[0-9;]*m/g, '')
       .trim()

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { NixRunner } from '../../../src/core/nix/runner';
+import { NixRunner } from '../../../src/core/nix';
 import { parseClosureJson } from '../../../src/core/parse';
 import { closureFromSubstituters, configuredSubstituters, evalOutPath } from '../../../src/extension/substituters';
 

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatBytes } from '../../../src/core/format';
-import type { ShownClosure } from '../../../src/extension/commands';
+import { formatBytes } from '../../../src/shared';
+import type { ShownClosure } from '../../../src/extension/closureService';
 import type { TreeNode } from '../../../src/extension/heaviestTree';
-import { api, DEMO, definitionIn, expectedFor, folder } from './hover-engine';
+import { api, DEMO, definitionIn, expectedFor, folder } from './hoverEngine';
 import { waitFor } from './waitFor';
 
 async function children(node?: TreeNode): Promise<TreeNode[]> {

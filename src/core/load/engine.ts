@@ -1,0 +1,584 @@
+/**
+ * Loads closures: a flake installable, a store path or a JSON file becomes a ClosureAnalysis.
+ * nix → analysis pipeline (closurePipeline.ts: parse → graph → closure sizes → dominator tree → cache file; in this
+ * thread or in a worker thread, as the ClosureAnalyser decides) → analysis, with the graph cached by its (immutable)
+ * root store path: on disk (GraphCache, with the dominator tree) and in memory (the last few analyses, whose
+ * computed sizes and dominators are kept too). Two loads of the same target at the same time share one nix run.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { ClosureAnalysis } from '../analysis/closure';
+import { rememberClosureSizes } from '../../shared/analysis/closureSize';
+import { LruMap, type GraphCache } from './graphCache';
+import {
+  inProcessAnalyser,
+  loadCancelled,
+  type AnalysedClosure,
+  type ClosureAnalyser,
+  type LoadProgress,
+} from './pipeline';
+import { ByteFeed } from './byteFeed';
+import { ClosureLensError, isClosureLensError } from '../errors';
+import type { NixRunner, RunResult } from '../nix/runner';
+import { parseNixVersion, pathInfoJsonFlags } from '../nix/version';
+import { outputPaths, parseBuildJson } from '../parse/buildResult';
+import { InternalJsonProgress } from '../parse/internalJson';
+import { parseJsonText } from '../parse/json';
+import { listPathInfoPaths } from '../parse/pathInfo';
+import { baseName, isStoreBaseName } from '../../shared/storePath';
+
+export type Target =
+  | { readonly kind: 'installable'; readonly installable: string; readonly cwd?: string }
+  | { readonly kind: 'store-path'; readonly path: string }
+  | { readonly kind: 'json-file'; readonly file: string };
+
+export type { LoadProgress } from './pipeline';
+
+export interface LoadOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: LoadProgress) => void;
+  /** Ignore the caches and ask nix again (the result replaces the cached graph). */
+  readonly refresh?: boolean;
+}
+
+export interface LoadedClosure {
+  /**
+   * The root store path. When the closure has several roots (a multi-output installable, a JSON file with several
+   * top-level paths) the graph has a virtual root and this is the installable or the file instead.
+   */
+  readonly rootPath: string;
+  readonly analysis: ClosureAnalysis;
+  /** True when no nix call was needed for the graph (memory or disk cache). */
+  readonly fromCache: boolean;
+  /** Where the graph came from: the nix command or the file. */
+  readonly source: string;
+  readonly format: string;
+  /** What a view should mention (an SBOM has no sizes, a reference was folded, the cache could not be written). */
+  readonly notes: readonly string[];
+}
+
+export interface RealiseProgress {
+  readonly buildsDone: number;
+  readonly buildsExpected: number;
+  readonly buildsRunning: number;
+  readonly buildsFailed: number;
+  /** Store paths copied from substituters. */
+  readonly fetchesDone: number;
+  readonly fetchesExpected: number;
+  /** The derivation building now (the most recently started one), e.g. `hello-2.12.1`. */
+  readonly current?: string;
+  readonly currentAction?: 'building';
+  /** Every derivation building now. */
+  readonly running: readonly string[];
+  /** The latest build log line, prefixed with its derivation. */
+  readonly logLine?: string;
+  /** One line for a status bar. */
+  readonly message: string;
+}
+
+export interface RealiseOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: RealiseProgress) => void;
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface ClosureEngineOptions {
+  readonly nix: NixRunner;
+  /** Without one, every load of a store path asks nix. */
+  readonly cache?: GraphCache;
+  /** Loaded closures kept in memory; default 4. */
+  readonly memoryEntries?: number;
+  /**
+   * The store whose closures are read (`--store`, e.g. `ssh-ng://host`); default the local one. Installables are
+   * still evaluated locally (`--eval-store auto`), only their outputs are looked up there.
+   */
+  readonly store?: string;
+  /**
+   * Where nix's JSON becomes a graph, closure sizes and a dominator tree: in this thread (the default; the CLI) or
+   * in a worker thread (`WorkerAnalyser`, the extension host, whose event loop must not wait for it).
+   */
+  readonly analyser?: ClosureAnalyser;
+}
+
+export class ClosureEngine {
+  readonly nix: NixRunner;
+  readonly cache: GraphCache | undefined;
+  readonly store: string | undefined;
+  readonly analyser: ClosureAnalyser;
+  private readonly memory: LruMap<
+    string,
+    { analysis: ClosureAnalysis; source: string; format: string; notes: readonly string[] }
+  >;
+  private readonly inflight = new Map<string, Shared<unknown, unknown>>();
+  /** The `nix --version` line, once known (see pathInfoJsonFlags). */
+  private versionLine: string | undefined;
+
+  constructor(options: ClosureEngineOptions) {
+    this.nix = options.nix;
+    this.cache = options.cache;
+    this.store = options.store && options.store.trim() !== '' ? options.store.trim() : undefined;
+    this.memory = new LruMap(options.memoryEntries ?? 4);
+    this.analyser = options.analyser ?? inProcessAnalyser;
+  }
+
+  load(target: Target, opts: LoadOptions = {}): Promise<LoadedClosure> {
+    const key = `${targetKey(target)}${opts.refresh ? '\0refresh' : ''}`;
+    return this.share<LoadedClosure, LoadProgress>(key, opts, (signal, emit) =>
+      this.loadNow(target, opts.refresh ?? false, signal, emit),
+    );
+  }
+
+  /**
+   * Builds an installable (`nix build --no-link --json --log-format internal-json`) and returns its output paths,
+   * reporting builds done/expected and the derivation building now.
+   */
+  realise(installable: string, opts: RealiseOptions = {}): Promise<string[]> {
+    const key = `realise\0${opts.cwd ?? ''}\0${installable}`;
+    return this.share<string[], RealiseProgress>(key, opts, (signal, emit) =>
+      this.realiseNow(installable, opts, signal, emit),
+    );
+  }
+
+  private async loadNow(
+    target: Target,
+    refresh: boolean,
+    signal: AbortSignal,
+    emit: (p: LoadProgress) => void,
+  ): Promise<LoadedClosure> {
+    switch (target.kind) {
+      case 'json-file':
+        return this.loadFile(target.file, signal, emit);
+      case 'store-path': {
+        const storePath = await resolveStorePath(target.path);
+        return this.loadStorePaths([storePath], storePath, refresh, signal, emit);
+      }
+      case 'installable': {
+        emit({ stage: 'resolving', message: `evaluating ${target.installable}…` });
+        const paths = await this.resolveInstallable(target.installable, target.cwd, signal);
+        const label = paths.length === 1 ? paths[0]! : target.installable;
+        return this.loadStorePaths(paths, label, refresh, signal, emit);
+      }
+    }
+  }
+
+  /** The output paths of an installable (no build): `nix path-info --json <installable>`. */
+  private async resolveInstallable(
+    installable: string,
+    cwd: string | undefined,
+    signal: AbortSignal,
+  ): Promise<string[]> {
+    const { args, result: r } = await this.pathInfo(this.storeArgs(true), [installable], {
+      signal,
+      ...(cwd ? { cwd } : {}),
+    });
+    const source = `\`nix ${args.join(' ')}\``;
+    const { valid, invalid } = listPathInfoPaths(parseJsonText(r.stdout, source), source);
+    if (invalid.length > 0 && this.store) {
+      throw new ClosureLensError(
+        'not-built',
+        `${installable} is not in the store ${this.store} (${invalid.join(', ')} is missing there)`,
+        {
+          fix: `build or copy it there first (\`nix copy --to ${this.store} ${installable}\`), or clear the store setting to read the local store`,
+        },
+      );
+    }
+    if (invalid.length > 0) {
+      throw new ClosureLensError(
+        'not-built',
+        `${installable} is not built yet (${invalid.join(', ')} is not in the store)`,
+        {
+          fix: `build it first (\`nix build --no-link ${installable}\`) — closure-lens only reads closures, it does not build them unless asked`,
+        },
+      );
+    }
+    if (valid.length === 0) {
+      throw new ClosureLensError('bad-installable', `${installable} names no store path`, {
+        fix: 'use an installable that evaluates to a derivation, e.g. `.#hello` or `.#nixosConfigurations.host.config.system.build.toplevel`',
+      });
+    }
+    return valid;
+  }
+
+  private async loadStorePaths(
+    roots: string[],
+    label: string,
+    refresh: boolean,
+    signal: AbortSignal,
+    emit: (p: LoadProgress) => void,
+  ): Promise<LoadedClosure> {
+    const key = roots.length === 1 ? roots[0]! : `multi:${[...roots].sort().join(' ')}`;
+    if (!refresh) {
+      const kept = this.memory.get(key);
+      if (kept) return { rootPath: label, ...kept, fromCache: true };
+      const cached = await this.cache?.get(key);
+      if (cached) {
+        emit({ stage: 'cache', message: `read ${cached.graph.pathCount} paths from the cache` });
+        const analysis = new ClosureAnalysis(cached.graph, { dominators: cached.dominators });
+        return this.keep(key, label, analysis, cached.source, cached.format, cached.notes, true);
+      }
+    }
+    emit({
+      stage: 'querying',
+      message: `querying the closure of ${roots.length === 1 ? roots[0] : `${roots.length} paths`}…`,
+    });
+    const command = await this.pathInfoCommand(['--recursive', '--size', ...this.storeArgs(false)], roots, signal);
+    const source = `nix ${command.args.join(' ')}`;
+    // nix's output goes to the analyser (and with a worker analyser, to its thread undecoded) as nix writes it, so
+    // that reading it overlaps nix's own output.
+    const json = new ByteFeed();
+    const cacheKey = this.cache ? { cacheKey: key } : {};
+    const analysing = this.analyser.analyse(
+      { kind: 'path-info', json, source, roots, ...cacheKey },
+      { signal, onProgress: emit },
+    );
+    // Awaited below, once nix is done; until then a failure of the analysis must not count as unhandled.
+    analysing.catch(() => undefined);
+    try {
+      await this.runPathInfo(command, { signal, onStdoutChunk: (chunk) => json.push(chunk) });
+      json.end();
+    } catch (e) {
+      json.fail(e);
+    }
+    const result = await analysing;
+    const notes = [...result.notes];
+    if (this.cache && result.notCached !== undefined) notes.push(`not cached: ${result.notCached}`);
+    if (this.cache && result.cacheFile) {
+      try {
+        await this.cache.write(key, result.cacheFile);
+      } catch (e) {
+        if (!isClosureLensError(e)) throw e;
+        notes.push(`not cached: ${e.oneLine()}`);
+      }
+    }
+    return this.keep(key, label, analysisOf(result), source, result.format, notes, false);
+  }
+
+  private async loadFile(file: string, signal: AbortSignal, emit: (p: LoadProgress) => void): Promise<LoadedClosure> {
+    const result = await this.analyser.analyse({ kind: 'file', file }, { signal, onProgress: emit });
+    return {
+      rootPath: result.rootPaths.length === 1 ? result.rootPaths[0]! : file,
+      analysis: analysisOf(result),
+      fromCache: false,
+      source: file,
+      format: result.format,
+      notes: result.notes,
+    };
+  }
+
+  private keep(
+    key: string,
+    label: string,
+    analysis: ClosureAnalysis,
+    source: string,
+    format: string,
+    notes: readonly string[],
+    fromCache: boolean,
+  ): LoadedClosure {
+    this.memory.set(key, { analysis, source, format, notes });
+    return { rootPath: label, analysis, fromCache, source, format, notes };
+  }
+
+  /**
+   * `nix path-info <options> <json flags> <paths>`. path-info starts first: it is the long one, and `nix --version`
+   * (when this Nix's version is not known yet) runs while it does.
+   */
+  private async pathInfo(
+    options: readonly string[],
+    paths: readonly string[],
+    opts: { signal: AbortSignal; cwd?: string },
+  ): Promise<{ args: string[]; result: RunResult }> {
+    const command = await this.pathInfoCommand(options, paths, opts.signal);
+    return { args: command.args, result: await this.runPathInfo(command, opts) };
+  }
+
+  private async pathInfoCommand(
+    options: readonly string[],
+    paths: readonly string[],
+    signal: AbortSignal,
+  ): Promise<PathInfoCommand> {
+    const { flags, learn } = await this.pathInfoJsonFlags(signal);
+    return { args: ['path-info', ...options, ...flags, ...paths], learn };
+  }
+
+  private async runPathInfo(
+    command: PathInfoCommand,
+    opts: { signal: AbortSignal; cwd?: string; onStdoutChunk?: (chunk: Buffer) => void },
+  ): Promise<RunResult> {
+    const running = this.runWithFlagFallback(command.args, opts);
+    const learning = command.learn();
+    const result = await running;
+    await learning;
+    return result;
+  }
+
+  /**
+   * The `path-info --json` flags for this Nix. The version decides them (2.33+ takes `--json-format 2`), and it is
+   * remembered in the cache directory for the exact nix binary (path, inode, size, mtime). When it is not known yet,
+   * plain `--json` is used (every version accepts it and the parsers read every shape) while `nix --version` runs
+   * alongside, so that a cold load waits for one nix process, not two in a row. `learn` starts that (when needed) and
+   * settles when the version is remembered; its failure is not the load's failure (the path-info run reports a
+   * missing nix itself).
+   */
+  private async pathInfoJsonFlags(signal: AbortSignal): Promise<{ flags: string[]; learn: () => Promise<void> }> {
+    const binary = this.nix.binary;
+    // With a cache the file is asked each time: it notices a nix upgraded in place (a new binary identity).
+    const line = this.cache ? await this.cache.nixVersionLine(binary) : this.versionLine;
+    if (line !== undefined) {
+      try {
+        const version = parseNixVersion(line);
+        this.versionLine = line;
+        return { flags: pathInfoJsonFlags(version), learn: () => Promise.resolve() };
+      } catch {
+        // a damaged entry: ask nix
+      }
+    }
+    const learn = (): Promise<void> =>
+      this.nix.version({ signal }).then(
+        async (version) => {
+          this.versionLine = version.raw;
+          await this.cache?.rememberNixVersionLine(binary, version.raw);
+        },
+        () => undefined,
+      );
+    return { flags: ['--json'], learn };
+  }
+
+  /** `--store` for the configured store; an evaluation keeps the local store for its derivations. */
+  private storeArgs(evaluates: boolean): string[] {
+    if (!this.store) return [];
+    return evaluates ? ['--eval-store', 'auto', '--store', this.store] : ['--store', this.store];
+  }
+
+  /**
+   * Runs nix; if this Nix rejects `--json-format` (a version that was misread), runs again without it (nix rejects
+   * a flag before it writes anything, so no output was passed on yet).
+   */
+  private async runWithFlagFallback(
+    args: string[],
+    opts: { signal: AbortSignal; cwd?: string; onStdoutChunk?: (chunk: Buffer) => void },
+  ) {
+    let wrote = false;
+    const onStdoutChunk = opts.onStdoutChunk;
+    const first = onStdoutChunk
+      ? {
+          ...opts,
+          onStdoutChunk: (chunk: Buffer) => {
+            wrote = true;
+            onStdoutChunk(chunk);
+          },
+        }
+      : opts;
+    try {
+      return await this.nix.run(args, first);
+    } catch (e) {
+      const i = args.indexOf('--json-format');
+      if (i < 0 || wrote || !isClosureLensError(e, 'unsupported-flag') || !/--json-format/.test(e.message)) throw e;
+      const without = [...args.slice(0, i), ...args.slice(i + 2)];
+      return this.nix.run(without, opts);
+    }
+  }
+
+  private async realiseNow(
+    installable: string,
+    opts: RealiseOptions,
+    signal: AbortSignal,
+    emit: (p: RealiseProgress) => void,
+  ): Promise<string[]> {
+    const tracker = new InternalJsonProgress();
+    let state: Omit<RealiseProgress, 'message'> = {
+      buildsDone: 0,
+      buildsExpected: 0,
+      buildsRunning: 0,
+      buildsFailed: 0,
+      fetchesDone: 0,
+      fetchesExpected: 0,
+      running: [],
+    };
+    const publish = (): void => emit({ ...state, message: realiseMessage(state) });
+    const args = ['build', '--no-link', '--json', '--log-format', 'internal-json', installable];
+    const r = await this.nix.run(args, {
+      signal,
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      onStderrLine: (line) => {
+        for (const ev of tracker.feed(line)) {
+          if (ev.kind === 'builds') {
+            const current = ev.current[ev.current.length - 1];
+            const { current: _c, currentAction: _a, ...rest } = state;
+            state = {
+              ...rest,
+              buildsDone: ev.done,
+              buildsExpected: ev.expected,
+              buildsRunning: ev.running,
+              buildsFailed: ev.failed,
+              running: ev.current,
+              ...(current ? { current, currentAction: 'building' as const } : {}),
+            };
+          } else if (ev.kind === 'copies') {
+            state = { ...state, fetchesDone: ev.done, fetchesExpected: ev.expected };
+          } else if (ev.kind === 'log') {
+            state = { ...state, logLine: `${ev.derivation}> ${ev.line}` };
+          } else continue;
+          publish();
+        }
+      },
+    });
+    const paths = outputPaths(parseBuildJson(r.stdout, `\`nix ${args.join(' ')}\``));
+    if (paths.length === 0) {
+      throw new ClosureLensError('bad-installable', `building ${installable} produced no output path`, {
+        fix: 'use an installable that is a derivation',
+      });
+    }
+    return paths;
+  }
+
+  /**
+   * Runs `start` once per key while it is in flight; every caller gets its result and its progress.
+   * The run is cancelled only when every caller has cancelled.
+   */
+  private share<T, P>(
+    key: string,
+    opts: { signal?: AbortSignal; onProgress?: (p: P) => void },
+    start: (signal: AbortSignal, emit: (p: P) => void) => Promise<T>,
+  ): Promise<T> {
+    if (opts.signal?.aborted) return Promise.reject(loadCancelled());
+    let entry = this.inflight.get(key) as Shared<T, P> | undefined;
+    if (!entry) {
+      const controller = new AbortController();
+      const listeners = new Set<(p: P) => void>();
+      const emit = (p: P): void => {
+        for (const l of listeners) {
+          try {
+            l(p);
+          } catch {
+            // A failing progress callback must not break the load.
+          }
+        }
+      };
+      const created: Shared<T, P> = { controller, listeners, waiters: 0, promise: Promise.resolve() as Promise<T> };
+      created.promise = start(controller.signal, emit).finally(() => {
+        if (this.inflight.get(key) === created) this.inflight.delete(key);
+      });
+      // Unobserved rejections are reported to each waiter; this one only keeps Node quiet.
+      created.promise.catch(() => undefined);
+      this.inflight.set(key, created as Shared<unknown, unknown>);
+      entry = created;
+    }
+    const shared = entry;
+    shared.waiters++;
+    if (opts.onProgress) shared.listeners.add(opts.onProgress);
+    return new Promise<T>((resolve, reject) => {
+      const leave = (): void => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (opts.onProgress) shared.listeners.delete(opts.onProgress);
+      };
+      const onAbort = (): void => {
+        leave();
+        shared.waiters--;
+        if (shared.waiters === 0) {
+          // Nobody wants it any more: stop nix, and let the next caller start afresh.
+          if (this.inflight.get(key) === shared) this.inflight.delete(key);
+          shared.controller.abort();
+        }
+        reject(loadCancelled());
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      shared.promise.then(
+        (v) => {
+          leave();
+          resolve(v);
+        },
+        (e: unknown) => {
+          leave();
+          reject(e);
+        },
+      );
+    });
+  }
+}
+
+/** A `nix path-info` command line, and what learns this Nix's version while it runs (see pathInfoJsonFlags). */
+interface PathInfoCommand {
+  readonly args: string[];
+  readonly learn: () => Promise<void>;
+}
+
+interface Shared<T, P> {
+  controller: AbortController;
+  listeners: Set<(p: P) => void>;
+  waiters: number;
+  promise: Promise<T>;
+}
+
+/** The analysis of a pipeline's result, with what the pipeline computed (closure sizes, dominators) seeded in. */
+export function analysisOf(result: AnalysedClosure): ClosureAnalysis {
+  if (result.closureSizes) rememberClosureSizes(result.graph, result.closureSizes);
+  return new ClosureAnalysis(result.graph, { dominators: result.dominators });
+}
+
+function targetKey(t: Target): string {
+  switch (t.kind) {
+    case 'installable':
+      return `installable\0${t.cwd ?? ''}\0${t.installable}`;
+    case 'store-path':
+      return `store-path\0${t.path}`;
+    case 'json-file':
+      return `json-file\0${path.resolve(t.file)}`;
+  }
+}
+
+function realiseMessage(s: Omit<RealiseProgress, 'message'>): string {
+  const parts: string[] = [];
+  if (s.buildsExpected > 0) parts.push(`${s.buildsDone}/${s.buildsExpected} built`);
+  if (s.fetchesExpected > 0) parts.push(`${s.fetchesDone}/${s.fetchesExpected} fetched`);
+  if (s.buildsFailed > 0) parts.push(`${s.buildsFailed} failed`);
+  if (s.current) parts.push(`building ${s.current}`);
+  return parts.join(', ') || 'evaluating…';
+}
+
+/**
+ * A store path as the user gave it: `/nix/store/<hash>-<name>` (anything below it is cut off), or a link into
+ * the store such as `./result` or `/run/current-system`, which is followed.
+ */
+export async function resolveStorePath(given: string): Promise<string> {
+  const direct = storePathPrefix(given);
+  if (direct) return direct;
+  let real: string;
+  try {
+    real = await fsp.realpath(given);
+  } catch {
+    throw invalidStorePath(given);
+  }
+  const viaLink = storePathPrefix(real);
+  if (!viaLink) throw invalidStorePath(given);
+  return viaLink;
+}
+
+function storePathPrefix(p: string): string | undefined {
+  if (!p.startsWith('/')) return undefined;
+  const parts = p.split('/');
+  for (let i = 2; i < parts.length; i++) {
+    if (isStoreBaseName(parts[i]!) && parts.slice(1, i).every((s) => s !== '' && s !== '.' && s !== '..')) {
+      const candidate = parts.slice(0, i + 1).join('/');
+      // Only the default layout `<dir>/store/<base>` or a path whose parent is a store dir counts.
+      if (parts[i - 1] === 'store') return candidate;
+    }
+  }
+  return undefined;
+}
+
+function invalidStorePath(given: string): ClosureLensError {
+  return new ClosureLensError(
+    'invalid-path',
+    `${given} is not a store path (/nix/store/<hash>-<name>) or a link to one`,
+    {
+      fix: 'give a path in the Nix store, a `result` link, /run/current-system, or a flake installable such as `.#hello`',
+    },
+  );
+}
+
+/** For messages: `perl-5.38.2` from a store path. */
+export function shortName(storePath: string): string {
+  return baseName(storePath).slice(33) || storePath;
+}

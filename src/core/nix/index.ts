@@ -1,0 +1,3 @@
+// Running nix: the process runner and version detection.
+export * from './runner';
+export * from './version';

@@ -1,0 +1,2 @@
+// Closure rules (.closure-lens.json): budgets and forbidden paths checked against a closure.
+export * from './rules';

@@ -1,0 +1,2 @@
+/** Ids that package.json contributes and the code refers to. */
+export const HEAVIEST_VIEW_ID = 'nixClosureLens.heaviest';

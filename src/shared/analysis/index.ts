@@ -1,0 +1,5 @@
+// Graph analyses that both the engine and the webview run.
+export * from './closureSize';
+export * from './dominators';
+export * from './names';
+export * from './why';
