@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 source test/support/nix-env.sh
 mkdir -p test-artifacts
 
-echo "== build"; node .esbuild.config.mjs
+echo "== build"; rm -rf out; node .esbuild.config.mjs  # out/ afresh: no bundle of a renamed test lingers
 echo "== typecheck"; npx tsc --noEmit -p .
 echo "== lint: layers, import cycles, format"; npm run --silent lint
 echo "== mocha: unit, integration, webview"

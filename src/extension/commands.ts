@@ -3,7 +3,7 @@
  * Refresh, and the status bar's "show the sunburst again". Each opens or reuses the sunburst panel of its target.
  */
 import * as vscode from 'vscode';
-import type { AnalysedClosure } from '../shared/snapshot';
+import type { SnapshotSource } from '../shared/snapshot';
 import type { PanelTarget } from '../shared/protocol';
 import type { ClosureService, CurrentClosure, ShownClosure } from './closureService';
 import { Disposable } from './disposables';
@@ -15,7 +15,7 @@ import { SunburstPanel, type SunburstHooks } from './sunburstPanel';
 import {
   askStorePath,
   pickTarget,
-  resolveStorePath,
+  storePathFromInput,
   runningSystemTarget,
   storePathTarget,
   type RecentTargets,
@@ -46,7 +46,7 @@ export const COMMANDS = {
 
 export class ClosureCommands extends Disposable {
   /** The closure each panel shows, to put it back when a reload of that panel is cancelled. */
-  private readonly shown = new WeakMap<SunburstPanel, AnalysedClosure>();
+  private readonly shown = new WeakMap<SunburstPanel, SnapshotSource>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -94,7 +94,7 @@ export class ClosureCommands extends Disposable {
 
   private async findNamed(spec: string, refresh: boolean): Promise<ClosureTarget | undefined> {
     if (spec.startsWith('/')) {
-      const r = await resolveStorePath(spec);
+      const r = await storePathFromInput(spec);
       if ('path' in r) return storePathTarget(r.path);
     }
     if (!vscode.workspace.isTrusted) {
@@ -135,7 +135,7 @@ export class ClosureCommands extends Disposable {
   async showStorePath(spec?: string): Promise<ShownClosure | undefined> {
     let target: ClosureTarget | undefined;
     if (spec !== undefined) {
-      const r = await resolveStorePath(spec, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+      const r = await storePathFromInput(spec, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
       if ('error' in r) {
         void vscode.window.showErrorMessage(`Nix Closure Lens: ${r.error}`);
         return undefined;

@@ -37,7 +37,7 @@ import {
 import {
   buildAttribution,
   buildSnapshotInSlices,
-  type AnalysedClosure,
+  type SnapshotSource,
   type AttributionInput,
 } from '../shared/snapshot';
 import { sunburstPageHtml } from './webviewHtml';
@@ -65,7 +65,7 @@ const targetKey = (t: PanelTarget) => JSON.stringify(t);
 export class SunburstPanel {
   private static readonly open = new Map<string, SunburstPanel>();
 
-  private analysis: AnalysedClosure | undefined;
+  private analysis: SnapshotSource | undefined;
   /** The last closure (and attribution) message, replayed whenever the webview (re)starts. */
   private closureMessage: Extract<HostToWebview, { type: 'closure' }> | undefined;
   private attributionMessage: Extract<HostToWebview, { type: 'attribution' }> | undefined;
@@ -155,7 +155,7 @@ export class SunburstPanel {
    * on a large closure; the returned promise settles once it is posted (or replaced by a later call).
    */
   async setClosure(
-    analysis: AnalysedClosure,
+    analysis: SnapshotSource,
     options: { title?: string; attribution?: AttributionInput } = {},
   ): Promise<void> {
     if (options.title !== undefined) {

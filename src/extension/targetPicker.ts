@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { resolveStorePath as engineResolveStorePath } from '../core/load/engine';
+import { resolveStorePath as engineResolveStorePath } from '../core/load/storePaths';
 import { isClosureLensError } from '../core/errors';
 import { parseStorePath, displayName } from '../shared/storePath';
 import type { NixLog } from './nixLog';
@@ -238,7 +238,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** The store path that user input stands for: a store path, or a link into the store (./result, /run/current-system). */
-export async function resolveStorePath(input: string, base?: string): Promise<{ path: string } | { error: string }> {
+export async function storePathFromInput(input: string, base?: string): Promise<{ path: string } | { error: string }> {
   const trimmed = input.trim();
   if (trimmed === '') return { error: 'Enter a store path, such as /nix/store/…-hello-2.12, or a link to one.' };
   const abs = path.isAbsolute(trimmed) ? trimmed : base ? path.resolve(base, trimmed) : undefined;
@@ -258,12 +258,12 @@ export async function askStorePath(): Promise<ClosureTarget | undefined> {
     placeHolder: '/nix/store/…-name',
     ignoreFocusOut: true,
     validateInput: async (value) => {
-      const r = await resolveStorePath(value, base);
+      const r = await storePathFromInput(value, base);
       return 'error' in r ? r.error : undefined;
     },
   });
   if (input === undefined) return undefined;
-  const r = await resolveStorePath(input, base);
+  const r = await storePathFromInput(input, base);
   if ('error' in r) {
     void vscode.window.showErrorMessage(`Nix Closure Lens: ${r.error}`);
     return undefined;
@@ -272,7 +272,7 @@ export async function askStorePath(): Promise<ClosureTarget | undefined> {
 }
 
 export async function runningSystemTarget(): Promise<ClosureTarget | undefined> {
-  const r = await resolveStorePath(RUNNING_SYSTEM);
+  const r = await storePathFromInput(RUNNING_SYSTEM);
   if ('error' in r) {
     void vscode.window.showErrorMessage(
       `Nix Closure Lens: there is no running NixOS system here (${RUNNING_SYSTEM} does not exist). ` +

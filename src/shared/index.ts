@@ -7,3 +7,4 @@ export * from './protocol';
 export * from './slices';
 export * from './snapshot';
 export * from './storePath';
+export * from './eventLoop';

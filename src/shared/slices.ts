@@ -3,9 +3,10 @@
  * editor's language features share) never stalls for long. Work is written as a generator that `yield`s between
  * chunks of a few milliseconds each; `runToEnd` runs it at once (CLI, tests), `runInSlices` runs it from one
  * shared scheduler that spends at most SLICE_MS per event-loop turn on all such jobs together, then yields
- * (setImmediate; a zero timeout in the webview) so timers, I/O, messages and input get their turn. Jobs take turns
+ * (eventLoop.ts: a zero timeout) so timers, I/O, messages and input get their turn. Jobs take turns
  * round-robin. No `vscode` import: the bench and the webview use it too.
  */
+import { afterTurn } from './eventLoop';
 
 /** Work that pauses between chunks: each `yield` is a point where the event loop may run. */
 export type Steps<T> = Generator<void, T, void>;
@@ -27,10 +28,6 @@ interface Job {
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
-
-/** Gives the event loop a turn: setImmediate in node (the extension host), a zero timeout in the webview. */
-const nextTurn: (fn: () => void) => void =
-  typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
 
 const queue: Job[] = [];
 let scheduled = false;
@@ -64,7 +61,7 @@ function pump(): void {
   }
   if (queue.length > 0) {
     scheduled = true;
-    nextTurn(pump);
+    afterTurn(pump);
   }
 }
 
@@ -81,7 +78,7 @@ export function runInSlices<T>(steps: Steps<T>, options: { signal?: AbortSignal 
     queue.push({ steps, signal: options.signal, resolve: resolve as (v: unknown) => void, reject });
     if (!scheduled) {
       scheduled = true;
-      nextTurn(pump);
+      afterTurn(pump);
     }
   });
 }

@@ -35,8 +35,8 @@ export interface AttributionInput {
   readonly evalSeconds?: number;
 }
 
-/** The part of `ClosureAnalysis` (src/core/analysis/closure.ts) that a snapshot reads. */
-export interface AnalysedClosure {
+/** The part of `ClosureAnalysis` (src/core/analysis/closure.ts) that a snapshot reads; named apart from the pipeline's AnalysedClosure. */
+export interface SnapshotSource {
   readonly graph: ClosureGraph;
   readonly dominators: DominatorTree;
   /** BFS distances from the root. */
@@ -54,7 +54,7 @@ export interface SnapshotOptions {
 const CHUNK = 4096;
 
 /** The snapshot at once (tests, the CLI, the bench's step table). */
-export function buildSnapshot(analysis: AnalysedClosure, options: SnapshotOptions = {}): ClosureSnapshot {
+export function buildSnapshot(analysis: SnapshotSource, options: SnapshotOptions = {}): ClosureSnapshot {
   return runToEnd(snapshotSteps(analysis, options));
 }
 
@@ -64,7 +64,7 @@ export function buildSnapshot(analysis: AnalysedClosure, options: SnapshotOption
  * cut; it normally comes with the loaded closure.
  */
 export function buildSnapshotInSlices(
-  analysis: AnalysedClosure,
+  analysis: SnapshotSource,
   options: SnapshotOptions = {},
   signal?: AbortSignal,
 ): Promise<ClosureSnapshot> {
@@ -72,7 +72,7 @@ export function buildSnapshotInSlices(
 }
 
 /** The snapshot as sliced work (src/core/slices.ts): `buildSnapshot` runs it at once, `buildSnapshotInSlices` in slices. */
-export function* snapshotSteps(analysis: AnalysedClosure, options: SnapshotOptions = {}): Steps<ClosureSnapshot> {
+export function* snapshotSteps(analysis: SnapshotSource, options: SnapshotOptions = {}): Steps<ClosureSnapshot> {
   const g = analysis.graph;
   const n = g.nodeCount;
   const dom = analysis.dominators;
@@ -138,7 +138,7 @@ function* utf8Lines(paths: readonly string[], cut: number): Steps<Uint8Array> {
 }
 
 /** Maps attribution keyed by store path onto the graph's node indices, as CSR arrays. */
-export function buildAttribution(analysis: AnalysedClosure, input: AttributionInput): AttributionPayload {
+export function buildAttribution(analysis: SnapshotSource, input: AttributionInput): AttributionPayload {
   const g = analysis.graph;
   const n = g.nodeCount;
   const defs = input.definitions;

@@ -9,7 +9,8 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { GraphCache } from '../../src/core/load';
-import { ClosureEngine, type LoadProgress, type RealiseProgress } from '../../src/core/load';
+import { ClosureEngine, type LoadProgress } from '../../src/core/load';
+import type { RealiseProgress } from '../../src/core/nix';
 import { ClosureLensError } from '../../src/core/errors';
 import { NixRunner, type RunOptions, type RunResult } from '../../src/core/nix';
 import { NIX_CONFIG, writeEngineFlake, type EngineFlake } from './engineFlake';

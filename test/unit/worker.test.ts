@@ -13,7 +13,7 @@ import { decode } from '../../src/core/load';
 import { inProcessAnalyser, type AnalysedClosure, type PipelineInput } from '../../src/core/load';
 import { ClosureEngine } from '../../src/core/load';
 import { ClosureLensError } from '../../src/core/errors';
-import { nextTurn } from '../../src/core/load';
+import { nextTurn } from '../../src/shared';
 import { NixRunner } from '../../src/core/nix';
 import { parseClosureJson } from '../../src/core/parse';
 import { WorkerAnalyser } from '../../src/core/worker';

@@ -5,27 +5,20 @@
  * root store path: on disk (GraphCache, with the dominator tree) and in memory (the last few analyses, whose
  * computed sizes and dominators are kept too). Two loads of the same target at the same time share one nix run.
  */
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ClosureAnalysis } from '../analysis/closure';
 import { rememberClosureSizes } from '../../shared/analysis/closureSize';
 import { LruMap, type GraphCache } from './graphCache';
-import {
-  inProcessAnalyser,
-  loadCancelled,
-  type AnalysedClosure,
-  type ClosureAnalyser,
-  type LoadProgress,
-} from './pipeline';
+import { inProcessAnalyser, type AnalysedClosure, type ClosureAnalyser, type LoadProgress } from './pipeline';
 import { ByteFeed } from './byteFeed';
 import { ClosureLensError, isClosureLensError } from '../errors';
 import type { NixRunner, RunResult } from '../nix/runner';
 import { parseNixVersion, pathInfoJsonFlags } from '../nix/version';
-import { outputPaths, parseBuildJson } from '../parse/buildResult';
-import { InternalJsonProgress } from '../parse/internalJson';
 import { parseJsonText } from '../parse/json';
 import { listPathInfoPaths } from '../parse/pathInfo';
-import { baseName, isStoreBaseName } from '../../shared/storePath';
+import { realiseInstallable, type RealiseOptions, type RealiseProgress } from '../nix/build';
+import { SharedRuns } from './sharedRuns';
+import { resolveStorePath } from './storePaths';
 
 export type Target =
   | { readonly kind: 'installable'; readonly installable: string; readonly cwd?: string }
@@ -57,32 +50,6 @@ export interface LoadedClosure {
   readonly notes: readonly string[];
 }
 
-export interface RealiseProgress {
-  readonly buildsDone: number;
-  readonly buildsExpected: number;
-  readonly buildsRunning: number;
-  readonly buildsFailed: number;
-  /** Store paths copied from substituters. */
-  readonly fetchesDone: number;
-  readonly fetchesExpected: number;
-  /** The derivation building now (the most recently started one), e.g. `hello-2.12.1`. */
-  readonly current?: string;
-  readonly currentAction?: 'building';
-  /** Every derivation building now. */
-  readonly running: readonly string[];
-  /** The latest build log line, prefixed with its derivation. */
-  readonly logLine?: string;
-  /** One line for a status bar. */
-  readonly message: string;
-}
-
-export interface RealiseOptions {
-  readonly signal?: AbortSignal;
-  readonly onProgress?: (p: RealiseProgress) => void;
-  readonly cwd?: string;
-  readonly timeoutMs?: number;
-}
-
 export interface ClosureEngineOptions {
   readonly nix: NixRunner;
   /** Without one, every load of a store path asks nix. */
@@ -110,7 +77,7 @@ export class ClosureEngine {
     string,
     { analysis: ClosureAnalysis; source: string; format: string; notes: readonly string[] }
   >;
-  private readonly inflight = new Map<string, Shared<unknown, unknown>>();
+  private readonly inflight = new SharedRuns();
   /** The `nix --version` line, once known (see pathInfoJsonFlags). */
   private versionLine: string | undefined;
 
@@ -124,7 +91,7 @@ export class ClosureEngine {
 
   load(target: Target, opts: LoadOptions = {}): Promise<LoadedClosure> {
     const key = `${targetKey(target)}${opts.refresh ? '\0refresh' : ''}`;
-    return this.share<LoadedClosure, LoadProgress>(key, opts, (signal, emit) =>
+    return this.inflight.run<LoadedClosure, LoadProgress>(key, opts, (signal, emit) =>
       this.loadNow(target, opts.refresh ?? false, signal, emit),
     );
   }
@@ -135,8 +102,8 @@ export class ClosureEngine {
    */
   realise(installable: string, opts: RealiseOptions = {}): Promise<string[]> {
     const key = `realise\0${opts.cwd ?? ''}\0${installable}`;
-    return this.share<string[], RealiseProgress>(key, opts, (signal, emit) =>
-      this.realiseNow(installable, opts, signal, emit),
+    return this.inflight.run<string[], RealiseProgress>(key, opts, (signal, emit) =>
+      realiseInstallable(this.nix, installable, opts, signal, emit),
     );
   }
 
@@ -378,137 +345,12 @@ export class ClosureEngine {
       return this.nix.run(without, opts);
     }
   }
-
-  private async realiseNow(
-    installable: string,
-    opts: RealiseOptions,
-    signal: AbortSignal,
-    emit: (p: RealiseProgress) => void,
-  ): Promise<string[]> {
-    const tracker = new InternalJsonProgress();
-    let state: Omit<RealiseProgress, 'message'> = {
-      buildsDone: 0,
-      buildsExpected: 0,
-      buildsRunning: 0,
-      buildsFailed: 0,
-      fetchesDone: 0,
-      fetchesExpected: 0,
-      running: [],
-    };
-    const publish = (): void => emit({ ...state, message: realiseMessage(state) });
-    const args = ['build', '--no-link', '--json', '--log-format', 'internal-json', installable];
-    const r = await this.nix.run(args, {
-      signal,
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-      onStderrLine: (line) => {
-        for (const ev of tracker.feed(line)) {
-          if (ev.kind === 'builds') {
-            const current = ev.current[ev.current.length - 1];
-            const { current: _c, currentAction: _a, ...rest } = state;
-            state = {
-              ...rest,
-              buildsDone: ev.done,
-              buildsExpected: ev.expected,
-              buildsRunning: ev.running,
-              buildsFailed: ev.failed,
-              running: ev.current,
-              ...(current ? { current, currentAction: 'building' as const } : {}),
-            };
-          } else if (ev.kind === 'copies') {
-            state = { ...state, fetchesDone: ev.done, fetchesExpected: ev.expected };
-          } else if (ev.kind === 'log') {
-            state = { ...state, logLine: `${ev.derivation}> ${ev.line}` };
-          } else continue;
-          publish();
-        }
-      },
-    });
-    const paths = outputPaths(parseBuildJson(r.stdout, `\`nix ${args.join(' ')}\``));
-    if (paths.length === 0) {
-      throw new ClosureLensError('bad-installable', `building ${installable} produced no output path`, {
-        fix: 'use an installable that is a derivation',
-      });
-    }
-    return paths;
-  }
-
-  /**
-   * Runs `start` once per key while it is in flight; every caller gets its result and its progress.
-   * The run is cancelled only when every caller has cancelled.
-   */
-  private share<T, P>(
-    key: string,
-    opts: { signal?: AbortSignal; onProgress?: (p: P) => void },
-    start: (signal: AbortSignal, emit: (p: P) => void) => Promise<T>,
-  ): Promise<T> {
-    if (opts.signal?.aborted) return Promise.reject(loadCancelled());
-    let entry = this.inflight.get(key) as Shared<T, P> | undefined;
-    if (!entry) {
-      const controller = new AbortController();
-      const listeners = new Set<(p: P) => void>();
-      const emit = (p: P): void => {
-        for (const l of listeners) {
-          try {
-            l(p);
-          } catch {
-            // A failing progress callback must not break the load.
-          }
-        }
-      };
-      const created: Shared<T, P> = { controller, listeners, waiters: 0, promise: Promise.resolve() as Promise<T> };
-      created.promise = start(controller.signal, emit).finally(() => {
-        if (this.inflight.get(key) === created) this.inflight.delete(key);
-      });
-      // Unobserved rejections are reported to each waiter; this one only keeps Node quiet.
-      created.promise.catch(() => undefined);
-      this.inflight.set(key, created as Shared<unknown, unknown>);
-      entry = created;
-    }
-    const shared = entry;
-    shared.waiters++;
-    if (opts.onProgress) shared.listeners.add(opts.onProgress);
-    return new Promise<T>((resolve, reject) => {
-      const leave = (): void => {
-        opts.signal?.removeEventListener('abort', onAbort);
-        if (opts.onProgress) shared.listeners.delete(opts.onProgress);
-      };
-      const onAbort = (): void => {
-        leave();
-        shared.waiters--;
-        if (shared.waiters === 0) {
-          // Nobody wants it any more: stop nix, and let the next caller start afresh.
-          if (this.inflight.get(key) === shared) this.inflight.delete(key);
-          shared.controller.abort();
-        }
-        reject(loadCancelled());
-      };
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      shared.promise.then(
-        (v) => {
-          leave();
-          resolve(v);
-        },
-        (e: unknown) => {
-          leave();
-          reject(e);
-        },
-      );
-    });
-  }
 }
 
 /** A `nix path-info` command line, and what learns this Nix's version while it runs (see pathInfoJsonFlags). */
 interface PathInfoCommand {
   readonly args: string[];
   readonly learn: () => Promise<void>;
-}
-
-interface Shared<T, P> {
-  controller: AbortController;
-  listeners: Set<(p: P) => void>;
-  waiters: number;
-  promise: Promise<T>;
 }
 
 /** The analysis of a pipeline's result, with what the pipeline computed (closure sizes, dominators) seeded in. */
@@ -526,59 +368,4 @@ function targetKey(t: Target): string {
     case 'json-file':
       return `json-file\0${path.resolve(t.file)}`;
   }
-}
-
-function realiseMessage(s: Omit<RealiseProgress, 'message'>): string {
-  const parts: string[] = [];
-  if (s.buildsExpected > 0) parts.push(`${s.buildsDone}/${s.buildsExpected} built`);
-  if (s.fetchesExpected > 0) parts.push(`${s.fetchesDone}/${s.fetchesExpected} fetched`);
-  if (s.buildsFailed > 0) parts.push(`${s.buildsFailed} failed`);
-  if (s.current) parts.push(`building ${s.current}`);
-  return parts.join(', ') || 'evaluating…';
-}
-
-/**
- * A store path as the user gave it: `/nix/store/<hash>-<name>` (anything below it is cut off), or a link into
- * the store such as `./result` or `/run/current-system`, which is followed.
- */
-export async function resolveStorePath(given: string): Promise<string> {
-  const direct = storePathPrefix(given);
-  if (direct) return direct;
-  let real: string;
-  try {
-    real = await fsp.realpath(given);
-  } catch {
-    throw invalidStorePath(given);
-  }
-  const viaLink = storePathPrefix(real);
-  if (!viaLink) throw invalidStorePath(given);
-  return viaLink;
-}
-
-function storePathPrefix(p: string): string | undefined {
-  if (!p.startsWith('/')) return undefined;
-  const parts = p.split('/');
-  for (let i = 2; i < parts.length; i++) {
-    if (isStoreBaseName(parts[i]!) && parts.slice(1, i).every((s) => s !== '' && s !== '.' && s !== '..')) {
-      const candidate = parts.slice(0, i + 1).join('/');
-      // Only the default layout `<dir>/store/<base>` or a path whose parent is a store dir counts.
-      if (parts[i - 1] === 'store') return candidate;
-    }
-  }
-  return undefined;
-}
-
-function invalidStorePath(given: string): ClosureLensError {
-  return new ClosureLensError(
-    'invalid-path',
-    `${given} is not a store path (/nix/store/<hash>-<name>) or a link to one`,
-    {
-      fix: 'give a path in the Nix store, a `result` link, /run/current-system, or a flake installable such as `.#hello`',
-    },
-  );
-}
-
-/** For messages: `perl-5.38.2` from a store path. */
-export function shortName(storePath: string): string {
-  return baseName(storePath).slice(33) || storePath;
 }

@@ -25,7 +25,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClosureLensError } from '../errors';
-import { nextTurn } from './eventLoop';
+import { nextTurn } from '../../shared/eventLoop';
 import { rememberClosureSizes, rememberedClosureSizes } from '../../shared/analysis/closureSize';
 import { dominatorTreeOf, type DominatorTree } from '../../shared/analysis/dominators';
 import { ClosureGraph } from '../../shared/graph';

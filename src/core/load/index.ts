@@ -3,4 +3,5 @@ export * from './engine';
 export * from './pipeline';
 export * from './graphCache';
 export * from './byteFeed';
-export * from './eventLoop';
+export * from './sharedRuns';
+export * from './storePaths';

@@ -12,7 +12,7 @@ import { ClosureSizes, EAGER_CLOSURE_SIZE_LIMIT } from '../../shared/analysis/cl
 import { dominatorTree, type DominatorTree } from '../../shared/analysis/dominators';
 import { encode } from './graphCache';
 import { ClosureLensError, isClosureLensError } from '../errors';
-import { nextTurn } from './eventLoop';
+import { nextTurn } from '../../shared/eventLoop';
 import { ClosureGraph } from '../../shared/graph';
 import { ByteFeed } from './byteFeed';
 import { parseClosureGraph, parseClosureValue, type ClosureFormat } from '../parse';

@@ -6,7 +6,7 @@
 import { dominatorTreeOf, type DominatorArrays } from '../../shared/analysis/dominators';
 import type { AnalysedClosure, PipelineInput } from '../load/pipeline';
 import { ByteFeed } from '../load/byteFeed';
-import { nextTurn } from '../load/eventLoop';
+import { nextTurn } from '../../shared/eventLoop';
 import type { LoadProgress } from '../load/engine';
 import { ClosureLensError, type ErrorCode, type NixPosition } from '../errors';
 import { ClosureGraph } from '../../shared/graph';

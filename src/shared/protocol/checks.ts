@@ -1,155 +1,14 @@
 /**
- * Messages between the extension host and the sunburst webview, in both directions, and the runtime
- * checks for everything that comes back from the webview (which is treated as untrusted input).
- *
- * Host → webview: `loading`, `closure` (the graph as typed arrays plus the string table as one UTF-8 byte
- * array: VS Code's `postMessage` JSON-encodes a message but carries typed arrays' buffers out of band, so 100k
- * paths cost the host no per-path serialisation), `attribution` (may arrive later), `select`, `settings`,
- * `error`. The webview checks each one with `parseHostMessage` before using it.
- * Webview → host: `ready`, `selected`, `copyPath`, `revealInTree`, `copyWhyCommand`, `openDefinition`,
- * `reportError`. Why-chains are not requested over the wire: the webview rebuilds the `ClosureGraph` with
- * `ClosureGraph.fromArrays` and runs `src/core/analysis/why.ts` itself.
- *
- * No `vscode` import: both the extension host and the webview bundle import this file.
+ * Runtime checks of every message between the extension host and the webview. Webview → host messages are untrusted
+ * input (parseWebviewMessage); host → webview payloads are checked in the webview before anything is drawn.
  */
-
-/** 2: the string table became UTF-8 bytes, the roots an Int32Array. */
-export const PROTOCOL_VERSION = 2;
-
-/** The view type of the sunburst panel; the serializer and `onWebviewPanel:` activation use it. */
-export const SUNBURST_VIEW_TYPE = 'closureLens.sunburst';
-
-// ---------------------------------------------------------------------------------------------------------
-// The graph payload
-
-/**
- * A closure as the webview receives it. Node i is the same node as in the host's `ClosureGraph`
- * (0 is the root; a virtual root has the empty name). Every per-node field is a typed array with its own buffer
- * (VS Code sends a view's whole buffer), so nothing here is serialised node by node.
- */
-export interface ClosureSnapshot {
-  /** Store directory shared by every path, e.g. `/nix/store`; '' when the paths do not share one. */
-  readonly storeDir: string;
-  /**
-   * Base names (`<hash>-<name>`) joined by '\n' (store names cannot contain a newline), as UTF-8; full paths
-   * when `storeDir` is ''. Decoded with `snapshotNames` (TextDecoder + split) in src/core/snapshot.ts.
-   */
-  readonly names: Uint8Array;
-  readonly narSize: Float64Array;
-  /** References in CSR form, self-references excluded (as in `ClosureGraph`). */
-  readonly refOffsets: Int32Array;
-  readonly refTargets: Int32Array;
-  readonly selfReference: Uint8Array;
-  readonly roots: Int32Array;
-  readonly hasVirtualRoot: boolean;
-  /** False when the input had no sizes (a CycloneDX SBOM); the sizes are then 0. */
-  readonly sizesKnown: boolean;
-  /** Immediate dominator of each node; -1 for the root. */
-  readonly idom: Int32Array;
-  /** Bytes freed if the node were no longer referenced: its size plus everything it alone keeps. */
-  readonly retained: Float64Array;
-  /** Dominator-tree children in CSR form, sorted by retained size, largest first. */
-  readonly childOffsets: Int32Array;
-  readonly childTargets: Int32Array;
-  /** Shortest reference distance from the root (-1 = unreachable, which a closure never has). */
-  readonly distance: Int32Array;
-  /**
-   * Closure size of each node (as `nix path-info -S`), NaN where the host did not compute it; absent for
-   * large closures. The webview computes missing ones itself, one node at a time.
-   */
-  readonly closureSize?: Float64Array;
-  /** Option attribution, when it was already evaluated; otherwise it may follow as an `attribution` message. */
-  readonly attribution?: AttributionPayload;
-}
-
-/** One option definition (NixOS, home-manager or nix-darwin module system) that puts store paths in the closure. */
-export interface OptionDefinition {
-  /** Dotted option path, e.g. `environment.systemPackages`. */
-  readonly option: string;
-  /** The file that holds the definition, mapped back to the workspace when it came from a flake's store copy. */
-  readonly file: string;
-  /** 1-based line of the definition in `file`; null when the scanner could not place it. */
-  readonly line: number | null;
-  readonly column?: number | null;
-  /** Bytes the closure loses without this definition (0 when another definition brings the same paths). */
-  readonly removalCost: number;
-  /** The definition is in the flake's own files (the user's configuration), not in a module of nixpkgs. */
-  readonly inWorkspace?: boolean;
-  /** The option's default value rather than a definition someone wrote. */
-  readonly fromDefault?: boolean;
-  /** For an option that switches a module on: the combined cost of that module's definitions. */
-  readonly moduleCost?: { readonly files: readonly string[]; readonly bytes: number };
-  /** Bytes found by evaluating the configuration without this definition (counterfactual), when that ran. */
-  readonly counterfactualCost?: number;
-  /** The option that switched the defining module on, e.g. `documentation.nixos.enable`, when known. */
-  readonly enabledBy?: string;
-}
-
-export interface AttributionPayload {
-  readonly definitions: readonly OptionDefinition[];
-  /**
-   * Definitions whose value carries node i itself (not merely something that reaches it):
-   * defTargets[defOffsets[i] .. defOffsets[i+1]), indices into `definitions`, the user's own definitions first.
-   */
-  readonly defOffsets: Int32Array;
-  readonly defTargets: Int32Array;
-  /** How long the evaluation took, for the panel's footer. */
-  readonly evalMs?: number;
-}
-
-/** What the panel shows, in a form that survives a window reload (the serializer reloads it from the cache). */
-export type PanelTarget =
-  | { readonly kind: 'installable'; readonly installable: string; readonly cwd?: string }
-  | { readonly kind: 'store-path'; readonly path: string }
-  | { readonly kind: 'json-file'; readonly file: string };
-
-export interface ViewSettings {
-  /** Upper bound on drawn arcs; smaller arcs are merged into "N more" arcs. */
-  readonly maxArcs: number;
-  /** `nix` = like `nix path-info -h` (390.8K), `iec` = 390.8 KiB. */
-  readonly sizeStyle: 'nix' | 'iec';
-}
-
-export const DEFAULT_VIEW_SETTINGS: ViewSettings = { maxArcs: 2500, sizeStyle: 'iec' };
-
-// ---------------------------------------------------------------------------------------------------------
-// Host → webview
-
-export type HostToWebview =
-  /** The target comes along so that a panel reloaded while still loading can be restored. */
-  | { readonly type: 'loading'; readonly title: string; readonly message: string; readonly target?: PanelTarget }
-  | {
-      readonly type: 'closure';
-      readonly protocol: number;
-      /** Shown as the first breadcrumb, e.g. `.#nixosConfigurations.laptop`. */
-      readonly title: string;
-      readonly target: PanelTarget;
-      readonly snapshot: ClosureSnapshot;
-      readonly settings: ViewSettings;
-    }
-  | { readonly type: 'attribution'; readonly attribution: AttributionPayload }
-  /** Select (and zoom to) a path, e.g. from the sidebar's "Show in sunburst". */
-  | { readonly type: 'select'; readonly path: string }
-  | { readonly type: 'settings'; readonly settings: ViewSettings }
-  | { readonly type: 'error'; readonly message: string; readonly fix?: string };
-
-// ---------------------------------------------------------------------------------------------------------
-// Webview → host
-
-export type WebviewToHost =
-  | { readonly type: 'ready' }
-  /** The user selected a path; the host may sync the sidebar. */
-  | { readonly type: 'selected'; readonly path: string }
-  | { readonly type: 'copyPath'; readonly path: string }
-  | { readonly type: 'revealInTree'; readonly path: string }
-  /** Copy `closure-lens why <root> <path>`; the host knows the root. */
-  | { readonly type: 'copyWhyCommand'; readonly path: string }
-  /** Open an option definition; the host only opens files that it sent in the attribution. */
-  | { readonly type: 'openDefinition'; readonly file: string; readonly line: number | null }
-  /** An uncaught error in the webview, for the output channel. */
-  | { readonly type: 'reportError'; readonly message: string };
-
-export type WebviewMessageType = WebviewToHost['type'];
+import {
+  type HostToWebview,
+  PROTOCOL_VERSION,
+  type WebviewMessageType,
+  type WebviewToHost,
+  type PanelTarget,
+} from './messages';
 
 /** Longest path or file name accepted from the webview (Linux PATH_MAX). */
 export const MAX_PATH_LENGTH = 4096;
@@ -158,7 +17,7 @@ const MAX_LINE = 10_000_000;
 
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
-type Rec = Record<string, unknown>;
+export type Rec = Record<string, unknown>;
 
 /** A plain object (not an array or a typed array): what every message and its records are. */
 export function isRecord(v: unknown): v is Rec {
@@ -496,25 +355,6 @@ export function parseHostMessage(raw: unknown, context: { nodeCount?: number } =
   return bad ? fail(bad) : { ok: true, value: raw as unknown as HostToWebview };
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Webview state (vscode.getState/setState), also handed to the serializer after a reload
-
-export type TreeMode = 'dominator' | 'chain';
-
-export interface WebviewState {
-  readonly v: 1;
-  readonly title?: string;
-  readonly target?: PanelTarget;
-  readonly mode: TreeMode;
-  /** Full store path of the zoomed-in arc (the centre), if not the root. */
-  readonly zoom?: string;
-  readonly selected?: string;
-  readonly search?: string;
-  readonly allChains: boolean;
-}
-
-export const INITIAL_STATE: WebviewState = { v: 1, mode: 'dominator', allChains: false };
-
 function optionalString(o: Rec, key: string, max: number): boolean {
   return o[key] === undefined || (typeof o[key] === 'string' && (o[key] as string).length <= max);
 }
@@ -539,36 +379,4 @@ export function parsePanelTarget(raw: unknown): PanelTarget | undefined {
     default:
       return undefined;
   }
-}
-
-/** Reads persisted webview state leniently: bad fields fall back to their defaults instead of failing the restore. */
-export function parseWebviewState(raw: unknown): WebviewState {
-  if (!isRecord(raw) || raw['v'] !== 1) return INITIAL_STATE;
-  const str = (k: string, max: number) =>
-    typeof raw[k] === 'string' && (raw[k] as string).length <= max ? (raw[k] as string) : undefined;
-  const target = parsePanelTarget(raw['target']);
-  const title = str('title', 1000);
-  const zoom = str('zoom', MAX_PATH_LENGTH);
-  const selected = str('selected', MAX_PATH_LENGTH);
-  const search = str('search', 1000);
-  return {
-    v: 1,
-    mode: raw['mode'] === 'chain' ? 'chain' : 'dominator',
-    allChains: raw['allChains'] === true,
-    ...(title !== undefined && { title }),
-    ...(target && { target }),
-    ...(zoom !== undefined && { zoom }),
-    ...(selected !== undefined && { selected }),
-    ...(search !== undefined && { search }),
-  };
-}
-
-/** Validates settings read from the user's configuration. */
-export function normalizeSettings(raw: { maxArcs?: unknown; sizeStyle?: unknown }): ViewSettings {
-  const maxArcs =
-    typeof raw.maxArcs === 'number' && Number.isFinite(raw.maxArcs)
-      ? Math.min(20_000, Math.max(100, Math.round(raw.maxArcs)))
-      : DEFAULT_VIEW_SETTINGS.maxArcs;
-  const sizeStyle = raw.sizeStyle === 'nix' ? 'nix' : raw.sizeStyle === 'iec' ? 'iec' : DEFAULT_VIEW_SETTINGS.sizeStyle;
-  return { maxArcs, sizeStyle };
 }

@@ -1,8 +1,0 @@
-/**
- * A turn of the event loop between two long synchronous steps. A zero timeout rather than setImmediate: an
- * immediate queued from an I/O callback (a worker's message, a finished read) runs in the same loop iteration,
- * before any timer, so the two steps would still hold the loop as one.
- */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}

@@ -1,0 +1,152 @@
+/**
+ * Messages between the extension host and the sunburst webview, in both directions, and the runtime
+ * checks for everything that comes back from the webview (which is treated as untrusted input).
+ *
+ * Host → webview: `loading`, `closure` (the graph as typed arrays plus the string table as one UTF-8 byte
+ * array: VS Code's `postMessage` JSON-encodes a message but carries typed arrays' buffers out of band, so 100k
+ * paths cost the host no per-path serialisation), `attribution` (may arrive later), `select`, `settings`,
+ * `error`. The webview checks each one with `parseHostMessage` before using it.
+ * Webview → host: `ready`, `selected`, `copyPath`, `revealInTree`, `copyWhyCommand`, `openDefinition`,
+ * `reportError`. Why-chains are not requested over the wire: the webview rebuilds the `ClosureGraph` with
+ * `ClosureGraph.fromArrays` and runs `src/shared/analysis/why.ts` itself.
+ *
+ * No `vscode` import: both the extension host and the webview bundle import this file.
+ */
+
+/** 2: the string table became UTF-8 bytes, the roots an Int32Array. */
+export const PROTOCOL_VERSION = 2;
+
+/** The view type of the sunburst panel; the serializer and `onWebviewPanel:` activation use it. */
+export const SUNBURST_VIEW_TYPE = 'closureLens.sunburst';
+
+// ---------------------------------------------------------------------------------------------------------
+// The graph payload
+
+/**
+ * A closure as the webview receives it. Node i is the same node as in the host's `ClosureGraph`
+ * (0 is the root; a virtual root has the empty name). Every per-node field is a typed array with its own buffer
+ * (VS Code sends a view's whole buffer), so nothing here is serialised node by node.
+ */
+export interface ClosureSnapshot {
+  /** Store directory shared by every path, e.g. `/nix/store`; '' when the paths do not share one. */
+  readonly storeDir: string;
+  /**
+   * Base names (`<hash>-<name>`) joined by '\n' (store names cannot contain a newline), as UTF-8; full paths
+   * when `storeDir` is ''. Decoded with `snapshotNames` (TextDecoder + split) in src/core/snapshot.ts.
+   */
+  readonly names: Uint8Array;
+  readonly narSize: Float64Array;
+  /** References in CSR form, self-references excluded (as in `ClosureGraph`). */
+  readonly refOffsets: Int32Array;
+  readonly refTargets: Int32Array;
+  readonly selfReference: Uint8Array;
+  readonly roots: Int32Array;
+  readonly hasVirtualRoot: boolean;
+  /** False when the input had no sizes (a CycloneDX SBOM); the sizes are then 0. */
+  readonly sizesKnown: boolean;
+  /** Immediate dominator of each node; -1 for the root. */
+  readonly idom: Int32Array;
+  /** Bytes freed if the node were no longer referenced: its size plus everything it alone keeps. */
+  readonly retained: Float64Array;
+  /** Dominator-tree children in CSR form, sorted by retained size, largest first. */
+  readonly childOffsets: Int32Array;
+  readonly childTargets: Int32Array;
+  /** Shortest reference distance from the root (-1 = unreachable, which a closure never has). */
+  readonly distance: Int32Array;
+  /**
+   * Closure size of each node (as `nix path-info -S`), NaN where the host did not compute it; absent for
+   * large closures. The webview computes missing ones itself, one node at a time.
+   */
+  readonly closureSize?: Float64Array;
+  /** Option attribution, when it was already evaluated; otherwise it may follow as an `attribution` message. */
+  readonly attribution?: AttributionPayload;
+}
+
+/** One option definition (NixOS, home-manager or nix-darwin module system) that puts store paths in the closure. */
+export interface OptionDefinition {
+  /** Dotted option path, e.g. `environment.systemPackages`. */
+  readonly option: string;
+  /** The file that holds the definition, mapped back to the workspace when it came from a flake's store copy. */
+  readonly file: string;
+  /** 1-based line of the definition in `file`; null when the scanner could not place it. */
+  readonly line: number | null;
+  readonly column?: number | null;
+  /** Bytes the closure loses without this definition (0 when another definition brings the same paths). */
+  readonly removalCost: number;
+  /** The definition is in the flake's own files (the user's configuration), not in a module of nixpkgs. */
+  readonly inWorkspace?: boolean;
+  /** The option's default value rather than a definition someone wrote. */
+  readonly fromDefault?: boolean;
+  /** For an option that switches a module on: the combined cost of that module's definitions. */
+  readonly moduleCost?: { readonly files: readonly string[]; readonly bytes: number };
+  /** Bytes found by evaluating the configuration without this definition (counterfactual), when that ran. */
+  readonly counterfactualCost?: number;
+  /** The option that switched the defining module on, e.g. `documentation.nixos.enable`, when known. */
+  readonly enabledBy?: string;
+}
+
+export interface AttributionPayload {
+  readonly definitions: readonly OptionDefinition[];
+  /**
+   * Definitions whose value carries node i itself (not merely something that reaches it):
+   * defTargets[defOffsets[i] .. defOffsets[i+1]), indices into `definitions`, the user's own definitions first.
+   */
+  readonly defOffsets: Int32Array;
+  readonly defTargets: Int32Array;
+  /** How long the evaluation took, for the panel's footer. */
+  readonly evalMs?: number;
+}
+
+/** What the panel shows, in a form that survives a window reload (the serializer reloads it from the cache). */
+export type PanelTarget =
+  | { readonly kind: 'installable'; readonly installable: string; readonly cwd?: string }
+  | { readonly kind: 'store-path'; readonly path: string }
+  | { readonly kind: 'json-file'; readonly file: string };
+
+export interface ViewSettings {
+  /** Upper bound on drawn arcs; smaller arcs are merged into "N more" arcs. */
+  readonly maxArcs: number;
+  /** `nix` = like `nix path-info -h` (390.8K), `iec` = 390.8 KiB. */
+  readonly sizeStyle: 'nix' | 'iec';
+}
+
+export const DEFAULT_VIEW_SETTINGS: ViewSettings = { maxArcs: 2500, sizeStyle: 'iec' };
+
+// ---------------------------------------------------------------------------------------------------------
+// Host → webview
+
+export type HostToWebview =
+  /** The target comes along so that a panel reloaded while still loading can be restored. */
+  | { readonly type: 'loading'; readonly title: string; readonly message: string; readonly target?: PanelTarget }
+  | {
+      readonly type: 'closure';
+      readonly protocol: number;
+      /** Shown as the first breadcrumb, e.g. `.#nixosConfigurations.laptop`. */
+      readonly title: string;
+      readonly target: PanelTarget;
+      readonly snapshot: ClosureSnapshot;
+      readonly settings: ViewSettings;
+    }
+  | { readonly type: 'attribution'; readonly attribution: AttributionPayload }
+  /** Select (and zoom to) a path, e.g. from the sidebar's "Show in sunburst". */
+  | { readonly type: 'select'; readonly path: string }
+  | { readonly type: 'settings'; readonly settings: ViewSettings }
+  | { readonly type: 'error'; readonly message: string; readonly fix?: string };
+
+// ---------------------------------------------------------------------------------------------------------
+// Webview → host
+
+export type WebviewToHost =
+  | { readonly type: 'ready' }
+  /** The user selected a path; the host may sync the sidebar. */
+  | { readonly type: 'selected'; readonly path: string }
+  | { readonly type: 'copyPath'; readonly path: string }
+  | { readonly type: 'revealInTree'; readonly path: string }
+  /** Copy `closure-lens why <root> <path>`; the host knows the root. */
+  | { readonly type: 'copyWhyCommand'; readonly path: string }
+  /** Open an option definition; the host only opens files that it sent in the attribution. */
+  | { readonly type: 'openDefinition'; readonly file: string; readonly line: number | null }
+  /** An uncaught error in the webview, for the output channel. */
+  | { readonly type: 'reportError'; readonly message: string };
+
+export type WebviewMessageType = WebviewToHost['type'];
