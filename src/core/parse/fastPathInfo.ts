@@ -10,6 +10,10 @@
  * an entry the generic parser would reject, a syntax error…) it returns undefined and the generic parser
  * (JSON.parse, then pathInfo.ts) runs instead. What it accepts it hands to the same closure check as the generic
  * parser, so results, errors and messages stay the generic parser's; the unit tests hold the two to the same results.
+ *
+ * One file past 500 lines because it is one thing: a single recursive-descent scanner whose key table, value
+ * skippers and entry readers share the cursor and the decline rule; split, each part would only be called by the
+ * others.
  */
 import { isAscii } from 'node:buffer';
 import type { PathRecord } from '../../shared/graph';
