@@ -2,6 +2,7 @@
 import type { LoadedClosure, Target } from '../core/load/engine';
 import type { OriginLookup } from '../core/diff/diff';
 import type { NixRunner } from '../core/nix/runner';
+import type { ClosureLensError } from '../core/errors';
 
 export interface CliContext {
   readonly cwd: string;
@@ -60,6 +61,11 @@ export function printNotes(ctx: CliContext, loaded: LoadedClosure): void {
 export function printUsage(ctx: CliContext, usage: string): number {
   ctx.stdout(usage);
   return 0;
+}
+
+/** How the CLI reports a ClosureLensError: one line on stderr, cause and fix. */
+export function errorLine(e: ClosureLensError): string {
+  return `closure-lens: ${oneLine(e.oneLine())}\n`;
 }
 
 export function oneLine(s: string): string {

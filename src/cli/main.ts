@@ -15,7 +15,7 @@ import { GraphCache } from '../core/load/graphCache';
 import type * as RunnerModule from '../core/nix/runner';
 import type { NixRunner, NixRunnerOptions } from '../core/nix/runner';
 import { COMMANDS, mainUsage } from './commandTable';
-import { oneLine, type CliContext } from './context';
+import { errorLine, oneLine, type CliContext } from './context';
 import { extractGlobalOptions, useColor, type GlobalOptions } from './globalOptions';
 
 // The runner (and execa) loads when nix first runs; a query answered from the cache never loads it.
@@ -143,7 +143,7 @@ function progressText(p: unknown): string | undefined {
 
 function reportError(e: unknown, io: MainIO): number {
   if (e instanceof ClosureLensError) {
-    io.stderr(`closure-lens: ${oneLine(e.oneLine())}\n`);
+    io.stderr(errorLine(e));
     return 1;
   }
   const message = e instanceof Error ? e.message : String(e);

@@ -17,7 +17,7 @@ import {
 import { formatBytes } from '../../shared/format';
 import { parseStorePath } from '../../shared/storePath';
 import { parseCommandArgs } from '../args';
-import { loadBuilt, type CliContext, type Subcommand } from '../context';
+import { errorLine, loadBuilt, type CliContext, type Subcommand } from '../context';
 import { OUTPUT_VERSION, type CheckJson, type CheckReportJson } from '../outputs';
 import { resolveCliOperand } from '../targets';
 import { attributionOrigins } from './attributionOrigins';
@@ -26,9 +26,10 @@ import { sizeCacheOpt } from './compressed';
 export const CHECK_USAGE = `closure-lens check [<target>...] [--config FILE] [--markdown FILE] [--json]
 
 Checks the budgets and dependency rules of .closure-lens.json. Without targets, every rule whose
-"target" is not a glob is built and checked; a broken rule shows the chain that breaks it. Exit code
-0: all rules hold; 1: a rule with severity "error" is broken, or the configuration or a build is
-wrong (the message says which); 2: an internal error.
+"target" is not a glob is built and checked; a broken rule shows the chain that breaks it. Exit codes
+(for CI): 0 all rules hold; 1 a rule with severity "error" is broken; 3 it could not check (bad
+arguments, a bad or missing rules file, a target that fails to build or evaluate: the message says
+which); 2 an internal error.
   --config FILE       rules file (default: .closure-lens.json here or in a parent directory)
   --markdown FILE     also write a Markdown report (for a pull-request comment); - for stdout
   --options           name the NixOS option definition behind each forbidden path
@@ -178,8 +179,22 @@ function jsonReport(r: RulesReport): CheckReportJson {
   };
 }
 
+/** Exit code of `check` when it could not check; 1 stays reserved for "a rule is broken". */
+export const EXIT_COULD_NOT_CHECK = 3;
+
+/** `check` with its exit codes: a problem that stopped the check (any ClosureLensError) is 3, not 1. */
+async function runCheck(argv: string[], ctx: CliContext): Promise<number> {
+  try {
+    return await runCheckCommand(argv, ctx);
+  } catch (e) {
+    if (!(e instanceof ClosureLensError)) throw e; // an internal error stays 2
+    ctx.stderr(errorLine(e));
+    return EXIT_COULD_NOT_CHECK;
+  }
+}
+
 export const checkCommand: Subcommand = {
-  summary: 'check .closure-lens.json budgets and forbidden dependencies (exit 1 when broken)',
+  summary: 'check .closure-lens.json budgets and forbidden dependencies (exit 1 when broken, 3 when unable)',
   usage: CHECK_USAGE,
-  run: runCheckCommand,
+  run: runCheck,
 };
