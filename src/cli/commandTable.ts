@@ -13,6 +13,7 @@ import type * as DiffModule from './commands/diff';
 import { dupsCommand } from './commands/dups';
 import type * as OptionsModule from './commands/options';
 import { whyCommand } from './commands/why';
+import type { CommandName } from './commandNames';
 import type { Subcommand } from './context';
 import { GLOBAL_OPTIONS_HELP } from './globalOptions';
 import { TARGET_HELP } from './targets';
@@ -33,7 +34,7 @@ function lazyCommand(load: () => Subcommand): Subcommand {
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-export const COMMANDS: Record<string, Subcommand> = {
+const TABLE = {
   closure: closureCommand,
   why: whyCommand,
   dups: dupsCommand,
@@ -41,8 +42,11 @@ export const COMMANDS: Record<string, Subcommand> = {
   diff: lazyCommand(() => (require('./commands/diff') as typeof DiffModule).diffCommand),
   check: lazyCommand(() => (require('./commands/check') as typeof CheckModule).checkCommand),
   compressed: lazyCommand(() => (require('./commands/compressed') as typeof CompressedModule).compressedCommand),
-};
+} satisfies Record<CommandName, Subcommand>; // every name of commandNames.ts, and no other
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** The command table, looked up by the word the user typed. */
+export const COMMANDS: Readonly<Record<string, Subcommand | undefined>> = TABLE;
 
 /** What `closure-lens check` and every other command exit with; README's exit code section says the same. */
 export const EXIT_CODES_HELP = `Exit codes: 0 success, 1 a problem you can fix (the message says how; for check: a rule is broken),
