@@ -32,6 +32,12 @@ export function formatBytes(bytes: number, style: SizeStyle = 'iec', options: { 
   return `${options.align ? num.padStart(6) : num} ${unit}`;
 }
 
+/** A change in size, in the same units as formatBytes: `+1.5 MiB`, `-1.0 KiB`, `±0.0 KiB`. */
+export function formatSignedBytes(n: number, style: SizeStyle = 'iec'): string {
+  const sign = n > 0 ? '+' : n < 0 ? '-' : '±';
+  return `${sign}${formatBytes(Math.abs(n), style)}`;
+}
+
 /**
  * C's `%.1f`: exact ties round to even (glibc), unlike JavaScript's toFixed, which rounds them up
  * (256 B = 0.25 KiB prints as `0.2 KiB` in Nix).

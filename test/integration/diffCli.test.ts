@@ -206,7 +206,7 @@ describe('closure-lens check (CLI exit codes, real nix)', function () {
   it('checks the targets given on the command line against glob rules', async () => {
     write({ rules: [{ target: 'packages.*.lib*', maxClosureSize: '10 KiB' }] });
     let r = await cli(['check'], repo.dir);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 3, 'could not check');
     assert.match(r.stderr, /names no concrete target/);
     r = await cli(['check', './nix#libfoo', './nix#libbar'], repo.dir);
     assert.equal(r.code, 1, r.stderr);
@@ -216,11 +216,11 @@ describe('closure-lens check (CLI exit codes, real nix)', function () {
     assert.match(r.stderr, /warning: no rule in \.closure-lens\.json applies to \.\/nix#app/);
   });
 
-  it('exits 1 naming each mistake of a broken rules file, and a missing file', async () => {
+  it('exits 3 (could not check) naming each mistake of a broken rules file, and a missing file', async () => {
     const line = '    { "target": "./nix#default", "maxClosureSize": "huge", "mustBeAbsent": "perl" }';
     fs.writeFileSync(rules, `{\n  "rules": [\n${line}\n  ]\n}\n`);
     let r = await cli(['check'], repo.dir);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 3);
     const col = (s: string) => line.indexOf(s) + 1;
     assert.ok(
       r.stderr.includes(`.closure-lens.json:3:${col('"huge"')}: "maxClosureSize" must be bytes or a size`),
@@ -233,7 +233,7 @@ describe('closure-lens check (CLI exit codes, real nix)', function () {
     assert.match(r.stderr, /closure-lens: \.closure-lens\.json has 2 problem\(s\)/);
     fs.rmSync(rules);
     r = await cli(['check'], repo.dir);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 3);
     assert.match(r.stderr, /no \.closure-lens\.json here or in a parent directory/);
   });
 });

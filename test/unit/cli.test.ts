@@ -173,6 +173,7 @@ describe('cli (dist/cli.js)', function () {
     it('--json lists chains shortest first, with truncation and a count', () => {
       const one = json<WhyOut>(cli('why', '--from-json', FIXTURE_226, 'perl', '--json'));
       assert.deepEqual(one, {
+        version: 1,
         root: ROOT,
         dependency: PERL,
         chains: [
@@ -225,6 +226,7 @@ describe('cli (dist/cli.js)', function () {
     it('--json groups systemd with systemd-minimal and prices the smaller copy', () => {
       const out = json<DupsOut>(cli('dups', '--from-json', FIXTURE_226, '--json'));
       assert.deepEqual(out, {
+        version: 1,
         groups: [
           {
             pname: 'systemd',

@@ -87,4 +87,61 @@ describe('closure-lens executable (V8 code cache launcher)', function () {
     }
     assert.deepEqual(run(LAUNCHER, ...args), expected());
   });
+
+  it('a cache with any byte flipped is dropped, never run: 40 flips, 40 right answers (issue 20 #2)', () => {
+    const direct = expected();
+    assert.equal(run(LAUNCHER, ...args).code, 0);
+    const file = path.join(codeDir, fs.readdirSync(codeDir)[0]!);
+    const good = fs.readFileSync(file);
+    // Spread over the whole file: header, checksum, and V8's payload (where a flip used to crash V8 natively).
+    for (let k = 0; k < 40; k++) {
+      const at = Math.floor(((k + 0.5) * good.length) / 40);
+      const bad = Buffer.from(good);
+      bad[at] = bad[at]! ^ (1 << (k % 8));
+      fs.writeFileSync(file, bad);
+      const r = run(LAUNCHER, ...args);
+      assert.deepEqual(r, direct, `byte ${at} of ${good.length} flipped: exit ${r.code}, ${r.stderr.slice(0, 300)}`);
+    }
+    assert.deepEqual(fs.readFileSync(file).subarray(0, 16), good.subarray(0, 16), 'replaced by a sound cache');
+  });
+
+  it('caches only real subcommands: a typo, --help and --version leave nothing behind', () => {
+    for (const a of [['clsoure', '--from-json', CLOSURE], ['--help'], ['--version'], ['nope']]) {
+      run(LAUNCHER, ...a);
+    }
+    assert.deepEqual(fs.existsSync(codeDir) ? fs.readdirSync(codeDir) : [], []);
+    // A global option before the command does not hide it.
+    assert.equal(run(LAUNCHER, '--color=never', '--timeout', '30', ...args).code, 0);
+    assert.match(fs.readdirSync(codeDir).join(','), /^closure-/);
+  });
+
+  it('keeps the code cache under --cache-dir, and none with --no-cache', () => {
+    const mine = path.join(home, 'mine');
+    assert.equal(run(LAUNCHER, '--cache-dir', mine, ...args).code, 0);
+    assert.match(fs.readdirSync(path.join(mine, 'code')).join(','), /^closure-/);
+    assert.equal(run(LAUNCHER, `--cache-dir=${mine}`, 'why', '--from-json', CLOSURE, 'perl').code, 0);
+    assert.equal(fs.readdirSync(path.join(mine, 'code')).length, 2);
+    assert.equal(fs.existsSync(codeDir), false, 'nothing under $XDG_CACHE_HOME');
+    assert.equal(run(LAUNCHER, '--no-cache', ...args).code, 0);
+    assert.equal(fs.existsSync(codeDir), false, '--no-cache writes no code cache either');
+  });
+
+  it('keeps the folder under 4 MiB: the oldest caches go first', () => {
+    fs.mkdirSync(codeDir, { recursive: true, mode: 0o700 });
+    const old = Date.now() / 1000 - 3600;
+    for (let k = 0; k < 6; k++) {
+      const f = path.join(codeDir, `diff-${k}-0-0-v0.0.0-x64.v8`);
+      fs.writeFileSync(f, Buffer.alloc(1024 * 1024));
+      fs.utimesSync(f, old + k, old + k);
+    }
+    assert.equal(run(LAUNCHER, ...args).code, 0);
+    const files = fs.readdirSync(codeDir);
+    const total = files.reduce((s, f) => s + fs.statSync(path.join(codeDir, f)).size, 0);
+    assert.ok(total <= 4 * 1024 * 1024, `${total} bytes in ${files.join(', ')}`);
+    assert.ok(
+      files.some((f) => f.startsWith('closure-')),
+      'the new cache stays',
+    );
+    assert.ok(files.includes('diff-5-0-0-v0.0.0-x64.v8') && !files.includes('diff-0-0-0-v0.0.0-x64.v8'), files.join());
+  });
 });

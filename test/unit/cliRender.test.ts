@@ -18,7 +18,7 @@ import {
   resolveDependency,
   whyJson,
   whyNote,
-} from '../../src/cli/main';
+} from '../../src/cli';
 
 const sp = (c: string, name: string) => `/nix/store/${c.repeat(32)}-${name}`;
 const A = sp('a', 'app-1.0');
@@ -55,7 +55,7 @@ describe('cli: global options', () => {
       '--timeout=5',
       '--json',
     ]);
-    assert.deepEqual(options, { nix: '/bin/nix', noCache: true, timeoutSecs: 5 });
+    assert.deepEqual(options, { nix: '/bin/nix', noCache: true, timeoutSecs: 5, color: 'auto' });
     assert.deepEqual(rest, ['why', '.#x', 'perl', '--json']);
     assert.deepEqual(extractGlobalOptions(['closure', '--', '--nix']).rest, ['closure', '--', '--nix']);
     userError(() => extractGlobalOptions(['closure', '--cache-dir']), /--cache-dir needs a value/);
@@ -124,7 +124,7 @@ describe('cli: renderers', () => {
     assert.match(renderClosureText(unsized, A, 10), /sizes unknown/);
     assert.equal(closureJson(unsized, A).paths[0]!.narSize, null);
     assert.equal(renderDupsText(unsized), 'No package is in the closure more than once.\n');
-    assert.deepEqual(dupsJson(unsized), { groups: [] });
+    assert.deepEqual(dupsJson(unsized), { version: 1, groups: [] });
   });
 });
 

@@ -144,7 +144,7 @@ describe('closure diff (graph level)', () => {
 
   it('renders text, markdown and JSON', () => {
     const text = renderDiffText(d);
-    assert.match(text, /^\[U\*\]\s+app\s+1\.0 → 1\.1\s+±0 B$/m);
+    assert.match(text, /^\[U\*\]\s+app\s+1\.0 → 1\.1\s+±0\.0 KiB$/m);
     assert.match(text, /^\[N\*\]\s+libbaz\s+1\.0 → 1\.0 ×2\s+\+11\.7 KiB$/m);
     assert.match(text, /^\[A\.\]\s+perl\s+5\.38\.2\s+\+48\.8 KiB$/m);
     assert.match(text, /why: system → tool-1\.0 → perl-5\.38\.2/);
@@ -255,7 +255,7 @@ describe('text report: small rebuilds summed up', () => {
       /^…and 2 more with less than 8\.0 KiB of change each \(\+10 B in all; --all-rebuilt lists them\)$/m,
     );
     const all = renderDiffText(d, { allRebuilt: true });
-    assert.match(all, /^\[B\*\]\s+tiny\s+1\.0\s+\+10 B$/m);
+    assert.match(all, /^\[B\*\]\s+tiny\s+1\.0\s+\+0\.0 KiB$/m);
     assert.doesNotMatch(all, /more with less than/);
   });
 });

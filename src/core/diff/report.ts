@@ -3,7 +3,7 @@
  * and JSON (scripts). Rendering only: every number comes from diff.ts and rules.ts.
  */
 import type { AddedPath, ChangeKind, ClosureDiff, OptionOrigin, PackageDiff, PackageSide } from './diff';
-import { formatBytes, renderTable } from '../../shared/format';
+import { formatBytes, formatSignedBytes, renderTable } from '../../shared/format';
 import type { RuleOutcome, RulesReport } from '../rules/rules';
 import { parseStorePath } from '../../shared/storePath';
 
@@ -28,12 +28,9 @@ const SECTIONS: { title: string; kinds: ChangeKind[] }[] = [
   { title: 'Rebuilt (same versions, new store paths)', kinds: ['rebuilt'] },
 ];
 
-/** `+1.5 MiB`, `-12.0 KiB`, `±0 B`. */
+/** `+1.5 MiB`, `-1.0 KiB`, `±0.0 KiB`: the units every other size is printed in (was `-1008 B` below a KiB). */
 export function signedBytes(n: number): string {
-  if (n === 0) return '±0 B';
-  const sign = n > 0 ? '+' : '-';
-  // Below a KiB, `-0.0 KiB` would hide that something changed.
-  return Math.abs(n) < 1024 ? `${sign}${Math.abs(n)} B` : `${sign}${formatBytes(Math.abs(n))}`;
+  return formatSignedBytes(n);
 }
 
 function signedCount(n: number): string {

@@ -22,7 +22,7 @@
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
-import * as os from 'node:os';
+import { defaultCacheDir } from '../cacheDir';
 import * as path from 'node:path';
 import { ClosureLensError } from '../errors';
 import { nextTurn } from '../../shared/eventLoop';
@@ -99,16 +99,12 @@ const realIo: CacheIo = {
 };
 
 export interface GraphCacheOptions {
-  /** Default: $XDG_CACHE_HOME/nix-closure-lens, else ~/.cache/nix-closure-lens. */
+  /** Default: defaultCacheDir() ($XDG_CACHE_HOME/closure-lens). */
   readonly dir?: string;
   readonly io?: CacheIo;
 }
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env['XDG_CACHE_HOME'];
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
-  return path.join(base, 'nix-closure-lens');
-}
+export { defaultCacheDir };
 
 export class GraphCache {
   readonly dir: string;
