@@ -16,7 +16,8 @@ export function realDataDir(...parts: string[]): string {
     let dir = __dirname;
     while (!fs.existsSync(path.join(dir, FOLDER, 'README.md'))) {
       const parent = path.dirname(dir);
-      if (parent === dir) throw new Error(`no ${FOLDER} above ${__dirname}: run the tests from a checkout of the repository`);
+      if (parent === dir)
+        throw new Error(`no ${FOLDER} above ${__dirname}: run the tests from a checkout of the repository`);
       dir = parent;
     }
     found = path.join(dir, FOLDER);
