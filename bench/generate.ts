@@ -2,9 +2,9 @@
  * Bench data: closure graphs with real-world shape, either realised as real store paths (1k/5k/10k) or written
  * as a synthetic `nix path-info -rs --json` document (100k).
  *
- * Shape: names and NAR sizes are drawn from 978 real cache.nixos.org narinfos (../shared/real-data/
+ * Shape: names and NAR sizes are drawn from 978 real cache.nixos.org narinfos (test/fixtures/real-data/
  * tvix-narinfo-sample); out-degrees from the dependency lists of a real NixOS runtime closure (the sbomnix SBOM in
- * ../shared/real-data/nix-security-tracker-sbom: mean 3.6, median 2, p90 9, max 98; the narinfo sample's
+ * test/fixtures/real-data/nix-security-tracker-sbom: mean 3.6, median 2, p90 9, max 98; the narinfo sample's
  * reference counts come from random cache paths and are dominated by closure-info style outliers, so they are not
  * a closure's). Targets are chosen half by preferential attachment (hubs like glibc), half near the referrer in
  * build order (local structure), and every path except the root is referenced by a later one, the root taking
@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nixEnv } from '../test/support/fixtures';
 import { prng, type BenchContext } from './lib';
+import { realDataDir } from '../test/support/realData';
 
 export interface NodeSpec {
   name: string;
@@ -42,9 +43,9 @@ interface Samples {
 
 let samplesCache: Samples | undefined;
 
-export async function loadSamples(ctx: BenchContext): Promise<Samples> {
+export async function loadSamples(): Promise<Samples> {
   if (samplesCache) return samplesCache;
-  const realData = path.join(ctx.repo, '..', 'shared', 'real-data');
+  const realData = realDataDir();
   const narinfo = await execa('zstd', ['-dc', path.join(realData, 'tvix-narinfo-sample', 'narinfo.zst')], {
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -148,7 +149,7 @@ const BATCH = 1000;
  * 1,000, which Nix 2.8 handles about twice as fast as one build of the root.
  */
 export async function realClosure(ctx: BenchContext, n: number): Promise<RealClosure> {
-  const samples = await loadSamples(ctx);
+  const samples = await loadSamples();
   // Scaled-down sizes keep the store small (a 10k closure of real sizes would be gigabytes); the shape stays.
   const spec = generateSpec(samples, n, SEED + n, (s) => Math.min(64 * 1024, Math.round(s / 256)));
   const specText = JSON.stringify({ nodes: spec.nodes });
@@ -233,7 +234,7 @@ export interface SyntheticClosure {
  * `n` paths with real (unscaled) NAR sizes. Written once into bench/work.
  */
 export async function syntheticClosure(ctx: BenchContext, n: number): Promise<SyntheticClosure> {
-  const samples = await loadSamples(ctx);
+  const samples = await loadSamples();
   const file = path.join(ctx.workDir, `synthetic-${n}.json`);
   const spec = generateSpec(samples, n, SEED + n, (s) => s);
   const rand = prng(SEED ^ n);

@@ -101,19 +101,22 @@ async function uiStage(
 async function hostSuite(workspaceTrust: boolean, out: StageOutput, opts: { multiRoot?: boolean } = {}): Promise<void> {
   const workspace = opts.multiRoot ? multiRootWorkspace('runTests-multiroot') : createWorkspace('runTests');
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-shim-'));
-  // runTests spawns vscodeExecutablePath directly: give it an executable that runs the shim with this node.
+  // runTests spawns vscodeExecutablePath directly: give it an executable that runs the shim with this node. Its
+  // output goes to a file that becomes part of this stage's block (@vscode/test-electron 2.x, the last line that
+  // supports Node 20, would print it straight to stdout, in the middle of the other lane's stages).
   const shim = path.join(bin, 'code');
-  fs.writeFileSync(shim, `#!/bin/sh\nexec '${process.execPath}' '${path.join(__dirname, 'shim.js')}' "$@"\n`, {
-    mode: 0o755,
-  });
+  const shimLog = path.join(bin, 'output.log');
+  fs.writeFileSync(
+    shim,
+    `#!/bin/sh\nexec '${process.execPath}' '${path.join(__dirname, 'shim.js')}' "$@" >>'${shimLog}' 2>&1\n`,
+    { mode: 0o755 },
+  );
   try {
     await runTests({
       vscodeExecutablePath: shim,
       extensionDevelopmentPath: REPO,
       extensionTestsPath: path.join(__dirname, 'hostRunner.js'),
       launchArgs: [workspace.workspaceFile ?? workspace.folder],
-      stdout: out.stream,
-      stderr: out.stream,
       extensionTestsEnv: {
         NIX_CONFIG,
         CLOSURE_LENS_E2E_NIX_LOG: workspace.nixLogFile,
@@ -131,6 +134,7 @@ async function hostSuite(workspaceTrust: boolean, out: StageOutput, opts: { mult
       },
     });
   } finally {
+    if (fs.existsSync(shimLog)) out.stream.write(fs.readFileSync(shimLog));
     fs.rmSync(bin, { recursive: true, force: true });
     workspace.remove();
   }

@@ -19,6 +19,7 @@ import {
   stripAnsi,
   type NixPathInfo,
 } from '../support/fixtures';
+import { realDataDir } from '../support/realData';
 
 interface ClosureJson {
   root: string;
@@ -148,7 +149,7 @@ describe('closure-lens CLI against real Nix (fixture flakes)', function () {
     });
 
     it('--from-json reads a recorded `nix path-info -rs --json` (Nix 2.26 object form) with the same numbers', async () => {
-      const dir = path.join(repoRoot(), '..', 'shared', 'real-data', 'nix-2.26-outputs');
+      const dir = realDataDir('nix-2.26-outputs');
       const file = path.join(dir, 'path-info-rs.json');
       const withS = JSON.parse(fs.readFileSync(path.join(dir, 'path-info-rsS.json'), 'utf8')) as Record<
         string,

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { CompressionEstimator, narinfoSizes, parseNarinfo } from '../../src/core/compression';
 import { buildFixture, nixEnv, nixPathInfo, runNix } from '../support/fixtures';
+import { realDataDir } from '../support/realData';
 
 /** The oracle: the real programs on the NAR written to a file (`nix-store --dump`, no shell). */
 async function realCompressedSize(storePath: string, tool: string, args: string[]): Promise<number> {
@@ -136,7 +137,7 @@ describe('compressed closure size (real zstd, xz, gzip)', function () {
 
 describe('narinfo parsing (real cache.nixos.org narinfos)', () => {
   it('parses all 978 sample documents', async () => {
-    const file = path.resolve(__dirname, '../../../../shared/real-data/tvix-narinfo-sample/narinfo.zst');
+    const file = realDataDir('tvix-narinfo-sample', 'narinfo.zst');
     const text = (await execa('zstd', ['-d', '-c', file])).stdout;
     const docs = text.split(/\n\s*\n/).filter((d) => d.trim() !== '');
     assert.equal(docs.length, 978);

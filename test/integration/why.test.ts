@@ -19,6 +19,7 @@ import {
   parseWhyDependsTree,
   type NixPathInfo,
 } from '../support/fixtures';
+import { realDataDir } from '../support/realData';
 
 function recordsOf(info: Map<string, NixPathInfo>): PathRecord[] {
   return [...info.values()].map((e) => ({ path: e.path, narSize: e.narSize, references: e.references }));
@@ -273,8 +274,7 @@ describe('why-depends chains against real `nix why-depends` (fixture flakes)', f
   it('parses the tree that Nix 2.8 and 2.26 print (recorded `--all` output, ANSI and grey leaves included)', async () => {
     const fs = await import('node:fs');
     const path = await import('node:path');
-    const { repoRoot } = await import('../support/fixtures');
-    const dir = path.join(repoRoot(), '..', 'shared', 'real-data', 'nix-2.26-outputs');
+    const dir = realDataDir('nix-2.26-outputs');
     for (const file of ['why-depends-all.txt', 'nix-2.8/why-depends-all.txt']) {
       const text = fs.readFileSync(path.join(dir, file), 'utf8');
       assert.ok(text.includes('\u001b['), `${file} carries ANSI escapes`);

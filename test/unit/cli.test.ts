@@ -6,11 +6,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stripAnsi } from '../../src/shared';
+import { realDataDir } from '../support/realData';
 
-// out/test/unit → repository root → ../shared/real-data
 const REPO = path.resolve(__dirname, '../../..');
 const CLI = path.join(REPO, 'dist/cli.js');
-const REAL = path.resolve(REPO, '../shared/real-data');
+const REAL = realDataDir();
 const OUT = path.join(REAL, 'nix-2.26-outputs');
 const FIXTURE_226 = path.join(OUT, 'path-info-rs.json');
 const FIXTURE_28 = path.join(OUT, 'nix-2.8/path-info-rs.json');

@@ -6,11 +6,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { realDataDir } from '../support/realData';
 
 const REPO = path.resolve(__dirname, '../../..');
 const LAUNCHER = path.join(REPO, 'dist/closure-lens.js');
 const BUNDLE = path.join(REPO, 'dist/cli.js');
-const CLOSURE = path.resolve(REPO, '../shared/real-data/nix-2.26-outputs/path-info-rs.json');
+const CLOSURE = realDataDir('nix-2.26-outputs', 'path-info-rs.json');
 
 describe('closure-lens executable (V8 code cache launcher)', function () {
   this.timeout(60_000);

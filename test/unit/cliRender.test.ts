@@ -19,6 +19,7 @@ import {
   whyJson,
   whyNote,
 } from '../../src/cli';
+import { realDataDir } from '../support/realData';
 
 const sp = (c: string, name: string) => `/nix/store/${c.repeat(32)}-${name}`;
 const A = sp('a', 'app-1.0');
@@ -129,7 +130,7 @@ describe('cli: renderers', () => {
 });
 
 describe('cli: closure --json references', () => {
-  const REAL = path.resolve(__dirname, '../../../../shared/real-data');
+  const REAL = realDataDir();
   const realAnalysis = (file: string): ClosureAnalysis => {
     const parsed = parseClosureJson(readFileSync(path.join(REAL, file), 'utf8'), file);
     return new ClosureAnalysis(ClosureGraph.build(parsed.records, parsed.roots));

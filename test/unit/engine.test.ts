@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import { ClosureEngine, resolveStorePath } from '../../src/core/load';
 import { ClosureLensError } from '../../src/core/errors';
 import { NixRunner } from '../../src/core/nix';
+import { realDataDir } from '../support/realData';
 
 const REPO = path.resolve(__dirname, '../../..');
-const REAL = path.resolve(REPO, '../shared/real-data');
+const REAL = realDataDir();
 const ROOT = '/nix/store/svrxxagdcgx541y45sgpyldjg99ylmjy-demo-system';
 
 /** What `nix path-info -rsS --json` (2.26.3) recorded as the root's closure size. */

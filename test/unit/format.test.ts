@@ -6,9 +6,9 @@ import { ClosureGraph } from '../../src/shared';
 import { ClosureAnalysis } from '../../src/core/analysis';
 import { parseClosureJson } from '../../src/core/parse';
 import { drawChains, formatBytes, renderTable, stripAnsi } from '../../src/shared';
+import { realDataDir } from '../support/realData';
 
-// out/test/unit → repository root → ../shared/real-data
-const REAL = path.resolve(__dirname, '../../../../shared/real-data/nix-2.26-outputs');
+const REAL = realDataDir('nix-2.26-outputs');
 const read = (f: string) => readFileSync(path.join(REAL, f), 'utf8');
 const ROOT = '/nix/store/svrxxagdcgx541y45sgpyldjg99ylmjy-demo-system';
 

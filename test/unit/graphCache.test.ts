@@ -12,8 +12,9 @@ import { NixRunner } from '../../src/core/nix';
 import { ClosureLensError } from '../../src/core/errors';
 import { ClosureGraph, type PathRecord } from '../../src/shared';
 import { parseClosureJson } from '../../src/core/parse';
+import { realDataDir } from '../support/realData';
 
-const REAL = path.resolve(__dirname, '../../../../shared/real-data');
+const REAL = realDataDir();
 const ROOT = '/nix/store/svrxxagdcgx541y45sgpyldjg99ylmjy-demo-system';
 
 function recordedGraph(): ClosureGraph {

@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import { ClosureGraph, nodesByPath, type PathRecord } from '../../src/shared';
 import { parseClosureJson } from '../../src/core/parse';
 import { seededRandom } from '../support/prng';
+import { realDataDir } from '../support/realData';
 
-const REAL = path.resolve(__dirname, '../../../../shared/real-data');
+const REAL = realDataDir();
 
 function byString(g: ClosureGraph): number[] {
   return [...g.paths.keys()].sort((x, y) => (g.paths[x]! < g.paths[y]! ? -1 : g.paths[x]! > g.paths[y]! ? 1 : 0));

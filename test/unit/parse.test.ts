@@ -5,10 +5,10 @@ import { ClosureLensError } from '../../src/core/errors';
 import { ClosureGraph, type PathRecord } from '../../src/shared';
 import { parseClosureJson, type ParsedClosure } from '../../src/core/parse';
 import { firstSyntaxErrorOffset } from '../../src/core/parse';
+import { realDataDir } from '../support/realData';
 
-// out/test/unit → repository root → ../shared/real-data
 const REPO = path.resolve(__dirname, '../../..');
-const REAL = path.resolve(REPO, '../shared/real-data');
+const REAL = realDataDir();
 const REC26 = path.join(REAL, 'nix-2.26-outputs');
 const REC28 = path.join(REC26, 'nix-2.8');
 const RECORDED = path.join(REPO, 'test/fixtures/recorded');

@@ -21,9 +21,10 @@ import { pathInfoGraphFast, type GraphFromJson } from '../../src/core/parse';
 import { PathInfoStream } from '../../src/core/parse';
 import { parseJsonText } from '../../src/core/parse';
 import { seededRandom } from '../support/prng';
+import { realDataDir } from '../support/realData';
 
 const REPO = path.resolve(__dirname, '../../..');
-const REAL = path.resolve(REPO, '../shared/real-data');
+const REAL = realDataDir();
 const REC26 = path.join(REAL, 'nix-2.26-outputs');
 const REC28 = path.join(REC26, 'nix-2.8');
 const RECORDED = path.join(REPO, 'test/fixtures/recorded');

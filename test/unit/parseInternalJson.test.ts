@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { outputPaths, parseBuildJson } from '../../src/core/parse';
 import { InternalJsonProgress, type BuildEvent } from '../../src/core/parse';
+import { realDataDir } from '../support/realData';
 
-const REAL = path.resolve(__dirname, '../../../../shared/real-data/nix-2.26-outputs');
+const REAL = realDataDir('nix-2.26-outputs');
 
 function run(file: string): { events: BuildEvent[]; tracker: InternalJsonProgress } {
   const tracker = new InternalJsonProgress();

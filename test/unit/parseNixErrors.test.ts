@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { classifyNixFailure, lastErrorMessage, stripAnsi, type ErrorCode } from '../../src/core/errors';
+import { realDataDir } from '../support/realData';
 
-const REAL = path.resolve(__dirname, '../../../../shared/real-data/nix-2.26-outputs');
+const REAL = realDataDir('nix-2.26-outputs');
 const DIRS = { '2.26.3': REAL, '2.8.0': path.join(REAL, 'nix-2.8') } as const;
 
 interface Expectation {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { capabilities, parseNixVersion, pathInfoJsonFlags, versionLabel } from '../../src/core/nix';
+import { realDataDir } from '../support/realData';
 
-const REAL = path.resolve(__dirname, '../../../../shared/real-data/nix-2.26-outputs');
+const REAL = realDataDir('nix-2.26-outputs');
 
 describe('parseNixVersion', () => {
   it('reads the recorded `nix --version` of 2.8.0 and 2.26.3', () => {

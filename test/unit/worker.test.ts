@@ -20,9 +20,10 @@ import { WorkerAnalyser } from '../../src/core/worker';
 import { requestForTransfer } from '../../src/core/worker';
 import { seededRandom } from '../support/prng';
 import { settles } from '../support/settles';
+import { realDataDir } from '../support/realData';
 
 const REPO = path.resolve(__dirname, '../../..');
-const REAL = path.resolve(REPO, '../shared/real-data');
+const REAL = realDataDir();
 const WORKER_SCRIPT = path.join(REPO, 'dist', 'closureWorker.js');
 const ROOT = '/nix/store/svrxxagdcgx541y45sgpyldjg99ylmjy-demo-system';
 

@@ -1,9 +1,9 @@
 /**
  * Closures for the webview tests and the first-draw bench:
  * - `nixosLikeFixture()`: a hand-made NixOS-shaped graph with known chains and option attribution,
- * - `realSbomClosure()`: the real NixOS 23.11 system from ../shared/real-data/nix-security-tracker-sbom, whose SBOM
- *   has no sizes; each path gets a real NarSize from the cache.nixos.org narinfo sample
- *   (../shared/real-data/tvix-narinfo-sample), chosen deterministically by a hash of the path,
+ * - `realSbomClosure()`: the real NixOS 23.11 system from test/fixtures/real-data/nix-security-tracker-sbom, whose
+ *   SBOM has no sizes; each path gets a real NarSize from the cache.nixos.org narinfo sample
+ *   (test/fixtures/real-data/tvix-narinfo-sample), chosen deterministically by a hash of the path,
  * - `syntheticClosure(n)`: a deterministic random DAG of n paths with realistic names and sizes (for the bench).
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +21,7 @@ import {
   type ViewSettings,
 } from '../../src/shared';
 import { seededRandom as rng } from '../support/prng';
+import { realDataDir } from '../support/realData';
 /** The repository root: the nearest directory above this bundle with a package.json (tests and bench differ in depth). */
 export const REPO = (() => {
   let d = __dirname;
@@ -28,7 +29,7 @@ export const REPO = (() => {
   return d;
 })();
 
-export const REAL_DATA = path.resolve(REPO, '..', 'shared', 'real-data');
+export const REAL_DATA = realDataDir();
 
 const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
 
