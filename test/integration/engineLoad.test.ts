@@ -163,7 +163,7 @@ describe('ClosureEngine with the real nix', function () {
     assert.equal(loaded.fromCache, true);
     assert.deepEqual(
       nix.calls.filter((a) => a[0] === 'path-info'),
-      [['path-info', '--json', flake.installable('default')]],
+      [['path-info', '--json', '--', flake.installable('default')]],
     );
   });
 

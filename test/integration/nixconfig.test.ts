@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { execa } from 'execa';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -87,6 +88,39 @@ describe('a flake that sets nixConfig', function () {
     for (const c of commands) {
       assert.ok(!c.args.some((a) => a.includes('accept-flake-config')), `nix ${c.args.join(' ')}`);
     }
+  });
+
+  // A repository's rules file chooses what to check, never how nix runs: a "target" that is a flag is refused at its
+  // span, and the engine puts `--` before every installable so nothing from a file is read as an option.
+  it('check refuses a rules target that is a nix flag, and the flake’s hook never runs', async () => {
+    fs.rmSync(hookMarker, { force: true });
+    const dir = flakeCopy(`rules-${process.pid}-${Date.now()}`);
+    for (const flag of ['--accept-flake-config', '--impure', '-L']) {
+      fs.writeFileSync(
+        path.join(dir, '.closure-lens.json'),
+        JSON.stringify({ rules: [{ target: flag, maxPaths: 10 }] }),
+      );
+      const r = await execa(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'check'], {
+        cwd: dir,
+        env: { ...process.env, ...userEnv(), NIX_CONFIG: `${NIX_CONFIG}connect-timeout = 1\n` },
+        reject: false,
+        stdin: 'ignore',
+        timeout: 120_000,
+      });
+      assert.equal(fs.existsSync(hookMarker), false, `the post-build-hook ran for target ${flag}`);
+      assert.equal(r.exitCode, 1, `${flag}: exit ${r.exitCode}\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.stderr, /\.closure-lens\.json:1:\d+: "target" .*starts with "-"/);
+    }
+  });
+
+  it('the engine passes an installable that looks like a flag to nix as an installable', async () => {
+    fs.rmSync(hookMarker, { force: true });
+    const dir = flakeCopy(`engine-${process.pid}-${Date.now()}`);
+    const runner = new NixRunner({ env: { ...userEnv(), NIX_CONFIG: `${NIX_CONFIG}connect-timeout = 1\n` } });
+    const engine = new ClosureEngine({ nix: runner });
+    await assert.rejects(engine.realise('--accept-flake-config', { cwd: dir }));
+    await assert.rejects(engine.load({ kind: 'installable', installable: '--impure', cwd: dir }));
+    assert.equal(fs.existsSync(hookMarker), false, 'the post-build-hook of the flake ran');
   });
 
   it('no source file passes --accept-flake-config or sets accept-flake-config', () => {

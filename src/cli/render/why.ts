@@ -40,6 +40,9 @@ export function renderWhyText(a: ClosureAnalysis, set: ChainSet): string {
 /** A hint on stderr when chains were left out; undefined when everything was shown. */
 export function whyNote(set: ChainSet, all: boolean): string | undefined {
   if (!set.truncated) return undefined;
+  if (set.incomplete) {
+    return `note: the input has a cycle (a Nix closure has none), and listing its chains stopped early: the ${set.chains.length} shown are true, others may be missing\n`;
+  }
   const total = set.totalChains >= Number.MAX_SAFE_INTEGER ? 'more than 2^53' : String(set.totalChains);
   return all
     ? `note: showing the ${set.chains.length} shortest of ${total} chains; --limit N shows more\n`

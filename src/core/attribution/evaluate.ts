@@ -146,7 +146,7 @@ function attributionScript(): string {
 
 export async function lockFlake(nix: NixRunner, flakeRef: string, opts: EvalOptions = {}): Promise<LockedFlake> {
   opts.onProgress?.(`locking ${flakeRef}`);
-  const r = await nix.run(['flake', 'metadata', '--json', flakeRef], runOpts(opts));
+  const r = await nix.run(['flake', 'metadata', '--json', '--', flakeRef], runOpts(opts));
   let meta: {
     url?: unknown;
     path?: unknown;

@@ -28,6 +28,16 @@ const nothingToDispose = async (): Promise<void> => {};
  */
 export function resolveOperand(spec: string, cwd: string): DiffOperand {
   const fixed = (target: Target, label: string): DiffOperand => ({ target, label, dispose: nothingToDispose });
+  if (spec.startsWith('-')) {
+    // Operands reach nix as installables (after `--`), and one that looks like an option is a mistake, not a flake.
+    throw new ClosureLensError(
+      'bad-installable',
+      `'${spec}' starts with "-": it is not an installable, a store path or a file`,
+      {
+        fix: 'give an installable such as .#name, a /nix/store path or a .json closure file',
+      },
+    );
+  }
   if (!spec.includes('#')) {
     // A store path needs no file system check: the engine says clearly when it is not valid.
     const direct = storePathOf(spec);

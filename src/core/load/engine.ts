@@ -265,7 +265,8 @@ export class ClosureEngine {
     signal: AbortSignal,
   ): Promise<PathInfoCommand> {
     const { flags, learn } = await this.pathInfoJsonFlags(signal);
-    return { args: ['path-info', ...options, ...flags, ...paths], learn };
+    // `--`: installables may come from a file (a rules target); nix must never read one as an option.
+    return { args: ['path-info', ...options, ...flags, '--', ...paths], learn };
   }
 
   private async runPathInfo(

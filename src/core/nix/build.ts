@@ -60,7 +60,8 @@ export async function realiseInstallable(
     running: [],
   };
   const publish = (): void => emit({ ...state, message: realiseMessage(state) });
-  const args = ['build', '--no-link', '--json', '--log-format', 'internal-json', installable];
+  // `--`: the installable may come from a file (a rules target); nix must never read it as an option.
+  const args = ['build', '--no-link', '--json', '--log-format', 'internal-json', '--', installable];
   const r = await nix.run(args, {
     signal,
     ...(opts.cwd ? { cwd: opts.cwd } : {}),

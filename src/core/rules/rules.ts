@@ -193,6 +193,15 @@ function parseBlock(
     );
     return undefined;
   }
+  const targetText = target.value.value as string;
+  if (targetText.startsWith('-')) {
+    // A repository's rules file names what to check, never how nix runs: `-L`, `--impure` and the like are refused.
+    problem(
+      target.value,
+      `"target" ${JSON.stringify(targetText)} starts with "-", so nix would read it as an option: a target must be an installable (.#name), a store path, or a glob over installables.`,
+    );
+    return undefined;
+  }
   const str = (k: string): string | undefined => {
     const p = props.get(k);
     if (!p) return undefined;

@@ -76,10 +76,21 @@ export interface ChainSet {
   totalChains: number;
   /** Every node on some from → to path: reachable from `from` and reaching `to` (what `why-depends --all` shows). */
   nodes: Int32Array;
+  /**
+   * True when the search over a cyclic input (never a real Nix closure) ran out of its work budget before it
+   * listed `limit` chains: the chains listed are true, but some others may be missing.
+   */
+  incomplete?: boolean;
 }
 
-/** Safety net for malformed (cyclic) inputs, where partial chains can dead-end; Nix closures are acyclic. */
-const MAX_EXPANSIONS_PER_CHAIN = 10_000;
+/**
+ * Work budget for cyclic (malformed) inputs only, in steps: there partial chains can dead-end and their number can
+ * grow exponentially. On a DAG every partial chain completes, so the search is bounded by limit × chain length and
+ * needs no budget: a budget there would change answers (a 10,001-path chain read as "does not depend").
+ */
+const STEPS_ON_CYCLIC_INPUT_BASE = 2_000_000;
+/** The budget grows with the graph, so that a long cycle still gets its chains listed in full. */
+const STEPS_ON_CYCLIC_INPUT_PER_EDGE = 8;
 
 /**
  * All chains from → to, shortest first. Runs a best-first search over partial chains whose priority is the
@@ -157,7 +168,12 @@ export function allChains(g: ClosureGraph, from: number, to: number, limit = 100
   if (from === to) return { chains: [[from]], truncated: false, totalChains: 1, nodes };
 
   const isOnPath = (v: number) => onPath[v] === onPathEpoch;
-  const { chains, exhausted } = enumerateShortestFirst(g, from, to, toDist, isOnPath, limit);
+  const { chains, exhausted, stopped } = enumerateShortestFirst(g, from, to, toDist, isOnPath, limit, ws.acyclic);
+  // `from` reaches `to`, so a shortest chain exists (and is simple): never answer "does not depend".
+  if (chains.length === 0) chains.push(shortestChain(g, from, to)!);
+  if (stopped) {
+    return { chains, truncated: true, totalChains: chains.length, nodes, incomplete: true };
+  }
   // Once the search has run dry, the listed chains are all there are.
   const counted = exhausted
     ? chains.length
@@ -194,6 +210,8 @@ class Workspace {
   readonly rootReachesAll: boolean;
   /** Number of chains from the root to each node (capped at MAX_SAFE_INTEGER); undefined on cyclic input. */
   readonly chainsFromRoot: Float64Array | undefined;
+  /** False for a graph with a cycle (malformed input: Nix closures have none). */
+  readonly acyclic: boolean;
   private epoch = 0;
 
   constructor(g: ClosureGraph) {
@@ -209,7 +227,9 @@ class Workspace {
     this.stackEdge = new Int32Array(n);
     const dist = distancesFrom(g, g.root);
     this.rootReachesAll = dist.every((d) => d >= 0);
-    this.chainsFromRoot = this.rootReachesAll ? countChainsFromRoot(g) : undefined;
+    const order = referencesFirstOrder(g);
+    this.acyclic = order !== undefined;
+    this.chainsFromRoot = this.rootReachesAll && order ? countChainsFromRoot(g, order) : undefined;
   }
 
   /** A fresh stamp; on wrap-around every mark is cleared once. */
@@ -225,9 +245,7 @@ class Workspace {
 }
 
 /** Paths from the root to every node, by one DP in topological order (referrers before references). */
-function countChainsFromRoot(g: ClosureGraph): Float64Array | undefined {
-  const order = referencesFirstOrder(g);
-  if (!order) return undefined;
+function countChainsFromRoot(g: ClosureGraph, order: Int32Array): Float64Array {
   const count = new Float64Array(g.nodeCount);
   count[g.root] = 1;
   for (let k = order.length - 1; k >= 0; k--) {
@@ -331,9 +349,10 @@ function enumerateShortestFirst(
   toDist: Int32Array,
   onPath: (v: number) => boolean,
   limit: number,
-): { chains: number[][]; exhausted: boolean } {
+  acyclic: boolean,
+): { chains: number[][]; exhausted: boolean; stopped: boolean } {
   const chains: number[][] = [];
-  if (limit <= 0) return { chains, exhausted: false };
+  if (limit <= 0) return { chains, exhausted: false, stopped: false };
   // Partial chains form a tree: entry k ends in node[k], its prefix ends in prev[k].
   const node: number[] = [from];
   const prev: number[] = [-1];
@@ -341,11 +360,16 @@ function enumerateShortestFirst(
   const heap = new MinHeap();
   // Among equal lengths the deepest prefix goes first, so chains complete depth-first instead of the search
   // widening over every prefix of a long tie.
-  const priority = (total: number, prefix: number) => total * 65536 - prefix;
+  // Exact while nodeCount² < 2^53: a prefix (at most nodeCount long) never outweighs one step of total length.
+  const scale = g.nodeCount + 1;
+  const priority = (total: number, prefix: number) => total * scale - prefix;
   heap.push(priority(toDist[from]!, 0), 0);
-  let expansions = 0;
-  const budget = MAX_EXPANSIONS_PER_CHAIN * limit;
-  while (heap.size > 0 && chains.length < limit && expansions < budget) {
+  // Steps spent on cyclic input: expansions, and moves of the prefix marks from one partial chain to the next.
+  let steps = 0;
+  const budget = STEPS_ON_CYCLIC_INPUT_BASE + STEPS_ON_CYCLIC_INPUT_PER_EDGE * (g.nodeCount + g.refTargets.length);
+  const prefix = acyclic ? undefined : new PrefixMarks(g.nodeCount, node, prev, len);
+  while (heap.size > 0 && chains.length < limit) {
+    if (!acyclic && steps > budget) return { chains, exhausted: false, stopped: true };
     const k = heap.pop();
     const v = node[k]!;
     if (v === to) {
@@ -354,10 +378,14 @@ function enumerateShortestFirst(
       chains.push(chain.reverse());
       continue;
     }
-    expansions++;
+    steps++;
+    if (prefix) steps += prefix.moveTo(k);
     for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
       const w = g.refTargets[e]!;
-      if (!onPath(w) || onPrefix(node, prev, k, w)) continue;
+      if (!onPath(w)) continue;
+      // In a DAG a chain cannot meet itself; only cyclic input needs the check.
+      if (prefix?.has(w)) continue;
+      steps++;
       const id = node.length;
       node.push(w);
       prev.push(k);
@@ -365,13 +393,58 @@ function enumerateShortestFirst(
       heap.push(priority(len[k]! + 1 + toDist[w]!, len[k]! + 1), id);
     }
   }
-  return { chains, exhausted: heap.size === 0 };
+  return { chains, exhausted: heap.size === 0, stopped: false };
 }
 
-/** Chains stay simple even on malformed cyclic input. */
-function onPrefix(node: number[], prev: number[], k: number, w: number): boolean {
-  for (let x = k; x !== -1; x = prev[x]!) if (node[x] === w) return true;
-  return false;
+/**
+ * Chains stay simple even on malformed cyclic input: the nodes of the partial chain being expanded are marked, and
+ * moving to the next one unmarks and marks only the entries between them in the tree of partial chains, so a
+ * search that dives (as ties make it) pays one step per entry, not the whole prefix for every edge.
+ */
+class PrefixMarks {
+  private readonly marked: Uint8Array;
+  private current = -1;
+  private readonly pending: number[] = [];
+  constructor(
+    nodeCount: number,
+    private readonly node: readonly number[],
+    private readonly prev: readonly number[],
+    private readonly len: readonly number[],
+  ) {
+    this.marked = new Uint8Array(nodeCount);
+  }
+
+  has(v: number): boolean {
+    return this.marked[v] === 1;
+  }
+
+  /** Marks exactly the nodes of partial chain k; returns the number of entries it moved over. */
+  moveTo(k: number): number {
+    const { node, prev, len, marked, pending } = this;
+    let a = this.current;
+    let b = k;
+    let moved = 0;
+    while (a !== -1 && (b === -1 || len[a]! > len[b]!)) {
+      marked[node[a]!] = 0;
+      a = prev[a]!;
+      moved++;
+    }
+    while (b !== -1 && (a === -1 || len[b]! > len[a]!)) {
+      pending.push(b);
+      b = prev[b]!;
+    }
+    while (a !== b) {
+      marked[node[a]!] = 0;
+      a = prev[a]!;
+      pending.push(b);
+      b = prev[b]!;
+      moved++;
+    }
+    moved += pending.length;
+    while (pending.length > 0) marked[node[pending.pop()!]!] = 1;
+    this.current = k;
+    return moved;
+  }
 }
 
 /** Binary min-heap of (priority, id); ties pop in insertion order so results are deterministic. */
