@@ -25,7 +25,8 @@ export function buildExampleFlake(): Promise<void> {
       'nix',
       ['build', '--no-link', ...EXAMPLE_OUTPUTS],
       { cwd: exampleFlakeDir(), env: nixEnv(), maxBuffer: 64 * 2 ** 20 },
-      (error, _stdout, stderr) => (error ? reject(new Error(`building the example flake failed: ${stderr}`)) : resolve()),
+      (error, _stdout, stderr) =>
+        error ? reject(new Error(`building the example flake failed: ${stderr}`)) : resolve(),
     ),
   );
 }
