@@ -11,8 +11,8 @@ import { allChains, type ChainSet } from '../src/shared/analysis/why';
 import { findByName } from '../src/shared/analysis/names';
 import type { Steps } from '../src/shared/slices';
 import { displayName, parseStorePath, type StorePathName } from '../src/shared/storePath';
-import { CATEGORIES, CATEGORY_INDEX, categorize } from './categories';
-import { chainViewTree, dominatorViewTree, type ViewTree } from './viewTree';
+import { CATEGORIES, CATEGORY_INDEX, categorize } from './chart/categories';
+import { chainViewTree, dominatorViewTree, type ViewTree } from './chart/viewTree';
 
 export class ClosureModel {
   readonly names: string[];
