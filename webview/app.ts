@@ -13,6 +13,7 @@ import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import { formatBytes } from '../src/shared/format';
 import {
   DEFAULT_VIEW_SETTINGS,
@@ -20,6 +21,7 @@ import {
   parseHostMessage,
   parseWebviewState,
   type HostToWebview,
+  type MainView,
   type TreeMode,
   type ViewSettings,
   type WebviewState,
@@ -37,6 +39,7 @@ import { Legend, renderFooter } from './panels/legend';
 import { Search } from './panels/search';
 import { SidePane } from './panels/side';
 import { buildToolbar } from './panels/toolbar';
+import { PathTable } from './panels/table';
 import { showTooltip } from './panels/tooltip';
 
 export interface VsCodeApi {
@@ -45,6 +48,9 @@ export interface VsCodeApi {
   setState(state: WebviewState): void;
 }
 
+/** Panels narrower than this stack the side pane below the chart. */
+const NARROW_PX = 760;
+
 export class App implements Page {
   state: WebviewState;
   model: ClosureModel | undefined;
@@ -52,8 +58,11 @@ export class App implements Page {
   selected = -1;
   private settings: ViewSettings = DEFAULT_VIEW_SETTINGS;
   private chart: SunburstChart | undefined;
+  private table: PathTable | undefined;
+  private widthObserver: ResizeObserver | undefined;
   private readonly search = new Search(this, () => {
     this.applySearchHighlight();
+    this.table?.refresh();
     this.side.render();
   });
   private readonly side = new SidePane(this, this.search);
@@ -68,6 +77,15 @@ export class App implements Page {
     window.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
     window.addEventListener('error', (e) => this.reportError(e.error ?? e.message));
     window.addEventListener('unhandledrejection', (e) => this.reportError(e.reason));
+    // nix-tree's key: `/` goes to the search field from anywhere but a text field.
+    document.addEventListener('keydown', (e) => {
+      const t = e.target as HTMLElement | null;
+      if (e.key !== '/' || e.defaultPrevented || t?.closest('vscode-textfield, input, textarea')) return;
+      const field = document.getElementById('search');
+      if (!field) return;
+      e.preventDefault();
+      field.focus();
+    });
     this.showStatus('loading', this.title ? `Loading ${this.title}…` : 'Waiting for the closure…');
     this.vscode.postMessage({ type: 'ready' });
   }
@@ -113,6 +131,7 @@ export class App implements Page {
         case 'attribution':
           if (this.model) {
             this.model.attribution = m.attribution;
+            this.table?.refresh();
             this.side.render();
             renderFooter(this);
           }
@@ -215,6 +234,7 @@ export class App implements Page {
           if (this.model !== model) return;
           this.legend.render();
           this.side.render();
+          if (this.state.view === 'table') this.table?.refresh();
           if (this.state.search) this.search.run(this.state.search);
         },
         (e: unknown) => this.reportError(e),
@@ -231,14 +251,20 @@ export class App implements Page {
     const chartPane = h(
       'div',
       { id: 'chart-pane', slot: 'start' },
-      h('div', { id: 'chart-host' }),
-      h('div', { id: 'legend', role: 'list', 'aria-label': 'Colors' }),
+      h(
+        'div',
+        { id: 'chart-grid' },
+        h('div', { id: 'legend', role: 'list', 'aria-label': 'Colors' }),
+        h('div', { id: 'chart-host' }),
+        this.buildTable(),
+        h('div', { id: 'footer' }),
+      ),
       h('div', { id: 'tooltip', role: 'tooltip', hidden: true }),
-      h('div', { id: 'footer' }),
     );
     app.append(
       buildToolbar(this.state, {
         setMode: (mode) => this.setMode(mode),
+        setView: (view) => this.setView(view),
         search: (q) => this.search.run(q),
         searchEnter: () => {
           const first = this.search.matchList[0];
@@ -265,6 +291,8 @@ export class App implements Page {
       },
       { ...DEFAULT_LAYOUT, maxArcs: this.settings.maxArcs },
     );
+    document.getElementById('chart-pane')!.classList.toggle('table-mode', this.state.view === 'table');
+    this.followWidth();
     this.chart.onRedraw = () => {
       this.chart?.setSelected(this.selected);
       this.applySearchHighlight();
@@ -326,6 +354,56 @@ export class App implements Page {
     if (p >= 0) this.redraw(true, p);
   }
 
+  /**
+   * Below NARROW_PX the side pane goes under the chart (the split turns horizontal): side by side, neither the
+   * chart nor store paths in the pane would have room.
+   */
+  private followWidth(): void {
+    const app = byId('app');
+    const split = byId('split') as HTMLElement & { split: string; handlePosition: string };
+    const apply = () => {
+      const narrow = app.clientWidth < NARROW_PX;
+      if (narrow === app.classList.contains('narrow')) return;
+      app.classList.toggle('narrow', narrow);
+      split.setAttribute('min-start', narrow ? '200px' : '260px');
+      split.setAttribute('min-end', narrow ? '140px' : '220px');
+      split.split = narrow ? 'horizontal' : 'vertical';
+      split.handlePosition = narrow ? '60%' : '64%';
+    };
+    apply();
+    this.widthObserver?.disconnect();
+    this.widthObserver = new ResizeObserver(apply);
+    this.widthObserver.observe(app);
+  }
+
+  private buildTable(): HTMLElement {
+    this.table = new PathTable(this, this.search, {
+      why: (node) => {
+        this.select(node, { zoom: 'reveal', focus: false });
+        const why = document.getElementById('why');
+        why?.scrollIntoView({ block: 'nearest' });
+        why?.querySelector<HTMLElement>('.step.target, .step')?.focus();
+      },
+      focusSearch: () => document.getElementById('search')?.focus(),
+    });
+    return this.table.element;
+  }
+
+  private setView(view: MainView): void {
+    this.persist({ view: view === 'table' ? 'table' : undefined });
+    this.showView();
+  }
+
+  /** Shows the chart or the table in the main pane, as the state says. */
+  private showView(): void {
+    const table = this.state.view === 'table';
+    document.getElementById('chart-pane')?.classList.toggle('table-mode', table);
+    if (table) {
+      document.getElementById('tooltip')?.setAttribute('hidden', '');
+      this.table?.refresh();
+    }
+  }
+
   private setMode(mode: TreeMode): void {
     if (mode === this.state.mode) return;
     this.persist({ mode });
@@ -351,6 +429,7 @@ export class App implements Page {
       if (!drawn) this.redraw(true, Math.max(0, this.tree.parent[node]!));
     }
     this.chart.setSelected(node);
+    if (this.state.view === 'table') this.table?.setSelected(node);
     if (how.focus) this.chart.focusNode(node);
     this.renderCrumbs();
     this.side.render();

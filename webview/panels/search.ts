@@ -16,6 +16,11 @@ export class Search {
   /** The matches, largest NAR first. */
   matchList: number[] = [];
 
+  /** Which nodes match (1), or null when there is no search: the table filters by it. */
+  get filter(): Uint8Array | null {
+    return this.matches;
+  }
+
   /** `changed` runs after every search: the chart's highlight and the side pane follow. */
   constructor(
     private readonly page: Page,

@@ -1,9 +1,10 @@
 /** The toolbar above the chart: breadcrumbs, the tree toggle and the search field with its count badge. */
-import type { TreeMode, WebviewState } from '../../src/shared/protocol';
+import type { MainView, TreeMode, WebviewState } from '../../src/shared/protocol';
 import { h } from '../dom';
 
 export interface ToolbarEvents {
   setMode(mode: TreeMode): void;
+  setView(view: MainView): void;
   /** The query changed (debounced) or was cleared with Escape. */
   search(query: string): void;
   /** Enter in the search field. */
@@ -28,6 +29,16 @@ export function buildToolbar(state: Readonly<WebviewState>, events: ToolbarEvent
   modeGroup.addEventListener('change', (e) => {
     const v = (e.target as HTMLInputElement).value;
     if (v === 'dominator' || v === 'chain') events.setMode(v);
+  });
+  const table = h('vscode-checkbox', {
+    id: 'table-toggle',
+    toggle: true,
+    label: 'Table',
+    title: 'Show every path as a sortable table instead of the chart',
+    checked: state.view === 'table',
+  });
+  table.addEventListener('change', () => {
+    events.setView((table as unknown as { checked: boolean }).checked ? 'table' : 'chart');
   });
   const search = h('vscode-textfield', {
     id: 'search',
@@ -57,6 +68,7 @@ export function buildToolbar(state: Readonly<WebviewState>, events: ToolbarEvent
       'div',
       { class: 'tools' },
       modeGroup,
+      table,
       search,
       h('vscode-badge', { id: 'search-count', variant: 'counter', hidden: true }),
     ),
