@@ -237,6 +237,7 @@ export class PathTable {
   private renderRows(): void {
     const model = this.page.model;
     if (!model) return;
+    const t0 = performance.now();
     for (const old of this.spacer.querySelectorAll('.table-rows')) old.remove();
     const first = Math.max(0, Math.floor(this.scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(
@@ -280,6 +281,8 @@ export class PathTable {
       group.append(row);
     }
     this.spacer.append(group);
+    // What a scroll step costs in script, for the tests (wall time per frame depends on the machine's load).
+    this.element.dataset['renderMs'] = (performance.now() - t0).toFixed(2);
     if (this.rows.length > 0) this.element.setAttribute('aria-activedescendant', `row-${this.active}`);
     else this.element.removeAttribute('aria-activedescendant');
   }
