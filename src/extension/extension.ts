@@ -11,6 +11,7 @@ import { DisposableStore } from './disposables';
 import { EngineHost } from './engineHost';
 import { FlakeOutputCache } from './flakeOutputCache';
 import { AnalysedTargets, type OptionCostsState } from './analysedTargets';
+import { ContextKeys } from './contextKeys';
 import { CostLensProvider } from './costLens';
 import { HEAVIEST_VIEW_ID } from './contributions';
 import { HeaviestTreeProvider, registerClosureViewCommands, type TreeNode } from './heaviestTree';
@@ -38,6 +39,8 @@ export interface NixClosureLensApi {
   optionCosts(): readonly { key: string; title: string; rootPath: string; state: OptionCostsState['kind'] }[];
   /** The sidebar tree's data, as the view reads it. */
   readonly heaviestTree: vscode.TreeDataProvider<TreeNode>;
+  /** The value the extension last set for a context key (VS Code offers no way to read one back). */
+  contextKey(key: string): unknown;
 }
 
 export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
@@ -102,6 +105,7 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
     }),
   );
   store.add(registerClosureViewCommands(analysed));
+  const contextKeys = store.add(new ContextKeys(service, analysed));
   store.add(new ClosureStatusBar(analysed, units));
   diffFeatures.followOptionCosts(analysed);
   const tree = store.add(new HeaviestTreeProvider(analysed, units));
@@ -130,6 +134,7 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
     optionCosts: () =>
       analysed.list().map((t) => ({ key: t.key, title: t.title, rootPath: t.loaded.rootPath, state: t.options.kind })),
     heaviestTree: tree,
+    contextKey: (key) => contextKeys.value(key),
   };
 }
 

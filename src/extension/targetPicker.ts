@@ -10,7 +10,14 @@ import { isClosureLensError } from '../core/errors';
 import { parseStorePath, displayName } from '../shared/storePath';
 import type { NixLog } from './nixLog';
 import { pushRecent, splitByRecent } from './recentOrder';
-import { flakeDescription, targetKey, type ClosureTarget, type FlakeListing, type TargetDiscovery } from './targets';
+import {
+  flakeDescription,
+  targetKey,
+  type ClosureTarget,
+  type FlakeListing,
+  type FlakeRef,
+  type TargetDiscovery,
+} from './targets';
 import { UntrustedWorkspaceError } from './trust';
 
 const RECENT_KEY = 'nixClosureLens.recentTargets';
@@ -64,6 +71,8 @@ interface ActionItem extends vscode.QuickPickItem {
 export interface PickOptions {
   readonly refresh?: boolean;
   readonly title?: string;
+  /** List the outputs of these flakes only (the explorer's "Show closure" on one flake.nix); default: every flake. */
+  readonly flakes?: readonly FlakeRef[];
 }
 
 /** Lets the user choose a target; resolves undefined when they dismissed the pick. */
@@ -146,7 +155,7 @@ export async function pickTarget(
     }
     qp.busy = true;
     try {
-      const flakes = await discovery.findFlakes();
+      const flakes = opts.flakes ?? (await discovery.findFlakes());
       multiFlake = flakes.length > 1;
       if (flakes.length === 0) {
         problems.push({ label: '$(info) No flake.nix in this workspace', alwaysShow: true });
