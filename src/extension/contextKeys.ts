@@ -1,27 +1,25 @@
 /**
- * The context keys that package.json's `when` clauses read, so that a command shows in the palette and the menus
+ * Sets the context keys (contributions.ts) that package.json's `when` clauses read, so that a command shows in the palette and the menus
  * only where it can act: Refresh, Why depends… and the compressed-size estimate need a shown closure, "Analyse
  * option costs" a configuration, "Show closure of running system" a NixOS machine, and the explorer offers
  * "Show closure" on the links into the Nix store that the workspace holds (`result` of `nix build`).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findStoreLinks } from '../core/load/storeLinks';
+import { RULES_FILE_NAME } from '../core/rules/rules';
 import type { AnalysedTargets } from './analysedTargets';
 import type { ClosureService } from './closureService';
 import { Disposable } from './disposables';
+import { CONTEXT_KEYS } from './contributions';
 import { RUNNING_SYSTEM } from './targetPicker';
 
-export const CONTEXT_KEYS = {
-  /** A closure has been shown in this window (the one Refresh, Why depends… and friends act on). */
-  hasClosure: 'nixClosureLens.hasClosure',
-  /** The closure shown last is a NixOS, home-manager or nix-darwin configuration: it has option costs. */
-  hasConfiguration: 'nixClosureLens.hasConfiguration',
-  /** /run/current-system exists. */
-  hasRunningSystem: 'nixClosureLens.hasRunningSystem',
-  /** The workspace's links into the store, as an object keyed by path (`resourcePath in …` tests membership). */
-  storeLinks: 'nixClosureLens.storeLinks',
-} as const;
+/** Files whose presence a context key tells. */
+const MARKER_FILES: Record<string, string> = {
+  'flake.nix': CONTEXT_KEYS.hasFlake,
+  [RULES_FILE_NAME]: CONTEXT_KEYS.hasRules,
+};
 
 /** Rescanning after a burst of file events (a `nix build` writes many files) waits this long. */
 const RESCAN_DELAY_MS = 500;
@@ -50,16 +48,33 @@ export class ContextKeys extends Disposable {
     this.register(
       watcher.onDidCreate((uri) => {
         if (uri.scheme === 'file' && isSymbolicLink(uri.fsPath)) this.rescanSoon();
+        const marker = MARKER_FILES[path.basename(uri.fsPath)];
+        if (marker) void this.set(marker, true);
       }),
     );
     this.register(
       watcher.onDidDelete((uri) => {
         if ([...this.links.keys()].some((l) => l === uri.fsPath || l.startsWith(`${uri.fsPath}/`))) this.rescanSoon();
+        void this.findMarkers();
       }),
     );
+    void this.findMarkers();
     this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.rescanSoon()));
     this.register({ dispose: () => clearTimeout(this.rescanTimer) });
     this.rescan();
+  }
+
+  /** Call when a hover showed an option's cost. */
+  optionCostHovered(): void {
+    if (this.values.get(CONTEXT_KEYS.hoveredOptionCost) !== true) void this.set(CONTEXT_KEYS.hoveredOptionCost, true);
+  }
+
+  /** Whether the workspace holds a flake.nix and a rules file (one cheap search each). */
+  private async findMarkers(): Promise<void> {
+    for (const [name, key] of Object.entries(MARKER_FILES)) {
+      const found = await vscode.workspace.findFiles(`**/${name}`, '**/{node_modules,.git,.direnv}/**', 1);
+      await this.set(key, found.length > 0);
+    }
   }
 
   /** The value last given to a key (for the in-editor tests: VS Code has no API to read a context key). */

@@ -21,6 +21,7 @@ import { NixLog, type LoggedCommand } from './nixLog';
 import { readSettings } from './settings';
 import { ClosureStatusBar } from './statusBar';
 import { registerSunburstSerializer } from './sunburstPanel';
+import { RulesFileCommand } from './rulesFile';
 import { RecentTargets } from './targetPicker';
 import { TargetDiscovery } from './targets';
 import { WHY_SCHEME, WhyDocuments } from './whyDepends';
@@ -111,7 +112,13 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
   const tree = store.add(new HeaviestTreeProvider(analysed, units));
   store.add(vscode.window.createTreeView(HEAVIEST_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
   const scans = new ScanCache();
-  store.add(vscode.languages.registerHoverProvider(NIX_SELECTOR, new OptionHoverProvider(analysed, scans, units)));
+  store.add(
+    vscode.languages.registerHoverProvider(
+      NIX_SELECTOR,
+      new OptionHoverProvider(analysed, scans, units, () => contextKeys.optionCostHovered()),
+    ),
+  );
+  store.add(new RulesFileCommand(service));
   store.add(
     vscode.languages.registerCodeLensProvider(NIX_SELECTOR, store.add(new CostLensProvider(analysed, scans, units))),
   );
