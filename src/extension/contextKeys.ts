@@ -41,6 +41,7 @@ export class ContextKeys extends Disposable {
     this.register(service.onDidChangeCurrent(follow));
     this.register(analysed.onDidChange(follow));
     void this.set(CONTEXT_KEYS.hasRunningSystem, fs.existsSync(RUNNING_SYSTEM));
+    void this.set(CONTEXT_KEYS.hoveredOptionCost, false);
 
     // `nix build` makes `result`, `nix build -o name` any name: every created or deleted entry may be a link.
     const watcher = this.register(vscode.workspace.createFileSystemWatcher('**/*', false, true, false));

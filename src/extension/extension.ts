@@ -22,7 +22,7 @@ import { readSettings } from './settings';
 import { ClosureStatusBar } from './statusBar';
 import { registerSunburstSerializer } from './sunburstPanel';
 import { RulesFileCommand } from './rulesFile';
-import { RecentTargets } from './targetPicker';
+import { openPickState, RecentTargets, type OpenPickState } from './targetPicker';
 import { TargetDiscovery } from './targets';
 import { WHY_SCHEME, WhyDocuments } from './whyDepends';
 
@@ -42,6 +42,8 @@ export interface NixClosureLensApi {
   readonly heaviestTree: vscode.TreeDataProvider<TreeNode>;
   /** The value the extension last set for a context key (VS Code offers no way to read one back). */
   contextKey(key: string): unknown;
+  /** The "Show closure" pick open now, if any. */
+  openTargetPick(): OpenPickState | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
@@ -142,6 +144,7 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
       analysed.list().map((t) => ({ key: t.key, title: t.title, rootPath: t.loaded.rootPath, state: t.options.kind })),
     heaviestTree: tree,
     contextKey: (key) => contextKeys.value(key),
+    openTargetPick: openPickState,
   };
 }
 

@@ -75,6 +75,32 @@ export interface PickOptions {
   readonly flakes?: readonly FlakeRef[];
 }
 
+/** The target pick open now, if any: the in-editor tests read it (the workbench's quick input is out of their reach). */
+let openPick: vscode.QuickPick<ActionItem> | undefined;
+
+export interface OpenPickState {
+  readonly title: string | undefined;
+  /** Each row's label and description, separators left out. */
+  readonly rows: readonly { readonly label: string; readonly description?: string }[];
+  /** The label of the row Enter would pick. */
+  readonly active: string | undefined;
+  readonly busy: boolean;
+}
+
+export function openPickState(): OpenPickState | undefined {
+  const qp = openPick;
+  return (
+    qp && {
+      title: qp.title,
+      rows: qp.items
+        .filter((i) => i.kind !== vscode.QuickPickItemKind.Separator)
+        .map((i) => ({ label: i.label, ...(i.description !== undefined ? { description: i.description } : {}) })),
+      active: qp.activeItems[0]?.label,
+      busy: qp.busy,
+    }
+  );
+}
+
 /** Lets the user choose a target; resolves undefined when they dismissed the pick. */
 export async function pickTarget(
   discovery: TargetDiscovery,
@@ -104,7 +130,8 @@ export async function pickTarget(
       ...listings.flatMap((l) =>
         l.outputs.map((output) => ({ kind: 'flake-output' as const, flake: l.flake, output })),
       ),
-      ...recent.storePaths(),
+      // On one flake (its flake.nix in the explorer) only that flake's outputs, recently used or not.
+      ...(opts.flakes ? [] : recent.storePaths()),
     ];
     const { recent: used, rest } = splitByRecent(all, targetKey, recent.keys());
     const items: ActionItem[] = [];
@@ -189,6 +216,7 @@ export async function pickTarget(
 
   render();
   qp.show();
+  openPick = qp;
   const listing = listAll().then(render);
   const chosen = await new Promise<Action | undefined>((resolve) => {
     qp.onDidAccept(() => {
@@ -198,6 +226,7 @@ export async function pickTarget(
     qp.onDidHide(() => resolve(undefined));
   });
   abort.abort();
+  if (openPick === qp) openPick = undefined;
   qp.dispose();
   await listing.catch(() => undefined);
   switch (chosen?.kind) {
