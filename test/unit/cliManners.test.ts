@@ -11,10 +11,11 @@ import * as path from 'node:path';
 import { main, type MainIO } from '../../src/cli';
 import { ClosureLensError } from '../../src/core/errors';
 import { NixRunner } from '../../src/core/nix';
+import { realDataDir } from '../support/realData';
 
 const REPO = path.resolve(__dirname, '../../..');
 const CLI = path.join(REPO, 'dist/cli.js');
-const CLOSURE = path.resolve(REPO, '../shared/real-data/nix-2.26-outputs/path-info-rs.json');
+const CLOSURE = realDataDir('nix-2.26-outputs', 'path-info-rs.json');
 
 let dir: string;
 before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-manners-'))));
