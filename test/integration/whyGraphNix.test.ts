@@ -6,42 +6,11 @@
  * and its edge set must equal ours; the chain count must equal a count over Nix's own reference lists.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { execa } from 'execa';
 import { ClosureGraph, distancesFrom } from '../../src/shared';
 import { ClosureAnalysis } from '../../src/core/analysis';
-import { generateSpec } from '../../bench/generate';
-import { nixEnv, nixPathInfo, nixWhyDepends, repoRoot, type NixPathInfo } from '../support/fixtures';
+import { nixPathInfo, nixWhyDepends, type NixPathInfo } from '../support/fixtures';
+import { realiseHubClosure } from '../support/hubClosure';
 import { seededRandom } from '../support/prng';
-
-const PATHS = 600;
-
-/** Names of real packages, so hubs look like what users ask about. */
-const NAMES = ['glibc-2.39-52', 'bash-5.2p26', 'perl-5.38.2', 'openssl-3.0.13', 'zlib-1.3.1', 'systemd-255.6'];
-
-/** Builds the generated closure into the store (a no-op after the first run) and returns its root. */
-async function realiseHubClosure(): Promise<string> {
-  // out-degrees with the shape of a real NixOS runtime closure's (mean about 3.6, median 2, a long tail)
-  const outDegrees = [0, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 5, 6, 9, 14, 25];
-  const spec = generateSpec({ names: NAMES, narSizes: [512], outDegrees }, PATHS, 16, () => 64);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'why-graph-'));
-  try {
-    const specFile = path.join(dir, 'spec.json');
-    fs.writeFileSync(specFile, JSON.stringify({ nodes: spec.nodes }));
-    const evaluated = await execa(
-      'nix',
-      ['eval', '--json', '--file', path.join(repoRoot(), 'bench', 'gen.nix'), '--argstr', 'spec', specFile, 'result'],
-      { env: nixEnv(), maxBuffer: 1 << 28 },
-    );
-    const { drvPaths, outPaths } = JSON.parse(evaluated.stdout) as { drvPaths: string[]; outPaths: string[] };
-    await execa('nix-store', ['--realise', ...drvPaths], { env: nixEnv(), stdout: 'ignore', stderr: 'ignore' });
-    return outPaths[PATHS - 1]!;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function countPaths(info: Map<string, NixPathInfo>, from: string, to: string): bigint {
   const memo = new Map<string, bigint>();

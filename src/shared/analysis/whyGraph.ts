@@ -192,3 +192,67 @@ function layersFrom(g: ClosureGraph, from: number, local: Int32Array, m: number)
   }
   return dist;
 }
+
+/** One line of the why-graph drawn as a tree: the edge parent → node, at `depth` (the root's children are 1). */
+export interface WhyTreeStep {
+  readonly parent: number;
+  readonly node: number;
+  readonly depth: number;
+  /** The parent's last child here (drawn └─── rather than ├───). */
+  readonly last: boolean;
+  /** Drawn before: not expanded again (Nix greys these). */
+  readonly repeated: boolean;
+}
+
+/**
+ * The why-graph in the order `nix why-depends --all` draws it: depth first from `from`, each node expanded at its
+ * first appearance only, children nearest to `to` first (ties by store path, as Nix's sets are ordered). Every
+ * edge of the graph is one step. Iterative, so a graph thousands of edges deep cannot overflow the stack.
+ */
+export function whyTreeSteps(g: ClosureGraph, wg: WhyGraph): WhyTreeStep[] {
+  if (wg.nodes.length === 0) return [];
+  const inside = new Set(wg.nodes);
+  // distance to `to` inside the graph, walking referrers
+  const toDist = new Map<number, number>([[wg.to, 0]]);
+  const queue = [wg.to];
+  for (let h = 0; h < queue.length; h++) {
+    const v = queue[h]!;
+    for (let e = g.revOffsets[v]!, end = g.revOffsets[v + 1]!; e < end; e++) {
+      const w = g.revTargets[e]!;
+      if (inside.has(w) && !toDist.has(w)) {
+        toDist.set(w, toDist.get(v)! + 1);
+        queue.push(w);
+      }
+    }
+  }
+  const childrenOf = (v: number): number[] => {
+    const out: number[] = [];
+    for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
+      const w = g.refTargets[e]!;
+      if (inside.has(w)) out.push(w);
+    }
+    return out.sort((a, b) => toDist.get(a)! - toDist.get(b)! || compareStrings(g.paths[a]!, g.paths[b]!));
+  };
+  const steps: WhyTreeStep[] = [];
+  const expanded = new Set<number>([wg.from]);
+  const stack: { parent: number; node: number; depth: number; last: boolean }[] = [];
+  const pushChildren = (v: number, depth: number) => {
+    const cs = childrenOf(v);
+    for (let k = cs.length - 1; k >= 0; k--) stack.push({ parent: v, node: cs[k]!, depth, last: k === cs.length - 1 });
+  };
+  pushChildren(wg.from, 1);
+  while (stack.length > 0) {
+    const s = stack.pop()!;
+    const repeated = expanded.has(s.node);
+    steps.push({ ...s, repeated });
+    if (!repeated) {
+      expanded.add(s.node);
+      pushChildren(s.node, s.depth + 1);
+    }
+  }
+  return steps;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
