@@ -14,7 +14,6 @@ import {
   renderWhyGraphText,
   stringifyWithBigInts,
   whyGraphJson,
-  whyGraphNote,
 } from '../render/whyGraph';
 import { describeRoot } from '../render/common';
 import { renderWhyText, whyJson, whyNote } from '../render/why';
@@ -110,10 +109,8 @@ async function runWhyGraph(
   }
   const hits = precise ? await findEdgeHits(a, realEdges(a, wg), precise.allHits, ctx) : undefined;
   if (json) ctx.stdout(stringifyWithBigInts(whyGraphJson(a, rootPath, wg, hits)) + '\n');
-  else {
-    ctx.stdout(renderWhyGraphText(a, wg, { color: ctx.color, ...(hits ? { hits } : {}) }));
-    ctx.stderr(whyGraphNote(a, wg));
-  }
+  // nothing is left out of the drawing, so there is nothing to note on stderr
+  else ctx.stdout(renderWhyGraphText(a, wg, { color: ctx.color, ...(hits ? { hits } : {}) }));
   return 0;
 }
 

@@ -125,15 +125,6 @@ function hitText(h: ReferenceHit, isDependency: boolean, color: boolean | undefi
     : `${h.file}: …${h.before}${hash}${h.after}…`;
 }
 
-/** The size of the graph and of what it stands for, on stderr under the tree. */
-export function whyGraphNote(a: ClosureAnalysis, wg: WhyGraph): string {
-  const paths = [...wg.nodes].filter((i) => !a.graph.isVirtual(i)).length;
-  const refs = realEdges(a, wg).length;
-  const total = wg.chainCount === TOO_MANY_TO_COUNT ? 'more than 2^1024' : wg.chainCount.toLocaleString('en');
-  const listed = wg.truncated ? `; --json lists the ${wg.chains.length} shortest (--limit N lists more)` : '';
-  return `note: ${paths} paths and ${refs} references lie on ${total} chain${total === '1' ? '' : 's'}${listed}\n`;
-}
-
 /** One chain with the files behind each of its edges, as `nix why-depends --precise` draws it. */
 export function renderPreciseChainText(a: ClosureAnalysis, chain: readonly number[], opts: DrawOptions): string {
   const g = a.graph;
