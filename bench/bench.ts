@@ -11,8 +11,16 @@ import { loadSection } from './load';
 import { scaleSection } from './scale';
 import { webviewSection } from './webview-first-draw';
 import { whySection } from './why';
+import { preciseSection } from './precise';
 
-const SECTIONS: BenchSection[] = [closureSection, whySection, scaleSection, loadSection, webviewSection];
+const SECTIONS: BenchSection[] = [
+  closureSection,
+  whySection,
+  preciseSection,
+  scaleSection,
+  loadSection,
+  webviewSection,
+];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
