@@ -5,7 +5,7 @@
  * - the attribution evaluation (attribution.nix: the walk of every option), wall time and peak memory;
  * - the counterfactual of every definition in the user's files (variants.nix, all in one nix process,
  *   CounterfactualService), wall time, peak memory, and the time until the first 50 were known;
- * - for comparison, the former way: one nix process per definition (evaluateWithout), for a few.
+ * - for comparison, the former way: one nix process per definition (one variant per evaluation), for a few.
  * Peak memory is the nix process's maximum resident set size (GNU time's %M); CPU time its user + system time.
  */
 import { execa } from 'execa';
@@ -14,8 +14,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { OptionAttribution } from '../src/core/attribution/attribute';
 import { CounterfactualService, DEFAULT_BATCH, userDefinitions } from '../src/core/attribution/counterfactualService';
-import { evaluateWithout } from '../src/core/attribution/evaluate';
 import { AttributionService } from '../src/core/attribution/service';
+import { evaluateVariants } from '../src/core/attribution/variants';
 import { ClosureGraph } from '../src/shared/graph';
 import { NixRunner } from '../src/core/nix/runner';
 import { NIX_CONFIG, nixEnv, nixPathInfo } from '../test/support/fixtures';
@@ -140,7 +140,7 @@ export const optionsScaleSection: BenchSection = {
     const sample = mine.slice(0, ctx.quick ? 2 : 4);
     mark = lineCount(log);
     const ts = now();
-    for (const d of sample) await evaluateWithout(nix, ev.flake, ev.attrPath, d);
+    for (const d of sample) await evaluateVariants(nix, ev.flake, ev.attrPath, [{ loc: d.loc, index: d.index }]);
     const perProcess = (now() - ts) / sample.length;
     const perProcessCpu = usedSince(log, mark).cpu / sample.length;
     const loadAfter = os.loadavg()[0]!;
