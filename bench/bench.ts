@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { closureSection } from './closure';
 import { benchContext, machineInfo, type BenchSection } from './lib';
 import { loadSection } from './load';
+import { optionsScaleSection } from './optionsScale';
 import { scaleSection } from './scale';
 import { webviewSection } from './webview-first-draw';
 import { whySection } from './why';
@@ -20,6 +21,7 @@ const SECTIONS: BenchSection[] = [
   scaleSection,
   loadSection,
   webviewSection,
+  optionsScaleSection,
 ];
 
 async function main(): Promise<void> {

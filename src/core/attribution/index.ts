@@ -8,3 +8,7 @@ export * from './pathMap';
 export * from './report';
 export * from './service';
 export * from './optionCosts';
+export * from './causes';
+export * from './counterfactualService';
+export * from './variants';
+export * from './sameName';
