@@ -9,7 +9,7 @@ import { interpolateNumber } from 'd3-interpolate';
 import { easeCubicInOut } from 'd3-ease';
 import 'd3-transition';
 import { CATEGORIES } from './categories';
-import { fitText, placeLabels, type PlacedLabel } from './labels';
+import { fitText, placeLabels, type LabelParts, type PlacedLabel } from './labels';
 import { layoutSunburst, type Arc, type LayoutOptions } from './layout';
 import { children as treeChildren, type ViewTree } from './viewTree';
 
@@ -17,6 +17,8 @@ export interface ChartModel {
   readonly tree: ViewTree;
   /** Short label, e.g. `perl-5.38.2`. */
   label(node: number): string;
+  /** The label split into name and version, for two-line and middle-cut labels. */
+  labelParts(node: number): LabelParts;
   /** Index into CATEGORIES. */
   category(node: number): number;
   /** Screen-reader text for an arc. */
@@ -174,6 +176,11 @@ export class SunburstChart {
     this.applyHighlight();
   }
 
+  /** Whether `node` is drawn: as an arc or as the centre. */
+  isDrawn(node: number): boolean {
+    return node === this.center || this.byKey.has(`n${node}`);
+  }
+
   /** Moves keyboard focus to the arc of `node` when it is drawn. */
   focusNode(node: number): void {
     if (this.byKey.has(`n${node}`)) this.focus(`n${node}`);
@@ -189,6 +196,7 @@ export class SunburstChart {
       .selectAll<SVGPathElement, Arc>('path.arc')
       .classed('match', (a) => (hit ? hit(a) : false))
       .classed('dim', (a) => (hit ? !hit(a) : false));
+    this.colorLabels();
   }
 
   private measure(): void {
@@ -278,6 +286,8 @@ export class SunburstChart {
       .attr('role', 'treeitem')
       .on('click', (e: MouseEvent, a) => {
         e.stopPropagation();
+        // The arcs move under the pointer (a zoom): the tooltip would describe an arc no longer there.
+        this.events.hover(null, 0, 0);
         this.focus(a.key, false);
         this.activate(a);
       })
@@ -369,22 +379,48 @@ export class SunburstChart {
       this.arcs,
       (d) => this.rad(d),
       this.ring,
-      (a) => (a.node >= 0 ? model.label(a.node) : `${a.moreCount} more`),
+      (a) => (a.node >= 0 ? model.labelParts(a.node) : { head: `${a.moreCount} more`, tail: '' }),
     );
     this.labelsG
       .selectAll<SVGTextElement, PlacedLabel>('text')
       .data(placed, (p) => p.arc.key)
       .join('text')
-      .attr('class', (p) =>
-        p.arc.node < 0
-          ? 'label more'
-          : CATEGORIES[model.category(p.arc.node)]!.id === 'other'
-            ? 'label on-other'
-            : 'label',
-      )
-      .attr('dy', '0.35em')
+      .attr('class', (p) => (p.arc.node < 0 ? 'label more' : 'label'))
+      .attr('data-key', (p) => p.arc.key)
       .attr('transform', (p) => p.transform)
-      .text((p) => p.text);
+      .each(function (p) {
+        const text = this as SVGTextElement;
+        while (text.firstChild) text.firstChild.remove();
+        p.lines.forEach((line, k) => {
+          const span = document.createElementNS('http://www.w3.org/2000/svg', 'tspan');
+          span.setAttribute('x', '0');
+          // Centred on the ring: one line at +0.35em, two at -0.25em and +1.1em below it.
+          span.setAttribute('dy', p.lines.length === 1 ? '0.35em' : k === 0 ? '-0.25em' : '1.1em');
+          span.textContent = line;
+          text.append(span);
+        });
+      });
+    this.colorLabels();
+  }
+
+  /**
+   * Black or white text, whichever contrasts more with the arc as it is painted (its fill blended with the
+   * background by its opacity, dimmed or not): the better of the two always reaches WCAG AA's 4.5:1.
+   */
+  private colorLabels(): void {
+    const bg = parseColor(getComputedStyle(document.body).backgroundColor) ?? [0, 0, 0];
+    this.labelsG.selectAll<SVGTextElement, PlacedLabel>('text').each(function (p) {
+      const arc = document.getElementById(`arc-${p.arc.key}`);
+      if (!arc) return;
+      const style = getComputedStyle(arc);
+      const fill = parseColor(style.fill);
+      if (!fill) return;
+      const alpha = Number(style.fillOpacity) * (fill[3] ?? 1) * Number(style.opacity || 1);
+      const painted = [0, 1, 2].map((c) => fill[c]! * alpha + bg[c]! * (1 - alpha));
+      const white = contrast(luminance(painted), 1);
+      const black = contrast(luminance(painted), 0);
+      (this as SVGTextElement).style.fill = white >= black ? '#ffffff' : '#000000';
+    });
   }
 
   private drawCenter(): void {
@@ -481,6 +517,27 @@ function siblingParity(t: ViewTree, a: Arc): boolean {
   const limit = Math.min(kids.length, 400);
   for (let i = 0; i < limit; i++) if (kids[i] === a.node) return i % 2 === 1;
   return false;
+}
+
+/** `rgb(1, 2, 3)` or `rgba(1, 2, 3, 0.5)` as [r, g, b, a] in 0..1. */
+function parseColor(css: string): number[] | undefined {
+  const m = /rgba?\(([^)]+)\)/.exec(css);
+  if (!m) return undefined;
+  const v = m[1]!
+    .split(/[,\s/]+/)
+    .filter(Boolean)
+    .map(Number);
+  return [v[0]! / 255, v[1]! / 255, v[2]! / 255, v[3] ?? 1];
+}
+
+/** WCAG relative luminance of an sRGB colour (components 0..1). */
+export function luminance(rgb: readonly number[]): number {
+  const lin = (c: number) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * lin(rgb[0]!) + 0.7152 * lin(rgb[1]!) + 0.0722 * lin(rgb[2]!);
+}
+
+export function contrast(l1: number, l2: number): number {
+  return (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
 }
 
 function cssEscape(s: string): string {
