@@ -472,9 +472,12 @@ export class App implements Page {
     for (const i of found.slice(1)) {
       let v = i;
       let dv = depth(v);
-      while (dv > lcaDepth) ((v = tree.parent[v]!), dv--);
-      while (lcaDepth > dv) ((lca = tree.parent[lca]!), lcaDepth--);
-      while (v !== lca) ((v = tree.parent[v]!), (lca = tree.parent[lca]!), lcaDepth--);
+      for (; dv > lcaDepth; dv--) v = tree.parent[v]!;
+      for (; lcaDepth > dv; lcaDepth--) lca = tree.parent[lca]!;
+      for (; v !== lca; lcaDepth--) {
+        v = tree.parent[v]!;
+        lca = tree.parent[lca]!;
+      }
       if (lca <= 0) return;
     }
     // A lone match is drawn as an arc around its parent, not as the centre.
