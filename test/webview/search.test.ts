@@ -130,7 +130,7 @@ describe('search and themes in headless Chromium', function () {
       await settle(h.page);
       assert.equal(await h.page.$eval('#search-count', (e) => e.textContent), '1');
       assert.equal(await h.page.locator(`#arc-n${deep}`).count(), 1, `${name} is drawn now`);
-      assert.ok((await h.page.$eval(`#arc-n${deep}`, (e) => e.getAttribute('class'))!).includes('match'));
+      assert.match((await h.page.$eval(`#arc-n${deep}`, (e) => e.getAttribute('class'))) ?? '', /\bmatch\b/);
       assert.equal(await h.page.locator('#search-results li').count(), 1);
       assert.match(
         await h.page.$eval('#search-summary', (e) => e.textContent ?? ''),
