@@ -118,6 +118,9 @@ export const closureView: Step[] = [
       ] as const) {
         await chooseTheme(page, () => workbench.runCommandAndPick('Preferences: Color Theme', theme, theme.source));
         const frame = workbench.webview();
+        // The palette's Escape reaches the search field when it had focus, and clears it: search again.
+        await frame.locator('#search input').fill('perl');
+        await page.waitForTimeout(1200);
         const worst = await frame.locator('body').evaluate(() => {
           const rgb = (css: string) => {
             const v = /rgba?\(([^)]+)\)/

@@ -47,7 +47,8 @@ describe('table view in headless Chromium', function () {
     const c = nixosLikeFixture();
     let h: Harness;
     before(async () => {
-      h = await openHarness({ width: 1200, height: 800 });
+      // Wide enough that the table needs no sideways scroll beside the side pane (the README picture).
+      h = await openHarness({ width: 1400, height: 800 });
       await h.sendClosure(closureMessage(c));
       await openTable(h);
     });
