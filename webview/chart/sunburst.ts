@@ -9,36 +9,13 @@ import { interpolateNumber } from 'd3-interpolate';
 import { easeCubicInOut } from 'd3-ease';
 import 'd3-transition';
 import { CATEGORIES } from './categories';
-import { fitText, placeLabels, type LabelParts, type PlacedLabel } from './labels';
+import type { ChartEvents, ChartModel } from './chartModel';
+import { colorLabels } from './contrast';
+import { fitText, placeLabels, type PlacedLabel } from './labels';
 import { layoutSunburst, type Arc, type LayoutOptions } from './layout';
 import { children as treeChildren, type ViewTree } from './viewTree';
 
-export interface ChartModel {
-  readonly tree: ViewTree;
-  /** Short label, e.g. `perl-5.38.2`. */
-  label(node: number): string;
-  /** The label split into name and version, for two-line and middle-cut labels. */
-  labelParts(node: number): LabelParts;
-  /** Index into CATEGORIES. */
-  category(node: number): number;
-  /** Screen-reader text for an arc. */
-  describe(arc: Arc): string;
-  /** Text for the centre disc's second line (its size). */
-  sizeText(node: number): string;
-  /** Third line: the centre's own share, e.g. `55.0 MiB itself`; '' when not worth saying. */
-  selfText(node: number): string;
-}
-
-export interface ChartEvents {
-  /** Click or Enter on an arc that stands for a path. */
-  activate(node: number): void;
-  /** Click or Enter on a "N more" arc. */
-  activateMore(arc: Arc): void;
-  /** Click on the centre or Escape: zoom out one level. */
-  zoomOut(): void;
-  /** Pointer over an arc (null when it leaves). */
-  hover(arc: Arc | null, clientX: number, clientY: number): void;
-}
+export type { ChartEvents, ChartModel };
 
 interface Geom {
   x0: number;
@@ -196,7 +173,7 @@ export class SunburstChart {
       .selectAll<SVGPathElement, Arc>('path.arc')
       .classed('match', (a) => (hit ? hit(a) : false))
       .classed('dim', (a) => (hit ? !hit(a) : false));
-    this.colorLabels();
+    colorLabels(this.labelsG.node()!);
   }
 
   private measure(): void {
@@ -400,27 +377,7 @@ export class SunburstChart {
           text.append(span);
         });
       });
-    this.colorLabels();
-  }
-
-  /**
-   * Black or white text, whichever contrasts more with the arc as it is painted (its fill blended with the
-   * background by its opacity, dimmed or not): the better of the two always reaches WCAG AA's 4.5:1.
-   */
-  private colorLabels(): void {
-    const bg = parseColor(getComputedStyle(document.body).backgroundColor) ?? [0, 0, 0];
-    this.labelsG.selectAll<SVGTextElement, PlacedLabel>('text').each(function (p) {
-      const arc = document.getElementById(`arc-${p.arc.key}`);
-      if (!arc) return;
-      const style = getComputedStyle(arc);
-      const fill = parseColor(style.fill);
-      if (!fill) return;
-      const alpha = Number(style.fillOpacity) * (fill[3] ?? 1) * Number(style.opacity || 1);
-      const painted = [0, 1, 2].map((c) => fill[c]! * alpha + bg[c]! * (1 - alpha));
-      const white = contrast(luminance(painted), 1);
-      const black = contrast(luminance(painted), 0);
-      (this as SVGTextElement).style.fill = white >= black ? '#ffffff' : '#000000';
-    });
+    colorLabels(this.labelsG.node()!);
   }
 
   private drawCenter(): void {
@@ -517,27 +474,6 @@ function siblingParity(t: ViewTree, a: Arc): boolean {
   const limit = Math.min(kids.length, 400);
   for (let i = 0; i < limit; i++) if (kids[i] === a.node) return i % 2 === 1;
   return false;
-}
-
-/** `rgb(1, 2, 3)` or `rgba(1, 2, 3, 0.5)` as [r, g, b, a] in 0..1. */
-function parseColor(css: string): number[] | undefined {
-  const m = /rgba?\(([^)]+)\)/.exec(css);
-  if (!m) return undefined;
-  const v = m[1]!
-    .split(/[,\s/]+/)
-    .filter(Boolean)
-    .map(Number);
-  return [v[0]! / 255, v[1]! / 255, v[2]! / 255, v[3] ?? 1];
-}
-
-/** WCAG relative luminance of an sRGB colour (components 0..1). */
-export function luminance(rgb: readonly number[]): number {
-  const lin = (c: number) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
-  return 0.2126 * lin(rgb[0]!) + 0.7152 * lin(rgb[1]!) + 0.0722 * lin(rgb[2]!);
-}
-
-export function contrast(l1: number, l2: number): number {
-  return (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
 }
 
 function cssEscape(s: string): string {
