@@ -217,7 +217,7 @@ export class AnalysedTargets extends Disposable {
       }
       const { service } = this.attribution();
       const ev = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `Option costs of ${t.title}` },
+        { location: vscode.ProgressLocation.Notification, title: `Nix Closure Lens: option costs of ${t.title}…` },
         () =>
           service.evaluate(output.installable, {
             cwd: flake.dir,
@@ -361,7 +361,10 @@ export class AnalysedTargets extends Disposable {
     this.changed.fire();
     try {
       const cost = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `Evaluating ${t.title} without ${d.option}` },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Nix Closure Lens: evaluating ${t.title} without ${d.option}…`,
+        },
         () =>
           this.attribution().service.counterfactual(index.attribution, id, {
             cwd: t.target.kind === 'flake-output' ? t.target.flake.dir : undefined,

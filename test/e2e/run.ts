@@ -23,6 +23,7 @@ import * as scenarios from './scenarios';
 import { hoverAndTree } from './scenarios-hover';
 import { multiRoot, multiRootWorkspace } from './scenarios-multiroot';
 import { restoreAfterReload } from './scenarios-restore';
+import { closureView } from './scenarios-view';
 import { withSession, type SessionOptions } from './session';
 import { createWorkspace, NIX_CONFIG } from './workspace';
 
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
     await uiStage('UI: a user on the example flake', {}, scenarios.userJourney);
     await uiStage('UI: the Nix Closure tree and option hovers', {}, hoverAndTree);
     await uiStage('UI: a multi-root workspace of two flakes', { workspace: multiRootWorkspace }, multiRoot);
+    await uiStage('UI: the closure view at 700 px, its table, search and themes', {}, closureView);
   };
   const laneB = async (): Promise<void> => {
     await stage('runTests suite in an untrusted folder (Workspace Trust on)', (out) => hostSuite(true, out));
