@@ -36,6 +36,7 @@ import { ClosureModel } from './model';
 import type { Page, SelectHow } from './page';
 import { renderCrumbs } from './panels/crumbs';
 import { Legend, renderFooter } from './panels/legend';
+import { showPreciseResult } from './panels/precise';
 import { Search } from './panels/search';
 import { SidePane } from './panels/side';
 import { buildToolbar } from './panels/toolbar';
@@ -144,6 +145,9 @@ export class App implements Page {
         case 'settings':
           this.settings = m.settings;
           if (this.model) this.redraw(false);
+          return;
+        case 'preciseResult':
+          if (this.model) showPreciseResult(this, m);
           return;
         default:
           return;

@@ -1,0 +1,162 @@
+/**
+ * The why panel's "Precise" button, on the host side: for each edge of a chain the files inside the referrer that
+ * hold the dependency's hash (core's `findReferences`, cancellable and bounded in time), and opening one hit:
+ * a text file at the hit's line, anything else (a binary, a symlink) as a hex excerpt in an untitled document.
+ */
+import * as vscode from 'vscode';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { findReferences } from '../core/precise';
+import type { ClosureGraph } from '../shared/graph';
+import { MAX_PRECISE_HITS, type PreciseEdge, type PreciseHit } from '../shared/protocol';
+
+/** A search that runs longer is stopped: nothing hangs, and the edge says why it has no hits. */
+export const PRECISE_TIMEOUT_MS = 60_000;
+/** Text files larger than this open as a hex excerpt too (an editor on 100 MB of text helps nobody). */
+const MAX_TEXT_BYTES = 16 * 1024 * 1024;
+/** Bytes shown on each side of the hash in a hex excerpt. */
+const HEX_MARGIN = 256;
+
+/** Why a chain from the webview may not be searched (a pair that is no edge of the closure), or undefined. */
+export function chainProblem(graph: ClosureGraph, chain: readonly string[]): string | undefined {
+  for (let k = 0; k + 1 < chain.length; k++) {
+    const from = graph.indexOf(chain[k]!);
+    const to = graph.indexOf(chain[k + 1]!);
+    if (from === undefined || to === undefined) return `${chain[from === undefined ? k : k + 1]} is not in the closure`;
+    if (!graph.references(from).includes(to)) return `${chain[k]} does not reference ${chain[k + 1]}`;
+  }
+  return undefined;
+}
+
+/** The hits of every edge of `chain`; an edge whose referrer cannot be read carries the reason instead. */
+export async function preciseEdges(chain: readonly string[], signal: AbortSignal): Promise<PreciseEdge[]> {
+  const edges: PreciseEdge[] = [];
+  for (let k = 0; k + 1 < chain.length; k++) {
+    const from = chain[k]!;
+    const to = chain[k + 1]!;
+    try {
+      const found = await findReferences(from, [to], { signal });
+      const hits: PreciseHit[] = (found.get(to) ?? []).slice(0, MAX_PRECISE_HITS).map((h) => ({
+        file: h.file,
+        kind: h.kind,
+        offset: h.offset,
+        before: h.before,
+        hash: h.hash,
+        after: h.after,
+      }));
+      edges.push({ from, to, hits });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      const err = e as { message?: string; fix?: string };
+      edges.push({ from, to, hits: [], error: `${err.message ?? String(e)}${err.fix ? ` (${err.fix})` : ''}` });
+    }
+  }
+  return edges;
+}
+
+/** Runs `preciseEdges` with a timeout, behind a cancellable progress notification. */
+export function searchWithProgress(chain: readonly string[], outer: AbortSignal): Thenable<PreciseEdge[]> {
+  return vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Closure Lens: looking for references in ${chain.length - 1} store path${chain.length === 2 ? '' : 's'}…`,
+      cancellable: true,
+    },
+    async (_progress, token) => {
+      const signal = AbortSignal.any([outer, AbortSignal.timeout(PRECISE_TIMEOUT_MS), cancelSignal(token)]);
+      return preciseEdges(chain, signal);
+    },
+  );
+}
+
+function cancelSignal(token: vscode.CancellationToken): AbortSignal {
+  const c = new AbortController();
+  token.onCancellationRequested(() => c.abort());
+  return c.signal;
+}
+
+/** The absolute file of a hit; `/` is the referrer itself (a store path that is one file). */
+export function hitFile(referrer: string, file: string): string {
+  return file === '/' ? referrer : path.join(referrer, file);
+}
+
+/** Opens a hit: a text file at the hash (selected), anything else as a hex excerpt around it. */
+export async function openReference(referrer: string, hit: PreciseHit): Promise<void> {
+  const abs = hitFile(referrer, hit.file);
+  if (hit.kind === 'file') {
+    const st = await fs.stat(abs);
+    const bytes = st.size <= MAX_TEXT_BYTES ? await fs.readFile(abs) : undefined;
+    if (bytes && isText(bytes)) {
+      const start = positionAt(bytes, hit.offset);
+      const end = positionAt(bytes, hit.offset + hit.hash.length);
+      const editor = await vscode.window.showTextDocument(vscode.Uri.file(abs), {
+        viewColumn: vscode.ViewColumn.One,
+        selection: new vscode.Range(start, end),
+        preview: true,
+      });
+      editor.revealRange(new vscode.Range(start, end), vscode.TextEditorRevealType.InCenter);
+      // The store is read-only on disk; say so in the editor too (the command is missing in old VS Code).
+      await vscode.commands
+        .executeCommand('workbench.action.files.setActiveEditorReadonlyInSession')
+        .then(undefined, () => undefined);
+      return;
+    }
+    const file = await fs.open(abs, 'r');
+    try {
+      const from = Math.max(0, hit.offset - HEX_MARGIN);
+      const buf = Buffer.alloc(Math.min(st.size - from, hit.offset - from + hit.hash.length + HEX_MARGIN));
+      await file.read(buf, 0, buf.length, from);
+      await showExcerpt(abs, hexDump(buf, from), hit);
+    } finally {
+      await file.close();
+    }
+    return;
+  }
+  const target = await fs.readlink(abs, { encoding: 'buffer' });
+  await showExcerpt(abs, `${abs} -> ${target.toString('latin1')}\n\n${hexDump(target, 0)}`, hit);
+}
+
+async function showExcerpt(abs: string, body: string, hit: PreciseHit): Promise<void> {
+  const header = `# ${abs}: the hash ${hit.hash} at byte ${hit.offset}${hit.kind === 'symlink' ? ' of the link target' : ''}\n`;
+  const content = header + body;
+  const doc = await vscode.workspace.openTextDocument({ content, language: 'plaintext' });
+  const at = content.indexOf(hit.hash, header.length);
+  const sel =
+    at >= 0 ? new vscode.Range(doc.positionAt(at), doc.positionAt(at + hit.hash.length)) : new vscode.Range(0, 0, 0, 0);
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: sel, preview: true });
+}
+
+/** Text: valid UTF-8 without NUL bytes (what an editor can show faithfully). */
+export function isText(bytes: Buffer): boolean {
+  if (bytes.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The editor position (line, UTF-16 column) of a byte offset in UTF-8 text. */
+export function positionAt(bytes: Buffer, offset: number): vscode.Position {
+  const before = bytes.subarray(0, offset);
+  const line = before.reduce((n, b) => (b === 10 ? n + 1 : n), 0);
+  const lineStart = before.lastIndexOf(10) + 1;
+  return new vscode.Position(line, before.subarray(lineStart).toString('utf8').length);
+}
+
+/**
+ * `xxd`-like lines: offset, 16 bytes in hex, then the printable ones. A hash is ASCII, so it also appears
+ * whole in the right column only when it does not cross a line: the excerpt's last line repeats it in one piece.
+ */
+export function hexDump(bytes: Buffer, base: number): string {
+  const lines: string[] = [];
+  for (let at = 0; at < bytes.length; at += 16) {
+    const row = bytes.subarray(at, at + 16);
+    const hex = [...row].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    const text = [...row].map((b) => (b >= 0x20 && b <= 0x7e ? String.fromCharCode(b) : '.')).join('');
+    lines.push(`${(base + at).toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${text}`);
+  }
+  lines.push('', `text: ${[...bytes].map((b) => (b >= 0x20 && b <= 0x7e ? String.fromCharCode(b) : '.')).join('')}`);
+  return lines.join('\n');
+}
