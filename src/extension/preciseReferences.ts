@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { findReferences } from '../core/precise';
+import { findReferences, hexExcerpt, isText, lineAndColumn, TEXT_LINE } from '../core/precise';
 import type { ClosureGraph } from '../shared/graph';
 import { MAX_PRECISE_HITS, type PreciseEdge, type PreciseHit } from '../shared/protocol';
 
@@ -106,57 +106,27 @@ export async function openReference(referrer: string, hit: PreciseHit): Promise<
       const from = Math.max(0, hit.offset - HEX_MARGIN);
       const buf = Buffer.alloc(Math.min(st.size - from, hit.offset - from + hit.hash.length + HEX_MARGIN));
       await file.read(buf, 0, buf.length, from);
-      await showExcerpt(abs, hexDump(buf, from), hit);
+      await showExcerpt(abs, hexExcerpt(buf, from), hit, hit.offset - from);
     } finally {
       await file.close();
     }
     return;
   }
   const target = await fs.readlink(abs, { encoding: 'buffer' });
-  await showExcerpt(abs, `${abs} -> ${target.toString('latin1')}\n\n${hexDump(target, 0)}`, hit);
+  await showExcerpt(abs, hexExcerpt(target, 0), hit, hit.offset);
 }
 
-async function showExcerpt(abs: string, body: string, hit: PreciseHit): Promise<void> {
+/** An untitled document with the excerpt, the hash selected in its text line (`at`: the hash's byte in it). */
+async function showExcerpt(abs: string, excerpt: string, hit: PreciseHit, at: number): Promise<void> {
   const header = `# ${abs}: the hash ${hit.hash} at byte ${hit.offset}${hit.kind === 'symlink' ? ' of the link target' : ''}\n`;
-  const content = header + body;
+  const content = header + excerpt;
   const doc = await vscode.workspace.openTextDocument({ content, language: 'plaintext' });
-  const at = content.indexOf(hit.hash, header.length);
-  const sel =
-    at >= 0 ? new vscode.Range(doc.positionAt(at), doc.positionAt(at + hit.hash.length)) : new vscode.Range(0, 0, 0, 0);
+  const hashAt = content.lastIndexOf(TEXT_LINE) + TEXT_LINE.length + at;
+  const sel = new vscode.Range(doc.positionAt(hashAt), doc.positionAt(hashAt + hit.hash.length));
   await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: sel, preview: true });
 }
 
-/** Text: valid UTF-8 without NUL bytes (what an editor can show faithfully). */
-export function isText(bytes: Buffer): boolean {
-  if (bytes.includes(0)) return false;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The editor position (line, UTF-16 column) of a byte offset in UTF-8 text. */
-export function positionAt(bytes: Buffer, offset: number): vscode.Position {
-  const before = bytes.subarray(0, offset);
-  const line = before.reduce((n, b) => (b === 10 ? n + 1 : n), 0);
-  const lineStart = before.lastIndexOf(10) + 1;
-  return new vscode.Position(line, before.subarray(lineStart).toString('utf8').length);
-}
-
-/**
- * `xxd`-like lines: offset, 16 bytes in hex, then the printable ones. A hash is ASCII, so it also appears
- * whole in the right column only when it does not cross a line: the excerpt's last line repeats it in one piece.
- */
-export function hexDump(bytes: Buffer, base: number): string {
-  const lines: string[] = [];
-  for (let at = 0; at < bytes.length; at += 16) {
-    const row = bytes.subarray(at, at + 16);
-    const hex = [...row].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-    const text = [...row].map((b) => (b >= 0x20 && b <= 0x7e ? String.fromCharCode(b) : '.')).join('');
-    lines.push(`${(base + at).toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${text}`);
-  }
-  lines.push('', `text: ${[...bytes].map((b) => (b >= 0x20 && b <= 0x7e ? String.fromCharCode(b) : '.')).join('')}`);
-  return lines.join('\n');
+function positionAt(bytes: Buffer, offset: number): vscode.Position {
+  const p = lineAndColumn(bytes, offset);
+  return new vscode.Position(p.line, p.character);
 }
