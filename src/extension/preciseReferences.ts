@@ -7,7 +7,6 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { findReferences, hexExcerpt, isText, lineAndColumn, TEXT_LINE } from '../core/precise';
-import type { ClosureGraph } from '../shared/graph';
 import { MAX_PRECISE_HITS, type PreciseEdge, type PreciseHit } from '../shared/protocol';
 
 /** A search that runs longer is stopped: nothing hangs, and the edge says why it has no hits. */
@@ -16,17 +15,6 @@ export const PRECISE_TIMEOUT_MS = 60_000;
 const MAX_TEXT_BYTES = 16 * 1024 * 1024;
 /** Bytes shown on each side of the hash in a hex excerpt. */
 const HEX_MARGIN = 256;
-
-/** Why a chain from the webview may not be searched (a pair that is no edge of the closure), or undefined. */
-export function chainProblem(graph: ClosureGraph, chain: readonly string[]): string | undefined {
-  for (let k = 0; k + 1 < chain.length; k++) {
-    const from = graph.indexOf(chain[k]!);
-    const to = graph.indexOf(chain[k + 1]!);
-    if (from === undefined || to === undefined) return `${chain[from === undefined ? k : k + 1]} is not in the closure`;
-    if (!graph.references(from).includes(to)) return `${chain[k]} does not reference ${chain[k + 1]}`;
-  }
-  return undefined;
-}
 
 /** The hits of every edge of `chain`; an edge whose referrer cannot be read carries the reason instead. */
 export async function preciseEdges(chain: readonly string[], signal: AbortSignal): Promise<PreciseEdge[]> {

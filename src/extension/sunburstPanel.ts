@@ -41,7 +41,8 @@ import {
   type AttributionInput,
 } from '../shared/snapshot';
 import { sunburstPageHtml } from './webviewHtml';
-import { chainProblem, openReference, searchWithProgress } from './preciseReferences';
+import { chainProblem } from '../core/precise/chain';
+import { openReference, searchWithProgress } from './preciseReferences';
 import type { PreciseHit } from '../shared/protocol';
 import { onDidChangeSettings, readSettings } from './settings';
 

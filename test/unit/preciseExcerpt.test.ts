@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findReferences, hexExcerpt, isText, lineAndColumn, TEXT_LINE } from '../../src/core/precise';
+import { chainProblem, findReferences, hexExcerpt, isText, lineAndColumn, TEXT_LINE } from '../../src/core/precise';
+import { ClosureGraph } from '../../src/shared';
 
 const DEP = '/nix/store/0c9h6jz8mzhm0lb1i8yvf6l1gh2cpy6x-glibc-2.39-52';
 const HASH = '0c9h6jz8mzhm0lb1i8yvf6l1gh2cpy6x';
@@ -55,5 +56,27 @@ describe('precise: showing a hit in an editor', () => {
     const rows = excerpt.slice(0, excerpt.lastIndexOf(TEXT_LINE)).trimEnd().split('\n');
     assert.equal(rows.length, Math.ceil((hit.offset + 32 + 256 - from) / 16));
     assert.match(rows[0]!, new RegExp(`^${from.toString(16).padStart(8, '0')}  ([0-9a-f]{2} ){15}[0-9a-f]{2}  .{16}$`));
+  });
+});
+
+describe('precise: which chains the webview may ask for', () => {
+  const a = '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-system';
+  const b = '/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-git-2.44.0';
+  const c = '/nix/store/cccccccccccccccccccccccccccccccc-perl-5.38.2';
+  const g = ClosureGraph.build(
+    [
+      { path: a, narSize: 1, references: [b] },
+      { path: b, narSize: 1, references: [b, c] },
+      { path: c, narSize: 1, references: [] },
+    ],
+    [a],
+  );
+
+  it('only references of the closure, each step an edge', () => {
+    assert.equal(chainProblem(g, [a, b, c]), undefined);
+    assert.match(chainProblem(g, [a, c])!, /does not reference/);
+    assert.match(chainProblem(g, [c, b])!, /does not reference/);
+    assert.match(chainProblem(g, [a, b, '/nix/store/dddddddddddddddddddddddddddddddd-etc'])!, /not in the closure/);
+    assert.match(chainProblem(g, ['/nix/store/dddddddddddddddddddddddddddddddd-etc', a])!, /dddd.*not in the closure/);
   });
 });
