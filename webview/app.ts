@@ -37,6 +37,7 @@ import { ClosureModel } from './model';
 import type { Page, SelectHow } from './page';
 import { renderCrumbs } from './panels/crumbs';
 import { Legend, renderFooter } from './panels/legend';
+import { showPreciseResult } from './panels/precise';
 import { Search } from './panels/search';
 import { SidePane } from './panels/side';
 import { buildToolbar } from './panels/toolbar';
@@ -146,6 +147,9 @@ export class App implements Page {
         case 'settings':
           this.settings = m.settings;
           if (this.model) this.redraw(false);
+          return;
+        case 'preciseResult':
+          if (this.model) showPreciseResult(this, m);
           return;
         default:
           return;

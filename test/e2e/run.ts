@@ -24,6 +24,7 @@ import { hoverAndTree } from './scenarios-hover';
 import { multiRoot, multiRootWorkspace } from './scenarios-multiroot';
 import { restoreAfterReload } from './scenarios-restore';
 import { closureView } from './scenarios-view';
+import { preciseWhy } from './scenarios-precise';
 import { withSession, type SessionOptions } from './session';
 import { createWorkspace, NIX_CONFIG } from './workspace';
 
@@ -201,6 +202,7 @@ async function main(): Promise<void> {
     await uiStage('UI: an untrusted folder (Workspace Trust on)', { workspaceTrust: true }, scenarios.untrusted);
     if (vsix) await uiStage('UI: smoke with the extension installed from the .vsix', { vsix }, scenarios.packagedSmoke);
     await uiStage('UI: the sunburst is restored after a window reload', {}, restoreAfterReload);
+    await uiStage('UI: why-graph of a hub and precise references', {}, preciseWhy);
     await stage('runTests suite in a multi-root workspace (two flakes)', (out) =>
       hostSuite(false, out, { multiRoot: true }),
     );
