@@ -3,7 +3,8 @@
  * crash the stack, or change an answer. Each case here failed before its fix.
  */
 import assert from 'node:assert/strict';
-import { parseRulesConfig } from '../../src/core/rules';
+import { evaluateRules, parseRulesConfig } from '../../src/core/rules';
+import { findByName, resolveName } from '../../src/shared/analysis/names';
 import { resolveOperand } from '../../src/core/diff/targets';
 import { ClosureLensError } from '../../src/core/errors';
 import { ClosureGraph, type PathRecord } from '../../src/shared';
@@ -84,5 +85,62 @@ describe('hardening: no step limit changes a why answer', () => {
     assert.equal(set.chains[0]!.length, rungs + 1);
     assert.equal(set.incomplete, true);
     assert.equal(set.truncated, true);
+  });
+});
+
+describe('hardening: regular expressions from users and repositories run in linear time', () => {
+  // 26 letters and no "!": a backtracking engine tries 2^26 ways to split them (seconds); RE2 does one pass.
+  const slow = `/nix/store/${'s'.repeat(32)}-${'a'.repeat(26)}`;
+  const root = `/nix/store/${'r'.repeat(32)}-root-1.0`;
+  const g = ClosureGraph.build(
+    [
+      { path: root, narSize: 1, references: [slow] },
+      { path: slow, narSize: 1, references: [] },
+    ],
+    [root],
+  );
+  const within = (ms: number, f: () => void): void => {
+    const started = performance.now();
+    f();
+    const took = performance.now() - started;
+    assert.ok(took < ms, `took ${took.toFixed(0)} ms`);
+  };
+
+  it('a name lookup /([a-z0-9.-]+)*!/ answers at once', () => {
+    within(1_000, () => assert.deepEqual(findByName(g, '/([a-z0-9.-]+)*!/'), []));
+    assert.deepEqual(findByName(g, '/^a+$/'), [g.indexOf(slow)]);
+    assert.deepEqual(findByName(g, '/ROOT/i'), [g.root]);
+  });
+
+  it('a forbiddenDependenciesRegexes or /regex/ entry of a rules file answers at once', () => {
+    const config = parseRulesConfig(
+      JSON.stringify({
+        rules: [
+          { target: '*', forbiddenDependenciesRegexes: ['([a-z0-9./-]+)*!'], forbiddenDependencies: ['/([a-z]+)*!/'] },
+        ],
+      }),
+    );
+    assert.deepEqual(config.problems, []);
+    const a = new ClosureAnalysis(g);
+    within(1_000, () => {
+      const report = evaluateRules(config.rules[0]!, { rootPath: root }, a);
+      assert.ok(report.outcomes.every((o) => !o.broken));
+    });
+  });
+
+  it('an invalid regex is "invalid regular expression", not "nothing named"', () => {
+    const r = resolveName(g, '/(/');
+    assert.equal(r.kind, 'invalid-regex');
+    assert.match((r as { message: string }).message, /^invalid regular expression: /);
+    const config = parseRulesConfig(JSON.stringify({ rules: [{ target: '*', forbiddenDependenciesRegexes: ['('] }] }));
+    assert.match(config.problems[0]!.message, /^Invalid regular expression: /);
+  });
+
+  it('syntax a linear-time engine cannot run (backreferences, lookahead) is refused with the reason', () => {
+    const config = parseRulesConfig(
+      JSON.stringify({ rules: [{ target: '*', forbiddenDependenciesRegexes: ['(a)\\1', '(?=x)'] }] }),
+    );
+    assert.equal(config.problems.length, 2);
+    for (const p of config.problems) assert.match(p.message, /^Invalid regular expression: /);
   });
 });

@@ -10,6 +10,7 @@ import { parseStorePath } from '../../shared/storePath';
 import * as path from 'node:path';
 import type { DuplicateGroup } from '../analysis/duplicates';
 import { shortestChain } from '../../shared/analysis/why';
+import { compileUserRegex, type UserRegex } from '../../shared/userRegex';
 import type { OptionOrigin, OriginLookup } from '../diff/diff';
 
 export const RULES_FILE_NAME = '.closure-lens.json';
@@ -290,12 +291,15 @@ function checkNamePattern(s: string): string | undefined {
 }
 
 function checkRegex(s: string): string | undefined {
-  try {
-    new RegExp(s);
-    return undefined;
-  } catch (e) {
-    return `Invalid regular expression: ${(e as Error).message}`;
-  }
+  const compiled = compileUserRegex(s);
+  return compiled.ok ? undefined : `Invalid regular expression: ${compiled.message}`;
+}
+
+/** A pattern `parseRulesConfig` accepted (so it compiles); RE2, so a repository's pattern cannot hang a match. */
+function ruleRegex(s: string): UserRegex {
+  const compiled = compileUserRegex(s);
+  if (!compiled.ok) throw new Error(`unchecked regular expression ${s}: ${compiled.message}`);
+  return compiled.regex;
 }
 
 function isRegexLiteral(s: string): boolean {
@@ -583,7 +587,7 @@ export function evaluateRules(
       'forbiddenDependenciesRegexes',
       rule.forbiddenDependenciesRegexes,
       (re) => {
-        const r = new RegExp(re);
+        const r = ruleRegex(re);
         return (path) => r.test(path);
       },
     ],
@@ -625,7 +629,7 @@ export function evaluateRules(
 /** `perl` matches the package name exactly; `/re/` searches the name (`<pname>-<version>-<output>`). */
 function nameMatcher(entry: string): (path: string, pname: string) => boolean {
   if (isRegexLiteral(entry)) {
-    const r = new RegExp(entry.slice(1, -1));
+    const r = ruleRegex(entry.slice(1, -1));
     return (path) => r.test(parseStorePath(path).name);
   }
   return (_path, pname) => pname === entry;
