@@ -7,6 +7,7 @@ import { evaluateRules, parseRulesConfig } from '../../src/core/rules';
 import { findByName, resolveName } from '../../src/shared/analysis/names';
 import { resolveOperand } from '../../src/core/diff/targets';
 import { ClosureLensError } from '../../src/core/errors';
+import { parseJsonText } from '../../src/core/parse/json';
 import { ClosureGraph, type PathRecord } from '../../src/shared';
 import { ClosureAnalysis } from '../../src/core/analysis';
 
@@ -142,5 +143,30 @@ describe('hardening: regular expressions from users and repositories run in line
     );
     assert.equal(config.problems.length, 2);
     for (const p of config.problems) assert.match(p.message, /^Invalid regular expression: /);
+  });
+});
+
+describe('hardening: deeply nested input is bad input, not a stack overflow', () => {
+  it('a --from-json file of 100,000 "[" is malformed JSON with a place', () => {
+    const text = '['.repeat(100_000);
+    assert.throws(
+      () => parseJsonText(text, 'deep.json'),
+      (e) => e instanceof ClosureLensError && e.code === 'malformed-json' && /ends early/.test(e.message),
+    );
+    const bad = '['.repeat(100_000) + 'x';
+    assert.throws(
+      () => parseJsonText(bad, 'deep.json'),
+      (e) => e instanceof ClosureLensError && /offset 100000/.test(e.message),
+    );
+  });
+
+  it('a rules file with a 100,000-deep value is one problem at its place', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const text = `{"rules": [{"target": ".#x", "name": ${deep}}]}`;
+    const c = parseRulesConfig(text);
+    assert.equal(c.problems.length, 1);
+    assert.match(c.problems[0]!.message, /nested more than \d+ levels deep/);
+    assert.equal(c.problems[0]!.span.line, 1);
+    assert.deepEqual(c.rules, []);
   });
 });

@@ -131,6 +131,15 @@ export function parseRulesConfig(text: string): RulesConfig {
   const span = (offset: number, length: number): SourceSpan => spanAt(lines, offset, length);
   const nodeSpan = (n: JsonNode): SourceSpan => span(n.offset, n.length);
   const problems: ConfigProblem[] = [];
+  const tooDeep = offsetTooDeep(text, MAX_NESTING);
+  if (tooDeep !== undefined) {
+    // jsonc-parser recurses once per level: 100,000 levels overflow the stack. No rules file needs more than a few.
+    problems.push({
+      message: `The rules file is nested more than ${MAX_NESTING} levels deep here; a rules file needs about 4.`,
+      span: span(tooDeep, 1),
+    });
+    return { rules: [], problems };
+  }
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   for (const e of errors) {
@@ -284,6 +293,28 @@ function parseBlock(
     span: nodeSpan(block),
     targetSpan: nodeSpan(target.value),
   };
+}
+
+/** Deeper than this, a rules file is refused before it is parsed (its schema needs 4 levels). */
+const MAX_NESTING = 64;
+
+/** Offset of the `[` or `{` that opens level `max + 1` (strings and comments skipped), or undefined. */
+function offsetTooDeep(text: string, max: number): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
+      while (i < text.length && text.charCodeAt(i) !== 10) i++;
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > max) return i;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return undefined;
 }
 
 function checkNamePattern(s: string): string | undefined {
