@@ -3,6 +3,11 @@
  * crash the stack, or change an answer. Each case here failed before its fix.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { GraphCache } from '../../src/core/load/graphCache';
 import { evaluateRules, parseRulesConfig } from '../../src/core/rules';
 import { findByName, resolveName } from '../../src/shared/analysis/names';
 import { resolveOperand } from '../../src/core/diff/targets';
@@ -168,5 +173,39 @@ describe('hardening: deeply nested input is bad input, not a stack overflow', ()
     assert.match(c.problems[0]!.message, /nested more than \d+ levels deep/);
     assert.equal(c.problems[0]!.span.line, 1);
     assert.deepEqual(c.rules, []);
+  });
+});
+
+describe('hardening: the graph cache opens only regular files of a sane size', () => {
+  let dir: string;
+  const rootPath = `/nix/store/${'c'.repeat(32)}-cached-1.0`;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-cache-fault-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('a FIFO at the .graph path is a cache miss, at once', async function () {
+    this.timeout(5_000);
+    const cache = new GraphCache(dir);
+    execFileSync('mkfifo', [cache.fileFor(rootPath)]);
+    assert.equal(await cache.get(rootPath), undefined);
+  });
+
+  it('a symlink to /dev/zero at the .graph path is a cache miss, reading nothing', async function () {
+    this.timeout(5_000);
+    const cache = new GraphCache(dir);
+    fs.symlinkSync('/dev/zero', cache.fileFor(rootPath));
+    const before = process.memoryUsage().rss;
+    assert.equal(await cache.get(rootPath), undefined);
+    assert.ok(process.memoryUsage().rss - before < 64 * 1024 * 1024);
+  });
+
+  it('a symlink to a real cache file is not followed either', async () => {
+    const cache = new GraphCache(dir);
+    const g = ClosureGraph.build([{ path: rootPath, narSize: 1, references: [] }], [rootPath]);
+    await cache.put(rootPath, g, { source: 'test', format: 'path-info-array', notes: [] });
+    assert.ok(await cache.get(rootPath), 'a regular file is read');
+    const file = cache.fileFor(rootPath);
+    fs.renameSync(file, `${file}.elsewhere`);
+    fs.symlinkSync(`${file}.elsewhere`, file);
+    assert.equal(await cache.get(rootPath), undefined);
   });
 });

@@ -106,6 +106,39 @@ export interface GraphCacheOptions {
 
 export { defaultCacheDir };
 
+/** Far above the graph of a 1,000,000-path closure; anything larger is not a file this cache wrote. */
+const MAX_GRAPH_FILE_BYTES = 2 * 1024 ** 3 - 1;
+const MAX_VERSIONS_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The bytes of `file` if it is a regular file (not a symlink, FIFO or device) of at most `maxBytes`; undefined
+ * otherwise. A FIFO put at a cache path would block a plain read forever, and a symlink to /dev/zero would fill
+ * memory: the file is opened without following a final symlink and without blocking, and checked with fstat on
+ * the open descriptor (no window between the check and the read), and no more than its size is read.
+ */
+export async function readRegularFile(file: string, maxBytes: number): Promise<Buffer | undefined> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.size > maxBytes) return undefined;
+    const buf = Buffer.allocUnsafe(st.size);
+    let filled = 0;
+    while (filled < st.size) {
+      const { bytesRead } = await handle.read(buf, filled, st.size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === st.size ? buf : buf.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
 export class GraphCache {
   readonly dir: string;
   private readonly io: CacheIo;
@@ -132,7 +165,9 @@ export class GraphCache {
     // A cold load asks for a file that is not there: a stat that does not throw answers that without a failed read.
     try {
       if (!fs.statSync(file, { throwIfNoEntry: false })) return undefined;
-      buf = await fsp.readFile(file);
+      const read = await readRegularFile(file, MAX_GRAPH_FILE_BYTES);
+      if (!read) return undefined;
+      buf = read;
     } catch {
       return undefined;
     }
@@ -204,10 +239,9 @@ export class GraphCache {
     try {
       const id = binaryIdentity(nixPath);
       if (id === undefined) return undefined;
-      const known = JSON.parse(await fsp.readFile(path.join(this.dir, NIX_VERSIONS_FILE), 'utf8')) as Record<
-        string,
-        unknown
-      >;
+      const text = await readRegularFile(path.join(this.dir, NIX_VERSIONS_FILE), MAX_VERSIONS_FILE_BYTES);
+      if (!text) return undefined;
+      const known = JSON.parse(text.toString('utf8')) as Record<string, unknown>;
       const line = known[id];
       return typeof line === 'string' ? line : undefined;
     } catch {
