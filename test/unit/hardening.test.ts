@@ -11,7 +11,10 @@ import { GraphCache } from '../../src/core/load/graphCache';
 import { evaluateRules, parseRulesConfig } from '../../src/core/rules';
 import { findByName, resolveName } from '../../src/shared/analysis/names';
 import { resolveOperand } from '../../src/core/diff/targets';
-import { ClosureLensError } from '../../src/core/errors';
+import { classifyNixFailure, ClosureLensError } from '../../src/core/errors';
+import { graphOfParsed } from '../../src/core/parse/closureJson';
+import { ClosureEngine } from '../../src/core/load';
+import { NixRunner } from '../../src/core/nix';
 import { parseJsonText } from '../../src/core/parse/json';
 import { ClosureGraph, type PathRecord } from '../../src/shared';
 import { ClosureAnalysis } from '../../src/core/analysis';
@@ -207,5 +210,45 @@ describe('hardening: the graph cache opens only regular files of a sane size', (
     fs.renameSync(file, `${file}.elsewhere`);
     fs.symlinkSync(`${file}.elsewhere`, file);
     assert.equal(await cache.get(rootPath), undefined);
+  });
+});
+
+describe('hardening: messages that name the cause', () => {
+  const drv = '/nix/store/00y0rfc2gfqiqjb04sdxh96l6k7xm6nm-system-units.drv';
+  for (const stderr of [`error: path '${drv}' is not valid\n`, `error: path '${drv}' is not a valid store path\n`]) {
+    it(`a .drv path is called a derivation, with what to do (${stderr.trim().slice(-20)})`, () => {
+      const e = classifyNixFailure({ args: ['path-info', '-rs', '--json', '--', drv], stderr, exitCode: 1 });
+      assert.equal(e.code, 'invalid-path');
+      assert.match(e.message, /is a derivation/);
+      assert.match(e.fix, /nix-store --query --outputs/);
+    });
+  }
+
+  it('a .drv root missing from nix path-info output is called a derivation too', () => {
+    assert.throws(
+      () => graphOfParsed({ format: 'path-info-array', records: [] } as never, [drv]),
+      (e) => e instanceof ClosureLensError && /is a derivation/.test(e.message),
+    );
+  });
+
+  it('a --from-json file past what can be read says it is too large, with the limit', async function () {
+    this.timeout(20_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-big-'));
+    try {
+      const file = path.join(dir, 'closure.json');
+      fs.writeFileSync(file, '');
+      fs.truncateSync(file, 700 * 1024 * 1024); // sparse: no disk used
+      const engine = new ClosureEngine({ nix: new NixRunner({ nixPath: '/nonexistent/nix' }) });
+      await assert.rejects(
+        engine.load({ kind: 'json-file', file }),
+        (e) =>
+          e instanceof ClosureLensError &&
+          e.code === 'too-large' &&
+          /700\.0 MiB/.test(e.message) &&
+          /limit/.test(e.message),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
