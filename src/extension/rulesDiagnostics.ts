@@ -16,7 +16,7 @@ import {
   type ClosureIdentity,
   type CompressionCodec,
   type RuleDiagnostic,
-} from '../core/rules/rules';
+} from '../core/rules';
 import { Disposable } from './disposables';
 
 /** A closure the user loaded, as the rules see it. */
