@@ -252,3 +252,25 @@ describe('hardening: messages that name the cause', () => {
     }
   });
 });
+
+describe('hardening: the rules file as editors write it', () => {
+  it('a duplicate key is a problem at the second one, not a silent last-wins', () => {
+    const text = '{"rules": [{"target": ".#a", "maxPaths": 1, "maxPaths": 1000}]}';
+    const c = parseRulesConfig(text);
+    assert.equal(c.problems.length, 1);
+    const p = c.problems[0]!;
+    assert.match(p.message, /Duplicate key "maxPaths"/);
+    assert.equal(p.span.offset, text.lastIndexOf('"maxPaths"'));
+    const top = parseRulesConfig('{"rules": [], "rules": [{"target": ".#a", "maxPaths": 1}]}');
+    assert.match(top.problems[0]!.message, /Duplicate key "rules"/);
+    const codec = parseRulesConfig('{"rules": [{"target": ".#a", "maxCompressedSize": {"zstd": "1M", "zstd": "9G"}}]}');
+    assert.match(codec.problems[0]!.message, /Duplicate key "zstd"/);
+  });
+
+  it('a UTF-8 byte order mark is accepted, with places unchanged', () => {
+    const text = '\uFEFF{"rules": [{"target": ".#a", "maxPaths": 1}]}';
+    const c = parseRulesConfig(text);
+    assert.deepEqual(c.problems, []);
+    assert.equal(c.rules[0]!.targetSpan.offset, text.indexOf('".#a"'));
+  });
+});

@@ -119,7 +119,9 @@ export const RULE_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /** Parses the rules file (JSON with comments). Never throws: everything wrong becomes a problem with a place. */
-export function parseRulesConfig(text: string): RulesConfig {
+export function parseRulesConfig(fileText: string): RulesConfig {
+  // A UTF-8 byte order mark (some Windows editors write one) becomes a space, so every offset stays the same.
+  const text = fileText.charCodeAt(0) === 0xfeff ? ` ${fileText.slice(1)}` : fileText;
   const lines = lineStarts(text);
   const span = (offset: number, length: number): SourceSpan => spanAt(lines, offset, length);
   const nodeSpan = (n: JsonNode): SourceSpan => span(n.offset, n.length);
@@ -139,6 +141,12 @@ export function parseRulesConfig(text: string): RulesConfig {
     problems.push({ message: `JSON syntax error: ${printParseErrorCode(e.error)}`, span: span(e.offset, e.length) });
   }
   if (!root) return { rules: [], problems };
+  for (const key of duplicateKeys(root)) {
+    problems.push({
+      message: `Duplicate key ${JSON.stringify(key.value)}: only one value can count; remove one of them.`,
+      span: nodeSpan(key),
+    });
+  }
   if (root.type !== 'object') {
     problems.push({ message: 'The rules file must be a JSON object with a "rules" array.', span: nodeSpan(root) });
     return { rules: [], problems };
@@ -286,6 +294,25 @@ function parseBlock(
     span: nodeSpan(block),
     targetSpan: nodeSpan(target.value),
   };
+}
+
+/** The second and later occurrences of a key in any object of the tree (JSON.parse would keep the last silently). */
+function duplicateKeys(root: JsonNode): JsonNode[] {
+  const found: JsonNode[] = [];
+  // A stack, not recursion: the depth is bounded by MAX_NESTING already, but a walk needs no call stack at all.
+  const pending: JsonNode[] = [root];
+  for (let n = pending.pop(); n; n = pending.pop()) {
+    if (n.type === 'object') {
+      const seen = new Set<unknown>();
+      for (const prop of n.children ?? []) {
+        const [key, value] = prop.children ?? [];
+        if (key && seen.has(key.value)) found.push(key);
+        if (key) seen.add(key.value);
+        if (value) pending.push(value);
+      }
+    } else if (n.type === 'array') pending.push(...(n.children ?? []));
+  }
+  return found.sort((a, b) => a.offset - b.offset);
 }
 
 /** Deeper than this, a rules file is refused before it is parsed (its schema needs 4 levels). */
