@@ -3,11 +3,12 @@
  * crash the stack, or change an answer. Each case here failed before its fix.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GraphCache } from '../../src/core/load/graphCache';
+import { attributionScript, removeAttributionScript } from '../../src/core/attribution/evaluate';
 import { evaluateRules, parseRulesConfig } from '../../src/core/rules';
 import { findByName, resolveName } from '../../src/shared/analysis/names';
 import { resolveOperand } from '../../src/core/diff/targets';
@@ -272,5 +273,47 @@ describe('hardening: the rules file as editors write it', () => {
     const c = parseRulesConfig(text);
     assert.deepEqual(c.problems, []);
     assert.equal(c.rules[0]!.targetSpan.offset, text.indexOf('".#a"'));
+  });
+});
+
+describe('hardening: no temporaries left behind', () => {
+  /** The pid of a process that has exited. */
+  const deadPid = (): number => {
+    const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    return Number(r.stdout.toString());
+  };
+
+  it('a cache write removes the .tmp a killed process left, and keeps a live one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-cache-tmp-'));
+    try {
+      const cache = new GraphCache(dir);
+      const rootPath = `/nix/store/${'d'.repeat(32)}-x-1.0`;
+      const stale = `${cache.fileFor(rootPath)}.${deadPid()}-0123456789ab.tmp`;
+      const live = `${cache.fileFor(rootPath)}.${process.ppid}-ba9876543210.tmp`;
+      fs.writeFileSync(stale, 'half a graph');
+      fs.writeFileSync(live, 'being written');
+      const g = ClosureGraph.build([{ path: rootPath, narSize: 1, references: [] }], [rootPath]);
+      await cache.put(rootPath, g, { source: 'test', format: 'path-info-array', notes: [] });
+      assert.equal(fs.existsSync(stale), false, 'the stale temporary is still there');
+      assert.equal(fs.existsSync(live), true, 'a temporary of a live process was removed');
+      assert.deepEqual(
+        fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+        [path.basename(live)],
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('attribution.nix lives in a directory named after the process, removed at exit; killed ones are swept', () => {
+    const stale = fs.mkdtempSync(path.join(os.tmpdir(), `closure-lens-attr-${deadPid()}-`));
+    fs.writeFileSync(path.join(stale, 'attribution.nix'), '{}');
+    const script = attributionScript();
+    assert.ok(fs.existsSync(script));
+    assert.match(path.basename(path.dirname(script)), new RegExp(`^closure-lens-attr-${process.pid}-`));
+    assert.equal(fs.existsSync(stale), false, 'the directory of a killed process is still there');
+    assert.ok(process.listeners('exit').includes(removeAttributionScript));
+    removeAttributionScript();
+    assert.equal(fs.existsSync(path.dirname(script)), false);
   });
 });

@@ -6,10 +6,11 @@
  * its store copy, so files can be mapped back to the workspace. One `nix eval` does the walk. All
  * arguments travel with --argstr; the Nix code is the fixed file shipped with the extension.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ClosureLensError } from '../errors';
+import { removeStaleTemporaries } from '../staleTemporaries';
 import type { NixRunner } from '../nix/runner';
 import attributionNix from './attribution.nix';
 
@@ -128,14 +129,31 @@ export function splitAttrPath(fragment: string): string[] {
 }
 
 let scriptFile: string | undefined;
-/** attribution.nix on disk (nix eval -f needs a file); in a private temporary directory. */
-function attributionScript(): string {
+/** Directories of attribution.nix, named after the process: `closure-lens-attr-<pid>-XXXXXX`. */
+const SCRIPT_DIR_PREFIX = 'closure-lens-attr-';
+const STALE_SCRIPT_DIR = /^closure-lens-attr-(\d+)-/;
+
+/**
+ * attribution.nix on disk (nix eval -f needs a file); in a private temporary directory that goes when the process
+ * exits. Directories left by processes that were killed are removed when the next one makes its own.
+ */
+export function attributionScript(): string {
   if (!scriptFile) {
-    const dir = mkdtempSync(join(tmpdir(), 'closure-lens-'));
+    removeStaleTemporaries(tmpdir(), STALE_SCRIPT_DIR);
+    const dir = mkdtempSync(join(tmpdir(), `${SCRIPT_DIR_PREFIX}${process.pid}-`));
     scriptFile = join(dir, 'attribution.nix');
     writeFileSync(scriptFile, attributionNix, { mode: 0o600 });
+    process.once('exit', removeAttributionScript);
   }
   return scriptFile;
+}
+
+/** Removes attribution.nix and its directory (at exit; a later call writes it again). */
+export function removeAttributionScript(): void {
+  if (!scriptFile) return;
+  rmSync(dirname(scriptFile), { recursive: true, force: true });
+  scriptFile = undefined;
+  process.removeListener('exit', removeAttributionScript);
 }
 
 export async function lockFlake(nix: NixRunner, flakeRef: string, opts: EvalOptions = {}): Promise<LockedFlake> {

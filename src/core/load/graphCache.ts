@@ -25,6 +25,7 @@ import { promises as fsp } from 'node:fs';
 import { defaultCacheDir } from '../cacheDir';
 import * as path from 'node:path';
 import { ClosureLensError } from '../errors';
+import { removeStaleTemporaries } from '../staleTemporaries';
 import { nextTurn } from '../../shared/eventLoop';
 import { rememberClosureSizes, rememberedClosureSizes } from '../../shared/analysis/closureSize';
 import { dominatorTreeOf, type DominatorTree } from '../../shared/analysis/dominators';
@@ -139,9 +140,13 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<B
   }
 }
 
+/** The temporaries `write` and `rememberNixVersionLine` make: `<file>.<pid>-<12 hex>.tmp`. */
+const STALE_TEMPORARY = /\.(\d+)-[0-9a-f]{12}\.tmp$/;
+
 export class GraphCache {
   readonly dir: string;
   private readonly io: CacheIo;
+  private swept = false;
 
   constructor(options: string | GraphCacheOptions = {}) {
     const o = typeof options === 'string' ? { dir: options } : options;
@@ -199,6 +204,11 @@ export class GraphCache {
     const tmp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
     try {
       await fsp.mkdir(this.dir, { recursive: true });
+      // Once per cache: what a process killed mid-write left behind (up to 1 MB each) goes.
+      if (!this.swept) {
+        this.swept = true;
+        removeStaleTemporaries(this.dir, STALE_TEMPORARY);
+      }
       const fh = await this.io.openForWrite(tmp);
       try {
         await fh.writeFile(data);
