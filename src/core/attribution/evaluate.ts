@@ -148,6 +148,34 @@ export function attributionScript(): string {
   return scriptFile;
 }
 
+/**
+ * An evaluation error that nix places in attribution.nix is about the user's flake, never about our helper file
+ * (which the user cannot edit): a missing attribute names the configuration that does not exist, and anything else
+ * points at the user's configuration instead of our file.
+ */
+function notOurScript(e: unknown, flakeRef: string, attrPath: readonly string[]): unknown {
+  if (!(e instanceof ClosureLensError) || !scriptFile || e.position?.file !== scriptFile) return e;
+  const installable = `${flakeRef}#${attrPath.join('.')}`;
+  const missing = /attribute '([^']+)' missing/.exec(e.message);
+  if (missing) {
+    return new ClosureLensError(
+      'missing-attribute',
+      `${installable} does not exist: the flake has no attribute '${missing[1]}' there`,
+      {
+        fix: 'check the name (`nix flake show` lists the configurations), e.g. .#nixosConfigurations.<host>',
+        cause: e,
+        ...(e.detail !== undefined ? { detail: e.detail } : {}),
+      },
+    );
+  }
+  const message = e.message.replace(/ at \/\S*attribution\.nix:\d+:\d+/, '');
+  return new ClosureLensError(e.code, `${message} (while evaluating the options of ${installable})`, {
+    fix: `evaluate the configuration itself to see where: \`nix eval ${installable}.config.system.build.toplevel.drvPath --show-trace\``,
+    cause: e,
+    ...(e.detail !== undefined ? { detail: e.detail } : {}),
+  });
+}
+
 /** Removes attribution.nix and its directory (at exit; a later call writes it again). */
 export function removeAttributionScript(): void {
   if (!scriptFile) return;
@@ -215,13 +243,17 @@ export async function evaluateLocked(
 ): Promise<OptionEvaluation> {
   opts.onProgress?.(`evaluating the options of ${target.attrPath.join('.')}`);
   const started = performance.now();
-  const r = await nix.run(
-    attributionEvalArgs(flake, target.attrPath, {
-      userPrefix: `${flake.sourcePath}/`,
-      includeDefaults: opts.includeDefaults ? '1' : '0',
-    }),
-    runOpts(opts),
-  );
+  const r = await nix
+    .run(
+      attributionEvalArgs(flake, target.attrPath, {
+        userPrefix: `${flake.sourcePath}/`,
+        includeDefaults: opts.includeDefaults ? '1' : '0',
+      }),
+      runOpts(opts),
+    )
+    .catch((e: unknown) => {
+      throw notOurScript(e, target.flakeRef, target.attrPath);
+    });
   const evalMs = performance.now() - started;
   const doc = parseResult(r.stdout, target);
   return {
