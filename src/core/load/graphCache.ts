@@ -26,6 +26,7 @@ import { defaultCacheDir } from '../cacheDir';
 import * as path from 'node:path';
 import { ClosureLensError } from '../errors';
 import { removeStaleTemporaries } from '../staleTemporaries';
+import { readRegularFile } from './regularFile';
 import { nextTurn } from '../../shared/eventLoop';
 import { rememberClosureSizes, rememberedClosureSizes } from '../../shared/analysis/closureSize';
 import { dominatorTreeOf, type DominatorTree } from '../../shared/analysis/dominators';
@@ -107,39 +108,8 @@ export interface GraphCacheOptions {
 
 export { defaultCacheDir };
 
-/** Far above the graph of a 1,000,000-path closure; anything larger is not a file this cache wrote. */
-const MAX_GRAPH_FILE_BYTES = 2 * 1024 ** 3 - 1;
-const MAX_VERSIONS_FILE_BYTES = 1024 * 1024;
-
-/**
- * The bytes of `file` if it is a regular file (not a symlink, FIFO or device) of at most `maxBytes`; undefined
- * otherwise. A FIFO put at a cache path would block a plain read forever, and a symlink to /dev/zero would fill
- * memory: the file is opened without following a final symlink and without blocking, and checked with fstat on
- * the open descriptor (no window between the check and the read), and no more than its size is read.
- */
-export async function readRegularFile(file: string, maxBytes: number): Promise<Buffer | undefined> {
-  let handle: fsp.FileHandle;
-  try {
-    handle = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile() || st.size > maxBytes) return undefined;
-    const buf = Buffer.allocUnsafe(st.size);
-    let filled = 0;
-    while (filled < st.size) {
-      const { bytesRead } = await handle.read(buf, filled, st.size - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return filled === st.size ? buf : buf.subarray(0, filled);
-  } finally {
-    await handle.close();
-  }
-}
-
+/** Far above the graph of a 1,000,000-path closure (and nix-versions.json): larger is not a file we wrote. */
+const [MAX_GRAPH_FILE_BYTES, MAX_VERSIONS_FILE_BYTES] = [2 * 1024 ** 3 - 1, 1024 * 1024];
 /** The temporaries `write` and `rememberNixVersionLine` make: `<file>.<pid>-<12 hex>.tmp`. */
 const STALE_TEMPORARY = /\.(\d+)-[0-9a-f]{12}\.tmp$/;
 
@@ -205,10 +175,7 @@ export class GraphCache {
     try {
       await fsp.mkdir(this.dir, { recursive: true });
       // Once per cache: what a process killed mid-write left behind (up to 1 MB each) goes.
-      if (!this.swept) {
-        this.swept = true;
-        removeStaleTemporaries(this.dir, STALE_TEMPORARY);
-      }
+      this.swept ||= removeStaleTemporaries(this.dir, STALE_TEMPORARY) !== undefined;
       const fh = await this.io.openForWrite(tmp);
       try {
         await fh.writeFile(data);
