@@ -131,7 +131,7 @@ describe(`fuzz (seed ${SEED}): hardened inputs, bounded in time`, function () {
       const parsed = parseRulesConfig(text);
       for (const rule of parsed.rules) evaluateRules(rule, { rootPath: p(0) }, analysis);
       const took = performance.now() - t0;
-      assert.ok(took < 500, `seed ${SEED + 1} case ${cases}: ${took.toFixed(0)} ms\n${text.slice(0, 300)}`);
+      assert.ok(took < 2_000, `seed ${SEED + 1} case ${cases}: ${took.toFixed(0)} ms\n${text.slice(0, 300)}`);
       for (const problem of parsed.problems) assert.ok(problem.span.offset >= 0 && problem.span.offset <= text.length);
       cases++;
     }
@@ -178,7 +178,7 @@ describe(`fuzz (seed ${SEED}): hardened inputs, bounded in time`, function () {
         assert.equal(resolved.kind, 'invalid-regex', `seed ${SEED + 2} case ${cases}: /${source}/`);
       }
       const took = performance.now() - t0;
-      assert.ok(took < 200, `seed ${SEED + 2} case ${cases}: /${source}/ took ${took.toFixed(0)} ms`);
+      assert.ok(took < 1_000, `seed ${SEED + 2} case ${cases}: /${source}/ took ${took.toFixed(0)} ms`);
       cases++;
     }
     assert.ok(cases > 50, `only ${cases} cases ran`);

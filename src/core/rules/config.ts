@@ -3,7 +3,13 @@
  * in the file, so the editor can put a diagnostic on it and the CI report can name it.
  */
 // The ESM build: the UMD one loads its parts with a dynamic require that a bundle cannot follow.
-import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
+import {
+  createScanner,
+  parseTree,
+  printParseErrorCode,
+  type Node as JsonNode,
+  type ParseError,
+} from 'jsonc-parser/lib/esm/main.js';
 import { compileUserRegex, type UserRegex } from '../../shared/userRegex';
 
 export const RULES_FILE_NAME = '.closure-lens.json';
@@ -318,21 +324,20 @@ function duplicateKeys(root: JsonNode): JsonNode[] {
 /** Deeper than this, a rules file is refused before it is parsed (its schema needs 4 levels). */
 const MAX_NESTING = 64;
 
-/** Offset of the `[` or `{` that opens level `max + 1` (strings and comments skipped), or undefined. */
+/**
+ * Offset of the `[` or `{` that opens level `max + 1`, or undefined. Tokens come from jsonc-parser's own scanner,
+ * so strings and comments (even unterminated ones) are read exactly as parseTree will read them.
+ */
 function offsetTooDeep(text: string, max: number): number | undefined {
+  // jsonc-parser's SyntaxKind is a const enum (not importable here): OpenBrace 1, CloseBrace 2, OpenBracket 3,
+  // CloseBracket 4, EOF 17.
+  const [OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, EOF] = [1, 2, 3, 4, 17] as number[];
+  const scanner = createScanner(text, true);
   let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 34 /* " */) {
-      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
-    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
-      while (i < text.length && text.charCodeAt(i) !== 10) i++;
-    } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? text.length : end + 1;
-    } else if (c === 91 /* [ */ || c === 123 /* { */) {
-      if (++depth > max) return i;
-    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  for (let t = scanner.scan(); t !== EOF; t = scanner.scan()) {
+    if (t === OPEN_BRACE || t === OPEN_BRACKET) {
+      if (++depth > max) return scanner.getTokenOffset();
+    } else if (t === CLOSE_BRACE || t === CLOSE_BRACKET) depth--;
   }
   return undefined;
 }
