@@ -8,7 +8,8 @@
 import * as path from 'node:path';
 import { ClosureAnalysis } from '../analysis/closure';
 import { rememberClosureSizes } from '../../shared/analysis/closureSize';
-import { LruMap, type GraphCache } from './graphCache';
+import type { GraphCache } from './graphCache';
+import { LruMap } from './lruMap';
 import { inProcessAnalyser, type AnalysedClosure, type ClosureAnalyser, type LoadProgress } from './pipeline';
 import { ByteFeed } from './byteFeed';
 import { ClosureLensError, isClosureLensError } from '../errors';

@@ -5,3 +5,4 @@ export * from './graphCache';
 export * from './byteFeed';
 export * from './sharedRuns';
 export * from './storePaths';
+export * from './lruMap';

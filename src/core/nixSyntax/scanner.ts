@@ -1,3 +1,4 @@
+/* eslint-disable max-lines -- one recursive-descent reader; see the header */
 /**
  * Finds the attribute paths that a NixOS-style module file defines, with their lines.
  *

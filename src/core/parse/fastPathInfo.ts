@@ -1,3 +1,4 @@
+/* eslint-disable max-lines -- one byte-level scanner; see the header */
 /**
  * A fast path for `nix path-info --json` in the shapes that reach 10^5 paths: the Nix 2.8–2.18 / Lix array,
  * the 2.19+ object keyed by store path, and the 2.33+ `{version, storeDir, info}`. One pass over the bytes keeps
