@@ -105,9 +105,22 @@ let
   evaluate =
     i: spec:
     let
-      root = rootOf (variantOf spec);
+      variant = variantOf spec;
+      root = rootOf variant;
       r = tryEval (builtins.deepSeq root root);
-      out = if r.success then r.value else { error = "the configuration does not evaluate without it (an assertion fails or a value is missing)"; };
+      # NixOS stops on failed assertions; their messages say why the variant cannot be built.
+      failed = tryEval (
+        let
+          messages = map (a: a.message) (builtins.filter (a: !a.assertion) (variant.config.assertions or [ ]));
+        in
+        builtins.deepSeq messages messages
+      );
+      why =
+        if failed.success && failed.value != [ ] then
+          "without it an assertion fails: ${builtins.concatStringsSep "; " failed.value}"
+        else
+          "the configuration does not evaluate without it (a value it needs is missing)";
+      out = if r.success then r.value else { error = why; };
     in
     builtins.trace "closure-lens-variant ${builtins.toJSON ({ inherit i; } // out)}" out;
   specs = builtins.fromJSON variants;
