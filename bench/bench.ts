@@ -13,7 +13,14 @@ import { scaleSection } from './scale';
 import { webviewSection } from './webview-first-draw';
 import { whySection } from './why';
 
-const SECTIONS: BenchSection[] = [closureSection, whySection, scaleSection, loadSection, webviewSection, optionsScaleSection];
+const SECTIONS: BenchSection[] = [
+  closureSection,
+  whySection,
+  scaleSection,
+  loadSection,
+  webviewSection,
+  optionsScaleSection,
+];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -15,7 +15,7 @@ import { OptionAttribution } from '../src/core/attribution/attribute';
 import { CounterfactualService, userDefinitions } from '../src/core/attribution/counterfactualService';
 import { evaluateWithout } from '../src/core/attribution/evaluate';
 import { AttributionService } from '../src/core/attribution/service';
-import { ClosureGraph } from '../src/core/graph';
+import { ClosureGraph } from '../src/shared/graph';
 import { NixRunner } from '../src/core/nix/runner';
 import { NIX_CONFIG, nixEnv, nixPathInfo } from '../test/support/fixtures';
 import { generateNixosScale, type NixosScaleSystem } from '../test/support/nixosScale';
@@ -28,7 +28,11 @@ const GIB = 2 ** 30;
 
 /** A NixRunner whose nix calls run under GNU time, which writes each call's wall time and peak RSS to `log`. */
 function timedRunner(log: string): NixRunner {
-  return new NixRunner({ nixPath: '/usr/bin/time', extraArgs: ['-a', '-o', log, '-f', '%e %M', 'nix'], env: { NIX_CONFIG } });
+  return new NixRunner({
+    nixPath: '/usr/bin/time',
+    extraArgs: ['-a', '-o', log, '-f', '%e %M', 'nix'],
+    env: { NIX_CONFIG },
+  });
 }
 
 function lastPeak(log: string): { seconds: number; bytes: number } {
@@ -54,7 +58,9 @@ export const optionsScaleSection: BenchSection = {
   title: 'Option attribution and counterfactual costs at NixOS scale',
   async run(ctx) {
     const sys = system(ctx);
-    ctx.log(`${sys.fresh ? 'generated' : 'reusing'} ${sys.dir}: ${SERVICES} service modules, ${sys.serviceOptions} service options, ${ENABLED} enabled`);
+    ctx.log(
+      `${sys.fresh ? 'generated' : 'reusing'} ${sys.dir}: ${SERVICES} service modules, ${sys.serviceOptions} service options, ${ENABLED} enabled`,
+    );
     const toplevel = `path:${sys.dir}#${ATTR}.config.system.build.toplevel`;
     const t0 = now();
     const built = await execa('nix', ['build', '--no-link', '--json', toplevel], { env: nixEnv() });
@@ -64,11 +70,16 @@ export const optionsScaleSection: BenchSection = {
     // One evaluation of the toplevel by nix: the unit everything else is compared with.
     const log = path.join(ctx.workDir, 'options-scale-time.log');
     fs.writeFileSync(log, '');
-    await execa('/usr/bin/time', ['-a', '-o', log, '-f', '%e %M', 'nix', 'eval', '--raw', `${toplevel}.drvPath`], { env: nixEnv() });
+    await execa('/usr/bin/time', ['-a', '-o', log, '-f', '%e %M', 'nix', 'eval', '--raw', `${toplevel}.drvPath`], {
+      env: nixEnv(),
+    });
     const plain = lastPeak(log);
 
     const info = await nixPathInfo([root]);
-    const graph = ClosureGraph.build([...info.values()].map((e) => ({ path: e.path, narSize: e.narSize, references: e.references })), [root]);
+    const graph = ClosureGraph.build(
+      [...info.values()].map((e) => ({ path: e.path, narSize: e.narSize, references: e.references })),
+      [root],
+    );
     const nix = timedRunner(log);
     const ta = now();
     const ev = await new AttributionService(nix).evaluate(`path:${sys.dir}#${ATTR}`);
@@ -76,7 +87,9 @@ export const optionsScaleSection: BenchSection = {
     const attributionNix = lastPeak(log);
     const attribution = new OptionAttribution({ graph, evaluation: ev });
     const mine = userDefinitions(attribution);
-    ctx.log(`attribution: ${ev.options.length} options with definitions read, ${mine.length} user definitions, ${attributionWall.toFixed(1)} s`);
+    ctx.log(
+      `attribution: ${ev.options.length} options with definitions read, ${mine.length} user definitions, ${attributionWall.toFixed(1)} s`,
+    );
 
     const service = new CounterfactualService(nix);
     const arrivals: number[] = [];
@@ -96,13 +109,48 @@ export const optionsScaleSection: BenchSection = {
     const perProcess = (now() - ts) / sample.length;
 
     const rows = [
-      ['`nix eval` of the toplevel drvPath (reference)', seconds(plain.seconds), `${(plain.bytes / 2 ** 20).toFixed(0)} MiB`, '1.0'],
-      ['attribution evaluation (attribution.nix, nix process)', seconds(attributionNix.seconds), `${(attributionNix.bytes / 2 ** 20).toFixed(0)} MiB`, (attributionNix.seconds / plain.seconds).toFixed(1)],
-      ['attribution, whole call (lock + eval + parse)', seconds(attributionWall), '', (attributionWall / plain.seconds).toFixed(1)],
-      [`counterfactuals of all ${mine.length} user definitions, one nix process`, seconds(cfWall), `${(cfNix.bytes / 2 ** 20).toFixed(0)} MiB`, (cfWall / plain.seconds).toFixed(1)],
-      ['… per definition', seconds(cfWall / Math.max(1, mine.length)), '', (cfWall / Math.max(1, mine.length) / plain.seconds).toFixed(2)],
-      [`… until the first ${Math.min(50, arrivals.length)} were known`, seconds(first50), '', (first50 / plain.seconds).toFixed(1)],
-      [`former way: one nix process per definition (${sample.length} timed)`, `${seconds(perProcess)} each`, '', (perProcess / plain.seconds).toFixed(1)],
+      [
+        '`nix eval` of the toplevel drvPath (reference)',
+        seconds(plain.seconds),
+        `${(plain.bytes / 2 ** 20).toFixed(0)} MiB`,
+        '1.0',
+      ],
+      [
+        'attribution evaluation (attribution.nix, nix process)',
+        seconds(attributionNix.seconds),
+        `${(attributionNix.bytes / 2 ** 20).toFixed(0)} MiB`,
+        (attributionNix.seconds / plain.seconds).toFixed(1),
+      ],
+      [
+        'attribution, whole call (lock + eval + parse)',
+        seconds(attributionWall),
+        '',
+        (attributionWall / plain.seconds).toFixed(1),
+      ],
+      [
+        `counterfactuals of all ${mine.length} user definitions, one nix process`,
+        seconds(cfWall),
+        `${(cfNix.bytes / 2 ** 20).toFixed(0)} MiB`,
+        (cfWall / plain.seconds).toFixed(1),
+      ],
+      [
+        '… per definition',
+        seconds(cfWall / Math.max(1, mine.length)),
+        '',
+        (cfWall / Math.max(1, mine.length) / plain.seconds).toFixed(2),
+      ],
+      [
+        `… until the first ${Math.min(50, arrivals.length)} were known`,
+        seconds(first50),
+        '',
+        (first50 / plain.seconds).toFixed(1),
+      ],
+      [
+        `former way: one nix process per definition (${sample.length} timed)`,
+        `${seconds(perProcess)} each`,
+        '',
+        (perProcess / plain.seconds).toFixed(1),
+      ],
     ];
     return [
       `Generated system: ${SERVICES} service modules with ${sys.serviceOptions} options (plus the core modules), ${ENABLED} services enabled, two users with packages, zfs in the initrd, nfs, fonts; closure of ${graph.pathCount} paths, built in ${seconds(buildSeconds)}${sys.fresh ? ' (first build)' : ' (already built)'}. ${ev.options.length} options have definitions that were read; ${mine.length} definitions are in the user's files.`,

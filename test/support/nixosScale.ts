@@ -43,12 +43,15 @@ export function generateNixosScale(dir: string, spec: NixosScaleSpec): NixosScal
   fs.cpSync(path.join(fixture, 'system'), dir, { recursive: true });
   const nixpkgs = path.join(dir, 'nixpkgs');
   fs.cpSync(path.join(fixture, 'nixpkgs'), nixpkgs, { recursive: true });
-  fs.cpSync(path.join(repoRoot(), 'test', 'fixtures', 'nixpkgs-lib', 'lib'), path.join(nixpkgs, 'lib'), { recursive: true });
+  fs.cpSync(path.join(repoRoot(), 'test', 'fixtures', 'nixpkgs-lib', 'lib'), path.join(nixpkgs, 'lib'), {
+    recursive: true,
+  });
 
   const generated = path.join(nixpkgs, 'nixos', 'modules', 'services', 'generated');
   fs.mkdirSync(generated, { recursive: true });
   const names = Array.from({ length: spec.services }, (_, i) => serviceName(i + 1));
-  for (const [i, name] of names.entries()) fs.writeFileSync(path.join(generated, `${name}.nix`), serviceModule(name, i));
+  for (const [i, name] of names.entries())
+    fs.writeFileSync(path.join(generated, `${name}.nix`), serviceModule(name, i));
   fs.writeFileSync(path.join(generated, 'module-list.nix'), `[\n${names.map((n) => `  ./${n}.nix`).join('\n')}\n]\n`);
   fs.writeFileSync(path.join(nixpkgs, 'pkgs', 'generated.nix'), packages(names));
 

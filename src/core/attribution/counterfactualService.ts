@@ -93,7 +93,12 @@ export class CounterfactualService {
         if (outcome.error !== undefined) result = { target: t, error: outcome.error };
         else {
           try {
-            const cost = await counterfactualCost(attribution, t.definition, { root: outcome.root, evalMs }, this.derivations);
+            const cost = await counterfactualCost(
+              attribution,
+              t.definition,
+              { root: outcome.root, evalMs },
+              this.derivations,
+            );
             result = { target: t, cost };
           } catch (e) {
             result = { target: t, error: e instanceof Error ? e.message : String(e) };

@@ -109,7 +109,11 @@ export async function evaluateVariants(
   }
   const list = Array.isArray(doc.variants) ? (doc.variants as unknown[]) : [];
   for (let i = 0; i < specs.length; i++) accept(i, list[i]);
-  return { original: readRoot(doc.original), outcomes: outcomes as VariantOutcome[], evalMs: performance.now() - started };
+  return {
+    original: readRoot(doc.original),
+    outcomes: outcomes as VariantOutcome[],
+    evalMs: performance.now() - started,
+  };
 }
 
 function readRoot(v: unknown): RootPaths | null {
@@ -122,6 +126,9 @@ function readRoot(v: unknown): RootPaths | null {
 function readOutcome(spec: VariantSpec, doc: unknown): VariantOutcome {
   const root = readRoot(doc);
   if (root) return { spec, root };
-  const error = typeof doc === 'object' && doc !== null && typeof (doc as { error?: unknown }).error === 'string' ? (doc as { error: string }).error : 'no result';
+  const error =
+    typeof doc === 'object' && doc !== null && typeof (doc as { error?: unknown }).error === 'string'
+      ? (doc as { error: string }).error
+      : 'no result';
   return { spec, error };
 }

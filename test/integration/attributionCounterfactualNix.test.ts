@@ -13,10 +13,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OptionAttribution, type Definition } from '../../src/core/attribution/attribute';
-import { CounterfactualService, targetKey, userDefinitions, type MeasuredCost } from '../../src/core/attribution/counterfactualService';
-import { definitionsOf, scanNixFile } from '../../src/core/attribution/scanner';
+import {
+  CounterfactualService,
+  targetKey,
+  userDefinitions,
+  type MeasuredCost,
+} from '../../src/core/attribution/counterfactualService';
+import { definitionsOf, scanNixFile } from '../../src/core/nixSyntax/scanner';
 import { AttributionService } from '../../src/core/attribution/service';
-import { ClosureGraph } from '../../src/core/graph';
+import { ClosureGraph } from '../../src/shared/graph';
 import { NixRunner } from '../../src/core/nix/runner';
 import { NIX_CONFIG, nixPathInfo, runNix } from '../support/fixtures';
 import { generateNixosScale } from '../support/nixosScale';
@@ -32,7 +37,9 @@ async function closureSize(root: string): Promise<number> {
 }
 
 async function buildDrv(drv: string): Promise<string> {
-  const out = JSON.parse((await runNix(['build', '--no-link', '--json', drv])).stdout) as { outputs: { out: string } }[];
+  const out = JSON.parse((await runNix(['build', '--no-link', '--json', drv])).stdout) as {
+    outputs: { out: string };
+  }[];
   return out[0]!.outputs.out;
 }
 
@@ -67,7 +74,10 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
     generateNixosScale(dir, { services: 16, enabled: 6 });
     const root = await buildDrv(`path:${dir}#${ATTR}.config.system.build.toplevel`);
     const info = await nixPathInfo([root]);
-    const graph = ClosureGraph.build([...info.values()].map((e) => ({ path: e.path, narSize: e.narSize, references: e.references })), [root]);
+    const graph = ClosureGraph.build(
+      [...info.values()].map((e) => ({ path: e.path, narSize: e.narSize, references: e.references })),
+      [root],
+    );
     oldSize = await closureSize(root);
     const nix = new NixRunner({ env: { NIX_CONFIG } });
     const ev = await new AttributionService(nix).evaluate(`path:${dir}#${ATTR}`);
@@ -102,8 +112,15 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
       const where = `${d.option} at ${path.basename(d.file)}:${d.line}`;
       if (r.error !== undefined) {
         // A variant that cannot be evaluated (an assertion) cannot be evaluated from the edited file either.
-        assert.ok(typeof edited === 'object', `${where}: the variant failed (${r.error}) but the edited file evaluates`);
-        assert.match(edited.failed, r.error.includes('assertion') ? /Failed assertions/ : /publicUrl\.domain must be set/, where);
+        assert.ok(
+          typeof edited === 'object',
+          `${where}: the variant failed (${r.error}) but the edited file evaluates`,
+        );
+        assert.match(
+          edited.failed,
+          r.error.includes('assertion') ? /Failed assertions/ : /publicUrl\.domain must be set/,
+          where,
+        );
       } else {
         assert.equal(r.cost.root?.drvPath, edited, where);
       }
@@ -120,7 +137,9 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
       const r = results.get(targetKey({ definition: d.id }))!;
       if (r.error !== undefined) {
         // Only these stop a variant here: publicUrl needs openFirewall (an assertion) and its domain (a default that throws).
-        const expected = d.option.endsWith('.openFirewall') ? /assertion fails: services\.svc\d+\.publicUrl needs openFirewall/ : /a value it needs is missing/;
+        const expected = d.option.endsWith('.openFirewall')
+          ? /assertion fails: services\.svc\d+\.publicUrl needs openFirewall/
+          : /a value it needs is missing/;
         assert.match(r.error, expected, d.option);
         assert.ok(/\.(openFirewall|publicUrl\.domain)$/.test(d.option), `${d.option}: ${r.error}`);
         continue;
@@ -129,11 +148,18 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
       const newRoot = await buildDrv(cost.root!.drvPath!);
       const realSaved = oldSize - (await closureSize(newRoot));
       // What comes back is sized after the rebuild when it was not in the store before.
-      const addedBytes = cost.addedPaths.length === 0 ? 0 : [...(await nixPathInfo([...cost.addedPaths], { recursive: false })).values()].reduce((a, e) => a + e.narSize, 0);
+      const addedBytes =
+        cost.addedPaths.length === 0
+          ? 0
+          : [...(await nixPathInfo([...cost.addedPaths], { recursive: false })).values()].reduce(
+              (a, e) => a + e.narSize,
+              0,
+            );
       const predicted = cost.bytes - addedBytes;
       const tolerance = Math.max(4096, Math.abs(realSaved) * 0.05);
       rows.push(`${d.option}: predicted ${predicted}, real ${realSaved}`);
-      if (Math.abs(predicted - realSaved) > tolerance) failures.push(`${d.option} (${path.basename(d.file)}:${d.line}): predicted ${predicted}, real ${realSaved}`);
+      if (Math.abs(predicted - realSaved) > tolerance)
+        failures.push(`${d.option} (${path.basename(d.file)}:${d.line}): predicted ${predicted}, real ${realSaved}`);
       if (realSaved > 64 * 1024) nonZero++;
     }
     assert.deepEqual(failures, [], rows.join('\n'));
