@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import type { OptionsJson } from '../../src/core/attribution';
 import { NIX_CONFIG, nixPathInfo, repoRoot, runNix } from '../support/fixtures';
+import { copyFixtureNixpkgs } from '../support/moduleFixture';
 
 const temporaryDirs: string[] = [];
 process.on('exit', () => {
@@ -20,9 +21,7 @@ function materializeDemo(edit?: (configuration: string) => string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-cli-demo-'));
   temporaryDirs.push(dir);
   fs.cpSync(path.join(modules, 'demo-system'), dir, { recursive: true });
-  for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos', 'home-manager']) {
-    fs.cpSync(path.join(modules, entry), path.join(dir, 'nixpkgs', entry), { recursive: true });
-  }
+  copyFixtureNixpkgs(path.join(dir, 'nixpkgs'));
   if (edit) {
     const conf = path.join(dir, 'configuration.nix');
     fs.writeFileSync(conf, edit(fs.readFileSync(conf, 'utf8')));
