@@ -46,9 +46,12 @@ async function buildDrv(drv: string): Promise<string> {
 /** The toplevel drvPath of a copy of the system with one binding cut out of a user file; undefined when it cannot be cut alone. */
 async function drvWithout(dir: string, d: Definition): Promise<string | undefined> {
   const src = fs.readFileSync(d.file, 'utf8');
-  const bindings = definitionsOf(scanNixFile(src), d.loc).filter((b) => b.line === d.line);
-  if (bindings.length !== 1) return undefined;
-  const b = bindings[0]!;
+  const found = definitionsOf(scanNixFile(src), d.loc);
+  // The binding at the definition's line, or the mkMerge part there (each part is a definition).
+  const bindings = found.filter((x) => x.line === d.line);
+  const parts = found.flatMap((x) => x.parts).filter((x) => x.line === d.line);
+  const b = bindings.length === 1 ? bindings[0]! : parts.length === 1 ? parts[0]! : undefined;
+  if (!b) return undefined;
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-cf-edit-'));
   temporaryDirs.push(copy);
   fs.cpSync(dir, copy, { recursive: true });
@@ -104,7 +107,7 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
     let compared = 0;
     const mine = userDefinitions(attribution);
     for (const d of mine) {
-      // mkMerge parts share their binding's line: cutting the binding would take out all of them.
+      // Definitions that share a line cannot be cut out of the text one by one.
       if (mine.some((x) => x !== d && x.file === d.file && x.line === d.line)) continue;
       const r = results.get(targetKey({ definition: d.id }))!;
       const edited = await drvWithout(dir, d).catch((e: unknown) => ({ failed: String(e) }));

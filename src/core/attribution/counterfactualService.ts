@@ -5,6 +5,7 @@
  * drvPath and the variant, delivered one by one as they are known (for "measuring…" that turns into a
  * number), and a run can be cancelled (what finished stays cached).
  */
+import { ClosureLensError } from '../errors';
 import type { NixRunner } from '../nix/runner';
 import type { Definition, OptionAttribution } from './attribute';
 import { counterfactualCost, type CounterfactualCost } from './counterfactual';
@@ -37,7 +38,12 @@ export interface MeasureOptions {
   /** Called with each result as soon as it is known (cached ones first). */
   readonly onResult?: (result: MeasuredCost) => void;
   readonly onProgress?: (progress: MeasureProgress) => void;
+  /** Variants per nix process (default DEFAULT_BATCH). */
+  readonly batchSize?: number;
 }
+
+/** About 1 GiB of nix memory at NixOS scale (bench/RESULTS.md, options-scale). */
+export const DEFAULT_BATCH = 40;
 
 /** The definitions whose true cost the user wants by default: their own (workspace files), not defaults. */
 export function userDefinitions(attribution: OptionAttribution): Definition[] {
@@ -113,23 +119,31 @@ export class CounterfactualService {
     };
     const byKey = new Map(specs.map((s, i) => [variantKey(s), todo[i]!]));
     let last = performance.now();
-    const run = await evaluateVariants(this.nix, ev.flake, ev.attrPath, specs, {
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-      onVariant: (outcome) => {
-        const now = performance.now();
-        settle(byKey.get(variantKey(outcome.spec))!, outcome, now - last);
-        last = now;
-      },
-    }).catch(async (e: unknown) => {
-      await chain; // what finished before the cancel or failure is kept
-      throw e;
-    });
-    await chain;
-    if (run.original?.drvPath && ev.root?.drvPath && run.original.drvPath !== ev.root.drvPath) {
-      // The flake changed between the attribution and now: these costs compare two different systems.
-      for (const t of todo) this.results.delete(this.key(attribution, t));
+    // Batches bound nix's memory (each variant keeps some of the evaluator's caches alive: about 20 MB a
+    // variant at 20,000 options); each batch costs one more flake load and base evaluation.
+    const batch = Math.max(1, opts.batchSize ?? DEFAULT_BATCH);
+    for (let from = 0; from < specs.length; from += batch) {
+      const run = await evaluateVariants(this.nix, ev.flake, ev.attrPath, specs.slice(from, from + batch), {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+        onVariant: (outcome) => {
+          const now = performance.now();
+          settle(byKey.get(variantKey(outcome.spec))!, outcome, now - last);
+          last = now;
+        },
+      }).catch(async (e: unknown) => {
+        await chain; // what finished before the cancel or failure is kept
+        throw e;
+      });
+      await chain;
+      if (run.original?.drvPath && ev.root?.drvPath && run.original.drvPath !== ev.root.drvPath) {
+        // The flake changed since the attribution: these costs compare two different systems.
+        for (const t of todo) this.results.delete(this.key(attribution, t));
+        throw new ClosureLensError('eval-error', 'the configuration changed since its options were evaluated', {
+          fix: 'show the closure again (build and evaluate the changed configuration), then measure',
+        });
+      }
     }
     return out;
   }

@@ -105,6 +105,7 @@ let
   evaluate =
     i: spec:
     let
+      reachable = tryEval (builtins.seq (findOption target.options spec.loc).definitionsWithLocations true);
       variant = variantOf spec;
       root = rootOf variant;
       r = tryEval (builtins.deepSeq root root);
@@ -120,7 +121,13 @@ let
           "without it an assertion fails: ${builtins.concatStringsSep "; " failed.value}"
         else
           "the configuration does not evaluate without it (a value it needs is missing)";
-      out = if r.success then r.value else { error = why; };
+      out =
+        if !reachable.success then
+          { error = "the option ${showLoc spec.loc} cannot be reached inside its submodule with this nixpkgs (options have valueMeta from nixpkgs 25.11 on); take the definition out by hand and rebuild"; }
+        else if r.success then
+          r.value
+        else
+          { error = why; };
     in
     builtins.trace "closure-lens-variant ${builtins.toJSON ({ inherit i; } // out)}" out;
   specs = builtins.fromJSON variants;
