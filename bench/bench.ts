@@ -8,11 +8,19 @@ import * as path from 'node:path';
 import { closureSection } from './closure';
 import { benchContext, machineInfo, type BenchSection } from './lib';
 import { loadSection } from './load';
+import { optionsScaleSection } from './optionsScale';
 import { scaleSection } from './scale';
 import { webviewSection } from './webview-first-draw';
 import { whySection } from './why';
 
-const SECTIONS: BenchSection[] = [closureSection, whySection, scaleSection, loadSection, webviewSection];
+const SECTIONS: BenchSection[] = [
+  closureSection,
+  whySection,
+  scaleSection,
+  loadSection,
+  webviewSection,
+  optionsScaleSection,
+];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import type { OptionsJson } from '../../src/core/attribution';
 import { NIX_CONFIG, nixPathInfo, repoRoot, runNix } from '../support/fixtures';
+import { copyFixtureNixpkgs } from '../support/moduleFixture';
 
 const temporaryDirs: string[] = [];
 process.on('exit', () => {
@@ -20,9 +21,7 @@ function materializeDemo(edit?: (configuration: string) => string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-cli-demo-'));
   temporaryDirs.push(dir);
   fs.cpSync(path.join(modules, 'demo-system'), dir, { recursive: true });
-  for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos', 'home-manager']) {
-    fs.cpSync(path.join(modules, entry), path.join(dir, 'nixpkgs', entry), { recursive: true });
-  }
+  copyFixtureNixpkgs(path.join(dir, 'nixpkgs'));
   if (edit) {
     const conf = path.join(dir, 'configuration.nix');
     fs.writeFileSync(conf, edit(fs.readFileSync(conf, 'utf8')));
@@ -115,13 +114,34 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
     assert.ok(
       enable.moduleCost && enable.moduleCost.bytes > 0 && enable.moduleCost.files[0]!.endsWith('web-servers/nginx.nix'),
     );
+    // Causes, not carriers: zfs-user is there because of the user's supportedFilesystems line, which carries
+    // nothing (it enables); zfs.nix's boot.initrd.packages carries it, behind, as the mechanism.
+    const zfs = [...closure].find((p) => p.endsWith('-zfs-user-2.3.2'))!;
+    const causes = json.causes[zfs]!.map((c) => ({ ...c, option: json.definitions[c.definition]!.option }));
+    assert.deepEqual(causes[0], {
+      definition: causes[0]!.definition,
+      option: 'boot.initrd.supportedFilesystems',
+      kind: 'enables',
+      distance: -1,
+      mechanism: false,
+    });
+    assert.ok(causes.some((c) => c.option === 'boot.initrd.packages' && c.kind === 'carries' && c.mechanism));
+    assert.deepEqual(
+      json.paths[zfs],
+      json.causes[zfs]!.map((c) => c.definition),
+    );
+    // True cost by default: the switch costs what goes without it, measured; the ranking leads with the user's.
+    const sf = json.definitions.find((d) => d.option === 'boot.initrd.supportedFilesystems')!;
+    assert.equal(sf.costMethod, 'counterfactual');
+    assert.ok(sf.removalCost > 2 * 1024 * 1024, `${sf.removalCost}`);
+    assert.ok(sf.mechanism!.some((id) => json.definitions[id]!.option === 'boot.initrd.packages'));
+    const firstModule = json.ranking.findIndex((id) => !json.definitions[id]!.inWorkspace);
+    assert.ok(json.ranking.slice(0, firstModule).every((id) => json.definitions[id]!.inWorkspace));
+    assert.ok(json.ranking.slice(firstModule).every((id) => !json.definitions[id]!.inWorkspace));
   });
 
-  it('text: the costliest definitions with file:line, and --counterfactual costs for the switches', async () => {
-    const r = await cli(
-      ['--cache-dir', cacheDir, 'options', `path:${dir}#nixosConfigurations.demo`, '--counterfactual'],
-      dir,
-    );
+  it('text: your definitions first, by true cost, with file:line; --fast keeps the estimates', async () => {
+    const r = await cli(['--cache-dir', cacheDir, 'options', `path:${dir}#nixosConfigurations.demo`], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^\/nix\/store\/\S+-nixos-system-demo-25\.11\n/);
     assert.match(
@@ -136,16 +156,31 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
         .findIndex((l) => l.includes('supportedFilesystems')) + 1;
     assert.match(
       r.stdout,
-      new RegExp(`boot\\.initrd\\.supportedFilesystems\\s+configuration\\.nix:${confLine}\\s+[0-9.]+ (KiB|MiB)\\n`),
+      new RegExp(
+        `[0-9.]+ MiB\\s+boot\\.initrd\\.supportedFilesystems\\s+configuration\\.nix:${confLine}\\s+measured without it; via boot\\.initrd\\.packages`,
+      ),
     );
     assert.match(r.stdout, /users\.users\.alice\.isNormalUser\s+configuration\.nix:\d+\s+changes nothing/);
-    assert.match(r.stdout, /fonts\.packages\s+configuration\.nix:\d+\s+noto-fonts/);
+    assert.match(r.stdout, /fonts\.packages\s+configuration\.nix:\d+\s+measured without it/);
+    const yours = r.stdout.indexOf('YOUR DEFINITIONS');
+    const modules = r.stdout.indexOf('MODULE DEFINITIONS');
+    assert.ok(yours > 0 && modules > yours, "the user's definitions lead");
+
+    const fast = await cli(['--cache-dir', cacheDir, 'options', `path:${dir}#nixosConfigurations.demo`, '--fast'], dir);
+    assert.equal(fast.code, 0, fast.stderr);
+    assert.match(
+      fast.stdout,
+      /0\.0 KiB\s+boot\.initrd\.supportedFilesystems\s+configuration\.nix:\d+\s+carries no store path itself/,
+    );
+    assert.match(fast.stdout, /--fast: costs are graph estimates/);
   });
 
   it('reads submodule options without valueMeta (nixpkgs before 25.11) to the same definitions, lines and costs', async () => {
     await runNix(['build', '--no-link', `path:${dir}#nixosConfigurations.demo-legacy.config.system.build.toplevel`]);
     const run = async (name: string): Promise<OptionsJson> => {
-      const r = await cli(['options', `path:${dir}#nixosConfigurations.${name}`, '--json', '--counterfactual'], dir);
+      // --fast: the static attribution is compared (costs measured without a definition differ by design:
+      // without valueMeta, submodule options cannot be taken out).
+      const r = await cli(['options', `path:${dir}#nixosConfigurations.${name}`, '--json', '--fast'], dir);
       assert.equal(r.code, 0, r.stderr);
       return JSON.parse(r.stdout) as OptionsJson;
     };
@@ -156,7 +191,11 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
     assert.deepEqual(rows(legacy), rows(current));
     assert.ok(rows(legacy).some((r) => r.startsWith('users.users.alice.packages ')));
     // Without valueMeta a submodule option cannot be taken out for a counterfactual: that row says why.
-    const isNormalUser = legacy.definitions.find((d) => d.option === 'users.users.alice.isNormalUser')!;
+    const measured = await cli(['options', `path:${dir}#nixosConfigurations.demo-legacy`, '--json'], dir);
+    assert.equal(measured.code, 0, measured.stderr);
+    const isNormalUser = (JSON.parse(measured.stdout) as OptionsJson).definitions.find(
+      (d) => d.option === 'users.users.alice.isNormalUser',
+    )!;
     assert.match(JSON.stringify(isNormalUser.counterfactual), /"error":".*cannot be reached/);
   });
 

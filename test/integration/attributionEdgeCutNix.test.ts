@@ -19,6 +19,7 @@ import { AttributionService } from '../../src/core/attribution';
 import { ClosureGraph } from '../../src/shared';
 import { NixRunner } from '../../src/core/nix';
 import { NIX_CONFIG, nixPathInfo, repoRoot, runNix } from '../support/fixtures';
+import { copyFixtureNixpkgs } from '../support/moduleFixture';
 
 const temporaryDirs: string[] = [];
 process.on('exit', () => {
@@ -234,8 +235,7 @@ suite(
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-edgecut-demo-'));
     temporaryDirs.push(dir);
     fs.cpSync(path.join(modules, 'demo-system'), dir, { recursive: true });
-    for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos', 'home-manager'])
-      fs.cpSync(path.join(modules, entry), path.join(dir, 'nixpkgs', entry), { recursive: true });
+    copyFixtureNixpkgs(path.join(dir, 'nixpkgs'));
     return dir;
   },
   'nixosConfigurations.demo',

@@ -1,16 +1,16 @@
 /**
- * The fixture module system (test/fixtures/modules) stands in for nixpkgs' lib.evalModules in the option
- * attribution tests, so its interface must be nixpkgs': the same attributes and shapes of options
+ * What option attribution reads from nixpkgs' lib.evalModules, pinned: the attributes and shapes of options
  * (definitionsWithLocations after mkIf/mkMerge/overrides/ordering, files, declarations,
- * declarationPositions, highestPrio, isDefined, valueMeta of submodules) and the same definition order.
- * semantics.expected.json was recorded from nixpkgs' own lib evaluating the same file.
+ * declarationPositions, highestPrio, isDefined, valueMeta of submodules) and the definition order. The
+ * fixtures evaluate on the vendored real lib (test/fixtures/nixpkgs-lib, linked as test/fixtures/modules/lib);
+ * semantics.expected.json was recorded from that lib, so a lib update that changes any of it fails here.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot, runNix } from '../support/fixtures';
 
-describe('fixture module system behaves like nixpkgs lib.evalModules', function () {
+describe('the vendored nixpkgs lib gives attribution what it reads', function () {
   this.timeout(120_000);
   const dir = path.join(repoRoot(), 'test', 'fixtures', 'modules', 'tests');
 

@@ -14,6 +14,7 @@ import { type OptionAttribution, type Definition } from '../../src/core/attribut
 import { AttributionService } from '../../src/core/attribution';
 import { scanNixFile, definitionsOf } from '../../src/core/nixSyntax';
 import { NIX_CONFIG, nixPathInfo, repoRoot, runNix } from '../support/fixtures';
+import { copyFixtureNixpkgs } from '../support/moduleFixture';
 
 const CONFIG_ATTR = 'nixosConfigurations.demo';
 const TOPLEVEL_ATTR = `${CONFIG_ATTR}.config.system.build.toplevel`;
@@ -29,9 +30,7 @@ function materializeDemo(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-demo-'));
   temporaryDirs.push(dir);
   fs.cpSync(path.join(modules, 'demo-system'), dir, { recursive: true });
-  for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos', 'home-manager']) {
-    fs.cpSync(path.join(modules, entry), path.join(dir, 'nixpkgs', entry), { recursive: true });
-  }
+  copyFixtureNixpkgs(path.join(dir, 'nixpkgs'));
   return dir;
 }
 

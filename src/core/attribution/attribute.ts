@@ -137,7 +137,12 @@ export class OptionAttribution {
         if (scan) {
           const found = definitionsOf(scan, opt.loc);
           const b = found.length === sameFile ? found[nth] : found[0];
-          if (b) {
+          // `x = mkMerge [ a b ]`: one binding, one definition per part, each on its own line.
+          const part = found.length === 1 && sameFile > 1 && b?.parts.length === sameFile ? b.parts[nth] : undefined;
+          if (part) {
+            line = part.line;
+            column = part.column;
+          } else if (b) {
             line = b.line;
             column = b.column;
           }

@@ -8,3 +8,6 @@ export * from './pathMap';
 export * from './report';
 export * from './service';
 export * from './optionCosts';
+export * from './causes';
+export * from './counterfactualService';
+export * from './variants';

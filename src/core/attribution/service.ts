@@ -9,12 +9,19 @@ import { join } from 'node:path';
 import type { ClosureGraph } from '../../shared/graph';
 import type { NixRunner } from '../nix/runner';
 import { OptionAttribution } from './attribute';
-import { counterfactualCost, type CounterfactualCost } from './counterfactual';
+import { ClosureLensError } from '../errors';
+import type { CounterfactualCost } from './counterfactual';
+import {
+  CounterfactualService,
+  targetKey,
+  type CounterfactualTarget,
+  type MeasuredCost,
+  type MeasureOptions,
+} from './counterfactualService';
 import attributionNix from './attribution.nix';
 import { DerivationReader } from './derivation';
 import {
   evaluateLocked,
-  evaluateWithout,
   lockFlake,
   parseConfigurationInstallable,
   type EvalOptions,
@@ -42,13 +49,14 @@ export class AttributionService {
   private readonly byKey = new Map<string, OptionEvaluation>();
   private readonly running = new Map<string, Promise<OptionEvaluation>>();
   private readonly attributions = new WeakMap<OptionEvaluation, WeakMap<ClosureGraph, OptionAttribution>>();
-  private readonly counterfactuals = new Map<string, Promise<CounterfactualCost>>();
-  private readonly derivations = new DerivationReader();
+  private readonly counterfactuals: CounterfactualService;
 
   constructor(
     private readonly nix: NixRunner,
     private readonly options: AttributionServiceOptions = {},
-  ) {}
+  ) {
+    this.counterfactuals = new CounterfactualService(nix, new DerivationReader());
+  }
 
   /**
    * The evaluation of a configuration installable. It is reused, without evaluating, when the caller
@@ -108,23 +116,45 @@ export class AttributionService {
   }
 
   /**
-   * What definition `id` really costs, by evaluating the configuration without it: for definitions that
-   * carry no store paths but switch modules on (`boot.initrd.supportedFilesystems = [ "zfs" ]`).
+   * What definition `id` really costs, by evaluating the configuration without it (one variant; see
+   * `measure` for many at once, which shares the cache). Throws a ClosureLensError when the configuration
+   * cannot be evaluated without it.
    */
-  counterfactual(attribution: OptionAttribution, id: number, opts: EvalOptions = {}): Promise<CounterfactualCost> {
-    const def = attribution.definitions[id]!;
-    const ev = attribution.evaluation;
-    const key = JSON.stringify([ev.root?.drvPath ?? ev.flake.url, ev.attrPath, def.loc, def.index]);
-    let p = this.counterfactuals.get(key);
-    if (!p) {
-      p = evaluateWithout(this.nix, ev.flake, ev.attrPath, def, opts).then((alt) =>
-        counterfactualCost(attribution, id, alt, this.derivations),
-      );
-      this.counterfactuals.set(key, p);
-      // A failed or cancelled evaluation is not remembered.
-      p.catch(() => this.counterfactuals.delete(key));
-    }
-    return p;
+  async counterfactual(
+    attribution: OptionAttribution,
+    id: number,
+    opts: EvalOptions = {},
+  ): Promise<CounterfactualCost> {
+    const target = { definition: id };
+    const d = attribution.definitions[id]!;
+    opts.onProgress?.(`evaluating ${attribution.evaluation.attrPath.join('.')} without ${d.option}`);
+    const results = await this.measure(attribution, [target], {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+    const r = results.get(targetKey(target))!;
+    if (r.error === undefined) return r.cost;
+    throw new ClosureLensError('eval-error', `cannot measure ${d.option} by evaluating without it: ${r.error}`, {
+      fix: 'take the definition out by hand and rebuild to see what it costs; the static removal cost still applies',
+    });
+  }
+
+  /**
+   * True costs of many definitions (default: every definition in the user's files), all variants in one nix
+   * evaluation, each result delivered as it is known; cached by toplevel drvPath and definition.
+   */
+  measure(
+    attribution: OptionAttribution,
+    targets?: readonly CounterfactualTarget[],
+    opts: MeasureOptions = {},
+  ): Promise<Map<string, MeasuredCost>> {
+    return this.counterfactuals.measure(attribution, targets, opts);
+  }
+
+  /** A counterfactual result already known (nothing is evaluated). */
+  measured(attribution: OptionAttribution, target: CounterfactualTarget): MeasuredCost | undefined {
+    return this.counterfactuals.cached(attribution, target);
   }
 
   private diskFile(key: string): string | undefined {

@@ -31,6 +31,11 @@ export interface ScannedBinding {
   readonly nested: boolean;
   /** For list values (possibly after `with x;`): each element's text and range, e.g. the packages. */
   readonly elements: readonly ListElement[];
+  /**
+   * For a value `mkMerge [ a b … ]`: each part's text and range. The module system makes each part a
+   * definition of its own (definitionsWithLocations lists them in this order), so each gets its own line.
+   */
+  readonly parts: readonly ListElement[];
   /** `inherit` bindings. */
   readonly inherited: boolean;
 }
@@ -321,6 +326,7 @@ class Scanner {
         valueEnd: tok.end,
         nested: false,
         elements: [],
+        parts: [],
         inherited: true,
       });
     }
@@ -365,6 +371,7 @@ class Scanner {
         valueEnd: lastValueTok.end,
         nested,
         elements,
+        parts: this.mergeParts(valueStart, valueEnd),
         inherited: false,
       });
     };
@@ -469,6 +476,17 @@ class Scanner {
     }
     parts.push([start, to]);
     return parts;
+  }
+
+  /** The parts of `[lib.]mkMerge [ … ]` (after `with x;` and parentheses); none for any other value. */
+  private mergeParts(from: number, to: number): ListElement[] {
+    let s = this.skipPrelude(from, to);
+    while (this.t[s]?.text === '(' && this.matching(s) === to - 1) s = this.skipPrelude(s + 1, to - 1);
+    const args = this.terms(s, to);
+    if (args.length !== 2 || !/(^|\.)mkMerge$/.test(this.t[args[0]![1] - 1]!.text)) return [];
+    const [a] = args[1]!;
+    if (this.t[a]?.text !== '[') return [];
+    return this.terms(a + 1, this.matching(a)).map(([x, y]) => this.element(x, y));
   }
 
   /** Elements of a list value (after `with x;`, and through `++`, lib.optional(s) and parentheses). */

@@ -1,0 +1,161 @@
+/**
+ * True costs of the user's definitions, by counterfactual: the configuration is evaluated without each
+ * definition (variants.ts, all variants in one nix process) and each variant's toplevel derivation is
+ * compared with the original closure (counterfactual.ts). Results are cached by the original toplevel's
+ * drvPath and the variant, delivered one by one as they are known (for "measuring…" that turns into a
+ * number), and a run can be cancelled (what finished stays cached).
+ */
+import { ClosureLensError } from '../errors';
+import type { NixRunner } from '../nix/runner';
+import type { Definition, OptionAttribution } from './attribute';
+import { counterfactualCost, type CounterfactualCost } from './counterfactual';
+import { DerivationReader } from './derivation';
+import { evaluateVariants, variantKey, type VariantOutcome, type VariantSpec } from './variants';
+
+/** What is left out of the configuration: a definition, or one element of its list value. */
+export interface CounterfactualTarget {
+  /** The definition's id in the attribution. */
+  readonly definition: number;
+  /** The element's position in the definition's list value; absent for the whole definition. */
+  readonly element?: number;
+}
+
+export type MeasuredCost =
+  | { readonly target: CounterfactualTarget; readonly cost: CounterfactualCost; readonly error?: undefined }
+  | { readonly target: CounterfactualTarget; readonly cost?: undefined; readonly error: string };
+
+export interface MeasureProgress {
+  readonly done: number;
+  readonly total: number;
+  /** The definition (and element) just measured. */
+  readonly last?: CounterfactualTarget;
+}
+
+export interface MeasureOptions {
+  readonly signal?: AbortSignal;
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+  /** Called with each result as soon as it is known (cached ones first). */
+  readonly onResult?: (result: MeasuredCost) => void;
+  readonly onProgress?: (progress: MeasureProgress) => void;
+  /** Variants per nix process (default DEFAULT_BATCH). */
+  readonly batchSize?: number;
+}
+
+/** About 1 GiB of nix memory at NixOS scale (bench/RESULTS.md, options-scale). */
+export const DEFAULT_BATCH = 40;
+
+/** The definitions whose true cost the user wants by default: their own (workspace files), not defaults. */
+export function userDefinitions(attribution: OptionAttribution): Definition[] {
+  return attribution.definitions.filter((d) => d.inWorkspace && !d.fromDefault && d.option !== '');
+}
+
+export class CounterfactualService {
+  /** By `<toplevel drvPath>\0<variant key>`. */
+  private readonly results = new Map<string, MeasuredCost>();
+
+  constructor(
+    private readonly nix: NixRunner,
+    private readonly derivations: DerivationReader = new DerivationReader(),
+  ) {}
+
+  /** A result already measured, or undefined (nothing is evaluated). */
+  cached(attribution: OptionAttribution, target: CounterfactualTarget): MeasuredCost | undefined {
+    return this.results.get(this.key(attribution, target));
+  }
+
+  /**
+   * Measures every target (default: every user definition) not measured yet, in one nix evaluation, and
+   * returns all their results (cached ones included), keyed like `targetKey`.
+   */
+  async measure(
+    attribution: OptionAttribution,
+    targets: readonly CounterfactualTarget[] = userDefinitions(attribution).map((d) => ({ definition: d.id })),
+    opts: MeasureOptions = {},
+  ): Promise<Map<string, MeasuredCost>> {
+    const out = new Map<string, MeasuredCost>();
+    const todo: CounterfactualTarget[] = [];
+    let done = 0;
+    for (const t of targets) {
+      const hit = this.cached(attribution, t);
+      if (hit) {
+        out.set(targetKey(t), hit);
+        done++;
+        opts.onResult?.(hit);
+      } else todo.push(t);
+    }
+    opts.onProgress?.({ done, total: targets.length });
+    if (todo.length === 0) return out;
+    const ev = attribution.evaluation;
+    const specs: VariantSpec[] = todo.map((t) => {
+      const d = attribution.definitions[t.definition]!;
+      return { loc: d.loc, index: d.index, ...(t.element !== undefined ? { element: t.element } : {}) };
+    });
+    // Costs are computed as variants arrive, in order; the run waits for the last one.
+    let chain: Promise<void> = Promise.resolve();
+    const settle = (t: CounterfactualTarget, outcome: VariantOutcome, evalMs: number): void => {
+      chain = chain.then(async () => {
+        let result: MeasuredCost;
+        if (outcome.error !== undefined) result = { target: t, error: outcome.error };
+        else {
+          try {
+            const cost = await counterfactualCost(
+              attribution,
+              t.definition,
+              { root: outcome.root, evalMs },
+              this.derivations,
+            );
+            result = { target: t, cost };
+          } catch (e) {
+            result = { target: t, error: e instanceof Error ? e.message : String(e) };
+          }
+        }
+        this.results.set(this.key(attribution, t), result);
+        out.set(targetKey(t), result);
+        done++;
+        opts.onResult?.(result);
+        opts.onProgress?.({ done, total: targets.length, last: t });
+      });
+    };
+    const byKey = new Map(specs.map((s, i) => [variantKey(s), todo[i]!]));
+    let last = performance.now();
+    // Batches bound nix's memory (each variant keeps some of the evaluator's caches alive: about 20 MB a
+    // variant at 20,000 options); each batch costs one more flake load and base evaluation.
+    const batch = Math.max(1, opts.batchSize ?? DEFAULT_BATCH);
+    for (let from = 0; from < specs.length; from += batch) {
+      const run = await evaluateVariants(this.nix, ev.flake, ev.attrPath, specs.slice(from, from + batch), {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+        onVariant: (outcome) => {
+          const now = performance.now();
+          settle(byKey.get(variantKey(outcome.spec))!, outcome, now - last);
+          last = now;
+        },
+      }).catch(async (e: unknown) => {
+        await chain; // what finished before the cancel or failure is kept
+        throw e;
+      });
+      await chain;
+      if (run.original?.drvPath && ev.root?.drvPath && run.original.drvPath !== ev.root.drvPath) {
+        // The flake changed since the attribution: these costs compare two different systems.
+        for (const t of todo) this.results.delete(this.key(attribution, t));
+        throw new ClosureLensError('eval-error', 'the configuration changed since its options were evaluated', {
+          fix: 'show the closure again (build and evaluate the changed configuration), then measure',
+        });
+      }
+    }
+    return out;
+  }
+
+  private key(attribution: OptionAttribution, t: CounterfactualTarget): string {
+    const ev = attribution.evaluation;
+    const d = attribution.definitions[t.definition]!;
+    return `${ev.root?.drvPath ?? ev.flake.url}\u0000${JSON.stringify(ev.attrPath)}\u0000${variantKey({ loc: d.loc, index: d.index, ...(t.element !== undefined ? { element: t.element } : {}) })}`;
+  }
+}
+
+/** Key of a target in `measure`'s result. */
+export function targetKey(t: CounterfactualTarget): string {
+  return t.element === undefined ? `${t.definition}` : `${t.definition}:${t.element}`;
+}
