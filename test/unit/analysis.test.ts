@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { ClosureGraph, type PathRecord } from '../../src/shared';
 import { ClosureSizes, closureSizesByBitsets } from '../../src/shared';
-import { CutOffSize, findDuplicates } from '../../src/core/analysis';
+import { CutOffSize, findDuplicates, isPackageBuild } from '../../src/core/analysis';
+import { parseStorePath } from '../../src/shared/storePath';
 import { dominatorTree } from '../../src/shared';
 import { allChains, distancesFrom, shortestChain } from '../../src/shared';
 import { ClosureAnalysis } from '../../src/core/analysis';
@@ -371,5 +372,47 @@ describe('analysis: cut-off sizes (the cost of duplicates)', () => {
       { pname: 'systemd', paths: [systemd, systemdMinimal], extraBytes: 400 },
       { pname: 'openssl', paths: [ssl3, ssl1], extraBytes: 250 },
     ]);
+  });
+  it('counts the same package in different builds, not different contents made by one function', () => {
+    const h = (k: number) => String(k).padStart(32, '0').replace(/0/g, 'a');
+    const p = (k: number, name: string) => `/nix/store/${h(k)}-${name}`;
+    const root = p(0, 'system');
+    const members = [
+      // Two builds of one package (same name and version, other hashes): a duplicate.
+      p(1, 'openssl-3.0.12'),
+      p(2, 'openssl-3.0.12'),
+      // Two versions: a duplicate.
+      p(3, 'nix-2.18.1'),
+      p(4, 'nix-2.15.3'),
+      // No version: generated per input (alice's and bob's profiles, a unit of the system and of the user).
+      p(5, 'user-environment'),
+      p(6, 'user-environment'),
+      p(7, 'unit-dbus.service'),
+      p(8, 'unit-dbus.service'),
+      // Words after the version: built from a package for a purpose (two perl environments with other modules).
+      p(9, 'perl-5.38.0-env'),
+      p(10, 'perl-5.38.0-env'),
+    ];
+    const records = [
+      { path: root, narSize: 1, references: members },
+      ...members.map((path) => ({ path, narSize: 100, references: [] })),
+    ];
+    const g = ClosureGraph.build(records, [root]);
+    const groups = findDuplicates(g, dominatorTree(g));
+    assert.deepEqual(groups.map((x) => [x.pname, x.paths.length]).sort(), [
+      ['nix', 2],
+      ['openssl', 2],
+    ]);
+    assert.deepEqual(
+      [
+        'openssl-3.0.12',
+        'nix-2.19.0-rc1',
+        'hello-0-unstable-2024-05-01',
+        'user-environment',
+        'perl-5.38.0-env',
+        'linux-6.1.62-modules-shrunk',
+      ].map((n) => isPackageBuild(parseStorePath(p(20, n)))),
+      [true, true, true, false, false, false],
+    );
   });
 });

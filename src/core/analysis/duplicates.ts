@@ -56,6 +56,24 @@ export function packageKey(p: Pick<StorePathName, 'name' | 'output'>): string {
   return key === '' ? name : key;
 }
 
+/**
+ * Whether a path is a build of a package (a name with a version, and nothing after the version but an output),
+ * the only kind of path that can be a duplicate. The rule: a duplicate is the same package in different builds
+ * (openssl-3.0.12 twice with different hashes, openssl 1.1 next to 3.0, systemd next to systemd-minimal), not
+ * different contents made by one function from different inputs: paths without a version are generated files,
+ * profiles and scripts (alice's and bob's `user-environment`, `unit-dbus.service` of the system and of the user,
+ * a `security-wrapper` per program), and paths with words after the version are things built from a package for
+ * a purpose (`perl-5.38.0-env` with different modules, `linux-6.1.62-modules-shrunk`).
+ */
+export function isPackageBuild(p: Pick<StorePathName, 'version'>): boolean {
+  if (p.version === '') return false;
+  const last = p.version.slice(p.version.lastIndexOf('-') + 1);
+  return /^\d/.test(last) || VERSION_TAG.test(last);
+}
+
+/** Last words that are still part of a version (`1.2.3-rc1`, `2.0-beta`, `0-unstable-2024-05-01` ends in a digit). */
+const VERSION_TAG = /^(rc|pre|beta|alpha|git|dev|unstable|post|p)\d*$/i;
+
 export function findDuplicates(g: ClosureGraph, dom: DominatorTree): DuplicateGroup[] {
   return runToEnd(duplicateSteps(g, dom));
 }
@@ -71,6 +89,7 @@ export function* duplicateSteps(g: ClosureGraph, dom: DominatorTree): Steps<Dupl
     if ((i & 1023) === 1023) yield;
     if (g.isVirtual(i)) continue;
     const p = g.name(i);
+    if (!isPackageBuild(p)) continue;
     const key = `${packageKey(p)}\u0000${p.output}`;
     const members = byKey.get(key);
     if (members) members.push(i);
