@@ -1,7 +1,7 @@
 /**
- * The sunburst page: toolbar (breadcrumbs, tree toggle, search), the chart with its legend and tooltip, and the
- * side pane (the selected path, its actions, the why-chains with their option definitions, search results).
- * State that should survive hiding and reloads goes through `persist()`.
+ * The sunburst page, wired: host messages in, the page built from its panels (toolbar, chart pane, side pane),
+ * and the chart operations the panels share (select, zoom, redraw). The panels live in webview/panels/, the
+ * chart in webview/chart/. State that should survive hiding and reloads goes through `persist()`.
  */
 import '@vscode-elements/elements/dist/vscode-split-layout/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
@@ -13,6 +13,7 @@ import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import { formatBytes } from '../src/shared/format';
 import {
   DEFAULT_VIEW_SETTINGS,
@@ -20,19 +21,26 @@ import {
   parseHostMessage,
   parseWebviewState,
   type HostToWebview,
-  type OptionDefinition,
+  type MainView,
   type TreeMode,
   type ViewSettings,
   type WebviewState,
   type WebviewToHost,
 } from '../src/shared/protocol';
-import { CATEGORIES } from './categories';
-import { byId, clear, h } from './dom';
-import { DEFAULT_LAYOUT, type Arc } from './layout';
-import { ClosureModel } from './model';
 import { runInSlices } from '../src/shared/slices';
-import { ellipsize, SunburstChart, type ChartModel } from './sunburst';
-import { ancestry, children as treeChildren, type ViewTree } from './viewTree';
+import { DEFAULT_LAYOUT } from './chart/layout';
+import { SunburstChart, type ChartModel } from './chart/sunburst';
+import type { ViewTree } from './chart/viewTree';
+import { byId, clear, h } from './dom';
+import { ClosureModel } from './model';
+import type { Page, SelectHow } from './page';
+import { renderCrumbs } from './panels/crumbs';
+import { Legend, renderFooter } from './panels/legend';
+import { Search } from './panels/search';
+import { SidePane } from './panels/side';
+import { buildToolbar } from './panels/toolbar';
+import { PathTable } from './panels/table';
+import { showTooltip } from './panels/tooltip';
 
 export interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -40,24 +48,25 @@ export interface VsCodeApi {
   setState(state: WebviewState): void;
 }
 
-/** Chains computed for the why panel; the rest are counted, not listed. */
-const CHAIN_LIMIT = 50;
-const SEARCH_LIST_LIMIT = 300;
-const MORE_LIST_LIMIT = 300;
+/** Panels narrower than this stack the side pane below the chart. */
+const NARROW_PX = 760;
 
-export class App {
-  private state: WebviewState;
+export class App implements Page {
+  state: WebviewState;
+  model: ClosureModel | undefined;
+  title = '';
+  selected = -1;
   private settings: ViewSettings = DEFAULT_VIEW_SETTINGS;
-  private model: ClosureModel | undefined;
   private chart: SunburstChart | undefined;
-  private title = '';
-  private selected = -1;
-  private matches: Uint8Array | null = null;
-  private containsMatch: Uint8Array | null = null;
-  private matchList: number[] = [];
-  private legendFocus = -1;
-  private searchTimer: ReturnType<typeof setTimeout> | undefined;
-  private moreArc: Arc | undefined;
+  private table: PathTable | undefined;
+  private widthObserver: ResizeObserver | undefined;
+  private readonly search = new Search(this, () => {
+    this.applySearchHighlight();
+    this.table?.refresh();
+    this.side.render();
+  });
+  private readonly side = new SidePane(this, this.search);
+  private readonly legend = new Legend(this, () => this.applySearchHighlight());
 
   constructor(private readonly vscode: VsCodeApi) {
     this.state = parseWebviewState(vscode.getState());
@@ -68,6 +77,15 @@ export class App {
     window.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
     window.addEventListener('error', (e) => this.reportError(e.error ?? e.message));
     window.addEventListener('unhandledrejection', (e) => this.reportError(e.reason));
+    // nix-tree's key: `/` goes to the search field from anywhere but a text field.
+    document.addEventListener('keydown', (e) => {
+      const t = e.target as HTMLElement | null;
+      if (e.key !== '/' || e.defaultPrevented || t?.closest('vscode-textfield, input, textarea')) return;
+      const field = document.getElementById('search');
+      if (!field) return;
+      e.preventDefault();
+      field.focus();
+    });
     this.showStatus('loading', this.title ? `Loading ${this.title}…` : 'Waiting for the closure…');
     this.vscode.postMessage({ type: 'ready' });
   }
@@ -113,8 +131,9 @@ export class App {
         case 'attribution':
           if (this.model) {
             this.model.attribution = m.attribution;
-            this.renderSide();
-            this.renderFooter();
+            this.table?.refresh();
+            this.side.render();
+            renderFooter(this);
           }
           return;
         case 'select': {
@@ -143,11 +162,11 @@ export class App {
     this.vscode.postMessage({ type: 'reportError', message: message.slice(0, 4000) });
   }
 
-  private post(m: WebviewToHost): void {
+  post(m: WebviewToHost): void {
     this.vscode.postMessage(m);
   }
 
-  private persist(patch: Partial<Omit<WebviewState, 'v'>>): void {
+  persist(patch: Partial<Omit<WebviewState, 'v'>>): void {
     const next = { ...this.state, ...patch } as Record<string, unknown>;
     for (const k of Object.keys(next)) if (next[k] === undefined) delete next[k];
     this.state = next as unknown as WebviewState;
@@ -201,7 +220,7 @@ export class App {
     this.chart!.setSelected(this.selected);
     const drawnMs = performance.now() - t0;
     this.renderCrumbs();
-    this.renderFooter();
+    renderFooter(this);
     document.body.dataset['drawn'] = String(Number(document.body.dataset['drawn'] ?? '0') + 1);
     window.dispatchEvent(
       new CustomEvent('closurelens:drawn', { detail: { ms: drawnMs, arcs: this.chart!.drawnArcs.length } }),
@@ -213,9 +232,10 @@ export class App {
       runInSlices(model.prepareSteps()).then(
         () => {
           if (this.model !== model) return;
-          this.renderLegend();
-          this.renderSide();
-          if (this.state.search) this.runSearch(this.state.search);
+          this.legend.render();
+          this.side.render();
+          if (this.state.view === 'table') this.table?.refresh();
+          if (this.state.search) this.search.run(this.state.search);
         },
         (e: unknown) => this.reportError(e),
       );
@@ -228,65 +248,29 @@ export class App {
     const app = byId('app');
     app.className = 'ready';
     clear(app);
-    const modeGroup = h(
-      'vscode-radio-group',
-      { id: 'mode', 'aria-label': 'Tree' },
-      h(
-        'vscode-radio',
-        { name: 'mode', value: 'dominator', label: 'Dominator tree', checked: this.state.mode === 'dominator' },
-        'Dominator tree',
-      ),
-      h(
-        'vscode-radio',
-        { name: 'mode', value: 'chain', label: 'Shortest chains', checked: this.state.mode === 'chain' },
-        'Shortest chains',
-      ),
-    );
-    modeGroup.addEventListener('change', (e) => {
-      const v = (e.target as HTMLInputElement).value;
-      if (v === 'dominator' || v === 'chain') this.setMode(v);
-    });
-    const search = h('vscode-textfield', {
-      id: 'search',
-      placeholder: 'Search name or /regex/',
-      label: 'Search paths by name or /regex/',
-      value: this.state.search ?? '',
-    });
-    search.append(h('vscode-icon', { slot: 'content-before', name: 'search', title: 'search' }));
-    search.addEventListener('input', () => {
-      const q = search.value;
-      clearTimeout(this.searchTimer);
-      this.searchTimer = setTimeout(() => this.runSearch(q), 120);
-    });
-    search.addEventListener('keydown', (e) => {
-      if ((e as KeyboardEvent).key === 'Escape') {
-        search.value = '';
-        this.runSearch('');
-      }
-      if ((e as KeyboardEvent).key === 'Enter' && this.matchList.length > 0)
-        this.select(this.matchList[0]!, { zoom: 'reveal', focus: true });
-    });
     const chartPane = h(
       'div',
       { id: 'chart-pane', slot: 'start' },
-      h('div', { id: 'chart-host' }),
-      h('div', { id: 'legend', role: 'list', 'aria-label': 'Colors' }),
+      h(
+        'div',
+        { id: 'chart-grid' },
+        h('div', { id: 'legend', role: 'list', 'aria-label': 'Colors' }),
+        h('div', { id: 'chart-host' }),
+        this.buildTable(),
+        h('div', { id: 'footer' }),
+      ),
       h('div', { id: 'tooltip', role: 'tooltip', hidden: true }),
-      h('div', { id: 'footer' }),
     );
     app.append(
-      h(
-        'header',
-        { id: 'toolbar' },
-        h('nav', { id: 'crumbs', 'aria-label': 'Breadcrumbs' }),
-        h(
-          'div',
-          { class: 'tools' },
-          modeGroup,
-          search,
-          h('vscode-badge', { id: 'search-count', variant: 'counter', hidden: true }),
-        ),
-      ),
+      buildToolbar(this.state, {
+        setMode: (mode) => this.setMode(mode),
+        setView: (view) => this.setView(view),
+        search: (q) => this.search.run(q),
+        searchEnter: () => {
+          const first = this.search.matchList[0];
+          if (first !== undefined) this.select(first, { zoom: 'reveal', focus: true });
+        },
+      }),
       h(
         'vscode-split-layout',
         { id: 'split', split: 'vertical', 'initial-handle-position': '64%', 'min-start': '260px', 'min-end': '220px' },
@@ -298,12 +282,17 @@ export class App {
       byId('chart-host'),
       {
         activate: (node) => this.select(node, { zoom: 'into', focus: false }),
-        activateMore: (arc) => this.showMore(arc),
+        activateMore: (arc) => {
+          this.side.moreArc = arc;
+          this.side.render();
+        },
         zoomOut: () => this.zoomOut(),
-        hover: (arc, x, y) => this.tooltip(arc, x, y),
+        hover: (arc, x, y) => showTooltip(this, arc, x, y),
       },
       { ...DEFAULT_LAYOUT, maxArcs: this.settings.maxArcs },
     );
+    document.getElementById('chart-pane')!.classList.toggle('table-mode', this.state.view === 'table');
+    this.followWidth();
     this.chart.onRedraw = () => {
       this.chart?.setSelected(this.selected);
       this.applySearchHighlight();
@@ -312,7 +301,7 @@ export class App {
 
   // --------------------------------------------------------------------------------------------- the chart
 
-  private get tree(): ViewTree {
+  get tree(): ViewTree {
     return this.model!.tree(this.state.mode);
   }
 
@@ -335,7 +324,7 @@ export class App {
     };
   }
 
-  private size(n: number, countsPaths = false): string {
+  size(n: number, countsPaths = false): string {
     if (countsPaths) return `${n} path${n === 1 ? '' : 's'}`;
     return formatBytes(n, this.settings.sizeStyle);
   }
@@ -350,7 +339,7 @@ export class App {
     this.applySearchHighlight();
   }
 
-  private zoomTo(center: number): void {
+  zoomTo(center: number): void {
     if (!this.chart) return;
     const tree = this.tree;
     const node =
@@ -365,23 +354,73 @@ export class App {
     if (p >= 0) this.redraw(true, p);
   }
 
+  /**
+   * Below NARROW_PX the side pane goes under the chart (the split turns horizontal): side by side, neither the
+   * chart nor store paths in the pane would have room.
+   */
+  private followWidth(): void {
+    const app = byId('app');
+    const split = byId('split') as HTMLElement & { split: string; handlePosition: string };
+    const apply = () => {
+      const narrow = app.clientWidth < NARROW_PX;
+      if (narrow === app.classList.contains('narrow')) return;
+      app.classList.toggle('narrow', narrow);
+      split.setAttribute('min-start', narrow ? '200px' : '260px');
+      split.setAttribute('min-end', narrow ? '140px' : '220px');
+      split.split = narrow ? 'horizontal' : 'vertical';
+      split.handlePosition = narrow ? '60%' : '64%';
+    };
+    apply();
+    this.widthObserver?.disconnect();
+    this.widthObserver = new ResizeObserver(apply);
+    this.widthObserver.observe(app);
+  }
+
+  private buildTable(): HTMLElement {
+    this.table = new PathTable(this, this.search, {
+      why: (node) => {
+        this.select(node, { zoom: 'reveal', focus: false });
+        const why = document.getElementById('why');
+        why?.scrollIntoView({ block: 'nearest' });
+        why?.querySelector<HTMLElement>('.step.target, .step')?.focus();
+      },
+      focusSearch: () => document.getElementById('search')?.focus(),
+    });
+    return this.table.element;
+  }
+
+  private setView(view: MainView): void {
+    this.persist({ view: view === 'table' ? 'table' : undefined });
+    this.showView();
+  }
+
+  /** Shows the chart or the table in the main pane, as the state says. */
+  private showView(): void {
+    const table = this.state.view === 'table';
+    document.getElementById('chart-pane')?.classList.toggle('table-mode', table);
+    if (table) {
+      document.getElementById('tooltip')?.setAttribute('hidden', '');
+      this.table?.refresh();
+    }
+  }
+
   private setMode(mode: TreeMode): void {
     if (mode === this.state.mode) return;
     this.persist({ mode });
     // The centre keeps its meaning in both trees (it is the same path), so stay there.
     this.redraw(false);
-    this.renderSide();
+    this.side.render();
   }
 
   /**
    * Selects a path. `into`: zoom into it when it has children (a click on an arc). `reveal`: make sure it is
    * drawn, centring on its parent if needed (from search, chains, the sidebar).
    */
-  private select(node: number, how: { zoom: 'into' | 'reveal' | 'none'; focus: boolean }): void {
+  select(node: number, how: SelectHow): void {
     const model = this.model;
     if (!model || !this.chart) return;
     this.selected = node;
-    this.moreArc = undefined;
+    this.side.moreArc = undefined;
     this.persist({ selected: model.isVirtual(node) ? undefined : model.path(node) });
     if (!model.isVirtual(node)) this.post({ type: 'selected', path: model.path(node) });
     if (how.zoom === 'into') this.zoomTo(node);
@@ -390,541 +429,22 @@ export class App {
       if (!drawn) this.redraw(true, Math.max(0, this.tree.parent[node]!));
     }
     this.chart.setSelected(node);
+    if (this.state.view === 'table') this.table?.setSelected(node);
     if (how.focus) this.chart.focusNode(node);
     this.renderCrumbs();
-    this.renderSide();
+    this.side.render();
   }
 
   private renderCrumbs(): void {
-    const nav = document.getElementById('crumbs');
-    if (!nav || !this.model || !this.chart) return;
-    clear(nav);
-    const model = this.model;
-    const tree = this.tree;
-    const center = this.chart.centerNode;
-    const end = this.selected >= 0 && ancestry(tree, this.selected).includes(center) ? this.selected : center;
-    const chain = ancestry(tree, end);
-    const ol = h('ol', {});
-    const crumb = (i: number) => {
-      const label = i === 0 ? this.title || model.label(0) : model.label(i);
-      return h(
-        'li',
-        {},
-        h(
-          'button',
-          {
-            class: `crumb${i === center ? ' current' : ''}${i === this.selected ? ' selected' : ''}`,
-            'aria-current': i === center ? 'location' : undefined,
-            title: i === 0 ? model.path(0) || label : model.path(i),
-            'data-node': i,
-            onclick: () => {
-              this.redraw(true, i);
-              this.select(i, { zoom: 'none', focus: false });
-            },
-          },
-          ellipsize(label, 40),
-        ),
-      );
-    };
-    // Long chains keep their ends: the root, an ellipsis that expands, and the last five.
-    if (chain.length > 8 && !nav.classList.contains('expanded')) {
-      ol.append(crumb(chain[0]!));
-      ol.append(
-        h(
-          'li',
-          {},
-          h(
-            'button',
-            {
-              class: 'crumb ellipsis',
-              title: 'Show the whole path',
-              onclick: () => {
-                nav.classList.add('expanded');
-                this.renderCrumbs();
-              },
-            },
-            '…',
-          ),
-        ),
-      );
-      for (const i of chain.slice(-5)) ol.append(crumb(i));
-    } else {
-      for (const i of chain) ol.append(crumb(i));
-    }
-    nav.append(ol);
-  }
-
-  private tooltip(arc: Arc | null, x: number, y: number): void {
-    const tip = document.getElementById('tooltip');
-    if (!tip || !this.model) return;
-    if (!arc) {
-      tip.hidden = true;
-      return;
-    }
-    const model = this.model;
-    const tree = this.tree;
-    clear(tip);
-    if (arc.node < 0) {
-      tip.append(
-        h('div', { class: 'tip-name' }, `${arc.moreCount} more paths`),
-        h(
-          'div',
-          { class: 'tip-row' },
-          `Together ${this.size(arc.value, tree.countsPaths)}, each too small to draw here. Click to list them.`,
-        ),
-      );
-    } else {
-      const i = arc.node;
-      const p = model.parsedName(i);
-      const known = model.sizesKnown;
-      const rows: [string, string][] = [];
-      if (p.version) rows.push(['Version', p.version]);
-      if (p.output) rows.push(['Output', p.output]);
-      rows.push(['NAR size', known ? this.size(model.snapshot.narSize[i]!) : 'unknown']);
-      rows.push(['Closure size', known ? this.size(model.closureSize(i)) : 'unknown']);
-      rows.push([
-        'Retained size',
-        known ? this.size(model.snapshot.retained[i]!) : `${this.model.tree('dominator').size[i]} paths`,
-      ]);
-      if (this.state.mode === 'chain') rows.push(['Subtree here', this.size(tree.size[i]!, tree.countsPaths)]);
-      rows.push(['Referrers', String(model.referrerCount(i))]);
-      tip.append(
-        h('div', { class: 'tip-name' }, p.pname || p.name),
-        h('div', { class: 'tip-cat' }, CATEGORIES[model.category(i)]!.label),
-        h('dl', {}, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
-      );
-    }
-    tip.hidden = false;
-    const pane = byId('chart-pane').getBoundingClientRect();
-    const box = tip.getBoundingClientRect();
-    let left = x - pane.left + 14;
-    let top = y - pane.top + 14;
-    if (left + box.width > pane.width - 4) left = x - pane.left - box.width - 14;
-    if (top + box.height > pane.height - 4) top = y - pane.top - box.height - 14;
-    tip.style.left = `${Math.max(4, left)}px`;
-    tip.style.top = `${Math.max(4, top)}px`;
-  }
-
-  private renderLegend(): void {
-    const legend = document.getElementById('legend');
-    if (!legend || !this.model) return;
-    clear(legend);
-    const totals = this.model.categoryTotals();
-    const all = totals.reduce((a, b) => a + b, 0);
-    CATEGORIES.forEach((c, k) => {
-      if (totals[k] === 0) return;
-      const item = h(
-        'button',
-        {
-          class: `legend-item${this.legendFocus === k ? ' active' : ''}`,
-          role: 'listitem',
-          'aria-pressed': String(this.legendFocus === k),
-          title: `Highlight ${c.label.toLowerCase()}`,
-          onclick: () => {
-            this.legendFocus = this.legendFocus === k ? -1 : k;
-            this.renderLegend();
-            this.applySearchHighlight();
-          },
-        },
-        h('span', { class: `swatch cat-${c.id}`, 'aria-hidden': 'true' }),
-        h('span', { class: 'legend-label' }, c.label),
-        h(
-          'span',
-          { class: 'legend-size' },
-          `${this.size(totals[k]!, !this.model!.sizesKnown)} · ${((100 * totals[k]!) / all).toFixed(0)}%`,
-        ),
-      );
-      legend.append(item);
+    if (!this.chart) return;
+    renderCrumbs(this, this.chart.centerNode, (i) => {
+      this.redraw(true, i);
+      this.select(i, { zoom: 'none', focus: false });
     });
-  }
-
-  private renderFooter(): void {
-    const f = document.getElementById('footer');
-    if (!f || !this.model) return;
-    const m = this.model;
-    const paths = m.snapshot.hasVirtualRoot ? m.nodeCount - 1 : m.nodeCount;
-    const parts = [`${paths.toLocaleString('en-US')} paths`];
-    if (m.sizesKnown) parts.push(`${this.size(m.snapshot.retained[0]!)} in total`);
-    else parts.push('no sizes in this input: arcs count paths');
-    const a = m.attribution;
-    if (a)
-      parts.push(
-        `${a.definitions.length} option definitions${a.evalMs !== undefined ? ` (evaluated in ${(a.evalMs / 1000).toFixed(1)} s)` : ''}`,
-      );
-    f.textContent = parts.join(' · ');
-  }
-
-  // -------------------------------------------------------------------------------------------- side pane
-
-  private renderSide(): void {
-    const side = document.getElementById('side');
-    if (!side || !this.model) return;
-    clear(side);
-    if (this.matchList.length > 0 || this.state.search) side.append(this.searchSection());
-    if (this.moreArc) side.append(this.moreSection(this.moreArc));
-    if (this.selected >= 0) {
-      side.append(this.detailsSection(this.selected), this.whySection(this.selected));
-    } else if (!this.state.search) {
-      side.append(
-        h(
-          'div',
-          { class: 'hint' },
-          h('p', {}, 'Each arc is a path; its angle is what removing it would save (its retained size).'),
-          h(
-            'p',
-            {},
-            'Click an arc to zoom in and see why it is in the closure. Click the centre or press Escape to zoom out.',
-          ),
-        ),
-      );
-    }
-  }
-
-  private stepButton(i: number, extra = ''): HTMLElement {
-    const model = this.model!;
-    return h(
-      'button',
-      {
-        class: `step cat-${CATEGORIES[model.category(i)]!.id}-border ${extra}`.trim(),
-        title: model.path(i) || this.title,
-        'data-node': i,
-        onclick: () => this.select(i, { zoom: 'reveal', focus: false }),
-      },
-      i === 0 && model.isVirtual(0) ? this.title || '(roots)' : model.label(i),
-    );
-  }
-
-  private detailsSection(i: number): HTMLElement {
-    const model = this.model!;
-    const p = model.parsedName(i);
-    const known = model.sizesKnown;
-    const path = model.path(i);
-    const stats: [string, string][] = [
-      ['NAR size', known ? this.size(model.snapshot.narSize[i]!) : 'unknown'],
-      ['Closure size', known ? this.size(model.closureSize(i)) : 'unknown'],
-      ['Retained size', known ? this.size(model.snapshot.retained[i]!) : 'unknown'],
-      ['Referrers', String(model.referrerCount(i))],
-      ['Distance from root', String(model.snapshot.distance[i])],
-    ];
-    const actions = model.isVirtual(i)
-      ? h('div', {})
-      : h(
-          'div',
-          { class: 'actions', role: 'toolbar', 'aria-label': 'Path actions' },
-          h('vscode-toolbar-button', {
-            icon: 'copy',
-            label: 'Copy store path',
-            title: 'Copy store path',
-            id: 'act-copy-path',
-            onclick: () => this.post({ type: 'copyPath', path }),
-          }),
-          h('vscode-toolbar-button', {
-            icon: 'list-tree',
-            label: 'Reveal in sidebar tree',
-            title: 'Reveal in sidebar tree',
-            id: 'act-reveal',
-            onclick: () => this.post({ type: 'revealInTree', path }),
-          }),
-          h('vscode-toolbar-button', {
-            icon: 'terminal',
-            label: 'Copy closure-lens why command',
-            title: 'Copy `closure-lens why` command',
-            id: 'act-why',
-            onclick: () => this.post({ type: 'copyWhyCommand', path }),
-          }),
-          h('vscode-toolbar-button', {
-            icon: 'zoom-in',
-            label: 'Zoom to this path',
-            title: 'Zoom to this path',
-            id: 'act-zoom',
-            onclick: () => this.zoomTo(i),
-          }),
-        );
-    return h(
-      'section',
-      { id: 'details', 'aria-label': 'Selected path' },
-      h('div', { class: 'details-head' }, h('h2', {}, p.pname || p.name), actions),
-      h(
-        'div',
-        { class: 'details-meta' },
-        p.version ? h('vscode-badge', {}, p.version) : null,
-        p.output ? h('vscode-badge', {}, p.output) : null,
-        h('span', { class: `swatch cat-${CATEGORIES[model.category(i)]!.id}`, 'aria-hidden': 'true' }),
-        h('span', { class: 'cat-label' }, CATEGORIES[model.category(i)]!.label),
-      ),
-      path ? h('div', { class: 'store-path', title: path }, path) : null,
-      h('dl', { class: 'stats' }, ...stats.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
-    );
-  }
-
-  private whySection(i: number): HTMLElement {
-    const model = this.model!;
-    const section = h('section', { id: 'why', 'aria-label': 'Why is this path in the closure' });
-    if (i === model.graph.root) {
-      section.append(h('h3', {}, 'Why is it here?'), h('p', { class: 'muted' }, 'This is the root of the closure.'));
-      return section;
-    }
-    const set = model.chains(i, CHAIN_LIMIT);
-    section.append(h('h3', {}, `Why is ${model.label(i)} here?`));
-    if (set.chains.length === 0) {
-      section.append(h('p', { class: 'muted' }, 'The root does not reach this path.'));
-      return section;
-    }
-    const shortest = set.chains[0]!;
-    section.append(this.chainView(shortest, 'shortest', 0));
-    const total = set.totalChains;
-    const more = h('vscode-collapsible', {
-      id: 'all-chains',
-      heading: `All chains`,
-      description: total >= Number.MAX_SAFE_INTEGER ? 'too many to count' : `${total.toLocaleString('en-US')} in total`,
-      open: this.state.allChains,
-    });
-    more.addEventListener('vsc-collapsible-toggle', (e) => {
-      const open = (e as CustomEvent<{ open: boolean }>).detail?.open ?? (more as unknown as { open: boolean }).open;
-      this.persist({ allChains: open });
-    });
-    const list = h('ol', { class: 'chain-list' });
-    set.chains.forEach((c, k) => list.append(h('li', {}, this.chainView(c, 'compact', k))));
-    more.append(list);
-    if (set.truncated) {
-      const left =
-        total >= Number.MAX_SAFE_INTEGER
-          ? 'More chains'
-          : `${(total - set.chains.length).toLocaleString('en-US')} more chains`;
-      more.append(
-        h('p', { class: 'muted left-out' }, `${left} not shown (the ${set.chains.length} shortest are listed).`),
-      );
-    }
-    section.append(more);
-    return section;
-  }
-
-  /** One chain: its steps as buttons, and the option definition that introduced it when known. */
-  private chainView(chain: readonly number[], style: 'shortest' | 'compact', k: number): HTMLElement {
-    const model = this.model!;
-    const steps = model.isVirtual(chain[0]!) ? chain.slice(1) : chain;
-    const box = h('div', {
-      class: `chain ${style}`,
-      'data-chain': k,
-      'aria-label': `Chain ${k + 1}, ${steps.length} paths`,
-    });
-    const list = h(style === 'shortest' ? 'ol' : 'div', { class: 'steps' });
-    steps.forEach((s, idx) => {
-      const btn = this.stepButton(s, s === this.selected ? 'target' : '');
-      if (style === 'shortest') list.append(h('li', {}, btn));
-      else {
-        if (idx > 0) list.append(h('span', { class: 'arrow', 'aria-hidden': 'true' }, '→'));
-        list.append(btn);
-      }
-    });
-    box.append(list);
-    const defs = model.chainDefinitions(chain);
-    if (defs.cause) box.append(this.definitionView(defs.cause, defs.others.length, defs.enabler));
-    return box;
-  }
-
-  private definitionLink(d: OptionDefinition): HTMLElement {
-    return h(
-      'a',
-      {
-        href: '#',
-        class: 'definition-link',
-        title: d.line !== null ? `${d.file}:${d.line}` : d.file,
-        onclick: (e: Event) => {
-          e.preventDefault();
-          this.post({ type: 'openDefinition', file: d.file, line: d.line });
-        },
-      },
-      `${shortFile(d.file)}${d.line !== null ? `:${d.line}` : ''}`,
-    );
-  }
-
-  private definitionView(
-    d: OptionDefinition & { via: number },
-    others: number,
-    enabler?: OptionDefinition,
-  ): HTMLElement {
-    const model = this.model!;
-    return h(
-      'div',
-      { class: `definition${d.inWorkspace ? ' own' : ''}` },
-      h('vscode-icon', { name: d.inWorkspace ? 'settings-gear' : 'library', 'aria-hidden': 'true' }),
-      h(
-        'div',
-        { class: 'definition-body' },
-        h(
-          'div',
-          {},
-          h('code', { class: 'option' }, d.option),
-          d.fromDefault ? ' (its default)' : '',
-          ' brings in ',
-          h('span', { class: 'via' }, model.label(d.via)),
-        ),
-        h(
-          'div',
-          { class: 'definition-meta' },
-          this.definitionLink(d),
-          d.enabledBy && !enabler ? h('span', {}, ' · enabled by ', h('code', {}, d.enabledBy)) : null,
-          h(
-            'span',
-            { class: 'cost', title: 'bytes that leave the closure when only this definition goes' },
-            ` · removing it saves ${this.size(d.removalCost)}`,
-          ),
-          d.counterfactualCost !== undefined
-            ? h(
-                'span',
-                { class: 'cost', title: 'found by evaluating the configuration without this definition' },
-                ` (${this.size(d.counterfactualCost)} evaluated without it)`,
-              )
-            : null,
-          others > 0
-            ? h('span', { class: 'muted' }, ` · ${others} more definition${others === 1 ? '' : 's'} on this chain`)
-            : null,
-        ),
-        enabler
-          ? h(
-              'div',
-              { class: 'definition-meta enabler' },
-              'module switched on by ',
-              h('code', {}, enabler.option),
-              ' at ',
-              this.definitionLink(enabler),
-              enabler.moduleCost ? ` · the module costs ${this.size(enabler.moduleCost.bytes)}` : '',
-            )
-          : null,
-      ),
-    );
-  }
-
-  private showMore(arc: Arc): void {
-    this.moreArc = arc;
-    this.renderSide();
-  }
-
-  private moreSection(arc: Arc): HTMLElement {
-    const model = this.model!;
-    const tree = this.tree;
-    const kids = treeChildren(tree, arc.parentNode);
-    const merged = Array.from(kids.subarray(arc.moreFrom ?? 0));
-    const list = h('ol', { class: 'result-list' });
-    for (const c of merged.slice(0, MORE_LIST_LIMIT)) {
-      list.append(
-        h('li', {}, this.stepButton(c), h('span', { class: 'size' }, this.size(tree.size[c]!, tree.countsPaths))),
-      );
-    }
-    return h(
-      'section',
-      { id: 'more', 'aria-label': 'Merged small arcs' },
-      h('h3', {}, `${merged.length} small paths under ${model.label(arc.parentNode)}`),
-      h(
-        'p',
-        { class: 'muted' },
-        `Together ${this.size(arc.value, tree.countsPaths)}.${merged.length > MORE_LIST_LIMIT ? ` The ${MORE_LIST_LIMIT} largest are listed.` : ''}`,
-      ),
-      list,
-    );
-  }
-
-  // ----------------------------------------------------------------------------------------------- search
-
-  private runSearch(query: string): void {
-    const model = this.model;
-    if (!model) return;
-    const q = query.trim();
-    this.persist({ search: q === '' ? undefined : q });
-    const field = document.getElementById('search') as (HTMLElement & { invalid?: boolean }) | null;
-    if (field) field.invalid = /^\/.+\/i?$/.test(q) && !validRegex(q);
-    if (q === '') {
-      this.matches = null;
-      this.containsMatch = null;
-      this.matchList = [];
-    } else {
-      const found = model.find(q);
-      const tree = this.tree;
-      const matches = new Uint8Array(model.nodeCount);
-      const contains = new Uint8Array(model.nodeCount);
-      for (const i of found) {
-        matches[i] = 1;
-        for (let p = tree.parent[i]!; p >= 0 && !contains[p]; p = tree.parent[p]!) contains[p] = 1;
-      }
-      this.matches = matches;
-      this.containsMatch = contains;
-      this.matchList = found.sort((a, b) => model.snapshot.narSize[b]! - model.snapshot.narSize[a]! || a - b);
-    }
-    const badge = document.getElementById('search-count');
-    if (badge) {
-      badge.hidden = q === '';
-      badge.textContent = String(this.matchList.length);
-      badge.setAttribute('aria-label', `${this.matchList.length} matches`);
-    }
-    this.applySearchHighlight();
-    this.renderSide();
   }
 
   private applySearchHighlight(): void {
     if (!this.chart || !this.model) return;
-    const matches = this.matches;
-    const contains = this.containsMatch;
-    const model = this.model;
-    const tree = this.tree;
-    const cat = this.legendFocus;
-    if (!matches && cat < 0) {
-      this.chart.setHighlight(null);
-      return;
-    }
-    const nodeHit = (i: number, hidden: boolean) =>
-      matches ? matches[i] === 1 || (hidden && contains![i] === 1) : model.category(i) === cat;
-    this.chart.setHighlight((a) => {
-      if (a.node >= 0) return nodeHit(a.node, a.hasHiddenChildren);
-      const kids = treeChildren(tree, a.parentNode).subarray(a.moreFrom ?? 0);
-      for (const c of kids) if (nodeHit(c, true)) return true;
-      return false;
-    });
+    this.chart.setHighlight(this.search.highlight(this.legend.focus));
   }
-
-  private searchSection(): HTMLElement {
-    const model = this.model!;
-    const n = this.matchList.length;
-    let total = 0;
-    for (const i of this.matchList) total += model.snapshot.narSize[i]!;
-    const list = h('ol', { class: 'result-list', id: 'search-results' });
-    for (const i of this.matchList.slice(0, SEARCH_LIST_LIMIT)) {
-      list.append(
-        h(
-          'li',
-          {},
-          this.stepButton(i, i === this.selected ? 'target' : ''),
-          h('span', { class: 'size' }, model.sizesKnown ? this.size(model.snapshot.narSize[i]!) : ''),
-        ),
-      );
-    }
-    const summary =
-      n === 0
-        ? `No path matches “${this.state.search ?? ''}”.`
-        : `${n} match${n === 1 ? '' : 'es'}${model.sizesKnown ? `, ${this.size(total)} together` : ''}${n > SEARCH_LIST_LIMIT ? ` (the ${SEARCH_LIST_LIMIT} largest listed)` : ''}`;
-    return h(
-      'section',
-      { id: 'search-section', 'aria-label': 'Search results' },
-      h('h3', {}, 'Search'),
-      h('p', { class: 'muted', id: 'search-summary' }, summary),
-      list,
-    );
-  }
-}
-
-function validRegex(q: string): boolean {
-  const m = /^\/(.+)\/(i?)$/.exec(q);
-  if (!m) return false;
-  try {
-    new RegExp(m[1]!, m[2]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The last two components of a file path: `modules/misc/documentation.nix`. */
-function shortFile(file: string): string {
-  const parts = file.split('/').filter(Boolean);
-  return parts.length <= 3 ? file : `…/${parts.slice(-3).join('/')}`;
 }

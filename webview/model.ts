@@ -11,8 +11,8 @@ import { allChains, type ChainSet } from '../src/shared/analysis/why';
 import { findByName } from '../src/shared/analysis/names';
 import type { Steps } from '../src/shared/slices';
 import { displayName, parseStorePath, type StorePathName } from '../src/shared/storePath';
-import { CATEGORIES, CATEGORY_INDEX, categorize } from './categories';
-import { chainViewTree, dominatorViewTree, type ViewTree } from './viewTree';
+import { CATEGORIES, CATEGORY_INDEX, categorize } from './chart/categories';
+import { chainViewTree, dominatorViewTree, type ViewTree } from './chart/viewTree';
 
 export class ClosureModel {
   readonly names: string[];
@@ -24,6 +24,9 @@ export class ClosureModel {
   private trees = new Map<TreeMode, ViewTree>();
   private readonly chainCache = new Map<string, ChainSet>();
   attribution: AttributionPayload | undefined;
+  /** broughtBy's answers (-2: not yet known), for the attribution they were computed from. */
+  private brought: Int32Array | undefined;
+  private broughtFor: AttributionPayload | undefined;
 
   constructor(readonly snapshot: ClosureSnapshot) {
     this.names = snapshotNames(snapshot);
@@ -148,6 +151,38 @@ export class ClosureModel {
     const a = this.attribution;
     if (!a) return [];
     return Array.from(a.defTargets.subarray(a.defOffsets[i]!, a.defOffsets[i + 1]!));
+  }
+
+  /**
+   * The definition that brought node i in (an index into attribution.definitions), -1 when none is known: its
+   * own definition, or else the nearest one up its shortest chain (as `chainDefinitions` picks the cause).
+   */
+  broughtBy(i: number): number {
+    const a = this.attribution;
+    if (!a) return -1;
+    if (this.broughtFor !== a || !this.brought) {
+      this.brought = new Int32Array(this.nodeCount).fill(-2);
+      this.broughtFor = a;
+    }
+    const memo = this.brought;
+    const parent = this.tree('chain').parent;
+    const walked: number[] = [];
+    let v = i;
+    let found = -1;
+    while (v >= 0) {
+      if (memo[v] !== -2) {
+        found = memo[v]!;
+        break;
+      }
+      walked.push(v);
+      if (a.defOffsets[v + 1]! > a.defOffsets[v]!) {
+        found = a.defTargets[a.defOffsets[v]!]!;
+        break;
+      }
+      v = parent[v]!;
+    }
+    for (const w of walked) memo[w] = found;
+    return found;
   }
 
   /**

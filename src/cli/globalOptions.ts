@@ -1,5 +1,6 @@
 /** The options every command shares (--nix, --cache-dir, --timeout, --color, …), taken out of argv first. */
 import { ClosureLensError } from '../core/errors';
+import { MAX_TIMEOUT_SECONDS } from '../core/nix/limits';
 
 export const GLOBAL_OPTIONS_HELP = `Options for every command:
   --nix PATH          the nix binary to run (default: nix on PATH)
@@ -22,7 +23,7 @@ export interface GlobalOptions {
 }
 
 /** Node's timers hold at most 2^31 - 1 ms; a longer delay fires at once (and would stop nix at once). */
-export const MAX_TIMEOUT_SECS = Math.floor((2 ** 31 - 1) / 1000);
+export const MAX_TIMEOUT_SECS = MAX_TIMEOUT_SECONDS;
 
 /** Takes the options every command shares out of argv, wherever they appear. */
 export function extractGlobalOptions(argv: string[]): { options: GlobalOptions; rest: string[] } {

@@ -15,7 +15,7 @@ import { GraphCache } from '../core/load/graphCache';
 import type * as RunnerModule from '../core/nix/runner';
 import type { NixRunner, NixRunnerOptions } from '../core/nix/runner';
 import { COMMANDS, mainUsage } from './commandTable';
-import { errorLine, oneLine, type CliContext } from './context';
+import { errorLine, oneLine, printNotes, type CliContext } from './context';
 import { extractGlobalOptions, useColor, type GlobalOptions } from './globalOptions';
 
 // The runner (and execa) loads when nix first runs; a query answered from the cache never loads it.
@@ -36,6 +36,7 @@ export interface MainIO {
 
 /** The whole CLI: argv in, exit code out. Never throws. */
 export async function main(argv: string[], io: MainIO): Promise<number> {
+  let cacheDir: string | null | undefined;
   try {
     const { options, rest } = extractGlobalOptions(argv);
     const [command, ...commandArgs] = rest;
@@ -55,7 +56,7 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
       });
     }
     // The one cache directory of this run: the graph cache, compressed sizes and attribution all live in it.
-    const cacheDir = options.noCache ? null : path.resolve(io.cwd, options.cacheDir ?? defaultCacheDir(io.env));
+    cacheDir = options.noCache ? null : path.resolve(io.cwd, options.cacheDir ?? defaultCacheDir(io.env));
     const engine = makeEngine(options, cacheDir);
     // --timeout goes to the runner (per nix call), which reports it as a timeout rather than a cancellation.
     const signal = io.signal;
@@ -71,7 +72,11 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
             ...(opts.signal ? { signal: opts.signal } : {}),
             ...(progress ? { onProgress: progress.update } : {}),
           })
-          .finally(() => progress?.done());
+          .finally(() => progress?.done())
+          .then((loaded) => {
+            printNotes(io, loaded);
+            return loaded;
+          });
       },
       realise: (installable, opts) => {
         const progress = io.stderrIsTTY ? progressLine(io) : undefined;
@@ -89,7 +94,7 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
     };
     return await sub.run(commandArgs, ctx);
   } catch (e) {
-    return reportError(e, io);
+    return reportError(e, io, cacheDir);
   }
 }
 
@@ -97,6 +102,8 @@ function makeEngine(options: GlobalOptions, cacheDir: string | null): ClosureEng
   const nix = lazyRunner({
     ...(options.nix ? { nixPath: options.nix } : {}),
     ...(options.timeoutSecs ? { timeoutMs: options.timeoutSecs * 1000 } : {}),
+    // kill -9 of the CLI must not leave nix (and its builders) running on.
+    dieWithParent: true,
   });
   const store = options.store ? { store: options.store } : {};
   if (cacheDir === null) return new ClosureEngine({ nix, ...store });
@@ -141,9 +148,9 @@ function progressText(p: unknown): string | undefined {
   return undefined;
 }
 
-function reportError(e: unknown, io: MainIO): number {
+function reportError(e: unknown, io: MainIO, cacheDir: string | null | undefined): number {
   if (e instanceof ClosureLensError) {
-    io.stderr(errorLine(e));
+    io.stderr(errorLine(e, cacheDir));
     return 1;
   }
   const message = e instanceof Error ? e.message : String(e);
@@ -163,13 +170,24 @@ function writeStdout(text: string): void {
   }
 }
 
-/** Runs the CLI as this process: argv, stdio, SIGINT, and the exit code (dist/closure-lens.js calls it). */
+/** The signals that stop the CLI as Ctrl-C does: nix and its builders are stopped, then the CLI exits 128 + n. */
+const STOP_SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+/** Runs the CLI as this process: argv, stdio, signals, and the exit code (dist/closure-lens.js calls it). */
 export function runAsProcess(): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   });
   const abort = new AbortController();
-  process.once('SIGINT', () => abort.abort(new Error('interrupted')));
+  let stoppedBy: keyof typeof STOP_SIGNALS | undefined;
+  for (const name of Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[]) {
+    // Once: a second signal ends the CLI at once (the exit hooks and the nix watchdog still stop nix).
+    process.once(name, () => {
+      stoppedBy ??= name;
+      for (const other of Object.keys(STOP_SIGNALS)) if (other !== name) process.removeAllListeners(other);
+      abort.abort(new Error(`interrupted by ${name}`));
+    });
+  }
   void main(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: writeStdout,
@@ -178,7 +196,7 @@ export function runAsProcess(): void {
     stdoutIsTTY: process.stdout.isTTY === true,
     signal: abort.signal,
   }).then((code) => {
-    process.exitCode = code;
+    process.exitCode = stoppedBy ? 128 + STOP_SIGNALS[stoppedBy] : code;
   });
 }
 

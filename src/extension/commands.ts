@@ -2,6 +2,7 @@
  * The command palette entries: Show closure (of a flake output, a store path, the running system), Why depends…,
  * Refresh, and the status bar's "show the sunburst again". Each opens or reuses the sunburst panel of its target.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SnapshotSource } from '../shared/snapshot';
 import type { PanelTarget } from '../shared/protocol';
@@ -26,6 +27,7 @@ import {
   targetTitle,
   type ClosureTarget,
   type FlakeListing,
+  type FlakeRef,
   type TargetDiscovery,
 } from './targets';
 import { isClosureLensError } from '../core/errors';
@@ -60,8 +62,13 @@ export class ClosureCommands extends Disposable {
     super();
     const reg = (id: string, fn: (...args: unknown[]) => unknown) =>
       this.register(vscode.commands.registerCommand(id, fn));
-    reg(COMMANDS.showClosure, (arg) => this.showClosure(typeof arg === 'string' ? arg : undefined));
-    reg(COMMANDS.showStorePath, (arg) => this.showStorePath(typeof arg === 'string' ? arg : undefined));
+    // From the explorer's context menu the argument is the file's Uri (a flake.nix, or a link into the store).
+    reg(COMMANDS.showClosure, (arg) =>
+      arg instanceof vscode.Uri ? this.showClosureOf(arg) : this.showClosure(typeof arg === 'string' ? arg : undefined),
+    );
+    reg(COMMANDS.showStorePath, (arg) =>
+      this.showStorePath(arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg : undefined),
+    );
     reg(COMMANDS.showRunningSystem, () => this.showRunningSystem());
     reg(COMMANDS.whyDepends, (arg) => this.whyDepends(typeof arg === 'string' ? arg : undefined));
     reg(COMMANDS.refresh, () => this.refresh());
@@ -90,6 +97,39 @@ export class ClosureCommands extends Disposable {
       target = await pickTarget(this.discovery, this.recent, this.log, { refresh });
     }
     return target ? this.show(target, refresh) : undefined;
+  }
+
+  /**
+   * "Show closure" on a file of the explorer: for a flake.nix, the pick of that flake's outputs; for a link into
+   * the store (`result`), the closure of the store path it points to.
+   */
+  async showClosureOf(resource: vscode.Uri): Promise<ShownClosure | undefined> {
+    if (resource.scheme !== 'file') {
+      void vscode.window.showErrorMessage(
+        `Nix Closure Lens: ${resource.toString()} is not a local file; Show closure needs a flake.nix or a link into the Nix store on this machine.`,
+      );
+      return undefined;
+    }
+    if (path.basename(resource.fsPath) === 'flake.nix') {
+      if (!vscode.workspace.isTrusted) {
+        void explainUntrusted(new UntrustedWorkspaceError('evaluate flakes'));
+        return undefined;
+      }
+      const folder = vscode.workspace.getWorkspaceFolder(resource);
+      if (!folder) {
+        void vscode.window.showErrorMessage(
+          `Nix Closure Lens: ${resource.fsPath} is outside the workspace folders. Open its folder (File > Open Folder…) to analyse this flake.`,
+        );
+        return undefined;
+      }
+      const flake: FlakeRef = { dir: path.dirname(resource.fsPath), folder };
+      const target = await pickTarget(this.discovery, this.recent, this.log, {
+        flakes: [flake],
+        title: `Nix Closure Lens: Show closure of ${flakeDescription(flake)}`,
+      });
+      return target ? this.show(target, false) : undefined;
+    }
+    return this.showStorePath(resource.fsPath);
   }
 
   private async findNamed(spec: string, refresh: boolean): Promise<ClosureTarget | undefined> {

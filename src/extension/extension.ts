@@ -11,6 +11,7 @@ import { DisposableStore } from './disposables';
 import { EngineHost } from './engineHost';
 import { FlakeOutputCache } from './flakeOutputCache';
 import { AnalysedTargets, type OptionCostsState } from './analysedTargets';
+import { ContextKeys } from './contextKeys';
 import { CostLensProvider } from './costLens';
 import { HEAVIEST_VIEW_ID } from './contributions';
 import { HeaviestTreeProvider, registerClosureViewCommands, type TreeNode } from './heaviestTree';
@@ -20,7 +21,8 @@ import { NixLog, type LoggedCommand } from './nixLog';
 import { readSettings } from './settings';
 import { ClosureStatusBar } from './statusBar';
 import { registerSunburstSerializer } from './sunburstPanel';
-import { RecentTargets } from './targetPicker';
+import { RulesFileCommand } from './rulesFile';
+import { openPickState, RecentTargets, type OpenPickState } from './targetPicker';
 import { TargetDiscovery } from './targets';
 import { WHY_SCHEME, WhyDocuments } from './whyDepends';
 
@@ -38,6 +40,10 @@ export interface NixClosureLensApi {
   optionCosts(): readonly { key: string; title: string; rootPath: string; state: OptionCostsState['kind'] }[];
   /** The sidebar tree's data, as the view reads it. */
   readonly heaviestTree: vscode.TreeDataProvider<TreeNode>;
+  /** The value the extension last set for a context key (VS Code offers no way to read one back). */
+  contextKey(key: string): unknown;
+  /** The "Show closure" pick open now, if any. */
+  openTargetPick(): OpenPickState | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
@@ -102,12 +108,19 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
     }),
   );
   store.add(registerClosureViewCommands(analysed));
+  const contextKeys = store.add(new ContextKeys(service, analysed));
   store.add(new ClosureStatusBar(analysed, units));
   diffFeatures.followOptionCosts(analysed);
   const tree = store.add(new HeaviestTreeProvider(analysed, units));
   store.add(vscode.window.createTreeView(HEAVIEST_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
   const scans = new ScanCache();
-  store.add(vscode.languages.registerHoverProvider(NIX_SELECTOR, new OptionHoverProvider(analysed, scans, units)));
+  store.add(
+    vscode.languages.registerHoverProvider(
+      NIX_SELECTOR,
+      new OptionHoverProvider(analysed, scans, units, () => contextKeys.optionCostHovered()),
+    ),
+  );
+  store.add(new RulesFileCommand(service));
   store.add(
     vscode.languages.registerCodeLensProvider(NIX_SELECTOR, store.add(new CostLensProvider(analysed, scans, units))),
   );
@@ -130,6 +143,8 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
     optionCosts: () =>
       analysed.list().map((t) => ({ key: t.key, title: t.title, rootPath: t.loaded.rootPath, state: t.options.kind })),
     heaviestTree: tree,
+    contextKey: (key) => contextKeys.value(key),
+    openTargetPick: openPickState,
   };
 }
 

@@ -55,6 +55,8 @@ export class OptionHoverProvider implements vscode.HoverProvider {
     private readonly targets: AnalysedTargets,
     private readonly scans: ScanCache,
     private readonly units: () => SizeUnits,
+    /** Told when a hover shows what an option costs (the walkthrough's step). */
+    private readonly onCostShown: () => void = () => undefined,
   ) {}
 
   provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
@@ -96,6 +98,7 @@ export class OptionHoverProvider implements vscode.HoverProvider {
         );
         md.appendMarkdown(`\n\nNot analysed yet: ${notes.join(' · ')}`);
       }
+      this.onCostShown();
       return new vscode.Hover(md, range);
     }
     const option = spot.binding.path.join('.');

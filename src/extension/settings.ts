@@ -1,5 +1,6 @@
 /** Typed access to the `nixClosureLens.*` settings, with the defaults declared in package.json. */
 import * as vscode from 'vscode';
+import { MAX_TIMEOUT_SECONDS } from '../core/nix/limits';
 
 export const SECTION = 'nixClosureLens';
 
@@ -29,7 +30,10 @@ export function readSettings(): Settings {
   return {
     nixPath: c.get<string>('nixPath', 'nix').trim() || 'nix',
     extraArgs: Array.isArray(extraArgs) ? extraArgs.filter((a): a is string => typeof a === 'string') : [],
-    timeoutMs: (Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds : 600) * 1000,
+    // Node's timers hold at most 2^31 - 1 ms; a longer one would fire at once and stop nix at once.
+    timeoutMs:
+      Math.min(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds : 600, MAX_TIMEOUT_SECONDS) *
+      1000,
     maxArcs: c.get<number>('sunburst.maxArcs', 2500),
     sizeUnits: c.get<string>('sizeUnits', 'iec') === 'nix' ? 'nix' : 'iec',
     defaultTarget: c.get<string>('defaultTarget', '').trim(),

@@ -10,7 +10,14 @@ import { isClosureLensError } from '../core/errors';
 import { parseStorePath, displayName } from '../shared/storePath';
 import type { NixLog } from './nixLog';
 import { pushRecent, splitByRecent } from './recentOrder';
-import { flakeDescription, targetKey, type ClosureTarget, type FlakeListing, type TargetDiscovery } from './targets';
+import {
+  flakeDescription,
+  targetKey,
+  type ClosureTarget,
+  type FlakeListing,
+  type FlakeRef,
+  type TargetDiscovery,
+} from './targets';
 import { UntrustedWorkspaceError } from './trust';
 
 const RECENT_KEY = 'nixClosureLens.recentTargets';
@@ -64,6 +71,34 @@ interface ActionItem extends vscode.QuickPickItem {
 export interface PickOptions {
   readonly refresh?: boolean;
   readonly title?: string;
+  /** List the outputs of these flakes only (the explorer's "Show closure" on one flake.nix); default: every flake. */
+  readonly flakes?: readonly FlakeRef[];
+}
+
+/** The target pick open now, if any: the in-editor tests read it (the workbench's quick input is out of their reach). */
+let openPick: vscode.QuickPick<ActionItem> | undefined;
+
+export interface OpenPickState {
+  readonly title: string | undefined;
+  /** Each row's label and description, separators left out. */
+  readonly rows: readonly { readonly label: string; readonly description?: string }[];
+  /** The label of the row Enter would pick. */
+  readonly active: string | undefined;
+  readonly busy: boolean;
+}
+
+export function openPickState(): OpenPickState | undefined {
+  const qp = openPick;
+  return (
+    qp && {
+      title: qp.title,
+      rows: qp.items
+        .filter((i) => i.kind !== vscode.QuickPickItemKind.Separator)
+        .map((i) => ({ label: i.label, ...(i.description !== undefined ? { description: i.description } : {}) })),
+      active: qp.activeItems[0]?.label,
+      busy: qp.busy,
+    }
+  );
 }
 
 /** Lets the user choose a target; resolves undefined when they dismissed the pick. */
@@ -95,7 +130,8 @@ export async function pickTarget(
       ...listings.flatMap((l) =>
         l.outputs.map((output) => ({ kind: 'flake-output' as const, flake: l.flake, output })),
       ),
-      ...recent.storePaths(),
+      // On one flake (its flake.nix in the explorer) only that flake's outputs, recently used or not.
+      ...(opts.flakes ? [] : recent.storePaths()),
     ];
     const { recent: used, rest } = splitByRecent(all, targetKey, recent.keys());
     const items: ActionItem[] = [];
@@ -146,7 +182,7 @@ export async function pickTarget(
     }
     qp.busy = true;
     try {
-      const flakes = await discovery.findFlakes();
+      const flakes = opts.flakes ?? (await discovery.findFlakes());
       multiFlake = flakes.length > 1;
       if (flakes.length === 0) {
         problems.push({ label: '$(info) No flake.nix in this workspace', alwaysShow: true });
@@ -180,6 +216,7 @@ export async function pickTarget(
 
   render();
   qp.show();
+  openPick = qp;
   const listing = listAll().then(render);
   const chosen = await new Promise<Action | undefined>((resolve) => {
     qp.onDidAccept(() => {
@@ -189,6 +226,7 @@ export async function pickTarget(
     qp.onDidHide(() => resolve(undefined));
   });
   abort.abort();
+  if (openPick === qp) openPick = undefined;
   qp.dispose();
   await listing.catch(() => undefined);
   switch (chosen?.kind) {

@@ -125,9 +125,12 @@ export class Workbench {
     );
   }
 
-  /** Whether the palette offers a command with that title (checked without running it). */
-  async hasCommand(title: string): Promise<boolean> {
-    const found = (await this.commandRow(title, 30_000)) !== undefined;
+  /**
+   * Whether the palette offers a command with that title (checked without running it). To check that it is not
+   * offered, first wait for one that is (the extension's contributions are known then) and pass a short timeout.
+   */
+  async hasCommand(title: string, timeoutMs = 30_000): Promise<boolean> {
+    const found = (await this.commandRow(title, timeoutMs)) !== undefined;
     await this.page.keyboard.press('Escape');
     return found;
   }

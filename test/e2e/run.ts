@@ -176,7 +176,12 @@ async function main(): Promise<void> {
     out.line(
       `    ${path.relative(REPO, vsix)}: ${files.length} files, ${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB`,
     );
-    for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js']) {
+    for (const required of [
+      'extension/package.json',
+      'extension/package.nls.json',
+      'extension/dist/extension.js',
+      'extension/dist/cli.js',
+    ]) {
       if (!files.includes(required)) throw new Error(`the .vsix lacks ${required}`);
     }
     const stray = files.filter((f) => /^extension\/(src|test|node_modules|out|bench|webview)\/|\.map$|\.ts$/.test(f));

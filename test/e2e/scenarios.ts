@@ -21,6 +21,14 @@ const PALETTE_PREFIX = 'Nix Closure Lens: ';
  * The workbench loads, the extension's contributions show, and it activates and works: Show closure lists the
  * example flake's outputs (which needs the bundled engine to run nix).
  */
+/** The commands that act on the shown closure: the palette offers them once one is shown (package.json `when`). */
+const CLOSURE_COMMANDS = [
+  'Refresh',
+  'Show sunburst of the current closure',
+  'Why depends…',
+  'Estimate compressed size',
+];
+
 export const smoke: Step[] = [
   {
     title: 'the palette offers "Nix Closure Lens: Show closure" and the activity bar the "Nix Closure" view',
@@ -31,6 +39,15 @@ export const smoke: Step[] = [
       // A container with one view hides the view's header; the container title names it.
       await page.locator('.part.sidebar .composite.title', { hasText: /Heaviest paths/i }).waitFor({ timeout: 30_000 });
       await page.getByText('Nothing analysed yet').first().waitFor({ timeout: 30_000 });
+    },
+  },
+  {
+    title: 'the palette leaves out Refresh, Show sunburst, Why depends… and Estimate compressed size: no closure yet',
+    async run({ workbench }) {
+      // The previous step saw "Show closure", so the extension's contributions are known to the palette.
+      for (const title of CLOSURE_COMMANDS) {
+        assert.equal(await workbench.hasCommand(`${PALETTE_PREFIX}${title}`, 2000), false, `${title} is offered`);
+      }
     },
   },
   {
@@ -129,6 +146,16 @@ const showDemo: Step = {
   },
 };
 
+/** After a closure is shown, the palette offers the commands that act on it. */
+const closureCommandsOffered: Step = {
+  title: 'with a closure shown, the palette offers Refresh, Show sunburst, Why depends… and Estimate compressed size',
+  async run({ workbench }) {
+    for (const title of CLOSURE_COMMANDS) {
+      assert.ok(await workbench.hasCommand(`${PALETTE_PREFIX}${title}`), `${title} is not offered`);
+    }
+  },
+};
+
 /** The story of the issue: Show closure → sunburst → click a path → why → Why depends… perl → cancel a build. */
 export const userJourney: Step[] = [
   ...smoke,
@@ -211,7 +238,7 @@ export const userJourney: Step[] = [
 ];
 
 /** For the .vsix: the smoke test, then the sunburst, so the packaged webview bundle is exercised as well. */
-export const packagedSmoke: Step[] = [...smoke, showDemo];
+export const packagedSmoke: Step[] = [...smoke, showDemo, closureCommandsOffered];
 
 /** Workspace Trust on, folder not trusted: Show closure explains why and runs no nix evaluation or build. */
 export const untrusted: Step[] = [

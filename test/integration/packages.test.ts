@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { isBuiltin } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
@@ -160,6 +161,14 @@ describe('packages: the .vsix and the npm tarball, built from a clean checkout',
     for (const f of needed) assert.ok(files.includes(f), `the .vsix lacks ${f}; it holds ${files.join(', ')}`);
     const stray = files.filter((f) => /^(src|test|bench|webview|out|node_modules)\/|\.map$|\.ts$/.test(f));
     assert.deepEqual(stray, [], 'only what the extension runs and shows');
+
+    // The bundles inline their dependencies: they may load node's own modules and `vscode`, nothing from node_modules.
+    for (const bundle of ['dist/extension.js', 'dist/closureWorker.js', 'dist/cli.js', 'dist/closure-lens.js']) {
+      const text = fs.readFileSync(path.join(work, bundle), 'utf8');
+      const loaded = [...text.matchAll(/\brequire\(["'`]([^"'`]+)["'`]\)/g)].map((m) => m[1]!);
+      const outside = loaded.filter((m) => m !== 'vscode' && !isBuiltin(m));
+      assert.deepEqual([...new Set(outside)], [], `${bundle} loads modules it does not carry`);
+    }
 
     const packed = JSON.parse(
       execFileSync('unzip', ['-p', vsix, 'extension/package.json'], { encoding: 'utf8' }),

@@ -252,7 +252,7 @@ describe('text report: small rebuilds summed up', () => {
     assert.doesNotMatch(text, /tiny/);
     assert.match(
       text,
-      /^…and 2 more with less than 8\.0 KiB of change each \(\+10 B in all; --all-rebuilt lists them\)$/m,
+      /^…and 2 more with less than 8\.0 KiB of change each \(\+0\.0 KiB in all; --all-rebuilt lists them\)$/m,
     );
     const all = renderDiffText(d, { allRebuilt: true });
     assert.match(all, /^\[B\*\]\s+tiny\s+1\.0\s+\+0\.0 KiB$/m);

@@ -85,6 +85,8 @@ describe('protocol: persisted state and targets', () => {
       selected: P,
       search: '/^perl/',
       allChains: true,
+      view: 'table' as const,
+      tableSort: { column: 'retained' as const, descending: true },
     };
     assert.deepEqual(parseWebviewState(JSON.parse(JSON.stringify(s))), s);
   });
@@ -98,6 +100,8 @@ describe('protocol: persisted state and targets', () => {
       target: { kind: 'shell', cmd: 'x' },
       zoom: 7,
       allChains: 'yes',
+      view: 'list',
+      tableSort: { column: 'hash', descending: true },
     });
     assert.deepEqual(s, { v: 1, mode: 'dominator', allChains: false });
   });

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { shortestChain } from '../../src/shared';
 import { buildSnapshot, graphFromSnapshot } from '../../src/shared';
-import { layoutSunburst } from '../../webview/layout';
-import { ancestry, chainViewTree, dominatorViewTree, treeFromParents } from '../../webview/viewTree';
-import { categorize } from '../../webview/categories';
+import { layoutSunburst } from '../../webview/chart/layout';
+import { ancestry, chainViewTree, dominatorViewTree, treeFromParents } from '../../webview/chart/viewTree';
+import { categorize } from '../../webview/chart/categories';
 import { parseStorePath } from '../../src/shared';
 import { nixosLikeFixture, realSbomClosure, realSbomWithoutSizes, sp, syntheticClosure } from './closures';
 

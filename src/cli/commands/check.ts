@@ -188,7 +188,7 @@ async function runCheck(argv: string[], ctx: CliContext): Promise<number> {
     return await runCheckCommand(argv, ctx);
   } catch (e) {
     if (!(e instanceof ClosureLensError)) throw e; // an internal error stays 2
-    ctx.stderr(errorLine(e));
+    ctx.stderr(errorLine(e, ctx.cacheDir));
     return EXIT_COULD_NOT_CHECK;
   }
 }

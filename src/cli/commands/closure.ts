@@ -1,6 +1,6 @@
 /** `closure-lens closure <target>`: the closure's size and its heaviest paths. */
 import { parseCommandArgs, positiveInt, usageError } from '../args';
-import { loadOrBuild, printNotes, printUsage, type CliContext, type Subcommand } from '../context';
+import { loadOrBuild, printUsage, type CliContext, type Subcommand } from '../context';
 import { closureJson, renderClosureText } from '../render/closure';
 import { BUILD_HELP, TARGET_HELP, targetFrom } from '../targets';
 
@@ -28,10 +28,7 @@ export async function runClosure(argv: string[], ctx: CliContext): Promise<numbe
   const top = values['top'] === undefined ? undefined : positiveInt(values['top'] as string, '--top');
   const loaded = await loadOrBuild(target.target, ctx, values['build'] === true);
   if (values['json']) ctx.stdout(JSON.stringify(closureJson(loaded.analysis, loaded.rootPath, top)) + '\n');
-  else {
-    ctx.stdout(renderClosureText(loaded.analysis, loaded.rootPath, top ?? 20));
-    printNotes(ctx, loaded);
-  }
+  else ctx.stdout(renderClosureText(loaded.analysis, loaded.rootPath, top ?? 20));
   return 0;
 }
 

@@ -1,6 +1,6 @@
 /** `closure-lens dups <target>`: packages in the closure more than once, and what each duplicate costs. */
 import { parseCommandArgs, usageError } from '../args';
-import { loadOrBuild, printNotes, printUsage, type CliContext, type Subcommand } from '../context';
+import { loadOrBuild, printUsage, type CliContext, type Subcommand } from '../context';
 import { dupsJson, renderDupsText } from '../render/dups';
 import { BUILD_HELP, TARGET_HELP, targetFrom } from '../targets';
 
@@ -25,10 +25,7 @@ export async function runDups(argv: string[], ctx: CliContext): Promise<number> 
   if (positionals.length > (target.fromPositional ? 1 : 0)) throw usageError('dups takes one target', DUPS_USAGE);
   const loaded = await loadOrBuild(target.target, ctx, values['build'] === true);
   if (values['json']) ctx.stdout(JSON.stringify(dupsJson(loaded.analysis)) + '\n');
-  else {
-    ctx.stdout(renderDupsText(loaded.analysis));
-    printNotes(ctx, loaded);
-  }
+  else ctx.stdout(renderDupsText(loaded.analysis));
   return 0;
 }
 

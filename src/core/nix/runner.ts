@@ -12,7 +12,11 @@ import { execa } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { ClosureLensError, classifyNixFailure } from '../errors';
+import { MAX_TIMEOUT_MS } from './limits';
+import { NixWatchdog } from './watchdog';
 import { parseNixVersion, versionLabel, type NixVersion } from './version';
+
+export { MAX_TIMEOUT_MS, MAX_TIMEOUT_SECONDS } from './limits';
 
 export interface RunOptions {
   /** Overrides the runner's default timeout for this call. */
@@ -62,9 +66,15 @@ export interface NixRunnerOptions {
   readonly onCommand?: (c: CommandRecord) => void;
   /** The most stdout one call may print before it is stopped as too large; default 480 MiB. */
   readonly maxStdoutBytes?: number;
+  /**
+   * End nix even when this process is killed outright (kill -9): a watchdog process (watchdog.ts) outlives us and
+   * stops the nix groups still running. The CLI sets it; costs one small node process while nix runs.
+   */
+  readonly dieWithParent?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+
 const STDERR_KEPT = 4 * 1024 * 1024;
 // A 100,000-path `path-info --json` is about 100 MB; V8 strings end near 512 MB.
 const STDOUT_MAX = 480 * 1024 * 1024;
@@ -77,6 +87,7 @@ export class NixRunner {
   private readonly killGraceMs: number;
   private readonly onCommand: ((c: CommandRecord) => void) | undefined;
   private readonly maxStdoutBytes: number;
+  private readonly watchdog: NixWatchdog | undefined;
   private versionPromise: Promise<NixVersion> | undefined;
   private knownVersion: NixVersion | undefined;
 
@@ -88,14 +99,15 @@ export class NixRunner {
     this.killGraceMs = options.killGraceMs ?? 3000;
     this.onCommand = options.onCommand;
     this.maxStdoutBytes = options.maxStdoutBytes ?? STDOUT_MAX;
+    this.watchdog = options.dieWithParent ? new NixWatchdog(this.killGraceMs) : undefined;
   }
 
-  /** Implementation and version, asked once (`nix --version`); a failed attempt is retried next time. */
+  /**
+   * Implementation and version, asked once (`nix --version`, under the runner's timeout like every call: a nix
+   * behind a slow wrapper or network file system may need more than a fixed limit); a failed attempt is retried.
+   */
   version(opts: { signal?: AbortSignal } = {}): Promise<NixVersion> {
-    this.versionPromise ??= this.run(['--version'], {
-      timeoutMs: 30_000,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    }).then(
+    this.versionPromise ??= this.run(['--version'], opts.signal ? { signal: opts.signal } : {}).then(
       (r) => (this.knownVersion = parseNixVersion(r.stdout)),
       (e: unknown) => {
         this.versionPromise = undefined;
@@ -108,7 +120,7 @@ export class NixRunner {
   async run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
     const fullArgs = [...this.extraArgs, ...args];
     if (opts.signal?.aborted) throw cancelled(this.binary, fullArgs);
-    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+    const timeoutMs = Math.min(opts.timeoutMs ?? this.defaultTimeoutMs, MAX_TIMEOUT_MS);
     const started = performance.now();
     const onStdoutChunk = opts.onStdoutChunk;
 
@@ -126,7 +138,10 @@ export class NixRunner {
       maxBuffer: { stdout: this.maxStdoutBytes },
     });
     const pid = sub.pid;
-    if (pid !== undefined) trackGroup(pid);
+    if (pid !== undefined) {
+      trackGroup(pid);
+      this.watchdog?.watch(pid);
+    }
 
     const stderr = new StderrCollector(opts.onStderrLine);
     sub.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -168,6 +183,7 @@ export class NixRunner {
         // Whatever nix left in its group (a stray child) goes with it.
         if (stopReason) signalGroup(pid, 'SIGKILL');
         liveGroups.delete(pid);
+        this.watchdog?.unwatch(pid);
       }
       if (graceTimer) clearTimeout(graceTimer);
     }

@@ -3,6 +3,14 @@ import { DEFAULT_VIEW_SETTINGS, type PanelTarget, type ViewSettings } from './me
 import { MAX_PATH_LENGTH, isRecord, parsePanelTarget } from './checks';
 
 export type TreeMode = 'dominator' | 'chain';
+/** What the main pane shows: the sunburst or the table of every path. */
+export type MainView = 'chart' | 'table';
+export const TABLE_COLUMNS = ['name', 'version', 'nar', 'closure', 'retained', 'referrers', 'option'] as const;
+export type TableColumn = (typeof TABLE_COLUMNS)[number];
+export interface TableSort {
+  readonly column: TableColumn;
+  readonly descending: boolean;
+}
 
 export interface WebviewState {
   readonly v: 1;
@@ -14,6 +22,9 @@ export interface WebviewState {
   readonly selected?: string;
   readonly search?: string;
   readonly allChains: boolean;
+  /** Absent: the chart. */
+  readonly view?: MainView;
+  readonly tableSort?: TableSort;
 }
 
 export const INITIAL_STATE: WebviewState = { v: 1, mode: 'dominator', allChains: false };
@@ -28,6 +39,11 @@ export function parseWebviewState(raw: unknown): WebviewState {
   const zoom = str('zoom', MAX_PATH_LENGTH);
   const selected = str('selected', MAX_PATH_LENGTH);
   const search = str('search', 1000);
+  const sort = raw['tableSort'];
+  const tableSort =
+    isRecord(sort) && (TABLE_COLUMNS as readonly unknown[]).includes(sort['column'])
+      ? { column: sort['column'] as TableColumn, descending: sort['descending'] === true }
+      : undefined;
   return {
     v: 1,
     mode: raw['mode'] === 'chain' ? 'chain' : 'dominator',
@@ -37,6 +53,8 @@ export function parseWebviewState(raw: unknown): WebviewState {
     ...(zoom !== undefined && { zoom }),
     ...(selected !== undefined && { selected }),
     ...(search !== undefined && { search }),
+    ...(raw['view'] === 'table' && { view: 'table' as const }),
+    ...(tableSort && { tableSort }),
   };
 }
 

@@ -4,7 +4,7 @@
  * - the shortest-chain tree (each path under its parent on a shortest why-chain; a node's size is its subtree).
  * Both partition the closure, so the arcs of one ring always add up to their parent.
  */
-import type { ClosureSnapshot, TreeMode } from '../src/shared/protocol';
+import type { ClosureSnapshot, TreeMode } from '../../src/shared/protocol';
 
 export interface ViewTree {
   readonly mode: TreeMode;

@@ -9,6 +9,7 @@ import { interpolateNumber } from 'd3-interpolate';
 import { easeCubicInOut } from 'd3-ease';
 import 'd3-transition';
 import { CATEGORIES } from './categories';
+import { fitText, placeLabels, type PlacedLabel } from './labels';
 import { layoutSunburst, type Arc, type LayoutOptions } from './layout';
 import { children as treeChildren, type ViewTree } from './viewTree';
 
@@ -364,37 +365,14 @@ export class SunburstChart {
 
   private drawLabels(): void {
     const model = this.model!;
-    const ringPx = this.ring;
-    const CHAR = 6.2; // average advance of the 10.5px label font
-    interface Placed {
-      arc: Arc;
-      transform: string;
-      text: string;
-    }
-    const placed: Placed[] = [];
-    for (const a of this.arcs) {
-      const r = (this.rad(a.depth) + this.rad(a.depth + 1)) / 2;
-      const arcLen = (a.x1 - a.x0) * r;
-      if (arcLen < 12) continue;
-      const angle = ((a.x0 + a.x1) / 2) * (180 / Math.PI);
-      const full = a.node >= 0 ? model.label(a.node) : `${a.moreCount} more`;
-      let transform: string;
-      let chars: number;
-      if (arcLen > ringPx * 1.4 && ringPx >= 14) {
-        // Wide arc: write along it, upright, using the arc's length.
-        chars = Math.floor((Math.min(arcLen, 2 * r) - 10) / CHAR);
-        const flip = angle > 90 && angle < 270;
-        transform = `rotate(${angle}) translate(0,${-r}) rotate(${flip ? 180 : 0})`;
-      } else {
-        if (ringPx < 26) continue;
-        chars = Math.floor((ringPx - 8) / CHAR);
-        transform = `rotate(${angle - 90}) translate(${r},0) rotate(${angle < 180 ? 0 : 180})`;
-      }
-      if (chars < 3) continue;
-      placed.push({ arc: a, transform, text: ellipsize(full, chars) });
-    }
+    const placed = placeLabels(
+      this.arcs,
+      (d) => this.rad(d),
+      this.ring,
+      (a) => (a.node >= 0 ? model.label(a.node) : `${a.moreCount} more`),
+    );
     this.labelsG
-      .selectAll<SVGTextElement, Placed>('text')
+      .selectAll<SVGTextElement, PlacedLabel>('text')
       .data(placed, (p) => p.arc.key)
       .join('text')
       .attr('class', (p) =>
@@ -503,26 +481,6 @@ function siblingParity(t: ViewTree, a: Arc): boolean {
   const limit = Math.min(kids.length, 400);
   for (let i = 0; i < limit; i++) if (kids[i] === a.node) return i % 2 === 1;
   return false;
-}
-
-/** Sets the text, shortened with an ellipsis until it is at most `width` pixels wide (measured). */
-function fitText(el: SVGTextElement, text: string, width: number): void {
-  el.textContent = text;
-  if (el.getComputedTextLength() <= width) return;
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    el.textContent = `${text.slice(0, mid)}…`;
-    if (el.getComputedTextLength() <= width) lo = mid;
-    else hi = mid - 1;
-  }
-  el.textContent = `${text.slice(0, lo)}…`;
-}
-
-export function ellipsize(s: string, max: number): string {
-  if (max <= 1) return '';
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
 function cssEscape(s: string): string {

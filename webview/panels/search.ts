@@ -1,0 +1,124 @@
+/**
+ * Search by name or /regex/: which paths match, which tree nodes contain a match (so a collapsed arc lights up
+ * for a match below it), the count badge and the result list in the side pane.
+ */
+import { h } from '../dom';
+import type { Arc } from '../chart/layout';
+import { children as treeChildren } from '../chart/viewTree';
+import type { Page } from '../page';
+import { pathButton } from './pathButton';
+
+const SEARCH_LIST_LIMIT = 300;
+
+export class Search {
+  private matches: Uint8Array | null = null;
+  private containsMatch: Uint8Array | null = null;
+  /** The matches, largest NAR first. */
+  matchList: number[] = [];
+
+  /** Which nodes match (1), or null when there is no search: the table filters by it. */
+  get filter(): Uint8Array | null {
+    return this.matches;
+  }
+
+  /** `changed` runs after every search: the chart's highlight and the side pane follow. */
+  constructor(
+    private readonly page: Page,
+    private readonly changed: () => void,
+  ) {}
+
+  run(query: string): void {
+    const model = this.page.model;
+    if (!model) return;
+    const q = query.trim();
+    this.page.persist({ search: q === '' ? undefined : q });
+    const field = document.getElementById('search') as (HTMLElement & { invalid?: boolean }) | null;
+    if (field) field.invalid = /^\/.+\/i?$/.test(q) && !validRegex(q);
+    if (q === '') {
+      this.matches = null;
+      this.containsMatch = null;
+      this.matchList = [];
+    } else {
+      const found = model.find(q);
+      const tree = this.page.tree;
+      const matches = new Uint8Array(model.nodeCount);
+      const contains = new Uint8Array(model.nodeCount);
+      for (const i of found) {
+        matches[i] = 1;
+        for (let p = tree.parent[i]!; p >= 0 && !contains[p]; p = tree.parent[p]!) contains[p] = 1;
+      }
+      this.matches = matches;
+      this.containsMatch = contains;
+      this.matchList = found.sort((a, b) => model.snapshot.narSize[b]! - model.snapshot.narSize[a]! || a - b);
+    }
+    const badge = document.getElementById('search-count');
+    if (badge) {
+      badge.hidden = q === '';
+      badge.textContent = String(this.matchList.length);
+      badge.setAttribute('aria-label', `${this.matchList.length} matches`);
+    }
+    this.changed();
+  }
+
+  /**
+   * Which arcs stay bright: the matches (and arcs hiding a match below them), or, without a search, the paths
+   * of the legend's focused category (-1: none). Null when nothing is highlighted.
+   */
+  highlight(category: number): ((a: Arc) => boolean) | null {
+    const model = this.page.model;
+    if (!model) return null;
+    const matches = this.matches;
+    const contains = this.containsMatch;
+    const tree = this.page.tree;
+    if (!matches && category < 0) return null;
+    const nodeHit = (i: number, hidden: boolean) =>
+      matches ? matches[i] === 1 || (hidden && contains![i] === 1) : model.category(i) === category;
+    return (a) => {
+      if (a.node >= 0) return nodeHit(a.node, a.hasHiddenChildren);
+      const kids = treeChildren(tree, a.parentNode).subarray(a.moreFrom ?? 0);
+      for (const c of kids) if (nodeHit(c, true)) return true;
+      return false;
+    };
+  }
+
+  section(): HTMLElement {
+    const page = this.page;
+    const model = page.model!;
+    const n = this.matchList.length;
+    let total = 0;
+    for (const i of this.matchList) total += model.snapshot.narSize[i]!;
+    const list = h('ol', { class: 'result-list', id: 'search-results' });
+    for (const i of this.matchList.slice(0, SEARCH_LIST_LIMIT)) {
+      list.append(
+        h(
+          'li',
+          {},
+          pathButton(page, i, i === page.selected ? 'target' : ''),
+          h('span', { class: 'size' }, model.sizesKnown ? page.size(model.snapshot.narSize[i]!) : ''),
+        ),
+      );
+    }
+    const summary =
+      n === 0
+        ? `No path matches “${page.state.search ?? ''}”.`
+        : `${n} match${n === 1 ? '' : 'es'}${model.sizesKnown ? `, ${page.size(total)} together` : ''}${n > SEARCH_LIST_LIMIT ? ` (the ${SEARCH_LIST_LIMIT} largest listed)` : ''}`;
+    return h(
+      'section',
+      { id: 'search-section', 'aria-label': 'Search results' },
+      h('h3', {}, 'Search'),
+      h('p', { class: 'muted', id: 'search-summary' }, summary),
+      list,
+    );
+  }
+}
+
+function validRegex(q: string): boolean {
+  const m = /^\/(.+)\/(i?)$/.exec(q);
+  if (!m) return false;
+  try {
+    new RegExp(m[1]!, m[2]);
+    return true;
+  } catch {
+    return false;
+  }
+}
