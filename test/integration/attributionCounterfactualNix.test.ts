@@ -25,12 +25,18 @@ import { ClosureGraph } from '../../src/shared/graph';
 import { NixRunner } from '../../src/core/nix/runner';
 import { NIX_CONFIG, nixPathInfo, runNix } from '../support/fixtures';
 import { generateNixosScale } from '../support/nixosScale';
+import { CauseIndex } from '../../src/core/attribution/causes';
+import { sameNameLabels } from '../../src/core/attribution/sameName';
+import { findDuplicates } from '../../src/core/analysis/duplicates';
+import { dominatorTree } from '../../src/shared';
 
 const ATTR = 'nixosConfigurations.scale';
 const temporaryDirs: string[] = [];
 process.on('exit', () => {
   for (const d of temporaryDirs) fs.rmSync(d, { recursive: true, force: true });
 });
+
+const analysis = (g: ClosureGraph) => findDuplicates(g, dominatorTree(g));
 
 async function closureSize(root: string): Promise<number> {
   return (await nixPathInfo([root], { recursive: false, closureSize: true })).get(root)!.closureSize!;
@@ -101,6 +107,13 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
     assert.equal(streamed, mine.length);
     assert.deepEqual(progress, [...Array(mine.length + 1).keys()], 'progress counts up one by one');
     for (const d of mine) assert.ok(results.get(targetKey({ definition: d.id })), d.option);
+    // `environment.systemPackages = lib.mkMerge [ [ vim curl ] [ git ] ]`: each part is a definition, on its own line.
+    const parts = mine.filter((d) => d.option === 'environment.systemPackages');
+    const text = fs.readFileSync(parts[0]!.file, 'utf8').split('\n');
+    assert.deepEqual(
+      parts.map((d) => text[d.line! - 1]!.trim()),
+      ['[', '[ pkgs.git ]'],
+    );
   });
 
   it('each variant is the configuration without that definition (same drvPath as the edited file)', async () => {
@@ -179,5 +192,66 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
     assert.ok(cost('boot.initrd.supportedFilesystems') > 2 * 1024 * 1024, 'zfs-user and systemd leave the initrd');
     assert.ok(cost('boot.supportedFilesystems') >= 576 * 1024, 'nfs-utils goes');
     assert.ok(cost('fonts.enableDefaultPackages') >= (896 + 1664) * 1024, 'dejavu and freefont go');
+  });
+  it('names causes, not carriers: the user line that enabled a path first, the module plumbing behind it', () => {
+    const g = attribution.graph;
+    const costs = new Map(
+      [...results.values()].flatMap((r) => (r.cost ? [[r.target.definition, r.cost] as const] : [])),
+    );
+    const index = new CauseIndex(attribution, costs);
+    const node = (suffix: string): number => {
+      const i = g.paths.findIndex((p) => p.endsWith(suffix));
+      assert.ok(i >= 0, suffix);
+      return i;
+    };
+    const described = (i: number) =>
+      index
+        .causesOf(i)
+        .map((c) => `${c.kind} ${attribution.definitions[c.definition]!.option}${c.mechanism ? ' (mechanism)' : ''}`);
+    // zfs-user: the user's supportedFilesystems line enables it; zfs.nix's definitions carry it.
+    const zfs = described(node('-zfs-user-2.3.2'));
+    assert.equal(zfs[0], 'enables boot.initrd.supportedFilesystems', zfs.join('\n'));
+    assert.ok(zfs.includes('carries boot.initrd.extraPackages (mechanism)'), zfs.join('\n'));
+    // A service's package: its enable flag (enables) before the module's own definitions.
+    const svc = userDefinitions(attribution).find((d) => /^services\.svc\d+\.enable$/.test(d.option))!;
+    const name = svc.loc[1]!;
+    const pkg = described(node(`-${name}-1.${(Number(name.slice(3)) - 1) % 10}.0`));
+    assert.equal(pkg[0], `enables services.${name}.enable`, pkg.join('\n'));
+    assert.ok(
+      pkg.slice(1).every((x) => x.endsWith('(mechanism)')),
+      pkg.join('\n'),
+    );
+    // The kernel module package reaches the system through another option (boot.zfs.modulePackage): the user's
+    // boot.extraModulePackages line carries it, and its counterfactual takes it out.
+    const extra = userDefinitions(attribution).find((d) => d.option === 'boot.extraModulePackages')!;
+    const extraCost = results.get(targetKey({ definition: extra.id }))!.cost!;
+    assert.ok(extraCost.lostNodes.includes(node('-zfs-kernel-2.3.2-6.12.30')), 'zfs-kernel goes without it');
+  });
+
+  it("tells alice's and bob's profiles apart, names each chain's own cause, and counts neither as a duplicate", () => {
+    const g = attribution.graph;
+    const labels = sameNameLabels(g, attribution);
+    const profiles = g.paths.map((p, i) => [p, i] as const).filter(([p]) => p.endsWith('-user-environment'));
+    assert.equal(profiles.length, 2);
+    assert.deepEqual(profiles.map(([, i]) => labels.get(i)).sort(), [
+      'user-environment (alice)',
+      'user-environment (bob)',
+    ]);
+    const costs = new Map(
+      [...results.values()].flatMap((r) => (r.cost ? [[r.target.definition, r.cost] as const] : [])),
+    );
+    const index = new CauseIndex(attribution, costs);
+    const python = g.paths.findIndex((p) => p.endsWith('-python3-3.13.3'));
+    for (const [, profile] of profiles) {
+      const user = labels.get(profile)!.slice('user-environment ('.length, -1);
+      // root → … → etc → user-environment (user) → python3
+      const chain = [g.root];
+      const toEtc = g.paths.findIndex((p) => p.endsWith('-etc'));
+      chain.push(toEtc, profile, python);
+      const causes = index.chainCauses(chain);
+      assert.equal(attribution.definitions[causes[0]!.definition]!.option, `users.users.${user}.packages`);
+      assert.equal(causes[0]!.kind, 'carries');
+    }
+    assert.ok(!analysis(g).some((d) => d.pname === 'user-environment'), 'two profiles are not a duplicate');
   });
 });

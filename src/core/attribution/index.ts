@@ -11,3 +11,4 @@ export * from './optionCosts';
 export * from './causes';
 export * from './counterfactualService';
 export * from './variants';
+export * from './sameName';

@@ -10,6 +10,7 @@ import type { Definition, OptionAttribution } from './attribute';
 import { CauseIndex, type CauseKind } from './causes';
 import type { CostMethod } from './collectors';
 import type { CounterfactualCost } from './counterfactual';
+import { sameNameLabels } from './sameName';
 
 /** A counterfactual cost, or why it could not be computed. */
 export type CounterfactualResult = CounterfactualCost | { readonly error: string };
@@ -70,6 +71,8 @@ export interface OptionsJson {
   ranking: number[];
   /** For every closure path: every definition that caused it (indices), the user's first, nearest first. */
   paths: Record<string, number[]>;
+  /** Paths that share a store name, labelled by what tells them apart: `user-environment (alice)`. */
+  labels: Record<string, string>;
   /** The same causes with how each caused the path. */
   causes: Record<string, { definition: number; kind: CauseKind; distance: number; mechanism: boolean }[]>;
 }
@@ -155,6 +158,7 @@ export function optionsJson(r: OptionsReport): OptionsJson {
     ranking: ranking(r),
     paths,
     causes,
+    labels: Object.fromEntries([...sameNameLabels(g, a)].map(([i, label]) => [g.paths[i]!, label])),
   };
 }
 
@@ -175,8 +179,9 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
     const at = d.line === null ? file : `${file}:${d.line}`;
     return d.fromDefault ? `${at} (default)` : at;
   };
+  const labels = sameNameLabels(g, a);
   const names = (d: Definition): string => {
-    const shown = d.nodes.slice(0, 3).map((i) => g.name(i).name);
+    const shown = d.nodes.slice(0, 3).map((i) => labels.get(i) ?? g.name(i).name);
     return d.nodes.length > 3 ? `${shown.join(', ')} +${d.nodes.length - 3}` : shown.join(', ');
   };
   const order = ranking(r);
