@@ -336,6 +336,7 @@ export class AnalysedTargets extends Disposable {
     const panels = SunburstPanel.panels().filter((p) => JSON.stringify(p.target) === wanted);
     if (panels.length === 0) return;
     const a = t.options.index.attribution;
+    const g = a.graph;
     const json = optionsJson({
       attribution: a,
       analysis: t.loaded.analysis,
@@ -343,9 +344,22 @@ export class AnalysedTargets extends Disposable {
       fromCache: t.options.fromCache,
       counterfactuals: this.measurements.results(key, a),
     });
+    const input = {
+      ...json,
+      definitions: json.definitions.map((d, id) => ({
+        ...d,
+        ...(this.measurements.of(key, a, id) === 'measuring' ? { measuring: true } : {}),
+      })),
+      // Each chain names its own cause: the definition whose collector is the chain's step (alice's packages).
+      collectorOf: (id: number, storePath: string) => {
+        const node = g.indexOf(storePath);
+        const c = node === undefined ? undefined : a.collectorOf(a.definitions[id]!.option, node);
+        return c === undefined ? undefined : g.paths[c];
+      },
+    };
     for (const p of panels) {
       try {
-        p.setAttribution(json);
+        p.setAttribution(input);
       } catch (err) {
         this.deps.log.warn(
           `sunburst: option definitions not shown: ${err instanceof Error ? err.message : String(err)}`,

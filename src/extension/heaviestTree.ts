@@ -17,6 +17,7 @@ import { displayName } from '../shared/storePath';
 import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
 import { Disposable } from './disposables';
 import { shortFile } from './displayPaths';
+import { sameNameLabels } from '../core/attribution/sameName';
 import { rankedItem, rankUserDefinitions, unservedModuleDefinitions, type RankedDefinition } from './optionsTree';
 import { onDidChangeSettings, optionCostSettings, type SizeUnits } from './settings';
 
@@ -166,6 +167,20 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
     return rows;
   }
 
+  private readonly labels = new WeakMap<object, Map<number, string>>();
+
+  /** `user-environment (alice)`: for a path whose name another path of the closure shares (engine: sameName.ts). */
+  private sameNameLabel(t: AnalysedTarget, i: number): string | undefined {
+    const attribution = t.options.kind === 'ready' ? t.options.index.attribution : undefined;
+    const key = attribution ?? t.loaded.analysis.graph;
+    let labels = this.labels.get(key);
+    if (!labels) {
+      labels = sameNameLabels(t.loaded.analysis.graph, attribution);
+      this.labels.set(key, labels);
+    }
+    return labels.get(i);
+  }
+
   private optionsProgress(t: AnalysedTarget): string {
     const p = this.targets.measurements.progress(t.key);
     if (p?.state === 'running') return `measuring… ${p.done}/${p.total}`;
@@ -249,7 +264,8 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
       }
       case 'path': {
         const name = g.name(node.index);
-        const label = name.output ? `${name.pname} (${name.output})` : name.pname;
+        const label =
+          this.sameNameLabel(t, node.index) ?? (name.output ? `${name.pname} (${name.output})` : name.pname);
         const item = new vscode.TreeItem(label, collapsed);
         const retained = analysis.retainedSize(node.index);
         const parts = [name.version, g.sizesKnown ? size(retained) : ''].filter((s) => s !== '');
