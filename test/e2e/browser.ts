@@ -1,6 +1,6 @@
 /**
  * Debian's Chromium driven by playwright-core, and the workbench gestures a user makes: the command palette, quick
- * picks, notifications, the webview's frame. Selectors are the ones verified in ../shared/notes/vscode-e2e.md.
+ * picks, notifications, the webview's frame. Selectors are the ones verified against code-server 4.100.3 (CONTRIBUTING.md, "The e2e rig").
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * code-server 4.100.3 (VS Code 1.100.3) as the real VS Code of the e2e tests: a fresh profile per run, started on
  * an ephemeral port in its own process group, with the gallery, telemetry and update checks off (no network).
- * See ../shared/notes/vscode-e2e.md for why each flag and variable is needed.
+ * Each flag and variable below says why it is needed.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -162,6 +162,11 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
     );
     assert.match(r.stdout, /users\.users\.alice\.isNormalUser\s+configuration\.nix:\d+\s+changes nothing/);
     assert.match(r.stdout, /fonts\.packages\s+configuration\.nix:\d+\s+measured without it/);
+    // The variants' toplevels are kept by the toplevel's drvPath: the second run took them from there.
+    assert.ok(
+      fs.readdirSync(cacheDir).some((f) => /^variants-[0-9a-f]{32}\.json$/.test(f)),
+      'variants cached on disk',
+    );
     const yours = r.stdout.indexOf('YOUR DEFINITIONS');
     const modules = r.stdout.indexOf('MODULE DEFINITIONS');
     assert.ok(yours > 0 && modules > yours, "the user's definitions lead");

@@ -58,12 +58,18 @@ async function drvWithout(dir: string, d: Definition): Promise<string | undefine
   const parts = found.flatMap((x) => x.parts).filter((x) => x.line === d.line);
   const b = bindings.length === 1 ? bindings[0]! : parts.length === 1 ? parts[0]! : undefined;
   if (!b) return undefined;
+  return drvOfEdited(dir, d.file, b.start, b.end);
+}
+
+/** The toplevel drvPath of a copy of the system with src[start, end) cut out of `original` (a file of `dir`). */
+async function drvOfEdited(dir: string, original: string, start: number, end: number): Promise<string> {
+  const src = fs.readFileSync(original, 'utf8');
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-cf-edit-'));
   temporaryDirs.push(copy);
   fs.cpSync(dir, copy, { recursive: true });
   fs.rmSync(path.join(copy, 'flake.lock'), { force: true });
-  const file = path.join(copy, path.relative(dir, d.file));
-  fs.writeFileSync(file, src.slice(0, b.start) + src.slice(b.end));
+  const file = path.join(copy, path.relative(dir, original));
+  fs.writeFileSync(file, src.slice(0, start) + src.slice(end));
   return (await runNix(['eval', '--raw', `path:${copy}#${ATTR}.config.system.build.toplevel.drvPath`])).stdout.trim();
 }
 
@@ -253,5 +259,29 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
       assert.equal(causes[0]!.kind, 'carries');
     }
     assert.ok(!analysis(g).some((d) => d.pname === 'user-environment'), 'two profiles are not a duplicate');
+  });
+  it("measures each element of a list definition on its own (alice's packages)", async () => {
+    const d = userDefinitions(attribution).find((x) => x.option === 'users.users.alice.packages')!;
+    const binding = definitionsOf(scanNixFile(fs.readFileSync(d.file, 'utf8')), d.loc).find((b) => b.line === d.line)!;
+    assert.deepEqual(
+      binding.elements.map((e) => e.text),
+      ['git', 'ripgrep', 'python3'],
+    );
+    const targets = binding.elements.map((_, k) => ({ definition: d.id, element: k }));
+    const measured = await new CounterfactualService(new NixRunner({ env: { NIX_CONFIG } })).measure(
+      attribution,
+      targets,
+    );
+    const bytes: number[] = [];
+    for (const [k, e] of binding.elements.entries()) {
+      const r = measured.get(targetKey(targets[k]!))!;
+      assert.equal(r.error, undefined, e.text);
+      assert.equal(r.cost!.root?.drvPath, await drvOfEdited(dir, d.file, e.start, e.end), `without ${e.text}`);
+      bytes.push(r.cost!.bytes);
+    }
+    // git is in the system profile too and python3 in bob's: only ripgrep leaves the closure.
+    assert.equal(bytes[0], 0);
+    assert.ok(bytes[1]! >= 1024 * 1024, `ripgrep: ${bytes[1]}`);
+    assert.equal(bytes[2], 0);
   });
 });

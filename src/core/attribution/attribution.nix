@@ -14,16 +14,13 @@
 # default) unless includeDefaults = "1"; they only name their packages. Everything is guarded with
 # tryEval and bounded in depth and size, and nothing is forced that the answer does not need.
 #
-# With `exclude`, it returns only the toplevel of the configuration without that definition (the option
-# forced to what its other definitions give): the caller compares derivations (counterfactual.ts).
+# Counterfactual variants (the configuration without a definition) are evaluated by variants.nix.
 {
   flake,
   attrPath,
   # Definitions from files under this prefix are reported even when they carry no store path
   # (they are the user's own; counterfactual evaluation can cost them).
   userPrefix ? "",
-  # JSON { loc; index; }: the configuration without that definition (see `withoutDefinition`).
-  exclude ? "",
   # "1": also read definitions that are only option defaults (slow on NixOS: every mkPackageOption).
   includeDefaults ? "0",
   maxDepth ? "12",
@@ -377,59 +374,14 @@ let
         out = try (unsafeDiscardStringContext drv.outPath) null;
       };
 
-  # An option by location, also inside submodules (through valueMeta, as the walk found it).
-  findOption =
-    tree: loc:
-    let
-      node = tree.${elemAt loc 0} or (throw "closure-lens: no option ${showLoc loc}");
-      rest = builtins.tail loc;
-    in
-    if (node._type or null) == "option" then
-      (if rest == [ ] then node else findInMeta (node.valueMeta or { }) rest)
-    else
-      findOption node rest;
-  findInMeta =
-    meta: loc:
-    if meta ? configuration then findOption meta.configuration.options loc
-    else if meta ? attrs then findInMeta (meta.attrs.${elemAt loc 0} or { }) (builtins.tail loc)
-    else throw "closure-lens: cannot reach ${showLoc loc} inside a submodule (this nixpkgs has no valueMeta)";
-
-  # The configuration without one definition: that option is forced to what the remaining
-  # definitions give (or to its default/empty value when none remain).
-  withoutDefinition =
-    spec:
-    let
-      opt = findOption target.options spec.loc;
-      defs = opt.definitionsWithLocations;
-      remaining = concatMap (i: if i == spec.index then [ ] else [ (elemAt defs i) ]) (genList (i: i) (length defs));
-      value =
-        if remaining != [ ] then opt.type.merge opt.loc remaining
-        else if opt ? default then opt.default
-        else opt.type.emptyValue.value;
-      # mkOverride 0, written out so that no particular lib is needed.
-      forced = { _type = "override"; priority = 0; content = value; };
-      setAt = path: v: foldl' (acc: name: { ${name} = acc; }) v (genList (i: elemAt path (length path - 1 - i)) (length path));
-    in
-    target.extendModules { modules = [ { _file = "closure-lens counterfactual"; config = setAt spec.loc forced; } ]; };
-
 in
 {
   result =
     if !(isAttrs target && target ? options && target ? config) then
       { error = "not-a-configuration"; attributes = if isAttrs target then attrNames target else [ ]; }
-    else if exclude == "" then
+    else
       {
         root = rootOf target;
         options = walk target.options;
-      }
-    else
-      # Only the changed toplevel: the caller compares its derivation with the original one.
-      let
-        spec = builtins.fromJSON exclude;
-        found = tryEval (builtins.seq (findOption target.options spec.loc).definitionsWithLocations true);
-      in
-      if found.success then
-        { root = rootOf (withoutDefinition spec); }
-      else
-        { error = "option-unreachable"; };
+      };
 }

@@ -5,12 +5,25 @@
  * drvPath and the variant, delivered one by one as they are known (for "measuring…" that turns into a
  * number), and a run can be cancelled (what finished stays cached).
  */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ClosureLensError } from '../errors';
 import type { NixRunner } from '../nix/runner';
 import type { Definition, OptionAttribution } from './attribute';
 import { counterfactualCost, type CounterfactualCost } from './counterfactual';
 import { DerivationReader } from './derivation';
+import type { RootPaths } from './evaluate';
 import { evaluateVariants, variantKey, type VariantOutcome, type VariantSpec } from './variants';
+import variantsNix from './variants.nix';
+
+/** A variant's toplevel or why it has none, as kept on disk (the costs are computed again from the .drv files). */
+type StoredOutcome =
+  { readonly root: RootPaths; readonly error?: undefined } | { readonly root?: undefined; readonly error: string };
+
+const CACHE_VERSION = 1;
+/** Stored outcomes are only valid for the variants.nix that produced them. */
+const SCRIPT_VERSION = createHash('sha256').update(variantsNix).digest('hex').slice(0, 16);
 
 /** What is left out of the configuration: a definition, or one element of its list value. */
 export interface CounterfactualTarget {
@@ -57,6 +70,7 @@ export class CounterfactualService {
   constructor(
     private readonly nix: NixRunner,
     private readonly derivations: DerivationReader = new DerivationReader(),
+    private readonly options: { readonly cacheDir?: string } = {},
   ) {}
 
   /** A result already measured, or undefined (nothing is evaluated). */
@@ -117,17 +131,28 @@ export class CounterfactualService {
         opts.onProgress?.({ done, total: targets.length, last: t });
       });
     };
+    // Variants evaluated by an earlier run (the disk cache) need no nix: only their costs are computed.
+    const stored = this.readOutcomes(attribution);
+    const fresh: VariantSpec[] = [];
+    specs.forEach((spec, i) => {
+      const known = stored[variantKey(spec)];
+      if (known) settle(todo[i]!, { spec, ...known } as VariantOutcome, 0);
+      else fresh.push(spec);
+    });
+    await chain;
     const byKey = new Map(specs.map((s, i) => [variantKey(s), todo[i]!]));
     let last = performance.now();
     // Batches bound nix's memory (each variant keeps some of the evaluator's caches alive: about 20 MB a
     // variant at 20,000 options); each batch costs one more flake load and base evaluation.
     const batch = Math.max(1, opts.batchSize ?? DEFAULT_BATCH);
-    for (let from = 0; from < specs.length; from += batch) {
-      const run = await evaluateVariants(this.nix, ev.flake, ev.attrPath, specs.slice(from, from + batch), {
+    for (let from = 0; from < fresh.length; from += batch) {
+      const run = await evaluateVariants(this.nix, ev.flake, ev.attrPath, fresh.slice(from, from + batch), {
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.cwd ? { cwd: opts.cwd } : {}),
         ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
         onVariant: (outcome) => {
+          stored[variantKey(outcome.spec)] =
+            outcome.error !== undefined ? { error: outcome.error } : { root: outcome.root };
           const now = performance.now();
           settle(byKey.get(variantKey(outcome.spec))!, outcome, now - last);
           last = now;
@@ -137,6 +162,7 @@ export class CounterfactualService {
         throw e;
       });
       await chain;
+      this.writeOutcomes(attribution, stored);
       if (run.original?.drvPath && ev.root?.drvPath && run.original.drvPath !== ev.root.drvPath) {
         // The flake changed since the attribution: these costs compare two different systems.
         for (const t of todo) this.results.delete(this.key(attribution, t));
@@ -146,6 +172,41 @@ export class CounterfactualService {
       }
     }
     return out;
+  }
+
+  /** The disk cache of variant outcomes for one toplevel: only with a cache directory and a known drvPath. */
+  private outcomesFile(attribution: OptionAttribution): string | undefined {
+    const drv = attribution.evaluation.root?.drvPath;
+    if (!this.options.cacheDir || !drv) return undefined;
+    const key = `${SCRIPT_VERSION}\u0000${drv}\u0000${JSON.stringify(attribution.evaluation.attrPath)}`;
+    return join(this.options.cacheDir, `variants-${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
+  }
+
+  private readOutcomes(attribution: OptionAttribution): Record<string, StoredOutcome> {
+    const file = this.outcomesFile(attribution);
+    if (!file) return {};
+    try {
+      const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+        version?: unknown;
+        outcomes?: Record<string, StoredOutcome>;
+      };
+      return doc.version === CACHE_VERSION && doc.outcomes ? doc.outcomes : {};
+    } catch {
+      return {};
+    }
+  }
+
+  private writeOutcomes(attribution: OptionAttribution, outcomes: Record<string, StoredOutcome>): void {
+    const file = this.outcomesFile(attribution);
+    if (!file) return;
+    try {
+      mkdirSync(this.options.cacheDir!, { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, outcomes }));
+      renameSync(tmp, file);
+    } catch {
+      // A cache that cannot be written only costs an evaluation later.
+    }
   }
 
   private key(attribution: OptionAttribution, t: CounterfactualTarget): string {

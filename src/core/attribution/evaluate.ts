@@ -73,12 +73,6 @@ export interface OptionEvaluation {
   readonly evalMs: number;
 }
 
-export interface CounterfactualEvaluation {
-  /** The toplevel of the configuration without the definition. */
-  readonly root: RootPaths | null;
-  readonly evalMs: number;
-}
-
 export interface EvalOptions {
   readonly signal?: AbortSignal;
   readonly cwd?: string;
@@ -219,47 +213,6 @@ export async function evaluateLocked(
     options: readOptions(doc['options']),
     evalMs,
   };
-}
-
-/** Evaluates the configuration again without one definition (see attribution.nix `withoutDefinition`). */
-export async function evaluateWithout(
-  nix: NixRunner,
-  flake: LockedFlake,
-  attrPath: readonly string[],
-  definition: { loc: readonly string[]; index: number },
-  opts: EvalOptions = {},
-): Promise<CounterfactualEvaluation> {
-  opts.onProgress?.(`evaluating ${attrPath.join('.')} without ${definition.loc.join('.')}`);
-  const started = performance.now();
-  const r = await nix.run(
-    attributionEvalArgs(flake, attrPath, {
-      exclude: JSON.stringify({ loc: definition.loc, index: definition.index }),
-      includeDefaults: opts.includeDefaults ? '1' : '0',
-    }),
-    runOpts(opts),
-  );
-  const doc = parseResult(r.stdout, { flakeRef: flake.url, attrPath });
-  const option = definition.loc.join('.');
-  if (doc['error'] === 'option-unreachable') {
-    throw new ClosureLensError(
-      'eval-error',
-      `cannot evaluate ${attrPath.join('.')} without its definition of ${option}: the option cannot be reached`,
-      {
-        fix: 'options inside submodules (users.users.<name>.…) can be taken out only with nixpkgs 25.11 or newer (valueMeta); take the definition out by hand and rebuild',
-      },
-    );
-  }
-  const root = readRoot(doc['root']);
-  if (!root?.drvPath) {
-    throw new ClosureLensError(
-      'eval-error',
-      `${attrPath.join('.')} without its definition of ${option} does not evaluate to a toplevel`,
-      {
-        fix: 'the configuration may need that definition (an assertion or a missing value); the static removal cost still applies',
-      },
-    );
-  }
-  return { root, evalMs: performance.now() - started };
 }
 
 /**

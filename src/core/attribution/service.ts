@@ -55,7 +55,11 @@ export class AttributionService {
     private readonly nix: NixRunner,
     private readonly options: AttributionServiceOptions = {},
   ) {
-    this.counterfactuals = new CounterfactualService(nix, new DerivationReader());
+    this.counterfactuals = new CounterfactualService(
+      nix,
+      new DerivationReader(),
+      options.cacheDir ? { cacheDir: options.cacheDir } : {},
+    );
   }
 
   /**
