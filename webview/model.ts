@@ -234,16 +234,26 @@ export class ClosureModel {
         }
       }
     }
+    // A carrier measured without it that still keeps the path (zfs.nix's boot.initrd.packages: zfs-user stays in
+    // systemPackages) is how the path gets there, not why: a user definition without which it goes comes first.
+    const keeps = (d: number) => {
+      const x = a.definitions[d]!;
+      return x.costMethod === 'counterfactual' && via >= 0 && x.removalCost < this.snapshot.narSize[via]!;
+    };
     const mine = carriers.filter((d) => a.definitions[d]!.inWorkspace);
-    const modules = carriers.filter((d) => !a.definitions[d]!.inWorkspace);
+    const strong = mine.filter((d) => !keeps(d));
+    const modules = carriers.filter(
+      (d) => !a.definitions[d]!.inWorkspace || (strong.length === 0 && enablers.length > 0),
+    );
     let cause: (OptionDefinition & { index: number; via: number; kind: 'carries' | 'enables' }) | undefined;
-    if (mine.length > 0) cause = { ...def(mine[0]!), via, kind: 'carries' };
+    if (strong.length > 0) cause = { ...def(strong[0]!), via, kind: 'carries' };
     else if (enablers.length > 0)
       cause = { ...def(enablers[0]!), via: enablerVia(chain, a, enablers[0]!), kind: 'enables' };
+    else if (mine.length > 0) cause = { ...def(mine[0]!), via, kind: 'carries' };
     else if (modules.length > 0) cause = { ...def(modules[0]!), via, kind: 'carries' };
     if (!cause) return { mechanism: [], others: [] };
     const causeIndex = cause.index;
-    const others = [...mine, ...enablers].filter((d) => d !== causeIndex);
+    const others = [...mine, ...enablers].filter((d) => d !== causeIndex && !modules.includes(d));
     return { cause, mechanism: modules.filter((d) => d !== causeIndex).map(def), others };
   }
 }
