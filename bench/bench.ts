@@ -12,10 +12,12 @@ import { optionsScaleSection } from './optionsScale';
 import { scaleSection } from './scale';
 import { webviewSection } from './webview-first-draw';
 import { whySection } from './why';
+import { preciseSection } from './precise';
 
 const SECTIONS: BenchSection[] = [
   closureSection,
   whySection,
+  preciseSection,
   scaleSection,
   loadSection,
   webviewSection,

@@ -8,6 +8,7 @@ import { graphFromSnapshot, snapshotNames } from '../src/shared/snapshot';
 import type { ClosureGraph } from '../src/shared/graph';
 import { ClosureSizes } from '../src/shared/analysis/closureSize';
 import { allChains, type ChainSet } from '../src/shared/analysis/why';
+import { whyGraph, type WhyGraph } from '../src/shared/analysis/whyGraph';
 import { findByName } from '../src/shared/analysis/names';
 import type { Steps } from '../src/shared/slices';
 import { displayName, parseStorePath, type StorePathName } from '../src/shared/storePath';
@@ -23,6 +24,7 @@ export class ClosureModel {
   private sizesCache: ClosureSizes | undefined;
   private trees = new Map<TreeMode, ViewTree>();
   private readonly chainCache = new Map<string, ChainSet>();
+  private whyGraphCache: WhyGraph | undefined;
   attribution: AttributionPayload | undefined;
   /** broughtBy's answers (-2: not yet known), for the attribution they were computed from. */
   private brought: Int32Array | undefined;
@@ -152,6 +154,12 @@ export class ClosureModel {
       this.chainCache.set(key, set);
     }
     return set;
+  }
+
+  /** The why-graph from the root to `node` (the last one is kept: the side pane re-renders often). */
+  whyGraph(node: number): WhyGraph {
+    if (this.whyGraphCache?.to !== node) this.whyGraphCache = whyGraph(this.graph, this.graph.root, node, 0);
+    return this.whyGraphCache;
   }
 
   find(query: string): number[] {

@@ -49,8 +49,9 @@ const TABLE = {
 export const COMMANDS: Readonly<Record<string, Subcommand | undefined>> = TABLE;
 
 /** What `closure-lens check` and every other command exit with; README's exit code section says the same. */
-export const EXIT_CODES_HELP = `Exit codes: 0 success, 1 a problem you can fix (the message says how; for check: a rule is broken),
-2 an internal error, 3 check could not check (a bad rules file, a failed build or evaluation).`;
+export const EXIT_CODES_HELP = `Exit codes: 0 success; 1 a problem you can fix (the message says how), or for check: a rule is
+broken; 2 an internal error; 3 check could not check (bad arguments, a bad rules file, a failed build or
+evaluation); 128 + n stopped by signal n (130 Ctrl-C, 143 SIGTERM).`;
 
 export function mainUsage(): string {
   const names = Object.keys(COMMANDS);
@@ -68,6 +69,8 @@ ${TARGET_HELP}
 
 ${GLOBAL_OPTIONS_HELP}
 
-Run \`closure-lens <command> --help\` for a command's options. ${EXIT_CODES_HELP}
+Run \`closure-lens <command> --help\` for a command's options.
+
+${EXIT_CODES_HELP}
 `;
 }

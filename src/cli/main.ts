@@ -79,7 +79,8 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
           });
       },
       realise: (installable, opts) => {
-        const progress = io.stderrIsTTY ? progressLine(io) : undefined;
+        // Builds can take long: a terminal gets the live line, a log (CI) one line per derivation started.
+        const progress = io.stderrIsTTY ? progressLine(io) : buildLines(io);
         return engine
           .realise(installable, {
             ...(opts.cwd ? { cwd: opts.cwd } : {}),
@@ -136,6 +137,20 @@ function progressLine(io: MainIO): { update: (p: unknown) => void; done: () => v
     done: () => {
       if (shown) io.stderr('\r\u001b[K');
     },
+  };
+}
+
+/** Without a terminal: `building <derivation>` once per derivation that starts building. */
+function buildLines(io: MainIO): { update: (p: unknown) => void; done: () => void } {
+  const seen = new Set<string>();
+  return {
+    update: (p) => {
+      const current = typeof p === 'object' && p !== null ? (p as { current?: unknown }).current : undefined;
+      if (typeof current !== 'string' || seen.has(current)) return;
+      seen.add(current);
+      io.stderr(`building ${current}\n`);
+    },
+    done: () => undefined,
   };
 }
 

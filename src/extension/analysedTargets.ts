@@ -177,7 +177,9 @@ export class AnalysedTargets extends Disposable {
 
   /** The option costs of a closure with the same root, on the graph loaded now (node numbers may differ). */
   private rebind(s: OptionCostsState, c: CurrentClosure): OptionCostsState {
-    if (s.kind !== 'ready') return s.kind === 'running' ? s : { kind: 'not-analysed' };
+    // A store path stays without options when shown again (it became "not analysed" before, and offered an analysis).
+    if (s.kind !== 'ready')
+      return s.kind === 'running' || s.kind === 'not-a-configuration' ? s : { kind: 'not-analysed' };
     if (s.index.analysis === c.loaded.analysis) return s;
     const attribution = this.attribution().service.attribute(s.index.attribution.evaluation, c.loaded.analysis.graph);
     return { ...s, index: new OptionCostIndex(c.title, attribution, c.loaded.analysis) };

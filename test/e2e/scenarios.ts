@@ -156,6 +156,64 @@ const closureCommandsOffered: Step = {
   },
 };
 
+/** The explorer's context menu: "Show closure" on flake.nix, and on a `result` link (which it then shows). */
+const explorerMenu: Step = {
+  title: 'the explorer offers "Show closure" on flake.nix and on a result link; on the link it shows its closure',
+  async run({ workbench, workspace }) {
+    const { page } = workbench;
+    // One sunburst at a time, so that the webview found below is the link's.
+    await workbench.runCommand('View: Close All Editors');
+    const perl = await oracle.build(`${workspace.flakeRef}#packages.x86_64-linux.perl`);
+    fs.symlinkSync(perl, path.join(workspace.folder, 'result'));
+    await page.keyboard.press('Control+Shift+E');
+    const row = (name: string) =>
+      page
+        .locator('.explorer-folders-view .monaco-list-row')
+        .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace('.', '\\.')}$`) }) });
+    const menuItem = page.locator('.context-view .action-label', { hasText: /^Show closure$/ });
+    /** Right-clicks the row until its menu offers the command (the link's context key follows a file event). */
+    const openMenu = async (name: string) => {
+      await row(name).first().waitFor({ timeout: 30_000 });
+      await waitFor(
+        `"Show closure" in the context menu of ${name}`,
+        async () => {
+          await row(name).first().click({ button: 'right' });
+          const shown = await menuItem
+            .first()
+            .waitFor({ timeout: 2000 })
+            .then(
+              () => true,
+              () => false,
+            );
+          if (!shown) await page.keyboard.press('Escape');
+          return shown;
+        },
+        20_000,
+        100,
+      );
+    };
+    await openMenu('flake.nix');
+    await workbench.screenshot('explorer-menu-flake');
+    await page.keyboard.press('Escape');
+    await openMenu('result');
+    await menuItem.first().click();
+    await page
+      .locator('.tab', { hasText: /Closure: perl/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    const footer = await waitFor(
+      'the sunburst footer of the link',
+      async () => {
+        const text = (await workbench.webview().locator('#footer').textContent({ timeout: 2000 })) ?? '';
+        return /paths/.test(text) ? text : undefined;
+      },
+      120_000,
+    );
+    const count = Number(/([\d,]+) paths/.exec(footer)?.[1]?.replace(/,/g, ''));
+    assert.equal(count, (await oracle.closure(perl)).size, `the footer counts perl's closure: ${footer}`);
+  },
+};
+
 /** The story of the issue: Show closure → sunburst → click a path → why → Why depends… perl → cancel a build. */
 export const userJourney: Step[] = [
   ...smoke,
@@ -238,7 +296,7 @@ export const userJourney: Step[] = [
 ];
 
 /** For the .vsix: the smoke test, then the sunburst, so the packaged webview bundle is exercised as well. */
-export const packagedSmoke: Step[] = [...smoke, showDemo, closureCommandsOffered];
+export const packagedSmoke: Step[] = [...smoke, showDemo, closureCommandsOffered, explorerMenu];
 
 /** Workspace Trust on, folder not trusted: Show closure explains why and runs no nix evaluation or build. */
 export const untrusted: Step[] = [

@@ -89,6 +89,7 @@ describe('closure-lens and signals (real nix build, real processes)', function (
     built.child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     r = await built.exited;
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^building never-built-1\.0$/m, 'progress on stderr (one line per derivation in a log)');
     const out = JSON.parse(stdout) as { root: string; pathCount: number };
     assert.match(out.root, /-never-built-1\.0$/);
     assert.ok(fs.existsSync(out.root), 'really built');

@@ -26,7 +26,9 @@ export function nixEnv(): NodeJS.ProcessEnv {
 }
 
 export const FIXTURE_NAMES = ['mini-nixos', 'diamonds', 'chain', 'edge-cases'] as const;
-export type FixtureName = (typeof FIXTURE_NAMES)[number];
+/** Fixtures for one test file each, left out of the loops over FIXTURE_NAMES. */
+export const SPECIAL_FIXTURE_NAMES = ['precise'] as const;
+export type FixtureName = (typeof FIXTURE_NAMES)[number] | (typeof SPECIAL_FIXTURE_NAMES)[number];
 
 export interface BuiltFixture {
   readonly name: FixtureName;
@@ -216,6 +218,55 @@ export async function nixWhyDepends(
   const r = await runNix(['why-depends', ...(opts.all ? ['--all'] : []), pkg, dep]);
   if (r.stdout.trim() === '') return null;
   return parseWhyDependsTree(r.stdout);
+}
+
+export interface PreciseEdge {
+  from: string;
+  to: string;
+  /** The hit lines Nix prints for this edge, ANSI removed: `rel/file: …snippet…` or `rel/link -> target`. */
+  hits: string[];
+}
+
+/**
+ * Parses `nix why-depends --precise [--all]`: each edge's hit lines come right before the `→ <path>` line of the
+ * dependency, at the same depth.
+ */
+export function parseWhyDependsPrecise(stdout: string): { root: string; edges: PreciseEdge[] } {
+  const lines = stripAnsi(stdout)
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  const root = lines[0]!.trim();
+  const stack = [root];
+  const edges: PreciseEdge[] = [];
+  let pending: string[] = [];
+  for (const raw of lines.slice(1)) {
+    const chars = [...raw];
+    let k = 0;
+    while (k < chars.length && '│├└─ '.includes(chars[k]!)) k++;
+    if (k % 4 !== 0) throw new Error(`unexpected why-depends --precise line: ${JSON.stringify(raw)}`);
+    const depth = k / 4;
+    const content = chars.slice(k).join('');
+    if (content.startsWith('→ ')) {
+      const node = content.slice(2).trim();
+      edges.push({ from: stack[depth - 1]!, to: node, hits: pending });
+      pending = [];
+      stack.length = depth;
+      stack.push(node);
+    } else {
+      pending.push(content);
+    }
+  }
+  return { root, edges };
+}
+
+/** `nix why-depends --precise [--all] pkg dep`, parsed. */
+export async function nixWhyDependsPrecise(
+  pkg: string,
+  dep: string,
+  opts: { all?: boolean } = {},
+): Promise<{ root: string; edges: PreciseEdge[] }> {
+  const r = await runNix(['why-depends', '--precise', ...(opts.all ? ['--all'] : []), pkg, dep]);
+  return parseWhyDependsPrecise(r.stdout);
 }
 
 /** The single chain that `nix why-depends` (without --all) prints: the path of lines from the package down. */

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { main, type MainIO } from '../../src/cli';
 import { ClosureLensError } from '../../src/core/errors';
 import { NixRunner } from '../../src/core/nix';
+import { MAX_TIMEOUT_SECONDS } from '../../src/core/nix/limits';
 import { realDataDir } from '../support/realData';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -142,6 +143,14 @@ describe('cli manners', function () {
       const sleeper = script('sleeps.sh', 'sleep 0.5; echo done');
       const r = await new NixRunner({ nixPath: sleeper, timeoutMs: 2147484 * 1000 }).run([]);
       assert.equal(r.stdout, 'done\n');
+    });
+    it("the extension's timeoutSeconds setting has the same maximum", () => {
+      const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
+        contributes: { configuration: { properties: Record<string, { maximum?: number }> } };
+      };
+      const setting = pkg.contributes.configuration.properties['nixClosureLens.timeoutSeconds']!;
+      assert.equal(setting.maximum, MAX_TIMEOUT_SECONDS);
+      assert.equal(MAX_TIMEOUT_SECONDS, 2147483);
     });
     it('`nix --version` runs under the runner’s timeout, not a fixed 30 s', async () => {
       const slow = script('slow-version.sh', 'sleep 5; echo "nix (Nix) 2.8.0"');

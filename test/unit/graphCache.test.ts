@@ -184,12 +184,12 @@ describe('GraphCache', () => {
     assert.equal(await c.get(ROOT), undefined);
   });
 
-  it('default directory: $XDG_CACHE_HOME/nix-closure-lens, else ~/.cache/nix-closure-lens', () => {
-    assert.equal(defaultCacheDir({ XDG_CACHE_HOME: '/x/cache' }), '/x/cache/nix-closure-lens');
-    assert.match(defaultCacheDir({}), /\/\.cache\/nix-closure-lens$/);
+  it('default directory: $XDG_CACHE_HOME/closure-lens, else ~/.cache/closure-lens', () => {
+    assert.equal(defaultCacheDir({ XDG_CACHE_HOME: '/x/cache' }), '/x/cache/closure-lens');
+    assert.match(defaultCacheDir({}), /\/\.cache\/closure-lens$/);
     assert.match(
       defaultCacheDir({ XDG_CACHE_HOME: 'relative' }),
-      /\/\.cache\/nix-closure-lens$/,
+      /\/\.cache\/closure-lens$/,
       'XDG paths must be absolute',
     );
   });

@@ -6,6 +6,7 @@ import type { OptionDefinition } from '../../src/shared/protocol';
 import { h } from '../dom';
 import type { Page } from '../page';
 import { pathButton } from './pathButton';
+import { whyGraphSection } from './whyGraph';
 
 /** Chains computed for the why panel; the rest are counted, not listed. */
 const CHAIN_LIMIT = 50;
@@ -48,7 +49,7 @@ export function whySection(page: Page, i: number): HTMLElement {
       h('p', { class: 'muted left-out' }, `${left} not shown (the ${set.chains.length} shortest are listed).`),
     );
   }
-  section.append(more);
+  section.append(more, whyGraphSection(page, i));
   return section;
 }
 

@@ -1,28 +1,46 @@
-/** `closure-lens why <target> <dependency>`: chains of references, drawn like nix why-depends. */
+/** `closure-lens why <target> <dependency>`: a chain, or the why-graph (--all), of references; --precise files. */
 import * as path from 'node:path';
 import type { ClosureAnalysis } from '../../core/analysis/closure';
 import { ClosureLensError } from '../../core/errors';
 import { baseName, isStoreBaseName } from '../../shared/storePath';
 import { parseCommandArgs, positiveInt, usageError } from '../args';
-import { loadOrBuild, printUsage, type CliContext, type Subcommand } from '../context';
+import { loadOrBuild, printUsage, signalOpt, type CliContext, type Subcommand } from '../context';
+import { findReferences, type ReferenceHit } from '../../core/precise';
+import {
+  edgeKey,
+  preciseJson,
+  realEdges,
+  renderPreciseChainText,
+  renderWhyGraphText,
+  stringifyWithBigInts,
+  whyGraphJson,
+} from '../render/whyGraph';
 import { describeRoot } from '../render/common';
 import { renderWhyText, whyJson, whyNote } from '../render/why';
 import { BUILD_HELP, TARGET_HELP, targetFrom } from '../targets';
 
-export const WHY_USAGE = `closure-lens why <target> <dependency> [--all] [--limit N] [--json] [--build]
+export const WHY_USAGE = `closure-lens why <target> <dependency> [--all] [--precise] [--limit N] [--json] [--build]
 
-Shows why <target> depends on <dependency>, as chains of references (drawn like nix why-depends).
+Shows why <target> depends on <dependency>: a shortest chain of references, or with --all every path on
+any chain (the why-graph, drawn like nix why-depends --all: each path once, repeats marked [...]).
 ${TARGET_HELP}
   <dependency>        a store path, or a name in the closure (perl, perl-5.38.2, /regex/)
-  --all               list every chain, shortest first (up to --limit)
-  --limit N           most chains to list with --all (default 100)
-  --json              print {"version", "root", "dependency", "chains": [[root, ..., dependency], ...], "truncated"}
+  --all               the why-graph: every path on some chain and every reference between them
+  --precise           for each reference, the files inside the referrer that hold it and the bytes around
+                      it (reads the store paths' files, so they must be on this machine)
+  --all-hits          with --precise, every occurrence in each file, not just the first
+  --limit N           most chains to list in --all --json (default 100; never cuts paths or references)
+  --json              print {"version", "root", "dependency", "chains": [[root, ..., dependency], ...], "truncated"};
+                      with --all also "nodes", "edges": [[from, to], ...] and "chainCount" (exact, or
+                      "too many to count"); with --precise "precise": [{"from", "to", "files": [...]}]
 ${BUILD_HELP}
 `;
 
 export async function runWhy(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, WHY_USAGE, {
     all: { type: 'boolean' },
+    precise: { type: 'boolean' },
+    'all-hits': { type: 'boolean' },
     json: { type: 'boolean' },
     limit: { type: 'string' },
     build: { type: 'boolean' },
@@ -41,10 +59,13 @@ export async function runWhy(argv: string[], ctx: CliContext): Promise<number> {
     );
   }
   const limit = values['limit'] === undefined ? 100 : positiveInt(values['limit'] as string, '--limit');
+  if (values['all-hits'] && !values['precise']) throw usageError('--all-hits goes with --precise', WHY_USAGE);
   const loaded = await loadOrBuild(target.target, ctx, values['build'] === true);
   const a = loaded.analysis;
   const dep = resolveDependency(a, rest[0]!, loaded.rootPath);
-  const set = a.why(dep, { all: values['all'] === true, limit });
+  const precise = values['precise'] === true ? { allHits: values['all-hits'] === true } : undefined;
+  if (values['all']) return runWhyGraph(a, loaded.rootPath, dep, limit, precise, values['json'] === true, ctx);
+  const set = a.why(dep, { limit });
   if (set.chains.length === 0) {
     // Cannot happen for a closure loaded from its root, but a multi-root JSON file could be inconsistent.
     throw new ClosureLensError(
@@ -55,13 +76,68 @@ export async function runWhy(argv: string[], ctx: CliContext): Promise<number> {
       },
     );
   }
-  if (values['json']) ctx.stdout(JSON.stringify(whyJson(a, loaded.rootPath, dep, set)) + '\n');
-  else {
-    ctx.stdout(renderWhyText(a, set));
-    const note = whyNote(set, values['all'] === true);
+  const chain = set.chains[0]!;
+  const edges: [number, number][] = [];
+  for (let k = 1; k < chain.length; k++) if (!a.graph.isVirtual(chain[k - 1]!)) edges.push([chain[k - 1]!, chain[k]!]);
+  const hits = precise ? await findEdgeHits(a, edges, precise.allHits, ctx) : undefined;
+  if (values['json']) {
+    const json = whyJson(a, loaded.rootPath, dep, set);
+    ctx.stdout(JSON.stringify(hits ? { ...json, precise: preciseJson(a, edges, hits) } : json) + '\n');
+  } else {
+    ctx.stdout(hits ? renderPreciseChainText(a, chain, { hits, color: ctx.color }) : renderWhyText(a, set));
+    const note = whyNote(set, false);
     if (note) ctx.stderr(note);
   }
   return 0;
+}
+
+/** `why --all`: the why-graph, never cut; --limit bounds the listed chains only. */
+async function runWhyGraph(
+  a: ClosureAnalysis,
+  rootPath: string,
+  dep: number,
+  limit: number,
+  precise: { allHits: boolean } | undefined,
+  json: boolean,
+  ctx: CliContext,
+): Promise<number> {
+  const wg = a.whyGraph(dep, { limit });
+  if (wg.nodes.length === 0) {
+    throw new ClosureLensError('invalid-path', `${describeRoot(rootPath)} does not depend on ${a.graph.paths[dep]}`, {
+      fix: 'pick a dependency from `closure-lens closure` of this target',
+    });
+  }
+  const hits = precise ? await findEdgeHits(a, realEdges(a, wg), precise.allHits, ctx) : undefined;
+  if (json) ctx.stdout(stringifyWithBigInts(whyGraphJson(a, rootPath, wg, hits)) + '\n');
+  // nothing is left out of the drawing, so there is nothing to note on stderr
+  else ctx.stdout(renderWhyGraphText(a, wg, { color: ctx.color, ...(hits ? { hits } : {}) }));
+  return 0;
+}
+
+/** Reads each referrer once for all of its edges' hashes, as Nix does. */
+async function findEdgeHits(
+  a: ClosureAnalysis,
+  edges: readonly [number, number][],
+  allHits: boolean,
+  ctx: CliContext,
+): Promise<Map<string, ReferenceHit[]>> {
+  const byReferrer = new Map<number, number[]>();
+  for (const [u, v] of edges) {
+    const list = byReferrer.get(u);
+    if (list) list.push(v);
+    else byReferrer.set(u, [v]);
+  }
+  const hits = new Map<string, ReferenceHit[]>();
+  const g = a.graph;
+  for (const [u, deps] of byReferrer) {
+    const found = await findReferences(
+      g.paths[u]!,
+      deps.map((v) => g.paths[v]!),
+      { allHits, ...signalOpt(ctx) },
+    );
+    for (const v of deps) hits.set(edgeKey(u, v), found.get(g.paths[v]!)!);
+  }
+  return hits;
 }
 
 /** A store path or a name (perl, perl-5.38.2, /re/) → one node of the closure, or a user error. */

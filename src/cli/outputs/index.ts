@@ -32,6 +32,44 @@ export interface WhyJson {
   truncated: boolean;
   /** How many chains exist in all (exact up to 2^53 - 1, then capped). */
   totalChains: number;
+  /** With --precise: the files behind each edge of the chain. */
+  precise?: PreciseEdgeJson[];
+}
+
+/**
+ * `why --all --json`: the why-graph, every path on some chain from the root to the dependency (each once) and
+ * every reference between them; nodes and edges are never cut, `--limit` bounds `chains` only.
+ */
+export interface WhyGraphJson {
+  version: typeof OUTPUT_VERSION;
+  root: string | null;
+  dependency: string;
+  nodes: string[];
+  edges: [string, string][];
+  /** Shortest first, at most --limit. */
+  chains: string[][];
+  /**
+   * How many chains exist: printed as an exact JSON number of any size (a reader that parses numbers as
+   * doubles sees it rounded past 2^53), or "too many to count" past 2^1024.
+   */
+  chainCount: bigint | 'too many to count';
+  truncated: boolean;
+  /** chainCount capped at 2^53 - 1 (what `why --json` has always printed). */
+  totalChains: number;
+  /** With --precise: the files behind every edge. */
+  precise?: PreciseEdgeJson[];
+}
+
+/** `why --precise --json`: where inside `from` the reference to `to` is written. */
+export interface PreciseEdgeJson {
+  from: string;
+  to: string;
+  /**
+   * One entry per file (every occurrence with --all-hits): `file` relative to the store path (`/` when the store
+   * path is one file), `kind` file or symlink, the hash's byte `offset`, and the bytes around it as Nix shows
+   * them (`before` + `hash` + `after`, non-printable bytes as `.`).
+   */
+  files: { file: string; kind: 'file' | 'symlink'; offset: number; before: string; hash: string; after: string }[];
 }
 
 /** `dups --json`. `extraBytes` is null when the input carried no sizes. */

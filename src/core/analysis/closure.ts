@@ -9,6 +9,7 @@ import { duplicateSteps, findDuplicates, type DuplicateGroup } from './duplicate
 import { runInSlices } from '../../shared/slices';
 import { findByName, resolveName, type NameResolution } from '../../shared/analysis/names';
 import { allChains, distancesFrom, type ChainSet } from '../../shared/analysis/why';
+import { whyGraph, type WhyGraph } from '../../shared/analysis/whyGraph';
 
 export interface WhyOptions {
   /** List every chain (up to `limit`) instead of one shortest chain. */
@@ -75,6 +76,14 @@ export class ClosureAnalysis {
     const from = options.from ?? this.graph.root;
     const limit = options.all ? (options.limit ?? 100) : 1;
     return allChains(this.graph, from, dep, limit);
+  }
+
+  /**
+   * Every reason at once: the subgraph of all root (or `from`) → `dep` chains, each node once, with its edges,
+   * the exact chain count and up to `limit` chains (default 100) shortest first.
+   */
+  whyGraph(dep: number, options: Omit<WhyOptions, 'all'> = {}): WhyGraph {
+    return whyGraph(this.graph, options.from ?? this.graph.root, dep, options.limit ?? 100);
   }
 
   referrers(i: number): number[] {

@@ -3,3 +3,4 @@ export * from './closureSize';
 export * from './dominators';
 export * from './names';
 export * from './why';
+export * from './whyGraph';

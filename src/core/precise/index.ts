@@ -1,0 +1,3 @@
+// `--precise`: the files inside a store path that hold each reference, streamed from disk.
+export * from './references';
+export { scanFile, DEFAULT_CHUNK_SIZE, type RawHit, type ScanOptions } from './scanFile';
