@@ -28,14 +28,16 @@ import {
   type WebviewToHost,
 } from '../src/shared/protocol';
 import { runInSlices } from '../src/shared/slices';
+import { labelParts } from './chart/labels';
 import { DEFAULT_LAYOUT } from './chart/layout';
 import { SunburstChart, type ChartModel } from './chart/sunburst';
-import type { ViewTree } from './chart/viewTree';
+import { ancestry, type ViewTree } from './chart/viewTree';
 import { byId, clear, h } from './dom';
 import { ClosureModel } from './model';
 import type { Page, SelectHow } from './page';
 import { renderCrumbs } from './panels/crumbs';
 import { Legend, renderFooter } from './panels/legend';
+import { showPreciseResult } from './panels/precise';
 import { Search } from './panels/search';
 import { SidePane } from './panels/side';
 import { buildToolbar } from './panels/toolbar';
@@ -61,6 +63,7 @@ export class App implements Page {
   private table: PathTable | undefined;
   private widthObserver: ResizeObserver | undefined;
   private readonly search = new Search(this, () => {
+    this.openRingsToMatches();
     this.applySearchHighlight();
     this.table?.refresh();
     this.side.render();
@@ -144,6 +147,9 @@ export class App implements Page {
         case 'settings':
           this.settings = m.settings;
           if (this.model) this.redraw(false);
+          return;
+        case 'preciseResult':
+          if (this.model) showPreciseResult(this, m);
           return;
         default:
           return;
@@ -313,6 +319,7 @@ export class App implements Page {
     return {
       tree,
       label: (i) => model.label(i),
+      labelParts: (i) => labelParts(model.label(i), model.parsedName(i).pname),
       category: (i) => model.category(i),
       sizeText: (i) => fmt(tree.size[i]!),
       selfText: (i) => (tree.own[i]! > 0 && tree.own[i]! < tree.size[i]! ? `${fmt(tree.own[i]!)} itself` : ''),
@@ -337,6 +344,8 @@ export class App implements Page {
     this.persist({ zoom: center === 0 ? undefined : this.model.path(center) });
     this.renderCrumbs();
     this.applySearchHighlight();
+    // Which matches are drawn changed with the centre; the side pane's list says so.
+    if (this.state.search) this.side.render();
   }
 
   zoomTo(center: number): void {
@@ -441,6 +450,44 @@ export class App implements Page {
       this.redraw(true, i);
       this.select(i, { zoom: 'none', focus: false });
     });
+  }
+
+  isDrawn(node: number): boolean {
+    return this.chart?.isDrawn(node) ?? false;
+  }
+
+  /**
+   * When no match is drawn, zooms to the matches' lowest common ancestor below the centre, so that matches
+   * deeper than the drawn rings get drawn; matches spread wider stay listed in the side pane with a jump.
+   */
+  private openRingsToMatches(): void {
+    const chart = this.chart;
+    const found = this.search.matchList;
+    if (!chart || !this.model || found.length === 0 || this.state.view === 'table') return;
+    if (found.some((i) => chart.isDrawn(i))) return;
+    const tree = this.tree;
+    const depth = (v: number) => {
+      let d = 0;
+      for (let p = tree.parent[v]!; p >= 0; p = tree.parent[p]!) d++;
+      return d;
+    };
+    let lca = found[0]!;
+    let lcaDepth = depth(lca);
+    for (const i of found.slice(1)) {
+      let v = i;
+      let dv = depth(v);
+      for (; dv > lcaDepth; dv--) v = tree.parent[v]!;
+      for (; lcaDepth > dv; lcaDepth--) lca = tree.parent[lca]!;
+      for (; v !== lca; lcaDepth--) {
+        v = tree.parent[v]!;
+        lca = tree.parent[lca]!;
+      }
+      if (lca <= 0) return;
+    }
+    // A lone match is drawn as an arc around its parent, not as the centre.
+    const center = found.length === 1 || this.search.filter![lca] === 1 ? Math.max(0, tree.parent[lca]!) : lca;
+    const below = ancestry(tree, center).includes(chart.centerNode);
+    if (below && center !== chart.centerNode) this.redraw(true, center);
   }
 
   private applySearchHighlight(): void {

@@ -26,6 +26,8 @@ export interface Page {
   /** A size as the settings format it, or a path count when the input has no sizes. */
   size(n: number, countsPaths?: boolean): string;
   select(node: number, how: SelectHow): void;
+  /** Whether the chart draws `node` now (as an arc or its centre). */
+  isDrawn(node: number): boolean;
   zoomTo(node: number): void;
   post(m: WebviewToHost): void;
   persist(patch: Partial<Omit<WebviewState, 'v'>>): void;

@@ -134,8 +134,12 @@ export function classifyNixFailure(f: NixFailure): ClosureLensError {
     });
   }
 
-  m = /path '([^']+)' is not valid/.exec(text) ?? /path '([^']+)' does not exist and cannot be created/.exec(text);
+  m =
+    /path '([^']+)' is not valid/.exec(text) ??
+    /path '([^']+)' is not a valid store path/.exec(text) ??
+    /path '([^']+)' does not exist and cannot be created/.exec(text);
   if (m) {
+    if (m[1]!.endsWith('.drv')) return derivationGiven(m[1]!, base);
     return new ClosureLensError('invalid-path', `${m[1]} is not a valid path in the Nix store`, {
       ...base,
       fix: 'check the store path (it may have been garbage-collected); rebuild it or pick a path that exists',
@@ -217,6 +221,21 @@ export function classifyNixFailure(f: NixFailure): ClosureLensError {
 }
 
 /** Plain-text stderr: ANSI removed, internal-json messages replaced by their text. */
+/**
+ * A `.drv` given where a closure is asked for: a derivation is the recipe, and its runtime closure is that of its
+ * outputs. Nix only says "not valid" (the .drv is often not registered, or was collected).
+ */
+export function derivationGiven(drv: string, extra: Partial<ClosureLensErrorOptions> = {}): ClosureLensError {
+  return new ClosureLensError(
+    'invalid-path',
+    `${drv} is a derivation (a build recipe), not a built path, and it is not valid in this store`,
+    {
+      ...extra,
+      fix: `give what it builds: an installable such as .#name, or its output path (\`nix-store --query --outputs ${drv}\`, after \`nix-store --realise ${drv}\`)`,
+    },
+  );
+}
+
 export function humanStderr(stderr: string): string {
   const out: string[] = [];
   for (const rawLine of stripAnsi(stderr).split('\n')) {

@@ -225,7 +225,7 @@ export class AnalysedTargets extends Disposable {
       }
       const { service } = this.attribution();
       const ev = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `Option costs of ${t.title}` },
+        { location: vscode.ProgressLocation.Notification, title: `Nix Closure Lens: option costs of ${t.title}…` },
         () =>
           service.evaluate(output.installable, {
             cwd: flake.dir,

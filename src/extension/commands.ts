@@ -210,8 +210,14 @@ export class ClosureCommands extends Disposable {
         this.display(panel, result.closure);
         return summary(result.closure);
       case 'cancelled':
-        if (before) panel.setClosure(before, { title });
-        else panel.dispose();
+        // Said where the user looks: the panel (or, when it goes back to what it showed, the status bar).
+        if (before) {
+          panel.setClosure(before, { title });
+          vscode.window.setStatusBarMessage(
+            `$(circle-slash) Nix Closure Lens: loading ${title} was cancelled; the panel shows what it showed before.`,
+            10_000,
+          );
+        } else panel.setError(`Loading ${title} was cancelled.`, 'Run "Show closure" again to load it.');
         return undefined;
       case 'failed':
         panel.setError(result.message, result.fix);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findStoreLinks } from '../core/load/storeLinks';
-import { RULES_FILE_NAME } from '../core/rules/rules';
+import { RULES_FILE_NAME } from '../core/rules';
 import type { AnalysedTargets } from './analysedTargets';
 import type { ClosureService } from './closureService';
 import { Disposable } from './disposables';

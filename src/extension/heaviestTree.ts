@@ -15,11 +15,12 @@ import { formatBytes } from '../shared/format';
 import type { OptionCost } from '../core/attribution/optionCosts';
 import { displayName } from '../shared/storePath';
 import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
+import { HEAVIEST_VIEW_ID } from './contributions';
 import { Disposable } from './disposables';
 import { shortFile } from './displayPaths';
 import { sameNameLabels } from '../core/attribution/sameName';
 import { rankedItem, rankUserDefinitions, unservedModuleDefinitions, type RankedDefinition } from './optionsTree';
-import { onDidChangeSettings, optionCostSettings, type SizeUnits } from './settings';
+import { onDidChangeSettings, optionCostSettings, readSettings, type SizeUnits } from './settings';
 
 /** Most referrers listed under a path. */
 const MOST_REFERRERS = 50;
@@ -434,7 +435,9 @@ export function registerClosureViewCommands(targets: AnalysedTargets): vscode.Di
     reg('nixClosureLens.counterfactualCost', async (arg) => {
       const a = arg as { target?: unknown; definition?: unknown } | undefined;
       if (typeof a?.target !== 'string' || typeof a.definition !== 'number') return undefined;
-      return targets.counterfactual(a.target, a.definition);
+      const cost = await targets.counterfactual(a.target, a.definition);
+      announceCounterfactual(targets, a.target, a.definition, cost);
+      return cost;
     }),
     reg('nixClosureLens.analyseOptions', async (arg) => {
       const key = typeof arg === 'string' ? arg : ((arg as { key?: string } | undefined)?.key ?? targets.current?.key);
@@ -444,7 +447,20 @@ export function registerClosureViewCommands(targets: AnalysedTargets): vscode.Di
         return targets.current?.options.kind;
       }
       const state = await targets.analyse(t.key, { refresh: t.options.kind === 'ready' });
-      if (state.kind === 'failed') {
+      if (state.kind === 'ready') {
+        // The run may take a fraction of a second (from the cache): without a word, nothing seems to happen.
+        const defs = state.index.attribution.definitions.length;
+        void vscode.window
+          .showInformationMessage(
+            `Nix Closure Lens: option costs of ${t.title} are ready: ${defs} definitions, evaluated in ${(state.evalMs / 1000).toFixed(1)} s${state.fromCache ? ' (from the cache)' : ''}. Hover an option in a .nix file to see its cost.`,
+            'Show in Heaviest view',
+          )
+          .then((c) => {
+            if (c) void vscode.commands.executeCommand(`${HEAVIEST_VIEW_ID}.focus`);
+          });
+      } else if (state.kind === 'not-analysed') {
+        void vscode.window.showInformationMessage(`Nix Closure Lens: option costs of ${t.title}: cancelled.`);
+      } else if (state.kind === 'failed') {
         void vscode.window
           .showErrorMessage(
             `Nix Closure Lens: option costs of ${t.title}: ${state.message}${state.fix ? ` To fix: ${state.fix}` : ''}`,
@@ -487,4 +503,39 @@ async function goToDefinition(targets: AnalysedTargets, arg: unknown): Promise<v
   const column = typeof where.column === 'number' && where.column > 0 ? where.column - 1 : 0;
   const position = new vscode.Position(line, column);
   return vscode.window.showTextDocument(uri, { selection: new vscode.Range(position, position), preview: true });
+}
+
+/** Says what "Evaluate without it" found (or why it found nothing): the hover shows it only on the next hover. */
+function announceCounterfactual(
+  targets: AnalysedTargets,
+  key: string,
+  id: number,
+  cost: Awaited<ReturnType<AnalysedTargets['counterfactual']>>,
+): void {
+  const t = targets.get(key);
+  const d = t?.options.kind === 'ready' ? t.options.index.attribution.definitions[id] : undefined;
+  const what = d ? `${t!.title} without ${d.option}` : 'the configuration without that definition';
+  if (cost) {
+    const size = (n: number) => formatBytes(n, readSettings().sizeUnits);
+    const added = cost.addedPaths.length > 0 ? `, and it brings in ${cost.addedPaths.length} other paths` : '';
+    void vscode.window.showInformationMessage(
+      cost.unchanged
+        ? `Nix Closure Lens: ${what} evaluates to the same system: the definition costs nothing on its own (${(cost.evalMs / 1000).toFixed(1)} s).`
+        : `Nix Closure Lens: ${what} is ${size(cost.bytes)} smaller (${cost.lostNodes.length} paths leave${added}; evaluated in ${(cost.evalMs / 1000).toFixed(1)} s).`,
+    );
+    return;
+  }
+  const state = t?.options.kind === 'ready' ? targets.measured(key, t.options.index.attribution, id) : undefined;
+  const error = state && state !== 'measuring' && 'error' in state ? state.error : undefined;
+  if (error !== undefined) {
+    void vscode.window
+      .showErrorMessage(`Nix Closure Lens: evaluating ${what} failed: ${error}`, 'Show log')
+      .then((c) => {
+        if (c) void vscode.commands.executeCommand('nixClosureLens.showLog');
+      });
+  } else if (t?.options.kind !== 'ready') {
+    void vscode.window.showWarningMessage(
+      'Nix Closure Lens: run "Analyse option costs" first: "Evaluate without it" needs the option costs.',
+    );
+  }
 }

@@ -32,6 +32,9 @@ export class NixLog implements vscode.Disposable {
       cmd.cwd ? `  (in ${cmd.cwd})` : ''
     }`;
     if (cmd.ok) this.channel.info(line);
+    // Listing a flake asks for every output category; one the flake does not define is normal, not an error.
+    else if (detail && /does not provide attribute '[^']+'/.test(detail) && isListing(cmd.args))
+      this.channel.info(`${line.replace(/^failed/, 'not defined')}: the flake has no such output`);
     else this.channel.error(detail ? `${line}\n${detail}` : line);
   }
 
@@ -69,4 +72,9 @@ function describe(err: unknown): string {
 /** For display only: the log shows arguments as a shell would need them; nothing is ever run through a shell. */
 function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+,#-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `nix eval --json .#<category>… --apply builtins.attrNames`: the flake-output listing's probe of one category. */
+function isListing(args: readonly string[]): boolean {
+  return args.includes('eval') && args.includes('builtins.attrNames');
 }

@@ -1,6 +1,8 @@
 /**
  * Broken rules of `.closure-lens.json` as diagnostics on the rule's line, with the chain (and the option) that
  * breaks it. Re-checked when a closure is loaded and while a rules file is edited. The checking is core/rules.ts.
+ * In an untrusted folder no rules file is read at all: its patterns and targets come from the repository, and a
+ * repository must not make the editor do work on opening. Granting trust checks them.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -14,7 +16,7 @@ import {
   type ClosureIdentity,
   type CompressionCodec,
   type RuleDiagnostic,
-} from '../core/rules/rules';
+} from '../core/rules';
 import { Disposable } from './disposables';
 
 /** A closure the user loaded, as the rules see it. */
@@ -51,6 +53,7 @@ export class RulesDiagnostics extends Disposable {
         if (isRulesFile(doc.uri)) this.refreshDocument(doc);
       }),
     );
+    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.refreshAll()));
     for (const doc of vscode.workspace.textDocuments) if (isRulesFile(doc.uri)) this.refreshDocument(doc);
   }
 
@@ -78,6 +81,7 @@ export class RulesDiagnostics extends Disposable {
   }
 
   async refreshAll(): Promise<void> {
+    if (!vscode.workspace.isTrusted) return;
     const files = await vscode.workspace.findFiles(`**/${RULES_FILE_NAME}`, '**/node_modules/**');
     await Promise.all(files.map((f) => this.refreshFile(f)));
   }
@@ -95,6 +99,7 @@ export class RulesDiagnostics extends Disposable {
   }
 
   private async refreshFile(uri: vscode.Uri): Promise<void> {
+    if (!vscode.workspace.isTrusted) return;
     // An open editor holds the text the user sees, saved or not.
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (open) return this.refreshDocument(open);
@@ -107,7 +112,7 @@ export class RulesDiagnostics extends Disposable {
   }
 
   private refreshDocument(doc: vscode.TextDocument): void {
-    if (doc.isClosed) return;
+    if (doc.isClosed || !vscode.workspace.isTrusted) return;
     this.publish(doc.uri, doc.getText());
   }
 

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RULES_FILE_NAME } from '../core/rules/rules';
+import { RULES_FILE_NAME } from '../core/rules';
 import type { ClosureService, CurrentClosure } from './closureService';
 import { Disposable } from './disposables';
 

@@ -52,6 +52,13 @@ export class ClosureStatusBar extends Disposable {
         : t.options.kind === 'running'
           ? 'Option costs: evaluating…\n\n'
           : '';
+    // Screen readers read the tooltip's Markdown source otherwise (`**nixosConfigurations\.host**`).
+    this.item.accessibilityInformation = {
+      label: `Nix Closure Lens: ${t.title}, ${
+        g.sizesKnown ? `closure size ${formatBytes(size, this.units())}` : `${count} paths`
+      }. ${t.options.kind === 'running' ? 'Evaluating option costs. ' : ''}Activate to show the sunburst.`,
+      role: 'button',
+    };
     this.item.tooltip = new vscode.MarkdownString(
       `**${escape(t.title)}**\n\n${g.sizesKnown ? `Closure size: ${formatBytes(size, this.units())}  \n` : ''}` +
         `Paths: ${count}\n\n${options}${escape(t.loaded.rootPath)}\n\nClick to show the sunburst.`,

@@ -41,6 +41,9 @@ import {
   type AttributionInput,
 } from '../shared/snapshot';
 import { sunburstPageHtml } from './webviewHtml';
+import { chainProblem } from '../core/precise/chain';
+import { openReference, searchWithProgress } from './preciseReferences';
+import type { PreciseHit } from '../shared/protocol';
 import { onDidChangeSettings, readSettings } from './settings';
 
 export interface SunburstHooks {
@@ -75,6 +78,10 @@ export class SunburstPanel {
   /** The snapshot being built for the latest `setClosure`; aborted when another closure, an error or disposal replaces it. */
   private building: AbortController | undefined;
   private definitionFiles = new Set<string>();
+  /** The hits of the last `preciseResult`, by `referrer\0file\0offset`: the only files `openReference` opens. */
+  private preciseHits = new Map<string, PreciseHit>();
+  /** The running precise search; a new request, a new closure or disposal stops it. */
+  private precise: AbortController | undefined;
   private ready = false;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
@@ -163,6 +170,8 @@ export class SunburstPanel {
       this.panel.title = `Closure: ${options.title}`;
     }
     this.building?.abort();
+    this.precise?.abort();
+    this.preciseHits.clear();
     const building = (this.building = new AbortController());
     this.analysis = analysis;
     this.closureMessage = undefined;
@@ -288,6 +297,16 @@ export class SunburstPanel {
         return;
       case 'openDefinition':
         return this.openDefinition(m.file, m.line);
+      case 'preciseRequest':
+        return this.answerPrecise(m.chain);
+      case 'openReference': {
+        const hit = this.preciseHits.get(hitKey(m.referrer, m.file, m.offset));
+        if (!hit) {
+          this.hooks.log?.(`sunburst: ignored openReference for a hit the host did not send: ${m.file.slice(0, 200)}`);
+          return;
+        }
+        return openReference(m.referrer, hit);
+      }
     }
     // The remaining messages name a store path: it must be one of this closure's paths.
     if (!this.analysis || this.analysis.graph.indexOf(m.path) === undefined) {
@@ -318,6 +337,35 @@ export class SunburstPanel {
     }
   }
 
+  /** Answers a `preciseRequest` for a chain of this closure's references; stops any earlier search. */
+  private async answerPrecise(chain: readonly string[]): Promise<void> {
+    const problem = this.analysis ? chainProblem(this.analysis.graph, chain) : 'no closure is shown';
+    if (problem) {
+      this.hooks.log?.(`sunburst: ignored preciseRequest: ${problem.slice(0, 300)}`);
+      return;
+    }
+    this.precise?.abort();
+    const search = (this.precise = new AbortController());
+    let edges;
+    try {
+      edges = await searchWithProgress(chain, search.signal);
+    } catch (e) {
+      if (search.signal.aborted) return;
+      const reason = (e as { code?: string }).code === 'cancelled' ? 'was cancelled or took too long' : 'failed';
+      void vscode.window.showWarningMessage(
+        `Closure Lens: the search for references ${reason}: ${e instanceof Error ? e.message : String(e)}. Press "Precise" again to retry.`,
+      );
+      return;
+    } finally {
+      if (this.precise === search) this.precise = undefined;
+    }
+    if (search.signal.aborted) return;
+    this.preciseHits.clear();
+    for (const edge of edges)
+      for (const hit of edge.hits) this.preciseHits.set(hitKey(edge.from, hit.file, hit.offset), hit);
+    this.post({ type: 'preciseResult', chain: [...chain], edges });
+  }
+
   private async openDefinition(file: string, line: number | null): Promise<void> {
     // Only files that the attribution named: the webview cannot make the host open arbitrary files.
     if (!this.definitionFiles.has(file)) {
@@ -343,12 +391,15 @@ export class SunburstPanel {
 
   private disposed(): void {
     this.building?.abort();
+    this.precise?.abort();
     if (SunburstPanel.open.get(targetKey(this.target)) === this) SunburstPanel.open.delete(targetKey(this.target));
     for (const d of this.disposables) d.dispose();
     this.disposeEmitter.fire();
     this.disposeEmitter.dispose();
   }
 }
+
+const hitKey = (referrer: string, file: string, offset: number) => `${referrer}\0${file}\0${offset}`;
 
 function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
   return {

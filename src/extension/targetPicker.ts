@@ -190,8 +190,18 @@ export async function pickTarget(
       await Promise.all(
         flakes.map(async (flake) => {
           try {
-            listings.push(await discovery.list(flake, { refresh: opts.refresh, signal: abort.signal }));
+            const listing = await discovery.list(flake, { refresh: opts.refresh, signal: abort.signal });
+            listings.push(listing);
             listings.sort((a, b) => a.flake.dir.localeCompare(b.flake.dir));
+            if (listing.outputs.length === 0) {
+              problems.push({
+                label: `$(info) ${flakeDescription(flake)}: no outputs to analyse`,
+                detail:
+                  'It defines no nixosConfigurations, packages, devShells, homeConfigurations or darwinConfigurations for this system.',
+                action: { kind: 'show-log' },
+                alwaysShow: true,
+              });
+            }
           } catch (err) {
             if (abort.signal.aborted) return;
             if (err instanceof UntrustedWorkspaceError) return;
@@ -209,6 +219,24 @@ export async function pickTarget(
           render();
         }),
       );
+      if (discovery.systemProblem !== undefined) {
+        log.error(`\`nix eval builtins.currentSystem\` failed: ${discovery.systemProblem}`);
+        problems.push({
+          label: '$(error) Nix could not say which system this machine is',
+          detail: `\`nix eval builtins.currentSystem\` failed: ${discovery.systemProblem}. Select to show the log.`,
+          action: { kind: 'show-log' },
+          alwaysShow: true,
+        });
+      }
+    } catch (err) {
+      // Anything else (finding the flakes, say) is shown too: an empty list with no word is the worst answer.
+      log.error('listing the flake outputs failed', err);
+      problems.push({
+        label: '$(error) The flake outputs could not be listed',
+        detail: err instanceof Error ? err.message : String(err),
+        action: { kind: 'show-log' },
+        alwaysShow: true,
+      });
     } finally {
       qp.busy = false;
     }

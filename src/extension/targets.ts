@@ -90,6 +90,11 @@ export interface FlakeListing {
 
 export class TargetDiscovery {
   private system: Promise<string> | undefined;
+  /**
+   * Why nix could not say this machine's system, when it could not (the guess from node is used instead): the
+   * picker shows it, so that a broken nix is not met with a silently empty list.
+   */
+  systemProblem: string | undefined;
 
   constructor(
     private readonly nix: () => NixCommandRunner,
@@ -118,10 +123,20 @@ export class TargetDiscovery {
 
   /** Nix's system name, asked once per session; a guess from node if nix cannot say. */
   currentSystem(signal?: AbortSignal): Promise<string> {
-    this.system ??= currentSystem(this.nix(), { signal, timeoutMs: this.timeoutMs() }).catch(() => {
-      this.system = undefined;
-      return systemFromNode();
-    });
+    this.system ??= currentSystem(this.nix(), { signal, timeoutMs: this.timeoutMs() }).then(
+      (system) => {
+        this.systemProblem = undefined;
+        return system;
+      },
+      (err: unknown) => {
+        this.system = undefined;
+        if (!signal?.aborted) {
+          const why = isClosureLensError(err) ? err.message : err instanceof Error ? err.message : String(err);
+          this.systemProblem = `${why.trim() || 'nix failed and printed nothing'}; outputs are listed for ${systemFromNode()}`;
+        }
+        return systemFromNode();
+      },
+    );
     return this.system;
   }
 

@@ -62,6 +62,10 @@ export async function pickDependency(
     if (r.kind === 'unique') return r.node;
     if (r.kind === 'ambiguous')
       return pickAmong(analysis, r.nodes, units, `"${query}" matches ${r.nodes.length} paths`);
+    if (r.kind === 'invalid-regex') {
+      void vscode.window.showWarningMessage(`Nix Closure Lens: ${query} is an ${r.message}.`);
+      return undefined;
+    }
     void vscode.window.showWarningMessage(
       `Nix Closure Lens: nothing named "${query}" is in the closure of ${current.title}.`,
     );

@@ -23,6 +23,8 @@ import * as scenarios from './scenarios';
 import { hoverAndTree } from './scenarios-hover';
 import { multiRoot, multiRootWorkspace } from './scenarios-multiroot';
 import { restoreAfterReload } from './scenarios-restore';
+import { closureView } from './scenarios-view';
+import { preciseWhy } from './scenarios-precise';
 import { withSession, type SessionOptions } from './session';
 import { createWorkspace, NIX_CONFIG } from './workspace';
 
@@ -193,12 +195,14 @@ async function main(): Promise<void> {
     await uiStage('UI: a user on the example flake', {}, scenarios.userJourney);
     await uiStage('UI: the Nix Closure tree and option hovers', {}, hoverAndTree);
     await uiStage('UI: a multi-root workspace of two flakes', { workspace: multiRootWorkspace }, multiRoot);
+    await uiStage('UI: the closure view at 700 px, its table, search and themes', {}, closureView);
   };
   const laneB = async (): Promise<void> => {
     await stage('runTests suite in an untrusted folder (Workspace Trust on)', (out) => hostSuite(true, out));
     await uiStage('UI: an untrusted folder (Workspace Trust on)', { workspaceTrust: true }, scenarios.untrusted);
     if (vsix) await uiStage('UI: smoke with the extension installed from the .vsix', { vsix }, scenarios.packagedSmoke);
     await uiStage('UI: the sunburst is restored after a window reload', {}, restoreAfterReload);
+    await uiStage('UI: why-graph of a hub and precise references', {}, preciseWhy);
     await stage('runTests suite in a multi-root workspace (two flakes)', (out) =>
       hostSuite(false, out, { multiRoot: true }),
     );

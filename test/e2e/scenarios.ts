@@ -109,7 +109,7 @@ async function assertRealChain(chain: string[], root: string, dep: string): Prom
 }
 
 /** Show closure → nixosConfigurations.demo: the sunburst, its footer checked against nix path-info. */
-const showDemo: Step = {
+export const showDemo: Step = {
   title: 'Show closure from the palette, choose nixosConfigurations.demo: the sunburst shows its closure',
   async run(s) {
     const { workbench, workspace } = s;

@@ -240,6 +240,12 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
       /is not built .* nix build --no-link 'path:.*#nixosConfigurations\.demo\.config\.system\.build\.toplevel'/,
     );
 
+    // A configuration that does not exist is named as such; our own helper file is never blamed.
+    const nope = await cli(['options', `path:${dir}#nixosConfigurations.nope`], dir);
+    assert.equal(nope.code, 1);
+    assert.match(nope.stderr, /nixosConfigurations\.nope does not exist: the flake has no attribute 'nope'/);
+    assert.doesNotMatch(nope.stderr, /attribution\.nix/);
+
     const bad = await cli(['options', `path:${dir}#packages.x86_64-linux.hello`], dir);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /not a module-system configuration.*nixosConfigurations\.<host>/);

@@ -20,7 +20,8 @@ describe('closure-lens options --build (real Nix, fixture module system)', funct
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-options-build-'));
     fs.cpSync(path.join(modules, 'demo-system'), dir, { recursive: true });
     for (const entry of ['flake.nix', 'lib', 'pkgs', 'nixos', 'home-manager'])
-      fs.cpSync(path.join(modules, entry), path.join(dir, 'nixpkgs', entry), { recursive: true });
+      // dereference: lib is a link to the vendored nixpkgs lib, which a copy must carry, not point at.
+      fs.cpSync(path.join(modules, entry), path.join(dir, 'nixpkgs', entry), { recursive: true, dereference: true });
     // A host name of its own: a toplevel no other test has built.
     const conf = path.join(dir, 'configuration.nix');
     const text = fs.readFileSync(conf, 'utf8');

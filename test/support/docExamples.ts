@@ -6,7 +6,8 @@
  *
  * A command may end in `| jq .` (the JSON pretty-printed as jq prints it) or `| head -n N` (the first N lines).
  * Durations (`0.3 s`, `12 ms`, JSON fields ending in Seconds or Ms) are compared as `<t>`: they differ from run to
- * run.
+ * run. The example flake's absolute path (it depends on where the repository is cloned) is written as
+ * EXAMPLE_FLAKE_AS_SHOWN, a path a user's own flake could have.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,6 +25,9 @@ export interface DocExample {
   readonly start: number;
   readonly end: number;
 }
+
+/** Where the example flake appears to be in the documents. */
+export const EXAMPLE_FLAKE_AS_SHOWN = '/home/me/example-flake';
 
 const FENCE = /^```console\n\$ (closure-lens [^\n]*)\n([\s\S]*?)^```$/gm;
 
@@ -86,7 +90,7 @@ export function runExample(
       { cwd, env, maxBuffer: 64 * 2 ** 20 },
       (error, stdout) => {
         if (error && typeof error.code !== 'number') return reject(error);
-        let text = stdout;
+        let text = stdout.split(cwd).join(EXAMPLE_FLAKE_AS_SHOWN);
         if (jq) text = JSON.stringify(JSON.parse(text), null, 2) + '\n';
         if (head !== undefined) text = text.split('\n').slice(0, head).join('\n') + '\n';
         resolve({ stdout: text, code: typeof error?.code === 'number' ? error.code : 0 });

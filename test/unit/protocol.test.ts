@@ -250,3 +250,99 @@ describe('protocol: messages from the host, checked in the webview', () => {
     );
   });
 });
+
+describe('protocol: precise references', () => {
+  const GLIBC = '/nix/store/a3g5s8b0v6k7f4q9z2c1d0h8j7m6n5p4-glibc-2.39-52';
+  const hash = (p: string) => p.split('/').pop()!.slice(0, 32);
+  const hit = {
+    file: 'bin/perl',
+    kind: 'file',
+    offset: 4096,
+    before: '/nix/store/',
+    hash: hash(GLIBC),
+    after: '-glibc-2.39-52/lib',
+  };
+  const result = (
+    patch: Record<string, unknown> = {},
+    edgePatch: Record<string, unknown> = {},
+    hitPatch: Record<string, unknown> = {},
+  ) => ({
+    type: 'preciseResult',
+    chain: [P, GLIBC],
+    edges: [{ from: P, to: GLIBC, hits: [{ ...hit, ...hitPatch }], ...edgePatch }],
+    ...patch,
+  });
+
+  it('accepts a request for a chain of store paths and the opening of a hit', () => {
+    for (const m of [
+      { type: 'preciseRequest', chain: [P, GLIBC] },
+      { type: 'openReference', referrer: P, file: 'lib/perl5/Config.pm', offset: 0 },
+      { type: 'openReference', referrer: P, file: '/', offset: 123 },
+    ]) {
+      const r = parseWebviewMessage(m);
+      assert.ok(r.ok, JSON.stringify(m) + (r.ok ? '' : ` → ${r.reason}`));
+      assert.deepEqual(r.value, m);
+    }
+  });
+
+  it('refuses chains that are not store paths and hits outside the referrer', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ type: 'preciseRequest', chain: [P] }, /2 to 64 store paths/],
+      [{ type: 'preciseRequest', chain: P }, /2 to 64 store paths/],
+      [{ type: 'preciseRequest', chain: Array(65).fill(P) }, /2 to 64 store paths/],
+      [{ type: 'preciseRequest', chain: [P, '/etc/passwd'] }, /not a store path/],
+      [{ type: 'preciseRequest', chain: [P, `${GLIBC}/../../../etc`] }, /not a store path/],
+      [{ type: 'preciseRequest', chain: [P, 'nix/store/a3g5s8b0v6k7f4q9z2c1d0h8j7m6n5p4-glibc'] }, /not a store path/],
+      [{ type: 'preciseRequest', chain: [P, 7] }, /not a store path/],
+      [{ type: 'preciseRequest', chain: [P, GLIBC], all: true }, /unexpected field "all"/],
+      [{ type: 'openReference', referrer: '/etc', file: 'passwd', offset: 0 }, /"referrer" must be a store path/],
+      [{ type: 'openReference', referrer: P, file: '../glibc/lib/libc.so', offset: 0 }, /"file" must be/],
+      [{ type: 'openReference', referrer: P, file: 'bin/../../x', offset: 0 }, /"file" must be/],
+      [{ type: 'openReference', referrer: P, file: '/etc/passwd', offset: 0 }, /"file" must be/],
+      [{ type: 'openReference', referrer: P, file: 'bin//perl', offset: 0 }, /"file" must be/],
+      [{ type: 'openReference', referrer: P, file: 'bin/perl\0', offset: 0 }, /"file" must be/],
+      [{ type: 'openReference', referrer: P, file: 'bin/perl', offset: -1 }, /byte offset/],
+      [{ type: 'openReference', referrer: P, file: 'bin/perl', offset: 1.5 }, /byte offset/],
+      [{ type: 'openReference', referrer: P, file: 'bin/perl', offset: '0' }, /byte offset/],
+    ];
+    for (const [m, re] of bad) {
+      const r = parseWebviewMessage(m);
+      assert.equal(r.ok, false, JSON.stringify(m));
+      if (!r.ok) assert.match(r.reason, re);
+    }
+  });
+
+  it('the webview accepts a well-formed preciseResult, with hits or with an error per edge', () => {
+    for (const m of [
+      result(),
+      result({}, { hits: [], error: 'cannot read it: permission denied' }),
+      result({}, {}, { kind: 'symlink', offset: 11 }),
+    ]) {
+      const r = parseHostMessage(m);
+      assert.ok(r.ok, r.ok ? '' : r.reason);
+    }
+  });
+
+  it('the webview refuses a preciseResult whose edges do not fit the chain or whose hits are malformed', () => {
+    const bad: [unknown, RegExp][] = [
+      [result({ edges: [] }), /one entry per edge/],
+      [result({ chain: [GLIBC, P] }), /edge 0 does not join paths 0 and 1/],
+      [result({}, { from: '/tmp/x' }), /"from" and "to" must be store paths/],
+      [result({}, { hits: Array(201).fill(hit) }), /at most 200/],
+      [result({}, { error: 3 }), /"error" must be a string/],
+      [result({}, { extra: 1 }), /unexpected field "extra"/],
+      [result({}, {}, { hash: hash(P) }), /"hash" must be the hash of "to"/],
+      [result({}, {}, { kind: 'dir' }), /"kind"/],
+      [result({}, {}, { file: '../x' }), /"file"/],
+      [result({}, {}, { offset: -4 }), /byte offset/],
+      [result({}, {}, { before: 'x'.repeat(5000) }), /short strings/],
+      [result({}, {}, { after: null }), /short strings/],
+      [result({}, {}, { html: '<b>' }), /unexpected field "html"/],
+    ];
+    for (const [m, re] of bad) {
+      const r = parseHostMessage(m);
+      assert.equal(r.ok, false, JSON.stringify(m).slice(0, 200));
+      if (!r.ok) assert.match(r.reason, re);
+    }
+  });
+});

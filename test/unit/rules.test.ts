@@ -251,7 +251,7 @@ describe('rules: JSON schema', () => {
   it('lists exactly the keys the parser knows', async () => {
     const fs = await import('node:fs');
     const path = await import('node:path');
-    const { RULE_KEYS } = await import('../../src/core/rules/rules');
+    const { RULE_KEYS } = await import('../../src/core/rules');
     const schemaFile = path.resolve(__dirname, '../../../media/closure-lens.schema.json');
     const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8'));
     assert.deepEqual(Object.keys(schema.definitions.targetRules.properties).sort(), [...RULE_KEYS].sort());
@@ -282,7 +282,7 @@ describe('rules: editor diagnostics', () => {
   ]
 }`;
   it('puts each broken rule on its line with the chain and the option, and mistakes of the file too', async () => {
-    const { diagnoseRulesFile } = await import('../../src/core/rules/rules');
+    const { diagnoseRulesFile } = await import('../../src/core/rules');
     const closures = [
       {
         id: { installable: '.#nixosConfigurations.web.config.system.build.toplevel', cwd: '/ws', rootPath: sys },
@@ -324,7 +324,7 @@ describe('rules: editor diagnostics', () => {
 
 describe('rules: short attributes', () => {
   it('a short attribute means packages.<system>.<name>, on either side', async () => {
-    const { parseRulesConfig: parse, ruleAppliesTo: applies } = await import('../../src/core/rules/rules');
+    const { parseRulesConfig: parse, ruleAppliesTo: applies } = await import('../../src/core/rules');
     const sys = `${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-${process.platform}`;
     const [short, long, glob] = parse(
       JSON.stringify({

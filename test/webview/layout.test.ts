@@ -5,7 +5,8 @@ import { buildSnapshot, graphFromSnapshot } from '../../src/shared';
 import { layoutSunburst } from '../../webview/chart/layout';
 import { ancestry, chainViewTree, dominatorViewTree, treeFromParents } from '../../webview/chart/viewTree';
 import { categorize } from '../../webview/chart/categories';
-import { parseStorePath } from '../../src/shared';
+import { fitLabel, labelParts, middleEllipsis } from '../../webview/chart/labels';
+import { displayName, parseStorePath } from '../../src/shared';
 import { nixosLikeFixture, realSbomClosure, realSbomWithoutSizes, sp, syntheticClosure } from './closures';
 
 const TAU = 2 * Math.PI;
@@ -88,5 +89,20 @@ describe('webview layout (pure)', () => {
     assert.equal(cat('systemd-minimal-255.6'), 'systemd');
     assert.equal(cat('dbus-1.14.10'), 'systemd');
     assert.equal(cat('nginx-1.26.0'), 'other');
+  });
+
+  it('fits labels: whole, on two lines (name, version), or cut in the middle keeping the version', () => {
+    const parts = (n: string) => labelParts(displayName(parseStorePath(sp(n))), parseStorePath(sp(n)).pname);
+    assert.deepEqual(parts('glibc-2.39-52'), { head: 'glibc', tail: '2.39-52' });
+    assert.deepEqual(parts('perl-5.38.2-man'), { head: 'perl', tail: '5.38.2 (man)' });
+    assert.deepEqual(parts('firmware'), { head: 'firmware', tail: '' });
+    assert.deepEqual(fitLabel(parts('glibc-2.39-52'), 20, 1), ['glibc-2.39-52']);
+    assert.deepEqual(fitLabel(parts('nixos-system-heldout-24.05'), 12, 2), ['nixos-syste…', '24.05']);
+    assert.deepEqual(fitLabel(parts('nixos-system-heldout-24.05'), 16, 1), ['nixos-sys…-24.05']);
+    // Too little room for the head: an end cut, never a label without its start.
+    assert.equal(middleEllipsis(parts('glibc-2.39-52'), 8), 'glibc-2…');
+    for (const max of [4, 8, 12, 16, 24])
+      for (const n of ['nixos-system-heldout-24.05', 'glibc-2.39-52', 'python3.11-requests-2.31.0'])
+        assert.ok(middleEllipsis(parts(n), max).length <= max, `${n} in ${max}`);
   });
 });

@@ -379,7 +379,7 @@ describe('sunburst webview in headless Chromium', function () {
         for (const i of expected) total += g.narSize[i]!;
         assert.match(
           await h.page.$eval('#search-summary', (e) => e.textContent ?? ''),
-          new RegExp(`^${expected.length} matches, ${escapeRe(formatIec(total))} together`),
+          new RegExp(`^${expected.length} matches, ${escapeRe(formatIec(total))} NAR together`),
         );
         const arcs = await drawnArcs(h.page);
         const matched = arcs.filter((a) => a.cls.split(' ').includes('match'));

@@ -9,34 +9,13 @@ import { interpolateNumber } from 'd3-interpolate';
 import { easeCubicInOut } from 'd3-ease';
 import 'd3-transition';
 import { CATEGORIES } from './categories';
+import type { ChartEvents, ChartModel } from './chartModel';
+import { colorLabels } from './contrast';
 import { fitText, placeLabels, type PlacedLabel } from './labels';
 import { layoutSunburst, type Arc, type LayoutOptions } from './layout';
 import { children as treeChildren, type ViewTree } from './viewTree';
 
-export interface ChartModel {
-  readonly tree: ViewTree;
-  /** Short label, e.g. `perl-5.38.2`. */
-  label(node: number): string;
-  /** Index into CATEGORIES. */
-  category(node: number): number;
-  /** Screen-reader text for an arc. */
-  describe(arc: Arc): string;
-  /** Text for the centre disc's second line (its size). */
-  sizeText(node: number): string;
-  /** Third line: the centre's own share, e.g. `55.0 MiB itself`; '' when not worth saying. */
-  selfText(node: number): string;
-}
-
-export interface ChartEvents {
-  /** Click or Enter on an arc that stands for a path. */
-  activate(node: number): void;
-  /** Click or Enter on a "N more" arc. */
-  activateMore(arc: Arc): void;
-  /** Click on the centre or Escape: zoom out one level. */
-  zoomOut(): void;
-  /** Pointer over an arc (null when it leaves). */
-  hover(arc: Arc | null, clientX: number, clientY: number): void;
-}
+export type { ChartEvents, ChartModel };
 
 interface Geom {
   x0: number;
@@ -174,6 +153,11 @@ export class SunburstChart {
     this.applyHighlight();
   }
 
+  /** Whether `node` is drawn: as an arc or as the centre. */
+  isDrawn(node: number): boolean {
+    return node === this.center || this.byKey.has(`n${node}`);
+  }
+
   /** Moves keyboard focus to the arc of `node` when it is drawn. */
   focusNode(node: number): void {
     if (this.byKey.has(`n${node}`)) this.focus(`n${node}`);
@@ -189,6 +173,7 @@ export class SunburstChart {
       .selectAll<SVGPathElement, Arc>('path.arc')
       .classed('match', (a) => (hit ? hit(a) : false))
       .classed('dim', (a) => (hit ? !hit(a) : false));
+    colorLabels(this.labelsG.node()!);
   }
 
   private measure(): void {
@@ -278,6 +263,8 @@ export class SunburstChart {
       .attr('role', 'treeitem')
       .on('click', (e: MouseEvent, a) => {
         e.stopPropagation();
+        // The arcs move under the pointer (a zoom): the tooltip would describe an arc no longer there.
+        this.events.hover(null, 0, 0);
         this.focus(a.key, false);
         this.activate(a);
       })
@@ -369,22 +356,28 @@ export class SunburstChart {
       this.arcs,
       (d) => this.rad(d),
       this.ring,
-      (a) => (a.node >= 0 ? model.label(a.node) : `${a.moreCount} more`),
+      (a) => (a.node >= 0 ? model.labelParts(a.node) : { head: `${a.moreCount} more`, tail: '' }),
     );
     this.labelsG
       .selectAll<SVGTextElement, PlacedLabel>('text')
       .data(placed, (p) => p.arc.key)
       .join('text')
-      .attr('class', (p) =>
-        p.arc.node < 0
-          ? 'label more'
-          : CATEGORIES[model.category(p.arc.node)]!.id === 'other'
-            ? 'label on-other'
-            : 'label',
-      )
-      .attr('dy', '0.35em')
+      .attr('class', (p) => (p.arc.node < 0 ? 'label more' : 'label'))
+      .attr('data-key', (p) => p.arc.key)
       .attr('transform', (p) => p.transform)
-      .text((p) => p.text);
+      .each(function (p) {
+        const text = this as SVGTextElement;
+        while (text.firstChild) text.firstChild.remove();
+        p.lines.forEach((line, k) => {
+          const span = document.createElementNS('http://www.w3.org/2000/svg', 'tspan');
+          span.setAttribute('x', '0');
+          // Centred on the ring: one line at +0.35em, two at -0.25em and +1.1em below it.
+          span.setAttribute('dy', p.lines.length === 1 ? '0.35em' : k === 0 ? '-0.25em' : '1.1em');
+          span.textContent = line;
+          text.append(span);
+        });
+      });
+    colorLabels(this.labelsG.node()!);
   }
 
   private drawCenter(): void {

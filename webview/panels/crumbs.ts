@@ -1,5 +1,5 @@
 /** The breadcrumbs: the chain of tree nodes from the root to the centre (or to the selection below it). */
-import { ellipsize } from '../chart/labels';
+import { labelParts, middleEllipsis } from '../chart/labels';
 import { ancestry } from '../chart/viewTree';
 import { clear, h } from '../dom';
 import type { Page } from '../page';
@@ -29,7 +29,7 @@ export function renderCrumbs(page: Page, center: number, goTo: (node: number) =>
           'data-node': i,
           onclick: () => goTo(i),
         },
-        ellipsize(label, 40),
+        middleEllipsis(i === 0 ? { head: label, tail: '' } : labelParts(label, model.parsedName(i).pname), 40),
       ),
     );
   };

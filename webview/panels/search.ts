@@ -86,22 +86,37 @@ export class Search {
     const model = page.model!;
     const n = this.matchList.length;
     let total = 0;
-    for (const i of this.matchList) total += model.snapshot.narSize[i]!;
+    let drawn = 0;
+    for (const i of this.matchList) {
+      total += model.snapshot.narSize[i]!;
+      if (page.isDrawn(i)) drawn++;
+    }
     const list = h('ol', { class: 'result-list', id: 'search-results' });
     for (const i of this.matchList.slice(0, SEARCH_LIST_LIMIT)) {
+      const deeper = !page.isDrawn(i);
+      const button = pathButton(page, i, `${i === page.selected ? 'target' : ''}${deeper ? ' deeper' : ''}`);
+      if (deeper) {
+        button.title = `${button.title}\nNot drawn at this zoom: click to open the rings on its path.`;
+        button.setAttribute('aria-description', 'not drawn at this zoom; activate to show it in the chart');
+      }
       list.append(
         h(
           'li',
           {},
-          pathButton(page, i, i === page.selected ? 'target' : ''),
-          h('span', { class: 'size' }, model.sizesKnown ? page.size(model.snapshot.narSize[i]!) : ''),
+          button,
+          h('span', { class: 'size' }, model.sizesKnown ? `NAR ${page.size(model.snapshot.narSize[i]!)}` : ''),
         ),
       );
     }
+    const hidden = n - drawn;
     const summary =
       n === 0
         ? `No path matches “${page.state.search ?? ''}”.`
-        : `${n} match${n === 1 ? '' : 'es'}${model.sizesKnown ? `, ${page.size(total)} together` : ''}${n > SEARCH_LIST_LIMIT ? ` (the ${SEARCH_LIST_LIMIT} largest listed)` : ''}`;
+        : `${n} match${n === 1 ? '' : 'es'}${model.sizesKnown ? `, ${page.size(total)} NAR together` : ''}` +
+          (page.state.view === 'table'
+            ? '.'
+            : `; ${drawn} drawn in the chart${hidden > 0 ? `, ${hidden} deeper (marked ↓: click one to show it)` : ''}.`) +
+          (n > SEARCH_LIST_LIMIT ? ` The ${SEARCH_LIST_LIMIT} largest are listed.` : '');
     return h(
       'section',
       { id: 'search-section', 'aria-label': 'Search results' },

@@ -40,7 +40,7 @@ export function showTooltip(page: Page, arc: Arc | null, x: number, y: number): 
     if (page.state.mode === 'chain') rows.push(['Subtree here', page.size(tree.size[i]!, tree.countsPaths)]);
     rows.push(['Referrers', String(model.referrerCount(i))]);
     tip.append(
-      h('div', { class: 'tip-name' }, p.pname || p.name),
+      h('div', { class: 'tip-name' }, model.label(i)),
       h('div', { class: 'tip-cat' }, CATEGORIES[model.category(i)]!.label),
       h('dl', {}, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
     );

@@ -2,11 +2,12 @@
  * The why panel: the chains from the root to the selected path (the shortest one, then all of them in a
  * collapsible), each with the option definition that brought it in when attribution is known.
  */
-import type { OptionDefinition } from '../../src/shared/protocol';
+import { MAX_PRECISE_CHAIN, type OptionDefinition } from '../../src/shared/protocol';
 import { h } from '../dom';
 import type { Page } from '../page';
 import { pathButton } from './pathButton';
 import { whyGraphSection } from './whyGraph';
+import { preciseSection } from './precise';
 
 /** Chains computed for the why panel; the rest are counted, not listed. */
 const CHAIN_LIMIT = 50;
@@ -26,6 +27,14 @@ export function whySection(page: Page, i: number): HTMLElement {
   }
   const shortest = set.chains[0]!;
   section.append(chainView(page, shortest, 'shortest', 0));
+  const stored = shortest.filter((v) => !model.isVirtual(v));
+  if (stored.length >= 2 && stored.length <= MAX_PRECISE_CHAIN)
+    section.append(
+      preciseSection(
+        page,
+        stored.map((v) => model.path(v)),
+      ),
+    );
   const total = set.totalChains;
   const more = h('vscode-collapsible', {
     id: 'all-chains',

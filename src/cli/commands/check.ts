@@ -13,7 +13,7 @@ import {
   RULES_FILE_NAME,
   type RulesReport,
   type TargetRules,
-} from '../../core/rules/rules';
+} from '../../core/rules';
 import { formatBytes } from '../../shared/format';
 import { parseStorePath } from '../../shared/storePath';
 import { parseCommandArgs } from '../args';

@@ -167,6 +167,11 @@ export function resolveDependency(a: ClosureAnalysis, spec: string, rootPath: st
   }
   const r = a.resolve(spec);
   if (r.kind === 'unique') return r.node;
+  if (r.kind === 'invalid-regex') {
+    throw new ClosureLensError('invalid-path', r.message, {
+      fix: 'fix the pattern (RE2 syntax: no backreferences or lookaround), or give a name such as perl',
+    });
+  }
   if (r.kind === 'none') {
     throw new ClosureLensError('invalid-path', `nothing named '${spec}' is in ${where}`, {
       fix: 'check the name (`closure-lens closure <target> --json` lists every path), or use /regex/',

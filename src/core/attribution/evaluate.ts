@@ -6,10 +6,11 @@
  * its store copy, so files can be mapped back to the workspace. One `nix eval` does the walk. All
  * arguments travel with --argstr; the Nix code is the fixed file shipped with the extension.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ClosureLensError } from '../errors';
+import { removeStaleTemporaries } from '../staleTemporaries';
 import type { NixRunner } from '../nix/runner';
 import attributionNix from './attribution.nix';
 
@@ -128,14 +129,59 @@ export function splitAttrPath(fragment: string): string[] {
 }
 
 let scriptFile: string | undefined;
-/** attribution.nix on disk (nix eval -f needs a file); in a private temporary directory. */
-function attributionScript(): string {
+/** Directories of attribution.nix, named after the process: `closure-lens-attr-<pid>-XXXXXX`. */
+const SCRIPT_DIR_PREFIX = 'closure-lens-attr-';
+const STALE_SCRIPT_DIR = /^closure-lens-attr-(\d+)-/;
+
+/**
+ * attribution.nix on disk (nix eval -f needs a file); in a private temporary directory that goes when the process
+ * exits. Directories left by processes that were killed are removed when the next one makes its own.
+ */
+export function attributionScript(): string {
   if (!scriptFile) {
-    const dir = mkdtempSync(join(tmpdir(), 'closure-lens-'));
+    removeStaleTemporaries(tmpdir(), STALE_SCRIPT_DIR);
+    const dir = mkdtempSync(join(tmpdir(), `${SCRIPT_DIR_PREFIX}${process.pid}-`));
     scriptFile = join(dir, 'attribution.nix');
     writeFileSync(scriptFile, attributionNix, { mode: 0o600 });
+    process.once('exit', removeAttributionScript);
   }
   return scriptFile;
+}
+
+/**
+ * An evaluation error that nix places in attribution.nix is about the user's flake, never about our helper file
+ * (which the user cannot edit): a missing attribute names the configuration that does not exist, and anything else
+ * points at the user's configuration instead of our file.
+ */
+function notOurScript(e: unknown, flakeRef: string, attrPath: readonly string[]): unknown {
+  if (!(e instanceof ClosureLensError) || !scriptFile || e.position?.file !== scriptFile) return e;
+  const installable = `${flakeRef}#${attrPath.join('.')}`;
+  const missing = /attribute '([^']+)' missing/.exec(e.message);
+  if (missing) {
+    return new ClosureLensError(
+      'missing-attribute',
+      `${installable} does not exist: the flake has no attribute '${missing[1]}' there`,
+      {
+        fix: 'check the name (`nix flake show` lists the configurations), e.g. .#nixosConfigurations.<host>',
+        cause: e,
+        ...(e.detail !== undefined ? { detail: e.detail } : {}),
+      },
+    );
+  }
+  const message = e.message.replace(/ at \/\S*attribution\.nix:\d+:\d+/, '');
+  return new ClosureLensError(e.code, `${message} (while evaluating the options of ${installable})`, {
+    fix: `evaluate the configuration itself to see where: \`nix eval ${installable}.config.system.build.toplevel.drvPath --show-trace\``,
+    cause: e,
+    ...(e.detail !== undefined ? { detail: e.detail } : {}),
+  });
+}
+
+/** Removes attribution.nix and its directory (at exit; a later call writes it again). */
+export function removeAttributionScript(): void {
+  if (!scriptFile) return;
+  rmSync(dirname(scriptFile), { recursive: true, force: true });
+  scriptFile = undefined;
+  process.removeListener('exit', removeAttributionScript);
 }
 
 export async function lockFlake(nix: NixRunner, flakeRef: string, opts: EvalOptions = {}): Promise<LockedFlake> {
@@ -197,13 +243,17 @@ export async function evaluateLocked(
 ): Promise<OptionEvaluation> {
   opts.onProgress?.(`evaluating the options of ${target.attrPath.join('.')}`);
   const started = performance.now();
-  const r = await nix.run(
-    attributionEvalArgs(flake, target.attrPath, {
-      userPrefix: `${flake.sourcePath}/`,
-      includeDefaults: opts.includeDefaults ? '1' : '0',
-    }),
-    runOpts(opts),
-  );
+  const r = await nix
+    .run(
+      attributionEvalArgs(flake, target.attrPath, {
+        userPrefix: `${flake.sourcePath}/`,
+        includeDefaults: opts.includeDefaults ? '1' : '0',
+      }),
+      runOpts(opts),
+    )
+    .catch((e: unknown) => {
+      throw notOurScript(e, target.flakeRef, target.attrPath);
+    });
   const evalMs = performance.now() - started;
   const doc = parseResult(r.stdout, target);
   return {

@@ -74,7 +74,8 @@ let
         if remaining != [ ] then opt.type.merge opt.loc remaining
         else if opt ? default then opt.default
         else if opt.type.emptyValue ? value then opt.type.emptyValue.value
-        else throw "closure-lens: ${showLoc spec.loc} has no value without this definition (no default, no empty value)";
+        # A throw, not a missing attribute: tryEval below catches only throw and assert.
+        else throw "closure-lens: ${showLoc spec.loc} has no value without this definition (no default)";
       # mkOverride 0, written out so that any lib version's module system reads it.
       forced = { _type = "override"; priority = 0; content = value; };
       setAt = path: v: foldl' (acc: name: { ${name} = acc; }) v (genList (i: elemAt path (length path - 1 - i)) (length path));

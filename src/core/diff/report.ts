@@ -4,7 +4,7 @@
  */
 import type { AddedPath, ChangeKind, ClosureDiff, OptionOrigin, PackageDiff, PackageSide } from './diff';
 import { formatBytes, formatSignedBytes, renderTable } from '../../shared/format';
-import type { RuleOutcome, RulesReport } from '../rules/rules';
+import type { RuleOutcome, RulesReport } from '../rules';
 import { parseStorePath } from '../../shared/storePath';
 
 /** Bumped when a field of the JSON output changes meaning or goes away. */

@@ -25,6 +25,8 @@ import { promises as fsp } from 'node:fs';
 import { defaultCacheDir } from '../cacheDir';
 import * as path from 'node:path';
 import { ClosureLensError } from '../errors';
+import { removeStaleTemporaries } from '../staleTemporaries';
+import { readRegularFile } from './regularFile';
 import { nextTurn } from '../../shared/eventLoop';
 import { rememberClosureSizes, rememberedClosureSizes } from '../../shared/analysis/closureSize';
 import { dominatorTreeOf, type DominatorTree } from '../../shared/analysis/dominators';
@@ -106,9 +108,15 @@ export interface GraphCacheOptions {
 
 export { defaultCacheDir };
 
+/** Far above the graph of a 1,000,000-path closure (and nix-versions.json): larger is not a file we wrote. */
+const [MAX_GRAPH_FILE_BYTES, MAX_VERSIONS_FILE_BYTES] = [2 * 1024 ** 3 - 1, 1024 * 1024];
+/** The temporaries `write` and `rememberNixVersionLine` make: `<file>.<pid>-<12 hex>.tmp`. */
+const STALE_TEMPORARY = /\.(\d+)-[0-9a-f]{12}\.tmp$/;
+
 export class GraphCache {
   readonly dir: string;
   private readonly io: CacheIo;
+  private swept = false;
 
   constructor(options: string | GraphCacheOptions = {}) {
     const o = typeof options === 'string' ? { dir: options } : options;
@@ -132,7 +140,9 @@ export class GraphCache {
     // A cold load asks for a file that is not there: a stat that does not throw answers that without a failed read.
     try {
       if (!fs.statSync(file, { throwIfNoEntry: false })) return undefined;
-      buf = await fsp.readFile(file);
+      const read = await readRegularFile(file, MAX_GRAPH_FILE_BYTES);
+      if (!read) return undefined;
+      buf = read;
     } catch {
       return undefined;
     }
@@ -164,6 +174,8 @@ export class GraphCache {
     const tmp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
     try {
       await fsp.mkdir(this.dir, { recursive: true });
+      // Once per cache: what a process killed mid-write left behind (up to 1 MB each) goes.
+      this.swept ||= removeStaleTemporaries(this.dir, STALE_TEMPORARY) !== undefined;
       const fh = await this.io.openForWrite(tmp);
       try {
         await fh.writeFile(data);
@@ -204,10 +216,9 @@ export class GraphCache {
     try {
       const id = binaryIdentity(nixPath);
       if (id === undefined) return undefined;
-      const known = JSON.parse(await fsp.readFile(path.join(this.dir, NIX_VERSIONS_FILE), 'utf8')) as Record<
-        string,
-        unknown
-      >;
+      const text = await readRegularFile(path.join(this.dir, NIX_VERSIONS_FILE), MAX_VERSIONS_FILE_BYTES);
+      if (!text) return undefined;
+      const known = JSON.parse(text.toString('utf8')) as Record<string, unknown>;
       const line = known[id];
       return typeof line === 'string' ? line : undefined;
     } catch {

@@ -154,11 +154,34 @@ export async function* closurePipeline(
   return { graph, dominators, closureSizes, format, notes, rootPaths, cacheFile, notCached };
 }
 
+/**
+ * The longest string V8 makes (2^29 − 24 UTF-16 units): a closure file is parsed as one string, so a larger one
+ * cannot be read at all. 512 MiB of JSON is about 2 million paths, far past any real system.
+ */
+const MAX_CLOSURE_FILE_BYTES = 0x1fffffe8;
+
+function closureFileTooLarge(file: string, bytes: number | undefined, cause?: unknown): ClosureLensError {
+  const mib = (n: number) => `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return new ClosureLensError(
+    'too-large',
+    `${file}${bytes === undefined ? '' : ` is ${mib(bytes)}:`} too large to read; the limit is ${mib(MAX_CLOSURE_FILE_BYTES)} of JSON`,
+    {
+      fix: 'write the closure of a single root (`nix path-info --recursive --size --json <path> > closure.json`), or load the store path itself',
+      ...(cause ? { cause } : {}),
+    },
+  );
+}
+
 async function readClosureFile(file: string): Promise<string> {
   try {
+    // A pipe (`--from-json <(nix path-info …)`) has no size to check; its read fails with ERR_STRING_TOO_LONG below.
+    const st = await fsp.stat(file);
+    if (st.isFile() && st.size > MAX_CLOSURE_FILE_BYTES) throw closureFileTooLarge(file, st.size);
     return await fsp.readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof ClosureLensError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_STRING_TOO_LONG' || e instanceof RangeError) throw closureFileTooLarge(file, undefined, e);
     throw new ClosureLensError(
       'file-not-found',
       `cannot read ${file}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`,

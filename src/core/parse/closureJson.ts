@@ -4,7 +4,7 @@
 import { isCycloneDx, parseCycloneDx } from './cyclonedx';
 import { parseCompactPathInfo } from './compactPathInfo';
 import { ClosureGraph } from '../../shared/graph';
-import { ClosureLensError } from '../errors';
+import { ClosureLensError, derivationGiven } from '../errors';
 import { parsePathInfoFast } from './fastPathInfo';
 import { pathInfoGraphFast, type GraphFromJson } from './pathInfoGraph';
 import { describe, isObject, malformed, parseJsonText } from './json';
@@ -84,6 +84,7 @@ export function graphOfParsed(
     for (const r of parsed.records) if (missingRoots.delete(r.path) && missingRoots.size === 0) break;
     const missing = [...missingRoots];
     if (missing.length > 0) {
+      if (missing.every((p) => p.endsWith('.drv'))) throw derivationGiven(missing.join(', '));
       throw new ClosureLensError('invalid-path', `${missing.join(', ')} is not a valid path in the Nix store`, {
         fix: 'build it (or copy it) into the store first; it may have been garbage-collected',
       });

@@ -132,61 +132,55 @@ export function firstSyntaxErrorOffset(text: string): number {
     if (!m) fail();
     i += m![0].length;
   };
+  // Iterative, with the open containers on a stack of its own: 100,000 nested "[" must not overflow the call stack.
+  // Each entry is the container's closing character.
+  const open: string[] = [];
   const value = (): void => {
+    for (;;) {
+      ws();
+      if (i >= n) fail();
+      const c = text[i];
+      if (c === '{' || c === '[') {
+        i++;
+        ws();
+        if (text[i] === (c === '{' ? '}' : ']')) i++;
+        else {
+          open.push(c === '{' ? '}' : ']');
+          if (c === '{') member();
+          continue;
+        }
+      } else if (c === '"') string();
+      else if (c === 't') literal('true');
+      else if (c === 'f') literal('false');
+      else if (c === 'n') literal('null');
+      else number();
+      // After a value: close containers, or move to the next element or member.
+      for (;;) {
+        const top = open[open.length - 1];
+        if (top === undefined) return;
+        ws();
+        if (text[i] === ',') {
+          i++;
+          if (top === '}') member();
+          break;
+        }
+        if (text[i] === top) {
+          i++;
+          open.pop();
+          continue;
+        }
+        fail();
+      }
+    }
+  };
+  /** A member's key and colon; its value follows. */
+  const member = (): void => {
     ws();
-    if (i >= n) fail();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail();
-      }
-    } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail();
-      }
-    } else if (c === '"') string();
-    else if (c === 't') literal('true');
-    else if (c === 'f') literal('false');
-    else if (c === 'n') literal('null');
-    else number();
+    if (text[i] !== '"') fail();
+    string();
+    ws();
+    if (text[i] !== ':') fail();
+    i++;
   };
   try {
     value();

@@ -3,18 +3,19 @@
  */
 import type { ClosureGraph } from '../graph';
 import { baseName } from '../storePath';
+import { compileUserRegex, type UserRegex } from '../userRegex';
 
 /**
  * Nodes matching `query`, best tier only: an exact store path, base name, hash or full name
  * (`perl-5.38.2-man`); else an exact pname (`perl`); else a pname prefix; else a case-insensitive substring of
- * the name. `/re/` (optionally `/re/i`) matches the name by regular expression. Each tier is sorted by path.
- * The virtual root never matches.
+ * the name. `/re/` (optionally `/re/i`) matches the name by regular expression (RE2: linear time); an invalid
+ * one matches nothing (`resolveName` says why). Each tier is sorted by path. The virtual root never matches.
  */
 export function findByName(g: ClosureGraph, query: string): number[] {
   const q = query.trim();
   if (q === '') return [];
   const regex = parseRegex(q);
-  if (regex) return collect(g, (i) => regex.test(g.name(i).name));
+  if (regex) return regex.ok ? collect(g, (i) => regex.regex.test(g.name(i).name)) : [];
 
   const direct = g.indexOf(q);
   if (direct !== undefined && !g.isVirtual(direct)) return [direct];
@@ -36,7 +37,11 @@ export function findByName(g: ClosureGraph, query: string): number[] {
 }
 
 export type NameResolution =
-  { kind: 'unique'; node: number } | { kind: 'ambiguous'; nodes: number[] } | { kind: 'none' };
+  | { kind: 'unique'; node: number }
+  | { kind: 'ambiguous'; nodes: number[] }
+  | { kind: 'none' }
+  /** `/re/` that is not a regular expression RE2 can run; `message` starts "invalid regular expression: ". */
+  | { kind: 'invalid-regex'; message: string };
 
 /**
  * One node for `query`, as `why` needs it. When the best tier holds several paths but exactly one of them is
@@ -45,6 +50,8 @@ export type NameResolution =
  * lists the candidates.
  */
 export function resolveName(g: ClosureGraph, query: string): NameResolution {
+  const regex = parseRegex(query.trim());
+  if (regex && !regex.ok) return { kind: 'invalid-regex', message: `invalid regular expression: ${regex.message}` };
   const found = findByName(g, query);
   if (found.length === 0) return { kind: 'none' };
   if (found.length === 1) return { kind: 'unique', node: found[0]! };
@@ -59,14 +66,10 @@ function isMainPath(g: ClosureGraph, i: number): boolean {
   return p.output === '' && p.version !== '' && !p.version.includes('-');
 }
 
-function parseRegex(q: string): RegExp | undefined {
+/** `/re/` or `/re/i`, compiled; undefined when `q` is not written as a regex. */
+function parseRegex(q: string): { ok: true; regex: UserRegex } | { ok: false; message: string } | undefined {
   const m = /^\/(.+)\/([i]?)$/.exec(q);
-  if (!m) return undefined;
-  try {
-    return new RegExp(m[1]!, m[2]);
-  } catch {
-    return undefined;
-  }
+  return m ? compileUserRegex(m[1]!, m[2]) : undefined;
 }
 
 function collect(g: ClosureGraph, match: (i: number) => boolean): number[] {

@@ -8,12 +8,20 @@ import {
   type WebviewMessageType,
   type WebviewToHost,
   type PanelTarget,
+  type PreciseEdge,
 } from './messages';
+import { baseName, isStoreBaseName } from '../storePath';
 
 /** Longest path or file name accepted from the webview (Linux PATH_MAX). */
 export const MAX_PATH_LENGTH = 4096;
 export const MAX_ERROR_LENGTH = 4000;
 const MAX_LINE = 10_000_000;
+/** Longest chain a `preciseRequest` may name (each edge reads a store path from disk). */
+export const MAX_PRECISE_CHAIN = 64;
+/** Hits per edge that the host sends and the webview accepts. */
+export const MAX_PRECISE_HITS = 200;
+/** Longest snippet side (Nix shows 32 bytes; a symlink's whole target is at most PATH_MAX). */
+const MAX_SNIPPET = MAX_PATH_LENGTH;
 
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
@@ -46,7 +54,28 @@ const FIELDS: { readonly [K in WebviewMessageType]: readonly string[] } = {
   copyWhyCommand: ['type', 'path'],
   openDefinition: ['type', 'file', 'line'],
   reportError: ['type', 'message'],
+  preciseRequest: ['type', 'chain'],
+  openReference: ['type', 'referrer', 'file', 'offset'],
 };
+
+/** An absolute store path (`/…/<hash>-<name>`), without `..` or empty components. */
+export function isStorePathString(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length > MAX_PATH_LENGTH || !v.startsWith('/') || v.includes('\0')) return false;
+  const parts = v.split('/').slice(1);
+  if (parts.some((p) => p === '' || p === '.' || p === '..')) return false;
+  return isStoreBaseName(baseName(v));
+}
+
+/** A file inside a store path as `--precise` names it: `/` or a relative path without `..`. */
+function isRelativeFile(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_PATH_LENGTH || v.includes('\0')) return false;
+  if (v === '/') return true;
+  return !v.startsWith('/') && v.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
+}
+
+function isOffset(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
 
 function isMessageType(t: unknown): t is WebviewMessageType {
   return typeof t === 'string' && Object.prototype.hasOwnProperty.call(FIELDS, t);
@@ -86,6 +115,22 @@ export function parseWebviewMessage(raw: unknown): Checked<WebviewToHost> {
         return fail('"line" must be a positive integer or null');
       }
       return { ok: true, value: { type, file: raw['file'] as string, line: line as number | null } };
+    }
+    case 'preciseRequest': {
+      const chain = raw['chain'];
+      if (!Array.isArray(chain) || chain.length < 2 || chain.length > MAX_PRECISE_CHAIN)
+        return fail(`"chain" must be an array of 2 to ${MAX_PRECISE_CHAIN} store paths`);
+      if (!chain.every(isStorePathString)) return fail('"chain" holds something that is not a store path');
+      return { ok: true, value: { type, chain: [...chain] as string[] } };
+    }
+    case 'openReference': {
+      if (!isStorePathString(raw['referrer'])) return fail('"referrer" must be a store path');
+      if (!isRelativeFile(raw['file'])) return fail('"file" must be "/" or a relative path inside the referrer');
+      if (!isOffset(raw['offset'])) return fail('"offset" must be a byte offset');
+      return {
+        ok: true,
+        value: { type, referrer: raw['referrer'], file: raw['file'], offset: raw['offset'] },
+      };
     }
     case 'reportError': {
       const m = raw['message'];
@@ -340,7 +385,55 @@ const HOST_FIELDS: { readonly [K in HostToWebview['type']]: readonly string[] } 
   select: ['type', 'path'],
   settings: ['type', 'settings'],
   error: ['type', 'message', 'fix'],
+  preciseResult: ['type', 'chain', 'edges'],
 };
+
+const HIT_FIELDS = ['file', 'kind', 'offset', 'before', 'hash', 'after'];
+
+function checkPreciseEdge(e: unknown): string | undefined {
+  if (!isRecord(e)) return 'not an object';
+  const extra = onlyKeys(e, ['from', 'to', 'hits', 'error']);
+  if (extra) return extra;
+  if (!isStorePathString(e['from']) || !isStorePathString(e['to'])) return '"from" and "to" must be store paths';
+  if (e['error'] !== undefined && typeof e['error'] !== 'string') return '"error" must be a string';
+  const hits = e['hits'];
+  if (!Array.isArray(hits) || hits.length > MAX_PRECISE_HITS)
+    return `"hits" must be an array of at most ${MAX_PRECISE_HITS}`;
+  for (const [k, h] of hits.entries()) {
+    const bad = !isRecord(h)
+      ? 'not an object'
+      : (onlyKeys(h, HIT_FIELDS) ??
+        (!isRelativeFile(h['file'])
+          ? '"file" must be "/" or a relative path'
+          : h['kind'] !== 'file' && h['kind'] !== 'symlink'
+            ? '"kind" must be "file" or "symlink"'
+            : !isOffset(h['offset'])
+              ? '"offset" must be a byte offset'
+              : h['hash'] !== baseName(e['to'] as string).slice(0, 32)
+                ? '"hash" must be the hash of "to"'
+                : ['before', 'after'].some((s) => typeof h[s] !== 'string' || (h[s] as string).length > MAX_SNIPPET)
+                  ? '"before" and "after" must be short strings'
+                  : undefined));
+    if (bad) return `hit ${k}: ${bad}`;
+  }
+  return undefined;
+}
+
+/** Why a `preciseResult` cannot be shown, or undefined: each edge joins neighbours of the chain. */
+function checkPreciseResult(raw: Rec): string | undefined {
+  const chain = raw['chain'];
+  if (!Array.isArray(chain) || chain.length < 2 || chain.length > MAX_PRECISE_CHAIN || !chain.every(isStorePathString))
+    return `"chain" must be an array of 2 to ${MAX_PRECISE_CHAIN} store paths`;
+  const edges = raw['edges'];
+  if (!Array.isArray(edges) || edges.length !== chain.length - 1) return '"edges" must hold one entry per edge';
+  for (const [k, e] of edges.entries()) {
+    const bad = checkPreciseEdge(e);
+    if (bad) return `edge ${k}: ${bad}`;
+    const edge = e as PreciseEdge;
+    if (edge.from !== chain[k] || edge.to !== chain[k + 1]) return `edge ${k} does not join paths ${k} and ${k + 1}`;
+  }
+  return undefined;
+}
 
 /**
  * Validates a message from the extension host, in the webview. `nodeCount`: the nodes of the closure on show, which
@@ -391,6 +484,9 @@ export function parseHostMessage(raw: unknown, context: { nodeCount?: number } =
       break;
     case 'error':
       bad = text('message') ?? (raw['fix'] === undefined ? undefined : text('fix'));
+      break;
+    case 'preciseResult':
+      bad = checkPreciseResult(raw);
       break;
   }
   return bad ? fail(bad) : { ok: true, value: raw as unknown as HostToWebview };

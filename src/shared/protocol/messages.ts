@@ -5,9 +5,9 @@
  * Host → webview: `loading`, `closure` (the graph as typed arrays plus the string table as one UTF-8 byte
  * array: VS Code's `postMessage` JSON-encodes a message but carries typed arrays' buffers out of band, so 100k
  * paths cost the host no per-path serialisation), `attribution` (may arrive later), `select`, `settings`,
- * `error`. The webview checks each one with `parseHostMessage` before using it.
+ * `error`, `preciseResult`. The webview checks each one with `parseHostMessage` before using it.
  * Webview → host: `ready`, `selected`, `copyPath`, `revealInTree`, `copyWhyCommand`, `openDefinition`,
- * `reportError`. Why-chains are not requested over the wire: the webview rebuilds the `ClosureGraph` with
+ * `reportError`, `preciseRequest`, `openReference`. Why-chains are not requested over the wire: the webview rebuilds the `ClosureGraph` with
  * `ClosureGraph.fromArrays` and runs `src/shared/analysis/why.ts` itself.
  *
  * No `vscode` import: both the extension host and the webview bundle import this file.
@@ -154,7 +154,30 @@ export type HostToWebview =
   /** Select (and zoom to) a path, e.g. from the sidebar's "Show in sunburst". */
   | { readonly type: 'select'; readonly path: string }
   | { readonly type: 'settings'; readonly settings: ViewSettings }
-  | { readonly type: 'error'; readonly message: string; readonly fix?: string };
+  | { readonly type: 'error'; readonly message: string; readonly fix?: string }
+  /** The answer to a `preciseRequest`: for each edge of the chain, the files of the referrer holding the hash. */
+  | { readonly type: 'preciseResult'; readonly chain: readonly string[]; readonly edges: readonly PreciseEdge[] };
+
+/** One hit of `--precise`: where inside the referrer the dependency's hash is, and the bytes around it. */
+export interface PreciseHit {
+  /** Relative to the referrer (`libexec/git-core/git-send-email`); `/` when the referrer is itself a file. */
+  readonly file: string;
+  readonly kind: 'file' | 'symlink';
+  /** Byte offset of the hash in the file (or in the symlink's target). */
+  readonly offset: number;
+  /** Printable bytes around the hash (others as `.`), as Nix shows them. */
+  readonly before: string;
+  readonly hash: string;
+  readonly after: string;
+}
+
+/** The references of one edge `from → to` of a chain; `error` when the referrer could not be read. */
+export interface PreciseEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly hits: readonly PreciseHit[];
+  readonly error?: string;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Webview → host
@@ -169,6 +192,10 @@ export type WebviewToHost =
   | { readonly type: 'copyWhyCommand'; readonly path: string }
   /** Open an option definition; the host only opens files that it sent in the attribution. */
   | { readonly type: 'openDefinition'; readonly file: string; readonly line: number | null }
+  /** Find the files inside each referrer of the chain that hold the next path's hash (`why --precise`). */
+  | { readonly type: 'preciseRequest'; readonly chain: readonly string[] }
+  /** Open a hit of a `preciseResult`; the host only opens hits that it sent. */
+  | { readonly type: 'openReference'; readonly referrer: string; readonly file: string; readonly offset: number }
   /** An uncaught error in the webview, for the output channel. */
   | { readonly type: 'reportError'; readonly message: string };
 

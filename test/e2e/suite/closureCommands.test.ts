@@ -304,6 +304,39 @@ describe('Nix Closure Lens in VS Code', function () {
       assert.equal(shown.pathCount, (await nix(['path-info', '-r', perlPath])).trim().split('\n').length);
       assert.ok(a.nixCommands().recent.every((c) => c.args.includes('path-info') || c.args.includes('--version')));
     });
+
+    it('reads no .closure-lens.json: a broken rule and a mistake get no diagnostic', async () => {
+      const perl = (await nix(['build', '--no-link', '--json', `path:${folder()}#packages.x86_64-linux.perl`])).trim();
+      const perlPath = (JSON.parse(perl) as { outputs: { out: string } }[])[0]!.outputs.out;
+      const rulesFile = path.join(folder(), '.closure-lens.json');
+      // Trusted, each of these lines is a diagnostic: a broken budget, a regex that would backtrack forever in
+      // JavaScript's RegExp, an unknown key (rulesAndDiff.test.ts checks the trusted side).
+      fs.writeFileSync(
+        rulesFile,
+        JSON.stringify(
+          {
+            rules: [{ target: perlPath, maxPaths: 0, forbiddenDependenciesRegexes: ['([a-z0-9./-]+)*!'], nope: 1 }],
+          },
+          null,
+          2,
+        ),
+      );
+      try {
+        const uri = vscode.Uri.file(rulesFile);
+        await vscode.window.showTextDocument(uri);
+        assert.ok(await vscode.commands.executeCommand('nixClosureLens.showStorePath', perlPath));
+        // Nothing to wait for when it holds: give the watcher, the open document and the load time to act.
+        await new Promise((r) => setTimeout(r, 3_000));
+        const mine = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'closure-lens');
+        assert.deepEqual(
+          mine.map((d) => d.message),
+          [],
+        );
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+        fs.rmSync(rulesFile, { force: true });
+      }
+    });
   });
 });
 
