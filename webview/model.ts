@@ -85,9 +85,21 @@ export class ClosureModel {
     return p;
   }
 
+  /** A path's display name; for a path that shares its name with another, what tells it apart (`user-environment (alice)`). */
   label(i: number): string {
+    const a = this.attribution;
+    if (a?.labelNodes && a.labelTexts) {
+      if (this.labelsFor !== a) {
+        this.labelsFor = a;
+        this.labels = new Map(Array.from(a.labelNodes, (node, k) => [node, a.labelTexts![k]!]));
+      }
+      const l = this.labels.get(i);
+      if (l !== undefined) return l;
+    }
     return displayName(this.parsedName(i));
   }
+  private labelsFor: AttributionPayload | undefined;
+  private labels = new Map<number, string>();
 
   category(i: number): number {
     let c = this.categories[i]!;
@@ -194,29 +206,72 @@ export class ClosureModel {
   }
 
   /**
-   * The definitions behind a chain: walking from the dependency back to the root, the first node that some
-   * definition introduced names the cause; the rest are listed after it. When the cause comes from a module,
-   * `enabler` is the definition that switched that module on (one whose module cost covers the cause's file).
+   * The causes of a chain, its own: walking from the dependency back to the root, the first node that some
+   * definition carries; of its carriers those whose collector is the chain's step before it (alice's packages
+   * on the chain through alice's profile), the user's own first. When none of those is the user's, the user's
+   * definition without which a node of the chain goes (it `enables` what carries it) names the cause. The
+   * module definitions that carry the node are the mechanism, shown behind the cause.
    */
   chainDefinitions(chain: readonly number[]): {
-    cause?: OptionDefinition & { index: number; via: number };
-    enabler?: OptionDefinition & { index: number };
+    cause?: OptionDefinition & { index: number; via: number; kind: 'carries' | 'enables' };
+    mechanism: (OptionDefinition & { index: number })[];
     others: number[];
   } {
     const a = this.attribution;
-    if (!a) return { others: [] };
-    const seen = new Set<number>();
-    let cause: (OptionDefinition & { index: number; via: number }) | undefined;
-    for (let k = chain.length - 1; k >= 0; k--) {
-      for (const d of this.definitionsOf(chain[k]!)) {
-        if (!cause) cause = { ...a.definitions[d]!, index: d, via: chain[k]! };
-        seen.add(d);
+    if (!a) return { mechanism: [], others: [] };
+    const def = (d: number) => ({ ...a.definitions[d]!, index: d });
+    let carriers: number[] = [];
+    let via = -1;
+    for (let k = chain.length - 1; k >= 0 && carriers.length === 0; k--) {
+      const node = chain[k]!;
+      const from = a.defOffsets[node]!;
+      const all = this.definitionsOf(node);
+      if (all.length === 0) continue;
+      via = node;
+      const referrer = k > 0 ? chain[k - 1]! : -1;
+      const own = a.defCollectors ? all.filter((_, x) => a.defCollectors![from + x] === referrer) : [];
+      carriers = own.length > 0 ? own : all;
+    }
+    const enablers: number[] = [];
+    if (a.enableOffsets && a.enableTargets) {
+      for (let k = chain.length - 1; k > 0; k--) {
+        const node = chain[k]!;
+        for (let x = a.enableOffsets[node]!; x < a.enableOffsets[node + 1]!; x++) {
+          const d = a.enableTargets[x]!;
+          if (!enablers.includes(d) && !carriers.includes(d)) enablers.push(d);
+        }
       }
     }
-    if (!cause) return { others: [] };
-    seen.delete(cause.index);
-    const causeFile = cause.file;
-    const e = cause.inWorkspace ? -1 : a.definitions.findIndex((d) => d.moduleCost?.files.includes(causeFile) ?? false);
-    return { cause, ...(e >= 0 && { enabler: { ...a.definitions[e]!, index: e } }), others: [...seen] };
+    // A carrier measured without it that still keeps the path (zfs.nix's boot.initrd.packages: zfs-user stays in
+    // systemPackages) is how the path gets there, not why: a user definition without which it goes comes first.
+    const keeps = (d: number) => {
+      const x = a.definitions[d]!;
+      return x.costMethod === 'counterfactual' && via >= 0 && x.removalCost < this.snapshot.narSize[via]!;
+    };
+    const mine = carriers.filter((d) => a.definitions[d]!.inWorkspace);
+    const strong = mine.filter((d) => !keeps(d));
+    const modules = carriers.filter(
+      (d) => !a.definitions[d]!.inWorkspace || (strong.length === 0 && enablers.length > 0),
+    );
+    let cause: (OptionDefinition & { index: number; via: number; kind: 'carries' | 'enables' }) | undefined;
+    if (strong.length > 0) cause = { ...def(strong[0]!), via, kind: 'carries' };
+    else if (enablers.length > 0)
+      cause = { ...def(enablers[0]!), via: enablerVia(chain, a, enablers[0]!), kind: 'enables' };
+    else if (mine.length > 0) cause = { ...def(mine[0]!), via, kind: 'carries' };
+    else if (modules.length > 0) cause = { ...def(modules[0]!), via, kind: 'carries' };
+    if (!cause) return { mechanism: [], others: [] };
+    const causeIndex = cause.index;
+    const others = [...mine, ...enablers].filter((d) => d !== causeIndex && !modules.includes(d));
+    return { cause, mechanism: modules.filter((d) => d !== causeIndex).map(def), others };
   }
+}
+
+/** The chain's node nearest the dependency that the enabling definition `d` takes away. */
+function enablerVia(chain: readonly number[], a: AttributionPayload, d: number): number {
+  for (let k = chain.length - 1; k > 0; k--) {
+    const node = chain[k]!;
+    for (let x = a.enableOffsets![node]!; x < a.enableOffsets![node + 1]!; x++)
+      if (a.enableTargets![x] === d) return node;
+  }
+  return chain[chain.length - 1]!;
 }

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CounterfactualCost } from '../core/attribution/counterfactual';
 import { optionsJson } from '../core/attribution/report';
+import type { OptionAttribution } from '../core/attribution/attribute';
 import { AttributionService } from '../core/attribution/service';
 import type { OptionEvaluation } from '../core/attribution/evaluate';
 import type { LoadedClosure } from '../core/load/engine';
@@ -20,6 +21,7 @@ import type { ClosureService, CurrentClosure } from './closureService';
 import type { ShownClosure } from './closureService';
 import { Disposable } from './disposables';
 import type { NixLog } from './nixLog';
+import { OptionMeasurements, type MeasuredState } from './optionMeasurements';
 import { optionCostSettings, readSettings } from './settings';
 import { SunburstPanel } from './sunburstPanel';
 import { panelTarget, targetKey, type ClosureTarget } from './targets';
@@ -61,7 +63,8 @@ export class AnalysedTargets extends Disposable {
   private currentKey: string | undefined;
   private attributionService: { runner: NixRunner; service: AttributionService } | undefined;
   private readonly running = new Map<string, Promise<OptionCostsState>>();
-  private readonly counterfactuals = new Map<string, CounterfactualCost | { readonly error: string } | 'running'>();
+  /** The true costs of the user's definitions, measured in the background (optionMeasurements.ts). */
+  readonly measurements: OptionMeasurements;
   private readonly abort = new AbortController();
   /** Editor paths → real paths, where they differ (undefined while unknown or equal). */
   private readonly realPaths = new Map<string, string | undefined>();
@@ -78,6 +81,9 @@ export class AnalysedTargets extends Disposable {
   ) {
     super();
     this.register({ dispose: () => this.abort.abort() });
+    this.measurements = this.register(new OptionMeasurements(deps.log));
+    this.register(this.measurements.onDidChange(() => this.changed.fire()));
+    this.register(this.measurements.onDidFinish((key) => this.pushToSunburst(key)));
     this.register(service.onDidChangeCurrent((c) => c && this.closureShown(c)));
     const learn = (doc: vscode.TextDocument) => {
       if (doc.uri.scheme === 'file' && doc.languageId === 'nix' && !this.realPaths.has(doc.uri.fsPath))
@@ -162,6 +168,8 @@ export class AnalysedTargets extends Disposable {
       if (cached) this.update(key, cached);
       else if (optionCostSettings().automatic && vscode.workspace.isTrusted) void this.analyse(key);
     }
+    if (entry.options.kind === 'ready' && optionCostSettings().automatic && vscode.workspace.isTrusted)
+      this.measure(key);
     this.changed.fire();
     // The sunburst gets its closure right after this event: give it the definitions after that.
     if (this.get(key)?.options.kind === 'ready') setTimeout(() => this.pushToSunburst(key), 0);
@@ -303,7 +311,23 @@ export class AnalysedTargets extends Disposable {
 
   private update(key: string, options: OptionCostsState): void {
     this.targets = this.targets.map((t) => (t.key === key ? { ...t, options } : t));
+    if (options.kind === 'ready' && optionCostSettings().automatic && vscode.workspace.isTrusted) this.measure(key);
     this.changed.fire();
+  }
+
+  /** Measures the true cost of every definition in the user's files, in the background (cached by the engine). */
+  measure(key: string): void {
+    const t = this.get(key);
+    if (t?.options.kind !== 'ready' || t.target.kind !== 'flake-output') return;
+    this.measurements.start(key, t.title, t.options.index.attribution, this.attribution().service, {
+      cwd: t.target.flake.dir,
+      timeoutMs: readSettings().timeoutMs,
+    });
+  }
+
+  /** A definition's true cost (counterfactual), 'measuring' while it runs, undefined when not measured. */
+  measured(key: string, attribution: OptionAttribution, id: number): MeasuredState | undefined {
+    return this.measurements.of(key, attribution, id);
   }
 
   /** The sunburst of this target shows the definitions in its why panel. */
@@ -314,16 +338,30 @@ export class AnalysedTargets extends Disposable {
     const panels = SunburstPanel.panels().filter((p) => JSON.stringify(p.target) === wanted);
     if (panels.length === 0) return;
     const a = t.options.index.attribution;
+    const g = a.graph;
     const json = optionsJson({
       attribution: a,
       analysis: t.loaded.analysis,
       evalMs: t.options.evalMs,
       fromCache: t.options.fromCache,
-      counterfactuals: new Map<number, CounterfactualCost>(),
+      counterfactuals: this.measurements.results(key, a),
     });
+    const input = {
+      ...json,
+      definitions: json.definitions.map((d, id) => ({
+        ...d,
+        ...(this.measurements.of(key, a, id) === 'measuring' ? { measuring: true } : {}),
+      })),
+      // Each chain names its own cause: the definition whose collector is the chain's step (alice's packages).
+      collectorOf: (id: number, storePath: string) => {
+        const node = g.indexOf(storePath);
+        const c = node === undefined ? undefined : a.collectorOf(a.definitions[id]!.option, node);
+        return c === undefined ? undefined : g.paths[c];
+      },
+    };
     for (const p of panels) {
       try {
-        p.setAttribution(json);
+        p.setAttribution(input);
       } catch (err) {
         this.deps.log.warn(
           `sunburst: option definitions not shown: ${err instanceof Error ? err.message : String(err)}`,
@@ -332,57 +370,35 @@ export class AnalysedTargets extends Disposable {
     }
   }
 
-  /** What evaluating the configuration without definition `id` showed, once asked for (undefined: not yet). */
-  counterfactualOf(key: string, id: number): CounterfactualCost | { readonly error: string } | 'running' | undefined {
-    return this.counterfactuals.get(`${key}\u0000${id}`);
-  }
-
   /**
-   * The real cost of a definition that carries no store path (`boot.initrd.supportedFilesystems = [ "zfs" ]`):
-   * the configuration is evaluated again without it (not built) and the difference costed on the graph.
-   * Only on request (a hover link), cached per target and definition.
+   * "Evaluate without it" (a hover link, or with automatic measuring off): measures every definition of the
+   * user's files of that target, `id` among them, and resolves with its cost.
    */
   async counterfactual(key: string, id: number): Promise<CounterfactualCost | undefined> {
     const t = this.get(key);
     if (t?.options.kind !== 'ready' || t.target.kind !== 'flake-output') return undefined;
-    const slot = `${key}\u0000${id}`;
-    const known = this.counterfactuals.get(slot);
-    if (known && known !== 'running' && !('error' in known)) return known;
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage(
         'Nix Closure Lens: this workspace is not trusted, so the configuration is not evaluated again.',
       );
       return undefined;
     }
-    const { index } = t.options;
-    const d = index.attribution.definitions[id];
-    if (!d) return undefined;
-    this.counterfactuals.set(slot, 'running');
-    this.changed.fire();
-    try {
-      const cost = await vscode.window.withProgress(
-        {
-          location: vscode.ProgressLocation.Notification,
-          title: `Nix Closure Lens: evaluating ${t.title} without ${d.option}…`,
-        },
-        () =>
-          this.attribution().service.counterfactual(index.attribution, id, {
-            cwd: t.target.kind === 'flake-output' ? t.target.flake.dir : undefined,
-            signal: this.abort.signal,
-            timeoutMs: readSettings().timeoutMs,
-          }),
-      );
-      this.counterfactuals.set(slot, cost);
-      return cost;
-    } catch (err) {
-      this.deps.log.error(
-        `evaluating ${t.title} without ${d.option} failed`,
-        isClosureLensError(err) ? `${err.oneLine()}\n${err.detail ?? ''}` : err,
-      );
-      this.counterfactuals.set(slot, { error: err instanceof Error ? err.message : String(err) });
-      return undefined;
-    } finally {
-      this.changed.fire();
+    const a = t.options.index.attribution;
+    const known = this.measurements.of(key, a, id);
+    if (known === undefined || (typeof known === 'object' && 'error' in known)) {
+      this.measurements.cancel(key);
+      this.measure(key);
+    }
+    for (;;) {
+      const now = this.measurements.of(key, a, id);
+      if (now === undefined) return undefined;
+      if (now !== 'measuring') return 'error' in now ? undefined : now;
+      await new Promise<void>((resolve) => {
+        const sub = this.measurements.onDidChange(() => {
+          sub.dispose();
+          resolve();
+        });
+      });
     }
   }
 

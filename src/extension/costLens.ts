@@ -41,16 +41,29 @@ export class CostLensProvider extends Disposable implements vscode.CodeLensProvi
       const spot = hoverSpotAt(src, scan, b.start);
       if (!spot) continue;
       const cost = first.index.costAt(file, spot, scan, src);
-      if (!cost || cost.bytes < settings.codeLensMinBytes) continue;
+      if (!cost) continue;
+      // The true cost (measured without the definition) once known; "measuring…" until then, never the estimate.
+      const one = (cost.kind === 'definition' || cost.kind === 'module') && cost.at.length === 1;
+      const m = one ? this.targets.measured(first.target.key, first.index.attribution, cost.at[0]!.id) : undefined;
+      const measured = m !== undefined && m !== 'measuring' && !('error' in m) ? m : undefined;
+      const bytes = measured ? measured.bytes : cost.bytes;
+      if (m !== 'measuring' && bytes < settings.codeLensMinBytes) continue;
       const id = cost.at.map((d) => d.id).join(',');
       if (seen.has(id)) continue;
       seen.add(id);
-      const focus = cost.lostPaths[0] ?? cost.carried[0];
-      const storePath = focus === undefined ? undefined : first.index.attribution.graph.paths[focus];
+      const g = first.index.attribution.graph;
+      const focus =
+        (measured ? measured.lostNodes.find((i) => !g.isVirtual(i)) : undefined) ??
+        cost.lostPaths[0] ??
+        cost.carried[0];
+      const storePath = focus === undefined ? undefined : g.paths[focus];
       const line = doc.lineAt(doc.positionAt(b.start).line).range;
       lenses.push(
         new vscode.CodeLens(line, {
-          title: lensTitle(cost, this.units(), first.target.title),
+          title:
+            m === 'measuring'
+              ? `measuring… in ${first.target.title}`
+              : lensTitle({ bytes, kind: measured ? 'definition' : cost.kind }, this.units(), first.target.title),
           tooltip: `What ${cost.option} costs in the closure of ${first.target.title}: the bytes it loses without it`,
           ...(storePath
             ? { command: 'nixClosureLens.showInSunburst', arguments: [{ target: first.target.key, path: storePath }] }
@@ -62,7 +75,7 @@ export class CostLensProvider extends Disposable implements vscode.CodeLensProvi
   }
 }
 
-export function lensTitle(cost: OptionCost, units: SizeUnits, configuration: string): string {
+export function lensTitle(cost: Pick<OptionCost, 'kind' | 'bytes'>, units: SizeUnits, configuration: string): string {
   const what = cost.kind === 'module' ? ' (module)' : '';
   return `+${formatBytes(cost.bytes, units)}${what} in ${configuration}`;
 }

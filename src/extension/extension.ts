@@ -20,6 +20,7 @@ import { NixDiagnostics } from './nixDiagnostics';
 import { NixLog, type LoggedCommand } from './nixLog';
 import { readSettings } from './settings';
 import { ClosureStatusBar } from './statusBar';
+import { SunburstPanel } from './sunburstPanel';
 import { registerSunburstSerializer } from './sunburstPanel';
 import { RulesFileCommand } from './rulesFile';
 import { openPickState, RecentTargets, type OpenPickState } from './targetPicker';
@@ -44,6 +45,10 @@ export interface NixClosureLensApi {
   contextKey(key: string): unknown;
   /** The "Show closure" pick open now, if any. */
   openTargetPick(): OpenPickState | undefined;
+  /** What the sunburst panels hold now (closure and attribution messages), newest panel first. */
+  sunburstMessages(): ReturnType<SunburstPanel['posted']>[];
+  /** How far the background measurement of a target's option costs is. */
+  optionCostProgress(key: string): { done: number; total: number; state: string } | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
@@ -145,6 +150,8 @@ export function activate(context: vscode.ExtensionContext): NixClosureLensApi {
     heaviestTree: tree,
     contextKey: (key) => contextKeys.value(key),
     openTargetPick: openPickState,
+    sunburstMessages: () => SunburstPanel.panels().map((p) => p.posted()),
+    optionCostProgress: (key) => analysed.measurements.progress(key),
   };
 }
 

@@ -18,6 +18,8 @@ import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
 import { HEAVIEST_VIEW_ID } from './contributions';
 import { Disposable } from './disposables';
 import { shortFile } from './displayPaths';
+import { sameNameLabels } from '../core/attribution/sameName';
+import { rankedItem, rankUserDefinitions, unservedModuleDefinitions, type RankedDefinition } from './optionsTree';
 import { onDidChangeSettings, optionCostSettings, readSettings, type SizeUnits } from './settings';
 
 /** Most referrers listed under a path. */
@@ -30,7 +32,7 @@ export type TreeNode =
       readonly key: string;
       readonly index: number;
       readonly path: string;
-      readonly role: 'heaviest' | 'step' | 'referrer' | 'copy';
+      readonly role: 'heaviest' | 'step' | 'referrer' | 'copy' | 'carried';
     }
   | {
       readonly kind: 'pathGroup';
@@ -38,9 +40,16 @@ export type TreeNode =
       readonly index: number;
       readonly group: 'chain' | 'referrers' | 'broughtBy';
     }
-  | { readonly kind: 'section'; readonly key: string; readonly section: 'duplicates' | 'options' }
+  | { readonly kind: 'section'; readonly key: string; readonly section: 'duplicates' | 'options' | 'modules' }
   | { readonly kind: 'duplicate'; readonly key: string; readonly group: number }
-  | { readonly kind: 'definition'; readonly key: string; readonly id: number; readonly cost?: OptionCost }
+  | {
+      readonly kind: 'definition';
+      readonly key: string;
+      readonly id: number;
+      readonly cost?: OptionCost;
+      /** A user definition in "Options by cost", with its true cost and the module definitions it brings in. */
+      readonly ranked?: RankedDefinition;
+    }
   | { readonly kind: 'message'; readonly text: string; readonly tooltip?: string; readonly command?: vscode.Command };
 
 /** Arguments of the path and definition commands: a tree node, or `{ target, path }` from a hover link. */
@@ -93,7 +102,10 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
         ];
       case 'pathGroup':
         return this.pathGroupChildren(t, node.index, node.group);
+      case 'definition':
+        return this.definitionChildren(t, node);
       case 'section':
+        if (node.section === 'modules') return this.moduleDefinitionRows(t);
         return node.section === 'duplicates'
           ? analysis
               .duplicatesInSlices()
@@ -142,12 +154,65 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
     return defs.slice(0, 20).map((d): TreeNode => ({ kind: 'definition', key: t.key, id: d.id }));
   }
 
+  /** The user's own definitions by true cost; module definitions serving none of them folded last. */
   private optionsChildren(t: AnalysedTarget): TreeNode[] {
     if (t.options.kind !== 'ready') return [this.optionsMessage(t)];
-    const costs = t.options.index.byCost().slice(0, optionCostSettings().heaviestCount);
-    if (costs.length === 0)
+    const ranked = rankUserDefinitions(this.targets, t);
+    const rows = ranked
+      .slice(0, optionCostSettings().heaviestCount)
+      .map((r): TreeNode => ({ kind: 'definition', key: t.key, id: r.id, ranked: r }));
+    if (unservedModuleDefinitions(t.options.index, ranked).length > 0)
+      rows.push({ kind: 'section', key: t.key, section: 'modules' });
+    if (rows.length === 0)
       return [{ kind: 'message', text: 'No option definition carries a store path of this closure' }];
-    return costs.map((cost): TreeNode => ({ kind: 'definition', key: t.key, id: cost.at[0]!.id, cost }));
+    return rows;
+  }
+
+  private readonly labels = new WeakMap<object, Map<number, string>>();
+
+  /** `user-environment (alice)`: for a path whose name another path of the closure shares (engine: sameName.ts). */
+  private sameNameLabel(t: AnalysedTarget, i: number): string | undefined {
+    const attribution = t.options.kind === 'ready' ? t.options.index.attribution : undefined;
+    const key = attribution ?? t.loaded.analysis.graph;
+    let labels = this.labels.get(key);
+    if (!labels) {
+      labels = sameNameLabels(t.loaded.analysis.graph, attribution);
+      this.labels.set(key, labels);
+    }
+    return labels.get(i);
+  }
+
+  private optionsProgress(t: AnalysedTarget): string {
+    const p = this.targets.measurements.progress(t.key);
+    if (p?.state === 'running') return `measuring… ${p.done}/${p.total}`;
+    return t.options.kind === 'ready' ? `${t.options.index.attribution.definitions.length} definitions` : '';
+  }
+
+  private moduleDefinitionRows(t: AnalysedTarget): TreeNode[] {
+    if (t.options.kind !== 'ready') return [this.optionsMessage(t)];
+    const index = t.options.index;
+    return unservedModuleDefinitions(index, rankUserDefinitions(this.targets, t))
+      .slice(0, optionCostSettings().heaviestCount)
+      .map((id): TreeNode => ({ kind: 'definition', key: t.key, id, cost: index.definitionCost(id) }));
+  }
+
+  /** Under a user definition: the module definitions it brings in (mechanism), then the paths it carries. */
+  private definitionChildren(t: AnalysedTarget, node: Extract<TreeNode, { kind: 'definition' }>): TreeNode[] {
+    if (!node.ranked || t.options.kind !== 'ready') return [];
+    const index = t.options.index;
+    const g = index.attribution.graph;
+    const d = index.attribution.definitions[node.id]!;
+    return [
+      ...node.ranked.mechanism.map((id): TreeNode => ({
+        kind: 'definition',
+        key: t.key,
+        id,
+        cost: index.definitionCost(id),
+      })),
+      ...d.nodes
+        .filter((i) => !g.isVirtual(i))
+        .map((i): TreeNode => ({ kind: 'path', key: t.key, index: i, path: g.paths[i]!, role: 'carried' })),
+    ];
   }
 
   private optionsMessage(t: AnalysedTarget): TreeNode {
@@ -200,7 +265,8 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
       }
       case 'path': {
         const name = g.name(node.index);
-        const label = name.output ? `${name.pname} (${name.output})` : name.pname;
+        const label =
+          this.sameNameLabel(t, node.index) ?? (name.output ? `${name.pname} (${name.output})` : name.pname);
         const item = new vscode.TreeItem(label, collapsed);
         const retained = analysis.retainedSize(node.index);
         const parts = [name.version, g.sizesKnown ? size(retained) : ''].filter((s) => s !== '');
@@ -257,13 +323,15 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
           item.iconPath = new vscode.ThemeIcon('copy');
           return item;
         }
+        if (node.section === 'modules') {
+          const item = new vscode.TreeItem('Module definitions', collapsed);
+          item.description = 'the mechanism, not under one of yours';
+          item.iconPath = new vscode.ThemeIcon('library');
+          return item;
+        }
         const item = new vscode.TreeItem('Options by cost', collapsed);
         item.description =
-          t.options.kind === 'ready'
-            ? `${t.options.index.attribution.definitions.length} definitions`
-            : t.options.kind === 'running'
-              ? 'evaluating…'
-              : '';
+          t.options.kind === 'ready' ? this.optionsProgress(t) : t.options.kind === 'running' ? 'evaluating…' : '';
         item.iconPath = new vscode.ThemeIcon('settings-gear');
         return item;
       }
@@ -282,6 +350,10 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
         if (t.options.kind !== 'ready') return new vscode.TreeItem('(option costs no longer loaded)');
         const index = t.options.index;
         const d = index.attribution.definitions[node.id]!;
+        if (node.ranked) {
+          const hasChildren = node.ranked.mechanism.length > 0 || d.nodes.length > 0;
+          return rankedItem(d, node.ranked, size, hasChildren);
+        }
         const cost = node.cost ?? index.definitionCost(d.id);
         const item = new vscode.TreeItem(d.option, vscode.TreeItemCollapsibleState.None);
         const where = `${shortFile(d.file)}${d.line === null ? '' : `:${d.line}`}`;
@@ -453,8 +525,8 @@ function announceCounterfactual(
     );
     return;
   }
-  const state = targets.counterfactualOf(key, id);
-  const error = state && state !== 'running' && 'error' in state ? state.error : undefined;
+  const state = t?.options.kind === 'ready' ? targets.measured(key, t.options.index.attribution, id) : undefined;
+  const error = state && state !== 'measuring' && 'error' in state ? state.error : undefined;
   if (error !== undefined) {
     void vscode.window
       .showErrorMessage(`Nix Closure Lens: evaluating ${what} failed: ${error}`, 'Show log')

@@ -12,6 +12,7 @@ import { formatBytes } from '../shared/format';
 import { hoverSpotAt, type HoverSpot, type OptionCost } from '../core/attribution/optionCosts';
 import { displayName } from '../shared/storePath';
 import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
+import { describeMeasured, describeMeasuring } from './measuredHover';
 import type { SizeUnits } from './settings';
 
 export const NIX_SELECTOR: vscode.DocumentSelector = [{ language: 'nix', scheme: 'file' }];
@@ -153,9 +154,10 @@ export class OptionHoverProvider implements vscode.HoverProvider {
     d: Definition,
     size: (n: number) => string,
   ): void {
-    const known = this.targets.counterfactualOf(target.key, d.id);
+    const a = target.options.kind === 'ready' ? target.options.index.attribution : undefined;
+    const known = a && this.targets.measured(target.key, a, d.id);
     const g = target.loaded.analysis.graph;
-    if (known === 'running') {
+    if (known === 'measuring') {
       md.appendMarkdown(`Its value carries no store path. Evaluating ${code(target.title)} without it…\n\n`);
     } else if (known === undefined || 'error' in known) {
       const failed = known ? ` (the last try failed: ${escape(known.error)})` : '';
@@ -189,6 +191,17 @@ export class OptionHoverProvider implements vscode.HoverProvider {
     const units = this.units();
     const g = target.loaded.analysis.graph;
     const size = (n: number) => formatBytes(n, units);
+    // One whole definition (or a module switch): its true cost, once measured, leads.
+    const d = (c.kind === 'definition' || c.kind === 'module') && c.at.length === 1 ? c.at[0]! : undefined;
+    const a = target.options.kind === 'ready' ? target.options.index.attribution : undefined;
+    const m = d && a ? this.targets.measured(target.key, a, d.id) : undefined;
+    if (d && m !== undefined && (m === 'measuring' || !('error' in m))) {
+      const progress = this.targets.measurements.progress(target.key);
+      const h = { md, target, cost: c, definition: d, size, code, link, ...(progress ? { progress } : {}) };
+      if (m === 'measuring') describeMeasuring(h);
+      else describeMeasured(h, m);
+      return;
+    }
     const pct = c.closureBytes > 0 ? (100 * c.bytes) / c.closureBytes : 0;
     const paths = c.lostPaths.length;
     const what =

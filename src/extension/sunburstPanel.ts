@@ -216,6 +216,17 @@ export class SunburstPanel {
     }
   }
 
+  /** The closure and attribution messages the panel holds now (what its webview shows): for the e2e tests. */
+  posted(): {
+    closure?: Extract<HostToWebview, { type: 'closure' }>;
+    attribution?: Extract<HostToWebview, { type: 'attribution' }>;
+  } {
+    return {
+      ...(this.closureMessage ? { closure: this.closureMessage } : {}),
+      ...(this.attributionMessage ? { attribution: this.attributionMessage } : {}),
+    };
+  }
+
   setAttribution(attribution: AttributionInput): void {
     if (!this.analysis) throw new Error('setAttribution before setClosure');
     this.definitionFiles = new Set(attribution.definitions.map((d) => d.file));

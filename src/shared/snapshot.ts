@@ -17,7 +17,17 @@ import { runInSlices, runToEnd, type Steps } from './slices';
  */
 export interface AttributionDefinitionInput extends Pick<
   OptionDefinition,
-  'option' | 'file' | 'line' | 'column' | 'removalCost' | 'inWorkspace' | 'fromDefault' | 'moduleCost' | 'enabledBy'
+  | 'option'
+  | 'file'
+  | 'line'
+  | 'column'
+  | 'removalCost'
+  | 'inWorkspace'
+  | 'fromDefault'
+  | 'moduleCost'
+  | 'enabledBy'
+  | 'costMethod'
+  | 'measuring'
 > {
   readonly paths?: readonly string[];
   readonly counterfactual?: { readonly removedBytes: number } | { readonly error: string };
@@ -33,6 +43,12 @@ export interface AttributionInput {
   readonly paths?: Readonly<Record<string, readonly number[]>> | ReadonlyMap<string, readonly number[]>;
   readonly evalMs?: number;
   readonly evalSeconds?: number;
+  /** Every cause of each path with its kind (`options --json`'s `causes`): the `enables` ones are sent. */
+  readonly causes?: Readonly<Record<string, readonly { readonly definition: number; readonly kind: string }[]>>;
+  /** Labels of same-named paths by store path (`options --json`'s `labels`). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** The path through which definition k's value references `path` (its collector), when known. */
+  readonly collectorOf?: (definition: number, path: string) => string | undefined;
 }
 
 /** The part of `ClosureAnalysis` (src/core/analysis/closure.ts) that a snapshot reads; named apart from the pipeline's AnalysedClosure. */
@@ -174,6 +190,20 @@ export function buildAttribution(analysis: SnapshotSource, input: AttributionInp
     for (const d of perNode[i] ?? []) defTargets[e++] = d;
   }
   defOffsets[n] = e;
+  const collectorOf = input.collectorOf;
+  let defCollectors: Int32Array | undefined;
+  if (collectorOf) {
+    defCollectors = new Int32Array(total).fill(-1);
+    for (let i = 0; i < n; i++) {
+      for (let x = defOffsets[i]!; x < defOffsets[i + 1]!; x++) {
+        const c = collectorOf(defTargets[x]!, g.paths[i]!);
+        const ci = c === undefined ? undefined : g.indexOf(c);
+        if (ci !== undefined) defCollectors[x] = ci;
+      }
+    }
+  }
+  const enables = input.causes && enablersOf(g, input.causes, defs.length);
+  const labels = input.labels && labelsOf(g, input.labels);
   const definitions: OptionDefinition[] = defs.map((d) => ({
     option: d.option,
     file: d.file,
@@ -186,9 +216,57 @@ export function buildAttribution(analysis: SnapshotSource, input: AttributionInp
     ...(d.counterfactual &&
       'removedBytes' in d.counterfactual && { counterfactualCost: d.counterfactual.removedBytes }),
     ...(d.enabledBy !== undefined && { enabledBy: d.enabledBy }),
+    ...(d.costMethod !== undefined && { costMethod: d.costMethod }),
+    ...(d.measuring === true && { measuring: true }),
   }));
   const evalMs = input.evalMs ?? (input.evalSeconds !== undefined ? input.evalSeconds * 1000 : undefined);
-  return { definitions, defOffsets, defTargets, ...(evalMs !== undefined && { evalMs }) };
+  return {
+    definitions,
+    defOffsets,
+    defTargets,
+    ...(evalMs !== undefined && { evalMs }),
+    ...(defCollectors && { defCollectors }),
+    ...(enables && { enableOffsets: enables.offsets, enableTargets: enables.targets }),
+    ...(labels && { labelNodes: labels.nodes, labelTexts: labels.texts }),
+  };
+}
+
+/** Per node, the definitions whose cause is of kind `enables`, in the engine's order (most specific first). */
+function enablersOf(
+  g: ClosureGraph,
+  causes: NonNullable<AttributionInput['causes']>,
+  definitions: number,
+): { offsets: Int32Array; targets: Int32Array } {
+  const perNode = new Map<number, number[]>();
+  for (const [path, list] of Object.entries(causes)) {
+    const i = g.indexOf(path);
+    if (i === undefined) continue;
+    const ids = list
+      .filter((c) => c.kind === 'enables' && Number.isInteger(c.definition) && c.definition >= 0)
+      .map((c) => c.definition)
+      .filter((d) => d < definitions);
+    if (ids.length > 0) perNode.set(i, [...new Set(ids)]);
+  }
+  const offsets = new Int32Array(g.nodeCount + 1);
+  const targets: number[] = [];
+  for (let i = 0; i < g.nodeCount; i++) {
+    offsets[i] = targets.length;
+    targets.push(...(perNode.get(i) ?? []));
+  }
+  offsets[g.nodeCount] = targets.length;
+  return { offsets, targets: Int32Array.from(targets) };
+}
+
+function labelsOf(g: ClosureGraph, labels: Readonly<Record<string, string>>): { nodes: Int32Array; texts: string[] } {
+  const nodes: number[] = [];
+  const texts: string[] = [];
+  for (const [path, label] of Object.entries(labels)) {
+    const i = g.indexOf(path);
+    if (i === undefined) continue;
+    nodes.push(i);
+    texts.push(label);
+  }
+  return { nodes: Int32Array.from(nodes), texts };
 }
 
 /** The directory every real path lives in (`/nix/store` almost always), or '' when they differ. */

@@ -82,7 +82,7 @@ function chainView(page: Page, chain: readonly number[], style: 'shortest' | 'co
   });
   box.append(list);
   const defs = model.chainDefinitions(chain);
-  if (defs.cause) box.append(definitionView(page, defs.cause, defs.others.length, defs.enabler));
+  if (defs.cause) box.append(definitionView(page, defs.cause, defs.others.length, defs.mechanism));
   return box;
 }
 
@@ -102,16 +102,48 @@ function definitionLink(page: Page, d: OptionDefinition): HTMLElement {
   );
 }
 
+/**
+ * The chain's cause: the user's own line when there is one (it carries the path, or switches on what carries
+ * it), with its true cost ("measuring…" while that runs); the module definitions that carry the path behind it,
+ * folded, as the mechanism.
+ */
 function definitionView(
   page: Page,
-  d: OptionDefinition & { via: number },
+  d: OptionDefinition & { via: number; kind: 'carries' | 'enables' },
   others: number,
-  enabler?: OptionDefinition,
+  mechanism: readonly OptionDefinition[],
 ): HTMLElement {
   const model = page.model!;
+  const how = d.kind === 'enables' ? ' enables what brings in ' : ' brings in ';
+  const cost = d.measuring
+    ? h(
+        'span',
+        { class: 'cost measuring', title: 'being measured by evaluating the configuration without it' },
+        ' · measuring…',
+      )
+    : h(
+        'span',
+        {
+          class: 'cost',
+          title:
+            d.costMethod === 'counterfactual'
+              ? 'measured by evaluating the configuration without this definition'
+              : 'bytes that leave the closure when only this definition goes (graph estimate)',
+        },
+        ` · removing it saves ${page.size(d.removalCost)}${d.costMethod === 'counterfactual' ? ' (measured)' : ''}`,
+      );
+  const folded =
+    mechanism.length > 0
+      ? h(
+          'details',
+          { class: 'mechanism' },
+          h('summary', {}, `mechanism: ${mechanism.length} module definition${mechanism.length === 1 ? '' : 's'}`),
+          h('ul', {}, ...mechanism.map((m) => h('li', {}, h('code', {}, m.option), ' at ', definitionLink(page, m)))),
+        )
+      : null;
   return h(
     'div',
-    { class: `definition${d.inWorkspace ? ' own' : ''}` },
+    { class: `definition${d.inWorkspace ? ' own' : ''}`, 'data-kind': d.kind },
     h('vscode-icon', { name: d.inWorkspace ? 'settings-gear' : 'library', 'aria-hidden': 'true' }),
     h(
       'div',
@@ -121,41 +153,24 @@ function definitionView(
         {},
         h('code', { class: 'option' }, d.option),
         d.fromDefault ? ' (its default)' : '',
-        ' brings in ',
+        how,
         h('span', { class: 'via' }, model.label(d.via)),
       ),
       h(
         'div',
         { class: 'definition-meta' },
         definitionLink(page, d),
-        d.enabledBy && !enabler ? h('span', {}, ' · enabled by ', h('code', {}, d.enabledBy)) : null,
-        h(
-          'span',
-          { class: 'cost', title: 'bytes that leave the closure when only this definition goes' },
-          ` · removing it saves ${page.size(d.removalCost)}`,
-        ),
-        d.counterfactualCost !== undefined
+        d.enabledBy && d.inWorkspace !== true ? h('span', {}, ' · enabled by ', h('code', {}, d.enabledBy)) : null,
+        cost,
+        others > 0
           ? h(
               'span',
-              { class: 'cost', title: 'found by evaluating the configuration without this definition' },
-              ` (${page.size(d.counterfactualCost)} evaluated without it)`,
+              { class: 'muted' },
+              ` · ${others} more definition${others === 1 ? '' : 's'} of yours on this chain`,
             )
           : null,
-        others > 0
-          ? h('span', { class: 'muted' }, ` · ${others} more definition${others === 1 ? '' : 's'} on this chain`)
-          : null,
       ),
-      enabler
-        ? h(
-            'div',
-            { class: 'definition-meta enabler' },
-            'module switched on by ',
-            h('code', {}, enabler.option),
-            ' at ',
-            definitionLink(page, enabler),
-            enabler.moduleCost ? ` · the module costs ${page.size(enabler.moduleCost.bytes)}` : '',
-          )
-        : null,
+      folded,
     ),
   );
 }

@@ -279,6 +279,8 @@ const DEFINITION_FIELDS = [
   'moduleCost',
   'counterfactualCost',
   'enabledBy',
+  'costMethod',
+  'measuring',
 ];
 
 function checkDefinition(d: unknown): string | undefined {
@@ -299,6 +301,10 @@ function checkDefinition(d: unknown): string | undefined {
   for (const k of ['inWorkspace', 'fromDefault'])
     if (d[k] !== undefined && typeof d[k] !== 'boolean') return `"${k}" must be a boolean`;
   if (d['enabledBy'] !== undefined && typeof d['enabledBy'] !== 'string') return '"enabledBy" must be a string';
+  if (d['measuring'] !== undefined && typeof d['measuring'] !== 'boolean') return '"measuring" must be a boolean';
+  const method = d['costMethod'];
+  if (method !== undefined && method !== 'counterfactual' && method !== 'edge-cut' && method !== 'node-removal')
+    return '"costMethod" must be "counterfactual", "edge-cut" or "node-removal"';
   const m = d['moduleCost'];
   if (m !== undefined) {
     if (!isRecord(m) || onlyKeys(m, ['files', 'bytes']) || !Number.isFinite(m['bytes']))
@@ -312,7 +318,17 @@ function checkDefinition(d: unknown): string | undefined {
 /** Why option attribution cannot be shown for a closure of `nodeCount` nodes (when known), or undefined. */
 export function checkAttribution(raw: unknown, nodeCount?: number): string | undefined {
   if (!isRecord(raw)) return 'not an object';
-  const extra = onlyKeys(raw, ['definitions', 'defOffsets', 'defTargets', 'evalMs']);
+  const extra = onlyKeys(raw, [
+    'definitions',
+    'defOffsets',
+    'defTargets',
+    'evalMs',
+    'defCollectors',
+    'enableOffsets',
+    'enableTargets',
+    'labelNodes',
+    'labelTexts',
+  ]);
   if (extra) return extra;
   const defs = raw['definitions'];
   if (!Array.isArray(defs)) return '"definitions" must be an array';
@@ -326,6 +342,31 @@ export function checkAttribution(raw: unknown, nodeCount?: number): string | und
   if (bad) return bad;
   if (raw['evalMs'] !== undefined && !(Number.isFinite(raw['evalMs']) && (raw['evalMs'] as number) >= 0))
     return '"evalMs" must be a duration';
+  return checkCauseFields(raw, n, defs.length);
+}
+
+/** The optional fields of an attribution: each chain's own collector, enabling definitions, labels. */
+function checkCauseFields(raw: Rec, n: number, definitions: number): string | undefined {
+  if (raw['defCollectors'] !== undefined) {
+    const targets = raw['defTargets'] as Int32Array;
+    const bad = typedField(raw, 'defCollectors', 'Int32Array', targets.length);
+    if (bad) return bad;
+    if (!within(raw['defCollectors'] as Int32Array, -1, n)) return '"defCollectors" holds an index outside [-1, n)';
+  }
+  if (raw['enableOffsets'] !== undefined || raw['enableTargets'] !== undefined) {
+    const bad = csrField(raw, 'enableOffsets', 'enableTargets', n, definitions);
+    if (bad) return bad;
+  }
+  if (raw['labelNodes'] !== undefined || raw['labelTexts'] !== undefined) {
+    const bad = typedField(raw, 'labelNodes', 'Int32Array');
+    if (bad) return bad;
+    const nodes = raw['labelNodes'] as Int32Array;
+    const texts = raw['labelTexts'];
+    if (!Array.isArray(texts) || texts.length !== nodes.length) return '"labelTexts" must be one string per label node';
+    if (!texts.every((t) => typeof t === 'string' && t.length <= MAX_PATH_LENGTH))
+      return '"labelTexts" must be strings';
+    if (!within(nodes, 0, n)) return '"labelNodes" holds an index outside [0, n)';
+  }
   return undefined;
 }
 

@@ -83,6 +83,13 @@ export interface OptionDefinition {
   readonly counterfactualCost?: number;
   /** The option that switched the defining module on, e.g. `documentation.nixos.enable`, when known. */
   readonly enabledBy?: string;
+  /**
+   * How `removalCost` is known: 'counterfactual' (measured by evaluating the configuration without it: the true
+   * cost), else a graph estimate ('edge-cut', 'node-removal').
+   */
+  readonly costMethod?: 'counterfactual' | 'edge-cut' | 'node-removal';
+  /** Its true cost is being measured now: `removalCost` is only an estimate until a later `attribution`. */
+  readonly measuring?: boolean;
 }
 
 export interface AttributionPayload {
@@ -95,6 +102,22 @@ export interface AttributionPayload {
   readonly defTargets: Int32Array;
   /** How long the evaluation took, for the panel's footer. */
   readonly evalMs?: number;
+  /**
+   * Per defTargets entry: the node through which that definition's value references node i (its collector,
+   * e.g. alice's user-environment for alice's packages), -1 when unknown. A chain names the definition whose
+   * collector is the chain's own step.
+   */
+  readonly defCollectors?: Int32Array;
+  /**
+   * The user's definitions without which node i goes although their value does not carry it (they switch on
+   * what carries it: `boot.initrd.supportedFilesystems = [ "zfs" ]`), the most specific first:
+   * enableTargets[enableOffsets[i] .. enableOffsets[i+1]).
+   */
+  readonly enableOffsets?: Int32Array;
+  readonly enableTargets?: Int32Array;
+  /** Labels of paths that share a name with another path (`user-environment (alice)`): node i → label. */
+  readonly labelNodes?: Int32Array;
+  readonly labelTexts?: readonly string[];
 }
 
 /** What the panel shows, in a form that survives a window reload (the serializer reloads it from the cache). */

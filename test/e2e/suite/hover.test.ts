@@ -215,10 +215,14 @@ describe('hover over NixOS options', function () {
     const before = a.nixCommands().total;
     const first = await hoverAt(configuration, 'boot.initrd.supportedFilesystems');
     assert.equal(a.nixCommands().total, before, 'a hover ran nix');
+    // With automatic option costs on earlier in this suite, it is being measured already ("measuring…");
+    // otherwise the hover links the evaluation without it.
     const m = /\(command:nixClosureLens\.counterfactualCost\?([^)]+)\)/.exec(first);
-    assert.ok(m, `the hover links the evaluation without it: ${first}`);
-    const args = JSON.parse(decodeURIComponent(m[1]!)) as unknown[];
-    await vscode.commands.executeCommand('nixClosureLens.counterfactualCost', ...args);
+    assert.ok(m || /Removal cost: measuring…/.test(first), `the hover links the evaluation without it: ${first}`);
+    if (m) {
+      const args = JSON.parse(decodeURIComponent(m[1]!)) as unknown[];
+      await vscode.commands.executeCommand('nixClosureLens.counterfactualCost', ...args);
+    }
 
     const e = await expectedFor(DEMO);
     const d = definitionIn(e, configuration, 'boot.initrd.supportedFilesystems');
@@ -226,10 +230,17 @@ describe('hover over NixOS options', function () {
       cwd: folder(),
     });
     assert.ok(cf.bytes > 0, 'zfs in the initrd costs something');
-    const text = await hoverAt(configuration, 'boot.initrd.supportedFilesystems');
+    const text = await waitFor(
+      'the measured hover',
+      async () => {
+        const t = await hoverAt(configuration, 'boot.initrd.supportedFilesystems');
+        return t.includes('measured by evaluating without it') ? t : undefined;
+      },
+      120_000,
+    );
     assert.ok(
       text.includes(
-        `Evaluated without it: the closure loses **${formatBytes(cf.bytes)}** · ${((100 * cf.bytes) / e.analysis.totalSize).toFixed(1)} % · ${cf.lostNodes.length} paths`,
+        `Removal cost: **${formatBytes(cf.bytes)}** · ${((100 * cf.bytes) / e.analysis.totalSize).toFixed(1)} % of the closure (${formatBytes(e.analysis.totalSize)}) · ${cf.lostNodes.length} ${cf.lostNodes.length === 1 ? 'path' : 'paths'} · measured by evaluating without it`,
       ),
       text,
     );
@@ -268,21 +279,33 @@ describe('hover over NixOS options', function () {
       const shownLast = (await api()).optionCosts().find((t) => t.state === 'ready')!.title;
       const e = await expectedFor(shownLast);
       const doc = await vscode.workspace.openTextDocument(configuration);
-      const lenses = await waitFor('code lenses', async () => {
-        const l = await vscode.commands.executeCommand<vscode.CodeLens[]>(
-          'vscode.executeCodeLensProvider',
-          doc.uri,
-          100,
-        );
-        return l.length > 0 ? l : undefined;
-      });
-      // Definitions by their removal cost, module switches (`…enable = true`) by their module's cost.
+      const lenses = await waitFor(
+        'code lenses',
+        async () => {
+          const l = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+            'vscode.executeCodeLensProvider',
+            doc.uri,
+            100,
+          );
+          return l.length > 0 && !l.some((x) => x.command?.title.startsWith('measuring')) ? l : undefined;
+        },
+        120_000,
+      );
+      // The true cost where the engine measures it (the user's definitions, evaluated without each); else
+      // definitions by their removal cost, module switches (`…enable = true`) by their module's cost.
+      const measured = await new AttributionService(new NixRunner({ timeoutMs: 120_000 })).measure(
+        e.attribution,
+        undefined,
+        { cwd: folder() },
+      );
       const costOf = (d: (typeof e.attribution.definitions)[number]) =>
-        d.nodes.length > 0
-          ? { bytes: e.attribution.removalCost(d.id), module: '' }
-          : isModuleSwitch(d)
-            ? { bytes: e.attribution.moduleCost(d.option)?.bytes ?? 0, module: ' (module)' }
-            : undefined;
+        measured.get(`${d.id}`)?.cost
+          ? { bytes: measured.get(`${d.id}`)!.cost!.bytes, module: '' }
+          : d.nodes.length > 0
+            ? { bytes: e.attribution.removalCost(d.id), module: '' }
+            : isModuleSwitch(d)
+              ? { bytes: e.attribution.moduleCost(d.option)?.bytes ?? 0, module: ' (module)' }
+              : undefined;
       const expected = e.attribution.definitions
         .filter((d) => d.file === configuration && (costOf(d)?.bytes ?? 0) >= 0.25 * 1024 * 1024)
         .map((d) => ({
