@@ -1,15 +1,8 @@
 /**
- * Runtime checks of every message between the extension host and the webview. Webview → host messages are untrusted
- * input (parseWebviewMessage); host → webview payloads are checked in the webview before anything is drawn.
+ * Runtime checks of messages from the webview, which the host treats as untrusted input (parseWebviewMessage), and
+ * the record checks both directions share. Host → webview payloads are checked in hostChecks.ts.
  */
-import {
-  type HostToWebview,
-  PROTOCOL_VERSION,
-  type WebviewMessageType,
-  type WebviewToHost,
-  type PanelTarget,
-  type PreciseEdge,
-} from './messages';
+import { type WebviewMessageType, type WebviewToHost, type PanelTarget } from './messages';
 import { baseName, isStoreBaseName } from '../storePath';
 
 /** Longest path or file name accepted from the webview (Linux PATH_MAX). */
@@ -21,7 +14,7 @@ export const MAX_PRECISE_CHAIN = 64;
 /** Hits per edge that the host sends and the webview accepts. */
 export const MAX_PRECISE_HITS = 200;
 /** Longest snippet side (Nix shows 32 bytes; a symlink's whole target is at most PATH_MAX). */
-const MAX_SNIPPET = MAX_PATH_LENGTH;
+export const MAX_SNIPPET = MAX_PATH_LENGTH;
 
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
@@ -32,12 +25,12 @@ export function isRecord(v: unknown): v is Rec {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 }
 
-function onlyKeys(o: Rec, allowed: readonly string[]): string | undefined {
+export function onlyKeys(o: Rec, allowed: readonly string[]): string | undefined {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) return `unexpected field "${k.slice(0, 40)}"`;
   return undefined;
 }
 
-function checkString(o: Rec, key: string, max: number): string | undefined {
+export function checkString(o: Rec, key: string, max: number): string | undefined {
   const v = o[key];
   if (typeof v !== 'string') return `"${key}" must be a string`;
   if (v.length === 0) return `"${key}" is empty`;
@@ -67,13 +60,13 @@ export function isStorePathString(v: unknown): v is string {
 }
 
 /** A file inside a store path as `--precise` names it: `/` or a relative path without `..`. */
-function isRelativeFile(v: unknown): v is string {
+export function isRelativeFile(v: unknown): v is string {
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_PATH_LENGTH || v.includes('\0')) return false;
   if (v === '/') return true;
   return !v.startsWith('/') && v.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
 }
 
-function isOffset(v: unknown): v is number {
+export function isOffset(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
@@ -138,358 +131,6 @@ export function parseWebviewMessage(raw: unknown): Checked<WebviewToHost> {
       return { ok: true, value: { type, message: m.slice(0, MAX_ERROR_LENGTH) } };
     }
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Host → webview, checked in the webview: a damaged or foreign payload is refused with a reason instead of
-// drawing nonsense (or throwing deep inside the chart). Typed arrays must be of the declared type and length,
-// offsets of CSR arrays must run from 0 to the targets' length without going down, indices must be in range.
-
-interface TypedArrays {
-  Uint8Array: Uint8Array;
-  Int32Array: Int32Array;
-  Float64Array: Float64Array;
-}
-type TypedArrayName = keyof TypedArrays;
-
-/** By the internal type tag, so that arrays cloned into another realm (the webview's frame) pass too. */
-function isTypedArray<K extends TypedArrayName>(v: unknown, type: K): v is TypedArrays[K] {
-  return ArrayBuffer.isView(v) && Object.prototype.toString.call(v) === `[object ${type}]`;
-}
-
-function typedField(o: Rec, key: string, type: TypedArrayName, length?: number): string | undefined {
-  const v = o[key];
-  if (!isTypedArray(v, type)) return `"${key}" must be a ${type}`;
-  if (length !== undefined && v.length !== length) return `"${key}" has ${v.length} entries, expected ${length}`;
-  return undefined;
-}
-
-/** Every value is an integer in [lo, hi). */
-export function within(a: Int32Array, lo: number, hi: number): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i]! < lo || a[i]! >= hi) return false;
-  return true;
-}
-
-/** Every value is a size: finite and not negative (NaN too where `unknown` allows it). */
-function sizes(a: Float64Array, unknown = false): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    if (!(x >= 0 && x < Infinity) && !(unknown && Number.isNaN(x))) return false;
-  }
-  return true;
-}
-
-/** A CSR adjacency over n rows whose targets index [0, limit). */
-function csrField(o: Rec, offsetsKey: string, targetsKey: string, n: number, limit: number): string | undefined {
-  const bad = typedField(o, offsetsKey, 'Int32Array', n + 1) ?? typedField(o, targetsKey, 'Int32Array');
-  if (bad) return bad;
-  return csrProblem(o[offsetsKey] as Int32Array, o[targetsKey] as Int32Array, limit, offsetsKey, targetsKey);
-}
-
-/**
- * Why CSR arrays (`offsets` of n + 1 entries) are not an adjacency whose targets index [0, limit), or undefined.
- * Also what the graph cache checks a stored dominator tree with.
- */
-export function csrProblem(
-  offsets: Int32Array,
-  targets: Int32Array,
-  limit: number,
-  offsetsKey = 'offsets',
-  targetsKey = 'targets',
-): string | undefined {
-  const n = offsets.length - 1;
-  if (offsets[0] !== 0 || offsets[n] !== targets.length)
-    return `"${offsetsKey}" must run from 0 to the length of "${targetsKey}"`;
-  for (let i = 0; i < n; i++) if (offsets[i + 1]! < offsets[i]!) return `"${offsetsKey}" goes down at ${i}`;
-  if (!within(targets, 0, limit)) return `"${targetsKey}" holds an index outside [0, ${limit})`;
-  return undefined;
-}
-
-/** Lines of a '\n'-separated UTF-8 table. */
-function lineCount(bytes: Uint8Array): number {
-  let lines = 1;
-  for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) lines++;
-  return lines;
-}
-
-const SNAPSHOT_FIELDS = [
-  'storeDir',
-  'names',
-  'narSize',
-  'refOffsets',
-  'refTargets',
-  'selfReference',
-  'roots',
-  'hasVirtualRoot',
-  'sizesKnown',
-  'idom',
-  'retained',
-  'childOffsets',
-  'childTargets',
-  'distance',
-  'closureSize',
-  'attribution',
-];
-
-/** Why a closure payload cannot be drawn, or undefined when it is well-formed. */
-export function checkSnapshot(raw: unknown): string | undefined {
-  if (!isRecord(raw)) return 'not an object';
-  const extra = onlyKeys(raw, SNAPSHOT_FIELDS);
-  if (extra) return extra;
-  if (typeof raw['storeDir'] !== 'string' || raw['storeDir'].length > MAX_PATH_LENGTH)
-    return '"storeDir" must be a string';
-  const names = raw['names'];
-  if (!isTypedArray(names, 'Uint8Array')) return '"names" must be a Uint8Array';
-  const n = lineCount(names);
-  for (const k of ['hasVirtualRoot', 'sizesKnown']) if (typeof raw[k] !== 'boolean') return `"${k}" must be a boolean`;
-  const bad =
-    typedField(raw, 'narSize', 'Float64Array', n) ??
-    typedField(raw, 'selfReference', 'Uint8Array', n) ??
-    typedField(raw, 'roots', 'Int32Array') ??
-    typedField(raw, 'idom', 'Int32Array', n) ??
-    typedField(raw, 'retained', 'Float64Array', n) ??
-    typedField(raw, 'distance', 'Int32Array', n) ??
-    (raw['closureSize'] === undefined ? undefined : typedField(raw, 'closureSize', 'Float64Array', n)) ??
-    csrField(raw, 'refOffsets', 'refTargets', n, n) ??
-    csrField(raw, 'childOffsets', 'childTargets', n, n);
-  if (bad) return `${bad} (the string table has ${n} names)`;
-  const roots = raw['roots'] as Int32Array;
-  if (roots.length === 0 || !within(roots, 0, n)) return '"roots" must name at least one node, each in range';
-  if (!within(raw['idom'] as Int32Array, -1, n)) return '"idom" holds an index outside [-1, n)';
-  if (!within(raw['distance'] as Int32Array, -1, n)) return '"distance" holds a value outside [-1, n)';
-  if (!sizes(raw['narSize'] as Float64Array) || !sizes(raw['retained'] as Float64Array))
-    return 'a size is negative or not finite';
-  if (raw['closureSize'] !== undefined && !sizes(raw['closureSize'] as Float64Array, true))
-    return '"closureSize" holds a negative or infinite size';
-  if (raw['attribution'] !== undefined) {
-    const a = checkAttribution(raw['attribution'], n);
-    if (a) return `attribution: ${a}`;
-  }
-  return undefined;
-}
-
-const DEFINITION_FIELDS = [
-  'option',
-  'file',
-  'line',
-  'column',
-  'removalCost',
-  'inWorkspace',
-  'fromDefault',
-  'moduleCost',
-  'counterfactualCost',
-  'enabledBy',
-  'costMethod',
-  'measuring',
-];
-
-function checkDefinition(d: unknown): string | undefined {
-  if (!isRecord(d)) return 'not an object';
-  const extra = onlyKeys(d, DEFINITION_FIELDS);
-  if (extra) return extra;
-  const bad = checkString(d, 'option', MAX_PATH_LENGTH) ?? checkString(d, 'file', MAX_PATH_LENGTH);
-  if (bad) return bad;
-  const line = d['line'];
-  if (line !== null && !(Number.isInteger(line) && (line as number) >= 1))
-    return '"line" must be a positive integer or null';
-  const column = d['column'];
-  if (column !== undefined && column !== null && !(Number.isInteger(column) && (column as number) >= 0))
-    return '"column" must be an integer or null';
-  for (const k of ['removalCost', 'counterfactualCost']) {
-    if ((k === 'removalCost' || d[k] !== undefined) && !Number.isFinite(d[k])) return `"${k}" must be a finite number`;
-  }
-  for (const k of ['inWorkspace', 'fromDefault'])
-    if (d[k] !== undefined && typeof d[k] !== 'boolean') return `"${k}" must be a boolean`;
-  if (d['enabledBy'] !== undefined && typeof d['enabledBy'] !== 'string') return '"enabledBy" must be a string';
-  if (d['measuring'] !== undefined && typeof d['measuring'] !== 'boolean') return '"measuring" must be a boolean';
-  const method = d['costMethod'];
-  if (method !== undefined && method !== 'counterfactual' && method !== 'edge-cut' && method !== 'node-removal')
-    return '"costMethod" must be "counterfactual", "edge-cut" or "node-removal"';
-  const m = d['moduleCost'];
-  if (m !== undefined) {
-    if (!isRecord(m) || onlyKeys(m, ['files', 'bytes']) || !Number.isFinite(m['bytes']))
-      return '"moduleCost" must be { files, bytes }';
-    if (!Array.isArray(m['files']) || !m['files'].every((f) => typeof f === 'string'))
-      return '"moduleCost.files" must be strings';
-  }
-  return undefined;
-}
-
-/** Why option attribution cannot be shown for a closure of `nodeCount` nodes (when known), or undefined. */
-export function checkAttribution(raw: unknown, nodeCount?: number): string | undefined {
-  if (!isRecord(raw)) return 'not an object';
-  const extra = onlyKeys(raw, [
-    'definitions',
-    'defOffsets',
-    'defTargets',
-    'evalMs',
-    'defCollectors',
-    'enableOffsets',
-    'enableTargets',
-    'labelNodes',
-    'labelTexts',
-  ]);
-  if (extra) return extra;
-  const defs = raw['definitions'];
-  if (!Array.isArray(defs)) return '"definitions" must be an array';
-  for (const [k, d] of defs.entries()) {
-    const bad = checkDefinition(d);
-    if (bad) return `definition ${k}: ${bad}`;
-  }
-  const offsets = raw['defOffsets'];
-  const n = nodeCount ?? (isTypedArray(offsets, 'Int32Array') ? offsets.length - 1 : 0);
-  const bad = csrField(raw, 'defOffsets', 'defTargets', n, defs.length);
-  if (bad) return bad;
-  if (raw['evalMs'] !== undefined && !(Number.isFinite(raw['evalMs']) && (raw['evalMs'] as number) >= 0))
-    return '"evalMs" must be a duration';
-  return checkCauseFields(raw, n, defs.length);
-}
-
-/** The optional fields of an attribution: each chain's own collector, enabling definitions, labels. */
-function checkCauseFields(raw: Rec, n: number, definitions: number): string | undefined {
-  if (raw['defCollectors'] !== undefined) {
-    const targets = raw['defTargets'] as Int32Array;
-    const bad = typedField(raw, 'defCollectors', 'Int32Array', targets.length);
-    if (bad) return bad;
-    if (!within(raw['defCollectors'] as Int32Array, -1, n)) return '"defCollectors" holds an index outside [-1, n)';
-  }
-  if (raw['enableOffsets'] !== undefined || raw['enableTargets'] !== undefined) {
-    const bad = csrField(raw, 'enableOffsets', 'enableTargets', n, definitions);
-    if (bad) return bad;
-  }
-  if (raw['labelNodes'] !== undefined || raw['labelTexts'] !== undefined) {
-    const bad = typedField(raw, 'labelNodes', 'Int32Array');
-    if (bad) return bad;
-    const nodes = raw['labelNodes'] as Int32Array;
-    const texts = raw['labelTexts'];
-    if (!Array.isArray(texts) || texts.length !== nodes.length) return '"labelTexts" must be one string per label node';
-    if (!texts.every((t) => typeof t === 'string' && t.length <= MAX_PATH_LENGTH))
-      return '"labelTexts" must be strings';
-    if (!within(nodes, 0, n)) return '"labelNodes" holds an index outside [0, n)';
-  }
-  return undefined;
-}
-
-function checkSettings(raw: unknown): string | undefined {
-  if (!isRecord(raw) || onlyKeys(raw, ['maxArcs', 'sizeStyle'])) return '"settings" must be { maxArcs, sizeStyle }';
-  if (!Number.isInteger(raw['maxArcs']) || (raw['maxArcs'] as number) < 1)
-    return '"settings.maxArcs" must be a positive integer';
-  if (raw['sizeStyle'] !== 'nix' && raw['sizeStyle'] !== 'iec') return '"settings.sizeStyle" must be "nix" or "iec"';
-  return undefined;
-}
-
-const HOST_FIELDS: { readonly [K in HostToWebview['type']]: readonly string[] } = {
-  loading: ['type', 'title', 'message', 'target'],
-  closure: ['type', 'protocol', 'title', 'target', 'snapshot', 'settings'],
-  attribution: ['type', 'attribution'],
-  select: ['type', 'path'],
-  settings: ['type', 'settings'],
-  error: ['type', 'message', 'fix'],
-  preciseResult: ['type', 'chain', 'edges'],
-};
-
-const HIT_FIELDS = ['file', 'kind', 'offset', 'before', 'hash', 'after'];
-
-function checkPreciseEdge(e: unknown): string | undefined {
-  if (!isRecord(e)) return 'not an object';
-  const extra = onlyKeys(e, ['from', 'to', 'hits', 'error']);
-  if (extra) return extra;
-  if (!isStorePathString(e['from']) || !isStorePathString(e['to'])) return '"from" and "to" must be store paths';
-  if (e['error'] !== undefined && typeof e['error'] !== 'string') return '"error" must be a string';
-  const hits = e['hits'];
-  if (!Array.isArray(hits) || hits.length > MAX_PRECISE_HITS)
-    return `"hits" must be an array of at most ${MAX_PRECISE_HITS}`;
-  for (const [k, h] of hits.entries()) {
-    const bad = !isRecord(h)
-      ? 'not an object'
-      : (onlyKeys(h, HIT_FIELDS) ??
-        (!isRelativeFile(h['file'])
-          ? '"file" must be "/" or a relative path'
-          : h['kind'] !== 'file' && h['kind'] !== 'symlink'
-            ? '"kind" must be "file" or "symlink"'
-            : !isOffset(h['offset'])
-              ? '"offset" must be a byte offset'
-              : h['hash'] !== baseName(e['to'] as string).slice(0, 32)
-                ? '"hash" must be the hash of "to"'
-                : ['before', 'after'].some((s) => typeof h[s] !== 'string' || (h[s] as string).length > MAX_SNIPPET)
-                  ? '"before" and "after" must be short strings'
-                  : undefined));
-    if (bad) return `hit ${k}: ${bad}`;
-  }
-  return undefined;
-}
-
-/** Why a `preciseResult` cannot be shown, or undefined: each edge joins neighbours of the chain. */
-function checkPreciseResult(raw: Rec): string | undefined {
-  const chain = raw['chain'];
-  if (!Array.isArray(chain) || chain.length < 2 || chain.length > MAX_PRECISE_CHAIN || !chain.every(isStorePathString))
-    return `"chain" must be an array of 2 to ${MAX_PRECISE_CHAIN} store paths`;
-  const edges = raw['edges'];
-  if (!Array.isArray(edges) || edges.length !== chain.length - 1) return '"edges" must hold one entry per edge';
-  for (const [k, e] of edges.entries()) {
-    const bad = checkPreciseEdge(e);
-    if (bad) return `edge ${k}: ${bad}`;
-    const edge = e as PreciseEdge;
-    if (edge.from !== chain[k] || edge.to !== chain[k + 1]) return `edge ${k} does not join paths ${k} and ${k + 1}`;
-  }
-  return undefined;
-}
-
-/**
- * Validates a message from the extension host, in the webview. `nodeCount`: the nodes of the closure on show, which
- * a later `attribution` must match.
- */
-export function parseHostMessage(raw: unknown, context: { nodeCount?: number } = {}): Checked<HostToWebview> {
-  if (!isRecord(raw)) return { ok: false, reason: 'not an object' };
-  const type = raw['type'];
-  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(HOST_FIELDS, type)) {
-    const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : `of type ${typeof type}`;
-    return { ok: false, reason: `unknown message type ${shown}` };
-  }
-  const t = type as HostToWebview['type'];
-  const fail = (reason: string): Checked<HostToWebview> => ({ ok: false, reason: `${t}: ${reason}` });
-  const extra = onlyKeys(raw, HOST_FIELDS[t]);
-  if (extra) return fail(extra);
-  const text = (k: string) => (typeof raw[k] === 'string' ? undefined : `"${k}" must be a string`);
-  const target = (required: boolean) =>
-    raw['target'] === undefined && !required
-      ? undefined
-      : parsePanelTarget(raw['target'])
-        ? undefined
-        : '"target" is not a panel target';
-  let bad: string | undefined;
-  switch (t) {
-    case 'loading':
-      bad = text('title') ?? text('message') ?? target(false);
-      break;
-    case 'closure':
-      if (raw['protocol'] !== PROTOCOL_VERSION)
-        return fail(`protocol ${String(raw['protocol']).slice(0, 20)}, expected ${PROTOCOL_VERSION}`);
-      bad = text('title') ?? target(true) ?? checkSettings(raw['settings']);
-      if (!bad) {
-        const s = checkSnapshot(raw['snapshot']);
-        if (s) bad = `snapshot: ${s}`;
-      }
-      break;
-    case 'attribution': {
-      const a = checkAttribution(raw['attribution'], context.nodeCount);
-      if (a) bad = `attribution: ${a}`;
-      break;
-    }
-    case 'select':
-      bad = checkString(raw, 'path', MAX_PATH_LENGTH);
-      break;
-    case 'settings':
-      bad = checkSettings(raw['settings']);
-      break;
-    case 'error':
-      bad = text('message') ?? (raw['fix'] === undefined ? undefined : text('fix'));
-      break;
-    case 'preciseResult':
-      bad = checkPreciseResult(raw);
-      break;
-  }
-  return bad ? fail(bad) : { ok: true, value: raw as unknown as HostToWebview };
 }
 
 function optionalString(o: Rec, key: string, max: number): boolean {
