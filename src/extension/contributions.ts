@@ -9,6 +9,8 @@ export const CONTEXT_KEYS = {
   hasConfiguration: 'nixClosureLens.hasConfiguration',
   /** /run/current-system exists. */
   hasRunningSystem: 'nixClosureLens.hasRunningSystem',
+  /** Option costs are being measured in the background (what "Stop measuring option costs" stops). */
+  measuringOptionCosts: 'nixClosureLens.measuringOptionCosts',
   /** The workspace's links into the store, as an object keyed by path (`resourcePath in …` tests membership). */
   storeLinks: 'nixClosureLens.storeLinks',
   /** The workspace holds a flake.nix (the walkthrough's first step). */

@@ -13,6 +13,7 @@ import { userDefinitions } from '../core/attribution/counterfactualService';
 import type { CounterfactualResult } from '../core/attribution/optionsRender';
 import type { AttributionService } from '../core/attribution/service';
 import { isClosureLensError } from '../core/errors';
+import { CONTEXT_KEYS } from './contributions';
 import { Disposable } from './disposables';
 import type { NixLog } from './nixLog';
 
@@ -177,6 +178,7 @@ export class OptionMeasurements extends Disposable {
 
   private showProgress(): void {
     const running = [...this.runs.values()].filter((r) => r.state === 'running');
+    void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.measuringOptionCosts, running.length > 0);
     if (running.length === 0) {
       this.item.hide();
       return;

@@ -15,11 +15,15 @@ async function main(): Promise<void> {
       const examples = docExamples(file);
       if (examples.length === 0) continue;
       let text = fs.readFileSync(file, 'utf8');
-      // From the end, so that earlier offsets stay right.
-      for (const ex of [...examples].reverse()) {
+      // Run in document order (as the test does: a later example may read what an earlier one cached), then
+      // replace from the end, so that earlier offsets stay right.
+      const outputs: string[] = [];
+      for (const ex of examples) {
         const env = { ...nixEnv(), XDG_CACHE_HOME: cacheHome, NO_COLOR: '1' };
-        const { stdout } = await runExample(root, ex.command, exampleFlakeDir(), env);
-        text = text.slice(0, ex.start) + stdout + text.slice(ex.end);
+        outputs.push((await runExample(root, ex.command, exampleFlakeDir(), env)).stdout);
+      }
+      for (let k = examples.length - 1; k >= 0; k--) {
+        text = text.slice(0, examples[k]!.start) + outputs[k]! + text.slice(examples[k]!.end);
       }
       fs.writeFileSync(file, text);
       console.log(`${path.relative(root, file)}: ${examples.length} example(s)`);

@@ -97,6 +97,13 @@ describe('webview Content Security Policy', () => {
   it('the built webview bundle needs no eval (it would be blocked, not allowed)', () => {
     const bundle = path.join(repoRoot(), 'dist', 'webview', 'sunburst.js');
     assert.ok(fs.existsSync(bundle), `${bundle} is missing: run \`node .esbuild.config.mjs\``);
-    assert.doesNotMatch(fs.readFileSync(bundle, 'utf8'), /\bnew Function\s*\(|[^.\w]eval\s*\(/);
+    // A method that is merely named eval (re2js's prefilter has one: `eval(input, pos) {`) is not a call of eval.
+    const calls = fs
+      .readFileSync(bundle, 'utf8')
+      .split('\n')
+      .filter(
+        (line) => /\bnew Function\s*\(|[^.\w]eval\s*\(/.test(line) && !/^\s*eval\s*\([\w\s,]*\)\s*\{\s*$/.test(line),
+      );
+    assert.deepEqual(calls, []);
   });
 });

@@ -61,6 +61,7 @@ const PALETTE_WHEN: Record<string, string | undefined> = {
   'nixClosureLens.whyDepends': CONTEXT_KEYS.hasClosure,
   'nixClosureLens.compressedSize': CONTEXT_KEYS.hasClosure,
   'nixClosureLens.analyseOptions': CONTEXT_KEYS.hasConfiguration,
+  'nixClosureLens.cancelOptionCosts': CONTEXT_KEYS.measuringOptionCosts,
   'nixClosureLens.showRunningSystem': CONTEXT_KEYS.hasRunningSystem,
   // These need the tree item or hover link they are run from.
   'nixClosureLens.showInSunburst': 'false',
