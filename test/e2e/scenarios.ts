@@ -197,6 +197,15 @@ const explorerMenu: Step = {
     await page.keyboard.press('Escape');
     await openMenu('result');
     await menuItem.first().click();
+    // A context-key update can redraw the open menu under the pointer and swallow the click: the item is still
+    // there, focused, so Enter runs it.
+    if (
+      await menuItem
+        .first()
+        .isVisible()
+        .catch(() => false)
+    )
+      await page.keyboard.press('Enter');
     await page
       .locator('.tab', { hasText: /Closure: perl/ })
       .first()
