@@ -6,8 +6,9 @@
  *
  * A command may end in `| jq .` (the JSON pretty-printed as jq prints it) or `| head -n N` (the first N lines).
  * Durations (`0.3 s`, `12 ms`, JSON fields ending in Seconds or Ms) are compared as `<t>`: they differ from run to
- * run. The example flake's absolute path (it depends on where the repository is cloned) is written as
- * EXAMPLE_FLAKE_AS_SHOWN, a path a user's own flake could have.
+ * run, and so does whether a result came from a cache (JSON fields ending in FromCache). The example flake's
+ * absolute path (it depends on where the repository is cloned) is written as EXAMPLE_FLAKE_AS_SHOWN, a path a
+ * user's own flake could have.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -101,5 +102,8 @@ export function runExample(
 
 /** What two outputs are compared as: durations masked. */
 export function comparable(output: string): string {
-  return output.replace(/\b\d+(\.\d+)? ?(s|ms)\b/g, '<t>').replace(/("\w*(?:Seconds|Ms)": )\d+(\.\d+)?/g, '$1<t>');
+  return output
+    .replace(/\b\d+(\.\d+)? ?(s|ms)\b/g, '<t>')
+    .replace(/("\w*(?:Seconds|Ms)": )\d+(\.\d+)?/g, '$1<t>')
+    .replace(/("\w*FromCache": )(true|false)/g, '$1<cache>');
 }
