@@ -4,28 +4,16 @@
  * needs them not analysed yet (suites run in file-name order).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { formatBytes } from '../../../src/shared';
+import { folder, nix } from './exampleWorkspace';
 import { waitFor } from './waitFor';
 
-const execFileAsync = promisify(execFile);
 const EXTENSION_ID = 'nix-closure-lens.nix-closure-lens';
 const DEMO = 'nixosConfigurations.demo';
 const TOPLEVEL = (host: string) => `.#nixosConfigurations.${host}.config.system.build.toplevel`;
-
-function folder(): string {
-  const f = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(f, 'the e2e harness opens the example flake as the workspace folder');
-  return f.uri.fsPath;
-}
-
-async function nix(args: string[]): Promise<string> {
-  return (await execFileAsync('nix', args, { cwd: folder(), maxBuffer: 64 * 1024 * 1024 })).stdout;
-}
 
 describe('Closure diff, rules and compressed size in VS Code', function () {
   this.timeout(180_000);

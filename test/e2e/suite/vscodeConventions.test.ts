@@ -5,17 +5,15 @@
  * file-name order): it changes the shown closure and relies on the option costs that hover.test.ts computed.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { NixClosureLensApi } from '../../../src/extension/extension';
 import type { ShownClosure } from '../../../src/extension/closureService';
 import { CONTEXT_KEYS } from '../../../src/extension/contributions';
+import { folder, nix } from './exampleWorkspace';
 import { waitFor } from './waitFor';
 
-const execFileAsync = promisify(execFile);
 const EXTENSION_ID = 'nix-closure-lens.nix-closure-lens';
 const DEMO = 'nixosConfigurations.demo';
 const DEMO_TOPLEVEL = `${DEMO}.config.system.build.toplevel`;
@@ -23,16 +21,6 @@ const MIB = 1024 * 1024;
 
 async function api(): Promise<NixClosureLensApi> {
   return vscode.extensions.getExtension<NixClosureLensApi>(EXTENSION_ID)!.activate();
-}
-
-function folder(): string {
-  const f = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(f, 'the e2e harness opens the example flake as the workspace folder');
-  return f.uri.fsPath;
-}
-
-async function nix(args: string[]): Promise<string> {
-  return (await execFileAsync('nix', args, { cwd: folder(), maxBuffer: 64 * 1024 * 1024 })).stdout;
 }
 
 /** Waits until a context key has the value (the extension sets some of them after a file system event). */
