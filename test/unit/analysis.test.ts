@@ -2,7 +2,7 @@
 // self-references, several roots and (for robustness) cycles.
 import assert from 'node:assert/strict';
 import { ClosureGraph, type PathRecord } from '../../src/shared';
-import { ClosureSizes, closureSizesByBitsets } from '../../src/shared';
+import { allClosureSizes, ClosureSizes, closureSizesByBitsets, ClosureTooLargeError } from '../../src/shared';
 import { CutOffSize, findDuplicates, isPackageBuild } from '../../src/core/analysis';
 import { parseStorePath } from '../../src/shared/storePath';
 import { dominatorTree } from '../../src/shared';
@@ -119,9 +119,36 @@ for (let seed = 100; seed < 110; seed++) CASES.push({ seed, n: 60 + seed, degree
 for (let seed = 200; seed < 210; seed++) CASES.push({ seed, n: 30, degree: 2, roots: 1 + (seed % 3) });
 const CYCLIC: (RandomGraphOptions & { seed: number })[] = [];
 for (let seed = 300; seed < 320; seed++) CYCLIC.push({ seed, n: 5 + (seed % 20), degree: 2, cyclic: true });
+/** Larger cyclic graphs for closure sizes only (the brute-force chains of other suites would take too long). */
+const LARGE_CYCLIC: (RandomGraphOptions & { seed: number })[] = [];
+for (let seed = 330; seed < 334; seed++) LARGE_CYCLIC.push({ seed, n: 150, degree: 1 + (seed % 3), cyclic: true });
+
+/**
+ * p0 → p1 → … → p(n-1), plus p(n-1) → p0 when `cycle` (then a root → p0, as no path of a cycle is a root), and
+ * every path → p(n-1) when `sharedDependency` (like glibc). NAR of p_i is 1000 + i.
+ */
+function longGraph(n: number, o: { cycle: boolean; sharedDependency: boolean }) {
+  const path = (i: number) => `/nix/store/${String(i).padStart(32, '0')}-p${i}`;
+  const records: PathRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const references = i + 1 < n ? [path(i + 1)] : o.cycle ? [path(0)] : [];
+    if (o.sharedDependency && i + 2 < n) references.push(path(n - 1));
+    records.push({ path: path(i), narSize: 1000 + i, references });
+  }
+  const root = o.cycle ? `/nix/store/${'r'.repeat(32)}-root` : path(0);
+  if (o.cycle) records.push({ path: root, narSize: 7, references: [path(0)] });
+  const graph = ClosureGraph.build(records, [root]);
+  const index = new Map(graph.paths.map((p, k) => [p, k]));
+  return {
+    graph,
+    node: (i: number) => index.get(path(i))!,
+    /** NAR bytes of p_i … p(n-1). */
+    sumFrom: (i: number) => (n - i) * 1000 + ((n - 1) * n) / 2 - ((i - 1) * i) / 2,
+  };
+}
 
 describe('analysis: closure sizes', () => {
-  for (const c of [...CASES, ...CYCLIC]) {
+  for (const c of [...CASES, ...CYCLIC, ...LARGE_CYCLIC]) {
     it(`equal a brute-force walk (seed ${c.seed}, ${c.n} paths${c.cyclic ? ', cyclic' : ''})`, () => {
       const { records, roots } = randomRecords(c.seed, c);
       const g = ClosureGraph.build(records, roots);
@@ -135,6 +162,28 @@ describe('analysis: closure sizes', () => {
       assert.deepEqual(Array.from(bitsets!), brute, 'bitset unions');
     });
   }
+
+  // Issue 20: one walk per path made these quadratic (a 100,000-path chain took 97 s, a 1M-path cycle > 300 s).
+  it('are exact and linear on a 300,000-path chain and a 200,000-path cycle behind a root', function () {
+    this.timeout(60_000);
+    const chain = longGraph(300_000, { cycle: false, sharedDependency: false });
+    const sizes = allClosureSizes(chain.graph);
+    for (const i of [0, 1, 150_000, 299_999]) assert.equal(sizes[chain.node(i)], chain.sumFrom(i), `p${i}`);
+    const cycle = longGraph(200_000, { cycle: true, sharedDependency: false });
+    const all = allClosureSizes(cycle.graph);
+    // Every path of the cycle reaches every other: each closure is the whole cycle; the root adds its own bytes.
+    for (const i of [0, 99_999, 199_999]) assert.equal(all[cycle.node(i)], cycle.sumFrom(0), `p${i}`);
+    assert.equal(all[cycle.graph.root], cycle.graph.totalNarSize());
+  });
+
+  it('are exact on a 50,000-path chain whose paths all share one dependency (bitsets, bounded)', function () {
+    this.timeout(60_000);
+    const chain = longGraph(50_000, { cycle: false, sharedDependency: true });
+    const sizes = allClosureSizes(chain.graph);
+    for (const i of [0, 7, 25_000, 49_999]) assert.equal(sizes[chain.node(i)], chain.sumFrom(i), `p${i}`);
+    // The same input under a small work bound is refused as too large, never answered short.
+    assert.throws(() => allClosureSizes(chain.graph, 1_000_000), ClosureTooLargeError);
+  });
 
   it('counts a self-referencing path once', () => {
     const h = 'a'.repeat(32);

@@ -1,6 +1,5 @@
 /** `closure`'s outputs: the JSON of src/cli/outputs and the text table. Pure (unit-tested). */
 import type { ClosureAnalysis } from '../../core/analysis/closure';
-import { EAGER_CLOSURE_SIZE_LIMIT } from '../../shared/analysis/closureSize';
 import { formatBytes, renderTable, type SizeStyle } from '../../shared/format';
 import { nodesByPath, type ClosureGraph } from '../../shared/graph';
 import { OUTPUT_VERSION, type ClosureJson } from '../outputs';
@@ -15,7 +14,7 @@ export function closureJson(a: ClosureAnalysis, rootPath: string, top?: number):
   const byPath = nodesByPath(g);
   const nodes = realNodesByRetained(a, byPath);
   const shown = top === undefined ? nodes : nodes.slice(0, top);
-  if (top === undefined && g.sizesKnown && g.nodeCount <= EAGER_CLOSURE_SIZE_LIMIT) a.closureSizes.all(); // one bitset pass, not N walks
+  if (top === undefined && g.sizesKnown) a.allClosureSizes(); // one pass, not a walk per path
   const known = g.sizesKnown;
   const refs = referencesInNixOrder(g, byPath);
   const retained = a.dominators.retained;

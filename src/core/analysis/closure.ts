@@ -3,13 +3,14 @@
  * Uses only the ClosureGraph arrays, so the webview bundle can run it in the browser too.
  */
 import type { ClosureGraph } from '../../shared/graph';
-import { ClosureSizes } from '../../shared/analysis/closureSize';
+import { ClosureSizes, ClosureTooLargeError } from '../../shared/analysis/closureSize';
 import { dominatorTree, type DominatorTree } from '../../shared/analysis/dominators';
 import { duplicateSteps, findDuplicates, type DuplicateGroup } from './duplicates';
 import { runInSlices } from '../../shared/slices';
 import { findByName, resolveName, type NameResolution } from '../../shared/analysis/names';
 import { allChains, distancesFrom, type ChainSet } from '../../shared/analysis/why';
 import { whyGraph, type WhyGraph } from '../../shared/analysis/whyGraph';
+import { ClosureLensError } from '../errors';
 
 export interface WhyOptions {
   /** List every chain (up to `limit`) instead of one shortest chain. */
@@ -51,6 +52,22 @@ export class ClosureAnalysis {
 
   get closureSizes(): ClosureSizes {
     return (this.sizes ??= new ClosureSizes(this.graph));
+  }
+
+  /**
+   * Every path's closure size in one pass; a graph too large or too tangled for that is the user's input, so
+   * it is a 'too-large' error, never an answer cut short.
+   */
+  allClosureSizes(): Float64Array {
+    try {
+      return this.closureSizes.all();
+    } catch (e) {
+      if (!(e instanceof ClosureTooLargeError)) throw e;
+      throw new ClosureLensError('too-large', `${e.message}`, {
+        fix: 'ask for the heaviest paths only (`--top N`), or analyse the closure of a single root',
+        cause: e,
+      });
+    }
   }
 
   /** Bytes of node i's closure, exactly `nix path-info -S`. */

@@ -1,5 +1,6 @@
 // Graph analyses that both the engine and the webview run.
 export * from './closureSize';
+export * from './condensation';
 export * from './dominators';
 export * from './names';
 export * from './why';
