@@ -34,6 +34,8 @@ export class EngineHost {
         nixPath: s.nixPath,
         extraArgs: [...s.extraArgs],
         timeoutMs: s.timeoutMs,
+        // If the extension host is killed outright, nix and its builders go with it.
+        dieWithParent: true,
         onCommand: (c) => this.log.command(c, c.ok ? undefined : lastLines(humanStderr(c.stderr), 60)),
       });
       const engine = new ClosureEngine({

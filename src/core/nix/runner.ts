@@ -13,7 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { ClosureLensError, classifyNixFailure } from '../errors';
 import { MAX_TIMEOUT_MS } from './limits';
-import { NixWatchdog } from './watchdog';
+import { processNixWatchdog, type NixWatchdog } from './watchdog';
 import { parseNixVersion, versionLabel, type NixVersion } from './version';
 
 export { MAX_TIMEOUT_MS, MAX_TIMEOUT_SECONDS } from './limits';
@@ -68,7 +68,7 @@ export interface NixRunnerOptions {
   readonly maxStdoutBytes?: number;
   /**
    * End nix even when this process is killed outright (kill -9): a watchdog process (watchdog.ts) outlives us and
-   * stops the nix groups still running. The CLI sets it; costs one small node process while nix runs.
+   * stops the nix groups still running. The CLI and the extension set it; costs one small node process per process.
    */
   readonly dieWithParent?: boolean;
 }
@@ -99,7 +99,7 @@ export class NixRunner {
     this.killGraceMs = options.killGraceMs ?? 3000;
     this.onCommand = options.onCommand;
     this.maxStdoutBytes = options.maxStdoutBytes ?? STDOUT_MAX;
-    this.watchdog = options.dieWithParent ? new NixWatchdog(this.killGraceMs) : undefined;
+    this.watchdog = options.dieWithParent ? processNixWatchdog(this.killGraceMs) : undefined;
   }
 
   /**

@@ -107,3 +107,13 @@ export class NixWatchdog {
     return this.child;
   }
 }
+
+let processWatchdog: NixWatchdog | undefined;
+
+/**
+ * The one watchdog of this process: every runner that asks shares it, so a runner rebuilt after a settings change
+ * (the extension's) does not leave another watchdog behind for the rest of the session.
+ */
+export function processNixWatchdog(graceMs: number): NixWatchdog {
+  return (processWatchdog ??= new NixWatchdog(graceMs));
+}
