@@ -1,5 +1,5 @@
 /**
- * Bench data: closure graphs with real-world shape, either realised as real store paths (1k/5k/10k) or written
+ * Bench data: closure graphs with real-world shape, either imported as real store paths (1k/5k/10k) or written
  * as a synthetic `nix path-info -rs --json` document (100k).
  *
  * Shape: names and NAR sizes are drawn from 978 real cache.nixos.org narinfos (test/fixtures/real-data/
@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { nixEnv } from '../test/support/fixtures';
 import { prng, type BenchContext } from './lib';
 import { realDataDir } from '../test/support/realData';
+import { importClosure } from '../test/support/storeImport';
 
 export interface NodeSpec {
   name: string;
@@ -134,88 +135,48 @@ export interface RealClosure {
   readonly target: string;
   readonly targetDistance: number;
   readonly edges: number;
-  /** How long generating it took when it was made (seconds), for RESULTS.md. */
-  readonly evalSeconds: number;
-  readonly realiseSeconds: number;
+  /** How long putting it into the store took (seconds; about 0 when it was there already), for RESULTS.md. */
+  readonly importSeconds: number;
   readonly fromCache: boolean;
 }
 
 const SEED = 20_240_601;
-const BATCH = 1000;
 
 /**
- * A real closure of `n` store paths, generated once into the Nix store and remembered in bench/work. The .drv
- * files come from one `nix eval`; they are realised with `nix-store --realise` in dependency-ordered batches of
- * 1,000, which Nix 2.8 handles about twice as fast as one build of the root.
+ * A real closure of `n` store paths in the local store, imported with `nix-store --import`
+ * (test/support/storeImport.ts: seconds, where building n derivations with Nix 2.8 took 50 minutes at 10,000).
+ * The paths are named from the spec, so a rerun finds them valid and imports nothing; a GC root in bench/work
+ * keeps them through `nix-collect-garbage`.
  */
 export async function realClosure(ctx: BenchContext, n: number): Promise<RealClosure> {
   const samples = await loadSamples();
   // Scaled-down sizes keep the store small (a 10k closure of real sizes would be gigabytes); the shape stays.
   const spec = generateSpec(samples, n, SEED + n, (s) => Math.min(64 * 1024, Math.round(s / 256)));
-  const specText = JSON.stringify({ nodes: spec.nodes });
-  const specHash = createHash('sha256')
-    .update(specText)
-    .update(fs.readFileSync(path.join(ctx.repo, 'bench', 'gen.nix')))
-    .digest('hex')
-    .slice(0, 16);
-  const memo = path.join(ctx.workDir, `real-${n}.json`);
-  if (fs.existsSync(memo)) {
-    const m = JSON.parse(fs.readFileSync(memo, 'utf8')) as RealClosure & { specHash: string };
-    if (m.specHash === specHash && (await valid([m.root, m.target]))) {
-      return { ...m, fromCache: true };
-    }
-  }
-  const specFile = path.join(ctx.workDir, `spec-${n}.json`);
-  fs.writeFileSync(specFile, specText);
-  ctx.log(`generating a real ${n}-path closure: nix eval of ${n} derivations`);
-  let t0 = Date.now();
-  const evaluated = await execa(
-    'nix',
-    ['eval', '--json', '--file', path.join(ctx.repo, 'bench', 'gen.nix'), '--argstr', 'spec', specFile, 'result'],
-    { env: nixEnv(), maxBuffer: 1024 * 1024 * 1024, timeout: 30 * 60_000, reject: false },
+  const salt = createHash('sha256').update(JSON.stringify(spec.nodes)).digest('hex').slice(0, 16);
+  const t0 = Date.now();
+  const nodes = spec.nodes.map((x) => ({ name: x.name, refs: x.refs, bytes: x.size }));
+  const { paths, imported } = await importClosure(nodes, `bench-${salt}`);
+  const importSeconds = (Date.now() - t0) / 1000;
+  ctx.log(
+    `real ${n}-path closure: ${imported ? `${imported} paths imported` : 'valid already'} in ${importSeconds.toFixed(1)} s`,
   );
-  if (evaluated.exitCode !== 0) throw new Error(`nix eval of the bench closure failed:\n${evaluated.stderr}`);
-  const { drvPaths, outPaths } = JSON.parse(evaluated.stdout) as { drvPaths: string[]; outPaths: string[] };
-  const evalSeconds = (Date.now() - t0) / 1000;
-  ctx.log(`  ${drvPaths.length} .drv files in ${evalSeconds.toFixed(1)} s; realising in batches of ${BATCH}`);
-  t0 = Date.now();
-  for (let start = 0; start < drvPaths.length; start += BATCH) {
-    const batch = drvPaths.slice(start, start + BATCH);
-    const tb = Date.now();
-    await execa(
-      'nix-store',
-      ['--realise', '--option', 'fsync-metadata', 'false', '--option', 'build-users-group', '', ...batch],
-      { env: nixEnv(), stdout: 'ignore', stderr: 'ignore', timeout: 60 * 60_000 },
-    );
-    ctx.log(
-      `  realised ${Math.min(start + BATCH, drvPaths.length)}/${drvPaths.length} (${((Date.now() - tb) / 1000).toFixed(1)} s)`,
-    );
-  }
-  const realiseSeconds = (Date.now() - t0) / 1000;
-  // a GC root in bench/work keeps the closure through `nix-collect-garbage`, so reruns stay fast
   await execa(
     'nix-store',
-    ['--realise', '--add-root', path.join(ctx.workDir, `gcroot-${n}`), '--indirect', outPaths[n - 1]!],
-    { env: nixEnv(), stdout: 'ignore' },
+    ['--realise', '--add-root', path.join(ctx.workDir, `gcroot-${n}`), '--indirect', paths[n - 1]!],
+    {
+      env: nixEnv(),
+      stdout: 'ignore',
+    },
   );
-  const result: RealClosure = {
+  return {
     paths: n,
-    root: outPaths[n - 1]!,
-    target: outPaths[spec.target]!,
+    root: paths[n - 1]!,
+    target: paths[spec.target]!,
     targetDistance: spec.targetDistance,
     edges: spec.nodes.reduce((s, x) => s + x.refs.length, 0),
-    evalSeconds,
-    realiseSeconds,
-    fromCache: false,
+    importSeconds,
+    fromCache: imported === 0,
   };
-  fs.writeFileSync(memo, JSON.stringify({ ...result, specHash }, null, 2));
-  fs.rmSync(specFile);
-  return result;
-}
-
-async function valid(paths: string[]): Promise<boolean> {
-  const r = await execa('nix-store', ['--check-validity', ...paths], { env: nixEnv(), reject: false });
-  return r.exitCode === 0;
 }
 
 const NIX_BASE32 = '0123456789abcdfghijklmnpqrsvwxyz';
