@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { analysisOf, type ClosureEngine, type LoadedClosure } from '../core/load/engine';
+import { LoadTimeline } from '../core/load/timeline';
 import type { NixCommandRunner } from './flakeOutputs';
 import type { Settings } from './settings';
 import { closureFromSubstituters, configuredSubstituters, evalOutPath } from './substituters';
@@ -219,10 +220,12 @@ export class ClosureService extends Disposable {
     }
     // The engine's analyser: in the extension host a worker thread, so parsing a big closure does not stall it.
     const source = `nix path-info --store ${found.substituter}`;
+    const timeline = new LoadTimeline();
     const result = await this.engine().analyser.analyse(
       { kind: 'path-info', json: found.json, source, roots: [outPath] },
       { signal },
     );
+    timeline.mark('analysed');
     return {
       rootPath: outPath,
       analysis: analysisOf(result),
@@ -230,6 +233,7 @@ export class ClosureService extends Disposable {
       source,
       format: result.format,
       notes: [...result.notes, `Not built here: sizes from the substituter ${found.substituter}.`],
+      timeline: timeline.marks,
     };
   }
 

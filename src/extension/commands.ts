@@ -12,6 +12,7 @@ import type { FlakeOutputCache } from './flakeOutputCache';
 import { outputFromAttrPath, parseInstallable } from './flakeOutputs';
 import type { NixLog } from './nixLog';
 import { readSettings } from './settings';
+import { traceFirstDraw } from './firstDrawTimeline';
 import { SunburstPanel, type SunburstHooks } from './sunburstPanel';
 import {
   askStorePath,
@@ -198,17 +199,25 @@ export class ClosureCommands extends Disposable {
       void explainUntrusted(new UntrustedWorkspaceError('evaluate or build flake outputs'));
       return undefined;
     }
+    const commandAt = performance.now();
     await this.recent.use(target);
     if (refresh && target.kind === 'flake-output') await this.outputCache.forgetFlake(target.flake.dir);
     const title = targetTitle(target);
     const panel = SunburstPanel.show(this.extensionUri, { target: panelTarget(target), title, hooks: this.hooks });
+    const panelMs = performance.now() - commandAt;
     const before = this.shown.get(panel);
     panel.setLoading(`Loading ${title}…`);
+    const loadStartMs = performance.now() - commandAt;
     const result = await this.service.load(target, { refresh });
     switch (result.kind) {
-      case 'loaded':
-        this.display(panel, result.closure);
+      case 'loaded': {
+        const { loaded } = result.closure;
+        const trace = { title, paths: loaded.analysis.graph.pathCount, commandAt, panelMs, loadStartMs };
+        traceFirstDraw(panel, { ...trace, loadMarks: loaded.timeline }, this.display(panel, result.closure), (line) =>
+          this.log.info(line),
+        );
         return summary(result.closure);
+      }
       case 'cancelled':
         // Said where the user looks: the panel (or, when it goes back to what it showed, the status bar).
         if (before) {
@@ -225,9 +234,10 @@ export class ClosureCommands extends Disposable {
     }
   }
 
-  private display(panel: SunburstPanel, closure: CurrentClosure): void {
-    panel.setClosure(closure.loaded.analysis, { title: closure.title });
+  /** Shows the closure in the panel; settles once its payload is posted to the webview. */
+  private display(panel: SunburstPanel, closure: CurrentClosure): Promise<void> {
     this.shown.set(panel, closure.loaded.analysis);
+    return panel.setClosure(closure.loaded.analysis, { title: closure.title });
   }
 
   /** "Refresh": evaluate, build and query the current target again, ignoring every cache. */
@@ -246,7 +256,7 @@ export class ClosureCommands extends Disposable {
       title: current.title,
       hooks: this.hooks,
     });
-    if (!this.shown.has(panel)) this.display(panel, current);
+    if (!this.shown.has(panel)) void this.display(panel, current);
     return summary(current);
   }
 
@@ -289,7 +299,7 @@ export class ClosureCommands extends Disposable {
     }
     panel.setLoading(`Loading ${title}…`);
     const result = await this.service.load(closureTarget, { quiet: true });
-    if (result.kind === 'loaded') this.display(panel, result.closure);
+    if (result.kind === 'loaded') void this.display(panel, result.closure);
     else if (result.kind === 'failed') panel.setError(result.message, result.fix);
     else panel.setError('Loading was cancelled.', 'Run "Show closure" again.');
   }

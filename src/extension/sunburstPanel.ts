@@ -31,6 +31,7 @@ import {
   SUNBURST_VIEW_TYPE,
   type HostToWebview,
   type PanelTarget,
+  type DrawMark,
   type ViewSettings,
   type WebviewToHost,
 } from '../shared/protocol';
@@ -65,6 +66,14 @@ export interface ShowOptions {
 
 const targetKey = (t: PanelTarget) => JSON.stringify(t);
 
+/** A closure's first drawing, as the webview reported it. */
+export interface FirstDraw {
+  readonly marks: readonly DrawMark[];
+  readonly arcs: number;
+  /** `performance.now()` in the extension host when the report arrived. */
+  readonly heardAt: number;
+}
+
 export class SunburstPanel {
   private static readonly open = new Map<string, SunburstPanel>();
 
@@ -86,6 +95,9 @@ export class SunburstPanel {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposeEmitter.event;
+  private readonly drawEmitter = new vscode.EventEmitter<FirstDraw>();
+  /** The webview drew a closure for the first time (its marks, and when the host heard of it). */
+  readonly onDidDraw = this.drawEmitter.event;
 
   private constructor(
     readonly panel: vscode.WebviewPanel,
@@ -292,6 +304,9 @@ export class SunburstPanel {
 
   private async act(m: Exclude<WebviewToHost, { type: 'ready' }>): Promise<void> {
     switch (m.type) {
+      case 'drawn':
+        this.drawEmitter.fire({ marks: m.marks, arcs: m.arcs, heardAt: performance.now() });
+        return;
       case 'reportError':
         this.hooks.log?.(`sunburst webview error: ${m.message}`);
         return;
@@ -396,6 +411,7 @@ export class SunburstPanel {
     for (const d of this.disposables) d.dispose();
     this.disposeEmitter.fire();
     this.disposeEmitter.dispose();
+    this.drawEmitter.dispose();
   }
 }
 

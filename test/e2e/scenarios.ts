@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { waitFor } from './browser';
 import * as oracle from './oracle';
 import type { Session } from './session';
+import { outputChannelLines } from './outputChannel';
 
 export interface Step {
   readonly title: string;
@@ -224,9 +225,46 @@ const explorerMenu: Step = {
 };
 
 /** The story of the issue: Show closure → sunburst → click a path → why → Why depends… perl → cancel a build. */
+/** Issue 17: every Show closure leaves one line in the log saying where the time went, command to paint. */
+const timelineInLog: Step = {
+  title: "the log has the load's timeline: nix, parse, analysis, post and the webview's paint, in order",
+  async run(s) {
+    let line: string | undefined;
+    await waitFor(
+      'a timeline line in the Nix Closure Lens output channel',
+      () => {
+        line = outputChannelLines(s.profile, 'Nix Closure Lens').find((l) =>
+          /timeline .*demo.* painted [\d,]+$/.test(l),
+        );
+        return Promise.resolve(line !== undefined);
+      },
+      30_000,
+    );
+    // e.g. "timeline .#nixosConfigurations.demo (77 paths, ms since the command): panel 3 · evaluated 410 · nix
+    // started 411 · first byte 455 · nix done 470 · parsed 475 · analysed 490 · cached 492 · posted 520 · webview
+    // (80 arcs): model +2, page +30, drawn +60, painted +75 · painted 610"
+    const marks = [...line!.matchAll(/(?:^|· )([a-z ]+?) ([\d,]+)(?= ·|$)/g)].map((m) => ({
+      name: m[1]!,
+      ms: Number(m[2]!.replace(/,/g, '')),
+    }));
+    const names = marks.map((m) => m.name);
+    for (const want of ['panel', 'posted', 'painted'])
+      assert.ok(names.includes(want), `"${want}" in ${JSON.stringify(line)}`);
+    assert.ok(
+      names.includes('nix started') || names.includes('read from the cache') || names.includes('in memory'),
+      `the closure's source in ${JSON.stringify(line)}`,
+    );
+    for (let k = 1; k < marks.length; k++)
+      assert.ok(marks[k]!.ms >= marks[k - 1]!.ms, `marks in order: ${JSON.stringify(line)}`);
+    const webview = /webview \([\d,]+ arcs\): model \+[\d,]+, page \+[\d,]+, drawn \+[\d,]+, painted \+[\d,]+/;
+    assert.match(line!, webview);
+  },
+};
+
 export const userJourney: Step[] = [
   ...smoke,
   showDemo,
+  timelineInLog,
   {
     title: 'clicking the zfs-user arc shows why it is in the closure, chain checked against nix',
     async run(s) {

@@ -135,6 +135,13 @@ describe('ClosureEngine with the real nix', function () {
       progress.map((p) => p.stage),
       ['querying', 'parsing', 'analysing'],
     );
+    // The load's timeline (issue 17): each step once, in the order it happens, on one clock.
+    assert.deepEqual(
+      loaded.timeline.map((m) => m.name),
+      ['nix started', 'first byte', 'nix done', 'parsed', 'analysed', 'cached'],
+    );
+    for (let k = 1; k < loaded.timeline.length; k++)
+      assert.ok(loaded.timeline[k]!.ms >= loaded.timeline[k - 1]!.ms, JSON.stringify(loaded.timeline));
   });
 
   it('a second load of the same store path makes no nix call (memory, then disk with a new engine)', async () => {
@@ -142,6 +149,10 @@ describe('ClosureEngine with the real nix', function () {
     const engine = new ClosureEngine({ nix, cache: new GraphCache(cacheDir) });
     const fromDisk = await engine.load({ kind: 'store-path', path: root });
     assert.equal(fromDisk.fromCache, true);
+    assert.deepEqual(
+      fromDisk.timeline.map((m) => m.name),
+      ['read from the cache'],
+    );
     assert.deepEqual(nix.calls, [], 'the disk cache answered');
     const fromMemory = await engine.load({ kind: 'store-path', path: root });
     assert.equal(fromMemory.analysis, fromDisk.analysis, 'the same analysis object (its computed sizes are kept)');

@@ -312,6 +312,34 @@ describe('protocol: precise references', () => {
     }
   });
 
+  it("takes the webview's first-draw marks for the timeline, and nothing else in their place", () => {
+    const ok = {
+      type: 'drawn',
+      marks: [
+        { name: 'model', ms: 3.5 },
+        { name: 'page', ms: 20 },
+        { name: 'drawn', ms: 140.25 },
+        { name: 'painted', ms: 160 },
+      ],
+      arcs: 812,
+    };
+    const r = parseWebviewMessage(ok);
+    assert.ok(r.ok, r.ok ? '' : r.reason);
+    assert.deepEqual(r.value, ok);
+    const bad: unknown[] = [
+      { ...ok, marks: [{ name: 'evil', ms: 1 }] },
+      { ...ok, marks: [{ name: 'model', ms: -1 }] },
+      { ...ok, marks: [{ name: 'model', ms: Infinity }] },
+      { ...ok, marks: [{ name: 'model', ms: 1, extra: 'x' }] },
+      { ...ok, marks: Array(5).fill({ name: 'model', ms: 1 }) },
+      { ...ok, marks: 'model' },
+      { ...ok, arcs: -1 },
+      { ...ok, arcs: 1.5 },
+      { ...ok, html: '<script>' },
+    ];
+    for (const m of bad) assert.equal(parseWebviewMessage(m).ok, false, JSON.stringify(m));
+  });
+
   it('the webview accepts a well-formed preciseResult, with hits or with an error per edge', () => {
     for (const m of [
       result(),

@@ -15,6 +15,7 @@ import { ByteFeed } from './byteFeed';
 import { ClosureLensError, isClosureLensError } from '../errors';
 import type { NixRunner, RunResult } from '../nix/runner';
 import { parseNixVersion, pathInfoJsonFlags } from '../nix/version';
+import { LoadTimeline, type TimelineMark } from './timeline';
 import { parseJsonText } from '../parse/json';
 import { listPathInfoPaths } from '../parse/pathInfo';
 import { realiseInstallable, type RealiseOptions, type RealiseProgress } from '../nix/build';
@@ -49,6 +50,8 @@ export interface LoadedClosure {
   readonly format: string;
   /** What a view should mention (an SBOM has no sizes, a reference was folded, the cache could not be written). */
   readonly notes: readonly string[];
+  /** Where the load's time went (nix started, first and last byte, parsed, analysed, cached). */
+  readonly timeline: readonly TimelineMark[];
 }
 
 export interface ClosureEngineOptions {
@@ -93,7 +96,7 @@ export class ClosureEngine {
   load(target: Target, opts: LoadOptions = {}): Promise<LoadedClosure> {
     const key = `${targetKey(target)}${opts.refresh ? '\0refresh' : ''}`;
     return this.inflight.run<LoadedClosure, LoadProgress>(key, opts, (signal, emit) =>
-      this.loadNow(target, opts.refresh ?? false, signal, emit),
+      this.loadNow(target, opts.refresh ?? false, signal, emit, new LoadTimeline()),
     );
   }
 
@@ -113,19 +116,21 @@ export class ClosureEngine {
     refresh: boolean,
     signal: AbortSignal,
     emit: (p: LoadProgress) => void,
+    timeline: LoadTimeline,
   ): Promise<LoadedClosure> {
     switch (target.kind) {
       case 'json-file':
-        return this.loadFile(target.file, signal, emit);
+        return this.loadFile(target.file, signal, emit, timeline);
       case 'store-path': {
         const storePath = await resolveStorePath(target.path);
-        return this.loadStorePaths([storePath], storePath, refresh, signal, emit);
+        return this.loadStorePaths([storePath], storePath, refresh, signal, emit, timeline);
       }
       case 'installable': {
         emit({ stage: 'resolving', message: `evaluating ${target.installable}…` });
         const paths = await this.resolveInstallable(target.installable, target.cwd, signal);
+        timeline.mark('evaluated');
         const label = paths.length === 1 ? paths[0]! : target.installable;
-        return this.loadStorePaths(paths, label, refresh, signal, emit);
+        return this.loadStorePaths(paths, label, refresh, signal, emit, timeline);
       }
     }
   }
@@ -173,17 +178,26 @@ export class ClosureEngine {
     label: string,
     refresh: boolean,
     signal: AbortSignal,
-    emit: (p: LoadProgress) => void,
+    emitProgress: (p: LoadProgress) => void,
+    timeline: LoadTimeline,
   ): Promise<LoadedClosure> {
+    const emit = (p: LoadProgress): void => {
+      if (p.stage === 'analysing') timeline.markOnce('parsed');
+      emitProgress(p);
+    };
     const key = roots.length === 1 ? roots[0]! : `multi:${[...roots].sort().join(' ')}`;
     if (!refresh) {
       const kept = this.memory.get(key);
-      if (kept) return { rootPath: label, ...kept, fromCache: true };
+      if (kept) {
+        timeline.mark('in memory');
+        return { rootPath: label, ...kept, fromCache: true, timeline: timeline.marks };
+      }
       const cached = await this.cache?.get(key);
       if (cached) {
+        timeline.mark('read from the cache');
         emit({ stage: 'cache', message: `read ${cached.graph.pathCount} paths from the cache` });
         const analysis = new ClosureAnalysis(cached.graph, { dominators: cached.dominators });
-        return this.keep(key, label, analysis, cached.source, cached.format, cached.notes, true);
+        return this.keep(key, label, analysis, cached.source, cached.format, cached.notes, true, timeline);
       }
     }
     emit({
@@ -203,12 +217,21 @@ export class ClosureEngine {
     // Awaited below, once nix is done; until then a failure of the analysis must not count as unhandled.
     analysing.catch(() => undefined);
     try {
-      await this.runPathInfo(command, { signal, onStdoutChunk: (chunk) => json.push(chunk) });
+      timeline.mark('nix started');
+      await this.runPathInfo(command, {
+        signal,
+        onStdoutChunk: (chunk) => {
+          timeline.markOnce('first byte');
+          json.push(chunk);
+        },
+      });
+      timeline.mark('nix done');
       json.end();
     } catch (e) {
       json.fail(e);
     }
     const result = await analysing;
+    timeline.mark('analysed');
     const notes = [...result.notes];
     if (this.cache && result.notCached !== undefined) notes.push(`not cached: ${result.notCached}`);
     if (this.cache && result.cacheFile) {
@@ -218,13 +241,21 @@ export class ClosureEngine {
         if (!isClosureLensError(e)) throw e;
         notes.push(`not cached: ${e.oneLine()}`);
       }
+      timeline.mark('cached');
     }
-    return this.keep(key, label, analysisOf(result), source, result.format, notes, false);
+    return this.keep(key, label, analysisOf(result), source, result.format, notes, false, timeline);
   }
 
-  private async loadFile(file: string, signal: AbortSignal, emit: (p: LoadProgress) => void): Promise<LoadedClosure> {
+  private async loadFile(
+    file: string,
+    signal: AbortSignal,
+    emit: (p: LoadProgress) => void,
+    timeline: LoadTimeline,
+  ): Promise<LoadedClosure> {
     const result = await this.analyser.analyse({ kind: 'file', file }, { signal, onProgress: emit });
+    timeline.mark('analysed');
     return {
+      timeline: timeline.marks,
       rootPath: result.rootPaths.length === 1 ? result.rootPaths[0]! : file,
       analysis: analysisOf(result),
       fromCache: false,
@@ -242,9 +273,10 @@ export class ClosureEngine {
     format: string,
     notes: readonly string[],
     fromCache: boolean,
+    timeline: LoadTimeline,
   ): LoadedClosure {
     this.memory.set(key, { analysis, source, format, notes });
-    return { rootPath: label, analysis, fromCache, source, format, notes };
+    return { rootPath: label, analysis, fromCache, source, format, notes, timeline: timeline.marks };
   }
 
   /**

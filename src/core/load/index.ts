@@ -6,3 +6,4 @@ export * from './byteFeed';
 export * from './sharedRuns';
 export * from './storePaths';
 export * from './lruMap';
+export * from './timeline';

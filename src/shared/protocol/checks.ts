@@ -2,7 +2,13 @@
  * Runtime checks of messages from the webview, which the host treats as untrusted input (parseWebviewMessage), and
  * the record checks both directions share. Host → webview payloads are checked in hostChecks.ts.
  */
-import { type WebviewMessageType, type WebviewToHost, type PanelTarget } from './messages';
+import {
+  DRAW_MARK_NAMES,
+  type DrawMark,
+  type WebviewMessageType,
+  type WebviewToHost,
+  type PanelTarget,
+} from './messages';
 import { baseName, isStoreBaseName } from '../storePath';
 
 /** Longest path or file name accepted from the webview (Linux PATH_MAX). */
@@ -49,6 +55,7 @@ const FIELDS: { readonly [K in WebviewMessageType]: readonly string[] } = {
   reportError: ['type', 'message'],
   preciseRequest: ['type', 'chain'],
   openReference: ['type', 'referrer', 'file', 'offset'],
+  drawn: ['type', 'marks', 'arcs'],
 };
 
 /** An absolute store path (`/…/<hash>-<name>`), without `..` or empty components. */
@@ -125,12 +132,32 @@ export function parseWebviewMessage(raw: unknown): Checked<WebviewToHost> {
         value: { type, referrer: raw['referrer'], file: raw['file'], offset: raw['offset'] },
       };
     }
+    case 'drawn': {
+      const marks = raw['marks'];
+      if (!Array.isArray(marks) || marks.length > DRAW_MARK_NAMES.length || !marks.every(isDrawMark))
+        return fail(`"marks" must be up to ${DRAW_MARK_NAMES.length} marks { name, ms }`);
+      const arcs = raw['arcs'];
+      if (!Number.isSafeInteger(arcs) || (arcs as number) < 0) return fail('"arcs" must be a count');
+      return { ok: true, value: { type, marks: marks.map((m) => ({ name: m.name, ms: m.ms })), arcs: arcs as number } };
+    }
     case 'reportError': {
       const m = raw['message'];
       if (typeof m !== 'string') return fail('"message" must be a string');
       return { ok: true, value: { type, message: m.slice(0, MAX_ERROR_LENGTH) } };
     }
   }
+}
+
+function isDrawMark(v: unknown): v is DrawMark {
+  if (!isRecord(v) || onlyKeys(v, ['name', 'ms']) !== undefined) return false;
+  const ms = v['ms'];
+  return (
+    DRAW_MARK_NAMES.includes(v['name'] as DrawMark['name']) &&
+    typeof ms === 'number' &&
+    Number.isFinite(ms) &&
+    ms >= 0 &&
+    ms < 3_600_000
+  );
 }
 
 function optionalString(o: Rec, key: string, max: number): boolean {

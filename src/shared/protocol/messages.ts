@@ -197,6 +197,20 @@ export type WebviewToHost =
   /** Open a hit of a `preciseResult`; the host only opens hits that it sent. */
   | { readonly type: 'openReference'; readonly referrer: string; readonly file: string; readonly offset: number }
   /** An uncaught error in the webview, for the output channel. */
-  | { readonly type: 'reportError'; readonly message: string };
+  | { readonly type: 'reportError'; readonly message: string }
+  /**
+   * A closure's first drawing is on screen: the webview's own marks (ms since the `closure` message arrived:
+   * model, page, drawn, painted) and the number of arcs drawn, for the host's timeline line in the log.
+   */
+  | { readonly type: 'drawn'; readonly marks: readonly DrawMark[]; readonly arcs: number };
+
+/** One step of the webview's first drawing of a closure. */
+export interface DrawMark {
+  readonly name: 'model' | 'page' | 'drawn' | 'painted';
+  /** Milliseconds since the `closure` message arrived. */
+  readonly ms: number;
+}
+
+export const DRAW_MARK_NAMES: readonly DrawMark['name'][] = ['model', 'page', 'drawn', 'painted'];
 
 export type WebviewMessageType = WebviewToHost['type'];

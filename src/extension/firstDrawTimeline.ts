@@ -1,0 +1,61 @@
+/**
+ * One log line per "Show closure": where the time went from the command to the finished sunburst, so that a slow
+ * first draw is read off the log (and by the bench) instead of guessed at. The engine's marks (nix started, first
+ * and last byte, parsed, analysed, cached), the host's (panel, posted) and the webview's (model, page, drawn,
+ * painted: measured in the webview from the closure message's arrival) on one line, in ms since the command.
+ */
+import type { TimelineMark } from '../core/load/timeline';
+import type { FirstDraw, SunburstPanel } from './sunburstPanel';
+
+/** Long enough for a 100,000-path closure on a slow machine; a hidden panel may never draw. */
+const DRAW_WAIT_MS = 120_000;
+
+export interface FirstDrawTrace {
+  readonly title: string;
+  readonly paths: number;
+  /** `performance.now()` when the command began. */
+  readonly commandAt: number;
+  /** ms since the command: the panel shown, the load begun. */
+  readonly panelMs: number;
+  readonly loadStartMs: number;
+  /** The engine's marks, in ms since the load began. */
+  readonly loadMarks: readonly TimelineMark[];
+}
+
+/**
+ * Subscribe before posting the closure (the webview may answer before `posted` settles), then log the line once
+ * the webview has painted, or say that it did not within DRAW_WAIT_MS.
+ */
+export function traceFirstDraw(
+  panel: SunburstPanel,
+  trace: FirstDrawTrace,
+  posted: Promise<void>,
+  log: (line: string) => void,
+): void {
+  const drawn = new Promise<FirstDraw | undefined>((resolve) => {
+    const timer = setTimeout(() => finish(undefined), DRAW_WAIT_MS);
+    const subs = [panel.onDidDraw((d) => finish(d)), panel.onDidDispose(() => finish(undefined))];
+    function finish(d: FirstDraw | undefined): void {
+      clearTimeout(timer);
+      for (const s of subs) s.dispose();
+      resolve(d);
+    }
+  });
+  void posted.then(async () => {
+    const postedMs = performance.now() - trace.commandAt;
+    const draw = await drawn;
+    log(timelineLine(trace, postedMs, draw));
+  });
+}
+
+export function timelineLine(trace: FirstDrawTrace, postedMs: number, draw: FirstDraw | undefined): string {
+  const ms = (n: number) => Math.round(n).toLocaleString('en');
+  const parts = [`panel ${ms(trace.panelMs)}`];
+  for (const m of trace.loadMarks) parts.push(`${m.name} ${ms(trace.loadStartMs + m.ms)}`);
+  parts.push(`posted ${ms(postedMs)}`);
+  const head = `timeline ${trace.title} (${trace.paths.toLocaleString('en')} paths, ms since the command):`;
+  if (!draw) return `${head} ${parts.join(' · ')} · not drawn (the panel was hidden or closed)`;
+  const webview = draw.marks.map((m) => `${m.name} +${ms(m.ms)}`).join(', ');
+  const total = draw.heardAt - trace.commandAt;
+  return `${head} ${parts.join(' · ')} · webview (${draw.arcs.toLocaleString('en')} arcs): ${webview} · painted ${ms(total)}`;
+}
