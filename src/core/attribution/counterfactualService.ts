@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ClosureLensError } from '../errors';
 import type { NixRunner } from '../nix/runner';
 import type { Definition, OptionAttribution } from './attribute';
+import { addedPathSizes } from './addedSizes';
 import { counterfactualCost, type CounterfactualCost } from './counterfactual';
 import { DerivationReader } from './derivation';
 import type { RootPaths } from './evaluate';
@@ -70,6 +71,17 @@ export const DEFAULT_BATCH = 40;
 /** The definitions whose true cost the user wants by default: their own (workspace files), not defaults. */
 export function userDefinitions(attribution: OptionAttribution): Definition[] {
   return attribution.definitions.filter((d) => d.inWorkspace && !d.fromDefault && d.option !== '');
+}
+
+/**
+ * What is measured by default: every user definition, and each element of their list definitions (each part of a
+ * list is a row of its own, with the cost of removing just that element).
+ */
+export function userTargets(attribution: OptionAttribution): CounterfactualTarget[] {
+  return userDefinitions(attribution).flatMap((d) => [
+    { definition: d.id },
+    ...d.elements.map((e) => ({ definition: d.id, element: e.element })),
+  ]);
 }
 
 export class CounterfactualService {
@@ -149,7 +161,11 @@ export class CounterfactualService {
               { root: outcome.root, evalMs },
               this.derivations,
             );
-            result = { target: t, cost };
+            const addedSizes = await addedPathSizes(this.nix, cost.addedPaths, {
+              ...(opts.signal ? { signal: opts.signal } : {}),
+              ...(opts.cwd ? { cwd: opts.cwd } : {}),
+            });
+            result = { target: t, cost: cost.addedPaths.length > 0 ? { ...cost, addedSizes } : cost };
           } catch (e) {
             result = { target: t, error: e instanceof Error ? e.message : String(e) };
           }

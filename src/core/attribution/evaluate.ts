@@ -34,6 +34,11 @@ export interface RawDefinition {
   readonly drvs: readonly string[];
   /** The walk stopped at a bound (depth, list length, attribute count). */
   readonly truncated: boolean;
+  /**
+   * For a list value of 2 to 200 elements in the user's files: what each element carries, in order (each element
+   * is a row of its own, measured without just that element).
+   */
+  readonly elements?: readonly { readonly paths: readonly string[]; readonly drvs: readonly string[] }[];
 }
 
 export interface RawOption {
@@ -336,6 +341,14 @@ function readOptions(v: unknown): RawOption[] {
       paths: stringArray(d['paths']),
       drvs: stringArray(d['drvs']),
       truncated: d['truncated'] === true,
+      ...(Array.isArray(d['elements'])
+        ? {
+            elements: (d['elements'] as Json[]).map((e) => ({
+              paths: stringArray(e?.['paths']),
+              drvs: stringArray(e?.['drvs']),
+            })),
+          }
+        : {}),
     })),
   }));
 }
