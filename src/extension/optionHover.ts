@@ -12,7 +12,7 @@ import { formatBytes } from '../shared/format';
 import { hoverSpotAt, type HoverSpot, type OptionCost } from '../core/attribution/optionCosts';
 import { displayName } from '../shared/storePath';
 import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
-import { describeMeasured, describeMeasuring } from './measuredHover';
+import { broughtBack, describeMeasured, describeMeasuring } from './measuredHover';
 import type { SizeUnits } from './settings';
 
 export const NIX_SELECTOR: vscode.DocumentSelector = [{ language: 'nix', scheme: 'file' }];
@@ -180,9 +180,7 @@ export class OptionHoverProvider implements vscode.HoverProvider {
             .join('\n') +
           (lost.length > TOP ? `\n- … ${lost.length - TOP} more` : '') +
           '\n\n' +
-          (known.addedPaths.length > 0
-            ? `and gains ${known.addedPaths.map((p) => code(p.slice(p.lastIndexOf('/') + 34))).join(', ')}.\n\n`
-            : ''),
+          (known.addedPaths.length > 0 ? `and gains ${broughtBack(known, code, size).join(', ')}.\n\n` : ''),
       );
     }
   }

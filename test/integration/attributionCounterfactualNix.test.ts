@@ -28,6 +28,8 @@ import { NIX_CONFIG, nixPathInfo, runNix } from '../support/fixtures';
 import { generateNixosScale } from '../support/nixosScale';
 import { CauseIndex } from '../../src/core/attribution/causes';
 import { sameNameLabels } from '../../src/core/attribution/sameName';
+import { bringsBack } from '../../src/core/attribution/optionsRender';
+import { addedPathSizes } from '../../src/core/attribution/addedSizes';
 import { findDuplicates } from '../../src/core/analysis/duplicates';
 import { dominatorTree } from '../../src/shared';
 
@@ -189,6 +191,33 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
     assert.ok(nonZero >= 6, `only ${nonZero} definitions save more than 64 KiB:\n${rows.join('\n')}`);
   });
 
+  it('sizes what removing a definition brings back (systemd-minimal without zfs in the initrd)', async () => {
+    const d = userDefinitions(attribution).find((x) => x.option === 'boot.initrd.supportedFilesystems')!;
+    const first = results.get(targetKey({ definition: d.id }))!.cost!;
+    assert.ok(
+      first.addedPaths.some((p) => p.endsWith('-systemd-minimal-257.5')),
+      first.addedPaths.join(' '),
+    );
+    // Until the variant is built what comes back may not be in the store (size null); once built it is sized.
+    await buildDrv(first.root!.drvPath!);
+    const target = { definition: d.id };
+    const again = (
+      await new CounterfactualService(new NixRunner({ env: { NIX_CONFIG } })).measure(attribution, [target])
+    ).get(targetKey(target))!.cost!;
+    const info = await nixPathInfo([...again.addedPaths], { recursive: false });
+    assert.deepEqual(
+      again.addedSizes,
+      again.addedPaths.map((p) => info.get(p)!.narSize),
+    );
+    assert.match(bringsBack(again), /systemd-minimal-257\.5 \(\+[0-9.]+ (KiB|MiB)\)/);
+    // A path that is not in the store is unknown, not 0, and does not hide the others' sizes.
+    const missing = '/nix/store/00000000000000000000000000000000-not-built-1.0';
+    assert.deepEqual(await addedPathSizes(new NixRunner({ env: { NIX_CONFIG } }), [missing, again.addedPaths[0]!]), [
+      null,
+      again.addedSizes![0],
+    ]);
+  });
+
   it('costs the switches that carry no store path: supportedFilesystems, enable flags, fonts', () => {
     const cost = (option: string): number => {
       const d = userDefinitions(attribution).find((x) => x.option === option);
@@ -314,7 +343,11 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
       const cost = r.cost!;
       // The variant is the configuration with only this element cut out of the source.
       const src = fs.readFileSync(d.file, 'utf8');
-      const lineStart = src.split('\n').slice(0, e.line - 1).join('\n').length + (e.line > 1 ? 1 : 0);
+      const lineStart =
+        src
+          .split('\n')
+          .slice(0, e.line - 1)
+          .join('\n').length + (e.line > 1 ? 1 : 0);
       const start = lineStart + e.column - 1;
       assert.equal(cost.root?.drvPath, await drvOfEdited(dir, d.file, start, start + e.text.length), where);
       const realSaved = oldSize - (await closureSize(await buildDrv(cost.root!.drvPath!)));
@@ -325,7 +358,7 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
     }
     assert.deepEqual(failures, [], rows.join('\n'));
     const saved = (text: string) => rows.find((r) => r.includes(`: ${text} (`))!;
-    assert.match(saved('ripgrep'), /real [1-9]\d{6,}/, 'ripgrep is only in alice\'s profile');
-    assert.match(saved('pkgs.hello'), /real [1-9]\d{4,}/, 'hello is only in bob\'s profile');
+    assert.match(saved('ripgrep'), /real [1-9]\d{6,}/, "ripgrep is only in alice's profile");
+    assert.match(saved('pkgs.hello'), /real [1-9]\d{4,}/, "hello is only in bob's profile");
   });
 });

@@ -17,7 +17,14 @@ export async function addedPathSizes(
   if (paths.length === 0) return [];
   try {
     const r = await nix.run(['path-info', '--json', '--', ...paths], opts);
-    const parsed = parseClosureValue(parseNixJson(r.stdout, { what: '`nix path-info --json`' }), 'nix path-info --json');
+    // Not a closure (their references are not listed): only the sizes are read.
+    const parsed = parseClosureValue(
+      parseNixJson(r.stdout, { what: '`nix path-info --json`' }),
+      'nix path-info --json',
+      {
+        trustClosure: true,
+      },
+    );
     const sizes = new Map(parsed.records.map((rec) => [rec.path, rec.narSize]));
     return paths.map((p) => sizes.get(p) ?? null);
   } catch (e) {
