@@ -103,24 +103,20 @@ export class OptionMeasurements extends Disposable {
     const started = performance.now();
     this.showProgress();
     service
-      .measure(
-        attribution,
-        mine,
-        {
-          signal: run.controller.signal,
-          ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
-          ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-          onResult: (r) => {
-            if (this.runs.get(key) !== run) return;
-            const result = r.cost ?? { error: r.error! };
-            if (r.target.element === undefined) run.results.set(r.target.definition, result);
-            else run.elementResults.set(targetKey(r.target), result);
-            run.done = run.results.size + run.elementResults.size;
-            this.showProgress();
-            this.fireSoon();
-          },
+      .measure(attribution, mine, {
+        signal: run.controller.signal,
+        ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+        onResult: (r) => {
+          if (this.runs.get(key) !== run) return;
+          const result = r.cost ?? { error: r.error! };
+          if (r.target.element === undefined) run.results.set(r.target.definition, result);
+          else run.elementResults.set(targetKey(r.target), result);
+          run.done = run.results.size + run.elementResults.size;
+          this.showProgress();
+          this.fireSoon();
         },
-      )
+      })
       .then(
         () => {
           run.state = 'done';

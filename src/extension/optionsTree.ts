@@ -122,7 +122,9 @@ export function rankedItem(
   item.command = {
     command: 'nixClosureLens.goToDefinition',
     title: 'Go to definition',
-    arguments: [e ? { file: d.file, line: e.line, column: e.column } : { file: d.file, line: d.line, column: d.column }],
+    arguments: [
+      e ? { file: d.file, line: e.line, column: e.column } : { file: d.file, line: d.line, column: d.column },
+    ],
   };
   return item;
 }

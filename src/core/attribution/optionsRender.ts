@@ -326,9 +326,7 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
       } else if (carried.length === 0) how = 'carries no store path itself; its true cost is measured without --fast';
       else how = `${best.method} estimate: carries ${names(carried)}`;
       const option = row.element ? `${d.option}: ${row.element.text}` : d.option;
-      const at = row.element
-        ? `${displayFile(opts.cwd, d.file)}:${row.element.line}:${row.element.column}`
-        : where(d);
+      const at = row.element ? `${displayFile(opts.cwd, d.file)}:${row.element.line}:${row.element.column}` : where(d);
       rows.push([formatBytes(best.bytes), option, at, how]);
     }
     lines.push(...renderTable(rows, ['right', 'left', 'left', 'left']));

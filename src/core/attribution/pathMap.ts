@@ -56,8 +56,7 @@ export class StoreCopyMapper {
     if (!dir.startsWith(this.prefix)) return false;
     const known = this.libraryDirs.get(dir);
     if (known !== undefined) return known;
-    const found =
-      MODULE_LIBRARY_MARKERS.every((m) => existsSync(join(dir, m))) || this.inModuleLibrary(dirname(dir));
+    const found = MODULE_LIBRARY_MARKERS.every((m) => existsSync(join(dir, m))) || this.inModuleLibrary(dirname(dir));
     this.libraryDirs.set(dir, found);
     return found;
   }

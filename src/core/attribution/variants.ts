@@ -98,7 +98,10 @@ export async function evaluateVariants(
     },
   });
   const parsed = parseNixJson(r.stdout, { what: 'the counterfactual evaluation' });
-  const doc = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { original?: unknown; variants?: unknown };
+  const doc = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
+    original?: unknown;
+    variants?: unknown;
+  };
   const list = Array.isArray(doc.variants) ? (doc.variants as unknown[]) : [];
   for (let i = 0; i < specs.length; i++) accept(i, list[i]);
   return {

@@ -489,7 +489,10 @@ class Scanner {
     if (args.length !== 2 || !/(^|\.)mkMerge$/.test(this.t[args[0]![1] - 1]!.text)) return [];
     const [a] = args[1]!;
     if (this.t[a]?.text !== '[') return [];
-    return this.terms(a + 1, this.matching(a)).map(([x, y]) => ({ ...this.element(x, y), elements: this.listElements(x, y) }));
+    return this.terms(a + 1, this.matching(a)).map(([x, y]) => ({
+      ...this.element(x, y),
+      elements: this.listElements(x, y),
+    }));
   }
 
   /** Elements of a list value (after `with x;`, and through `++`, lib.optional(s) and parentheses). */
