@@ -361,4 +361,20 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
     assert.match(saved('ripgrep'), /real [1-9]\d{6,}/, "ripgrep is only in alice's profile");
     assert.match(saved('pkgs.hello'), /real [1-9]\d{4,}/, "hello is only in bob's profile");
   });
+
+  it("names the element of a list that carries a path: ripgrep by alice's `ripgrep`, python3 by each profile's own", () => {
+    const g = attribution.graph;
+    const index = new CauseIndex(attribution, new Map());
+    const node = (suffix: string): number => g.paths.findIndex((p) => p.endsWith(suffix));
+    const texts = (option: string, i: number): string[] => {
+      const d = userDefinitions(attribution).find((x) => x.option === option)!;
+      return index.elementsReaching(d.id, i).map((k) => d.elements[k]!.text);
+    };
+    assert.deepEqual(texts('users.users.alice.packages', node('-ripgrep-14.1.1')), ['ripgrep']);
+    assert.deepEqual(texts('users.users.alice.packages', node('-python3-3.13.3')), ['python3']);
+    assert.deepEqual(texts('users.users.bob.packages', node('-python3-3.13.3')), ['pkgs.python3']);
+    assert.deepEqual(texts('users.users.bob.packages', node('-ripgrep-14.1.1')), []);
+    // What an element depends on is reached through it too (glibc through every package).
+    assert.ok(texts('users.users.bob.packages', node('-glibc-2.40-66')).length >= 1);
+  });
 });

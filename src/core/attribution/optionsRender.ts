@@ -82,8 +82,14 @@ export interface OptionsJson {
   paths: Record<string, number[]>;
   /** Paths that share a store name, labelled by what tells them apart: `user-environment (alice)`. */
   labels: Record<string, string>;
-  /** The same causes with how each caused the path. */
-  causes: Record<string, { definition: number; kind: CauseKind; distance: number; mechanism: boolean }[]>;
+  /**
+   * The same causes with how each caused the path; for a list definition of the user's that carries it, `elements`
+   * names the elements (positions in `definitions[i].elements`) through which it does.
+   */
+  causes: Record<
+    string,
+    { definition: number; kind: CauseKind; distance: number; mechanism: boolean; elements?: number[] }[]
+  >;
 }
 
 export interface OptionsJsonElement {
@@ -201,7 +207,10 @@ export function optionsJson(r: OptionsReport): OptionsJson {
     const found = index.causesOf(i);
     if (found.length === 0) continue;
     paths[g.paths[i]!] = found.map((c) => c.definition);
-    causes[g.paths[i]!] = found.map((c) => ({ ...c }));
+    causes[g.paths[i]!] = found.map((c) => {
+      const elements = c.kind === 'carries' && !c.mechanism ? index.elementsReaching(c.definition, i) : [];
+      return elements.length > 0 ? { ...c, elements } : { ...c };
+    });
   }
   return {
     toplevel: g.paths[g.root]!,
