@@ -330,6 +330,11 @@ export class AnalysedTargets extends Disposable {
     return this.measurements.of(key, attribution, id);
   }
 
+  /** Element k of a list definition: its true cost, 'measuring' while it runs, undefined when not measured. */
+  measuredElement(key: string, attribution: OptionAttribution, id: number, k: number): MeasuredState | undefined {
+    return this.measurements.ofElement(key, attribution, id, k);
+  }
+
   /** The sunburst of this target shows the definitions in its why panel. */
   private pushToSunburst(key: string): void {
     const t = this.get(key);

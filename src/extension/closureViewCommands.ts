@@ -1,5 +1,6 @@
 /** The commands of the sidebar tree's context menus and of the hover links: show in sunburst, why, copy, go to. */
 import * as vscode from 'vscode';
+import { broughtBack } from './measuredHover';
 import { formatBytes } from '../shared/format';
 import type { AnalysedTargets } from './analysedTargets';
 import { HEAVIEST_VIEW_ID } from './contributions';
@@ -119,7 +120,8 @@ function announceCounterfactual(
   const what = d ? `${t!.title} without ${d.option}` : 'the configuration without that definition';
   if (cost) {
     const size = (n: number) => formatBytes(n, readSettings().sizeUnits);
-    const added = cost.addedPaths.length > 0 ? `, and it brings in ${cost.addedPaths.length} other paths` : '';
+    const added =
+      cost.addedPaths.length > 0 ? `, and it brings back ${broughtBack(cost, (x) => x, size).join(', ')}` : '';
     void vscode.window.showInformationMessage(
       cost.unchanged
         ? `Nix Closure Lens: ${what} evaluates to the same system: the definition costs nothing on its own (${(cost.evalMs / 1000).toFixed(1)} s).`

@@ -206,7 +206,7 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
         id,
         cost: index.definitionCost(id),
       })),
-      ...d.nodes
+      ...(node.ranked.element ? node.ranked.element.nodes : d.nodes)
         .filter((i) => !g.isVirtual(i))
         .map((i): TreeNode => ({ kind: 'path', key: t.key, index: i, path: g.paths[i]!, role: 'carried' })),
     ];
@@ -348,7 +348,8 @@ export class HeaviestTreeProvider extends Disposable implements vscode.TreeDataP
         const index = t.options.index;
         const d = index.attribution.definitions[node.id]!;
         if (node.ranked) {
-          const hasChildren = node.ranked.mechanism.length > 0 || d.nodes.length > 0;
+          const carried = node.ranked.element ? node.ranked.element.nodes : d.nodes;
+          const hasChildren = node.ranked.mechanism.length > 0 || carried.length > 0;
           return rankedItem(d, node.ranked, size, hasChildren);
         }
         const cost = node.cost ?? index.definitionCost(d.id);

@@ -90,7 +90,7 @@ export function describeMeasured(h: MeasuredHoverContext, m: CounterfactualCost)
     );
   }
   if (m.addedPaths.length > 0) {
-    const names = m.addedPaths.map((p) => code(p.slice(p.lastIndexOf('/') + 34)));
+    const names = broughtBack(m, code, size);
     md.appendMarkdown(
       `Removing it brings back ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''} ` +
         '(not in this closure now, so not counted above).\n\n',
@@ -113,4 +113,16 @@ function carriesLine(h: MeasuredHoverContext): string {
   const g = h.target.loaded.analysis.graph;
   const names = h.definition.nodes.filter((i) => !g.isVirtual(i)).map((i) => h.code(displayName(g.name(i))));
   return `Carries ${names.slice(0, 4).join(', ')}${names.length > 4 ? ` and ${names.length - 4} more` : ''}`;
+}
+
+/**
+ * What comes back without a definition, each with its size: `systemd-minimal-255.4` +2.0 MiB, or "size unknown"
+ * when it is not in the store (the counterfactual is evaluated, not built).
+ */
+export function broughtBack(m: CounterfactualCost, code: (s: string) => string, size: (n: number) => string): string[] {
+  return m.addedPaths.map((p, k) => {
+    const bytes = m.addedSizes?.[k];
+    const name = code(p.slice(p.lastIndexOf('/') + 34));
+    return `${name} ${bytes === null || bytes === undefined ? '(size unknown: not built)' : `+${size(bytes)}`}`;
+  });
 }

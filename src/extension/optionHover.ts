@@ -12,7 +12,7 @@ import { formatBytes } from '../shared/format';
 import { hoverSpotAt, type HoverSpot, type OptionCost } from '../core/attribution/optionCosts';
 import { displayName } from '../shared/storePath';
 import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
-import { describeMeasured, describeMeasuring } from './measuredHover';
+import { broughtBack, describeMeasured, describeMeasuring } from './measuredHover';
 import type { SizeUnits } from './settings';
 
 export const NIX_SELECTOR: vscode.DocumentSelector = [{ language: 'nix', scheme: 'file' }];
@@ -180,9 +180,7 @@ export class OptionHoverProvider implements vscode.HoverProvider {
             .join('\n') +
           (lost.length > TOP ? `\n- … ${lost.length - TOP} more` : '') +
           '\n\n' +
-          (known.addedPaths.length > 0
-            ? `and gains ${known.addedPaths.map((p) => code(p.slice(p.lastIndexOf('/') + 34))).join(', ')}.\n\n`
-            : ''),
+          (known.addedPaths.length > 0 ? `and gains ${broughtBack(known, code, size).join(', ')}.\n\n` : ''),
       );
     }
   }
@@ -191,9 +189,29 @@ export class OptionHoverProvider implements vscode.HoverProvider {
     const units = this.units();
     const g = target.loaded.analysis.graph;
     const size = (n: number) => formatBytes(n, units);
+    const a = target.options.kind === 'ready' ? target.options.index.attribution : undefined;
+    // One element of a list (`pkgs.htop`): the true cost of removing just it, once measured (or being measured).
+    const def = spot.element && c.at.length === 1 ? c.at[0]! : undefined;
+    const e = def?.elements.find((x) => x.line === spot.element!.line && x.column === spot.element!.column);
+    const em = def && e && a ? this.targets.measuredElement(target.key, a, def.id, e.element) : undefined;
+    if (def && e && em !== undefined && (em === 'measuring' || !('error' in em))) {
+      const progress = this.targets.measurements.progress(target.key);
+      const h = {
+        md,
+        target,
+        cost: { ...c, option: `${e.text} in ${def.option}` },
+        definition: { ...def, nodes: e.nodes },
+        size,
+        code,
+        link,
+        ...(progress ? { progress } : {}),
+      };
+      if (em === 'measuring') describeMeasuring(h);
+      else describeMeasured(h, em);
+      return;
+    }
     // One whole definition (or a module switch): its true cost, once measured, leads.
     const d = (c.kind === 'definition' || c.kind === 'module') && c.at.length === 1 ? c.at[0]! : undefined;
-    const a = target.options.kind === 'ready' ? target.options.index.attribution : undefined;
     const m = d && a ? this.targets.measured(target.key, a, d.id) : undefined;
     if (d && m !== undefined && (m === 'measuring' || !('error' in m))) {
       const progress = this.targets.measurements.progress(target.key);

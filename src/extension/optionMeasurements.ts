@@ -9,7 +9,7 @@
 import * as vscode from 'vscode';
 import type { OptionAttribution } from '../core/attribution/attribute';
 import type { CounterfactualCost } from '../core/attribution/counterfactual';
-import { userDefinitions } from '../core/attribution/counterfactualService';
+import { targetKey, userTargets } from '../core/attribution/counterfactualService';
 import type { CounterfactualResult } from '../core/attribution/optionsRender';
 import type { AttributionService } from '../core/attribution/service';
 import { isClosureLensError } from '../core/errors';
@@ -25,8 +25,12 @@ interface Run {
   readonly title: string;
   readonly controller: AbortController;
   readonly results: Map<number, CounterfactualResult>;
+  /** Results for single elements of list definitions, by `targetKey` (`<definition>:<element>`). */
+  readonly elementResults: Map<string, CounterfactualResult>;
   /** The definitions this run measures. */
   readonly targets: ReadonlySet<number>;
+  /** The list elements it measures, by `targetKey`. */
+  readonly elementTargets: ReadonlySet<string>;
   done: number;
   state: 'running' | 'done' | 'cancelled' | 'failed';
   error?: string;
@@ -79,13 +83,15 @@ export class OptionMeasurements extends Disposable {
     )
       return;
     previous?.controller.abort();
-    const mine = userDefinitions(attribution);
+    const mine = userTargets(attribution);
     const run: Run = {
       attribution,
       title,
       controller: new AbortController(),
       results: new Map(),
-      targets: new Set(mine.map((d) => d.id)),
+      elementResults: new Map(),
+      targets: new Set(mine.filter((t) => t.element === undefined).map((t) => t.definition)),
+      elementTargets: new Set(mine.filter((t) => t.element !== undefined).map(targetKey)),
       done: 0,
       state: 'running',
     };
@@ -97,27 +103,25 @@ export class OptionMeasurements extends Disposable {
     const started = performance.now();
     this.showProgress();
     service
-      .measure(
-        attribution,
-        mine.map((d) => ({ definition: d.id })),
-        {
-          signal: run.controller.signal,
-          ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
-          ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-          onResult: (r) => {
-            if (this.runs.get(key) !== run) return;
-            run.results.set(r.target.definition, r.cost ?? { error: r.error! });
-            run.done = run.results.size;
-            this.showProgress();
-            this.fireSoon();
-          },
+      .measure(attribution, mine, {
+        signal: run.controller.signal,
+        ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+        onResult: (r) => {
+          if (this.runs.get(key) !== run) return;
+          const result = r.cost ?? { error: r.error! };
+          if (r.target.element === undefined) run.results.set(r.target.definition, result);
+          else run.elementResults.set(targetKey(r.target), result);
+          run.done = run.results.size + run.elementResults.size;
+          this.showProgress();
+          this.fireSoon();
         },
-      )
+      })
       .then(
         () => {
           run.state = 'done';
           this.log.info(
-            `${title}: measured ${run.results.size} of your definitions without them in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+            `${title}: measured ${run.results.size} of your definitions and ${run.elementResults.size} list elements without them in ${((performance.now() - started) / 1000).toFixed(1)} s`,
           );
         },
         (err: unknown) => {
@@ -156,6 +160,18 @@ export class OptionMeasurements extends Disposable {
     return undefined;
   }
 
+  /** Element k of definition `id`: its true cost, 'measuring' while its run goes, undefined when not measured. */
+  ofElement(key: string, attribution: OptionAttribution, id: number, k: number): MeasuredState | undefined {
+    const run = this.runs.get(key);
+    if (run?.attribution !== attribution) return undefined;
+    const t = targetKey({ definition: id, element: k });
+    const r = run.elementResults.get(t);
+    if (r) return r;
+    if (run.state === 'running' && run.elementTargets.has(t)) return 'measuring';
+    if (run.state === 'failed' && run.elementTargets.has(t)) return { error: run.error ?? 'the measurement failed' };
+    return undefined;
+  }
+
   /** Every result known for the target's attribution (for the why panel and the rankings). */
   results(key: string, attribution: OptionAttribution): ReadonlyMap<number, CounterfactualResult> {
     const run = this.runs.get(key);
@@ -165,7 +181,7 @@ export class OptionMeasurements extends Disposable {
   /** How far the target's run is; undefined when none ran. */
   progress(key: string): { done: number; total: number; state: Run['state'] } | undefined {
     const run = this.runs.get(key);
-    return run && { done: run.done, total: run.targets.size, state: run.state };
+    return run && { done: run.done, total: run.targets.size + run.elementTargets.size, state: run.state };
   }
 
   private fireSoon(): void {
@@ -184,7 +200,7 @@ export class OptionMeasurements extends Disposable {
       return;
     }
     const done = running.reduce((s, r) => s + r.done, 0);
-    const total = running.reduce((s, r) => s + r.targets.size, 0);
+    const total = running.reduce((s, r) => s + r.targets.size + r.elementTargets.size, 0);
     this.item.text = `$(sync~spin) measuring option costs… ${done}/${total}`;
     this.item.tooltip =
       `Evaluating ${running.map((r) => r.title).join(', ')} without each of your definitions ` +

@@ -1,17 +1,19 @@
 /**
  * The sidebar's "Options by cost": the user's own definitions (files of the flake), ranked by their true cost
  * (measured by evaluating the configuration without each, optionMeasurements.ts; the graph estimate until then,
- * marked "measuring…"), each mkMerge part and list part a row of its own (the engine reports them as separate
- * definitions, each with its line). Under each: the paths it carries, and the module definitions it brings in
+ * marked "measuring…"), each mkMerge part a row of its own (the engine reports them as separate definitions, each
+ * with its line), and each element of a list definition a row of its own, with its line and the true cost of
+ * removing just that element. Under each: the paths it carries, and the module definitions it brings in
  * (the mechanism: boot.initrd.extraPackages of zfs.nix under boot.initrd.supportedFilesystems). Module
  * definitions that serve none of the user's come last, folded under "Module definitions".
  */
 import * as vscode from 'vscode';
-import type { Definition } from '../core/attribution/attribute';
+import type { Definition, DefinitionElement } from '../core/attribution/attribute';
 import { CauseIndex } from '../core/attribution/causes';
 import type { CounterfactualCost } from '../core/attribution/counterfactual';
 import { userDefinitions } from '../core/attribution/counterfactualService';
 import { isModuleSwitch, type OptionCostIndex } from '../core/attribution/optionCosts';
+import { bringsBack } from '../core/attribution/optionsRender';
 import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
 import { shortFile } from './displayPaths';
 import type { MeasuredState } from './optionMeasurements';
@@ -19,6 +21,8 @@ import type { MeasuredState } from './optionMeasurements';
 /** A row of "Options by cost" and what it costs. */
 export interface RankedDefinition {
   readonly id: number;
+  /** For a row of one element of a list definition: that element. */
+  readonly element?: DefinitionElement;
   /** The true cost when measured, else the graph estimate. */
   readonly bytes: number;
   readonly measured: MeasuredState | undefined;
@@ -32,18 +36,38 @@ export function rankUserDefinitions(targets: AnalysedTargets, t: AnalysedTarget)
   const index = t.options.index;
   const a = index.attribution;
   const causes = new CauseIndex(a, new Map());
-  const rows = userDefinitions(a).map((d): RankedDefinition => {
+  const rows = userDefinitions(a).flatMap((d): RankedDefinition[] => {
     const m = targets.measured(t.key, a, d.id);
     const cost = trueCost(m);
-    return {
-      id: d.id,
-      bytes: cost ? cost.bytes : estimate(index, d),
-      measured: m,
-      mechanism: cost ? causes.mechanismOf(cost) : [],
-    };
+    const elements = d.elements.map((e): RankedDefinition => {
+      const em = targets.measuredElement(t.key, a, d.id, e.element);
+      const ecost = trueCost(em);
+      return {
+        id: d.id,
+        element: e,
+        bytes: ecost ? ecost.bytes : a.elementCost(d.id, e.element).bytes,
+        measured: em,
+        mechanism: [],
+      };
+    });
+    return [
+      {
+        id: d.id,
+        bytes: cost ? cost.bytes : estimate(index, d),
+        measured: m,
+        mechanism: cost ? causes.mechanismOf(cost) : [],
+      },
+      ...elements,
+    ];
   });
   const known = (r: RankedDefinition) => (r.measured === 'measuring' ? 1 : 0);
-  return rows.sort((x, y) => known(x) - known(y) || y.bytes - x.bytes || x.id - y.id);
+  return rows.sort(
+    (x, y) =>
+      known(x) - known(y) ||
+      y.bytes - x.bytes ||
+      x.id - y.id ||
+      (x.element?.element ?? -1) - (y.element?.element ?? -1),
+  );
 }
 
 /** Module definitions that carry paths but serve none of the user's definitions listed, by removal cost. */
@@ -71,11 +95,14 @@ export function rankedItem(
   size: (n: number) => string,
   hasChildren: boolean,
 ): vscode.TreeItem {
+  const e = r.element;
   const item = new vscode.TreeItem(
-    d.option,
+    e ? `${d.option}: ${e.text}` : d.option,
     hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
   );
-  const where = `${shortFile(d.file)}${d.line === null ? '' : `:${d.line}`}`;
+  const where = e
+    ? `${shortFile(d.file)}:${e.line}:${e.column}`
+    : `${shortFile(d.file)}${d.line === null ? '' : `:${d.line}`}`;
   const cost = trueCost(r.measured);
   const shown = r.measured === 'measuring' ? 'measuring…' : size(r.bytes);
   item.description = `${shown} · ${where}`;
@@ -88,17 +115,16 @@ export function rankedItem(
       : r.measured !== undefined && 'error' in r.measured
         ? `not measured (${r.measured.error.split('\n')[0]!.slice(0, 120)}); graph estimate ${size(r.bytes)}`
         : `graph estimate ${size(r.bytes)}`;
-  const added =
-    cost && cost.addedPaths.length > 0 ? `\nremoving it brings back ${cost.addedPaths.map(storeName).join(', ')}` : '';
-  item.tooltip = `${d.option} at ${where}\n${how}${added}`;
+  const added = cost && cost.addedPaths.length > 0 ? `\nremoving it brings back ${bringsBack(cost)}` : '';
+  item.tooltip = `${e ? `${e.text} in ${d.option}` : d.option} at ${where}\n${how}${added}`;
   item.iconPath = new vscode.ThemeIcon('symbol-field');
   item.contextValue = 'optionDefinition';
   item.command = {
     command: 'nixClosureLens.goToDefinition',
     title: 'Go to definition',
-    arguments: [{ file: d.file, line: d.line, column: d.column }],
+    arguments: [
+      e ? { file: d.file, line: e.line, column: e.column } : { file: d.file, line: d.line, column: d.column },
+    ],
   };
   return item;
 }
-
-const storeName = (p: string): string => p.slice(p.lastIndexOf('/') + 34);

@@ -30,7 +30,26 @@ export interface AttributionDefinitionInput extends Pick<
   | 'measuring'
 > {
   readonly paths?: readonly string[];
-  readonly counterfactual?: { readonly removedBytes: number } | { readonly error: string };
+  readonly counterfactual?:
+    | {
+        readonly removedBytes: number;
+        readonly addedPaths?: readonly string[];
+        readonly addedSizes?: readonly (number | null)[];
+      }
+    | { readonly error: string };
+}
+
+/** Most paths a definition's "brings back" names in the why panel. */
+const MAX_BROUGHT_BACK = 20;
+
+/** What comes back without a definition, by store name and NAR size (null: not in the store). */
+function broughtBackOf(d: AttributionDefinitionInput): OptionDefinition['broughtBack'] {
+  const cf = d.counterfactual;
+  if (!cf || !('removedBytes' in cf) || !cf.addedPaths || cf.addedPaths.length === 0) return undefined;
+  return cf.addedPaths.slice(0, MAX_BROUGHT_BACK).map((p, k) => ({
+    name: p.slice(p.lastIndexOf('/') + 34),
+    bytes: cf.addedSizes?.[k] ?? null,
+  }));
 }
 
 /**
@@ -218,6 +237,7 @@ export function buildAttribution(analysis: SnapshotSource, input: AttributionInp
     ...(d.enabledBy !== undefined && { enabledBy: d.enabledBy }),
     ...(d.costMethod !== undefined && { costMethod: d.costMethod }),
     ...(d.measuring === true && { measuring: true }),
+    ...(broughtBackOf(d) && { broughtBack: broughtBackOf(d)! }),
   }));
   const evalMs = input.evalMs ?? (input.evalSeconds !== undefined ? input.evalSeconds * 1000 : undefined);
   return {

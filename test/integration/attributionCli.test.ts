@@ -10,6 +10,7 @@ import { main } from '../../src/cli/main';
 import type { OptionsJson } from '../../src/core/attribution';
 import { NIX_CONFIG, nixPathInfo, repoRoot, runNix } from '../support/fixtures';
 import { copyFixtureNixpkgs } from '../support/moduleFixture';
+import { exampleFlakeDir } from '../support/exampleFlake';
 
 const temporaryDirs: string[] = [];
 process.on('exit', () => {
@@ -249,5 +250,38 @@ describe('closure-lens options (real Nix, fixture module system)', function () {
     const bad = await cli(['options', `path:${dir}#packages.x86_64-linux.hello`], dir);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /not a module-system configuration.*nixosConfigurations\.<host>/);
+  });
+});
+
+describe('closure-lens options on the example flake (its nixpkgs copied inside the flake)', function () {
+  this.timeout(300_000);
+
+  it("ranks the user's own definitions first: the files of ./nixpkgs are plumbing, not the user's", async () => {
+    const dir = exampleFlakeDir();
+    await runNix(['build', '--no-link', `${dir}#nixosConfigurations.demo.config.system.build.toplevel`]);
+    const r = await cli(['options', `${dir}#nixosConfigurations.demo`, '--json'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as OptionsJson;
+    const own = (d: OptionsJson['definitions'][number]): boolean =>
+      !path.relative(dir, d.file).startsWith('nixpkgs' + path.sep) && !path.relative(dir, d.file).startsWith('..');
+    for (const d of json.definitions) assert.equal(d.inWorkspace, own(d), `${d.option} at ${d.file}`);
+    const mine = json.definitions.filter((d) => d.inWorkspace && !d.fromDefault).length;
+    assert.ok(mine >= 8, `${mine} of the user's definitions`);
+    const leading = json.ranking.slice(0, mine).map((id) => json.definitions[id]!);
+    assert.ok(leading.every(own), leading.map((d) => `${d.option} ${d.file}`).join('\n'));
+    assert.ok(!leading.some((d) => d.option.startsWith('system.build')));
+    // The most costly of the user's lines leads, with its true cost.
+    assert.equal(leading[0]!.option, 'fonts.enableDefaultPackages');
+    assert.equal(leading[0]!.costMethod, 'counterfactual');
+
+    const text = await cli(['options', `${dir}#nixosConfigurations.demo`], dir);
+    assert.equal(text.code, 0, text.stderr);
+    const lines = text.stdout.split('\n');
+    const header = lines.findIndex((l) => l.startsWith('YOUR DEFINITIONS'));
+    const rows = lines.slice(header + 2, lines.indexOf('', header));
+    assert.ok(rows.length >= 8, rows.join('\n'));
+    assert.match(rows[0]!, /^\s*[0-9.]+ MiB\s+fonts\.enableDefaultPackages\s+modules\/desktop\.nix:4\s/);
+    // COST (number and unit), OPTION, DEFINED AT: never a file of ./nixpkgs among the user's rows.
+    for (const row of rows) assert.doesNotMatch(row, /^\s*\S+ \S+\s+\S+\s+nixpkgs\//, row);
   });
 });

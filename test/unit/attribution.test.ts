@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ClosureGraph, type PathRecord } from '../../src/shared';
 import { ClosureAnalysis } from '../../src/core/analysis';
 import { OptionAttribution } from '../../src/core/attribution';
@@ -294,6 +297,36 @@ describe('option attribution on a graph', () => {
     assert.equal(m.toStore('/home/me/other.nix'), undefined);
     const remote = new StoreCopyMapper({ sourcePath: SOURCE, localPath: null });
     assert.deepEqual(remote.toWorkspace(`${SOURCE}/a.nix`), { file: `${SOURCE}/a.nix`, inWorkspace: true });
+  });
+
+  it("StoreCopyMapper: a copy of nixpkgs inside the flake is plumbing, the user's own modules stay theirs", () => {
+    const source = fs.mkdtempSync(path.join(os.tmpdir(), 'closure-lens-mapper-'));
+    try {
+      const write = (rel: string): void => {
+        fs.mkdirSync(path.dirname(path.join(source, rel)), { recursive: true });
+        fs.writeFileSync(path.join(source, rel), '{ }');
+      };
+      for (const f of ['modules.nix', 'options.nix', 'types.nix']) write(`vendor/nixpkgs/lib/${f}`);
+      write('vendor/nixpkgs/nixos/modules/services/nginx.nix');
+      // A module of the user's that declares options, and a lib/ of their own without nixpkgs' module library.
+      write('modules/my-service.nix');
+      write('lib/modules.nix');
+      write('configuration.nix');
+      const m = new StoreCopyMapper({ sourcePath: source, localPath: '/home/me/flake' });
+      const own = (rel: string): boolean => m.toWorkspace(path.join(source, rel)).inWorkspace;
+      assert.equal(own('vendor/nixpkgs/nixos/modules/services/nginx.nix'), false);
+      assert.equal(own('vendor/nixpkgs/lib/modules.nix'), false);
+      assert.equal(
+        m.toWorkspace(path.join(source, 'vendor/nixpkgs/lib/types.nix')).file,
+        '/home/me/flake/vendor/nixpkgs/lib/types.nix',
+        'still mapped to the workspace (hover, go to the line)',
+      );
+      assert.equal(own('configuration.nix'), true);
+      assert.equal(own('modules/my-service.nix'), true);
+      assert.equal(own('lib/modules.nix'), true);
+    } finally {
+      fs.rmSync(source, { recursive: true, force: true });
+    }
   });
 });
 

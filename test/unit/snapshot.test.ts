@@ -11,7 +11,7 @@ import {
   snapshotNames,
   snapshotPaths,
 } from '../../src/shared';
-import { checkSnapshot, parseHostMessage, type HostToWebview } from '../../src/shared';
+import { checkAttribution, checkSnapshot, parseHostMessage, type HostToWebview } from '../../src/shared';
 import { deserializeWebviewMessage, serializeWebviewMessage } from '../support/webviewTransport';
 import {
   closureMessage,
@@ -153,6 +153,42 @@ describe('snapshot: the compact closure payload for the webview', () => {
     assert.deepEqual(defsOf(byMap, sp('git-2.44.0')), [0, 2]);
     assert.deepEqual(defsOf(byMap, sp('nixos-help')), [1]);
     assert.equal(byMap.defTargets.length, 3);
+  });
+
+  it('says what removing a definition brings back, with sizes, and the host check accepts only that shape', () => {
+    const f = nixosLikeFixture();
+    const a = buildAttribution(f.analysis, {
+      definitions: [
+        {
+          option: 'boot.initrd.supportedFilesystems',
+          file: '/c.nix',
+          line: 3,
+          removalCost: 2 * 1024 * 1024,
+          costMethod: 'counterfactual',
+          counterfactual: {
+            removedBytes: 2 * 1024 * 1024,
+            addedPaths: [
+              '/nix/store/0000000000000000000000000000000a-systemd-minimal-257.5',
+              '/nix/store/0000000000000000000000000000000b-x',
+            ],
+            addedSizes: [2_000_000, null],
+          },
+        },
+        { option: 'b', file: '/n.nix', line: 2, removalCost: 0, counterfactual: { removedBytes: 0 } },
+      ],
+    });
+    assert.deepEqual(a.definitions[0]!.broughtBack, [
+      { name: 'systemd-minimal-257.5', bytes: 2_000_000 },
+      { name: 'x', bytes: null },
+    ]);
+    assert.equal('broughtBack' in a.definitions[1]!, false);
+    assert.equal(checkAttribution(a), undefined);
+    const bad = (broughtBack: unknown) =>
+      checkAttribution({ ...a, definitions: [{ ...a.definitions[0]!, broughtBack }] });
+    assert.match(bad([{ name: 'x', bytes: -1 }]) ?? '', /broughtBack/);
+    assert.match(bad([{ name: 1, bytes: 1 }]) ?? '', /broughtBack/);
+    assert.match(bad([{ name: 'x', bytes: 1, html: '<b>' }]) ?? '', /broughtBack/);
+    assert.match(bad('x') ?? '', /broughtBack/);
   });
 
   it('sends no per-path objects, and leaves closure sizes to the webview beyond 20k paths', () => {

@@ -130,7 +130,12 @@ function definitionView(
               ? 'measured by evaluating the configuration without this definition'
               : 'bytes that leave the closure when only this definition goes (graph estimate)',
         },
-        ` · removing it saves ${page.size(d.removalCost)}${d.costMethod === 'counterfactual' ? ' (measured)' : ''}`,
+        ` · removing it saves ${page.size(d.removalCost)}${d.costMethod === 'counterfactual' ? ' (measured)' : ''}` +
+          (d.broughtBack && d.broughtBack.length > 0
+            ? ` but brings back ${d.broughtBack
+                .map((b) => `${b.name} ${b.bytes === null ? '(size unknown: not built)' : `+${page.size(b.bytes)}`}`)
+                .join(', ')}`
+            : ''),
       );
   const folded =
     mechanism.length > 0

@@ -25,7 +25,8 @@ be built (nix build <flake>#nixosConfigurations.<name>.config.system.build.tople
                       also homeConfigurations.<name> and darwinConfigurations.<name>
   --top N             text: show the N most costly definitions (default 25)
   --fast              do not measure the true cost of your definitions: by default the configuration is
-                      evaluated without each definition of your own files (all in one nix evaluation, not
+                      evaluated without each definition of your own files, and without each element of
+                      their lists (each its own row, with its line; all in one nix evaluation, not
                       built), which costs switches (boot.initrd.supportedFilesystems = [ "zfs" ],
                       services.x.enable) and values that flow through other options; --fast keeps the graph
                       estimates (edge-cut), which are 0 for a definition that carries no store path itself
@@ -34,7 +35,9 @@ be built (nix build <flake>#nixosConfigurations.<name>.config.system.build.tople
                       count paths that a default also carries; slow on a real NixOS (every package option's
                       default is evaluated)
   --json              print {"toplevel", "evalSeconds", "definitions": [{"option", "file", "line", "paths",
-                      "removalCost", "costMethod", "mechanism", ...}], "ranking": [definition index, ...],
+                      "removalCost", "costMethod", "mechanism", "elements": [{"text", "line", "column",
+                      "paths", "removalCost", ...}], ...}], "ranking": [definition index, ...],
+                      "rows": [{"definition", "element"?, "removalCost", "costMethod"}, ...] (the table),
                       "paths": {"/nix/store/…": [definition index, yours first, nearest first]},
                       "causes": {"/nix/store/…": [{"definition", "kind": "carries"|"enables", "distance",
                       "mechanism"}]}}

@@ -18,7 +18,8 @@ import { EdgeCutSize, type Removal } from '../analysis/cutOff';
 import { Collectors, type CostMethod } from './collectors';
 import type { DeclarationPosition, OptionEvaluation } from './evaluate';
 import { StoreCopyMapper } from './pathMap';
-import { definitionsOf, scanNixFile, type ScanResult } from '../nixSyntax/scanner';
+import { buildReachIndex, type ReachIndex } from './reachIndex';
+import { definitionsOf, scanNixFile, type ListElement, type ScanResult } from '../nixSyntax/scanner';
 
 export interface Definition {
   /** Index in `OptionAttribution.definitions`. */
@@ -51,6 +52,24 @@ export interface Definition {
   readonly truncated: boolean;
   /** Where the option is declared (mapped like `file`). */
   readonly declarations: readonly DeclarationPosition[];
+  /**
+   * For a list definition of the user's with two or more elements whose source the scanner reads element by
+   * element: each element (a package of environment.systemPackages), with its own place and what it carries.
+   * Empty otherwise.
+   */
+  readonly elements: readonly DefinitionElement[];
+}
+
+/** One element of a list definition: `pkgs.htop` in `environment.systemPackages = [ pkgs.w3m pkgs.htop ]`. */
+export interface DefinitionElement {
+  /** Position in the definition's list value (what a counterfactual leaves out). */
+  readonly element: number;
+  /** Its source text, e.g. `pkgs.htop`. */
+  readonly text: string;
+  readonly line: number;
+  readonly column: number;
+  /** Graph nodes of the closure that the element carries. */
+  readonly nodes: readonly number[];
 }
 
 export interface ChainAttribution {
@@ -89,7 +108,7 @@ export class OptionAttribution {
   private readonly edgeCut: EdgeCutSize;
   private collectorIndex?: Collectors;
   private readonly costs: Float64Array;
-  private reaching?: { offsets: Int32Array; ids: Int32Array; dist: Int32Array };
+  private reaching?: ReachIndex;
 
   constructor(input: AttributionInput) {
     const { graph, evaluation } = input;
@@ -134,6 +153,7 @@ export class OptionAttribution {
         const scan = scanOf(mapped.file);
         let line: number | null = null;
         let column: number | null = null;
+        let scannedElements: readonly ListElement[] = [];
         if (scan) {
           const found = definitionsOf(scan, opt.loc);
           const b = found.length === sameFile ? found[nth] : found[0];
@@ -142,9 +162,11 @@ export class OptionAttribution {
           if (part) {
             line = part.line;
             column = part.column;
+            scannedElements = part.elements ?? [];
           } else if (b) {
             line = b.line;
             column = b.column;
+            if (found.length === sameFile && b.parts.length === 0) scannedElements = b.elements;
           }
         }
         if (line === null) {
@@ -162,6 +184,21 @@ export class OptionAttribution {
           if (i === undefined) outside.push(p);
           else nodes.push(i);
         }
+        // Elements only where the source lists exactly the value's elements (no `++ someList`, no optional that
+        // is off): then the k-th scanned element is the k-th element of the value.
+        const elements: DefinitionElement[] =
+          mapped.inWorkspace && d.elements && d.elements.length === scannedElements.length
+            ? scannedElements.map((e, k) => ({
+                element: k,
+                text: e.text,
+                line: e.line,
+                column: e.column,
+                nodes: d.elements![k]!.paths.flatMap((p) => {
+                  const i = graph.indexOf(p);
+                  return i === undefined ? [] : [i];
+                }),
+              }))
+            : [];
         defs.push({
           id: defs.length,
           option: opt.option,
@@ -179,6 +216,7 @@ export class OptionAttribution {
           truncated: d.truncated,
           declarations,
           fromDefault: false,
+          elements,
         });
       }
       if (opt.defaultNames.length > 0) {
@@ -202,6 +240,7 @@ export class OptionAttribution {
           truncated: false,
           declarations,
           fromDefault: true,
+          elements: [],
         });
       }
     }
@@ -244,6 +283,19 @@ export class OptionAttribution {
     if (nodes.length === 0) return undefined;
     const exclusive = nodes.filter((i) => this.introducers(i).length === 1);
     return { nodes, bytes: this.edgeCut.bytes(this.removalsOf(exclusive)) };
+  }
+
+  /**
+   * Graph estimate of what element k of definition `id` costs: the paths it carries that no other definition and
+   * no other element of the same list carries, cut like `removalCost`.
+   */
+  elementCost(id: number, k: number): { bytes: number; exclusiveNodes: number[] } {
+    const d = this.definitions[id]!;
+    const e = d.elements[k];
+    if (!e) return { bytes: 0, exclusiveNodes: [] };
+    const others = new Set(d.elements.filter((x) => x !== e).flatMap((x) => x.nodes));
+    const exclusiveNodes = e.nodes.filter((i) => !others.has(i) && this.introducers(i).length === 1);
+    return { bytes: this.edgeCut.bytes(this.removalsOf(exclusiveNodes)), exclusiveNodes };
   }
 
   /** Definitions whose values carry node i directly. */
@@ -388,71 +440,8 @@ export class OptionAttribution {
     return { steps, cause: [], causeNode: -1 };
   }
 
-  /**
-   * One breadth-first walk per definition that carries paths, recording (node, definition, distance);
-   * then grouped by node (counting sort), nearest first. Built once, in typed arrays.
-   */
-  private reachIndex(): { offsets: Int32Array; ids: Int32Array; dist: Int32Array } {
-    if (this.reaching) return this.reaching;
-    const g = this.graph;
-    const n = g.nodeCount;
-    let cap = Math.max(1024, n * 4);
-    let nodeOf = new Int32Array(cap);
-    let idOf = new Int32Array(cap);
-    let distOf = new Int32Array(cap);
-    let count = 0;
-    const dist = new Int32Array(n).fill(-1);
-    const queue = new Int32Array(n);
-    for (const def of this.definitions) {
-      if (def.nodes.length === 0) continue;
-      let tail = 0;
-      for (const s of def.nodes) {
-        if (dist[s] === -1) {
-          dist[s] = 0;
-          queue[tail++] = s;
-        }
-      }
-      for (let head = 0; head < tail; head++) {
-        const v = queue[head]!;
-        for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
-          const w = g.refTargets[e]!;
-          if (dist[w] === -1) {
-            dist[w] = dist[v]! + 1;
-            queue[tail++] = w;
-          }
-        }
-      }
-      if (count + tail > cap) {
-        cap = Math.max(cap * 2, count + tail);
-        const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-          const b = new Int32Array(cap);
-          b.set(a.subarray(0, count));
-          return b;
-        };
-        nodeOf = grow(nodeOf);
-        idOf = grow(idOf);
-        distOf = grow(distOf);
-      }
-      for (let k = 0; k < tail; k++) {
-        const v = queue[k]!;
-        nodeOf[count] = v;
-        idOf[count] = def.id;
-        distOf[count++] = dist[v]!;
-        dist[v] = -1;
-      }
-    }
-    const offsets = new Int32Array(n + 1);
-    for (let k = 0; k < count; k++) offsets[nodeOf[k]! + 1]!++;
-    for (let i = 0; i < n; i++) offsets[i + 1]! += offsets[i]!;
-    const fill = offsets.slice(0, n);
-    const ids = new Int32Array(count);
-    const d = new Int32Array(count);
-    for (let k = 0; k < count; k++) {
-      const at = fill[nodeOf[k]!]!++;
-      ids[at] = idOf[k]!;
-      d[at] = distOf[k]!;
-    }
-    this.reaching = { offsets, ids, dist: d };
+  private reachIndex(): ReachIndex {
+    this.reaching ??= buildReachIndex(this.graph, this.definitions);
     return this.reaching;
   }
 }

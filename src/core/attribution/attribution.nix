@@ -132,6 +132,26 @@ let
 
   showLoc = loc: builtins.concatStringsSep "." loc;
 
+  # A list definition in the user's files: the store paths of each element, so that each element (a package
+  # of environment.systemPackages) can be its own row with its own line and cost. Bounded like `collect`.
+  maxElements = 200;
+  elementsOf =
+    file: v:
+    let
+      isList' = try (isList v) false;
+      n = if isList' then try (length v) 0 else 0;
+      one =
+        k:
+        let
+          found = collect 1 (elemAt v k);
+        in
+        { paths = uniqueStrings found.paths; drvs = uniqueStrings found.drvs; };
+    in
+    if !(isPrefix userPrefix file) || !isList' || n < 2 || n > maxElements then
+      { }
+    else
+      { elements = genList one n; };
+
   uniqueStrings = xs: attrNames (listToAttrs (map (x: { name = x; value = null; }) xs));
 
   # Store-path names (`<name>` or `<name>-<output>`) of the derivations in a value, without their
@@ -212,7 +232,7 @@ let
           drvs = builtins.attrNames (listToAttrs (map (p: { name = p; value = null; }) found.drvs));
         in
         if paths != [ ] || drvs != [ ] || isPrefix userPrefix file then
-          [ { inherit file paths drvs; index = i; inherit (found) truncated; } ]
+          [ ({ inherit file paths drvs; index = i; inherit (found) truncated; } // elementsOf file def.value) ]
         else
           [ ];
       readDefs = !defaultOnly || withDefaults;

@@ -29,6 +29,8 @@ export interface PathCause {
 export class CauseIndex {
   /** node → user definitions whose counterfactual loses it (ascending by what they remove). */
   private readonly enabling = new Map<number, number[]>();
+  /** definition → for each of its list elements, the nodes its carried paths reach (1) or not (0). */
+  private readonly elementReach = new Map<number, Uint8Array[]>();
 
   /** `measured`: counterfactual costs by definition id (only costs, not failures). */
   constructor(
@@ -104,6 +106,22 @@ export class CauseIndex {
   }
 
   /**
+   * For a definition with list elements (`Definition.elements`): the elements whose carried paths reach node i
+   * (the element itself or something it depends on), in list order; empty when none does or it has no elements.
+   * What names `pkgs.git` in `users.users.alice.packages` as the cause of git, not the whole list.
+   */
+  elementsReaching(id: number, i: number): number[] {
+    const d = this.attribution.definitions[id]!;
+    if (d.elements.length === 0) return [];
+    let reach = this.elementReach.get(id);
+    if (!reach) {
+      reach = d.elements.map((e) => reachableFrom(this.attribution, e.nodes));
+      this.elementReach.set(id, reach);
+    }
+    return d.elements.filter((_, k) => reach![k]![i] === 1).map((e) => e.element);
+  }
+
+  /**
    * The module definitions a user definition brings in: those that carry a path its counterfactual loses
    * (boot.initrd.extraPackages of zfs.nix for `boot.initrd.supportedFilesystems = [ "zfs" ]`), what the
    * rankings fold under it.
@@ -116,4 +134,26 @@ export class CauseIndex {
     }
     return [...ids].sort((x, y) => x - y);
   }
+}
+
+/** The nodes reachable from `from` (themselves included), as a 0/1 array over the attribution's graph. */
+function reachableFrom(a: OptionAttribution, from: readonly number[]): Uint8Array {
+  const g = a.graph;
+  const seen = new Uint8Array(g.nodeCount);
+  const queue: number[] = [];
+  for (const s of from) {
+    if (!seen[s]) {
+      seen[s] = 1;
+      queue.push(s);
+    }
+  }
+  for (let head = 0; head < queue.length; head++) {
+    for (const w of g.references(queue[head]!)) {
+      if (!seen[w]) {
+        seen[w] = 1;
+        queue.push(w);
+      }
+    }
+  }
+  return seen;
 }

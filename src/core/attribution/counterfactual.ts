@@ -22,6 +22,11 @@ export interface CounterfactualCost {
   readonly lostNodes: readonly number[];
   /** Store paths that only the changed configuration has (e.g. systemd-minimal back in the initrd). */
   readonly addedPaths: readonly string[];
+  /**
+   * NAR size of each of `addedPaths` (same order), null when it is not in the store (the variant is not built);
+   * absent until sized (CounterfactualService sizes them with one `nix path-info`).
+   */
+  readonly addedSizes?: readonly (number | null)[];
   /** The changed configuration's toplevel; equal drvPaths mean the definition changes nothing. */
   readonly root: RootPaths | null;
   readonly unchanged: boolean;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ClosureLensError } from '../errors';
 import type { NixRunner } from '../nix/runner';
 import type { Definition, OptionAttribution } from './attribute';
+import { addedPathSizes } from './addedSizes';
 import { counterfactualCost, type CounterfactualCost } from './counterfactual';
 import { DerivationReader } from './derivation';
 import type { RootPaths } from './evaluate';
@@ -36,6 +37,15 @@ export interface CounterfactualTarget {
 export type MeasuredCost =
   | { readonly target: CounterfactualTarget; readonly cost: CounterfactualCost; readonly error?: undefined }
   | { readonly target: CounterfactualTarget; readonly cost?: undefined; readonly error: string };
+
+/**
+ * A measured cost as the cache keeps it: by store paths, not graph nodes, so that a hit on another graph of the
+ * same closure (loaded again, in another order) names the right paths; and without the definition's id, which
+ * belongs to one attribution.
+ */
+type CachedCost =
+  | { readonly cost: Omit<CounterfactualCost, 'definition' | 'lostNodes'>; readonly lostPaths: readonly string[] }
+  | { readonly error: string };
 
 export interface MeasureProgress {
   readonly done: number;
@@ -63,9 +73,20 @@ export function userDefinitions(attribution: OptionAttribution): Definition[] {
   return attribution.definitions.filter((d) => d.inWorkspace && !d.fromDefault && d.option !== '');
 }
 
+/**
+ * What is measured by default: every user definition, and each element of their list definitions (each part of a
+ * list is a row of its own, with the cost of removing just that element).
+ */
+export function userTargets(attribution: OptionAttribution): CounterfactualTarget[] {
+  return userDefinitions(attribution).flatMap((d) => [
+    { definition: d.id },
+    ...d.elements.map((e) => ({ definition: d.id, element: e.element })),
+  ]);
+}
+
 export class CounterfactualService {
-  /** By `<toplevel drvPath>\0<variant key>`. */
-  private readonly results = new Map<string, MeasuredCost>();
+  /** By `<toplevel drvPath>\0<attribute path>\0<variant key>`. */
+  private readonly results = new Map<string, CachedCost>();
 
   constructor(
     private readonly nix: NixRunner,
@@ -75,7 +96,28 @@ export class CounterfactualService {
 
   /** A result already measured, or undefined (nothing is evaluated). */
   cached(attribution: OptionAttribution, target: CounterfactualTarget): MeasuredCost | undefined {
-    return this.results.get(this.key(attribution, target));
+    const hit = this.results.get(this.key(attribution, target));
+    if (!hit) return undefined;
+    if ('error' in hit) return { target, error: hit.error };
+    const g = attribution.graph;
+    const lostNodes: number[] = [];
+    for (const p of hit.lostPaths) {
+      const i = g.indexOf(p);
+      // Not this closure after all: measure again rather than name the wrong paths.
+      if (i === undefined) return undefined;
+      lostNodes.push(i);
+    }
+    return { target, cost: { ...hit.cost, definition: target.definition, lostNodes: lostNodes.sort((x, y) => x - y) } };
+  }
+
+  private remember(attribution: OptionAttribution, result: MeasuredCost): void {
+    const key = this.key(attribution, result.target);
+    if (result.error !== undefined) {
+      this.results.set(key, { error: result.error });
+      return;
+    }
+    const { definition: _definition, lostNodes, ...cost } = result.cost;
+    this.results.set(key, { cost, lostPaths: lostNodes.map((i) => attribution.graph.paths[i]!) });
   }
 
   /**
@@ -119,12 +161,16 @@ export class CounterfactualService {
               { root: outcome.root, evalMs },
               this.derivations,
             );
-            result = { target: t, cost };
+            const addedSizes = await addedPathSizes(this.nix, cost.addedPaths, {
+              ...(opts.signal ? { signal: opts.signal } : {}),
+              ...(opts.cwd ? { cwd: opts.cwd } : {}),
+            });
+            result = { target: t, cost: cost.addedPaths.length > 0 ? { ...cost, addedSizes } : cost };
           } catch (e) {
             result = { target: t, error: e instanceof Error ? e.message : String(e) };
           }
         }
-        this.results.set(this.key(attribution, t), result);
+        this.remember(attribution, result);
         out.set(targetKey(t), result);
         done++;
         opts.onResult?.(result);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ClosureLensError } from '../errors';
 import { removeStaleTemporaries } from '../staleTemporaries';
+import { parseNixJson } from '../nix/parseNixJson';
 import type { NixRunner } from '../nix/runner';
 import attributionNix from './attribution.nix';
 
@@ -33,6 +34,11 @@ export interface RawDefinition {
   readonly drvs: readonly string[];
   /** The walk stopped at a bound (depth, list length, attribute count). */
   readonly truncated: boolean;
+  /**
+   * For a list value of 2 to 200 elements in the user's files: what each element carries, in order (each element
+   * is a row of its own, measured without just that element).
+   */
+  readonly elements?: readonly { readonly paths: readonly string[]; readonly drvs: readonly string[] }[];
 }
 
 export interface RawOption {
@@ -187,21 +193,16 @@ export function removeAttributionScript(): void {
 export async function lockFlake(nix: NixRunner, flakeRef: string, opts: EvalOptions = {}): Promise<LockedFlake> {
   opts.onProgress?.(`locking ${flakeRef}`);
   const r = await nix.run(['flake', 'metadata', '--json', '--', flakeRef], runOpts(opts));
-  let meta: {
+  type FlakeMetadata = {
     url?: unknown;
     path?: unknown;
     resolved?: { type?: unknown; path?: unknown; url?: unknown };
     locked?: { type?: unknown; path?: unknown; url?: unknown };
   };
-  try {
-    meta = JSON.parse(r.stdout) as typeof meta;
-  } catch (e) {
-    throw new ClosureLensError('malformed-json', '`nix flake metadata --json` printed something that is not JSON', {
-      fix: 'check that `nix` is a working Nix 2.8 or newer',
-      cause: e,
-      detail: r.stdout.slice(0, 2000),
-    });
-  }
+  const meta = (parseNixJson(r.stdout, {
+    what: '`nix flake metadata --json`',
+    fix: 'check that `nix` is a working Nix 2.8 or newer',
+  }) ?? {}) as FlakeMetadata;
   if (typeof meta.url !== 'string' || typeof meta.path !== 'string') {
     throw new ClosureLensError('malformed-json', '`nix flake metadata --json` gave no locked url or store path', {
       fix: 'check that `nix` is a working Nix 2.8 or newer',
@@ -288,20 +289,7 @@ function runOpts(opts: EvalOptions): { signal?: AbortSignal; cwd?: string; timeo
 type Json = Record<string, unknown>;
 
 function parseResult(stdout: string, target: ConfigurationTarget): Json {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(stdout);
-  } catch (e) {
-    throw new ClosureLensError(
-      'malformed-json',
-      'the option attribution evaluation printed something that is not JSON',
-      {
-        fix: 'report this as a bug of closure-lens, with the output in the details',
-        cause: e,
-        detail: stdout.slice(0, 2000),
-      },
-    );
-  }
+  const doc = parseNixJson(stdout, { what: 'the option attribution evaluation' });
   if (typeof doc !== 'object' || doc === null) throw malformedResult(stdout);
   const obj = doc as Json;
   if (obj['error'] === 'not-a-configuration') {
@@ -353,6 +341,14 @@ function readOptions(v: unknown): RawOption[] {
       paths: stringArray(d['paths']),
       drvs: stringArray(d['drvs']),
       truncated: d['truncated'] === true,
+      ...(Array.isArray(d['elements'])
+        ? {
+            elements: (d['elements'] as Json[]).map((e) => ({
+              paths: stringArray(e?.['paths']),
+              drvs: stringArray(e?.['drvs']),
+            })),
+          }
+        : {}),
     })),
   }));
 }

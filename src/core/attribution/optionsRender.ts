@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type { ClosureAnalysis } from '../analysis/closure';
 import { formatBytes, renderTable } from '../../shared/format';
-import type { Definition, OptionAttribution } from './attribute';
+import type { Definition, DefinitionElement, OptionAttribution } from './attribute';
 import { CauseIndex, type CauseKind } from './causes';
 import type { CostMethod } from './collectors';
 import type { CounterfactualCost } from './counterfactual';
@@ -21,6 +21,8 @@ export interface OptionsReport {
   readonly evalMs: number;
   readonly fromCache: boolean;
   readonly counterfactuals: ReadonlyMap<number, CounterfactualResult>;
+  /** Counterfactuals of single list elements, by `targetKey` (`<definition>:<element>`). */
+  readonly elementCounterfactuals?: ReadonlyMap<string, CounterfactualResult>;
   /** Wall time of the counterfactual run, when one ran. */
   readonly counterfactualMs?: number;
 }
@@ -66,15 +68,102 @@ export interface OptionsJson {
     counterfactual?: { removedBytes: number; addedPaths: string[]; removedPaths: number } | { error: string };
     /** For a user definition: the module definitions it brings in (indices), what the ranking folds under it. */
     mechanism?: number[];
+    /** For a list definition of the user's: each element, with its own place and the cost of removing just it. */
+    elements?: OptionsJsonElement[];
   }[];
   /** The user's definitions, most costly first (true cost), then the module definitions by removal cost. */
   ranking: number[];
+  /**
+   * The rows of the user's ranking as the table shows them: each definition and each element of a list
+   * definition (`element`, its position in the list), most costly first by true cost.
+   */
+  rows: { definition: number; element?: number; removalCost: number; costMethod: RemovalCostMethod }[];
   /** For every closure path: every definition that caused it (indices), the user's first, nearest first. */
   paths: Record<string, number[]>;
   /** Paths that share a store name, labelled by what tells them apart: `user-environment (alice)`. */
   labels: Record<string, string>;
-  /** The same causes with how each caused the path. */
-  causes: Record<string, { definition: number; kind: CauseKind; distance: number; mechanism: boolean }[]>;
+  /**
+   * The same causes with how each caused the path; for a list definition of the user's that carries it, `elements`
+   * names the elements (positions in `definitions[i].elements`) through which it does.
+   */
+  causes: Record<
+    string,
+    { definition: number; kind: CauseKind; distance: number; mechanism: boolean; elements?: number[] }[]
+  >;
+}
+
+export interface OptionsJsonElement {
+  element: number;
+  /** Its source text, e.g. `pkgs.htop`. */
+  text: string;
+  line: number;
+  column: number;
+  /** Store paths of the closure that the element carries. */
+  paths: string[];
+  removalCost: number;
+  costMethod: RemovalCostMethod;
+  counterfactual?: CounterfactualJson;
+}
+
+export type CounterfactualJson =
+  | {
+      removedBytes: number;
+      /** Paths that come back without it, and their sizes (null: not in the store, so unknown). */
+      addedPaths: string[];
+      addedSizes: (number | null)[];
+      removedPaths: number;
+    }
+  | { error: string };
+
+function counterfactualJson(cf: CounterfactualResult): CounterfactualJson {
+  if ('error' in cf) return { error: cf.error };
+  return {
+    removedBytes: cf.bytes,
+    addedPaths: [...cf.addedPaths],
+    addedSizes: cf.addedPaths.map((_, k) => cf.addedSizes?.[k] ?? null),
+    removedPaths: cf.lostNodes.length,
+  };
+}
+
+/** A row of the user's ranking: a definition, or one element of a list definition. */
+interface UserRow {
+  readonly definition: Definition;
+  readonly element?: DefinitionElement;
+  readonly cf: CounterfactualResult | undefined;
+  readonly best: { bytes: number; method: RemovalCostMethod };
+}
+
+/** The best cost known for element k of definition `id`, and how it is known. */
+function bestElementCost(
+  a: OptionAttribution,
+  id: number,
+  k: number,
+  cf: CounterfactualResult | undefined,
+): { bytes: number; method: RemovalCostMethod } {
+  if (cf && !('error' in cf)) return { bytes: cf.bytes, method: 'counterfactual' };
+  const e = a.elementCost(id, k);
+  return { bytes: e.bytes, method: a.definitions[id]!.nodes.length === 0 ? 'edge-cut' : a.costMethod(id) };
+}
+
+/** The user's definitions and each element of their list definitions, by true cost, most costly first. */
+function userRows(r: OptionsReport): UserRow[] {
+  const a = r.attribution;
+  const rows: UserRow[] = [];
+  for (const d of a.definitions) {
+    if (!d.inWorkspace || d.fromDefault || d.option === '') continue;
+    const cf = r.counterfactuals.get(d.id);
+    rows.push({ definition: d, cf, best: bestCost(a, d.id, cf) });
+    for (const e of d.elements) {
+      const ecf = r.elementCounterfactuals?.get(`${d.id}:${e.element}`);
+      rows.push({ definition: d, element: e, cf: ecf, best: bestElementCost(a, d.id, e.element, ecf) });
+    }
+  }
+  return rows.sort(
+    (x, y) =>
+      y.best.bytes - x.best.bytes ||
+      x.definition.id - y.definition.id ||
+      (x.element?.element ?? -1) - (y.element?.element ?? -1),
+  );
 }
 
 function measured(r: OptionsReport): Map<number, CounterfactualCost> {
@@ -118,7 +207,10 @@ export function optionsJson(r: OptionsReport): OptionsJson {
     const found = index.causesOf(i);
     if (found.length === 0) continue;
     paths[g.paths[i]!] = found.map((c) => c.definition);
-    causes[g.paths[i]!] = found.map((c) => ({ ...c }));
+    causes[g.paths[i]!] = found.map((c) => {
+      const elements = c.kind === 'carries' && !c.mechanism ? index.elementsReaching(c.definition, i) : [];
+      return elements.length > 0 ? { ...c, elements } : { ...c };
+    });
   }
   return {
     toplevel: g.paths[g.root]!,
@@ -144,18 +236,35 @@ export function optionsJson(r: OptionsReport): OptionsJson {
         ...(best.method === 'counterfactual' ? { edgeCutCost: a.removalCost(d.id) } : {}),
         exclusivePaths: a.exclusiveNodes(d.id).length,
         ...(mod ? { moduleCost: { files: [...mod.files], bytes: mod.bytes } } : {}),
-        ...(cf
+        ...(cf ? { counterfactual: counterfactualJson(cf) } : {}),
+        ...(cost ? { mechanism: index.mechanismOf(cost) } : {}),
+        ...(d.elements.length > 0
           ? {
-              counterfactual:
-                'error' in cf
-                  ? { error: cf.error }
-                  : { removedBytes: cf.bytes, addedPaths: [...cf.addedPaths], removedPaths: cf.lostNodes.length },
+              elements: d.elements.map((e): OptionsJsonElement => {
+                const ecf = r.elementCounterfactuals?.get(`${d.id}:${e.element}`);
+                const ebest = bestElementCost(a, d.id, e.element, ecf);
+                return {
+                  element: e.element,
+                  text: e.text,
+                  line: e.line,
+                  column: e.column,
+                  paths: e.nodes.map((i) => g.paths[i]!),
+                  removalCost: ebest.bytes,
+                  costMethod: ebest.method,
+                  ...(ecf ? { counterfactual: counterfactualJson(ecf) } : {}),
+                };
+              }),
             }
           : {}),
-        ...(cost ? { mechanism: index.mechanismOf(cost) } : {}),
       };
     }),
     ranking: ranking(r),
+    rows: userRows(r).map((row) => ({
+      definition: row.definition.id,
+      ...(row.element ? { element: row.element.element } : {}),
+      removalCost: row.best.bytes,
+      costMethod: row.best.method,
+    })),
     paths,
     causes,
     labels: Object.fromEntries([...sameNameLabels(g, a)].map(([i, label]) => [g.paths[i]!, label])),
@@ -169,6 +278,16 @@ function isModuleSwitch(d: Definition): boolean {
 
 const storeName = (p: string): string => p.slice(p.lastIndexOf('/') + 34);
 
+/** `systemd-minimal-255.4 (+2.0 MiB), rsync-3.3 (size unknown: not built)`: what comes back without a definition. */
+export function bringsBack(cf: CounterfactualCost, max = 3): string {
+  const shown = cf.addedPaths.slice(0, max).map((p, k) => {
+    const size = cf.addedSizes?.[k];
+    return `${storeName(p)} (${size === null || size === undefined ? 'size unknown: not built' : `+${formatBytes(size)}`})`;
+  });
+  const more = cf.addedPaths.length > max ? ` +${cf.addedPaths.length - max} more` : '';
+  return `${shown.join(', ')}${more}`;
+}
+
 export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: string }): string {
   const a = r.attribution;
   const g = a.graph;
@@ -180,40 +299,44 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
     return d.fromDefault ? `${at} (default)` : at;
   };
   const labels = sameNameLabels(g, a);
-  const names = (d: Definition): string => {
-    const shown = d.nodes.slice(0, 3).map((i) => labels.get(i) ?? g.name(i).name);
-    return d.nodes.length > 3 ? `${shown.join(', ')} +${d.nodes.length - 3}` : shown.join(', ');
+  const names = (nodes: readonly number[]): string => {
+    const shown = nodes.slice(0, 3).map((i) => labels.get(i) ?? g.name(i).name);
+    return nodes.length > 3 ? `${shown.join(', ')} +${nodes.length - 3}` : shown.join(', ');
   };
-  const order = ranking(r);
-  const mine = order.map((id) => a.definitions[id]!).filter((d) => d.inWorkspace && !d.fromDefault);
-  const modules = order.map((id) => a.definitions[id]!).filter((d) => !d.inWorkspace);
+  const modules = ranking(r)
+    .map((id) => a.definitions[id]!)
+    .filter((d) => !d.inWorkspace);
+  const mine = userRows(r);
   const lines = [
     `${g.paths[g.root]}`,
     `closure ${formatBytes(r.analysis.totalSize)} in ${g.pathCount} paths; ${a.definitions.length} option definitions read in ${(r.evalMs / 1000).toFixed(1)} s${r.fromCache ? ' (cached)' : ''}` +
       (r.counterfactualMs !== undefined
-        ? `; ${r.counterfactuals.size} of yours measured without them in ${(r.counterfactualMs / 1000).toFixed(1)} s`
+        ? `; ${r.counterfactuals.size + (r.elementCounterfactuals?.size ?? 0)} of yours measured without them in ${(r.counterfactualMs / 1000).toFixed(1)} s`
         : ''),
     '',
   ];
   if (mine.length > 0) {
-    lines.push('YOUR DEFINITIONS, by what the closure loses without them:');
+    lines.push('YOUR DEFINITIONS (and each element of your lists), by what the closure loses without them:');
     const rows = [['COST', 'OPTION', 'DEFINED AT', 'HOW']];
-    for (const d of mine.slice(0, opts.top)) {
-      const cf = r.counterfactuals.get(d.id);
-      const best = bestCost(a, d.id, cf);
+    for (const row of mine.slice(0, opts.top)) {
+      const d = row.definition;
+      const { cf, best } = row;
+      const carried = row.element ? row.element.nodes : d.nodes;
       let how: string;
       if (cf && 'error' in cf) how = `not measured: ${cf.error.split('\n')[0]!.slice(0, 100)}; ${best.method} estimate`;
       else if (cf) {
         how = cf.unchanged ? 'changes nothing' : 'measured without it';
-        if (cf.addedPaths.length > 0) how += `; removing it brings back ${cf.addedPaths.map(storeName).join(', ')}`;
-        const via = index.mechanismOf(cf).map((id) => a.definitions[id]!);
+        if (cf.addedPaths.length > 0) how += `; removing it brings back ${bringsBack(cf)}`;
+        const via = row.element ? [] : index.mechanismOf(cf).map((id) => a.definitions[id]!);
         if (via.length > 0) {
           const shown = via.slice(0, 3).map((m) => `${m.option} (${where(m)})`);
           how += `; via ${shown.join(', ')}${via.length > 3 ? ` +${via.length - 3}` : ''}`;
         }
-      } else if (d.nodes.length === 0) how = 'carries no store path itself; its true cost is measured without --fast';
-      else how = `${best.method} estimate: carries ${names(d)}`;
-      rows.push([formatBytes(best.bytes), d.option, where(d), how]);
+      } else if (carried.length === 0) how = 'carries no store path itself; its true cost is measured without --fast';
+      else how = `${best.method} estimate: carries ${names(carried)}`;
+      const option = row.element ? `${d.option}: ${row.element.text}` : d.option;
+      const at = row.element ? `${displayFile(opts.cwd, d.file)}:${row.element.line}:${row.element.column}` : where(d);
+      rows.push([formatBytes(best.bytes), option, at, how]);
     }
     lines.push(...renderTable(rows, ['right', 'left', 'left', 'left']));
     if (mine.length > opts.top) lines.push(`… ${mine.length - opts.top} more of yours (--top N shows more)`);
@@ -229,7 +352,7 @@ export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: st
       ...renderTable(
         [
           ['COST', 'OPTION', 'DEFINED AT', 'CARRIES'],
-          ...shown.map((d) => [formatBytes(a.removalCost(d.id)), d.option, where(d), names(d)]),
+          ...shown.map((d) => [formatBytes(a.removalCost(d.id)), d.option, where(d), names(d.nodes)]),
         ],
         ['right', 'left', 'left', 'left'],
       ),

@@ -7,7 +7,7 @@ import { defaultCacheDir } from '../load/graphCache';
 import type { LoadedClosure, Target } from '../load/engine';
 import { ClosureLensError, isClosureLensError } from '../errors';
 import { NixRunner } from '../nix/runner';
-import { userDefinitions } from './counterfactualService';
+import { targetKey, userDefinitions, userTargets } from './counterfactualService';
 import { parseConfigurationInstallable } from './evaluate';
 import type { CounterfactualResult, OptionsReport } from './optionsRender';
 import { AttributionService } from './service';
@@ -67,20 +67,23 @@ export async function optionsReport(installable: string, ctx: OptionsReportOptio
   }
   const attribution = service.attribute(ev, loaded.analysis.graph);
   const counterfactuals = new Map<number, CounterfactualResult>();
+  const elementCounterfactuals = new Map<string, CounterfactualResult>();
   let counterfactualMs: number | undefined;
   if (!ctx.fast) {
     const mine = userDefinitions(attribution);
+    const targets = userTargets(attribution);
     if (mine.length > 0) {
+      const parts = targets.length - mine.length;
       ctx.onNote?.(
-        `measuring what each of your ${mine.length} definitions costs (one nix evaluation; --fast skips this)\n`,
+        `measuring what each of your ${mine.length} definitions${parts > 0 ? ` and ${parts} list elements` : ''} costs (one nix evaluation; --fast skips this)\n`,
       );
       const started = performance.now();
-      const results = await service.measure(
-        attribution,
-        mine.map((d) => ({ definition: d.id })),
-        { cwd: ctx.cwd, ...signal },
-      );
-      for (const r of results.values()) counterfactuals.set(r.target.definition, r.cost ?? { error: r.error! });
+      const results = await service.measure(attribution, targets, { cwd: ctx.cwd, ...signal });
+      for (const r of results.values()) {
+        const result = r.cost ?? { error: r.error! };
+        if (r.target.element === undefined) counterfactuals.set(r.target.definition, result);
+        else elementCounterfactuals.set(targetKey(r.target), result);
+      }
       counterfactualMs = performance.now() - started;
     }
   }
@@ -90,6 +93,7 @@ export async function optionsReport(installable: string, ctx: OptionsReportOptio
     evalMs: ev.evalMs,
     fromCache: ev.fromCache,
     counterfactuals,
+    elementCounterfactuals,
     ...(counterfactualMs !== undefined ? { counterfactualMs } : {}),
   };
 }

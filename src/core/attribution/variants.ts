@@ -8,7 +8,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClosureLensError } from '../errors';
+import { parseNixJson } from '../nix/parseNixJson';
 import type { NixRunner } from '../nix/runner';
 import type { LockedFlake, RootPaths } from './evaluate';
 import variantsNix from './variants.nix';
@@ -97,16 +97,11 @@ export async function evaluateVariants(
       }
     },
   });
-  let doc: { original?: unknown; variants?: unknown };
-  try {
-    doc = JSON.parse(r.stdout) as typeof doc;
-  } catch (e) {
-    throw new ClosureLensError('malformed-json', 'the counterfactual evaluation printed something that is not JSON', {
-      fix: 'report this as a bug of closure-lens, with the output in the details',
-      cause: e,
-      detail: r.stdout.slice(0, 2000),
-    });
-  }
+  const parsed = parseNixJson(r.stdout, { what: 'the counterfactual evaluation' });
+  const doc = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
+    original?: unknown;
+    variants?: unknown;
+  };
   const list = Array.isArray(doc.variants) ? (doc.variants as unknown[]) : [];
   for (let i = 0; i < specs.length; i++) accept(i, list[i]);
   return {

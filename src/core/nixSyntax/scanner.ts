@@ -47,6 +47,8 @@ export interface ListElement {
   readonly end: number;
   readonly line: number;
   readonly column: number;
+  /** For a part of `mkMerge [ … ]` that is a list: its elements (each a row of its own, like a binding's). */
+  readonly elements?: readonly ListElement[];
 }
 
 export interface ScannedImport {
@@ -487,7 +489,10 @@ class Scanner {
     if (args.length !== 2 || !/(^|\.)mkMerge$/.test(this.t[args[0]![1] - 1]!.text)) return [];
     const [a] = args[1]!;
     if (this.t[a]?.text !== '[') return [];
-    return this.terms(a + 1, this.matching(a)).map(([x, y]) => this.element(x, y));
+    return this.terms(a + 1, this.matching(a)).map(([x, y]) => ({
+      ...this.element(x, y),
+      elements: this.listElements(x, y),
+    }));
   }
 
   /** Elements of a list value (after `with x;`, and through `++`, lib.optional(s) and parentheses). */

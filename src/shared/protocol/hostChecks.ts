@@ -161,6 +161,7 @@ const DEFINITION_FIELDS = [
   'enabledBy',
   'costMethod',
   'measuring',
+  'broughtBack',
 ];
 
 function checkDefinition(d: unknown): string | undefined {
@@ -185,6 +186,17 @@ function checkDefinition(d: unknown): string | undefined {
   const method = d['costMethod'];
   if (method !== undefined && method !== 'counterfactual' && method !== 'edge-cut' && method !== 'node-removal')
     return '"costMethod" must be "counterfactual", "edge-cut" or "node-removal"';
+  const back = d['broughtBack'];
+  if (back !== undefined) {
+    if (!Array.isArray(back) || back.length > 20) return '"broughtBack" must be a list of at most 20 paths';
+    for (const b of back) {
+      if (!isRecord(b) || onlyKeys(b, ['name', 'bytes'])) return '"broughtBack" entries must be { name, bytes }';
+      if (typeof b['name'] !== 'string' || b['name'].length > MAX_PATH_LENGTH)
+        return '"broughtBack" names must be strings';
+      if (b['bytes'] !== null && !(Number.isFinite(b['bytes']) && (b['bytes'] as number) >= 0))
+        return '"broughtBack" sizes must be non-negative numbers or null';
+    }
+  }
   const m = d['moduleCost'];
   if (m !== undefined) {
     if (!isRecord(m) || onlyKeys(m, ['files', 'bytes']) || !Number.isFinite(m['bytes']))

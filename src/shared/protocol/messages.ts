@@ -90,6 +90,11 @@ export interface OptionDefinition {
   readonly costMethod?: 'counterfactual' | 'edge-cut' | 'node-removal';
   /** Its true cost is being measured now: `removalCost` is only an estimate until a later `attribution`. */
   readonly measuring?: boolean;
+  /**
+   * Measured: what removing it brings back (paths the closure does not have now), with NAR sizes; null when the
+   * path is not in the store (the variant is evaluated, not built).
+   */
+  readonly broughtBack?: readonly { readonly name: string; readonly bytes: number | null }[];
 }
 
 export interface AttributionPayload {
