@@ -11,6 +11,7 @@ import { loadSection } from './load';
 import { optionsScaleSection } from './optionsScale';
 import { scaleSection } from './scale';
 import { webviewSection } from './webview-first-draw';
+import { vscodeSection } from './vscode-first-draw';
 import { whySection } from './why';
 import { preciseSection } from './precise';
 
@@ -21,6 +22,7 @@ const SECTIONS: BenchSection[] = [
   scaleSection,
   loadSection,
   webviewSection,
+  vscodeSection,
   optionsScaleSection,
 ];
 

@@ -148,11 +148,12 @@ const SEED = 20_240_601;
  * The paths are named from the spec, so a rerun finds them valid and imports nothing; a GC root in bench/work
  * keeps them through `nix-collect-garbage`.
  */
-export async function realClosure(ctx: BenchContext, n: number): Promise<RealClosure> {
+export async function realClosure(ctx: BenchContext, n: number, variant = 0): Promise<RealClosure> {
   const samples = await loadSamples();
   // Scaled-down sizes keep the store small (a 10k closure of real sizes would be gigabytes); the shape stays.
   const spec = generateSpec(samples, n, SEED + n, (s) => Math.min(64 * 1024, Math.round(s / 256)));
-  const salt = createHash('sha256').update(JSON.stringify(spec.nodes)).digest('hex').slice(0, 16);
+  // A variant is the same graph under other store paths: a closure no cache has seen, for cold runs.
+  const salt = `${createHash('sha256').update(JSON.stringify(spec.nodes)).digest('hex').slice(0, 16)}${variant ? `-v${variant}` : ''}`;
   const t0 = Date.now();
   const nodes = spec.nodes.map((x) => ({ name: x.name, refs: x.refs, bytes: x.size }));
   const { paths, imported } = await importClosure(nodes, `bench-${salt}`);
@@ -162,7 +163,13 @@ export async function realClosure(ctx: BenchContext, n: number): Promise<RealClo
   );
   await execa(
     'nix-store',
-    ['--realise', '--add-root', path.join(ctx.workDir, `gcroot-${n}`), '--indirect', paths[n - 1]!],
+    [
+      '--realise',
+      '--add-root',
+      path.join(ctx.workDir, `gcroot-${n}${variant ? `-v${variant}` : ''}`),
+      '--indirect',
+      paths[n - 1]!,
+    ],
     {
       env: nixEnv(),
       stdout: 'ignore',

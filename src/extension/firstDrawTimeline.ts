@@ -44,15 +44,25 @@ export function traceFirstDraw(
   void posted.then(async () => {
     const postedMs = performance.now() - trace.commandAt;
     const draw = await drawn;
-    log(timelineLine(trace, postedMs, draw));
+    // The webview's scripts load while nix runs; when they are slower, the closure waits for them.
+    const readyMs = panel.readyAt === undefined ? undefined : Math.max(0, panel.readyAt - trace.commandAt);
+    log(timelineLine(trace, postedMs, draw, readyMs));
   });
 }
 
-export function timelineLine(trace: FirstDrawTrace, postedMs: number, draw: FirstDraw | undefined): string {
+export function timelineLine(
+  trace: FirstDrawTrace,
+  postedMs: number,
+  draw: FirstDraw | undefined,
+  readyMs?: number,
+): string {
   const ms = (n: number) => Math.round(n).toLocaleString('en');
-  const parts = [`panel ${ms(trace.panelMs)}`];
-  for (const m of trace.loadMarks) parts.push(`${m.name} ${ms(trace.loadStartMs + m.ms)}`);
-  parts.push(`posted ${ms(postedMs)}`);
+  const marks = [{ name: 'panel', ms: trace.panelMs }];
+  for (const m of trace.loadMarks) marks.push({ name: m.name, ms: trace.loadStartMs + m.ms });
+  if (readyMs !== undefined) marks.push({ name: 'webview ready', ms: readyMs });
+  marks.push({ name: 'posted', ms: postedMs });
+  // In the order they happened: the webview may be ready before nix starts, or after the payload is built.
+  const parts = marks.sort((a, b) => a.ms - b.ms).map((m) => `${m.name} ${ms(m.ms)}`);
   const head = `timeline ${trace.title} (${trace.paths.toLocaleString('en')} paths, ms since the command):`;
   if (!draw) return `${head} ${parts.join(' · ')} · not drawn (the panel was hidden or closed)`;
   const webview = draw.marks.map((m) => `${m.name} +${ms(m.ms)}`).join(', ');

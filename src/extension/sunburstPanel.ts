@@ -92,6 +92,8 @@ export class SunburstPanel {
   /** The running precise search; a new request, a new closure or disposal stops it. */
   private precise: AbortController | undefined;
   private ready = false;
+  /** `performance.now()` when the webview first said it was ready (its scripts loaded): for the load timeline. */
+  readyAt: number | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposeEmitter.event;
@@ -283,6 +285,7 @@ export class SunburstPanel {
     const m = checked.value;
     if (m.type === 'ready') {
       this.ready = true;
+      this.readyAt ??= performance.now();
       // The webview starts from scratch whenever it is shown again: send everything it needs.
       if (this.closureMessage) {
         this.post(this.closureMessage);

@@ -11,7 +11,12 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-export const REPO = path.resolve(__dirname, '../../..');
+/** The checkout: the first folder above this bundle (out/test/e2e or out/bench) with the build script. */
+export const REPO = ((): string => {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir))
+    if (fs.existsSync(path.join(dir, '.esbuild.config.mjs'))) return dir;
+  throw new Error(`no checkout of the repository above ${__dirname}`);
+})();
 export const CODE_SERVER_VERSION = '4.100.3';
 const CODE_SERVER_DIR = path.join(REPO, 'test/e2e/code-server/node_modules/code-server');
 export const CODE_SERVER_ENTRY = path.join(CODE_SERVER_DIR, 'out/node/entry.js');

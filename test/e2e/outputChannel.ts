@@ -1,6 +1,7 @@
 /**
  * The lines of one of the extension's output channels, as VS Code writes them to the window's log folder
- * (`<user-data>/logs/<session>/window1/exthost/output_logging_<time>/<n>-<channel>.log`): what a user sees in the
+ * (a log channel in `<user-data>/logs/<session>/window1/exthost/<publisher.extension>/<channel>.log`, a plain
+ * one in `…/exthost/output_logging_<time>/<n>-<channel>.log`): what a user sees in the
  * Output view, read without clicking through it.
  */
 import * as fs from 'node:fs';
@@ -19,7 +20,7 @@ export function outputChannelLines(profile: Profile, channel: string): string[] 
     for (const e of entries) {
       const full = path.join(dir, e.name);
       if (e.isDirectory()) walk(full);
-      else if (e.isFile() && e.name.endsWith(`-${channel}.log`))
+      else if (e.isFile() && (e.name === `${channel}.log` || e.name.endsWith(`-${channel}.log`)))
         lines.push(...fs.readFileSync(full, 'utf8').split('\n'));
     }
   };

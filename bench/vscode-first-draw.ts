@@ -1,0 +1,207 @@
+/**
+ * Section `vscode`: what the user waits for, end to end, in real VS Code (code-server 4.100.3 + Chromium, the e2e
+ * rig): "Show closure of store path…", the path typed, Enter → the finished sunburst (its footer says "N paths").
+ * Against `nix path-info -rs --json` of the same closure in the same run. Each round loads a closure no cache has
+ * seen (a variant of the bench closure under other store paths), into a new panel, as a first Show closure does;
+ * the timeline line the extension logs for that load (src/extension/firstDrawTimeline.ts) says where the time went.
+ */
+import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { nixEnv } from '../test/support/fixtures';
+import { withSession, type Session } from '../test/e2e/session';
+import { waitFor } from '../test/e2e/browser';
+import { outputChannelLines } from '../test/e2e/outputChannel';
+import { realClosure } from './generate';
+import { markdownTable, now, seconds, summarize, verdict, type BenchContext, type BenchSection } from './lib';
+
+const SIZES = [1_000, 10_000];
+const PALETTE_PREFIX = 'Nix Closure Lens: ';
+/** Issue 17's goal: Enter → finished sunburst within twice `nix path-info -rs --json` at 10,000 paths. */
+const GOAL_RATIO = 2;
+
+interface Round {
+  /** Enter → the footer names the closure's path count, seen from the browser (seconds). */
+  readonly enterToFooter: number;
+  readonly nix: number;
+  /** The extension's own marks for this load, ms since the command. */
+  readonly marks: Map<string, number>;
+}
+
+/** The .vsix users install (`npm run package`: minified bundles), then back to the development build. */
+function packageVsix(ctx: BenchContext): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ctx.repo, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+  };
+  const vsix = path.join(ctx.repo, 'dist', `${pkg.name}-${pkg.version}.vsix`);
+  fs.rmSync(vsix, { force: true });
+  execFileSync('npm', ['run', '--silent', 'package'], { cwd: ctx.repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(process.execPath, ['.esbuild.config.mjs'], { cwd: ctx.repo, stdio: 'inherit' });
+  if (!fs.existsSync(vsix)) throw new Error(`npm run package did not write ${vsix}`);
+  return vsix;
+}
+
+async function nixPathInfo(root: string): Promise<number> {
+  const t0 = now();
+  await execa('nix', ['path-info', '-rs', '--json', root], { env: nixEnv(), stdout: 'ignore' });
+  return now() - t0;
+}
+
+function timelineLines(s: Session): string[] {
+  return outputChannelLines(s.profile, 'Nix Closure Lens').filter((l) => / timeline .* painted [\d,]+$/.test(l));
+}
+
+/** Marks of the `index`th timeline line of the session (name → ms since the command; the webview's as `webview <name>`). */
+function timelineMarks(s: Session, index: number): Map<string, number> | undefined {
+  const line = timelineLines(s)[index];
+  if (!line) return undefined;
+  const marks = new Map<string, number>();
+  const num = (t: string) => Number(t.replace(/,/g, ''));
+  for (const m of line.matchAll(/(?:: |· )([a-z ]+?) ([\d,]+)(?= ·|$)/g)) marks.set(m[1]!, num(m[2]!));
+  for (const m of line.matchAll(/([a-z]+) \+([\d,]+)/g)) marks.set(`webview ${m[1]}`, num(m[2]!));
+  return marks;
+}
+
+async function showStorePath(s: Session, root: string, paths: number): Promise<number> {
+  const { workbench } = s;
+  await workbench.runCommand(`${PALETTE_PREFIX}Show closure of store path…`);
+  const input = workbench.page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 30_000 });
+  await input.fill(root);
+  // The input box validates the path (asynchronously): Enter counts once it would be accepted.
+  await waitFor(
+    'the store path to be accepted',
+    async () =>
+      !(await workbench.page
+        .locator('.quick-input-message .monaco-inputbox-message.error, .quick-input-widget .error')
+        .isVisible()),
+    10_000,
+    20,
+  );
+  await workbench.page.waitForTimeout(300);
+  const t0 = now();
+  await workbench.page.keyboard.press('Enter');
+  const footer = workbench.webview().locator('#footer');
+  const want = `${paths.toLocaleString('en')} paths`;
+  await waitFor(
+    'the finished sunburst',
+    async () => ((await footer.textContent({ timeout: 60_000 })) ?? '').includes(want),
+    180_000,
+    10,
+  );
+  return now() - t0;
+}
+
+async function closeEditors(s: Session): Promise<void> {
+  await s.workbench.runCommand('View: Close All Editors');
+}
+
+export const vscodeSection: BenchSection = {
+  id: 'vscode',
+  title: 'Real VS Code: Enter → finished sunburst vs `nix path-info -rs --json`',
+  async run(ctx: BenchContext) {
+    const rounds = ctx.quick ? 2 : 5;
+    const closures = new Map<number, { root: string }[]>();
+    for (const n of SIZES) {
+      const list: { root: string }[] = [];
+      // Variant 0 warms VS Code up (the first webview of a session also starts Chromium's renderer); 1…rounds are timed.
+      for (let v = 0; v <= rounds; v++) list.push(await realClosure(ctx, n, 100 + v));
+      closures.set(n, list);
+    }
+    const vsix = packageVsix(ctx);
+    const results = new Map<number, Round[]>();
+    await withSession(
+      { name: 'bench-vscode', vsix, settings: { 'nixClosureLens.nixPath': '' }, log: (l) => ctx.log(l) },
+      async (s) => {
+        for (const n of SIZES) {
+          const list = closures.get(n)!;
+          const out: Round[] = [];
+          for (let k = 0; k < list.length; k++) {
+            const root = list[k]!.root;
+            ctx.log(`vscode: ${n} paths, round ${k}`);
+            const index = timelineLines(s).length;
+            const enterToFooter = await showStorePath(s, root, n);
+            let marks: Map<string, number> | undefined;
+            await waitFor(
+              'the timeline line',
+              () => Promise.resolve((marks = timelineMarks(s, index)) !== undefined),
+              30_000,
+            ).catch((e: unknown) => {
+              const tail = outputChannelLines(s.profile, 'Nix Closure Lens').slice(-6);
+              throw new Error(`${String(e)}; the log ends:\n${tail.join('\n')}`);
+            });
+            const nix = await nixPathInfo(root);
+            await closeEditors(s);
+            if (k > 0) out.push({ enterToFooter, nix, marks: marks! });
+          }
+          results.set(n, out);
+        }
+      },
+    );
+    const rows: string[][] = [];
+    const checks: string[] = [];
+    const markNames = [
+      'panel',
+      'nix started',
+      'first byte',
+      'nix done',
+      'parsed',
+      'analysed',
+      'cached',
+      'webview ready',
+      'posted',
+      'webview model',
+      'webview drawn',
+      'webview painted',
+      'painted',
+    ];
+    const timelineRows: string[][] = [];
+    for (const n of SIZES) {
+      const r = results.get(n)!;
+      const nix = summarize(r.map((x) => x.nix));
+      const enter = summarize(r.map((x) => x.enterToFooter));
+      const painted = summarize(r.map((x) => (x.marks.get('painted') ?? NaN) / 1000));
+      const ratio = enter.median / nix.median;
+      rows.push([
+        n.toLocaleString('en'),
+        `${seconds(nix.median)} (${seconds(nix.min)}–${seconds(nix.max)})`,
+        `${seconds(enter.median)} (${seconds(enter.min)}–${seconds(enter.max)})`,
+        `${seconds(painted.median)}`,
+        ratio.toFixed(2),
+      ]);
+      if (n === 10_000)
+        checks.push(
+          `- ${n.toLocaleString('en')} paths: Enter → finished sunburst ≤ ${GOAL_RATIO}× \`nix path-info -rs --json\`: ${verdict(ratio <= GOAL_RATIO)} (${ratio.toFixed(2)})`,
+        );
+      const median = (name: string) => {
+        const xs = r.map((x) => x.marks.get(name)).filter((x): x is number => x !== undefined);
+        return xs.length ? `${Math.round(summarize(xs).median)}` : '—';
+      };
+      timelineRows.push([n.toLocaleString('en'), ...markNames.map(median)]);
+    }
+    return [
+      `Real VS Code (code-server 4.100.3, headless Chromium, the e2e rig of test/e2e), the extension installed from ` +
+        'the .vsix that `npm run package` builds from this checkout (as users get it), ' +
+        `real nix. Each of ${rounds} rounds per size (after one warm-up) runs "Show closure of store path…" on a closure ` +
+        'no cache has seen (the bench closure of bench/generate.ts under other store paths), in a new panel, then ' +
+        '`nix path-info -rs --json` of the same closure; median (min–max). *Enter → footer* is timed by the bench, from ' +
+        "the Enter key to the footer naming the path count (polled every 10 ms); *painted* is the extension's own mark " +
+        '(command start to the webview reporting the painted frame).',
+      '',
+      markdownTable(
+        ['paths', '`nix path-info -rs --json`', 'Enter → footer', 'painted (extension log)', 'Enter → footer ÷ nix'],
+        rows,
+      ),
+      '',
+      ...checks,
+      '',
+      'Where the time goes: the timeline line the extension logs for each load, median over the rounds, in ms since ' +
+        'the command, except the *webview model / drawn / painted* columns: ms since the closure message reached the ' +
+        "webview. *webview ready*: the webview's scripts had loaded and it asked for the closure.",
+      '',
+      markdownTable(['paths', ...markNames], timelineRows),
+    ].join('\n');
+  },
+};
