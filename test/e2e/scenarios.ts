@@ -243,7 +243,7 @@ const timelineInLog: Step = {
     // e.g. "timeline .#nixosConfigurations.demo (77 paths, ms since the command): panel 3 · evaluated 410 · nix
     // started 411 · first byte 455 · nix done 470 · parsed 475 · analysed 490 · cached 492 · posted 520 · webview
     // (80 arcs): model +2, page +30, drawn +60, painted +75 · painted 610"
-    const marks = [...line!.matchAll(/(?:^|· )([a-z ]+?) ([\d,]+)(?= ·|$)/g)].map((m) => ({
+    const marks = [...line!.matchAll(/(?:: |· )([a-z ]+?) ([\d,]+)(?= ·|$)/g)].map((m) => ({
       name: m[1]!,
       ms: Number(m[2]!.replace(/,/g, '')),
     }));
