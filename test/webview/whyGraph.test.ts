@@ -1,6 +1,6 @@
 /**
- * The why panel's why-graph in headless Chromium on a real NixOS closure (the sbomnix SBOM): for glibc, a hub,
- * the layers hold exactly the engine's why-graph nodes (each once, by distance from the root), each layer lists
+ * The why panel's why-graph as a list (the drawing's accessible alternative) in headless Chromium on a real NixOS
+ * closure (the sbomnix SBOM): for glibc, a hub, the layers hold exactly the engine's why-graph nodes (each once, by distance from the root), each layer lists
  * first the paths most chains run through and expands on click, and a path clicked (or reached with the
  * keyboard) is selected in the sunburst.
  */
@@ -30,6 +30,7 @@ describe('webview: the why-graph of a hub (real NixOS SBOM)', function () {
     await h.send({ type: 'select', path: g.paths[glibc]! });
     await h.page.waitForSelector('#why-graph');
     await h.page.click('#why-graph');
+    await h.page.click('#why-graph .why-graph-list summary');
     // expand every layer
     for (;;) {
       const more = await h.page.$('#why-graph .why-layer-more');

@@ -13,14 +13,24 @@ const chainKey = (chain: readonly string[]) => chain.join('\n');
 
 /** The button and the (empty) place of its answer, for a chain of store paths (root first). */
 export function preciseSection(page: Page, chain: readonly string[]): HTMLElement {
-  const results = h('div', { id: 'precise-results', 'aria-live': 'polite' });
+  const section = preciseButton(page, chain, 'each path of this chain', 'precise-results');
+  section.querySelector('vscode-button')!.id = 'precise-button';
+  return section;
+}
+
+/**
+ * A Precise button for `chain` (two paths: one edge of the why-graph) and the place of its answer; `what` names
+ * the referrers in its tooltip.
+ */
+export function preciseButton(page: Page, chain: readonly string[], what: string, resultsId?: string): HTMLElement {
+  const results = h('div', { id: resultsId, class: 'precise-results', 'aria-live': 'polite' });
   results.dataset['chain'] = chainKey(chain);
   const button = h(
     'vscode-button',
     {
-      id: 'precise-button',
+      class: 'precise-request',
       secondary: true,
-      title: 'Find the files inside each path of this chain that hold the next path (like nix why-depends --precise)',
+      title: `Find the files inside ${what} that hold the next path (like nix why-depends --precise)`,
       onclick: () => {
         clear(results);
         results.append(h('p', { class: 'muted precise-wait' }, 'Looking for the references…'));
@@ -32,14 +42,16 @@ export function preciseSection(page: Page, chain: readonly string[]): HTMLElemen
   return h('div', { class: 'precise' }, button, results);
 }
 
-/** Shows a `preciseResult` if it answers the chain on show (a late answer for another chain is dropped). */
+/** Shows a `preciseResult` where it answers the chain on show (a late answer for another chain is dropped). */
 export function showPreciseResult(page: Page, m: PreciseResult): void {
-  const results = document.getElementById('precise-results');
-  if (!results || results.dataset['chain'] !== chainKey(m.chain)) return;
-  clear(results);
-  const list = h('ol', { class: 'precise-edges' });
-  m.edges.forEach((edge, k) => list.append(edgeView(page, edge, k)));
-  results.append(list);
+  const key = chainKey(m.chain);
+  for (const results of document.querySelectorAll<HTMLElement>('.precise-results')) {
+    if (results.dataset['chain'] !== key) continue;
+    clear(results);
+    const list = h('ol', { class: 'precise-edges' });
+    m.edges.forEach((edge, k) => list.append(edgeView(page, edge, k)));
+    results.append(list);
+  }
 }
 
 function edgeView(page: Page, edge: PreciseEdge, k: number): HTMLElement {

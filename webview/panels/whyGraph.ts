@@ -1,13 +1,15 @@
 /**
- * The why-graph of the selected path: every path on some chain from the root, each once, in layers by distance
- * from the root (root on top, the path at the bottom). A hub such as glibc has thousands of such paths and more
- * than 2^53 chains, so each layer shows first the paths most chains run through and expands on click; every
- * path is a button that selects it in the sunburst, so the graph is walked with Tab and Enter like the chains.
+ * The why-graph of the selected path: every path on some chain from the root, each once. It is drawn
+ * (whyGraphDrawing.ts), and listed below the drawing in layers by distance from the root, the accessible
+ * alternative: a hub such as glibc has thousands of such paths and more than 2^53 chains, so each layer lists
+ * first the paths most chains run through and expands on click; every path is a button that selects it in the
+ * sunburst, so the list is walked with Tab and Enter like the chains.
  */
 import { TOO_MANY_TO_COUNT, type WhyGraph } from '../../src/shared/analysis/whyGraph';
 import { clear, h } from '../dom';
 import type { Page } from '../page';
 import { pathButton } from './pathButton';
+import { whyGraphDrawing } from './whyGraphDrawing';
 
 /** Paths shown per layer before "more". */
 export const LAYER_SHOWN = 6;
@@ -32,10 +34,11 @@ export function whyGraphSection(page: Page, i: number): HTMLElement {
     h(
       'p',
       { class: 'muted' },
-      'Every path on some chain from the root to this one, each once, by distance from the root. ' +
-        'In each layer, the paths most chains run through come first.',
+      'Every path on some chain from the root to this one, each once, and the references between them. ' +
+        'In each layer, the paths most chains run through come first; "+N more" shows more.',
     ),
-    list,
+    whyGraphDrawing(page, wg),
+    h('details', { class: 'why-graph-list' }, h('summary', {}, 'As a list, by distance from the root'), list),
   );
   return section;
 }
