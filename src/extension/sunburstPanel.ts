@@ -87,7 +87,10 @@ export class SunburstPanel {
   /** The snapshot being built for the latest `setClosure`; aborted when another closure, an error or disposal replaces it. */
   private building: AbortController | undefined;
   private definitionFiles = new Set<string>();
-  /** The hits of the last `preciseResult`, by `referrer\0file\0offset`: the only files `openReference` opens. */
+  /**
+   * The hits of the `preciseResult`s sent for this closure (a chain's and single edges' of the why-graph can be on
+   * show together), by `referrer\0file\0offset`: the only files `openReference` opens.
+   */
   private preciseHits = new Map<string, PreciseHit>();
   /** The running precise search; a new request, a new closure or disposal stops it. */
   private precise: AbortController | undefined;
@@ -378,7 +381,7 @@ export class SunburstPanel {
       if (this.precise === search) this.precise = undefined;
     }
     if (search.signal.aborted) return;
-    this.preciseHits.clear();
+    if (this.preciseHits.size > MAX_REMEMBERED_HITS) this.preciseHits.clear();
     for (const edge of edges)
       for (const hit of edge.hits) this.preciseHits.set(hitKey(edge.from, hit.file, hit.offset), hit);
     this.post({ type: 'preciseResult', chain: [...chain], edges });
@@ -418,6 +421,8 @@ export class SunburstPanel {
   }
 }
 
+/** Hits remembered for `openReference` before the oldest answers are forgotten (each answer holds ≤ 64 × 200). */
+const MAX_REMEMBERED_HITS = 50_000;
 const hitKey = (referrer: string, file: string, offset: number) => `${referrer}\0${file}\0${offset}`;
 
 function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {

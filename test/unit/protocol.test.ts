@@ -294,6 +294,8 @@ describe('protocol: precise references', () => {
       [{ type: 'preciseRequest', chain: [P, `${GLIBC}/../../../etc`] }, /not a store path/],
       [{ type: 'preciseRequest', chain: [P, 'nix/store/a3g5s8b0v6k7f4q9z2c1d0h8j7m6n5p4-glibc'] }, /not a store path/],
       [{ type: 'preciseRequest', chain: [P, 7] }, /not a store path/],
+      [{ type: 'preciseRequest', chain: [P, P] }, /names a store path twice/],
+      [{ type: 'preciseRequest', chain: [P, GLIBC, P] }, /names a store path twice/],
       [{ type: 'preciseRequest', chain: [P, GLIBC], all: true }, /unexpected field "all"/],
       [{ type: 'openReference', referrer: '/etc', file: 'passwd', offset: 0 }, /"referrer" must be a store path/],
       [{ type: 'openReference', referrer: P, file: '../glibc/lib/libc.so', offset: 0 }, /"file" must be/],

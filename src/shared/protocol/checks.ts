@@ -121,6 +121,8 @@ export function parseWebviewMessage(raw: unknown): Checked<WebviewToHost> {
       if (!Array.isArray(chain) || chain.length < 2 || chain.length > MAX_PRECISE_CHAIN)
         return fail(`"chain" must be an array of 2 to ${MAX_PRECISE_CHAIN} store paths`);
       if (!chain.every(isStorePathString)) return fail('"chain" holds something that is not a store path');
+      // A chain of references never repeats a path; one edge of the why-graph is a chain of two distinct paths.
+      if (new Set(chain).size !== chain.length) return fail('"chain" names a store path twice');
       return { ok: true, value: { type, chain: [...chain] as string[] } };
     }
     case 'openReference': {
