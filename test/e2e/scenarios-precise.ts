@@ -1,7 +1,9 @@
 /**
  * The why panel of a hub in real VS Code: for glibc in the demo system, the why-graph's layers hold exactly the
  * nodes of the engine's why-graph (and of `nix why-depends --all`), and "Precise" finds the file that holds each
- * edge's reference; a hit clicked opens that file in an editor with the hash selected.
+ * edge's reference; a hit clicked opens that file in an editor with the hash selected. The why-graph is drawn too:
+ * its nodes and edges are the engine's (folded ones counted), one edge's Precise finds its file, and a node clicked
+ * is selected.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -15,6 +17,13 @@ const DEMO = 'nixosConfigurations.demo';
 const HUB = 'glibc-2.39';
 
 const shownRoot = new WeakMap<object, string>();
+
+/** What the drawing shows: each drawn path with its layer, and the paths folded into "+N more". */
+interface Drawn {
+  nodes: { index: number; path: string; layer: number }[];
+  folded: number;
+  edges: [number, number][];
+}
 
 export const preciseWhy: Step[] = [
   {
@@ -111,6 +120,88 @@ export const preciseWhy: Step[] = [
       const lineText = await workbench.page.locator('.monaco-editor .view-line', { hasText: hash }).count();
       assert.ok(lineText >= 1, 'the hash is on screen in the editor');
       await workbench.screenshot('precise-open-reference');
+    },
+  },
+  {
+    title: `the drawn why-graph of ${HUB}: the engine's nodes and edges, one edge's Precise, a node clicked selects it`,
+    async run(s) {
+      const { workbench } = s;
+      const root = shownRoot.get(s);
+      assert.ok(root, 'depends on the first step');
+      const frame = workbench.webview();
+      await frame.locator('#why-graph .why-graph-svg').waitFor({ timeout: 15_000 });
+      const readDrawing = () =>
+        frame.locator('#why-graph .why-graph-svg').evaluate((svg): Drawn => {
+          const nodes = [...svg.querySelectorAll('.wg-node')].map((n) => ({
+            index: Number(n.getAttribute('data-node')),
+            path: n.querySelector('title')?.textContent ?? '',
+            layer: Number(n.getAttribute('data-layer')),
+          }));
+          const folded = [...svg.querySelectorAll('.wg-more')].reduce(
+            (t, m) => t + Number(m.getAttribute('data-hidden')),
+            0,
+          );
+          const edges = [...svg.querySelectorAll('.wg-edge-group')]
+            .map((e) => [e.getAttribute('data-from') ?? '', e.getAttribute('data-to') ?? ''])
+            .filter(([a, b]) => /^\d+$/.test(a!) && /^\d+$/.test(b!))
+            .map(([a, b]) => [Number(a), Number(b)] as [number, number]);
+          return { nodes, folded, edges };
+        });
+      const drawn = await readDrawing();
+      const info = await oracle.closure(root);
+      const g = ClosureGraph.build([...info.values()], [root]);
+      const dep = [...info.keys()].find((p) => p.includes(`-${HUB}`))!;
+      const engine = whyGraph(g, g.root, g.indexOf(dep)!, 0);
+      const paths = drawn.nodes.map((n) => n.path);
+      assert.equal(new Set(paths).size, paths.length, 'each path drawn once');
+      const engineNodes = new Set([...engine.nodes].map((v) => g.paths[v]!));
+      for (const p of paths) assert.ok(engineNodes.has(p), `${p} is on a chain`);
+      assert.equal(paths.length + drawn.folded, engineNodes.size, 'drawn and folded: every node of the why-graph');
+      const bottom = Math.max(...drawn.nodes.map((n) => n.layer));
+      assert.deepEqual(
+        drawn.nodes.filter((n) => n.layer === bottom).map((n) => n.path),
+        [dep],
+        `${HUB} alone at the bottom`,
+      );
+      assert.deepEqual(
+        drawn.nodes.filter((n) => n.layer === 0).map((n) => n.path),
+        [root],
+        'the root alone on top',
+      );
+      const pathOf = new Map(drawn.nodes.map((n) => [n.index, n.path]));
+      const drawnEdges = drawn.edges.map(([a, b]) => `${pathOf.get(a)} ${pathOf.get(b)}`).sort();
+      const engineEdges: string[] = [];
+      for (let e = 0; e < engine.edges.length; e += 2) {
+        const a = g.paths[engine.edges[e]!]!;
+        const b = g.paths[engine.edges[e + 1]!]!;
+        if (paths.includes(a) && paths.includes(b)) engineEdges.push(`${a} ${b}`);
+      }
+      assert.deepEqual(drawnEdges, engineEdges.sort(), "the edges among drawn paths are the engine's");
+      assert.ok(drawnEdges.length >= 3, `${drawnEdges.length} edges drawn`);
+
+      // one edge's Precise: the first reference to the hub listed under the drawing
+      await frame.locator('#why-graph .wg-node.target').focus();
+      const edge = frame.locator('#why-graph .why-graph-detail .why-graph-edge').first();
+      await edge.waitFor({ timeout: 10_000 });
+      await edge.locator('.precise-request').click();
+      const mark = edge.locator('.precise-hit mark').first();
+      await mark.waitFor({ timeout: 60_000 });
+      assert.equal(await mark.textContent(), dep.split('/').pop()!.slice(0, 32), "the hit marks the hub's hash");
+      await workbench.screenshot('precise-why-graph-drawn');
+
+      // a node clicked is selected: the why panel then answers for it
+      const pick = drawn.nodes.find((n) => n.layer === 1)!;
+      await frame.locator(`#why-graph .wg-node[data-node="${pick.index}"]`).click();
+      await waitFor(
+        'the why-graph of the path clicked',
+        async () =>
+          (await frame
+            .locator('#why-graph .wg-node.target title')
+            .first()
+            .textContent({ timeout: 2000 })
+            .catch(() => null)) === pick.path,
+        15_000,
+      );
     },
   },
 ];
