@@ -41,6 +41,8 @@ export const preciseWhy: Step[] = [
       await frame.locator('#why h3', { hasText: HUB }).waitFor({ timeout: 15_000 });
       const graphSection = frame.locator('#why-graph');
       await graphSection.click({ position: { x: 10, y: 10 } });
+      // the list under the drawing, its accessible alternative
+      await frame.locator('#why-graph .why-graph-list summary').click();
       for (let k = 0; k < 100; k++) {
         const more = frame.locator('#why-graph .why-layer-more').first();
         if ((await more.count()) === 0) break;
@@ -129,6 +131,7 @@ export const preciseWhy: Step[] = [
       const root = shownRoot.get(s);
       assert.ok(root, 'depends on the first step');
       const frame = workbench.webview();
+      // open since the first step (the page keeps the section open across selections and redraws)
       await frame.locator('#why-graph .why-graph-svg').waitFor({ timeout: 15_000 });
       const readDrawing = () =>
         frame.locator('#why-graph .why-graph-svg').evaluate((svg): Drawn => {

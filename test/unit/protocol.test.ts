@@ -85,6 +85,7 @@ describe('protocol: persisted state and targets', () => {
       selected: P,
       search: '/^perl/',
       allChains: true,
+      whyGraph: true,
       view: 'table' as const,
       tableSort: { column: 'retained' as const, descending: true },
     };
@@ -100,6 +101,7 @@ describe('protocol: persisted state and targets', () => {
       target: { kind: 'shell', cmd: 'x' },
       zoom: 7,
       allChains: 'yes',
+      whyGraph: 1,
       view: 'list',
       tableSort: { column: 'hash', descending: true },
     });

@@ -220,6 +220,7 @@ describe('webview: the drawn why-graph', function () {
         (node) => document.querySelector('#why-graph .wg-node.target')?.getAttribute('data-node') === String(node),
         target.node,
       );
+      assert.ok(await h.page.isVisible('#why-graph .why-graph-svg'), 'the why-graph stays open across selections');
     });
 
     it('a node clicked is selected in the sunburst', async () => {

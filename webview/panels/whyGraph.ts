@@ -24,6 +24,11 @@ export function whyGraphSection(page: Page, i: number): HTMLElement {
     id: 'why-graph',
     heading: 'Why-graph',
     description: `${pathCount.toLocaleString('en-US')} paths · ${edges.toLocaleString('en-US')} references · ${countText(wg)}`,
+    open: page.state.whyGraph === true,
+  });
+  section.addEventListener('vsc-collapsible-toggle', (e) => {
+    const open = (e as CustomEvent<{ open: boolean }>).detail?.open ?? (section as unknown as { open: boolean }).open;
+    page.persist({ whyGraph: open });
   });
   const list = h('ol', {
     class: 'why-layers',

@@ -22,6 +22,8 @@ export interface WebviewState {
   readonly selected?: string;
   readonly search?: string;
   readonly allChains: boolean;
+  /** The why-graph's section is open (absent: closed), so that walking the graph by its nodes keeps it open. */
+  readonly whyGraph?: boolean;
   /** Absent: the chart. */
   readonly view?: MainView;
   readonly tableSort?: TableSort;
@@ -48,6 +50,7 @@ export function parseWebviewState(raw: unknown): WebviewState {
     v: 1,
     mode: raw['mode'] === 'chain' ? 'chain' : 'dominator',
     allChains: raw['allChains'] === true,
+    ...(raw['whyGraph'] === true && { whyGraph: true }),
     ...(title !== undefined && { title }),
     ...(target && { target }),
     ...(zoom !== undefined && { zoom }),
