@@ -13,11 +13,13 @@ import { scaleSection } from './scale';
 import { webviewSection } from './webview-first-draw';
 import { vscodeSection } from './vscode-first-draw';
 import { whySection } from './why';
+import { whyGraphSection } from './whyGraph';
 import { preciseSection } from './precise';
 
 const SECTIONS: BenchSection[] = [
   closureSection,
   whySection,
+  whyGraphSection,
   preciseSection,
   scaleSection,
   loadSection,
