@@ -130,8 +130,11 @@ export const preciseWhy: Step[] = [
       const { workbench } = s;
       const root = shownRoot.get(s);
       assert.ok(root, 'depends on the first step');
+      // The reference opened over the closure's tab: back to it. The page comes back with glibc selected and the
+      // why-graph open, as the first step left them (both are in its persisted state).
+      await workbench.page.locator('.tabs-container .tab', { hasText: 'Closure:' }).first().click();
       const frame = workbench.webview();
-      // open since the first step (the page keeps the section open across selections and redraws)
+      await frame.locator('#why h3', { hasText: HUB }).waitFor({ timeout: 30_000 });
       await frame.locator('#why-graph .why-graph-svg').waitFor({ timeout: 15_000 });
       const readDrawing = () =>
         frame.locator('#why-graph .why-graph-svg').evaluate((svg): Drawn => {
