@@ -8,6 +8,7 @@ import type { Page } from '../page';
 import { pathButton } from './pathButton';
 import { whyGraphSection } from './whyGraph';
 import { preciseSection } from './precise';
+import { shortFile } from './whyGraphEdges';
 
 /** Chains computed for the why panel; the rest are counted, not listed. */
 const CHAIN_LIMIT = 50;
@@ -178,10 +179,4 @@ function definitionView(
       folded,
     ),
   );
-}
-
-/** The last two components of a file path: `modules/misc/documentation.nix`. */
-function shortFile(file: string): string {
-  const parts = file.split('/').filter(Boolean);
-  return parts.length <= 3 ? file : `…/${parts.slice(-3).join('/')}`;
 }

@@ -26,7 +26,7 @@ export function edgeCause(model: ClosureModel, u: number, v: number): EdgeCause 
   chain.reverse();
   const { cause } = model.chainDefinitions(chain);
   if (!cause) return { text: 'no option definition is known to bring it in' };
-  const where = `${cause.file}${cause.line !== null ? `:${cause.line}` : ''}`;
+  const where = `${shortFile(cause.file)}${cause.line !== null ? `:${cause.line}` : ''}`;
   const how = cause.kind === 'enables' ? 'enables what brings it in' : 'brings it in';
   return {
     text: `${cause.option} ${how} (${cause.inWorkspace ? 'your line' : 'a module'}: ${where})`,
@@ -44,6 +44,7 @@ export function edgeView(page: Page, u: number, v: number): HTMLElement {
         {
           href: '#',
           class: `why-graph-cause${d.inWorkspace ? ' own' : ''}`,
+          title: d.line !== null ? `${d.file}:${d.line}` : d.file,
           onclick: (e: Event) => {
             e.preventDefault();
             page.post({ type: 'openDefinition', file: d.file, line: d.line });
@@ -60,4 +61,10 @@ export function edgeView(page: Page, u: number, v: number): HTMLElement {
     causeView,
     stored ? preciseButton(page, [model.path(u), model.path(v)], 'this reference') : null,
   );
+}
+
+/** The last three components of a file path: `…/modules/misc/documentation.nix`. */
+export function shortFile(file: string): string {
+  const parts = file.split('/').filter(Boolean);
+  return parts.length <= 3 ? file : `…/${parts.slice(-3).join('/')}`;
 }
