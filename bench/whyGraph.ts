@@ -1,8 +1,8 @@
 /**
  * Section `why-graph`: `closure-lens why --all --json` against `nix why-depends --all` on a held-out closure of
  * thousands of real store paths (preferential attachment, so it has glibc-like hubs with astronomically many
- * chains). The integration test (test/integration/whyGraphNix.test.ts) does this on 600 paths; building and asking
- * Nix about thousands takes minutes, so the large comparison lives here. Every pair must agree on the node set and
+ * chains), through the CLI on 98 pairs. The integration tests do it in-process: whyGraphNix.test.ts on 600 paths
+ * and 112 pairs, whyGraphHeldOutNix.test.ts on this closure and 36 pairs. Every pair must agree on the node set and
  * on the edge set; any disagreement fails the section.
  */
 import * as fs from 'node:fs';
@@ -14,7 +14,7 @@ import { realiseHubClosure } from '../test/support/hubClosure';
 import { seededRandom } from '../test/support/prng';
 import { cliEnv, cliPath, markdownTable, seconds, type BenchSection } from './lib';
 
-/** Paths of the held-out closure, and its seed (the test's closure uses 600 paths and seed 16). */
+/** Paths of the held-out closure, and its seed (as in whyGraphHeldOutNix.test.ts; whyGraphNix's: 600, seed 16). */
 export const HELD_OUT_PATHS = 3000;
 const HELD_OUT_SEED = 4242;
 
@@ -32,7 +32,7 @@ export const whyGraphSection: BenchSection = {
   title: '`closure-lens why --all` vs `nix why-depends --all` (held-out closure)',
   async run(ctx) {
     const t0 = Date.now();
-    ctx.log(`why-graph: realising a ${HELD_OUT_PATHS}-path closure with hubs`);
+    ctx.log(`why-graph: importing a ${HELD_OUT_PATHS}-path closure with hubs`);
     const root = await realiseHubClosure(HELD_OUT_PATHS, HELD_OUT_SEED);
     const buildSeconds = (Date.now() - t0) / 1000;
     const info = await nixPathInfo([root]);
@@ -105,7 +105,7 @@ export const whyGraphSection: BenchSection = {
       ];
     });
     return [
-      `A held-out closure of ${g.nodeCount.toLocaleString('en')} real store paths (seed ${HELD_OUT_SEED}; realised in ` +
+      `A held-out closure of ${g.nodeCount.toLocaleString('en')} real store paths (seed ${HELD_OUT_SEED}; imported in ` +
         `${seconds(buildSeconds)}, nothing after the first run). For each pair, the nodes and the edges of ` +
         '`closure-lens why --all --json` must equal those of `nix why-depends --all` (its tree, ANSI stripped).',
       '',
