@@ -37,16 +37,21 @@ export const preciseWhy: Step[] = [
       assert.equal(shown.root, root, 'the sunburst is rooted at the demo system');
       shownRoot.set(s, root);
 
+      // The option attribution arrives after the closure and redraws the side pane (closing what was opened in
+      // it): wait for it before opening anything.
+      await frame.locator('#footer', { hasText: 'option definitions' }).waitFor({ timeout: 120_000 });
       await frame.locator(`svg path[role=treeitem][aria-label*="${HUB}"]`).first().click();
       await frame.locator('#why h3', { hasText: HUB }).waitFor({ timeout: 15_000 });
       const graphSection = frame.locator('#why-graph');
       await graphSection.click({ position: { x: 10, y: 10 } });
       // the list under the drawing, its accessible alternative
-      await frame.locator('#why-graph .why-graph-list summary').click();
-      for (let k = 0; k < 100; k++) {
+      const list = frame.locator('#why-graph .why-graph-list');
+      for (let k = 0; k < 200; k++) {
+        // A redraw (measured option costs arriving) closes the list and its layers: open them again.
+        if ((await list.getAttribute('open')) === null) await list.locator('summary').click();
         const more = frame.locator('#why-graph .why-layer-more').first();
         if ((await more.count()) === 0) break;
-        await more.click();
+        await more.click({ timeout: 5_000 }).catch(() => undefined);
       }
       const layers = await frame
         .locator('#why-graph .why-layer')
