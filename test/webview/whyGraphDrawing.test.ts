@@ -302,6 +302,7 @@ describe('webview: the drawn why-graph', function () {
           cause: e.querySelector('.why-graph-cause')!.textContent,
         })),
       );
+      assert.equal(listed[0]!.from, git, 'the reference your own line causes comes first');
       const byFrom = new Map(listed.map((x) => [x.from, x.cause]));
       assert.deepEqual([...byFrom.keys()].sort(), [git, w3m].sort());
       assert.match(byFrom.get(git)!, /your line: .*configuration\.nix:12/);

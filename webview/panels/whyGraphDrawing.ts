@@ -1,8 +1,8 @@
 /**
  * The why-graph drawn: an SVG of the layout in chart/whyGraphLayout.ts (root on top, the selected path at the
  * bottom, each node once, the subgraph's edges). A node hovered or focused lights its edges and lists, below the
- * drawing, the references that lead to it with each one's cause from the option attribution (the user's own line
- * first) and a Precise button for that one edge; an edge hovered shows its own. Every node is a tab stop; arrows
+ * drawing, the references that lead to it with each one's cause from the option attribution (those the user's own
+ * lines cause first) and a Precise button for that one edge; an edge hovered shows its own. Every node is a tab stop; arrows
  * move within a layer (left, right) and between layers (up, down, to the nearest node); Enter or a click selects
  * the path in the sunburst, or unfolds a "+N more".
  */
@@ -27,6 +27,8 @@ import { edgeCause, edgeView } from './whyGraphEdges';
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** Referrers listed for a node in the detail below the drawing; the rest are counted. */
 const REFERRERS_LISTED = 8;
+/** Referrers whose cause is looked up to bring the user's own lines first (the most chains through first). */
+const REFERRERS_RANKED = 64;
 /** Characters of a label that fit a node box at 12px. */
 const LABEL_CHARS = 18;
 
@@ -70,7 +72,12 @@ export function whyGraphDrawing(page: Page, wg: WhyGraph): HTMLElement {
       ),
     );
     const list = h('ul', { class: 'why-graph-referrers' });
-    for (const u of rs.slice(0, REFERRERS_LISTED)) list.append(h('li', {}, edgeView(page, u, v)));
+    // references the user's own line causes first, then by chains through (a stable sort keeps that order)
+    const own = new Map(
+      rs.slice(0, REFERRERS_RANKED).map((u) => [u, edgeCause(model, u, v).definition?.inWorkspace ? 0 : 1]),
+    );
+    const ranked = [...own.keys()].sort((a, b) => own.get(a)! - own.get(b)!);
+    for (const u of ranked.slice(0, REFERRERS_LISTED)) list.append(h('li', {}, edgeView(page, u, v)));
     detail.append(list);
     if (rs.length > REFERRERS_LISTED)
       detail.append(
