@@ -197,7 +197,11 @@ async function main(): Promise<void> {
     await uiStage('UI: a user on the example flake', {}, scenarios.userJourney);
     await uiStage('UI: the Nix Closure tree and option hovers', {}, hoverAndTree);
     await uiStage('UI: a multi-root workspace of two flakes', { workspace: multiRootWorkspace }, multiRoot);
-    await uiStage('UI: the closure view at 700 px, its table, search and themes', {}, closureView);
+    await uiStage(
+      'UI: the closure view at 700 px, its table, search and themes',
+      { settings: { 'nixClosureLens.optionCosts.automatic': false } },
+      closureView,
+    );
   };
   const laneB = async (): Promise<void> => {
     await stage('runTests suite in an untrusted folder (Workspace Trust on)', (out) => hostSuite(true, out));
