@@ -6,10 +6,12 @@
  * and at the end; only the rows in sight exist in the DOM.
  *
  * Before that, in the same session: `nix eval builtins.currentSystem` fails with an empty stderr (the logging nix
- * wrapper of this workspace refuses that one call), and the target picker says so, with a way to the log.
+ * wrapper of this workspace refuses that one call), and the target picker says so, with a way to the log; the
+ * log has that one error, and none for the output categories the flake does not define.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { formatBytes } from '../../src/shared';
 import { importClosure, type ImportedClosure } from '../support/importedClosure';
 import { waitFor } from './browser';
@@ -76,10 +78,18 @@ async function checkRows(s: Session, where: string): Promise<ShownRow[]> {
   return rows;
 }
 
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
 export const largeClosure: Step[] = [
   {
     title: 'nix cannot say which system this is: the target picker says so, and selecting it shows the log',
-    async run({ workbench, workspace }) {
+    async run({ workbench, workspace, profile }) {
       const { page } = workbench;
       await workbench.runCommand(`${PALETTE_PREFIX}Show closure`);
       const problem = workbench.quickPickRows().filter({ hasText: 'Nix could not say which system this machine is' });
@@ -111,6 +121,23 @@ export const largeClosure: Step[] = [
         20_000,
       );
       await workbench.screenshot('picker-system-failed-log');
+      // The log file behind it: the one [error] is that call; the output categories the example flake lacks
+      // (homeConfigurations, darwinConfigurations) are normal, "not defined" info lines (issue 18).
+      const logDir = path.join(profile.userDataDir, 'logs');
+      const logFile = await waitFor(
+        "the extension's log file",
+        () => filesUnder(logDir).find((f) => path.basename(f) === 'Nix Closure Lens.log'),
+        10_000,
+      );
+      const log = fs.readFileSync(logFile, 'utf8').split('\n');
+      const errors = log.filter((l) => l.includes('[error]'));
+      assert.ok(errors.length > 0, 'the failed call is logged as an error');
+      for (const e of errors) assert.match(e, /builtins\.currentSystem/, `an [error] line about something else: ${e}`);
+      for (const category of ['homeConfigurations', 'darwinConfigurations'])
+        assert.ok(
+          log.some((l) => l.includes('[info] not defined') && l.includes(`#${category}`)),
+          `${category} is logged as not defined`,
+        );
       await workbench.runCommand('View: Toggle Panel Visibility');
       // From here on, nix answers again.
       fs.writeFileSync(workspace.nixPath, fs.readFileSync(workspace.nixPath, 'utf8').replace(REFUSE_SYSTEM, ''));
