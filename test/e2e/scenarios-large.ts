@@ -11,11 +11,11 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { formatBytes } from '../../src/shared';
 import { importClosure, type ImportedClosure } from '../support/importedClosure';
 import { waitFor } from './browser';
 import * as oracle from './oracle';
+import { outputChannelLines } from './outputChannel';
 import type { Step } from './scenarios';
 import type { Session } from './session';
 import { readSunburst } from './sunburstView';
@@ -78,14 +78,6 @@ async function checkRows(s: Session, where: string): Promise<ShownRow[]> {
   return rows;
 }
 
-function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name));
-}
-
 export const largeClosure: Step[] = [
   {
     title: 'nix cannot say which system this is: the target picker says so, and selecting it shows the log',
@@ -124,13 +116,14 @@ export const largeClosure: Step[] = [
       await workbench.screenshot('picker-system-failed-log');
       // The log file behind it: the one [error] is that call; the output categories the example flake lacks
       // (homeConfigurations, darwinConfigurations) are normal, "not defined" info lines (issue 18).
-      const logDir = path.join(profile.userDataDir, 'logs');
-      const logFile = await waitFor(
-        "the extension's log file",
-        () => filesUnder(logDir).find((f) => path.basename(f) === 'Nix Closure Lens.log'),
+      const log = await waitFor(
+        "the extension's log",
+        () => {
+          const lines = outputChannelLines(profile, 'Nix Closure Lens');
+          return lines.length > 0 ? lines : undefined;
+        },
         10_000,
       );
-      const log = fs.readFileSync(logFile, 'utf8').split('\n');
       const errors = log.filter((l) => l.includes('[error]'));
       assert.ok(errors.length > 0, 'the failed call is logged as an error');
       for (const e of errors) assert.match(e, /builtins\.currentSystem/, `an [error] line about something else: ${e}`);
