@@ -223,7 +223,8 @@ export async function pickTarget(
         log.error(`\`nix eval builtins.currentSystem\` failed: ${discovery.systemProblem}`);
         problems.push({
           label: '$(error) Nix could not say which system this machine is',
-          detail: `\`nix eval builtins.currentSystem\` failed: ${discovery.systemProblem}. Select to show the log.`,
+          // The way out first: the row is one line wide, and the failed command line can be long.
+          detail: `Select to show the log. \`nix eval builtins.currentSystem\` failed: ${discovery.systemProblem}.`,
           action: { kind: 'show-log' },
           alwaysShow: true,
         });

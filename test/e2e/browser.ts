@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { publishScreenshot, type ReadmePicture } from '../support/readmeScreenshots';
 import { REPO, type Profile } from './codeServer';
 
 /** Screenshots of the e2e runs (test-artifacts/ is shared with the webview tests). */
@@ -225,11 +226,12 @@ export class Workbench {
       .frameLocator('#active-frame');
   }
 
-  /** A screenshot in test-artifacts/<name>.png. */
-  async screenshot(name: string): Promise<string> {
+  /** A screenshot in test-artifacts/<name>.png; also media/`picture` when UPDATE_SCREENSHOTS=1. */
+  async screenshot(name: string, picture?: ReadmePicture): Promise<string> {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const file = path.join(ARTIFACTS, `${name}.png`);
     await this.page.screenshot({ path: file, animations: 'disabled' });
+    if (picture) publishScreenshot(file, picture);
     return file;
   }
 }

@@ -101,3 +101,50 @@ export function processesWithEnv(key: string, value: string): number[] {
   }
   return found;
 }
+
+/**
+ * The retained size of every path of a closure, by its definition and not by the engine's dominator tree: the
+ * NAR sizes of what the root no longer reaches once that path is gone (one breadth-first walk per path).
+ */
+export function retainedSizes(info: ReadonlyMap<string, PathInfo>, root: string): Map<string, number> {
+  const paths = [...info.keys()];
+  const index = new Map(paths.map((p, i) => [p, i]));
+  const offsets = new Int32Array(paths.length + 1);
+  const targets: number[] = [];
+  paths.forEach((p, i) => {
+    for (const r of info.get(p)!.references) if (r !== p && index.has(r)) targets.push(index.get(r)!);
+    offsets[i + 1] = targets.length;
+  });
+  const nar = paths.map((p) => info.get(p)!.narSize);
+  const total = nar.reduce((a, b) => a + b, 0);
+  const start = index.get(root);
+  if (start === undefined) throw new Error(`${root} is not in its own closure`);
+  const seen = new Int32Array(paths.length).fill(-1);
+  const queue = new Int32Array(paths.length);
+  const out = new Map<string, number>();
+  for (let removed = 0; removed < paths.length; removed++) {
+    if (removed === start) {
+      out.set(root, total);
+      continue;
+    }
+    let reached = nar[start]!;
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = start;
+    seen[start] = removed;
+    seen[removed] = removed;
+    while (head < tail) {
+      const v = queue[head++]!;
+      for (let e = offsets[v]!; e < offsets[v + 1]!; e++) {
+        const w = targets[e]!;
+        if (seen[w] !== removed) {
+          seen[w] = removed;
+          reached += nar[w]!;
+          queue[tail++] = w;
+        }
+      }
+    }
+    out.set(paths[removed]!, total - reached);
+  }
+  return out;
+}

@@ -2,7 +2,8 @@
  * The closure view as a user meets it in real VS Code (issue 18): the sunburst in a split editor about 700 px
  * wide with nothing clipped, the table sorted by retained size, a search for a path deeper than the drawn
  * rings, the light and high-contrast themes, and each command's visible outcome (Analyse option costs, the
- * status bar's accessible label). Screenshots: test-artifacts/e2e/view-*.png.
+ * status bar's accessible label, "Evaluate without it" from a hover). Screenshots: test-artifacts/e2e/view-*.png.
+ * The stage runs with automatic option costs off (run.ts), so that the hover offers "Evaluate without it".
  */
 import assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
@@ -30,6 +31,31 @@ async function clipped(frame: FrameLocator): Promise<string[]> {
     }
     return out;
   });
+}
+
+/** Hovers `word` on the first line of the open editor that holds it, until the hover's text passes `until`. */
+async function hoverUntil(page: Page, word: string, until: (text: string) => boolean, what: string): Promise<string> {
+  const line = page.locator('.editor-instance .view-line', { hasText: word }).first();
+  await line.waitFor({ timeout: 20_000 });
+  const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content');
+  return waitFor(
+    what,
+    async () => {
+      const box = await line.boundingBox();
+      const lineText = (await line.textContent()) ?? '';
+      if (!box) return undefined;
+      const charWidth = box.width / Math.max(1, lineText.length);
+      await page.mouse.move(box.x + box.width + 200, box.y + 200);
+      await page.mouse.move(box.x + (lineText.indexOf(word) + 4) * charWidth, box.y + box.height / 2);
+      const t = await hover
+        .first()
+        .textContent({ timeout: 3000 })
+        .catch(() => '');
+      return t && until(t) ? t : undefined;
+    },
+    90_000,
+    500,
+  );
 }
 
 async function chooseTheme(page: Page, runPick: () => Promise<void>): Promise<void> {
@@ -169,6 +195,58 @@ export const closureView: Step[] = [
       const label = (await item.getAttribute('aria-label')) ?? '';
       assert.match(label, /^Nix Closure Lens: /, label);
       assert.doesNotMatch(label, /\*\*|\\\./, 'no Markdown in the accessible label');
+    },
+  },
+  {
+    title: '"Evaluate without it" on a hover: progress in the status bar, then the result in a notification',
+    async run({ workbench }) {
+      const { page } = workbench;
+      const option = 'boot.initrd.supportedFilesystems';
+      await page.keyboard.press('Control+P');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill('configuration.nix');
+      await workbench.quickPickRows().filter({ hasText: 'configuration.nix' }).first().waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      // zfs in the initrd carries no store path of its own: only an evaluation without it tells its cost.
+      await hoverUntil(
+        page,
+        option,
+        (t) => t.includes('Evaluate without it'),
+        'the hover offering "Evaluate without it"',
+      );
+      await workbench.screenshot('view-evaluate-without-it-hover');
+      await page.locator('.monaco-hover:not(.hidden) a', { hasText: 'Evaluate without it' }).first().click();
+      const progress = page.locator('.statusbar-item', { hasText: /measuring option costs… \d+\/\d+/ });
+      const result = workbench.notification(
+        new RegExp(`without ${option.replace(/\./g, '\\.')} (is .* smaller|evaluates to the same system)`),
+      );
+      // Poll both, so that the order in which they appear is known.
+      let progressSeen = false;
+      const said = await waitFor(
+        'the result of "Evaluate without it"',
+        async () => {
+          if (!progressSeen && (await progress.count()) > 0) {
+            progressSeen = true;
+            await workbench.screenshot('view-evaluate-without-it-progress');
+          }
+          return (await result.count()) > 0 ? ((await result.first().textContent()) ?? '') : undefined;
+        },
+        180_000,
+        100,
+      );
+      assert.ok(progressSeen, `the status bar showed progress before the result: ${said}`);
+      await workbench.screenshot('view-evaluate-without-it-result');
+      // The hover now leads with the same measured cost.
+      const size = /is (\d+(?:\.\d+)? [KMGT]?i?B) smaller/.exec(said)?.[1];
+      assert.ok(size, `the notification gives the size: ${said}`);
+      const hover = await hoverUntil(
+        page,
+        option,
+        (t) => t.includes('measured by evaluating without it'),
+        'the hover with the measured cost',
+      );
+      assert.ok(hover.includes(`Removal cost: ${size}`), `the hover agrees with the notification: ${hover}`);
     },
   },
 ];

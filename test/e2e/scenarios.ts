@@ -275,7 +275,10 @@ export const userJourney: Step[] = [
       const toplevel = state(s).toplevel!;
       const zfs = [...(await oracle.closure(toplevel)).keys()].find((p) => p.endsWith('-zfs-user-2.2.4'))!;
       await assertRealChain(chain, toplevel, zfs);
-      await s.workbench.screenshot('why-zfs-user');
+      // The README's first picture: the tree, the sunburst and why zfs-user is there (UPDATE_SCREENSHOTS=1).
+      await s.workbench.page.mouse.move(1150, 17); // off the chart: its tooltip goes
+      await s.workbench.page.waitForTimeout(500);
+      await s.workbench.screenshot('why-zfs-user', 'screenshot-vscode.png');
     },
   },
   {
@@ -337,6 +340,28 @@ export const userJourney: Step[] = [
       const hash = path.basename(slow).slice(0, 32);
       const cached = fs.existsSync(storage) ? grepFiles(storage, hash) : [];
       assert.deepEqual(cached, [], 'no cache of the extension holds the cancelled output');
+      // The panel stays and says what happened, with the way back (issue 18: it used to vanish without a word).
+      await workbench.page
+        .locator('.tabs-container .tab', { hasText: /slow-build/ })
+        .first()
+        .waitFor({ timeout: 10_000 });
+      // Read in every frame: the demo's sunburst may still be open in the other editor group.
+      const said = await waitFor(
+        'the panel to say the load was cancelled',
+        async () => {
+          for (const frame of workbench.page.frames()) {
+            const text = await frame
+              .locator('#status[role=alert]')
+              .textContent({ timeout: 200 })
+              .catch(() => null);
+            if (text && /cancelled/.test(text)) return text;
+          }
+          return undefined;
+        },
+        10_000,
+      );
+      assert.match(said, /Loading .*slow-build.* was cancelled\./, said);
+      assert.match(said, /Run "Show closure" again/, said);
       await workbench.screenshot('slow-build-cancelled');
     },
   },

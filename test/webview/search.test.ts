@@ -163,4 +163,35 @@ describe('search and themes in headless Chromium', function () {
       await h.close();
     }
   });
+
+  it("the field marks invalid exactly what the RE2 search cannot run, with RE2's reason", async () => {
+    const c = nixosLikeFixture();
+    const h = await openHarness({ width: 1200, height: 800 });
+    try {
+      await h.sendClosure(closureMessage(c));
+      const field = async (query: string) => {
+        await h.page.fill('#search input', query);
+        await h.page.waitForTimeout(400);
+        return h.page.$eval('#search', (e) => ({
+          invalid: (e as HTMLElement & { invalid: boolean }).invalid,
+          title: e.getAttribute('title') ?? '',
+          count: document.getElementById('search-count')?.textContent ?? '',
+        }));
+      };
+      // JavaScript's RegExp takes a backreference and a lookahead; RE2, which runs the search, does not.
+      for (const query of ['/(perl)\\1/', '/perl(?=-)/', '/(/']) {
+        const shown = await field(query);
+        assert.equal(shown.invalid, true, `${query} is marked invalid`);
+        assert.match(shown.title, /^Not a regular expression RE2 can run: \S/, query);
+        assert.equal(shown.count, '0', `${query} finds nothing`);
+      }
+      const valid = await field('/^perl-[0-9.]+$/');
+      assert.equal(valid.invalid, false);
+      assert.equal(valid.title, '');
+      assert.equal(Number(valid.count), findByName(c.graph, '/^perl-[0-9.]+$/').length);
+      assert.ok(Number(valid.count) > 0, 'the fixture has a perl');
+    } finally {
+      await h.close();
+    }
+  });
 });

@@ -10,6 +10,7 @@ import { findByName } from '../../src/shared';
 import { displayName } from '../../src/shared';
 import type { ClosureGraph } from '../../src/shared';
 import type { DominatorTree } from '../../src/shared';
+import { publishScreenshot } from '../support/readmeScreenshots';
 import { openHarness, type Harness } from './harness';
 import { parseWebviewState } from '../../src/shared';
 import {
@@ -571,7 +572,7 @@ describe('sunburst webview in headless Chromium', function () {
         await h.page.waitForSelector('#all-chains .definition');
         await settle(h.page);
         assert.equal(await h.page.$$eval('#all-chains .chain', (e) => e.length), 2);
-        await h.screenshot('sunburst-readme.png');
+        publishScreenshot(await h.screenshot('sunburst-readme.png'), 'screenshot-sunburst.png');
       } finally {
         await h.close();
       }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { findByName, displayName, parseStorePath } from '../../src/shared';
+import { publishScreenshot } from '../support/readmeScreenshots';
 import { openHarness, type Harness } from './harness';
 import { closureMessage, nixosLikeFixture, sp, syntheticClosure, type TestClosure } from './closures';
 
@@ -53,7 +54,7 @@ describe('table view in headless Chromium', function () {
       await openTable(h);
     });
     after(async () => {
-      await h?.screenshot('table-fixture.png');
+      if (h) publishScreenshot(await h.screenshot('table-fixture.png'), 'screenshot-table.png');
       await h?.close();
     });
 

@@ -2,6 +2,7 @@
  * Search by name or /regex/: which paths match, which tree nodes contain a match (so a collapsed arc lights up
  * for a match below it), the count badge and the result list in the side pane.
  */
+import { parseRegex } from '../../src/shared/analysis/names';
 import { h } from '../dom';
 import type { Arc } from '../chart/layout';
 import { children as treeChildren } from '../chart/viewTree';
@@ -33,7 +34,13 @@ export class Search {
     const q = query.trim();
     this.page.persist({ search: q === '' ? undefined : q });
     const field = document.getElementById('search') as (HTMLElement & { invalid?: boolean }) | null;
-    if (field) field.invalid = /^\/.+\/i?$/.test(q) && !validRegex(q);
+    if (field) {
+      // The same RE2 parser as the search itself: a pattern JavaScript would take but RE2 would not (a
+      // backreference, a lookahead) is marked invalid rather than silently matching nothing.
+      const regex = parseRegex(q);
+      field.invalid = regex?.ok === false;
+      field.title = regex?.ok === false ? `Not a regular expression RE2 can run: ${regex.message}` : '';
+    }
     if (q === '') {
       this.matches = null;
       this.containsMatch = null;
@@ -124,16 +131,5 @@ export class Search {
       h('p', { class: 'muted', id: 'search-summary' }, summary),
       list,
     );
-  }
-}
-
-function validRegex(q: string): boolean {
-  const m = /^\/(.+)\/(i?)$/.exec(q);
-  if (!m) return false;
-  try {
-    new RegExp(m[1]!, m[2]);
-    return true;
-  } catch {
-    return false;
   }
 }

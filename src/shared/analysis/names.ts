@@ -66,8 +66,11 @@ function isMainPath(g: ClosureGraph, i: number): boolean {
   return p.output === '' && p.version !== '' && !p.version.includes('-');
 }
 
-/** `/re/` or `/re/i`, compiled; undefined when `q` is not written as a regex. */
-function parseRegex(q: string): { ok: true; regex: UserRegex } | { ok: false; message: string } | undefined {
+/**
+ * `/re/` or `/re/i`, compiled with RE2 (compileUserRegex); undefined when `q` is not written as a regex. The
+ * webview's search field marks a query invalid by this same function, so what it accepts is what is searched.
+ */
+export function parseRegex(q: string): { ok: true; regex: UserRegex } | { ok: false; message: string } | undefined {
   const m = /^\/(.+)\/([i]?)$/.exec(q);
   return m ? compileUserRegex(m[1]!, m[2]) : undefined;
 }
