@@ -55,7 +55,7 @@ export class OptionMeasurements extends Disposable {
     super();
     this.item.name = 'Nix Closure Lens: option costs';
     this.item.command = CANCEL_COMMAND;
-    this.register(vscode.commands.registerCommand(CANCEL_COMMAND, () => this.cancel()));
+    this.register(vscode.commands.registerCommand(CANCEL_COMMAND, () => this.stopByUser()));
     this.register({
       dispose: () => {
         if (this.pending) clearTimeout(this.pending);
@@ -142,6 +142,20 @@ export class OptionMeasurements extends Disposable {
         this.changed.fire();
         this.finished.fire(key);
       });
+  }
+
+  /** "Stop measuring option costs": stops every run and says what was measured before it stopped. */
+  private stopByUser(): void {
+    const running = [...this.runs.values()].filter((r) => r.state === 'running');
+    this.cancel();
+    const measured = running.reduce((n, r) => n + r.done, 0);
+    const total = running.reduce((n, r) => n + r.targets.size + r.elementTargets.size, 0);
+    vscode.window.setStatusBarMessage(
+      running.length === 0
+        ? '$(circle-slash) Nix Closure Lens: no option costs were being measured.'
+        : `$(circle-slash) Nix Closure Lens: stopped measuring option costs; ${measured} of ${total} were measured, the rest keep their estimates.`,
+      10_000,
+    );
   }
 
   /** Cancels the runs (all, or the target's). What was measured stays. */
