@@ -12,13 +12,12 @@ export interface ReferenceGraph {
   readonly narSize: Float64Array;
 }
 
-/** A DAG of components, in the shape closure-size code reads (CSR references and referrers). */
+/** A DAG of components, in the shape closure-size code reads (CSR references, and referrer counts as offsets). */
 export interface Condensation extends ReferenceGraph {
   /** The component of each node of the original graph. */
   readonly componentOf: Int32Array;
-  /** Referrers of each component (CSR), the reverse of refOffsets/refTargets. */
+  /** Where each component's referrers would start in a CSR of referrers: differences give the referrer counts. */
   readonly revOffsets: Int32Array;
-  readonly revTargets: Int32Array;
 }
 
 /**
@@ -114,9 +113,5 @@ function buildComponentGraph(g: ReferenceGraph, componentOf: Int32Array, m: numb
   const revOffsets = new Int32Array(m + 1);
   for (const d of refTargets) revOffsets[d + 1]!++;
   for (let c = 0; c < m; c++) revOffsets[c + 1]! += revOffsets[c]!;
-  const revFill = revOffsets.slice(0, m);
-  const revTargets = new Int32Array(refTargets.length);
-  for (let c = 0; c < m; c++)
-    for (let e = refOffsets[c]!; e < refOffsets[c + 1]!; e++) revTargets[revFill[refTargets[e]!]!++] = c;
-  return { nodeCount: m, refOffsets, refTargets, narSize, componentOf, revOffsets, revTargets };
+  return { nodeCount: m, refOffsets, refTargets, narSize, componentOf, revOffsets };
 }
