@@ -142,6 +142,9 @@ export interface RealClosure {
 
 const SEED = 20_240_601;
 
+/** Real NAR sizes scaled down 256× (at most 64 KiB): a 10k closure of real sizes would be gigabytes; the shape stays. */
+export const scaledNarSize = (narSize: number): number => Math.min(64 * 1024, Math.round(narSize / 256));
+
 /**
  * A real closure of `n` store paths in the local store, imported with `nix-store --import`
  * (test/support/storeImport.ts: seconds, where building n derivations with Nix 2.8 took 50 minutes at 10,000).
@@ -150,13 +153,11 @@ const SEED = 20_240_601;
  */
 export async function realClosure(ctx: BenchContext, n: number, variant = 0): Promise<RealClosure> {
   const samples = await loadSamples();
-  // Scaled-down sizes keep the store small (a 10k closure of real sizes would be gigabytes); the shape stays.
-  const spec = generateSpec(samples, n, SEED + n, (s) => Math.min(64 * 1024, Math.round(s / 256)));
+  const spec = generateSpec(samples, n, SEED + n, scaledNarSize);
   // A variant is the same graph under other store paths: a closure no cache has seen, for cold runs.
   const salt = `${createHash('sha256').update(JSON.stringify(spec.nodes)).digest('hex').slice(0, 16)}${variant ? `-v${variant}` : ''}`;
   const t0 = Date.now();
-  const nodes = spec.nodes.map((x) => ({ name: x.name, refs: x.refs, bytes: x.size }));
-  const { paths, imported } = await importClosure(nodes, `bench-${salt}`);
+  const { paths, imported } = await importClosure(spec.nodes, `bench-${salt}`);
   const importSeconds = (Date.now() - t0) / 1000;
   ctx.log(
     `real ${n}-path closure: ${imported ? `${imported} paths imported` : 'valid already'} in ${importSeconds.toFixed(1)} s`,

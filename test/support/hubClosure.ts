@@ -21,7 +21,6 @@ export async function realiseHubClosure(paths = HUB_CLOSURE_PATHS, seed = 16): P
   // out-degrees with the shape of a real NixOS runtime closure's (mean about 3.6, median 2, a long tail)
   const outDegrees = [0, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 5, 6, 9, 14, 25];
   const spec = generateSpec({ names: NAMES, narSizes: [512], outDegrees }, paths, seed, () => 64);
-  const nodes = spec.nodes.map((x) => ({ name: x.name, refs: x.refs, bytes: x.size }));
-  const { paths: imported } = await importClosure(nodes, `hub-closure-${paths}-${seed}`);
+  const { paths: imported } = await importClosure(spec.nodes, `hub-closure-${paths}-${seed}`);
   return imported[paths - 1]!;
 }

@@ -7,7 +7,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
-import { generateSpec, loadSamples, type GraphSpec } from '../../bench/generate';
+import { generateSpec, loadSamples, scaledNarSize, type GraphSpec } from '../../bench/generate';
 import { nixEnv } from './fixtures';
 import { importClosure as importNodes } from './storeImport';
 
@@ -21,10 +21,8 @@ export interface ImportedClosure {
 /** Imports a generated closure of `n` paths (a no-op when it is there already) and returns its paths. */
 export async function importClosure(n: number, seed = 10_000): Promise<ImportedClosure> {
   const samples = await loadSamples();
-  // Scaled-down sizes, as the bench's real closures: the shape of real sizes without gigabytes.
-  const spec = generateSpec(samples, n, seed, (narSize) => Math.min(64 * 1024, Math.round(narSize / 256)));
-  const nodes = spec.nodes.map((x) => ({ name: x.name, refs: x.refs, bytes: x.size }));
-  const { paths } = await importNodes(nodes, `e2e-${n}-${seed}`);
+  const spec = generateSpec(samples, n, seed, scaledNarSize); // as the bench's real closures
+  const { paths } = await importNodes(spec.nodes, `e2e-${n}-${seed}`);
   const root = paths[n - 1]!;
   const gcroot = path.join(os.tmpdir(), `closure-lens-imported-${n}-${seed}`);
   await execa('nix-store', ['--realise', '--add-root', gcroot, '--indirect', root], {

@@ -19,8 +19,8 @@ export interface ImportedNode {
   readonly name: string;
   /** Indices of the node's references: earlier nodes only (the import adds references first). */
   readonly refs: readonly number[];
-  /** Filler bytes added to the path's binary file, to give it a NAR size of this order. */
-  readonly bytes: number;
+  /** Filler bytes added to the path's binary file, to give it a NAR size of this order (a bench NodeSpec's size). */
+  readonly size: number;
 }
 
 const BASE32 = '0123456789abcdfghijklmnpqrsvwxyz';
@@ -52,7 +52,7 @@ export async function importClosure(
       if (j >= i) throw new Error(`node ${i} (${nodes[i]!.name}) refers to a later node ${j}`);
       return paths[j]!;
     });
-    stream.path(paths[i]!, nar(paths[i]!, refs, nodes[i]!.bytes), [...refs].sort());
+    stream.path(paths[i]!, nar(paths[i]!, refs, nodes[i]!.size), [...refs].sort());
   }
   stream.end();
   if (stream.count > 0) {
