@@ -6,13 +6,12 @@
  * the timeline line the extension logs for that load (src/extension/firstDrawTimeline.ts) says where the time went.
  */
 import { execa } from 'execa';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { nixEnv } from '../test/support/fixtures';
 import { withSession, type Session } from '../test/e2e/session';
 import { waitFor } from '../test/e2e/browser';
 import { outputChannelLines } from '../test/e2e/outputChannel';
+import { packageVsix } from '../test/e2e/vsix';
+import { parseTimeline, timelineLines } from '../test/e2e/timelineLog';
 import { realClosure } from './generate';
 import { markdownTable, now, seconds, summarize, verdict, type BenchContext, type BenchSection } from './lib';
 
@@ -29,39 +28,21 @@ interface Round {
   readonly marks: Map<string, number>;
 }
 
-/** The .vsix users install (`npm run package`: minified bundles), then back to the development build. */
-function packageVsix(ctx: BenchContext): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(ctx.repo, 'package.json'), 'utf8')) as {
-    name: string;
-    version: string;
-  };
-  const vsix = path.join(ctx.repo, 'dist', `${pkg.name}-${pkg.version}.vsix`);
-  fs.rmSync(vsix, { force: true });
-  execFileSync('npm', ['run', '--silent', 'package'], { cwd: ctx.repo, stdio: ['ignore', 'pipe', 'pipe'] });
-  execFileSync(process.execPath, ['.esbuild.config.mjs'], { cwd: ctx.repo, stdio: 'inherit' });
-  if (!fs.existsSync(vsix)) throw new Error(`npm run package did not write ${vsix}`);
-  return vsix;
-}
-
 async function nixPathInfo(root: string): Promise<number> {
   const t0 = now();
   await execa('nix', ['path-info', '-rs', '--json', root], { env: nixEnv(), stdout: 'ignore' });
   return now() - t0;
 }
 
-function timelineLines(s: Session): string[] {
-  return outputChannelLines(s.profile, 'Nix Closure Lens').filter((l) => / timeline .* painted [\d,]+$/.test(l));
-}
-
 /** Marks of the `index`th timeline line of the session (name → ms since the command; the webview's as `webview <name>`). */
 function timelineMarks(s: Session, index: number): Map<string, number> | undefined {
-  const line = timelineLines(s)[index];
+  const line = timelineLines(s.profile)[index];
   if (!line) return undefined;
-  const marks = new Map<string, number>();
-  const num = (t: string) => Number(t.replace(/,/g, ''));
-  for (const m of line.matchAll(/(?:: |· )([a-z ]+?) ([\d,]+)(?= ·|$)/g)) marks.set(m[1]!, num(m[2]!));
-  for (const m of line.matchAll(/([a-z]+) \+([\d,]+)/g)) marks.set(`webview ${m[1]}`, num(m[2]!));
-  return marks;
+  const { marks, webview } = parseTimeline(line);
+  return new Map([
+    ...marks.map((m) => [m.name, m.ms] as const),
+    ...webview.map((m) => [`webview ${m.name}`, m.ms] as const),
+  ]);
 }
 
 async function showStorePath(s: Session, root: string, paths: number): Promise<number> {
@@ -110,7 +91,7 @@ export const vscodeSection: BenchSection = {
       for (let v = 0; v <= rounds; v++) list.push(await realClosure(ctx, n, 100 + v));
       closures.set(n, list);
     }
-    const vsix = packageVsix(ctx);
+    const vsix = packageVsix();
     const results = new Map<number, Round[]>();
     await withSession(
       { name: 'bench-vscode', vsix, settings: { 'nixClosureLens.nixPath': '' }, log: (l) => ctx.log(l) },
@@ -121,7 +102,7 @@ export const vscodeSection: BenchSection = {
           for (let k = 0; k < list.length; k++) {
             const root = list[k]!.root;
             ctx.log(`vscode: ${n} paths, round ${k}`);
-            const index = timelineLines(s).length;
+            const index = timelineLines(s.profile).length;
             const enterToFooter = await showStorePath(s, root, n);
             let marks: Map<string, number> | undefined;
             await waitFor(

@@ -28,6 +28,7 @@ import { largeClosure, workspaceWithoutSystem } from './scenarios-large';
 import { closureView } from './scenarios-view';
 import { preciseWhy } from './scenarios-precise';
 import { withSession, type SessionOptions } from './session';
+import { packageVsix } from './vsix';
 import { createWorkspace, NIX_CONFIG } from './workspace';
 
 const argv = process.argv.slice(2);
@@ -144,25 +145,6 @@ async function hostSuite(workspaceTrust: boolean, out: StageOutput, opts: { mult
   }
 }
 
-/** `npm run package`: the production bundles and the .vsix in dist/, as users get them. Returns its path. */
-function buildVsix(out: StageOutput): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { name: string; version: string };
-  const vsix = path.join(REPO, 'dist', `${pkg.name}-${pkg.version}.vsix`);
-  if (!(skipPackage && fs.existsSync(vsix))) {
-    fs.rmSync(vsix, { force: true });
-    const log = execFileSync('npm', ['run', '--silent', 'package'], {
-      cwd: REPO,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    if (verbose) out.line(log);
-    // Back to the development build (source maps) for the sessions that load the extension from this folder.
-    execFileSync(process.execPath, ['.esbuild.config.mjs'], { cwd: REPO, stdio: 'inherit' });
-  }
-  if (!fs.existsSync(vsix)) throw new Error(`npm run package did not write ${vsix}`);
-  return vsix;
-}
-
 async function main(): Promise<void> {
   checkCodeServerInstalled();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -175,7 +157,7 @@ async function main(): Promise<void> {
 
   let vsix: string | undefined;
   await stage('package: npm run package builds the .vsix', async (out) => {
-    vsix = buildVsix(out);
+    vsix = packageVsix({ reuse: skipPackage, ...(verbose ? { log: out.line } : {}) });
     const files = execFileSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).split('\n').filter(Boolean);
     out.line(
       `    ${path.relative(REPO, vsix)}: ${files.length} files, ${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB`,

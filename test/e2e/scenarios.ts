@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { waitFor } from './browser';
 import * as oracle from './oracle';
 import type { Session } from './session';
-import { outputChannelLines } from './outputChannel';
+import { parseTimeline, timelineLines } from './timelineLog';
 
 export interface Step {
   readonly title: string;
@@ -233,20 +233,12 @@ const timelineInLog: Step = {
     await waitFor(
       'a timeline line in the Nix Closure Lens output channel',
       () => {
-        line = outputChannelLines(s.profile, 'Nix Closure Lens').find((l) =>
-          /timeline .*demo.* painted [\d,]+$/.test(l),
-        );
+        line = timelineLines(s.profile).find((l) => /timeline .*demo/.test(l));
         return Promise.resolve(line !== undefined);
       },
       30_000,
     );
-    // e.g. "timeline .#nixosConfigurations.demo (77 paths, ms since the command): panel 3 · evaluated 410 · nix
-    // started 411 · first byte 455 · nix done 470 · parsed 475 · analysed 490 · cached 492 · posted 520 · webview
-    // (80 arcs): model +2, page +30, drawn +60, painted +75 · painted 610"
-    const marks = [...line!.matchAll(/(?:: |· )([a-z ]+?) ([\d,]+)(?= ·|$)/g)].map((m) => ({
-      name: m[1]!,
-      ms: Number(m[2]!.replace(/,/g, '')),
-    }));
+    const { marks } = parseTimeline(line!);
     const names = marks.map((m) => m.name);
     for (const want of ['panel', 'posted', 'painted'])
       assert.ok(names.includes(want), `"${want}" in ${JSON.stringify(line)}`);
