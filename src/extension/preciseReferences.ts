@@ -24,15 +24,7 @@ export async function preciseEdges(chain: readonly string[], signal: AbortSignal
     const to = chain[k + 1]!;
     try {
       const found = await findReferences(from, [to], { signal });
-      const hits: PreciseHit[] = (found.get(to) ?? []).slice(0, MAX_PRECISE_HITS).map((h) => ({
-        file: h.file,
-        kind: h.kind,
-        offset: h.offset,
-        before: h.before,
-        hash: h.hash,
-        after: h.after,
-      }));
-      edges.push({ from, to, hits });
+      edges.push({ from, to, hits: (found.get(to) ?? []).slice(0, MAX_PRECISE_HITS) });
     } catch (e) {
       if (signal.aborted) throw e;
       const err = e as { message?: string; fix?: string };

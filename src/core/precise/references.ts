@@ -7,24 +7,16 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { baseName, isStoreBaseName, HASH_LENGTH } from '../../shared/storePath';
+import type { PreciseHit } from '../../shared/protocol/messages';
 import { ClosureLensError } from '../errors';
 import { scanFile, SNIPPET_MARGIN, type ScanOptions } from './scanFile';
 
-export interface ReferenceHit {
-  /** Where inside the store path, relative (`libexec/git-core/git-send-email`); `/` when the store path is a file. */
-  readonly file: string;
-  readonly kind: 'file' | 'symlink';
-  /** Byte offset of the hash in the file, or in the symlink's target. */
-  readonly offset: number;
-  /**
-   * The bytes around the hash as Nix shows them, non-printable bytes as `.`: up to 32 bytes on each side in a
-   * file, the whole target of a symlink.
-   */
-  readonly before: string;
-  /** The dependency's hash (what Nix highlights). */
-  readonly hash: string;
-  readonly after: string;
-}
+/**
+ * One hit: where inside the store path the dependency's hash is, and the bytes around it as Nix shows them (up to
+ * 32 bytes on each side in a file, the whole target of a symlink). The webview shows the same record, so its type
+ * is the protocol's.
+ */
+export type ReferenceHit = PreciseHit;
 
 export interface PreciseOptions {
   /** Every occurrence in every file; by default the first one in each file, as Nix shows. */
