@@ -131,8 +131,10 @@ export const vscodeSection: BenchSection = {
       'parsed',
       'analysed',
       'cached',
+      'webview started',
       'webview ready',
       'posted',
+      'webview script',
       'webview model',
       'webview drawn',
       'webview painted',
@@ -179,8 +181,10 @@ export const vscodeSection: BenchSection = {
       ...checks,
       '',
       'Where the time goes: the timeline line the extension logs for each load, median over the rounds, in ms since ' +
-        'the command, except the *webview model / drawn / painted* columns: ms since the closure message reached the ' +
-        "webview. *webview ready*: the webview's scripts had loaded and it asked for the closure.",
+        'the command, except the *webview script / model / drawn / painted* columns: ms since the closure message ' +
+        "reached the webview. *webview started*: VS Code started the webview's page (its clock); *webview ready*: the " +
+        "page's inline first script asked for the closure (before the bundle loads); *webview script*: the bundle " +
+        'took the message (0 when it had loaded first).',
       '',
       markdownTable(['paths', ...markNames], timelineRows),
     ].join('\n');

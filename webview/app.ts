@@ -14,6 +14,7 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import type { EarlyBoot } from './boot';
 import { FirstDrawMarks } from './firstDraw';
 import { formatBytes } from '../src/shared/format';
 import {
@@ -39,7 +40,7 @@ import type { Page, SelectHow } from './page';
 import { renderCrumbs } from './panels/crumbs';
 import { Legend, renderFooter } from './panels/legend';
 import { showPreciseResult } from './panels/precise';
-import { Search } from './panels/search';
+import { focusSearchOnSlash, Search } from './panels/search';
 import { SidePane } from './panels/side';
 import { buildToolbar } from './panels/toolbar';
 import { PathTable } from './panels/table';
@@ -77,27 +78,21 @@ export class App implements Page {
     this.title = this.state.title ?? '';
   }
 
-  start(): void {
-    window.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
+  /** The page's first script said `ready`; what came while this bundle loaded is handled first, in order. */
+  start(boot: EarlyBoot): void {
+    this.showStatus('loading', this.title ? `Loading ${this.title}…` : 'Waiting for the closure…');
+    const held = boot.take();
+    window.addEventListener('message', (e: MessageEvent) => this.receive(e.data, e.timeStamp));
     window.addEventListener('error', (e) => this.reportError(e.error ?? e.message));
     window.addEventListener('unhandledrejection', (e) => this.reportError(e.reason));
-    // nix-tree's key: `/` goes to the search field from anywhere but a text field.
-    document.addEventListener('keydown', (e) => {
-      const t = e.target as HTMLElement | null;
-      if (e.key !== '/' || e.defaultPrevented || t?.closest('vscode-textfield, input, textarea')) return;
-      const field = document.getElementById('search');
-      if (!field) return;
-      e.preventDefault();
-      field.focus();
-    });
-    this.showStatus('loading', this.title ? `Loading ${this.title}…` : 'Waiting for the closure…');
-    this.vscode.postMessage({ type: 'ready' });
+    focusSearchOnSlash();
+    for (const e of held) this.receive(e.data, e.timeStamp);
   }
 
   // ----------------------------------------------------------------------------------------------- messages
 
-  private receive(data: unknown): void {
-    const receivedAt = performance.now();
+  /** `receivedAt`: when the message arrived (`performance.now()` time), which is before now if it was held. */
+  private receive(data: unknown, receivedAt: number): void {
     const checked = parseHostMessage(data, this.model ? { nodeCount: this.model.nodeCount } : {});
     if (!checked.ok) {
       this.post({
@@ -206,6 +201,7 @@ export class App implements Page {
 
   private async loadClosure(m: Extract<HostToWebview, { type: 'closure' }>, receivedAt: number): Promise<void> {
     const marks = new FirstDrawMarks(receivedAt);
+    marks.mark('script');
     this.chart?.dispose();
     this.title = m.title;
     this.settings = m.settings;

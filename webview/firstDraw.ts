@@ -1,6 +1,7 @@
 /**
- * The webview's part of the load timeline (issue 17): when the closure model, the page and the drawing were done,
- * and when the frame holding the drawing was painted, in ms since the `closure` message arrived. Posted once as
+ * The webview's part of the load timeline (issue 17): when the bundle took the `closure` message (it may arrive
+ * while the bundle still loads), when the closure model, the page and the drawing were done, and when the frame
+ * holding the drawing was painted, in ms since the message arrived. Posted once as
  * a `drawn` message; the host puts it on the load's line in the log.
  */
 import type { DrawMark, WebviewToHost } from '../src/shared/protocol';

@@ -1,6 +1,6 @@
 /** Entry of the sunburst webview bundle (dist/webview/sunburst.js). */
-import { App, type VsCodeApi } from './app';
+import { App } from './app';
+import { earlyBoot } from './boot';
 
-declare function acquireVsCodeApi(): VsCodeApi;
-
-new App(acquireVsCodeApi()).start();
+const boot = earlyBoot();
+new App(boot.api).start(boot);

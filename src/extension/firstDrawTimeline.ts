@@ -44,9 +44,9 @@ export function traceFirstDraw(
   void posted.then(async () => {
     const postedMs = performance.now() - trace.commandAt;
     const draw = await drawn;
-    // The webview's scripts load while nix runs; when they are slower, the closure waits for them.
-    const readyMs = panel.readyAt === undefined ? undefined : Math.max(0, panel.readyAt - trace.commandAt);
-    log(timelineLine(trace, postedMs, draw, readyMs));
+    // The webview's page starts while nix runs; the closure waits for it when it is slower.
+    const since = (t: number | undefined) => (t === undefined ? undefined : Math.max(0, t - trace.commandAt));
+    log(timelineLine(trace, postedMs, draw, { started: since(panel.pageStartedAt), ready: since(panel.readyAt) }));
   });
 }
 
@@ -54,12 +54,13 @@ export function timelineLine(
   trace: FirstDrawTrace,
   postedMs: number,
   draw: FirstDraw | undefined,
-  readyMs?: number,
+  page: { started?: number | undefined; ready?: number | undefined } = {},
 ): string {
   const ms = (n: number) => Math.round(n).toLocaleString('en');
   const marks = [{ name: 'panel', ms: trace.panelMs }];
   for (const m of trace.loadMarks) marks.push({ name: m.name, ms: trace.loadStartMs + m.ms });
-  if (readyMs !== undefined) marks.push({ name: 'webview ready', ms: readyMs });
+  if (page.started !== undefined) marks.push({ name: 'webview started', ms: page.started });
+  if (page.ready !== undefined) marks.push({ name: 'webview ready', ms: page.ready });
   marks.push({ name: 'posted', ms: postedMs });
   // In the order they happened: the webview may be ready before nix starts, or after the payload is built.
   const parts = marks.sort((a, b) => a.ms - b.ms).map((m) => `${m.name} ${ms(m.ms)}`);

@@ -95,7 +95,8 @@ export class SunburstPanel {
   /** The running precise search; a new request, a new closure or disposal stops it. */
   private precise: AbortController | undefined;
   private ready = false;
-  /** `performance.now()` when the webview first said it was ready (its scripts loaded): for the load timeline. */
+  /** For the load timeline (`performance.now()` time): VS Code started the page (by its clock), the page said ready. */
+  pageStartedAt: number | undefined;
   readyAt: number | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
@@ -289,6 +290,7 @@ export class SunburstPanel {
     if (m.type === 'ready') {
       this.ready = true;
       this.readyAt ??= performance.now();
+      this.pageStartedAt ??= m.documentAt - performance.timeOrigin;
       // The webview starts from scratch whenever it is shown again: send everything it needs.
       if (this.closureMessage) {
         this.post(this.closureMessage);

@@ -27,6 +27,28 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   ].join('; ');
 }
 
+/**
+ * The page's first script, inline and ahead of the stylesheets (a script waits for the stylesheets above it), so
+ * that it runs before any file has loaded: it says `ready` at once and holds the host's messages until the bundle
+ * (sunburst.js) takes them (webview/boot.ts). The closure's payload then crosses to the webview while the bundle
+ * loads, instead of after. `documentAt` (ms since the epoch) is
+ * when VS Code started the page: the load timeline's "webview started" mark. Plain ES2020, no interpolation.
+ */
+export const EARLY_READY_SCRIPT = `(() => {
+  const api = acquireVsCodeApi();
+  const held = [];
+  const hold = (e) => held.push(e);
+  window.addEventListener('message', hold);
+  window.closureLensBoot = {
+    api,
+    take() {
+      window.removeEventListener('message', hold);
+      return held.splice(0);
+    },
+  };
+  api.postMessage({ type: 'ready', documentAt: performance.timeOrigin });
+})();`;
+
 const escapeAttr = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -43,6 +65,7 @@ export function sunburstPageHtml(r: SunburstPageResources): string {
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${a.csp}">
+<script nonce="${a.nonce}">${EARLY_READY_SCRIPT}</script>
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${a.codicon}" id="vscode-codicon-stylesheet" nonce="${a.nonce}">
 <link rel="stylesheet" href="${a.style}" nonce="${a.nonce}">

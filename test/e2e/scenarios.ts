@@ -240,7 +240,7 @@ const timelineInLog: Step = {
     );
     const { marks } = parseTimeline(line!);
     const names = marks.map((m) => m.name);
-    for (const want of ['panel', 'posted', 'painted'])
+    for (const want of ['panel', 'webview started', 'webview ready', 'posted', 'painted'])
       assert.ok(names.includes(want), `"${want}" in ${JSON.stringify(line)}`);
     assert.ok(
       names.includes('nix started') || names.includes('read from the cache') || names.includes('in memory'),
@@ -248,7 +248,8 @@ const timelineInLog: Step = {
     );
     for (let k = 1; k < marks.length; k++)
       assert.ok(marks[k]!.ms >= marks[k - 1]!.ms, `marks in order: ${JSON.stringify(line)}`);
-    const webview = /webview \([\d,]+ arcs\): model \+[\d,]+, page \+[\d,]+, drawn \+[\d,]+, painted \+[\d,]+/;
+    const webview =
+      /webview \([\d,]+ arcs\): script \+[\d,]+, model \+[\d,]+, page \+[\d,]+, drawn \+[\d,]+, painted \+[\d,]+/;
     assert.match(line!, webview);
   },
 };

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { contentSecurityPolicy, sunburstPageHtml } from '../../src/extension/webviewHtml';
+import { contentSecurityPolicy, EARLY_READY_SCRIPT, sunburstPageHtml } from '../../src/extension/webviewHtml';
 import { repoRoot } from '../support/fixtures';
 
 // What VS Code passes as webview.cspSource, and a nonce like the panel's (18 random bytes, base64url).
@@ -81,9 +81,12 @@ describe('webview Content Security Policy', () => {
     assert.ok(scripts.length > 0);
     for (const [, attrs, body] of scripts) {
       assert.match(attrs!, new RegExp(`nonce="${NONCE}"`));
-      assert.match(attrs!, /src="https:\/\/\*\.vscode-cdn\.net\//);
-      assert.equal(body!.trim(), '', 'no inline script body');
+      // One inline script, the fixed first script (no value is interpolated into it); the rest are files.
+      if (body!.trim() !== '') assert.equal(body, EARLY_READY_SCRIPT, 'the only inline script is the first one');
+      else assert.match(attrs!, /src="https:\/\/\*\.vscode-cdn\.net\//);
     }
+    assert.equal(scripts.filter(([, , body]) => body!.trim() !== '').length, 1, 'one inline script');
+    assert.ok(html.indexOf(EARLY_READY_SCRIPT) < html.indexOf('="https://'), 'it runs before any file loads');
     for (const [link] of html.matchAll(/<link\b[^>]*rel="stylesheet"[^>]*>/g))
       assert.match(link, new RegExp(`nonce="${NONCE}"`));
     assert.doesNotMatch(html, /\son[a-z]+\s*=/i, 'no inline event handler attributes');

@@ -11,6 +11,18 @@ import { pathButton } from './pathButton';
 
 const SEARCH_LIST_LIMIT = 300;
 
+/** nix-tree's key: `/` goes to the search field from anywhere but a text field. */
+export function focusSearchOnSlash(): void {
+  document.addEventListener('keydown', (e) => {
+    const t = e.target as HTMLElement | null;
+    if (e.key !== '/' || e.defaultPrevented || t?.closest('vscode-textfield, input, textarea')) return;
+    const field = document.getElementById('search');
+    if (!field) return;
+    e.preventDefault();
+    field.focus();
+  });
+}
+
 export class Search {
   private matches: Uint8Array | null = null;
   private containsMatch: Uint8Array | null = null;

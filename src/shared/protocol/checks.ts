@@ -46,7 +46,7 @@ export function checkString(o: Rec, key: string, max: number): string | undefine
 }
 
 const FIELDS: { readonly [K in WebviewMessageType]: readonly string[] } = {
-  ready: ['type'],
+  ready: ['type', 'documentAt'],
   selected: ['type', 'path'],
   copyPath: ['type', 'path'],
   revealInTree: ['type', 'path'],
@@ -97,8 +97,12 @@ export function parseWebviewMessage(raw: unknown): Checked<WebviewToHost> {
   if (extra) return { ok: false, reason: `${type}: ${extra}` };
   const fail = (reason: string): Checked<WebviewToHost> => ({ ok: false, reason: `${type}: ${reason}` });
   switch (type) {
-    case 'ready':
-      return { ok: true, value: { type } };
+    case 'ready': {
+      const at = raw['documentAt'];
+      if (typeof at !== 'number' || !Number.isFinite(at) || at <= 0)
+        return fail('"documentAt" must be a time in ms since the epoch');
+      return { ok: true, value: { type, documentAt: at } };
+    }
     case 'selected':
     case 'copyPath':
     case 'revealInTree':

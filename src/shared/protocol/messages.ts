@@ -188,7 +188,11 @@ export interface PreciseEdge {
 // Webview → host
 
 export type WebviewToHost =
-  | { readonly type: 'ready' }
+  /**
+   * The page has started (its inline first script, before the bundle loads): send it what it should show.
+   * `documentAt`: when VS Code started the page, in ms since the epoch (the load timeline's "webview started").
+   */
+  | { readonly type: 'ready'; readonly documentAt: number }
   /** The user selected a path; the host may sync the sidebar. */
   | { readonly type: 'selected'; readonly path: string }
   | { readonly type: 'copyPath'; readonly path: string }
@@ -205,17 +209,18 @@ export type WebviewToHost =
   | { readonly type: 'reportError'; readonly message: string }
   /**
    * A closure's first drawing is on screen: the webview's own marks (ms since the `closure` message arrived:
-   * model, page, drawn, painted) and the number of arcs drawn, for the host's timeline line in the log.
+   * script, model, page, drawn, painted) and the number of arcs drawn, for the host's timeline line in the log.
    */
   | { readonly type: 'drawn'; readonly marks: readonly DrawMark[]; readonly arcs: number };
 
 /** One step of the webview's first drawing of a closure. */
 export interface DrawMark {
-  readonly name: 'model' | 'page' | 'drawn' | 'painted';
+  /** `script`: the bundle took the message (it arrives before the bundle has loaded when nix is quick). */
+  readonly name: 'script' | 'model' | 'page' | 'drawn' | 'painted';
   /** Milliseconds since the `closure` message arrived. */
   readonly ms: number;
 }
 
-export const DRAW_MARK_NAMES: readonly DrawMark['name'][] = ['model', 'page', 'drawn', 'painted'];
+export const DRAW_MARK_NAMES: readonly DrawMark['name'][] = ['script', 'model', 'page', 'drawn', 'painted'];
 
 export type WebviewMessageType = WebviewToHost['type'];
