@@ -132,6 +132,7 @@ export const vscodeSection: BenchSection = {
       'analysed',
       'cached',
       'webview started',
+      'webview first script',
       'webview ready',
       'posted',
       'webview script',
@@ -182,8 +183,9 @@ export const vscodeSection: BenchSection = {
       '',
       'Where the time goes: the timeline line the extension logs for each load, median over the rounds, in ms since ' +
         'the command, except the *webview script / model / drawn / painted* columns: ms since the closure message ' +
-        "reached the webview. *webview started*: VS Code started the webview's page (its clock); *webview ready*: the " +
-        "page's inline first script asked for the closure (before the bundle loads); *webview script*: the bundle " +
+        "reached the webview. *webview started*: VS Code started the webview's page; *webview first script*: " +
+        "the page's inline first script ran and asked for the closure (both by the page's clock); *webview ready*: " +
+        'the host heard it; *webview script*: the bundle ' +
         'took the message (0 when it had loaded first).',
       '',
       markdownTable(['paths', ...markNames], timelineRows),

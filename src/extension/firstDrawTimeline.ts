@@ -5,7 +5,23 @@
  * painted: measured in the webview from the closure message's arrival) on one line, in ms since the command.
  */
 import type { TimelineMark } from '../core/load/timeline';
+import type { WebviewToHost } from '../shared/protocol';
 import type { FirstDraw, SunburstPanel } from './sunburstPanel';
+
+/** When a panel's page started, when its first script ran (both by the page's clock) and when the host heard it. */
+export interface PageTimes {
+  started?: number;
+  script?: number;
+  ready?: number;
+}
+
+/** The first `ready` of a panel, in `performance.now()` time (the page's times are ms since the epoch, as ours). */
+export function notePageTimes(t: PageTimes, m: Extract<WebviewToHost, { type: 'ready' }>): void {
+  if (t.ready !== undefined) return;
+  t.ready = performance.now();
+  t.started = m.documentAt - performance.timeOrigin;
+  t.script = m.sentAt - performance.timeOrigin;
+}
 
 /** Long enough for a 100,000-path closure on a slow machine; a hidden panel may never draw. */
 const DRAW_WAIT_MS = 120_000;
@@ -46,7 +62,13 @@ export function traceFirstDraw(
     const draw = await drawn;
     // The webview's page starts while nix runs; the closure waits for it when it is slower.
     const since = (t: number | undefined) => (t === undefined ? undefined : Math.max(0, t - trace.commandAt));
-    log(timelineLine(trace, postedMs, draw, { started: since(panel.pageStartedAt), ready: since(panel.readyAt) }));
+    log(
+      timelineLine(trace, postedMs, draw, {
+        started: since(panel.pageTimes.started),
+        script: since(panel.pageTimes.script),
+        ready: since(panel.pageTimes.ready),
+      }),
+    );
   });
 }
 
@@ -54,12 +76,13 @@ export function timelineLine(
   trace: FirstDrawTrace,
   postedMs: number,
   draw: FirstDraw | undefined,
-  page: { started?: number | undefined; ready?: number | undefined } = {},
+  page: { started?: number | undefined; script?: number | undefined; ready?: number | undefined } = {},
 ): string {
   const ms = (n: number) => Math.round(n).toLocaleString('en');
   const marks = [{ name: 'panel', ms: trace.panelMs }];
   for (const m of trace.loadMarks) marks.push({ name: m.name, ms: trace.loadStartMs + m.ms });
   if (page.started !== undefined) marks.push({ name: 'webview started', ms: page.started });
+  if (page.script !== undefined) marks.push({ name: 'webview first script', ms: page.script });
   if (page.ready !== undefined) marks.push({ name: 'webview ready', ms: page.ready });
   marks.push({ name: 'posted', ms: postedMs });
   // In the order they happened: the webview may be ready before nix starts, or after the payload is built.

@@ -42,6 +42,7 @@ import {
   type AttributionInput,
 } from '../shared/snapshot';
 import { sunburstPageHtml } from './webviewHtml';
+import { notePageTimes, type PageTimes } from './firstDrawTimeline';
 import { chainProblem } from '../core/precise/chain';
 import { openReference, searchWithProgress } from './preciseReferences';
 import type { PreciseHit } from '../shared/protocol';
@@ -95,9 +96,8 @@ export class SunburstPanel {
   /** The running precise search; a new request, a new closure or disposal stops it. */
   private precise: AbortController | undefined;
   private ready = false;
-  /** For the load timeline (`performance.now()` time): VS Code started the page (by its clock), the page said ready. */
-  pageStartedAt: number | undefined;
-  readyAt: number | undefined;
+  /** Load timeline (`performance.now()` time): VS Code started the page, its script ran (by its clock), host heard. */
+  readonly pageTimes: PageTimes = {};
   private readonly disposables: vscode.Disposable[] = [];
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposeEmitter.event;
@@ -289,8 +289,7 @@ export class SunburstPanel {
     const m = checked.value;
     if (m.type === 'ready') {
       this.ready = true;
-      this.readyAt ??= performance.now();
-      this.pageStartedAt ??= m.documentAt - performance.timeOrigin;
+      notePageTimes(this.pageTimes, m);
       // The webview starts from scratch whenever it is shown again: send everything it needs.
       if (this.closureMessage) {
         this.post(this.closureMessage);

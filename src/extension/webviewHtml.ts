@@ -31,8 +31,8 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
  * The page's first script, inline and ahead of the stylesheets (a script waits for the stylesheets above it), so
  * that it runs before any file has loaded: it says `ready` at once and holds the host's messages until the bundle
  * (sunburst.js) takes them (webview/boot.ts). The closure's payload then crosses to the webview while the bundle
- * loads, instead of after. `documentAt` (ms since the epoch) is
- * when VS Code started the page: the load timeline's "webview started" mark. Plain ES2020, no interpolation.
+ * loads, instead of after. `documentAt` and `sentAt` (ms since the
+ * epoch): when VS Code started the page and when this script ran, the timeline's "webview started" and "…script". Plain ES2020, no interpolation.
  */
 export const EARLY_READY_SCRIPT = `(() => {
   const api = acquireVsCodeApi();
@@ -46,7 +46,7 @@ export const EARLY_READY_SCRIPT = `(() => {
       return held.splice(0);
     },
   };
-  api.postMessage({ type: 'ready', documentAt: performance.timeOrigin });
+  api.postMessage({ type: 'ready', documentAt: performance.timeOrigin, sentAt: performance.timeOrigin + performance.now() });
 })();`;
 
 const escapeAttr = (s: string) =>

@@ -17,7 +17,7 @@ const P = '/nix/store/4bbyr8r3w8ld5dc8h3g8v0yffv8wgl1b-perl-5.38.2';
 describe('protocol: messages from the webview', () => {
   it('accepts every well-formed message', () => {
     const good = [
-      { type: 'ready', documentAt: 1_796_000_000_000.25 },
+      { type: 'ready', documentAt: 1_796_000_000_000.25, sentAt: 1_796_000_000_900.5 },
       { type: 'selected', path: P },
       { type: 'copyPath', path: P },
       { type: 'revealInTree', path: P },
@@ -42,10 +42,10 @@ describe('protocol: messages from the webview', () => {
       [{ type: 'runCommand', command: 'rm -rf /' }, /unknown message type "runCommand"/],
       [{ type: 'toString' }, /unknown message type/],
       [{ type: '__proto__' }, /unknown message type/],
-      [{ type: 'ready', documentAt: 1, extra: 1 }, /unexpected field "extra"/],
-      [{ type: 'ready' }, /"documentAt" must be a time/],
-      [{ type: 'ready', documentAt: Infinity }, /"documentAt" must be a time/],
-      [{ type: 'ready', documentAt: '1' }, /"documentAt" must be a time/],
+      [{ type: 'ready', documentAt: 1, sentAt: 2, extra: 1 }, /unexpected field "extra"/],
+      [{ type: 'ready', sentAt: 2 }, /"documentAt" must be a time/],
+      [{ type: 'ready', documentAt: Infinity, sentAt: 2 }, /"documentAt" must be a time/],
+      [{ type: 'ready', documentAt: 1, sentAt: '2' }, /"sentAt" must be a time/],
       [{ type: 'copyPath' }, /"path" must be a string/],
       [{ type: 'copyPath', path: 42 }, /"path" must be a string/],
       [{ type: 'copyPath', path: '' }, /"path" is empty/],

@@ -46,7 +46,7 @@ export function checkString(o: Rec, key: string, max: number): string | undefine
 }
 
 const FIELDS: { readonly [K in WebviewMessageType]: readonly string[] } = {
-  ready: ['type', 'documentAt'],
+  ready: ['type', 'documentAt', 'sentAt'],
   selected: ['type', 'path'],
   copyPath: ['type', 'path'],
   revealInTree: ['type', 'path'],
@@ -98,10 +98,14 @@ export function parseWebviewMessage(raw: unknown): Checked<WebviewToHost> {
   const fail = (reason: string): Checked<WebviewToHost> => ({ ok: false, reason: `${type}: ${reason}` });
   switch (type) {
     case 'ready': {
-      const at = raw['documentAt'];
-      if (typeof at !== 'number' || !Number.isFinite(at) || at <= 0)
-        return fail('"documentAt" must be a time in ms since the epoch');
-      return { ok: true, value: { type, documentAt: at } };
+      const [documentAt, sentAt] = [raw['documentAt'], raw['sentAt']];
+      for (const [key, at] of [
+        ['documentAt', documentAt],
+        ['sentAt', sentAt],
+      ] as const)
+        if (typeof at !== 'number' || !Number.isFinite(at) || at <= 0)
+          return fail(`"${key}" must be a time in ms since the epoch`);
+      return { ok: true, value: { type, documentAt: documentAt as number, sentAt: sentAt as number } };
     }
     case 'selected':
     case 'copyPath':

@@ -190,9 +190,10 @@ export interface PreciseEdge {
 export type WebviewToHost =
   /**
    * The page has started (its inline first script, before the bundle loads): send it what it should show.
-   * `documentAt`: when VS Code started the page, in ms since the epoch (the load timeline's "webview started").
+   * In ms since the epoch, for the load timeline: `documentAt`, when VS Code started the page ("webview started");
+   * `sentAt`, when the inline script said this ("webview first script").
    */
-  | { readonly type: 'ready'; readonly documentAt: number }
+  | { readonly type: 'ready'; readonly documentAt: number; readonly sentAt: number }
   /** The user selected a path; the host may sync the sidebar. */
   | { readonly type: 'selected'; readonly path: string }
   | { readonly type: 'copyPath'; readonly path: string }
