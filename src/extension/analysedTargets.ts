@@ -23,6 +23,7 @@ import { Disposable } from './disposables';
 import type { NixLog } from './nixLog';
 import { OptionMeasurements, type MeasuredState } from './optionMeasurements';
 import { optionCostSettings, readSettings } from './settings';
+import { shortFile } from './displayPaths';
 import { SunburstPanel } from './sunburstPanel';
 import { panelTarget, targetKey, type ClosureTarget } from './targets';
 
@@ -355,6 +356,7 @@ export class AnalysedTargets extends Disposable {
       ...json,
       definitions: json.definitions.map((d, id) => ({
         ...d,
+        fileLabel: shortFile(d.file),
         ...(this.measurements.of(key, a, id) === 'measuring' ? { measuring: true } : {}),
       })),
       // Each chain names its own cause: the definition whose collector is the chain's step (alice's packages).

@@ -19,6 +19,7 @@ export interface AttributionDefinitionInput extends Pick<
   OptionDefinition,
   | 'option'
   | 'file'
+  | 'fileLabel'
   | 'line'
   | 'column'
   | 'removalCost'
@@ -226,6 +227,7 @@ export function buildAttribution(analysis: SnapshotSource, input: AttributionInp
   const definitions: OptionDefinition[] = defs.map((d) => ({
     option: d.option,
     file: d.file,
+    ...(d.fileLabel !== undefined && { fileLabel: d.fileLabel }),
     line: d.line,
     removalCost: d.removalCost,
     ...(d.column !== undefined && { column: d.column }),

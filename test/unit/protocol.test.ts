@@ -239,6 +239,10 @@ describe('protocol: messages from the host, checked in the webview', () => {
       [{ ...a, defTargets: Array.from(a.defTargets) }, /"defTargets" must be a Int32Array/],
       [{ ...a, definitions: [{ ...a.definitions[0]!, line: 0 }] }, /definition 0: "line"/],
       [{ ...a, definitions: [{ ...a.definitions[0]!, onClick: 'x' }] }, /unexpected field "onClick"/],
+      [
+        { ...a, definitions: a.definitions.map((d, k) => (k === 0 ? { ...d, fileLabel: 42 } : d)) },
+        /definition 0: "fileLabel" must be a string/,
+      ],
       [{ ...a, evalMs: -1 }, /"evalMs"/],
     ];
     for (const [attribution, re] of bad) {

@@ -153,6 +153,8 @@ export function nixosLikeFixture(): TestClosure {
       {
         option: 'environment.systemPackages',
         file,
+        // As the extension labels it (relative to the workspace); the other definitions show a shortened path.
+        fileLabel: 'configuration.nix',
         line: 12,
         column: 3,
         inWorkspace: true,

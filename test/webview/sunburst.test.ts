@@ -301,6 +301,7 @@ describe('sunburst webview in headless Chromium', function () {
       );
       assert.match(defs[0]!, /environment\.systemPackages brings in git-2\.44\.0/);
       assert.match(defs[0]!, /configuration\.nix:12/);
+      assert.doesNotMatch(defs[0]!, /…\//, "the host's workspace-relative label, not a shortened absolute path");
       assert.match(defs[1]!, /environment\.systemPackages brings in nixos-help/);
       assert.match(defs[1]!, /…\/modules\/misc\/documentation\.nix:331/);
       // Without measured costs (no `enables` causes in this fixture) the chain names the definition that carries

@@ -8,7 +8,7 @@ import type { Page } from '../page';
 import { pathButton } from './pathButton';
 import { whyGraphSection } from './whyGraph';
 import { preciseSection } from './precise';
-import { shortFile } from './whyGraphEdges';
+import { fileLabel } from './whyGraphEdges';
 
 /** Chains computed for the why panel; the rest are counted, not listed. */
 const CHAIN_LIMIT = 50;
@@ -99,7 +99,7 @@ function definitionLink(page: Page, d: OptionDefinition): HTMLElement {
         page.post({ type: 'openDefinition', file: d.file, line: d.line });
       },
     },
-    `${shortFile(d.file)}${d.line !== null ? `:${d.line}` : ''}`,
+    `${fileLabel(d)}${d.line !== null ? `:${d.line}` : ''}`,
   );
 }
 

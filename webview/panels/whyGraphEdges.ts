@@ -26,7 +26,7 @@ export function edgeCause(model: ClosureModel, u: number, v: number): EdgeCause 
   chain.reverse();
   const { cause } = model.chainDefinitions(chain);
   if (!cause) return { text: 'no option definition is known to bring it in' };
-  const where = `${shortFile(cause.file)}${cause.line !== null ? `:${cause.line}` : ''}`;
+  const where = `${fileLabel(cause)}${cause.line !== null ? `:${cause.line}` : ''}`;
   const how = cause.kind === 'enables' ? 'enables what brings it in' : 'brings it in';
   return {
     text: `${cause.option} ${how} (${cause.inWorkspace ? 'your line' : 'a module'}: ${where})`,
@@ -63,8 +63,12 @@ export function edgeView(page: Page, u: number, v: number): HTMLElement {
   );
 }
 
-/** The last three components of a file path: `…/modules/misc/documentation.nix`. */
-export function shortFile(file: string): string {
-  const parts = file.split('/').filter(Boolean);
-  return parts.length <= 3 ? file : `…/${parts.slice(-3).join('/')}`;
+/**
+ * A definition's file as the user knows it: the host's label (workspace-relative), else the last three
+ * components of the path (`…/modules/misc/documentation.nix`).
+ */
+export function fileLabel(d: Pick<OptionDefinition, 'file' | 'fileLabel'>): string {
+  if (d.fileLabel !== undefined) return d.fileLabel;
+  const parts = d.file.split('/').filter(Boolean);
+  return parts.length <= 3 ? d.file : `…/${parts.slice(-3).join('/')}`;
 }

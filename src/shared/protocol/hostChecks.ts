@@ -151,6 +151,7 @@ export function checkSnapshot(raw: unknown): string | undefined {
 const DEFINITION_FIELDS = [
   'option',
   'file',
+  'fileLabel',
   'line',
   'column',
   'removalCost',
@@ -168,7 +169,10 @@ function checkDefinition(d: unknown): string | undefined {
   if (!isRecord(d)) return 'not an object';
   const extra = onlyKeys(d, DEFINITION_FIELDS);
   if (extra) return extra;
-  const bad = checkString(d, 'option', MAX_PATH_LENGTH) ?? checkString(d, 'file', MAX_PATH_LENGTH);
+  const bad =
+    checkString(d, 'option', MAX_PATH_LENGTH) ??
+    checkString(d, 'file', MAX_PATH_LENGTH) ??
+    (d['fileLabel'] === undefined ? undefined : checkString(d, 'fileLabel', MAX_PATH_LENGTH));
   if (bad) return bad;
   const line = d['line'];
   if (line !== null && !(Number.isInteger(line) && (line as number) >= 1))

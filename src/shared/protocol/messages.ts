@@ -68,6 +68,8 @@ export interface OptionDefinition {
   readonly option: string;
   /** The file that holds the definition, mapped back to the workspace when it came from a flake's store copy. */
   readonly file: string;
+  /** `file` as the user knows it (`configuration.nix`, `hosts/web.nix`): what panels show; else they shorten `file`. */
+  readonly fileLabel?: string;
   /** 1-based line of the definition in `file`; null when the scanner could not place it. */
   readonly line: number | null;
   readonly column?: number | null;

@@ -158,6 +158,7 @@ describe("true option costs: the hover and the why panel lead with the user's ow
       assert.ok(cause, `chain ${chain.map((i) => model.label(i)).join(' → ')} has a cause`);
       assert.equal(cause.option, OPTION, `the chain's cause is the user's line, not ${cause.option}`);
       assert.equal(path.basename(cause.file), 'configuration.nix');
+      assert.equal(cause.fileLabel, 'configuration.nix', 'the panel names the file as the workspace does');
       assert.equal(cause.line, line);
       assert.equal(cause.kind, 'enables');
       assert.equal(cause.costMethod, 'counterfactual');
