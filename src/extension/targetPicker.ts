@@ -193,7 +193,12 @@ export async function pickTarget(
             const listing = await discovery.list(flake, { refresh: opts.refresh, signal: abort.signal });
             listings.push(listing);
             listings.sort((a, b) => a.flake.dir.localeCompare(b.flake.dir));
-            if (listing.outputs.length === 0) {
+            // A flake inside another one (a vendored nixpkgs lib, a subflake) with nothing to analyse is not a
+            // target the user meant: it is logged, not listed. A flake of its own with none still says so.
+            const parent = flakes.find((o) => o !== flake && flake.dir.startsWith(o.dir + path.sep));
+            if (listing.outputs.length === 0 && parent) {
+              log.info(`${flakeDescription(flake)}: no outputs to analyse; not listed (a flake inside ${parent.dir})`);
+            } else if (listing.outputs.length === 0) {
               problems.push({
                 label: `$(info) ${flakeDescription(flake)}: no outputs to analyse`,
                 detail:

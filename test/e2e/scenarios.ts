@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { waitFor } from './browser';
 import * as oracle from './oracle';
+import { outputChannelLines } from './outputChannel';
 import type { Session } from './session';
 import { parseTimeline, timelineLines } from './timelineLog';
 
@@ -53,7 +54,7 @@ export const smoke: Step[] = [
   },
   {
     title: 'Show closure lists the outputs of the example flake',
-    async run({ workbench }) {
+    async run({ workbench, profile }) {
       await workbench.runCommand(`${PALETTE_PREFIX}Show closure`);
       for (const output of [/nixosConfigurations\.demo/, /nixosConfigurations\.slim/, /perl/, /devShells/]) {
         await workbench.quickPickRows().filter({ hasText: output }).first().waitFor({ timeout: 60_000 });
@@ -64,6 +65,17 @@ export const smoke: Step[] = [
         .filter({ hasText: /could not be listed|failed/ })
         .allTextContents();
       assert.deepEqual(problems, [], 'every flake of the example workspace lists its outputs');
+      // The example vendors nixpkgs' lib, itself a flake with nothing to analyse: logged, not offered.
+      await waitFor(
+        'the vendored lib flake to be listed',
+        () =>
+          Promise.resolve(
+            outputChannelLines(profile, 'Nix Closure Lens').some((l) => /no outputs to analyse; not listed/.test(l)),
+          ),
+        60_000,
+      );
+      const empty = await workbench.quickPickRows().filter({ hasText: 'no outputs to analyse' }).allTextContents();
+      assert.deepEqual(empty, [], 'a flake inside the example flake with no outputs is not a row');
       await workbench.page.keyboard.press('Escape');
     },
   },
