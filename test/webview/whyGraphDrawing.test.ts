@@ -7,7 +7,7 @@
  * closure with attribution, every node and edge is drawn and an edge shows its cause and asks for its references.
  */
 import assert from 'node:assert/strict';
-import { whyGraph, type ClosureGraph, type WhyGraph } from '../../src/shared';
+import { buildSnapshot, whyGraph, type ClosureGraph, type WhyGraph } from '../../src/shared';
 import { EXPAND_STEP, NODE_BUDGET } from '../../webview/chart/whyGraphLayout';
 import { openHarness, type Harness } from './harness';
 import { closureMessage, nixosLikeFixture, realSbomClosure, sp, type TestClosure } from './closures';
@@ -183,6 +183,20 @@ describe('webview: the drawn why-graph', function () {
       const was = new Set(before.filter((n) => n.node >= 0).map((n) => n.node));
       const now = new Set(after.filter((n) => n.node >= 0).map((n) => n.node));
       for (const v of was) assert.ok(now.has(v), `${v} still drawn`);
+      // Option attribution arriving later rebuilds the side pane: what the user unfolded stays unfolded.
+      const g = fixture.graph;
+      const attribution = buildSnapshot(fixture.analysis, {
+        attribution: {
+          definitions: [
+            { option: 'environment.systemPackages', file: '/etc/nixos/configuration.nix', line: 3, removalCost: 0 },
+          ],
+          paths: { [g.paths[glibc]!]: [0] },
+        },
+      }).attribution!;
+      await h.send({ type: 'attribution', attribution });
+      await openWhyGraph(h);
+      const again = await drawnNodes(h);
+      assert.equal(inLayer(again), inLayer(after), 'the unfolded layer after attribution arrived');
     });
 
     it('walks with the keyboard (Tab, arrows) and Enter selects the path', async () => {
@@ -285,10 +299,7 @@ describe('webview: the drawn why-graph', function () {
         text: e.textContent,
         own: e.classList.contains('own'),
       }));
-      assert.match(
-        cause.text!,
-        /environment\.systemPackages brings it in \(your line: …\/alice\/flake\/configuration\.nix:12\)/,
-      );
+      assert.match(cause.text!, /environment\.systemPackages brings it in \(your line: configuration\.nix:12\)/);
       assert.ok(cause.own);
       const title = await h.page.$eval(
         `#why-graph .wg-edge-group[data-from="${git}"][data-to="${perl}"] .wg-edge-hit title`,

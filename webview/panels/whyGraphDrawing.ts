@@ -32,12 +32,25 @@ const REFERRERS_RANKED = 64;
 /** Characters of a label that fit a node box at 12px. */
 const LABEL_CHARS = 18;
 
+/**
+ * How far each layer is unfolded, per closure model and drawn path: the side pane is rebuilt whenever something
+ * arrives (option attribution, measured costs), and a layer the user unfolded stays unfolded.
+ */
+const unfolded = new WeakMap<object, Map<number, number[]>>();
+
+function shownPerLayer(model: object, to: number, layers: number): number[] {
+  const byPath = unfolded.get(model) ?? unfolded.set(model, new Map()).get(model)!;
+  let shown = byPath.get(to);
+  if (shown?.length !== layers) byPath.set(to, (shown = Array.from({ length: layers }, () => defaultShown(layers))));
+  return shown;
+}
+
 export function whyGraphDrawing(page: Page, wg: WhyGraph): HTMLElement {
   const model = page.model!;
   const isVirtual = (v: number) => model.isVirtual(v);
   const layerOf = longestPathLayers(wg, isVirtual);
   const ranked = rankedLayers(wg, layerOf);
-  const shown = ranked.map(() => defaultShown(ranked.length));
+  const shown = shownPerLayer(model, wg.to, ranked.length);
   const through = new Map<number, number>();
   wg.nodes.forEach((v, k) => through.set(v, wg.chainsThroughLog2[k]!));
   // referrers of each node inside the subgraph, most chains through first
