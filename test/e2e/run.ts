@@ -6,7 +6,7 @@
  *        the UI journey on the example flake; the UI of the tree and hovers; a multi-root workspace of two flakes;
  *     B. the same suite in an untrusted folder (Workspace Trust on); the untrusted-folder UI scenario; the smoke
  *        scenario with the extension installed from the .vsix; the sunburst restored after a window reload; the
- *        why-graph of a hub; a 10,000-path closure in the table (and a nix that cannot name the system); the
+ *        why-graph of a hub; the palette's compressed size, size budget and closure diff; a 10,000-path closure in the table (and a nix that cannot name the system); the
  *        suite of out/test/e2e/suite-multiroot in a multi-root workspace of two flakes.
  * Each stage's output is printed as one block when it ends. Screenshots: test-artifacts/e2e/.
  * Options: --only=<stage name substring>, --verbose (log lines of the sessions too), --skip-package (reuse the .vsix),
@@ -26,6 +26,7 @@ import { multiRoot, multiRootWorkspace } from './scenarios-multiroot';
 import { restoreAfterReload } from './scenarios-restore';
 import { largeClosure, workspaceWithoutSystem } from './scenarios-large';
 import { closureView } from './scenarios-view';
+import { paletteCommands } from './scenarios-commands';
 import { preciseWhy } from './scenarios-precise';
 import { withSession, type SessionOptions } from './session';
 import { packageVsix } from './vsix';
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
     if (vsix) await uiStage('UI: smoke with the extension installed from the .vsix', { vsix }, scenarios.packagedSmoke);
     await uiStage('UI: the sunburst is restored after a window reload', {}, restoreAfterReload);
     await uiStage('UI: why-graph of a hub and precise references', {}, preciseWhy);
+    await uiStage('UI: compressed size, a size budget and a closure diff from the palette', {}, paletteCommands);
     await uiStage(
       'UI: a 10,000-path closure in the table; nix cannot name the system',
       { workspace: workspaceWithoutSystem },
