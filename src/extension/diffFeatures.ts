@@ -15,6 +15,7 @@ import type { NixRunner } from '../core/nix/runner';
 import type { ClosureService, CurrentClosure } from './closureService';
 import { CompressedSizeCommand } from './compressedSize';
 import { DiffView } from './diffView';
+import { shortFile } from './displayPaths';
 import { Disposable } from './disposables';
 import type { EngineHost } from './engineHost';
 import { RulesDiagnostics, type LoadedForRules } from './rulesDiagnostics';
@@ -131,7 +132,12 @@ export class DiffFeatures extends Disposable {
         signal,
         ...(target.cwd ? { cwd: target.cwd } : {}),
       });
-      return originsFromAttribution(this.attribution.service.attribute(ev, loaded.analysis.graph));
+      const origin = originsFromAttribution(this.attribution.service.attribute(ev, loaded.analysis.graph));
+      // The report names files as the editor does (`nixpkgs/nixos/modules/config/fonts.nix`), not by absolute path.
+      return (g, node, chain) => {
+        const o = origin(g, node, chain);
+        return o?.file === undefined ? o : { ...o, file: shortFile(o.file) };
+      };
     } catch (err) {
       if (isClosureLensError(err, 'cancelled')) throw err;
       this.deps.warn?.(

@@ -101,6 +101,9 @@ export const paletteCommands: Step[] = [
         60_000,
       );
       await workbench.screenshot('commands-compare');
+      const options = await preview.locator('td', { hasText: /\.nix:\d+/ }).allTextContents();
+      assert.ok(options.length > 0, 'the report names the options behind added packages');
+      for (const o of options) assert.doesNotMatch(o, /\/tmp\//, `files relative to the workspace: ${o}`);
       assert.deepEqual(
         cells.slice(1, 3).map(Number),
         [slim!.size, demo!.size],
