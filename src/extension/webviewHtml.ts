@@ -29,12 +29,15 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
 
 /**
  * The page's first script, inline and ahead of the stylesheets (a script waits for the stylesheets above it), so
- * that it runs before any file has loaded: it says `ready` at once and holds the host's messages until the bundle
- * (sunburst.js) takes them (webview/boot.ts). The closure's payload then crosses to the webview while the bundle
- * loads, instead of after. `documentAt` and `sentAt` (ms since the
- * epoch): when VS Code started the page and when this script ran, the timeline's "webview started" and "…script". Plain ES2020, no interpolation.
+ * that it runs before any file has loaded. It says `ready` at once and holds the host's messages until the bundle
+ * takes them (webview/boot.ts), and it loads the bundle (its `data-bundle`, with its own nonce) only once the page
+ * has loaded: VS Code keeps a webview hidden, and its messages queued, until the page's `load` event, which a
+ * script in the page would delay by its download and run. So the closure crosses to the webview while the bundle
+ * loads, not after. `documentAt` and `sentAt` (ms since the epoch): when VS Code started the page and when this
+ * script ran, the timeline's "webview started" and "webview first script". Plain ES2020; nothing interpolated.
  */
 export const EARLY_READY_SCRIPT = `(() => {
+  const me = document.currentScript;
   const api = acquireVsCodeApi();
   const held = [];
   const hold = (e) => held.push(e);
@@ -47,6 +50,12 @@ export const EARLY_READY_SCRIPT = `(() => {
     },
   };
   api.postMessage({ type: 'ready', documentAt: performance.timeOrigin, sentAt: performance.timeOrigin + performance.now() });
+  window.addEventListener('load', () => {
+    const bundle = document.createElement('script');
+    bundle.nonce = me.nonce;
+    bundle.src = me.dataset.bundle;
+    document.body.append(bundle);
+  }, { once: true });
 })();`;
 
 const escapeAttr = (s: string) =>
@@ -65,7 +74,7 @@ export function sunburstPageHtml(r: SunburstPageResources): string {
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${a.csp}">
-<script nonce="${a.nonce}">${EARLY_READY_SCRIPT}</script>
+<script nonce="${a.nonce}" data-bundle="${a.script}">${EARLY_READY_SCRIPT}</script>
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${a.codicon}" id="vscode-codicon-stylesheet" nonce="${a.nonce}">
 <link rel="stylesheet" href="${a.style}" nonce="${a.nonce}">
@@ -75,7 +84,6 @@ export function sunburstPageHtml(r: SunburstPageResources): string {
 <div id="app" class="loading">
   <p id="status" role="status" aria-live="polite">Waiting for the closure…</p>
 </div>
-<script nonce="${a.nonce}" src="${a.script}"></script>
 </body>
 </html>
 `;

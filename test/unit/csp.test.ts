@@ -79,20 +79,20 @@ describe('webview Content Security Policy', () => {
     assert.ok(html.indexOf('Content-Security-Policy') < html.indexOf('<script'), 'the policy comes before any script');
     const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
     assert.ok(scripts.length > 0);
-    for (const [, attrs, body] of scripts) {
-      assert.match(attrs!, new RegExp(`nonce="${NONCE}"`));
-      // One inline script, the fixed first script (no value is interpolated into it); the rest are files.
-      if (body!.trim() !== '') assert.equal(body, EARLY_READY_SCRIPT, 'the only inline script is the first one');
-      else assert.match(attrs!, /src="https:\/\/\*\.vscode-cdn\.net\//);
-    }
-    assert.equal(scripts.filter(([, , body]) => body!.trim() !== '').length, 1, 'one inline script');
-    assert.ok(html.indexOf(EARLY_READY_SCRIPT) < html.indexOf('="https://'), 'it runs before any file loads');
+    // One script: the fixed first script (no value is interpolated into it), which loads the bundle named by its
+    // data-bundle once the page has loaded, with its own nonce.
+    assert.equal(scripts.length, 1, 'one script');
+    const [, attrs, body] = scripts[0]!;
+    assert.match(attrs!, new RegExp(`nonce="${NONCE}"`));
+    assert.equal(body, EARLY_READY_SCRIPT);
+    assert.match(attrs!, /data-bundle="https:\/\/\*\.vscode-cdn\.net\/dist\/webview\/sunburst\.js"/);
+    assert.ok(html.indexOf('<script') < html.indexOf('<link'), 'it runs before any stylesheet loads');
     for (const [link] of html.matchAll(/<link\b[^>]*rel="stylesheet"[^>]*>/g))
       assert.match(link, new RegExp(`nonce="${NONCE}"`));
     assert.doesNotMatch(html, /\son[a-z]+\s*=/i, 'no inline event handler attributes');
     assert.doesNotMatch(
       html,
-      /(src|href)="(?!https:\/\/\*\.vscode-cdn\.net\/)[^"]*"/,
+      /(src|href|data-bundle)="(?!https:\/\/\*\.vscode-cdn\.net\/)[^"]*"/,
       'no resource from another origin',
     );
   });
