@@ -81,6 +81,15 @@ const builds = [
   },
   // The bench's floor (node + execa + nix, nothing else) as lean as a shipped bundle: no inline source map to read.
   { ...node, sourcemap: false, minify: true, entryPoints: { floor: 'bench/floor.ts' }, outdir: 'out/bench' },
+  // The CLI as it ships (npm pack and the .vsix build it with --production: minified), for the bench to run.
+  {
+    ...node,
+    sourcemap: false,
+    minify: true,
+    entryPoints: { cli: 'src/cli/main.ts', 'closure-lens': 'src/cli/launcher.ts' },
+    outdir: 'out/bench/shipped-cli',
+    banner: { js: '#!/usr/bin/env node' },
+  },
 ];
 
 const existing = [];

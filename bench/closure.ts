@@ -142,8 +142,8 @@ export const closureSection: BenchSection = {
         'previous run (no nix call). `-rsS` makes Nix compute closure sizes itself. *floor*: bench/floor.ts, the least ' +
         'a node CLI on execa can do (start node, load execa, run the same `nix path-info`, copy its output), the part of ' +
         'the cold time that no parsing or analysis work can remove. closure-lens runs as users run it: the `closure-lens` ' +
-        'executable (dist/closure-lens.js) with its V8 code cache from earlier runs, which *cold* keeps (it empties only ' +
-        'the graph cache and the remembered Nix version).',
+        'executable as it ships (minified, as `npm pack` and the .vsix build it; out/bench/shipped-cli) with its V8 code ' +
+        'cache from earlier runs, which *cold* keeps (it empties only the graph cache and the remembered Nix version).',
       '',
       markdownTable(
         [

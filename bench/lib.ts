@@ -202,8 +202,10 @@ export function stableCopy(ctx: BenchContext, relative: string): string {
 }
 
 /**
- * The CLI under test as users run it: the `closure-lens` executable (dist/closure-lens.js, which loads dist/cli.js
- * next to it through its V8 code cache), copied once per bench run. `npm run bench` builds both first.
+ * The CLI under test as users run it: the `closure-lens` executable (closure-lens.js, which loads cli.js next to it
+ * through its V8 code cache) as it ships, minified (`npm pack` and the .vsix build dist/ with --production; the
+ * build puts the same two bundles in out/bench/shipped-cli), copied once per bench run. `npm run bench` builds them
+ * first.
  */
 export function cliPath(ctx: BenchContext): string {
   let launcher = copies.get('cli');
@@ -212,7 +214,7 @@ export function cliPath(ctx: BenchContext): string {
     fs.mkdirSync(dir, { recursive: true });
     // Side by side under their own names: the launcher finds cli.js next to itself.
     for (const name of ['closure-lens.js', 'cli.js'])
-      fs.copyFileSync(stableCopy(ctx, path.join('dist', name)), path.join(dir, name));
+      fs.copyFileSync(stableCopy(ctx, path.join('out', 'bench', 'shipped-cli', name)), path.join(dir, name));
     launcher = path.join(dir, 'closure-lens.js');
     copies.set('cli', launcher);
   }

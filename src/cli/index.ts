@@ -1,5 +1,5 @@
 /** What tests and the bench use of the CLI; dist/cli.js runs main.ts. */
-export { main, runAsProcess, type MainIO } from './main';
+export { main, runAsProcess, textPieces, type MainIO } from './main';
 export { COMMANDS, EXIT_CODES_HELP, mainUsage } from './commandTable';
 export type { CliContext, Subcommand } from './context';
 export { extractGlobalOptions, parseTimeout, useColor, MAX_TIMEOUT_SECS } from './globalOptions';

@@ -13,6 +13,7 @@
  * The cache holds compiled code, so it lives only in the user's own cache directory (created 0700), never in a
  * shared place such as /tmp where another user could plant one.
  */
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import Module from 'node:module';
@@ -108,12 +109,22 @@ function writeCodeCache(where: CacheFile, script: vm.Script): void {
   }
 }
 
+/**
+ * The bundle's text. The shipped (minified) bundle is all ASCII, and then it is read as Latin-1: one byte per
+ * character, where UTF-8 decoding makes a two-byte string of 1 MB of source (and each copy V8 and the module
+ * wrapper make of it twice as large). Any other bundle is read as UTF-8.
+ */
+function readSource(): string {
+  const bytes = fs.readFileSync(BUNDLE);
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+}
+
 function loadBundle(): CliBundle {
   const where = codeCacheFile();
   const cachedData = where ? readCodeCache(where.file) : undefined;
   // A #! line is only valid at the very start of a script; inside the module wrapper it becomes a comment of the
   // same length, so positions in stack traces stay right.
-  const source = fs.readFileSync(BUNDLE, 'utf8').replace(/^#!/, '//');
+  const source = readSource().replace(/^#!/, '//');
   const script = new vm.Script(Module.wrap(source), { filename: BUNDLE, ...(cachedData ? { cachedData } : {}) });
   const bundleModule = new Module(BUNDLE, module);
   bundleModule.filename = BUNDLE;

@@ -6,6 +6,7 @@
  * Exit codes: 0 success, 1 a user error (one line on stderr saying what to do), 2 an internal error, 3 `check`
  * could not check.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import packageJson from '../../package.json';
 import { defaultCacheDir } from '../core/cacheDir';
@@ -176,9 +177,44 @@ function reportError(e: unknown, io: MainIO, cacheDir: string | null | undefined
   return 2;
 }
 
+/** Whether stdout is a file (or /dev/null), which node writes synchronously; asked once. */
+let stdoutFile: boolean | undefined;
+function stdoutIsFile(): boolean {
+  if (stdoutFile === undefined) {
+    try {
+      const st = fs.fstatSync(1);
+      stdoutFile = st.isFile() || (st.isCharacterDevice() && process.stdout.isTTY !== true);
+    } catch {
+      stdoutFile = false;
+    }
+  }
+  return stdoutFile;
+}
+
+const STDOUT_PIECE = 64 * 1024;
+
+/** `text` cut into pieces of about `length` UTF-16 units, never between the two halves of a surrogate pair. */
+export function textPieces(text: string, length: number): string[] {
+  const pieces: string[] = [];
+  for (let from = 0; from < text.length;) {
+    let to = Math.min(from + length, text.length);
+    // A lone half would be written as U+FFFD.
+    if (to < text.length && (text.charCodeAt(to - 1) & 0xfc00) === 0xd800) to++;
+    pieces.push(text.slice(from, to));
+    from = to;
+  }
+  return pieces;
+}
+
 function writeStdout(text: string): void {
   try {
-    process.stdout.write(text);
+    if (text.length <= STDOUT_PIECE || !stdoutIsFile()) {
+      process.stdout.write(text);
+      return;
+    }
+    // Into a file, node would first copy the whole text into a Buffer of its own: at 4 MB (closure --json of
+    // 10,000 paths) fresh memory whose page faults took ~15 ms. Pieces are encoded into a small reused buffer.
+    for (const piece of textPieces(text, STDOUT_PIECE)) fs.writeSync(1, piece);
   } catch (e) {
     // `closure-lens … | head`: the reader left; nothing more to say.
     if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;

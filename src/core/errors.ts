@@ -286,8 +286,8 @@ function evaluates(args: readonly string[]): boolean {
 
 function isEvaluationError(text: string, evaluating: boolean): boolean {
   return (
-    /^\s*(…|\.\.\.) while /m.test(text) ||
-    /\bat (?:«[^»]*»|<[^>]+>|\/\S+):\d+:\d+/.test(text) ||
+    /^\s*(\u2026|\.\.\.) while /m.test(text) ||
+    /\bat (?:\u00ab[^\u00bb]*\u00bb|<[^>]+>|\/\S+):\d+:\d+/.test(text) ||
     /syntax error|undefined variable|attribute '[^']*' missing|called without required argument|is forbidden in pure eval(uation)? mode|infinite recursion|value is (?:a|an) \w+ while (?:a|an) \w+ was expected|assertion .* failed|use '--show-trace'/.test(
       text,
     ) ||
@@ -295,7 +295,7 @@ function isEvaluationError(text: string, evaluating: boolean): boolean {
   );
 }
 
-const POSITION = /\bat («[^»]*»|<[^>]+>|\/[^\s]*?):(\d+):(\d+)/;
+const POSITION = /\bat (\u00ab[^\u00bb]*\u00bb|<[^>]+>|\/[^\s]*?):(\d+):(\d+)/;
 
 /**
  * The most useful position of an evaluation error: the one right after the final message (a parse error

@@ -56,6 +56,23 @@ describe('closure-lens executable (V8 code cache launcher)', function () {
     assert.equal(fs.statSync(path.join(codeDir, files[0]!)).mtimeMs, before, 'an accepted cache is not rewritten');
   });
 
+  it('the shipped (minified) bundle is all ASCII, read as Latin-1, and prints what dist/cli.js prints', () => {
+    // out/bench/shipped-cli holds the two bundles as --production builds them (what npm pack and the .vsix ship).
+    const shipped = path.join(REPO, 'out/bench/shipped-cli');
+    const bytes = fs.readFileSync(path.join(shipped, 'cli.js'));
+    const nonAscii = bytes.findIndex((b) => b > 0x7f);
+    assert.equal(
+      nonAscii,
+      -1,
+      `non-ASCII near: ${bytes.subarray(Math.max(0, nonAscii - 40), nonAscii + 10).toString()}`,
+    );
+    const direct = expected();
+    assert.equal(direct.code, 0, direct.stderr);
+    // Twice: without a code cache, then through the one the first run left.
+    assert.deepEqual(run(path.join(shipped, 'closure-lens.js'), ...args), direct);
+    assert.deepEqual(run(path.join(shipped, 'closure-lens.js'), ...args), direct);
+  });
+
   it('a damaged cache is rejected by V8 and replaced; exit codes and user errors are the bundle’s', () => {
     assert.equal(run(LAUNCHER, ...args).code, 0);
     const file = path.join(codeDir, fs.readdirSync(codeDir)[0]!);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main, type MainIO } from '../../src/cli';
+import { main, textPieces, type MainIO } from '../../src/cli';
 import { ClosureLensError } from '../../src/core/errors';
 import { NixRunner } from '../../src/core/nix';
 import { MAX_TIMEOUT_SECONDS } from '../../src/core/nix/limits';
@@ -183,5 +183,44 @@ exit 1`,
     assert.ok(log && fs.existsSync(log), lines[0]!.slice(0, 3000));
     assert.equal(path.dirname(log), cache);
     assert.ok(fs.statSync(log).size > 4_000_000, 'the log holds what was kept of the output');
+  });
+
+  describe('stdout into a file (written in pieces)', () => {
+    it('the same bytes as into a pipe, past one piece', () => {
+      // A chain of 1,500 paths: its closure --json is ~300 KB, several 64 KiB pieces.
+      const name = (i: number) =>
+        `/nix/store/${String(i)
+          .padStart(32, '0')
+          .replace(/[0-9]/g, (d) => 'abcdfghijk'[+d]!)}-p${i}`;
+      const chain: Record<string, { narSize: number; references: string[] }> = {};
+      for (let i = 0; i < 1500; i++) chain[name(i)] = { narSize: 1000 + i, references: i > 0 ? [name(i - 1)] : [] };
+      const input = path.join(dir, 'chain.json');
+      fs.writeFileSync(input, JSON.stringify(chain));
+      const piped = cli(['closure', '--from-json', input, '--json']);
+      assert.equal(piped.code, 0, piped.stderr);
+      const file = path.join(dir, 'chain-out.json');
+      const fd = fs.openSync(file, 'w');
+      const r = spawnSync(process.execPath, [CLI, 'closure', '--from-json', input, '--json'], {
+        cwd: dir,
+        env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') },
+        stdio: ['ignore', fd, 'pipe'],
+        timeout: 60_000,
+      });
+      fs.closeSync(fd);
+      assert.equal(r.status, 0, String(r.stderr));
+      const written = fs.readFileSync(file, 'utf8');
+      assert.ok(written.length > 4 * 64 * 1024, `${written.length} characters`);
+      assert.equal(written, piped.stdout);
+      assert.equal((JSON.parse(written) as { pathCount: number }).pathCount, 1500);
+    });
+
+    it('pieces never split a surrogate pair', () => {
+      const text = `${'a'.repeat(5)}\u{1F600}${'b'.repeat(9)}\u{1F600}\u{1F600}c`;
+      for (const length of [1, 2, 5, 6, 7, 16]) {
+        const pieces = textPieces(text, length);
+        assert.equal(pieces.join(''), text);
+        for (const p of pieces) assert.equal(Buffer.from(p, 'utf8').toString('utf8'), p, `length ${length}: ${p}`);
+      }
+    });
   });
 });

@@ -3,65 +3,70 @@
  * killer, a crash). nix runs in a process group of its own (so that a cancel can signal all of it), which also
  * means nothing ends it when we die: Linux's PR_SET_PDEATHSIG is not reachable from node, and macOS has none.
  *
- * So one small node process per runner owner watches a pipe from us: we write `+<pid>` when a nix group starts
+ * So one small process per runner owner watches a pipe from us: we write `+<pid>` when a nix group starts
  * and `-<pid>` when it ends. The pipe closes when we die, however we die; the watchdog then sends SIGTERM to
- * every group still listed (nix ends its builders on SIGTERM), and after a grace period SIGKILL to the groups and
- * to every descendant it saw (builders run in sessions of their own, which a group signal misses). It runs
- * detached (its own group), so a signal to our group or a terminal hangup does not take it down first.
+ * every group still listed (nix ends its builders on SIGTERM), and after a grace period (whole seconds, rounded up)
+ * SIGKILL to the groups and to every descendant it saw (builders run in sessions of their own, which a group signal
+ * misses). It runs detached (its own group), so a signal to our group or a terminal hangup does not take it down
+ * first.
  *
- * Node's own spawn is used with an argument array (no shell), as execa would, because the watchdog must be
- * unref'd: it may never keep us alive.
+ * The watchdog is a fixed /bin/sh script (no value of ours is ever put into it: pids arrive on its stdin, and a
+ * line that is not `+` or `-` and digits is skipped): a node process started for it cost ~100 ms of CPU, while
+ * nix, which it shares the machine with, was running (bench/RESULTS.md, closure section); sh starts in ~2 ms.
+ * Node's own spawn is used with an argument array, as execa would, because the watchdog must be unref'd: it may
+ * never keep us alive.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** The watchdog's program, run with `node -e`; it needs nothing but node. */
-const WATCHDOG_SOURCE = String.raw`
-const fs = require('fs');
-const graceMs = Number(process.argv[1]) || 3000;
-const groups = new Set();
-let buf = '';
-for (const s of ['SIGINT', 'SIGHUP', 'SIGTERM', 'SIGPIPE']) process.on(s, () => {});
-process.stdin.on('data', (d) => {
-  buf += d;
-  for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
-    const line = buf.slice(0, i);
-    const pid = Number(line.slice(1));
-    if (!(pid > 1)) continue;
-    if (line[0] === '+') groups.add(pid);
-    else groups.delete(pid);
-  }
-});
-const signal = (pid, sig) => { try { process.kill(pid, sig); } catch {} };
-function descendants(roots) {
-  const children = new Map();
-  let entries = [];
-  try { entries = fs.readdirSync('/proc'); } catch {}
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync('/proc/' + e + '/stat', 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(e));
-    } catch {}
-  }
-  const out = [];
-  const queue = [...roots];
-  while (queue.length > 0) for (const c of children.get(queue.pop()) || []) { out.push(c); queue.push(c); }
-  return out;
-}
-process.stdin.on('end', () => {
-  if (groups.size === 0) process.exit(0);
-  const seen = new Set(descendants(groups));
-  for (const g of groups) signal(-g, 'SIGTERM');
-  setTimeout(() => {
-    for (const p of descendants(groups)) seen.add(p);
-    for (const g of groups) signal(-g, 'SIGKILL');
-    for (const p of seen) { signal(-p, 'SIGKILL'); signal(p, 'SIGKILL'); }
-    process.exit(0);
-  }, graceMs);
-});
-`;
+/**
+ * The watchdog's program, run with `/bin/sh -c`; its one argument is the grace period in milliseconds. Lines of
+ * plain strings (no template: every `${` in it is the shell's).
+ */
+export const WATCHDOG_SOURCE = [
+  "trap '' INT HUP TERM PIPE",
+  "case $1 in ''|*[!0-9]*) grace=3 ;; *) grace=$(( ($1 + 999) / 1000 )) ;; esac",
+  "groups=' '",
+  'while IFS= read -r line; do',
+  '  pid=${line#?}',
+  "  case $pid in ''|*[!0-9]*) continue ;; esac",
+  '  [ "$pid" -gt 1 ] || continue',
+  '  case $line in',
+  '    +*) case $groups in *" $pid "*) ;; *) groups="$groups$pid " ;; esac ;;',
+  '    -*) case $groups in *" $pid "*) groups="${groups%% "$pid" *} ${groups#* "$pid" }" ;; esac ;;',
+  '  esac',
+  'done',
+  '[ "$groups" = \' \' ] && exit 0',
+  'descendants() {',
+  "  pairs=' '",
+  '  for f in /proc/[0-9]*/stat; do',
+  '    { read -r stat < "$f"; } 2>/dev/null || continue',
+  '    p=${f#/proc/}',
+  '    p=${p%/stat}',
+  '    set -- ${stat##*) }',
+  '    pairs="$pairs$p:$2 "',
+  '  done',
+  '  queue=$groups',
+  "  out=' '",
+  '  while :; do',
+  '    set -- $queue',
+  '    [ $# -gt 0 ] || break',
+  '    x=$1',
+  '    shift',
+  '    queue="$* "',
+  '    for pair in $pairs; do',
+  '      case $pair in *":$x") c=${pair%%:*}; case $out in *" $c "*) ;; *) out="$out$c "; queue="$queue$c " ;; esac ;; esac',
+  '    done',
+  '  done',
+  '  echo "$out"',
+  '}',
+  'seen=$(descendants)',
+  'for g in $groups; do kill -s TERM -- "-$g" 2>/dev/null; done',
+  'sleep "$grace"',
+  'seen="$seen $(descendants)"',
+  'for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done',
+  'for p in $seen; do kill -s KILL -- "-$p" 2>/dev/null; kill -s KILL "$p" 2>/dev/null; done',
+  'exit 0',
+].join('\n');
 
 export class NixWatchdog {
   private child: ChildProcess | undefined;
@@ -87,12 +92,14 @@ export class NixWatchdog {
   private start(): ChildProcess | undefined {
     if (this.child || this.failed) return this.child;
     try {
-      const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, String(this.graceMs)], {
-        stdio: ['pipe', 'ignore', 'ignore'],
-        detached: true,
-        // In VS Code's extension host execPath is Electron: this makes it a plain node.
-        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      });
+      const child = spawn(
+        '/bin/sh',
+        ['-c', WATCHDOG_SOURCE, 'closure-lens-watchdog', String(Math.ceil(this.graceMs))],
+        {
+          stdio: ['pipe', 'ignore', 'ignore'],
+          detached: true,
+        },
+      );
       child.on('error', () => {
         this.failed = true;
         this.child = undefined;

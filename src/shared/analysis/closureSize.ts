@@ -161,60 +161,166 @@ export function closureSizesByBitsets(g: ClosureGraph): Float64Array | undefined
 }
 
 /**
- * Each node's closure as a bitset, the union of its references' bitsets, built in `order` (references first) and
- * freed once the last referrer has used it. Sizes are summed 8 bits at a time from per-byte lookup tables. Throws
- * ClosureTooLargeError past `workLimit` words of rows built, or past BITSET_LIVE_WORDS_LIMIT words held at once.
+ * Rows of all nodes together up to this many 32-bit words (32 MiB) go into one array, none freed: at 10,000 paths
+ * they take about a million words, and one array costs a fraction of 10,000 typed arrays allocated and collected
+ * one by one (bench/RESULTS.md, closure section). Larger passes free each row after its last referrer.
+ */
+const ARENA_WORDS_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * Each node's closure as a bitset, the union of its references' bitsets, built in `order` (references first).
+ * Sizes are summed 4 bits at a time from per-nibble lookup tables. Throws ClosureTooLargeError past `workLimit`
+ * words of rows built, or past BITSET_LIVE_WORDS_LIMIT words held at once.
  */
 function bitsetClosureSizes(g: BitsetInput, order: Int32Array, workLimit: number): Float64Array {
   const n = g.nodeCount;
-  // The lookup tables alone take 256 bytes per node; past this many nodes a bounded pass would not fit anyway.
+  // The lookup tables alone take 32 bytes per node; past this many nodes a bounded pass would not fit anyway.
   if (Number.isFinite(workLimit) && n > BITSET_MAX_NODES) throw new ClosureTooLargeError(n);
-  let work = 0;
-  let liveWords = 0;
   // Bit k stands for the node at place k of the order (not for node k): everything a node reaches has a smaller
-  // place, so its row ends at its own word, and a closure met early in the order is a short row.
+  // place, so its row ends at its own word, and a closure met early in the order is a short row. A row spans the
+  // words from lo (the lowest of its references' rows) to its own place's word.
   const position = new Int32Array(n);
   for (let k = 0; k < n; k++) position[order[k]!] = k;
-  // chunkSums[c * 256 + mask] = NAR bytes of the nodes at places c*8 + b for each bit b set in mask.
-  const chunks = ((n + 31) >>> 5) * 4; // whole words, so the last word has all four tables
-  const chunkSums = new Float64Array(chunks * 256);
-  for (let c = 0; c < chunks; c++) {
-    const base = c * 256;
-    for (let mask = 1; mask < 256; mask++) {
+  const lo = new Int32Array(n);
+  let totalWords = 0;
+  for (let k = 0; k < n; k++) {
+    const v = order[k]!;
+    let rlo = k >>> 5;
+    for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
+      const l = lo[g.refTargets[e]!]!;
+      if (l < rlo) rlo = l;
+    }
+    lo[v] = rlo;
+    totalWords += (k >>> 5) - rlo + 1;
+  }
+  const pass: BitsetPass = { g, order, position, lo, sums: nibbleSums(g, order), workLimit };
+  return totalWords <= ARENA_WORDS_LIMIT ? sizesInArena(pass, totalWords) : sizesInFreedRows(pass);
+}
+
+interface BitsetPass {
+  readonly g: BitsetInput;
+  readonly order: Int32Array;
+  readonly position: Int32Array;
+  readonly lo: Int32Array;
+  readonly sums: Float64Array;
+  readonly workLimit: number;
+}
+
+/** sums[c * 16 + mask] = NAR bytes of the nodes at places c*4 + b for each bit b set in mask. */
+function nibbleSums(g: BitsetInput, order: Int32Array): Float64Array {
+  const n = g.nodeCount;
+  const nibbles = ((n + 31) >>> 5) * 8; // whole words, so the last word has all eight tables
+  const sums = new Float64Array(nibbles * 16);
+  for (let c = 0; c < nibbles; c++) {
+    const base = c * 16;
+    for (let mask = 1; mask < 16; mask++) {
       const low = 31 - Math.clz32(mask & -mask);
-      const place = c * 8 + low;
-      chunkSums[base + mask] = chunkSums[base + (mask & (mask - 1))]! + (place < n ? g.narSize[order[place]!]! : 0);
+      const place = c * 4 + low;
+      sums[base + mask] = sums[base + (mask & (mask - 1))]! + (place < n ? g.narSize[order[place]!]! : 0);
     }
   }
+  return sums;
+}
+
+/** NAR bytes of the places set in rows[from, from + length), whose first word is word `firstWord` of a row. */
+function rowSum(rows: Uint32Array, from: number, length: number, firstWord: number, sums: Float64Array): number {
+  let sum = 0;
+  for (let k = 0; k < length; k++) {
+    const word = rows[from + k]!;
+    if (word === 0) continue;
+    const base = (firstWord + k) * 128;
+    sum +=
+      sums[base + (word & 15)]! +
+      sums[base + 16 + ((word >>> 4) & 15)]! +
+      sums[base + 32 + ((word >>> 8) & 15)]! +
+      sums[base + 48 + ((word >>> 12) & 15)]! +
+      sums[base + 64 + ((word >>> 16) & 15)]! +
+      sums[base + 80 + ((word >>> 20) & 15)]! +
+      sums[base + 96 + ((word >>> 24) & 15)]! +
+      sums[base + 112 + (word >>> 28)]!;
+  }
+  return sum;
+}
+
+/**
+ * The places of v's references, largest first, in `places` (grown as needed; returned). Taking references in
+ * this order, a reference whose bit is already set is inside a closure already unioned and is skipped (most
+ * references of a real closure are such shortcuts, e.g. to glibc). Insertion sort: degrees are small.
+ */
+function referencePlaces(p: BitsetPass, v: number, places: Int32Array): Int32Array {
+  const first = p.g.refOffsets[v]!;
+  const degree = p.g.refOffsets[v + 1]! - first;
+  if (places.length < degree) places = new Int32Array(degree * 2);
+  for (let k = 0; k < degree; k++) {
+    const place = p.position[p.g.refTargets[first + k]!]!;
+    let j = k;
+    for (; j > 0 && places[j - 1]! < place; j--) places[j] = places[j - 1]!;
+    places[j] = place;
+  }
+  return places;
+}
+
+/** Every row in one array, at rowStart[v]; rows are never freed (their total fits ARENA_WORDS_LIMIT). */
+function sizesInArena(p: BitsetPass, totalWords: number): Float64Array {
+  const { g, order, lo, sums, workLimit } = p;
+  const n = g.nodeCount;
+  const rows = new Uint32Array(totalWords);
+  const rowStart = new Int32Array(n);
+  const sizes = new Float64Array(n);
+  let work = 0;
+  let next = 0;
+  let places: Int32Array = new Int32Array(16);
+  for (let k = 0; k < n; k++) {
+    const v = order[k]!;
+    const rlo = lo[v]!;
+    const length = (k >>> 5) - rlo + 1;
+    const at = next;
+    next += length;
+    rowStart[v] = at;
+    work += 2 * length; // building the row and summing it
+    if (work > workLimit) throw new ClosureTooLargeError(n);
+    rows[at + length - 1]! |= 1 << (k & 31);
+    places = referencePlaces(p, v, places);
+    const degree = g.refOffsets[v + 1]! - g.refOffsets[v]!;
+    for (let d = 0; d < degree; d++) {
+      const pw = places[d]!;
+      if ((rows[at + (pw >>> 5) - rlo]! & (1 << (pw & 31))) !== 0) continue;
+      const w = order[pw]!;
+      const from = rowStart[w]!;
+      const childLength = (pw >>> 5) - lo[w]! + 1;
+      const offset = at + lo[w]! - rlo;
+      for (let c = 0; c < childLength; c++) rows[offset + c]! |= rows[from + c]!;
+      work += childLength;
+    }
+    sizes[v] = rowSum(rows, at, length, rlo, sums);
+  }
+  return sizes;
+}
+
+/** Each row its own array, freed once the last referrer has used it; bounded by BITSET_LIVE_WORDS_LIMIT. */
+function sizesInFreedRows(p: BitsetPass): Float64Array {
+  const { g, order, lo, sums, workLimit } = p;
+  const n = g.nodeCount;
+  let work = 0;
+  let liveWords = 0;
   const pendingReferrers = new Int32Array(n);
   for (let v = 0; v < n; v++) pendingReferrers[v] = g.revOffsets[v + 1]! - g.revOffsets[v]!;
-  const rows: (Uint32Array | undefined)[] = new Array(n);
-  // A row spans the words from lo (the lowest of its references' rows) to its own place's word.
-  const lo = new Int32Array(n);
+  const rows: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(n);
   const sizes = new Float64Array(n);
-  // Taking references by place, largest first, a reference whose bit is already set is inside a closure already
-  // unioned and is skipped (most references of a real closure are such shortcuts, e.g. to glibc).
-  let refs = new Int32Array(16);
-  for (const v of order) {
-    const pv = position[v]!;
-    const rhi = pv >>> 5;
-    let rlo = rhi;
-    for (let e = g.refOffsets[v]!, end = g.refOffsets[v + 1]!; e < end; e++) {
-      const w = g.refTargets[e]!;
-      if (lo[w]! < rlo) rlo = lo[w]!;
-    }
-    work += 2 * (rhi - rlo + 1); // building the row and summing it
+  let places: Int32Array = new Int32Array(16);
+  for (let k = 0; k < n; k++) {
+    const v = order[k]!;
+    const rlo = lo[v]!;
+    const length = (k >>> 5) - rlo + 1;
+    work += 2 * length; // building the row and summing it
     if (work > workLimit) throw new ClosureTooLargeError(n);
-    const row = new Uint32Array(rhi - rlo + 1);
-    row[(pv >>> 5) - rlo]! |= 1 << (pv & 31);
-    const start = g.refOffsets[v]!;
-    const degree = g.refOffsets[v + 1]! - start;
-    if (refs.length < degree) refs = new Int32Array(degree * 2);
-    for (let k = 0; k < degree; k++) refs[k] = g.refTargets[start + k]!;
-    const mine = refs.subarray(0, degree).sort((a, b) => position[b]! - position[a]!);
-    for (let k = 0; k < degree; k++) {
-      const w = mine[k]!;
-      const pw = position[w]!;
+    const row = new Uint32Array(length);
+    row[length - 1]! |= 1 << (k & 31);
+    places = referencePlaces(p, v, places);
+    const degree = g.refOffsets[v + 1]! - g.refOffsets[v]!;
+    for (let d = 0; d < degree; d++) {
+      const pw = places[d]!;
+      const w = order[pw]!;
       const child = rows[w]!;
       if ((row[(pw >>> 5) - rlo]! & (1 << (pw & 31))) === 0) {
         const offset = lo[w]! - rlo;
@@ -226,22 +332,10 @@ function bitsetClosureSizes(g: BitsetInput, order: Int32Array, workLimit: number
         rows[w] = undefined;
       }
     }
-    let sum = 0;
-    for (let k = 0; k < row.length; k++) {
-      const word = row[k]!;
-      if (word === 0) continue;
-      const base = (rlo + k) * 4 * 256;
-      sum +=
-        chunkSums[base + (word & 0xff)]! +
-        chunkSums[base + 256 + ((word >>> 8) & 0xff)]! +
-        chunkSums[base + 512 + ((word >>> 16) & 0xff)]! +
-        chunkSums[base + 768 + (word >>> 24)]!;
-    }
-    sizes[v] = sum;
-    lo[v] = rlo;
+    sizes[v] = rowSum(row, 0, length, rlo, sums);
     if (pendingReferrers[v]! > 0) {
       rows[v] = row;
-      liveWords += row.length;
+      liveWords += length;
       if (liveWords > BITSET_LIVE_WORDS_LIMIT) throw new ClosureTooLargeError(n);
     }
   }
