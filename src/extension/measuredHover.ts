@@ -10,7 +10,8 @@ import type { Definition } from '../core/attribution/attribute';
 import { CauseIndex } from '../core/attribution/causes';
 import type { CounterfactualCost } from '../core/attribution/counterfactual';
 import type { OptionCost } from '../core/attribution/optionCosts';
-import { displayName } from '../shared/storePath';
+import { broughtBackText } from '../shared/format';
+import { displayName, storeName } from '../shared/storePath';
 import type { AnalysedTarget } from './analysedTargets';
 import { shortFile } from './displayPaths';
 
@@ -120,9 +121,5 @@ function carriesLine(h: MeasuredHoverContext): string {
  * when it is not in the store (the counterfactual is evaluated, not built).
  */
 export function broughtBack(m: CounterfactualCost, code: (s: string) => string, size: (n: number) => string): string[] {
-  return m.addedPaths.map((p, k) => {
-    const bytes = m.addedSizes?.[k];
-    const name = code(p.slice(p.lastIndexOf('/') + 34));
-    return `${name} ${bytes === null || bytes === undefined ? '(size unknown: not built)' : `+${size(bytes)}`}`;
-  });
+  return m.addedPaths.map((p, k) => broughtBackText(code(storeName(p)), m.addedSizes?.[k], size));
 }

@@ -33,6 +33,15 @@ export function formatBytes(bytes: number, style: SizeStyle = 'iec', options: { 
 }
 
 /** A change in size, in the same units as formatBytes: `+1.5 MiB`, `-1.0 KiB`, `±0.0 KiB`. */
+/**
+ * A path that comes back without a definition, with its size: `systemd-minimal-255.4 +2.0 MiB`, or "(size
+ * unknown: not built)" when it is not in the store (the variant is evaluated, not built). The hover, the
+ * counterfactual message and the why panel say it alike.
+ */
+export function broughtBackText(name: string, bytes: number | null | undefined, size: (n: number) => string): string {
+  return `${name} ${bytes === null || bytes === undefined ? '(size unknown: not built)' : `+${size(bytes)}`}`;
+}
+
 export function formatSignedBytes(n: number, style: SizeStyle = 'iec'): string {
   const sign = n > 0 ? '+' : n < 0 ? '-' : '±';
   return `${sign}${formatBytes(Math.abs(n), style)}`;

@@ -7,6 +7,7 @@
 import { EAGER_CLOSURE_SIZE_LIMIT } from './analysis/closureSize';
 import type { DominatorTree } from './analysis/dominators';
 import { ClosureGraph } from './graph';
+import { storeName } from './storePath';
 import type { AttributionPayload, ClosureSnapshot, OptionDefinition } from './protocol';
 import { runInSlices, runToEnd, type Steps } from './slices';
 
@@ -48,7 +49,7 @@ function broughtBackOf(d: AttributionDefinitionInput): OptionDefinition['brought
   const cf = d.counterfactual;
   if (!cf || !('removedBytes' in cf) || !cf.addedPaths || cf.addedPaths.length === 0) return undefined;
   return cf.addedPaths.slice(0, MAX_BROUGHT_BACK).map((p, k) => ({
-    name: p.slice(p.lastIndexOf('/') + 34),
+    name: storeName(p),
     bytes: cf.addedSizes?.[k] ?? null,
   }));
 }

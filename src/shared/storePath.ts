@@ -48,6 +48,11 @@ export function baseName(path: string): string {
   return slash < 0 ? path : path.slice(slash + 1);
 }
 
+/** The name of a store path, after its hash: `perl-5.38.2` of `/nix/store/<hash>-perl-5.38.2`. */
+export function storeName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + HASH_LENGTH + 2);
+}
+
 /** The only characters Nix allows in a store path name; anything else comes from a damaged or hand-made file. */
 const NIX_NAME = /^[A-Za-z0-9+\-._?=]+$/;
 

@@ -2,6 +2,7 @@
  * The why panel: the chains from the root to the selected path (the shortest one, then all of them in a
  * collapsible), each with the option definition that brought it in when attribution is known.
  */
+import { broughtBackText } from '../../src/shared/format';
 import { MAX_PRECISE_CHAIN, type OptionDefinition } from '../../src/shared/protocol';
 import { h } from '../dom';
 import type { Page } from '../page';
@@ -134,7 +135,7 @@ function definitionView(
         ` · removing it saves ${page.size(d.removalCost)}${d.costMethod === 'counterfactual' ? ' (measured)' : ''}` +
           (d.broughtBack && d.broughtBack.length > 0
             ? ` but brings back ${d.broughtBack
-                .map((b) => `${b.name} ${b.bytes === null ? '(size unknown: not built)' : `+${page.size(b.bytes)}`}`)
+                .map((b) => broughtBackText(b.name, b.bytes, (n) => page.size(n)))
                 .join(', ')}`
             : ''),
       );

@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ClosureGraph } from '../../shared/graph';
+import { storeName } from '../../shared/storePath';
 import { EdgeCutSize, type Removal } from '../analysis/cutOff';
 import { Collectors, type CostMethod } from './collectors';
 import type { DeclarationPosition, OptionEvaluation } from './evaluate';
@@ -131,7 +132,7 @@ export class OptionAttribution {
         names = new Map();
         for (let i = 0; i < graph.nodeCount; i++) {
           const p = graph.paths[i]!;
-          const name = p.slice(p.lastIndexOf('/') + 34);
+          const name = storeName(p);
           const list = names.get(name);
           if (list) list.push(i);
           else names.set(name, [i]);
@@ -460,6 +461,5 @@ function readText(file: string): string | undefined {
 
 /** `/nix/store/h-name` and `/nix/store/h2-name.drv` share the derivation name. */
 function sameName(path: string, drv: string): boolean {
-  const name = (p: string): string => p.slice(p.lastIndexOf('/') + 34);
-  return drv.endsWith('.drv') && name(drv).slice(0, -4) === name(path);
+  return drv.endsWith('.drv') && storeName(drv).slice(0, -4) === storeName(path);
 }

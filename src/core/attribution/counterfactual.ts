@@ -9,6 +9,7 @@
  * loses the others; inputs that only the new derivation has are reported as added. The closure is then
  * walked with those references: what the root no longer reaches is the cost.
  */
+import { storeName } from '../../shared/storePath';
 import type { OptionAttribution } from './attribute';
 import { DerivationReader, inputPaths, type StoreDerivation } from './derivation';
 import type { RootPaths } from './evaluate';
@@ -143,7 +144,7 @@ export async function counterfactualCost(
 function groupByName(drvs: readonly string[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const d of drvs) {
-    const name = d.slice(d.lastIndexOf('/') + 34);
+    const name = storeName(d);
     const list = m.get(name);
     if (list) list.push(d);
     else m.set(name, [d]);

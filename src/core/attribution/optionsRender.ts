@@ -6,6 +6,8 @@
 import * as path from 'node:path';
 import type { ClosureAnalysis } from '../analysis/closure';
 import { formatBytes, renderTable } from '../../shared/format';
+import { storeName } from '../../shared/storePath';
+import { targetKey } from './counterfactualService';
 import type { Definition, DefinitionElement, OptionAttribution } from './attribute';
 import { CauseIndex, type CauseKind } from './causes';
 import type { CostMethod } from './collectors';
@@ -154,7 +156,7 @@ function userRows(r: OptionsReport): UserRow[] {
     const cf = r.counterfactuals.get(d.id);
     rows.push({ definition: d, cf, best: bestCost(a, d.id, cf) });
     for (const e of d.elements) {
-      const ecf = r.elementCounterfactuals?.get(`${d.id}:${e.element}`);
+      const ecf = r.elementCounterfactuals?.get(targetKey({ definition: d.id, element: e.element }));
       rows.push({ definition: d, element: e, cf: ecf, best: bestElementCost(a, d.id, e.element, ecf) });
     }
   }
@@ -241,7 +243,7 @@ export function optionsJson(r: OptionsReport): OptionsJson {
         ...(d.elements.length > 0
           ? {
               elements: d.elements.map((e): OptionsJsonElement => {
-                const ecf = r.elementCounterfactuals?.get(`${d.id}:${e.element}`);
+                const ecf = r.elementCounterfactuals?.get(targetKey({ definition: d.id, element: e.element }));
                 const ebest = bestElementCost(a, d.id, e.element, ecf);
                 return {
                   element: e.element,
@@ -275,8 +277,6 @@ export function optionsJson(r: OptionsReport): OptionsJson {
 function isModuleSwitch(d: Definition): boolean {
   return d.type === 'bool' && d.loc[d.loc.length - 1] === 'enable' && d.nodes.length === 0;
 }
-
-const storeName = (p: string): string => p.slice(p.lastIndexOf('/') + 34);
 
 /** `systemd-minimal-255.4 (+2.0 MiB), rsync-3.3 (size unknown: not built)`: what comes back without a definition. */
 export function bringsBack(cf: CounterfactualCost, max = 3): string {
