@@ -1,8 +1,9 @@
 /**
  * One log line per "Show closure": where the time went from the command to the finished sunburst, so that a slow
  * first draw is read off the log (and by the bench) instead of guessed at. The engine's marks (nix started, first
- * and last byte, parsed, analysed, cached), the host's (panel, posted) and the webview's (model, page, drawn,
- * painted: measured in the webview from the closure message's arrival) on one line, in ms since the command.
+ * and last byte, parsed, analysed, cached), the host's (panel, webview started, first script and ready, posted)
+ * and the webview's (script, model, page, drawn, painted: measured in the webview from the closure message's
+ * arrival) on one line, in ms since the command.
  */
 import type { TimelineMark } from '../core/load/timeline';
 import type { WebviewToHost } from '../shared/protocol';
@@ -10,9 +11,9 @@ import type { FirstDraw, SunburstPanel } from './sunburstPanel';
 
 /** When a panel's page started, when its first script ran (both by the page's clock) and when the host heard it. */
 export interface PageTimes {
-  started?: number;
-  script?: number;
-  ready?: number;
+  started?: number | undefined;
+  script?: number | undefined;
+  ready?: number | undefined;
 }
 
 /** The first `ready` of a panel, in `performance.now()` time (the page's times are ms since the epoch, as ours). */
@@ -76,7 +77,7 @@ export function timelineLine(
   trace: FirstDrawTrace,
   postedMs: number,
   draw: FirstDraw | undefined,
-  page: { started?: number | undefined; script?: number | undefined; ready?: number | undefined } = {},
+  page: PageTimes = {},
 ): string {
   const ms = (n: number) => Math.round(n).toLocaleString('en');
   const marks = [{ name: 'panel', ms: trace.panelMs }];

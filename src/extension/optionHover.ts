@@ -12,6 +12,7 @@ import { formatBytes } from '../shared/format';
 import { hoverSpotAt, type HoverSpot, type OptionCost } from '../core/attribution/optionCosts';
 import { displayName } from '../shared/storePath';
 import type { AnalysedTarget, AnalysedTargets } from './analysedTargets';
+import type { MeasuredState } from './optionMeasurements';
 import { broughtBack, describeMeasured, describeMeasuring } from './measuredHover';
 import type { SizeUnits } from './settings';
 
@@ -190,36 +191,25 @@ export class OptionHoverProvider implements vscode.HoverProvider {
     const g = target.loaded.analysis.graph;
     const size = (n: number) => formatBytes(n, units);
     const a = target.options.kind === 'ready' ? target.options.index.attribution : undefined;
-    // One element of a list (`pkgs.htop`): the true cost of removing just it, once measured (or being measured).
+    // Its true cost, once measured (or 'measuring…'), leads; an error falls back to the graph estimate below.
+    const leadWithMeasured = (cost: OptionCost, definition: Definition, m: MeasuredState | undefined): boolean => {
+      if (m === undefined || (m !== 'measuring' && 'error' in m)) return false;
+      const progress = this.targets.measurements.progress(target.key);
+      const h = { md, target, cost, definition, size, code, link, ...(progress ? { progress } : {}) };
+      if (m === 'measuring') describeMeasuring(h);
+      else describeMeasured(h, m);
+      return true;
+    };
+    // One element of a list (`pkgs.htop`): the true cost of removing just it.
     const def = spot.element && c.at.length === 1 ? c.at[0]! : undefined;
     const e = def?.elements.find((x) => x.line === spot.element!.line && x.column === spot.element!.column);
     const em = def && e && a ? this.targets.measuredElement(target.key, a, def.id, e.element) : undefined;
-    if (def && e && em !== undefined && (em === 'measuring' || !('error' in em))) {
-      const progress = this.targets.measurements.progress(target.key);
-      const h = {
-        md,
-        target,
-        cost: { ...c, option: `${e.text} in ${def.option}` },
-        definition: { ...def, nodes: e.nodes },
-        size,
-        code,
-        link,
-        ...(progress ? { progress } : {}),
-      };
-      if (em === 'measuring') describeMeasuring(h);
-      else describeMeasured(h, em);
+    if (def && e && leadWithMeasured({ ...c, option: `${e.text} in ${def.option}` }, { ...def, nodes: e.nodes }, em))
       return;
-    }
-    // One whole definition (or a module switch): its true cost, once measured, leads.
+    // One whole definition (or a module switch).
     const d = (c.kind === 'definition' || c.kind === 'module') && c.at.length === 1 ? c.at[0]! : undefined;
     const m = d && a ? this.targets.measured(target.key, a, d.id) : undefined;
-    if (d && m !== undefined && (m === 'measuring' || !('error' in m))) {
-      const progress = this.targets.measurements.progress(target.key);
-      const h = { md, target, cost: c, definition: d, size, code, link, ...(progress ? { progress } : {}) };
-      if (m === 'measuring') describeMeasuring(h);
-      else describeMeasured(h, m);
-      return;
-    }
+    if (d && leadWithMeasured(c, d, m)) return;
     const pct = c.closureBytes > 0 ? (100 * c.bytes) / c.closureBytes : 0;
     const paths = c.lostPaths.length;
     const what =

@@ -149,7 +149,7 @@ export class OptionMeasurements extends Disposable {
     const running = [...this.runs.values()].filter((r) => r.state === 'running');
     this.cancel();
     const measured = running.reduce((n, r) => n + r.done, 0);
-    const total = running.reduce((n, r) => n + r.targets.size + r.elementTargets.size, 0);
+    const total = running.reduce((n, r) => n + targetCount(r), 0);
     vscode.window.setStatusBarMessage(
       running.length === 0
         ? '$(circle-slash) Nix Closure Lens: no option costs were being measured.'
@@ -167,11 +167,7 @@ export class OptionMeasurements extends Disposable {
   of(key: string, attribution: OptionAttribution, id: number): MeasuredState | undefined {
     const run = this.runs.get(key);
     if (run?.attribution !== attribution) return undefined;
-    const r = run.results.get(id);
-    if (r) return r;
-    if (run.state === 'running' && run.targets.has(id)) return 'measuring';
-    if (run.state === 'failed' && run.targets.has(id)) return { error: run.error ?? 'the measurement failed' };
-    return undefined;
+    return stateOf(run, run.results.get(id), run.targets.has(id));
   }
 
   /** Element k of definition `id`: its true cost, 'measuring' while its run goes, undefined when not measured. */
@@ -179,11 +175,7 @@ export class OptionMeasurements extends Disposable {
     const run = this.runs.get(key);
     if (run?.attribution !== attribution) return undefined;
     const t = targetKey({ definition: id, element: k });
-    const r = run.elementResults.get(t);
-    if (r) return r;
-    if (run.state === 'running' && run.elementTargets.has(t)) return 'measuring';
-    if (run.state === 'failed' && run.elementTargets.has(t)) return { error: run.error ?? 'the measurement failed' };
-    return undefined;
+    return stateOf(run, run.elementResults.get(t), run.elementTargets.has(t));
   }
 
   /** Every result known for the target's attribution (for the why panel and the rankings). */
@@ -195,7 +187,7 @@ export class OptionMeasurements extends Disposable {
   /** How far the target's run is; undefined when none ran. */
   progress(key: string): { done: number; total: number; state: Run['state'] } | undefined {
     const run = this.runs.get(key);
-    return run && { done: run.done, total: run.targets.size + run.elementTargets.size, state: run.state };
+    return run && { done: run.done, total: targetCount(run), state: run.state };
   }
 
   private fireSoon(): void {
@@ -214,11 +206,24 @@ export class OptionMeasurements extends Disposable {
       return;
     }
     const done = running.reduce((s, r) => s + r.done, 0);
-    const total = running.reduce((s, r) => s + r.targets.size + r.elementTargets.size, 0);
+    const total = running.reduce((s, r) => s + targetCount(r), 0);
     this.item.text = `$(sync~spin) measuring option costs… ${done}/${total}`;
     this.item.tooltip =
       `Evaluating ${running.map((r) => r.title).join(', ')} without each of your definitions ` +
       '(not built), for what each really costs. Click to cancel.';
     this.item.show();
   }
+}
+
+/** What a run measures: its definitions and list elements. */
+function targetCount(run: Run): number {
+  return run.targets.size + run.elementTargets.size;
+}
+
+/** A measured target's state: its result, else 'measuring' while its run goes, or the run's error if it failed. */
+function stateOf(run: Run, result: CounterfactualResult | undefined, measures: boolean): MeasuredState | undefined {
+  if (result) return result;
+  if (run.state === 'running' && measures) return 'measuring';
+  if (run.state === 'failed' && measures) return { error: run.error ?? 'the measurement failed' };
+  return undefined;
 }

@@ -68,7 +68,7 @@ export interface NixRunnerOptions {
   readonly maxStdoutBytes?: number;
   /**
    * End nix even when this process is killed outright (kill -9): a watchdog process (watchdog.ts) outlives us and
-   * stops the nix groups still running. The CLI and the extension set it; costs one small node process per process.
+   * stops the nix groups still running. The CLI and the extension set it; costs one small /bin/sh process per process.
    */
   readonly dieWithParent?: boolean;
 }
