@@ -22,7 +22,7 @@ import { NixLog, type LoggedCommand } from './nixLog';
 import { readSettings } from './settings';
 import { ClosureStatusBar } from './statusBar';
 import { SunburstPanel } from './sunburstPanel';
-import { registerSunburstSerializer } from './sunburstPanel';
+import { registerSunburstSerializer } from './sunburstRestore';
 import { RulesFileCommand } from './rulesFile';
 import { openPickState, RecentTargets, type OpenPickState } from './targetPicker';
 import { TargetDiscovery } from './targets';

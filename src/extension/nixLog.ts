@@ -3,6 +3,7 @@
  * failure can be retraced ("Show log"). It also keeps the recent commands in memory for the tests' hook.
  */
 import * as vscode from 'vscode';
+import { shellQuote } from '../shared/shellQuote';
 
 export interface LoggedCommand {
   readonly args: readonly string[];
@@ -67,11 +68,6 @@ export class NixLog implements vscode.Disposable {
 function describe(err: unknown): string {
   if (err instanceof Error) return err.stack ?? err.message;
   return String(err);
-}
-
-/** For display only: the log shows arguments as a shell would need them; nothing is ever run through a shell. */
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+,#-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** `nix eval --json .#<category>… --apply builtins.attrNames`: the flake-output listing's probe of one category. */

@@ -26,7 +26,6 @@ import { randomBytes } from 'node:crypto';
 import {
   normalizeSettings,
   parseWebviewMessage,
-  parseWebviewState,
   PROTOCOL_VERSION,
   SUNBURST_VIEW_TYPE,
   type HostToWebview,
@@ -47,6 +46,7 @@ import { chainProblem } from '../core/precise/chain';
 import { openReference, searchWithProgress } from './preciseReferences';
 import type { PreciseHit } from '../shared/protocol';
 import { onDidChangeSettings, readSettings } from './settings';
+import { whyCommand } from './whyCommandLine';
 
 export interface SunburstHooks {
   /** Reveal a store path in the sidebar tree of heaviest paths. */
@@ -440,60 +440,4 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscod
 function readViewSettings(): ViewSettings {
   const s = readSettings();
   return normalizeSettings({ maxArcs: s.maxArcs, sizeStyle: s.sizeUnits });
-}
-
-/** POSIX shell quoting, so that the copied command pastes safely whatever the installable contains. */
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./#-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** `closure-lens why <root> <dep>`: the root as the user named it (installable) or the root store path. */
-export function whyCommand(target: PanelTarget, rootPath: string, dep: string): string {
-  const root = target.kind === 'installable' ? target.installable : rootPath;
-  const cd = target.kind === 'installable' && target.cwd ? `cd ${shellQuote(target.cwd)} && ` : '';
-  return `${cd}closure-lens why ${shellQuote(root)} ${shellQuote(dep)}`;
-}
-
-/**
- * Restores sunburst panels after a window reload. `restore` gets the revived panel and its target (validated
- * from the webview's persisted state) and should load the closure (from the cache) and call `setClosure`.
- */
-export function registerSunburstSerializer(
-  context: vscode.ExtensionContext,
-  restore: (panel: SunburstPanel, target: PanelTarget) => void | Promise<void>,
-  hooks: SunburstHooks = {},
-): vscode.Disposable {
-  return vscode.window.registerWebviewPanelSerializer(SUNBURST_VIEW_TYPE, {
-    async deserializeWebviewPanel(webviewPanel: vscode.WebviewPanel, raw: unknown) {
-      const state = parseWebviewState(raw);
-      if (!state.target) {
-        // Nothing to reload from: keep the tab but say how to get the view back.
-        const orphan = SunburstPanel.revive(
-          webviewPanel,
-          context.extensionUri,
-          { kind: 'json-file', file: '(none)' },
-          'closure',
-          hooks,
-        );
-        orphan.setError(
-          'This sunburst could not be restored: it does not say which closure it showed.',
-          'Run "Closure Lens: Show closure" again.',
-        );
-        return;
-      }
-      const panel = SunburstPanel.revive(
-        webviewPanel,
-        context.extensionUri,
-        state.target,
-        state.title ?? 'closure',
-        hooks,
-      );
-      try {
-        await restore(panel, state.target);
-      } catch (e) {
-        const err = e as { message?: string; fix?: string };
-        panel.setError(err.message ?? String(e), err.fix);
-      }
-    },
-  });
 }
