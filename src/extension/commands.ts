@@ -90,14 +90,28 @@ export class ClosureCommands extends Disposable {
    */
   async showClosure(spec?: string, refresh = false): Promise<ShownClosure | undefined> {
     const named = spec ?? (readSettings().defaultTarget || undefined);
-    let target: ClosureTarget | undefined;
-    if (named !== undefined) {
-      target = await this.findNamed(named, refresh);
-      if (!target) return undefined;
-    } else {
-      target = await pickTarget(this.discovery, this.recent, this.log, { refresh });
-    }
+    if (named === undefined)
+      return this.chooseThenShow(() => pickTarget(this.discovery, this.recent, this.log, { refresh }), refresh);
+    const target = await this.findNamed(named, refresh);
     return target ? this.show(target, refresh) : undefined;
+  }
+
+  /**
+   * Asks for the target with the panel already opening beside (SunburstPanel.prepare): VS Code's start of a new
+   * webview then overlaps the user's choice instead of following Enter. Choosing nothing closes the panel again.
+   */
+  private async chooseThenShow(
+    choose: () => Promise<ClosureTarget | undefined>,
+    refresh = false,
+  ): Promise<ShownClosure | undefined> {
+    const prepared = SunburstPanel.prepare(this.extensionUri, this.hooks);
+    let target: ClosureTarget | undefined;
+    try {
+      target = await choose();
+    } finally {
+      if (!target) prepared.dispose();
+    }
+    return target ? this.show(target, refresh, prepared) : undefined;
   }
 
   /**
@@ -124,11 +138,12 @@ export class ClosureCommands extends Disposable {
         return undefined;
       }
       const flake: FlakeRef = { dir: path.dirname(resource.fsPath), folder };
-      const target = await pickTarget(this.discovery, this.recent, this.log, {
-        flakes: [flake],
-        title: `Nix Closure Lens: Show closure of ${flakeDescription(flake)}`,
-      });
-      return target ? this.show(target, false) : undefined;
+      return this.chooseThenShow(() =>
+        pickTarget(this.discovery, this.recent, this.log, {
+          flakes: [flake],
+          title: `Nix Closure Lens: Show closure of ${flakeDescription(flake)}`,
+        }),
+      );
     }
     return this.showStorePath(resource.fsPath);
   }
@@ -174,18 +189,13 @@ export class ClosureCommands extends Disposable {
   }
 
   async showStorePath(spec?: string): Promise<ShownClosure | undefined> {
-    let target: ClosureTarget | undefined;
-    if (spec !== undefined) {
-      const r = await storePathFromInput(spec, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
-      if ('error' in r) {
-        void vscode.window.showErrorMessage(`Nix Closure Lens: ${r.error}`);
-        return undefined;
-      }
-      target = storePathTarget(r.path);
-    } else {
-      target = await askStorePath();
+    if (spec === undefined) return this.chooseThenShow(askStorePath);
+    const r = await storePathFromInput(spec, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+    if ('error' in r) {
+      void vscode.window.showErrorMessage(`Nix Closure Lens: ${r.error}`);
+      return undefined;
     }
-    return target ? this.show(target, false) : undefined;
+    return this.show(storePathTarget(r.path), false);
   }
 
   async showRunningSystem(): Promise<ShownClosure | undefined> {
@@ -194,8 +204,9 @@ export class ClosureCommands extends Disposable {
   }
 
   /** Opens (or reuses) the target's panel and loads the closure into it. */
-  async show(target: ClosureTarget, refresh: boolean): Promise<ShownClosure | undefined> {
+  async show(target: ClosureTarget, refresh: boolean, prepared?: SunburstPanel): Promise<ShownClosure | undefined> {
     if (target.kind === 'flake-output' && !vscode.workspace.isTrusted) {
+      prepared?.dispose();
       void explainUntrusted(new UntrustedWorkspaceError('evaluate or build flake outputs'));
       return undefined;
     }
@@ -203,7 +214,12 @@ export class ClosureCommands extends Disposable {
     await this.recent.use(target);
     if (refresh && target.kind === 'flake-output') await this.outputCache.forgetFlake(target.flake.dir);
     const title = targetTitle(target);
-    const panel = SunburstPanel.show(this.extensionUri, { target: panelTarget(target), title, hooks: this.hooks });
+    const panel = SunburstPanel.show(this.extensionUri, {
+      target: panelTarget(target),
+      title,
+      hooks: this.hooks,
+      prepared,
+    });
     const panelMs = performance.now() - commandAt;
     const before = this.shown.get(panel);
     panel.setLoading(`Loading ${title}…`);

@@ -3,7 +3,8 @@
  * first draw is read off the log (and by the bench) instead of guessed at. The engine's marks (nix started, first
  * and last byte, parsed, analysed, cached), the host's (panel, webview started, first script and ready, posted)
  * and the webview's (script, model, page, drawn, painted: measured in the webview from the closure message's
- * arrival) on one line, in ms since the command.
+ * arrival) on one line, in ms since the closure was chosen (Enter in the box that asked, or the command when it named
+ * one); a panel prepared while the user chose started its page before that: negative marks.
  */
 import type { TimelineMark } from '../core/load/timeline';
 import type { WebviewToHost } from '../shared/protocol';
@@ -61,8 +62,9 @@ export function traceFirstDraw(
   void posted.then(async () => {
     const postedMs = performance.now() - trace.commandAt;
     const draw = await drawn;
-    // The webview's page starts while nix runs; the closure waits for it when it is slower.
-    const since = (t: number | undefined) => (t === undefined ? undefined : Math.max(0, t - trace.commandAt));
+    // The webview's page starts while nix runs (the closure waits for it when it is slower), or before the
+    // command when the panel was prepared while the user chose (negative: ms before the command).
+    const since = (t: number | undefined) => (t === undefined ? undefined : t - trace.commandAt);
     log(
       timelineLine(trace, postedMs, draw, {
         started: since(panel.pageTimes.started),
@@ -88,7 +90,7 @@ export function timelineLine(
   marks.push({ name: 'posted', ms: postedMs });
   // In the order they happened: the webview may be ready before nix starts, or after the payload is built.
   const parts = marks.sort((a, b) => a.ms - b.ms).map((m) => `${m.name} ${ms(m.ms)}`);
-  const head = `timeline ${trace.title} (${trace.paths.toLocaleString('en')} paths, ms since the command):`;
+  const head = `timeline ${trace.title} (${trace.paths.toLocaleString('en')} paths, ms since the closure was chosen):`;
   if (!draw) return `${head} ${parts.join(' · ')} · not drawn (the panel was hidden or closed)`;
   const webview = draw.marks.map((m) => `${m.name} +${ms(m.ms)}`).join(', ');
   const total = draw.heardAt - trace.commandAt;

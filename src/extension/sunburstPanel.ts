@@ -63,9 +63,16 @@ export interface ShowOptions {
   readonly title: string;
   readonly hooks?: SunburstHooks;
   readonly column?: vscode.ViewColumn;
+  /**
+   * A panel from `SunburstPanel.prepare`, opened while the user chose the closure: it takes the target (unless
+   * the target has a panel already, which is revealed and the prepared one closed).
+   */
+  readonly prepared?: SunburstPanel | undefined;
 }
 
 const targetKey = (t: PanelTarget) => JSON.stringify(t);
+/** What a prepared panel names before its closure is chosen; it is in no map and posts no message with it. */
+const NOT_CHOSEN: PanelTarget = { kind: 'json-file', file: '(not chosen yet)' };
 
 /** A closure's first drawing, as the webview reported it. */
 export interface FirstDraw {
@@ -96,6 +103,7 @@ export class SunburstPanel {
   /** The running precise search; a new request, a new closure or disposal stops it. */
   private precise: AbortController | undefined;
   private ready = false;
+  private isDisposed = false;
   /** Load timeline (`performance.now()` time): VS Code started the page, its script ran (by its clock), host heard. */
   readonly pageTimes: PageTimes = {};
   private readonly disposables: vscode.Disposable[] = [];
@@ -108,7 +116,8 @@ export class SunburstPanel {
   private constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
-    readonly target: PanelTarget,
+    /** Undefined only for a prepared panel whose closure is still being chosen (see `prepare`). */
+    private chosenTarget: PanelTarget | undefined,
     private title: string,
     private readonly hooks: SunburstHooks,
   ) {
@@ -126,14 +135,25 @@ export class SunburstPanel {
       }),
       onDidChangeSettings(() => this.post({ type: 'settings', settings: readViewSettings() })),
     );
-    SunburstPanel.open.set(targetKey(target), this);
+    if (chosenTarget) SunburstPanel.open.set(targetKey(chosenTarget), this);
+  }
+
+  /** The closure this panel shows (a prepared panel's placeholder until it is chosen). */
+  get target(): PanelTarget {
+    return this.chosenTarget ?? NOT_CHOSEN;
   }
 
   static show(extensionUri: vscode.Uri, options: ShowOptions): SunburstPanel {
+    const { prepared } = options;
     const existing = SunburstPanel.open.get(targetKey(options.target));
     if (existing) {
+      if (prepared !== existing) prepared?.dispose();
       existing.panel.reveal();
       return existing;
+    }
+    if (prepared && !prepared.isDisposed && prepared.chosenTarget === undefined) {
+      prepared.adopt(options.target, options.title);
+      return prepared;
     }
     const panel = vscode.window.createWebviewPanel(
       SUNBURST_VIEW_TYPE,
@@ -142,6 +162,30 @@ export class SunburstPanel {
       webviewOptions(extensionUri),
     );
     return new SunburstPanel(panel, extensionUri, options.target, options.title, options.hooks ?? {});
+  }
+
+  /**
+   * Opens a panel before its closure is chosen, for a command that asks first (a store path, a flake output): a
+   * new webview takes VS Code about a second to start (code-server activates a service worker for each), and this
+   * way that second passes while the user types or picks instead of after Enter. Give it to `show` as `prepared`,
+   * or dispose it when the user chooses nothing. It keeps the focus where it is (on the input box).
+   */
+  static prepare(extensionUri: vscode.Uri, hooks: SunburstHooks = {}): SunburstPanel {
+    const panel = vscode.window.createWebviewPanel(
+      SUNBURST_VIEW_TYPE,
+      'Closure',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      webviewOptions(extensionUri),
+    );
+    return new SunburstPanel(panel, extensionUri, undefined, 'closure', hooks);
+  }
+
+  private adopt(target: PanelTarget, title: string): void {
+    this.chosenTarget = target;
+    this.title = title;
+    this.panel.title = `Closure: ${title}`;
+    SunburstPanel.open.set(targetKey(target), this);
+    this.panel.reveal(undefined, false);
   }
 
   /** Adopts a panel that VS Code restored after a reload. */
@@ -412,6 +456,7 @@ export class SunburstPanel {
   }
 
   private disposed(): void {
+    this.isDisposed = true;
     this.building?.abort();
     this.precise?.abort();
     if (SunburstPanel.open.get(targetKey(this.target)) === this) SunburstPanel.open.delete(targetKey(this.target));

@@ -2,6 +2,7 @@
  * The palette's other commands on a shown closure, run as a user runs them (issue 18): each ends with something
  * the user sees, checked against nix. "Estimate compressed size" → a notification with the NAR total and the
  * zstd and xz estimates; "Set a size budget" → .closure-lens.json opens with a budget for the shown closure;
+ * "Show closure of store path…" → its panel opens while the box asks (Escape closes both; Enter draws in it);
  * "Compare closures…" → two installables typed → the diff report opens with both closures' path counts.
  * Screenshots: test-artifacts/e2e/commands-*.png.
  */
@@ -12,6 +13,7 @@ import { formatBytes } from '../../src/shared/format';
 import { waitFor } from './browser';
 import * as oracle from './oracle';
 import { showDemo, type Step } from './scenarios';
+import { readSunburst } from './sunburstView';
 
 const PALETTE_PREFIX = 'Nix Closure Lens: ';
 const toplevel = (name: string) => `.#nixosConfigurations.${name}.config.system.build.toplevel`;
@@ -61,6 +63,40 @@ export const paletteCommands: Step[] = [
       assert.match(rules.rules[0]!.target, /nixosConfigurations\.demo/);
       assert.equal(rules.rules[0]!.maxClosureSize, `${Math.ceil((nar * 1.1) / 2 ** 20)} MiB`);
       fs.rmSync(file, { force: true });
+      await workbench.runCommand('View: Close All Editors');
+    },
+  },
+  {
+    title: '"Show closure of store path…" opens its panel while the box asks: Escape closes both, Enter fills it',
+    async run({ workbench, workspace }) {
+      const { page } = workbench;
+      const box = page.locator('.quick-input-widget', { hasText: 'A store path, or a link to one' });
+      const input = page.locator('.quick-input-widget input');
+      // The sunburst's tabs ("Closure" while the box asks, then "Closure: <path>"), not the diff report's.
+      const closureTabs = page.locator('.tab', { hasText: /Closure(?! diff)/ });
+      const openWithBox = async () => {
+        await workbench.runCommand(`${PALETTE_PREFIX}Show closure of store path…`);
+        await box.waitFor({ timeout: 15_000 });
+        await waitFor('the panel opened beside the box', async () => (await closureTabs.count()) === 1, 15_000);
+      };
+      await openWithBox();
+      // The box keeps the focus: what the user types goes there.
+      await page.keyboard.type('/nix/st');
+      assert.equal(await input.inputValue(), '/nix/st');
+      assert.ok(await box.isVisible(), 'the box is still open');
+      await workbench.screenshot('commands-store-path-box');
+      await page.keyboard.press('Escape');
+      await waitFor('the panel closed with the box', async () => (await closureTabs.count()) === 0, 15_000);
+
+      const root = await oracle.outPath(`${workspace.flakeRef}${toplevel('demo').slice(1)}`);
+      await openWithBox();
+      await input.fill(root);
+      await page.waitForTimeout(500); // the input's validation (the path exists) runs first
+      await page.keyboard.press('Enter');
+      const shown = await readSunburst(workbench.webview(), 120_000);
+      assert.equal(shown.root, root);
+      assert.equal(shown.pathCount, (await oracle.closure(root)).size, shown.footer);
+      assert.equal(await closureTabs.count(), 1, 'the sunburst is in the panel that opened with the box');
       await workbench.runCommand('View: Close All Editors');
     },
   },
