@@ -2,7 +2,6 @@
  * The closure worker (bundled as dist/closureWorker.js): runs the analysis pipeline for one load off the host's
  * thread, reports its progress, sends the result's arrays back as transferables, and exits.
  */
-import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { ByteFeed } from '../load/byteFeed';
 import { closurePipeline, type PipelineInput } from '../load/pipeline';
@@ -17,13 +16,11 @@ import {
 const port = parentPort;
 if (!port) throw new Error('closureWorker.js runs as a worker thread (see analyseInWorker.ts)');
 
-// Background work: on Linux the nice value is per thread, so this lowers only this thread's priority, and the host's
-// thread (the editor's extensions, on a machine whose cores are busy) gets the CPU first when it needs it.
-try {
-  os.setPriority(os.constants.priority.PRIORITY_BELOW_NORMAL);
-} catch {
-  // not permitted here: run at the normal priority
-}
+// The worker runs at the normal priority. It ran at nice 10 (a per-thread value on Linux) so that the host's thread
+// would get the CPU first; but in VS Code the first load is the one thing the user waits for, and on a busy machine
+// (nix, the workbench and a new webview all start at Enter) a niced worker gets the CPU last: in real VS Code at
+// 10,000 paths the work after nix took 0.42 s niced (bench/RESULTS.md, issue 17). The host's stalls stay measured in
+// the load section of the bench.
 
 // One request per worker: once it is answered, nothing keeps the thread alive and it exits.
 port.once('message', (request: WorkerRequest) => {
