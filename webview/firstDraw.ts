@@ -1,8 +1,9 @@
 /**
  * The webview's part of the load timeline (issue 17): when the bundle took the `closure` message (it may arrive
  * while the bundle still loads), when the closure model, the page and the drawing were done, and when the frame
- * holding the drawing was painted, in ms since the message arrived. Posted once as
- * a `drawn` message; the host puts it on the load's line in the log.
+ * holding the drawing was painted, in ms since the message arrived, and when it arrived (ms since the epoch: the
+ * host reads the payload's way from its post to here). Posted once as a `drawn` message; the host puts it on the
+ * load's line in the log.
  */
 import type { DrawMark, WebviewToHost } from '../src/shared/protocol';
 
@@ -36,7 +37,7 @@ export class FirstDrawMarks {
       requestAnimationFrame(() => {
         if (!current()) return;
         this.mark('painted');
-        post({ type: 'drawn', marks: this.marks, arcs });
+        post({ type: 'drawn', marks: this.marks, arcs, arrivedAt: performance.timeOrigin + this.receivedAt });
       }),
     );
   }

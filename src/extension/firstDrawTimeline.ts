@@ -88,6 +88,8 @@ export function timelineLine(
   if (page.script !== undefined) marks.push({ name: 'webview first script', ms: page.script });
   if (page.ready !== undefined) marks.push({ name: 'webview ready', ms: page.ready });
   marks.push({ name: 'posted', ms: postedMs });
+  // The payload's way from the host's post to the page: VS Code's IPC, and (in code-server) the websocket.
+  if (draw) marks.push({ name: 'closure arrived', ms: draw.arrivedAt - trace.commandAt });
   // In the order they happened: the webview may be ready before nix starts, or after the payload is built.
   const parts = marks.sort((a, b) => a.ms - b.ms).map((m) => `${m.name} ${ms(m.ms)}`);
   const head = `timeline ${trace.title} (${trace.paths.toLocaleString('en')} paths, ms since the closure was chosen):`;

@@ -78,6 +78,8 @@ const NOT_CHOSEN: PanelTarget = { kind: 'json-file', file: '(not chosen yet)' };
 export interface FirstDraw {
   readonly marks: readonly DrawMark[];
   readonly arcs: number;
+  /** When the closure message reached the webview, in the host's `performance.now()` time (both count from the epoch). */
+  readonly arrivedAt: number;
   /** `performance.now()` in the extension host when the report arrived. */
   readonly heardAt: number;
 }
@@ -356,7 +358,12 @@ export class SunburstPanel {
   private async act(m: Exclude<WebviewToHost, { type: 'ready' }>): Promise<void> {
     switch (m.type) {
       case 'drawn':
-        this.drawEmitter.fire({ marks: m.marks, arcs: m.arcs, heardAt: performance.now() });
+        this.drawEmitter.fire({
+          marks: m.marks,
+          arcs: m.arcs,
+          arrivedAt: m.arrivedAt - performance.timeOrigin,
+          heardAt: performance.now(),
+        });
         return;
       case 'reportError':
         this.hooks.log?.(`sunburst webview error: ${m.message}`);

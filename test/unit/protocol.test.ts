@@ -333,6 +333,7 @@ describe('protocol: precise references', () => {
         { name: 'painted', ms: 160 },
       ],
       arcs: 812,
+      arrivedAt: 1_796_684_352_519.25,
     };
     const r = parseWebviewMessage(ok);
     assert.ok(r.ok, r.ok ? '' : r.reason);
@@ -346,6 +347,10 @@ describe('protocol: precise references', () => {
       { ...ok, marks: 'model' },
       { ...ok, arcs: -1 },
       { ...ok, arcs: 1.5 },
+      { ...ok, arrivedAt: -1 },
+      { ...ok, arrivedAt: NaN },
+      { ...ok, arrivedAt: '1796684352519' },
+      { ...ok, arrivedAt: undefined },
       { ...ok, html: '<script>' },
     ];
     for (const m of bad) assert.equal(parseWebviewMessage(m).ok, false, JSON.stringify(m));

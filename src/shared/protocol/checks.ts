@@ -55,7 +55,7 @@ const FIELDS: { readonly [K in WebviewMessageType]: readonly string[] } = {
   reportError: ['type', 'message'],
   preciseRequest: ['type', 'chain'],
   openReference: ['type', 'referrer', 'file', 'offset'],
-  drawn: ['type', 'marks', 'arcs'],
+  drawn: ['type', 'marks', 'arcs', 'arrivedAt'],
 };
 
 /** An absolute store path (`/…/<hash>-<name>`), without `..` or empty components. */
@@ -148,7 +148,13 @@ export function parseWebviewMessage(raw: unknown): Checked<WebviewToHost> {
         return fail(`"marks" must be up to ${DRAW_MARK_NAMES.length} marks { name, ms }`);
       const arcs = raw['arcs'];
       if (!Number.isSafeInteger(arcs) || (arcs as number) < 0) return fail('"arcs" must be a count');
-      return { ok: true, value: { type, marks: marks.map((m) => ({ name: m.name, ms: m.ms })), arcs: arcs as number } };
+      const arrivedAt = raw['arrivedAt'];
+      if (typeof arrivedAt !== 'number' || !Number.isFinite(arrivedAt) || arrivedAt < 0)
+        return fail('"arrivedAt" must be a time (ms since the epoch)');
+      return {
+        ok: true,
+        value: { type, marks: marks.map((m) => ({ name: m.name, ms: m.ms })), arcs: arcs as number, arrivedAt },
+      };
     }
     case 'reportError': {
       const m = raw['message'];

@@ -212,9 +212,10 @@ export type WebviewToHost =
   | { readonly type: 'reportError'; readonly message: string }
   /**
    * A closure's first drawing is on screen: the webview's own marks (ms since the `closure` message arrived:
-   * script, model, page, drawn, painted) and the number of arcs drawn, for the host's timeline line in the log.
+   * script, model, page, drawn, painted), the number of arcs drawn, and when the message arrived (ms since the
+   * epoch, by the page's clock; the host's counts from the same epoch), for the host's timeline line in the log.
    */
-  | { readonly type: 'drawn'; readonly marks: readonly DrawMark[]; readonly arcs: number };
+  | { readonly type: 'drawn'; readonly marks: readonly DrawMark[]; readonly arcs: number; readonly arrivedAt: number };
 
 /** One step of the webview's first drawing of a closure. */
 export interface DrawMark {
