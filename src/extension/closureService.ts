@@ -31,6 +31,11 @@ export interface LoadOptions {
   readonly refresh?: boolean;
   /** Do not pop up an error notification (the caller shows the error, e.g. in a restored panel). */
   readonly quiet?: boolean;
+  /**
+   * Called with the loaded closure before the window hears of it (`onDidChangeCurrent`: the status bar, the
+   * sidebar, duplicates, option costs): what the user waits for (the sunburst's payload) goes out first.
+   */
+  readonly beforeAnnounce?: (closure: CurrentClosure) => void;
 }
 
 export type LoadResult =
@@ -89,6 +94,7 @@ export class ClosureService extends Disposable {
     try {
       const closure = await run;
       this.currentClosure = closure;
+      opts.beforeAnnounce?.(closure);
       this.changed.fire(closure);
       return { kind: 'loaded', closure };
     } catch (err) {

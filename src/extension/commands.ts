@@ -224,16 +224,21 @@ export class ClosureCommands extends Disposable {
     const before = this.shown.get(panel);
     panel.setLoading(`Loading ${title}…`);
     const loadStartMs = performance.now() - commandAt;
-    const result = await this.service.load(target, { refresh });
-    switch (result.kind) {
-      case 'loaded': {
-        const { loaded } = result.closure;
+    const result = await this.service.load(target, {
+      refresh,
+      // The sunburst's payload is posted before the status bar, the sidebar and the rest hear of the closure: in
+      // real VS Code their work (and the renderer's) ran first and delayed the post (issue 17).
+      beforeAnnounce: (closure) => {
+        const { loaded } = closure;
         const trace = { title, paths: loaded.analysis.graph.pathCount, commandAt, panelMs, loadStartMs };
-        traceFirstDraw(panel, { ...trace, loadMarks: loaded.timeline }, this.display(panel, result.closure), (line) =>
+        traceFirstDraw(panel, { ...trace, loadMarks: loaded.timeline }, this.display(panel, closure), (line) =>
           this.log.info(line),
         );
+      },
+    });
+    switch (result.kind) {
+      case 'loaded':
         return summary(result.closure);
-      }
       case 'cancelled':
         // Said where the user looks: the panel (or, when it goes back to what it showed, the status bar).
         if (before) {
