@@ -25,7 +25,7 @@ import { launcherArgs } from './commandNames';
 import { prestartClosureNix } from './prestart';
 
 interface CliBundle {
-  runAsProcess(prestarted?: readonly PrestartedNix[]): void;
+  runAsProcess(prestarted?: PrestartedNix): void;
 }
 
 const BUNDLE = path.join(__dirname, 'cli.js');

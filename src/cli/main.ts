@@ -35,7 +35,7 @@ export interface MainIO {
   readonly env?: NodeJS.ProcessEnv;
   readonly signal?: AbortSignal;
   /** A nix call the launcher started already (prestart.ts); the runner takes it over when it runs that command. */
-  readonly prestarted?: readonly PrestartedNix[];
+  readonly prestarted?: PrestartedNix;
 }
 
 /** The whole CLI: argv in, exit code out. Never throws. */
@@ -103,11 +103,7 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
   }
 }
 
-function makeEngine(
-  options: GlobalOptions,
-  cacheDir: string | null,
-  prestarted?: readonly PrestartedNix[],
-): ClosureEngine {
+function makeEngine(options: GlobalOptions, cacheDir: string | null, prestarted?: PrestartedNix): ClosureEngine {
   const nix = lazyRunner({
     ...(options.nix ? { nixPath: options.nix } : {}),
     ...(options.timeoutSecs ? { timeoutMs: options.timeoutSecs * 1000 } : {}),
@@ -249,7 +245,7 @@ function writePiece(piece: string): void {
 const STOP_SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 
 /** Runs the CLI as this process: argv, stdio, signals, and the exit code (dist/closure-lens.js calls it). */
-export function runAsProcess(prestarted?: readonly PrestartedNix[]): void {
+export function runAsProcess(prestarted?: PrestartedNix): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   });

@@ -5,12 +5,10 @@
  * --timeout or --color) and only when the graph cache has no file for the path: anything else, and any doubt, starts
  * nothing, and the CLI runs as it always does.
  *
- * The commands are those the engine would run (engine.ts, loadStorePaths and pathInfoJsonFlags): the same binary,
- * the flags this Nix's remembered version calls for (plain `--json` when none is known), `--` and the path; and when
- * no version is known, `nix --version`, which the engine runs alongside to learn it. Started here, in a process that
- * has not loaded the bundle yet, it costs a few ms where the engine's own start of it (execa loaded for it, a spawn
- * from a large process) took ~40 ms of CPU while nix ran. A guess that is wrong costs a wasted nix process and nothing
- * else: the runner takes a process over only when the engine's command is exactly its one, and stops them otherwise.
+ * The command is the one the engine would run (engine.ts, loadStorePaths and pathInfoJsonFlags): the same binary,
+ * the flags this Nix's remembered version calls for (plain `--json` when none is known), `--` and the path. A guess
+ * that is wrong costs a wasted nix process and nothing else: the runner takes the process over only when the
+ * engine's command is exactly this one, and stops it otherwise.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,15 +19,12 @@ import { parseNixVersion, pathInfoJsonFlags } from '../core/nix/version';
 import { baseName, isStoreBaseName } from '../shared/storePath';
 import { extractGlobalOptions } from './globalOptions';
 
-/**
- * The nix commands a cold `closure` of argv would run (path-info first, then `--version` when the engine learns it),
- * or undefined when argv is not the plain form or the closure is cached.
- */
-export function prestartCommands(
+/** The nix command a cold `closure` of argv would run first, or undefined when argv is not the plain form or warm. */
+export function prestartCommand(
   argv: readonly string[],
   cwd: string = process.cwd(),
   env: NodeJS.ProcessEnv = process.env,
-): { binary: string; commands: string[][] } | undefined {
+): { binary: string; args: string[] } | undefined {
   let parsed: ReturnType<typeof extractGlobalOptions>;
   try {
     parsed = extractGlobalOptions([...argv]);
@@ -43,7 +38,7 @@ export function prestartCommands(
   const storePath = storePathOf(target);
   if (storePath === undefined) return undefined;
   const binary = options.nix && options.nix.trim() !== '' ? options.nix : 'nix';
-  let flags: string[] | undefined;
+  let flags = ['--json'];
   if (!options.noCache) {
     const dir = path.resolve(cwd, options.cacheDir ?? defaultCacheDir(env));
     // Cached: the CLI answers without nix.
@@ -57,22 +52,14 @@ export function prestartCommands(
       }
     }
   }
-  const pathInfo = ['path-info', '--recursive', '--size', ...(flags ?? ['--json']), '--', storePath];
-  return { binary, commands: flags ? [pathInfo] : [pathInfo, ['--version']] };
+  return { binary, args: ['path-info', '--recursive', '--size', ...flags, '--', storePath] };
 }
 
-/** Starts prestartCommands' commands, if any, in their order. Never throws. */
-export function prestartClosureNix(argv: readonly string[]): PrestartedNix[] | undefined {
+/** Starts prestartCommand's command, if any. Never throws. */
+export function prestartClosureNix(argv: readonly string[]): PrestartedNix | undefined {
   try {
-    const planned = prestartCommands(argv);
-    if (!planned) return undefined;
-    const started: PrestartedNix[] = [];
-    for (const args of planned.commands) {
-      const one = prestartNix(planned.binary, args);
-      if (!one) break;
-      started.push(one);
-    }
-    return started;
+    const command = prestartCommand(argv);
+    return command ? prestartNix(command.binary, command.args) : undefined;
   } catch {
     return undefined;
   }

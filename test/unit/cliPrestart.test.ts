@@ -5,16 +5,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { prestartCommands } from '../../src/cli/prestart';
+import { prestartCommand } from '../../src/cli/prestart';
 import { GraphCache } from '../../src/core/load/graphCache';
 import { ClosureGraph } from '../../src/shared/graph';
 
 const P = '/nix/store/4iwl3z1wp80n95gac8fbwn6zdsnaxlpv-nixos-system-bench-24.05';
-/** path-info with the flags of a remembered version, or plain --json and `nix --version` to learn it. */
-const plain = (binary: string, flags?: string[]) => {
-  const pathInfo = ['path-info', '--recursive', '--size', ...(flags ?? ['--json']), '--', P];
-  return { binary, commands: flags ? [pathInfo] : [pathInfo, ['--version']] };
-};
+const plain = (binary: string, flags = ['--json']) => ({
+  binary,
+  args: ['path-info', '--recursive', '--size', ...flags, '--', P],
+});
 
 describe('closure-lens launcher: which commands prestart nix', () => {
   let dir: string;
@@ -27,9 +26,9 @@ describe('closure-lens launcher: which commands prestart nix', () => {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(cwd, { recursive: true, force: true });
   });
-  const command = (...argv: string[]) => prestartCommands(argv, cwd, { XDG_CACHE_HOME: dir });
+  const command = (...argv: string[]) => prestartCommand(argv, cwd, { XDG_CACHE_HOME: dir });
 
-  it('the plain cold forms start `nix path-info -rs --json -- <path>` (and `--version`) with the chosen nix', () => {
+  it('the plain cold forms start `nix path-info -rs --json -- <path>` with the chosen nix', () => {
     assert.deepEqual(command('closure', '--json', P), plain('nix'));
     assert.deepEqual(command('closure', P, '--top', '5'), plain('nix'));
     assert.deepEqual(command('--no-cache', 'closure', `${P}/bin/hello`, '--top=5'), plain('nix'));
@@ -68,7 +67,7 @@ describe('closure-lens launcher: which commands prestart nix', () => {
       plain(process.execPath, ['--json', '--json-format', '2']),
     );
     await cache.rememberNixVersionLine(process.execPath, 'nix (Nix) 2.8.0');
-    assert.deepEqual(command('--nix', process.execPath, 'closure', P), plain(process.execPath, ['--json']));
+    assert.deepEqual(command('--nix', process.execPath, 'closure', P), plain(process.execPath));
     // --no-cache reads no remembered version, as the engine without a cache does.
     await cache.rememberNixVersionLine(process.execPath, 'nix (Nix) 2.33.0');
     assert.deepEqual(command('--no-cache', '--nix', process.execPath, 'closure', P), plain(process.execPath));

@@ -8,7 +8,7 @@
  * signal does not reach. If nix has not exited after a grace period, SIGKILL goes to its group and to every
  * descendant found through /proc.
  */
-import type * as ExecaModule from 'execa';
+import { execa } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { ClosureLensError, classifyNixFailure } from '../errors';
@@ -18,11 +18,6 @@ import type { PrestartedNix, WatchdogLike } from './prestart';
 import { parseNixVersion, versionLabel, type NixVersion } from './version';
 
 export { MAX_TIMEOUT_MS, MAX_TIMEOUT_SECONDS } from './limits';
-
-// execa loads with the first call that needs it: a CLI whose nix calls were all prestarted (prestart.ts) never loads
-// it (~15 ms of start-up code, while nix runs on the same two cores).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const execaModule = (): typeof ExecaModule => require('execa') as typeof ExecaModule;
 
 export interface RunOptions {
   /** Overrides the runner's default timeout for this call. */
@@ -78,10 +73,10 @@ export interface NixRunnerOptions {
    */
   readonly dieWithParent?: boolean;
   /**
-   * Nix processes started before this runner (prestart.ts): a run() of exactly one's command takes it over instead
-   * of starting nix again (the watchdog is the prestarts' then); a run of a command none of them is stops them all.
+   * A nix process started before this runner (prestart.ts): the first run() of exactly its command takes it over
+   * instead of starting nix again (the watchdog is the prestart's then); a first run of another command stops it.
    */
-  readonly prestarted?: readonly PrestartedNix[];
+  readonly prestarted?: PrestartedNix;
 }
 
 /** A started nix process, whether execa started it or it was prestarted. */
@@ -121,7 +116,7 @@ export class NixRunner {
   private readonly onCommand: ((c: CommandRecord) => void) | undefined;
   private readonly maxStdoutBytes: number;
   private readonly watchdog: WatchdogLike | undefined;
-  private prestarted: PrestartedNix[];
+  private prestarted: PrestartedNix | undefined;
   private versionPromise: Promise<NixVersion> | undefined;
   private knownVersion: NixVersion | undefined;
 
@@ -133,9 +128,9 @@ export class NixRunner {
     this.killGraceMs = options.killGraceMs ?? 3000;
     this.onCommand = options.onCommand;
     this.maxStdoutBytes = options.maxStdoutBytes ?? STDOUT_MAX;
-    this.prestarted = [...(options.prestarted ?? [])];
+    this.prestarted = options.prestarted;
     this.watchdog = options.dieWithParent
-      ? (options.prestarted?.[0]?.watchdog ?? processNixWatchdog(this.killGraceMs))
+      ? (options.prestarted?.watchdog ?? processNixWatchdog(this.killGraceMs))
       : undefined;
   }
 
@@ -192,13 +187,11 @@ export class NixRunner {
       }, this.killGraceMs);
     };
     let stdoutBytes = 0;
-    // execa buffers the output of the calls it starts; a prestarted one's is kept here.
-    const kept: Buffer[] | undefined = prestarted && !onStdoutChunk ? [] : undefined;
-    if (onStdoutChunk || kept) {
+    if (onStdoutChunk) {
       sub.onStdout((chunk) => {
         stdoutBytes += chunk.byteLength;
         if (stdoutBytes > this.maxStdoutBytes) stop('too-much-output');
-        else if (stopReason === undefined) (onStdoutChunk ?? kept!.push.bind(kept))(chunk);
+        else if (stopReason === undefined) onStdoutChunk(chunk);
       });
     }
     const onAbort = (): void => stop('cancelled');
@@ -290,12 +283,11 @@ export class NixRunner {
       });
     }
     record(true);
-    const stdout = kept ? Buffer.concat(kept).toString('utf8') : String(result.stdout ?? '');
-    return { stdout, stderr: stderrText, durationMs };
+    return { stdout: String(result.stdout ?? ''), stderr: stderrText, durationMs };
   }
 
   private start(fullArgs: string[], opts: RunOptions): Spawned {
-    const sub = execaModule().execa(this.binary, fullArgs, {
+    const sub = execa(this.binary, fullArgs, {
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
       env: this.env,
       extendEnv: true,
@@ -321,23 +313,24 @@ export class NixRunner {
   }
 
   /**
-   * A prestarted process whose command this run is exactly (same binary, arguments and environment, no cwd, no
-   * stdin: how it was started). A run that is none of theirs means the guess was wrong: they are all stopped.
+   * The prestarted process, when this run is exactly its command (same binary, arguments and environment, no cwd,
+   * no stdin, output taken chunk by chunk, which is how it was started); it is offered to the first run only, and
+   * stopped when that run is another command.
    */
   private takePrestarted(fullArgs: readonly string[], opts: RunOptions): PrestartedNix | undefined {
-    if (this.prestarted.length === 0) return undefined;
-    const k = this.prestarted.findIndex(
-      (p) =>
-        p.binary === this.binary &&
-        p.args.length === fullArgs.length &&
-        p.args.every((a, i) => a === fullArgs[i]) &&
-        Object.keys(this.env).length === 0 &&
-        opts.cwd === undefined &&
-        opts.stdin === undefined,
-    );
-    const taken = k >= 0 ? this.prestarted.splice(k, 1)[0]! : undefined;
-    if (taken?.claim()) return taken;
-    for (const p of this.prestarted.splice(0)) p.discard();
+    const prestarted = this.prestarted;
+    if (!prestarted) return undefined;
+    this.prestarted = undefined;
+    const same =
+      prestarted.binary === this.binary &&
+      prestarted.args.length === fullArgs.length &&
+      prestarted.args.every((a, i) => a === fullArgs[i]) &&
+      Object.keys(this.env).length === 0 &&
+      opts.cwd === undefined &&
+      opts.stdin === undefined &&
+      opts.onStdoutChunk !== undefined;
+    if (same && prestarted.claim()) return prestarted;
+    prestarted.discard();
     return undefined;
   }
 }
