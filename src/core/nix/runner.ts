@@ -8,7 +8,7 @@
  * signal does not reach. If nix has not exited after a grace period, SIGKILL goes to its group and to every
  * descendant found through /proc.
  */
-import { execa } from 'execa';
+import type * as ExecaModule from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { ClosureLensError, classifyNixFailure } from '../errors';
@@ -18,6 +18,11 @@ import type { PrestartedNix, WatchdogLike } from './prestart';
 import { parseNixVersion, versionLabel, type NixVersion } from './version';
 
 export { MAX_TIMEOUT_MS, MAX_TIMEOUT_SECONDS } from './limits';
+
+// execa loads with the first call that needs it: a cold closure whose one nix call was prestarted (prestart.ts) and
+// whose Nix version is remembered never loads it (~15 ms of start-up code, while nix runs on the same two cores).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const execaModule = (): typeof ExecaModule => require('execa') as typeof ExecaModule;
 
 export interface RunOptions {
   /** Overrides the runner's default timeout for this call. */
@@ -287,7 +292,7 @@ export class NixRunner {
   }
 
   private start(fullArgs: string[], opts: RunOptions): Spawned {
-    const sub = execa(this.binary, fullArgs, {
+    const sub = execaModule().execa(this.binary, fullArgs, {
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
       env: this.env,
       extendEnv: true,
