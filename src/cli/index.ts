@@ -5,7 +5,7 @@ export type { CliContext, Subcommand } from './context';
 export { extractGlobalOptions, parseTimeout, useColor, MAX_TIMEOUT_SECS } from './globalOptions';
 export { usageError } from './args';
 export { refuseBarePathFlakeRef } from './targets';
-export { closureJson, renderClosureText } from './render/closure';
+export { closureJson, closureJsonPieces, renderClosureText } from './render/closure';
 export { dupsJson, renderDupsText } from './render/dups';
 export { renderWhyText, whyJson, whyNote } from './render/why';
 export { resolveDependency } from './commands/why';

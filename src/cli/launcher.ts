@@ -20,10 +20,12 @@ import Module from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { defaultCacheDir } from '../core/cacheDir';
+import type { PrestartedNix } from '../core/nix/prestart';
 import { launcherArgs } from './commandNames';
+import { prestartClosureNix } from './prestart';
 
 interface CliBundle {
-  runAsProcess(): void;
+  runAsProcess(prestarted?: PrestartedNix): void;
 }
 
 const BUNDLE = path.join(__dirname, 'cli.js');
@@ -145,4 +147,7 @@ function loadBundle(): CliBundle {
   return bundleModule.exports as CliBundle;
 }
 
-loadBundle().runAsProcess();
+// A cold `closure <store path>` starts nix first: it runs while the bundle below is compiled and started.
+const prestarted =
+  launcherArgs(process.argv.slice(2)).command === 'closure' ? prestartClosureNix(process.argv.slice(2)) : undefined;
+loadBundle().runAsProcess(prestarted);

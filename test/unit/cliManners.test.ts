@@ -212,6 +212,24 @@ exit 1`,
       assert.ok(written.length > 4 * 64 * 1024, `${written.length} characters`);
       assert.equal(written, piped.stdout);
       assert.equal((JSON.parse(written) as { pathCount: number }).pathCount, 1500);
+
+      // ASCII pieces, then a last one that is not (`… 99 more paths`): the same bytes as well.
+      for (const args of [['closure', '--from-json', input, '--top', '1400']]) {
+        const viaPipe = cli(args);
+        assert.equal(viaPipe.code, 0, viaPipe.stderr);
+        assert.match(viaPipe.stdout, /\u2026 99 more paths/);
+        const out = fs.openSync(file, 'w');
+        const r2 = spawnSync(process.execPath, [CLI, ...args], {
+          cwd: dir,
+          env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') },
+          stdio: ['ignore', out, 'pipe'],
+          timeout: 60_000,
+        });
+        fs.closeSync(out);
+        assert.equal(r2.status, 0, String(r2.stderr));
+        assert.ok(fs.statSync(file).size > 64 * 1024, 'more than one piece');
+        assert.deepEqual(fs.readFileSync(file), Buffer.from(viaPipe.stdout, 'utf8'), args.join(' '));
+      }
     });
 
     it('pieces never split a surrogate pair', () => {

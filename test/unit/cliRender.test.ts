@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { parseClosureJson } from '../../src/core/parse';
 import {
   closureJson,
+  closureJsonPieces,
   COMMANDS,
   dupsJson,
   extractGlobalOptions,
@@ -195,5 +196,31 @@ describe('cli: dependency resolution', () => {
     userError(() => resolveDependency(a, D, A), /is not in the closure of/);
     userError(() => resolveDependency(a, 'firefox', A), /nothing named 'firefox'/);
     userError(() => resolveDependency(a, '/i/', A), /'\/i\/' matches 2 paths/);
+  });
+});
+
+describe('cli: closure --json in pieces', () => {
+  it('joined, the pieces are JSON.stringify of closureJson and a line break, with and without --top', () => {
+    // A chain of 300 paths with a fan at the end: more than two pieces of rows.
+    const name = (i: number) =>
+      `/nix/store/${String(i)
+        .padStart(32, '0')
+        .replace(/[0-9]/g, (d) => 'abcdfghijk'[+d]!)}-p-${i}`;
+    const records = Array.from({ length: 300 }, (_, i) => ({
+      path: name(i),
+      narSize: 1000 + i,
+      references: i === 0 ? [] : i % 7 === 0 ? [name(i - 1), name(0), name(i)] : [name(i - 1)],
+    }));
+    const build = (roots: string[]) => new ClosureAnalysis(ClosureGraph.build(records, roots));
+    for (const [a, root, top] of [
+      [build([name(299)]), name(299), undefined],
+      [build([name(299)]), name(299), 5],
+      [build([name(299), name(150)]), 'two roots', undefined],
+      [analysis(), A, undefined],
+    ] as const) {
+      const joined = [...closureJsonPieces(a, root, top)].join('');
+      assert.equal(joined, JSON.stringify(closureJson(a, root, top)) + '\n');
+    }
+    assert.ok([...closureJsonPieces(build([name(299)]), name(299))].length > 4, 'several pieces');
   });
 });

@@ -1,7 +1,7 @@
 /** `closure-lens closure <target>`: the closure's size and its heaviest paths. */
 import { parseCommandArgs, positiveInt, usageError } from '../args';
 import { loadOrBuild, printUsage, type CliContext, type Subcommand } from '../context';
-import { closureJson, renderClosureText } from '../render/closure';
+import { closureJsonPieces, renderClosureText } from '../render/closure';
 import { BUILD_HELP, TARGET_HELP, targetFrom } from '../targets';
 
 export const CLOSURE_USAGE = `closure-lens closure <target> [--json] [--top N] [--build]
@@ -27,7 +27,7 @@ export async function runClosure(argv: string[], ctx: CliContext): Promise<numbe
   if (positionals.length > (target.fromPositional ? 1 : 0)) throw usageError('closure takes one target', CLOSURE_USAGE);
   const top = values['top'] === undefined ? undefined : positiveInt(values['top'] as string, '--top');
   const loaded = await loadOrBuild(target.target, ctx, values['build'] === true);
-  if (values['json']) ctx.stdout(JSON.stringify(closureJson(loaded.analysis, loaded.rootPath, top)) + '\n');
+  if (values['json']) for (const piece of closureJsonPieces(loaded.analysis, loaded.rootPath, top)) ctx.stdout(piece);
   else ctx.stdout(renderClosureText(loaded.analysis, loaded.rootPath, top ?? 20));
   return 0;
 }

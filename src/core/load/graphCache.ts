@@ -27,13 +27,19 @@ import * as path from 'node:path';
 import { ClosureLensError } from '../errors';
 import { removeStaleTemporaries } from '../staleTemporaries';
 import { readRegularFile } from './regularFile';
+import {
+  MAX_VERSIONS_FILE_BYTES,
+  NIX_VERSIONS_FILE,
+  binaryIdentity,
+  graphCacheFile,
+  versionLineIn,
+} from './cacheFiles';
 import { nextTurn } from '../../shared/eventLoop';
 import { rememberClosureSizes, rememberedClosureSizes } from '../../shared/analysis/closureSize';
 import { dominatorTreeOf, type DominatorTree } from '../../shared/analysis/dominators';
 import { ClosureGraph } from '../../shared/graph';
 import { csrProblem, within } from '../../shared/protocol';
 import { PARSER_VERSION } from '../parse/types';
-import { baseName } from '../../shared/storePath';
 
 export const CACHE_FORMAT_VERSION = 4;
 const MAGIC = 0x474c434e; // "NCLG" little-endian
@@ -108,8 +114,8 @@ export interface GraphCacheOptions {
 
 export { defaultCacheDir };
 
-/** Far above the graph of a 1,000,000-path closure (and nix-versions.json): larger is not a file we wrote. */
-const [MAX_GRAPH_FILE_BYTES, MAX_VERSIONS_FILE_BYTES] = [2 * 1024 ** 3 - 1, 1024 * 1024];
+/** Far above the graph of a 1,000,000-path closure: larger is not a file we wrote. */
+const MAX_GRAPH_FILE_BYTES = 2 * 1024 ** 3 - 1;
 /** The temporaries `write` and `rememberNixVersionLine` make: `<file>.<pid>-<12 hex>.tmp`. */
 const STALE_TEMPORARY = /\.(\d+)-[0-9a-f]{12}\.tmp$/;
 
@@ -126,11 +132,7 @@ export class GraphCache {
 
   /** The file that holds the graph of `rootPath`. */
   fileFor(rootPath: string): string {
-    const digest = createHash('sha256').update(rootPath).digest('hex').slice(0, 32);
-    const name = baseName(rootPath)
-      .slice(33, 33 + 80)
-      .replace(/[^A-Za-z0-9._+-]/g, '_');
-    return path.join(this.dir, `${digest}-${name}.graph`);
+    return graphCacheFile(this.dir, rootPath);
   }
 
   /** The cached graph, or undefined when there is none or the file is damaged, truncated or from another version. */
@@ -216,11 +218,7 @@ export class GraphCache {
     try {
       const id = binaryIdentity(nixPath);
       if (id === undefined) return undefined;
-      const text = await readRegularFile(path.join(this.dir, NIX_VERSIONS_FILE), MAX_VERSIONS_FILE_BYTES);
-      if (!text) return undefined;
-      const known = JSON.parse(text.toString('utf8')) as Record<string, unknown>;
-      const line = known[id];
-      return typeof line === 'string' ? line : undefined;
+      return versionLineIn(await readRegularFile(path.join(this.dir, NIX_VERSIONS_FILE), MAX_VERSIONS_FILE_BYTES), id);
     } catch {
       return undefined;
     }
@@ -252,32 +250,6 @@ export class GraphCache {
   async delete(rootPath: string): Promise<void> {
     await fsp.rm(this.fileFor(rootPath), { force: true });
   }
-}
-
-const NIX_VERSIONS_FILE = 'nix-versions.json';
-
-/**
- * `<real path>:<inode>:<size>:<mtime>` of the executable `nixPath` names (looked up on PATH when it has no '/').
- * Synchronous stats that do not throw for a missing file: this runs before every cold nix call, and a PATH of ten
- * directories asked one by one through the thread pool (each miss an exception) took 3–8 ms.
- */
-function binaryIdentity(nixPath: string): string | undefined {
-  const candidates = nixPath.includes('/')
-    ? [path.resolve(nixPath)]
-    : (process.env['PATH'] ?? '')
-        .split(path.delimiter)
-        .filter((d) => d !== '')
-        .map((d) => path.join(d, nixPath));
-  for (const candidate of candidates) {
-    try {
-      const st = fs.statSync(candidate, { throwIfNoEntry: false });
-      if (!st || !st.isFile() || (st.mode & 0o111) === 0) continue;
-      return `${fs.realpathSync(candidate)}:${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch {
-      // not a directory, not readable, or gone meanwhile
-    }
-  }
-  return undefined;
 }
 
 const pad8 = (n: number): number => (n + 7) & ~7;

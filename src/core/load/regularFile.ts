@@ -29,3 +29,27 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<B
     await handle.close();
   }
 }
+
+/** readRegularFile, synchronously: for a small file read before anything else runs (the CLI launcher). */
+export function readRegularFileSync(file: string, maxBytes: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > maxBytes) return undefined;
+    const buf = Buffer.allocUnsafe(st.size);
+    let filled = 0;
+    while (filled < st.size) {
+      const bytesRead = fs.readSync(fd, buf, filled, st.size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === st.size ? buf : buf.subarray(0, filled);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

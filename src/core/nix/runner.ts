@@ -8,15 +8,21 @@
  * signal does not reach. If nix has not exited after a grace period, SIGKILL goes to its group and to every
  * descendant found through /proc.
  */
-import { execa } from 'execa';
+import type * as ExecaModule from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { ClosureLensError, classifyNixFailure } from '../errors';
 import { MAX_TIMEOUT_MS } from './limits';
-import { processNixWatchdog, type NixWatchdog } from './watchdog';
+import { processNixWatchdog } from './watchdog';
+import type { PrestartedNix, WatchdogLike } from './prestart';
 import { parseNixVersion, versionLabel, type NixVersion } from './version';
 
 export { MAX_TIMEOUT_MS, MAX_TIMEOUT_SECONDS } from './limits';
+
+// execa loads with the first call that needs it: a cold closure whose one nix call was prestarted (prestart.ts) and
+// whose Nix version is remembered never loads it (~15 ms of start-up code, while nix runs on the same two cores).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const execaModule = (): typeof ExecaModule => require('execa') as typeof ExecaModule;
 
 export interface RunOptions {
   /** Overrides the runner's default timeout for this call. */
@@ -71,6 +77,33 @@ export interface NixRunnerOptions {
    * stops the nix groups still running. The CLI and the extension set it; costs one small /bin/sh process per process.
    */
   readonly dieWithParent?: boolean;
+  /**
+   * A nix process started before this runner (prestart.ts): the first run() of exactly its command takes it over
+   * instead of starting nix again (the watchdog is the prestart's then); a first run of another command stops it.
+   */
+  readonly prestarted?: PrestartedNix;
+}
+
+/** A started nix process, whether execa started it or it was prestarted. */
+interface Spawned {
+  readonly pid: number | undefined;
+  /** Each output chunk, from the first. */
+  onStdout(listener: (chunk: Buffer) => void): void;
+  onStderr(listener: (chunk: Buffer) => void): void;
+  /** Stops waiting for the output pipes (a process that escaped the kill may hold them open). */
+  destroyPipes(): void;
+  readonly result: Promise<SpawnResult>;
+}
+
+/** The part of execa's result the runner reads. */
+interface SpawnResult {
+  readonly exitCode?: number | undefined;
+  readonly signal?: string | undefined;
+  readonly failed: boolean;
+  readonly isMaxBuffer?: boolean;
+  /** The spawn error's code (ENOENT, EACCES) when it could not start. */
+  readonly code?: string;
+  readonly stdout?: unknown;
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
@@ -87,7 +120,8 @@ export class NixRunner {
   private readonly killGraceMs: number;
   private readonly onCommand: ((c: CommandRecord) => void) | undefined;
   private readonly maxStdoutBytes: number;
-  private readonly watchdog: NixWatchdog | undefined;
+  private readonly watchdog: WatchdogLike | undefined;
+  private prestarted: PrestartedNix | undefined;
   private versionPromise: Promise<NixVersion> | undefined;
   private knownVersion: NixVersion | undefined;
 
@@ -99,7 +133,10 @@ export class NixRunner {
     this.killGraceMs = options.killGraceMs ?? 3000;
     this.onCommand = options.onCommand;
     this.maxStdoutBytes = options.maxStdoutBytes ?? STDOUT_MAX;
-    this.watchdog = options.dieWithParent ? processNixWatchdog(this.killGraceMs) : undefined;
+    this.prestarted = options.prestarted;
+    this.watchdog = options.dieWithParent
+      ? (options.prestarted?.watchdog ?? processNixWatchdog(this.killGraceMs))
+      : undefined;
   }
 
   /**
@@ -119,32 +156,26 @@ export class NixRunner {
 
   async run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
     const fullArgs = [...this.extraArgs, ...args];
-    if (opts.signal?.aborted) throw cancelled(this.binary, fullArgs);
+    const prestarted = this.takePrestarted(fullArgs, opts);
+    if (opts.signal?.aborted) {
+      prestarted?.discard();
+      throw cancelled(this.binary, fullArgs);
+    }
     const timeoutMs = Math.min(opts.timeoutMs ?? this.defaultTimeoutMs, MAX_TIMEOUT_MS);
-    const started = performance.now();
+    // A prestarted call's time (and timeout) counts from its real start.
+    const started = prestarted ? prestarted.startedAt : performance.now();
     const onStdoutChunk = opts.onStdoutChunk;
 
-    const sub = execa(this.binary, fullArgs, {
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      env: this.env,
-      extendEnv: true,
-      ...(opts.stdin !== undefined ? { input: opts.stdin } : { stdin: 'ignore' as const }),
-      detached: true,
-      cleanup: false,
-      reject: false,
-      stripFinalNewline: false,
-      // With onStdoutChunk the chunks go there as they come: joining 50 MB into one buffer would stall this thread.
-      buffer: { stdout: onStdoutChunk === undefined, stderr: false },
-      maxBuffer: { stdout: this.maxStdoutBytes },
-    });
+    const sub = prestarted ? takenOver(prestarted) : this.start(fullArgs, opts);
     const pid = sub.pid;
     if (pid !== undefined) {
       trackGroup(pid);
-      this.watchdog?.watch(pid);
+      // The prestart listed it already.
+      if (!prestarted) this.watchdog?.watch(pid);
     }
 
     const stderr = new StderrCollector(opts.onStderrLine);
-    sub.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+    sub.onStderr((chunk) => stderr.push(chunk));
 
     let stopReason: 'cancelled' | 'timeout' | 'too-much-output' | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
@@ -156,14 +187,13 @@ export class NixRunner {
         killTree(pid);
         // A process that escaped the kill may still hold our pipes open; stop waiting for them.
         graceTimer = setTimeout(() => {
-          sub.stdout?.destroy();
-          sub.stderr?.destroy();
+          sub.destroyPipes();
         }, this.killGraceMs);
       }, this.killGraceMs);
     };
     let stdoutBytes = 0;
     if (onStdoutChunk) {
-      sub.stdout?.on('data', (chunk: Buffer) => {
+      sub.onStdout((chunk) => {
         stdoutBytes += chunk.byteLength;
         if (stdoutBytes > this.maxStdoutBytes) stop('too-much-output');
         else if (stopReason === undefined) onStdoutChunk(chunk);
@@ -171,11 +201,14 @@ export class NixRunner {
     }
     const onAbort = (): void => stop('cancelled');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = timeoutMs > 0 ? setTimeout(() => stop('timeout'), timeoutMs) : undefined;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => stop('timeout'), Math.max(0, timeoutMs - (performance.now() - started)))
+        : undefined;
 
     let result;
     try {
-      result = await sub;
+      result = await sub.result;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       if (timer) clearTimeout(timer);
@@ -219,7 +252,7 @@ export class NixRunner {
         },
       );
     }
-    const code = (result as { code?: string }).code;
+    const code = result.code;
     if (code === 'ENOENT' || code === 'EACCES') {
       record(false);
       throw new ClosureLensError(
@@ -257,6 +290,71 @@ export class NixRunner {
     record(true);
     return { stdout: String(result.stdout ?? ''), stderr: stderrText, durationMs };
   }
+
+  private start(fullArgs: string[], opts: RunOptions): Spawned {
+    const sub = execaModule().execa(this.binary, fullArgs, {
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      env: this.env,
+      extendEnv: true,
+      ...(opts.stdin !== undefined ? { input: opts.stdin } : { stdin: 'ignore' as const }),
+      detached: true,
+      cleanup: false,
+      reject: false,
+      stripFinalNewline: false,
+      // With onStdoutChunk the chunks go there as they come: joining 50 MB into one buffer would stall this thread.
+      buffer: { stdout: opts.onStdoutChunk === undefined, stderr: false },
+      maxBuffer: { stdout: this.maxStdoutBytes },
+    });
+    return {
+      pid: sub.pid,
+      onStdout: (listener) => sub.stdout?.on('data', listener),
+      onStderr: (listener) => sub.stderr?.on('data', listener),
+      destroyPipes: () => {
+        sub.stdout?.destroy();
+        sub.stderr?.destroy();
+      },
+      result: sub as Promise<SpawnResult>,
+    };
+  }
+
+  /**
+   * The prestarted process, when this run is exactly its command (same binary, arguments and environment, no cwd,
+   * no stdin, output taken chunk by chunk, which is how it was started); it is offered to the first run only, and
+   * stopped when that run is another command.
+   */
+  private takePrestarted(fullArgs: readonly string[], opts: RunOptions): PrestartedNix | undefined {
+    const prestarted = this.prestarted;
+    if (!prestarted) return undefined;
+    this.prestarted = undefined;
+    const same =
+      prestarted.binary === this.binary &&
+      prestarted.args.length === fullArgs.length &&
+      prestarted.args.every((a, i) => a === fullArgs[i]) &&
+      Object.keys(this.env).length === 0 &&
+      opts.cwd === undefined &&
+      opts.stdin === undefined &&
+      opts.onStdoutChunk !== undefined;
+    if (same && prestarted.claim()) return prestarted;
+    prestarted.discard();
+    return undefined;
+  }
+}
+
+/** A prestarted process as the runner's own: its outcome read as execa reports one (reject: false). */
+function takenOver(prestarted: PrestartedNix): Spawned {
+  return {
+    pid: prestarted.pid,
+    onStdout: (listener) => prestarted.onStdout(listener),
+    onStderr: (listener) => prestarted.onStderr(listener),
+    destroyPipes: () => prestarted.destroyPipes(),
+    result: prestarted.outcome.then((o) => ({
+      failed: o.error !== undefined || o.exitCode !== 0 || o.signal !== null,
+      ...(o.exitCode !== null ? { exitCode: o.exitCode } : {}),
+      ...(o.signal !== null ? { signal: o.signal } : {}),
+      ...(o.errorCode !== undefined ? { code: o.errorCode } : {}),
+      isMaxBuffer: false,
+    })),
+  };
 }
 
 function tooMuchOutput(binary: string, args: readonly string[], limit: number, cause: unknown): ClosureLensError {
