@@ -90,8 +90,10 @@ export class ClosureCommands extends Disposable {
    */
   async showClosure(spec?: string, refresh = false): Promise<ShownClosure | undefined> {
     const named = spec ?? (readSettings().defaultTarget || undefined);
-    if (named === undefined)
-      return this.chooseThenShow(() => pickTarget(this.discovery, this.recent, this.log, { refresh }), refresh);
+    if (named === undefined) {
+      const picked = await pickTarget(this.discovery, this.recent, this.log, { refresh });
+      return picked ? this.show(picked, refresh) : undefined;
+    }
     const target = await this.findNamed(named, refresh);
     return target ? this.show(target, refresh) : undefined;
   }
@@ -99,11 +101,10 @@ export class ClosureCommands extends Disposable {
   /**
    * Asks for the target with the panel already opening beside (SunburstPanel.prepare): VS Code's start of a new
    * webview then overlaps the user's choice instead of following Enter. Choosing nothing closes the panel again.
+   * Only for the store path's input box (it keeps its focus, `ignoreFocusOut`); the output picker closes on focus
+   * changes, and in e2e it once closed while the panel opened.
    */
-  private async chooseThenShow(
-    choose: () => Promise<ClosureTarget | undefined>,
-    refresh = false,
-  ): Promise<ShownClosure | undefined> {
+  private async chooseThenShow(choose: () => Promise<ClosureTarget | undefined>): Promise<ShownClosure | undefined> {
     const prepared = SunburstPanel.prepare(this.extensionUri, this.hooks);
     let target: ClosureTarget | undefined;
     try {
@@ -111,7 +112,7 @@ export class ClosureCommands extends Disposable {
     } finally {
       if (!target) prepared.dispose();
     }
-    return target ? this.show(target, refresh, prepared) : undefined;
+    return target ? this.show(target, false, prepared) : undefined;
   }
 
   /**
@@ -138,12 +139,11 @@ export class ClosureCommands extends Disposable {
         return undefined;
       }
       const flake: FlakeRef = { dir: path.dirname(resource.fsPath), folder };
-      return this.chooseThenShow(() =>
-        pickTarget(this.discovery, this.recent, this.log, {
-          flakes: [flake],
-          title: `Nix Closure Lens: Show closure of ${flakeDescription(flake)}`,
-        }),
-      );
+      const target = await pickTarget(this.discovery, this.recent, this.log, {
+        flakes: [flake],
+        title: `Nix Closure Lens: Show closure of ${flakeDescription(flake)}`,
+      });
+      return target ? this.show(target, false) : undefined;
     }
     return this.showStorePath(resource.fsPath);
   }

@@ -167,9 +167,9 @@ export class SunburstPanel {
   }
 
   /**
-   * Opens a panel before its closure is chosen, for a command that asks first (a store path, a flake output): a
+   * Opens a panel before its closure is chosen, for a command that asks first (the store path's input box): a
    * new webview takes VS Code about a second to start (code-server activates a service worker for each), and this
-   * way that second passes while the user types or picks instead of after Enter. Give it to `show` as `prepared`,
+   * way that second passes while the user types instead of after Enter. Give it to `show` as `prepared`,
    * or dispose it when the user chooses nothing. It keeps the focus where it is (on the input box).
    */
   static prepare(extensionUri: vscode.Uri, hooks: SunburstHooks = {}): SunburstPanel {
