@@ -199,15 +199,19 @@ exit 1`,
       const piped = cli(['closure', '--from-json', input, '--json']);
       assert.equal(piped.code, 0, piped.stderr);
       const file = path.join(dir, 'chain-out.json');
-      const fd = fs.openSync(file, 'w');
-      const r = spawnSync(process.execPath, [CLI, 'closure', '--from-json', input, '--json'], {
-        cwd: dir,
-        env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') },
-        stdio: ['ignore', fd, 'pipe'],
-        timeout: 60_000,
-      });
-      fs.closeSync(fd);
-      assert.equal(r.status, 0, String(r.stderr));
+      /** The CLI with its stdout on `file` (a regular file, not a pipe): it writes there in pieces. */
+      const runToFile = (args: string[]) => {
+        const fd = fs.openSync(file, 'w');
+        const r = spawnSync(process.execPath, [CLI, ...args], {
+          cwd: dir,
+          env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') },
+          stdio: ['ignore', fd, 'pipe'],
+          timeout: 60_000,
+        });
+        fs.closeSync(fd);
+        assert.equal(r.status, 0, String(r.stderr));
+      };
+      runToFile(['closure', '--from-json', input, '--json']);
       const written = fs.readFileSync(file, 'utf8');
       assert.ok(written.length > 4 * 64 * 1024, `${written.length} characters`);
       assert.equal(written, piped.stdout);
@@ -218,15 +222,7 @@ exit 1`,
         const viaPipe = cli(args);
         assert.equal(viaPipe.code, 0, viaPipe.stderr);
         assert.match(viaPipe.stdout, /\u2026 99 more paths/);
-        const out = fs.openSync(file, 'w');
-        const r2 = spawnSync(process.execPath, [CLI, ...args], {
-          cwd: dir,
-          env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') },
-          stdio: ['ignore', out, 'pipe'],
-          timeout: 60_000,
-        });
-        fs.closeSync(out);
-        assert.equal(r2.status, 0, String(r2.stderr));
+        runToFile(args);
         assert.ok(fs.statSync(file).size > 64 * 1024, 'more than one piece');
         assert.deepEqual(fs.readFileSync(file), Buffer.from(viaPipe.stdout, 'utf8'), args.join(' '));
       }
