@@ -16,8 +16,8 @@ import { defaultCacheDir } from '../core/cacheDir';
 import { graphCacheFile, rememberedNixVersionLineSync } from '../core/load/cacheFiles';
 import { prestartNix, type PrestartedNix } from '../core/nix/prestart';
 import { parseNixVersion, pathInfoJsonFlags } from '../core/nix/version';
-import { baseName, isStoreBaseName } from '../shared/storePath';
 import { extractGlobalOptions } from './globalOptions';
+import { storeOperand } from './storeOperand';
 
 /** The nix command a cold `closure` of argv would run first, or undefined when argv is not the plain form or warm. */
 export function prestartCommand(
@@ -35,8 +35,9 @@ export function prestartCommand(
   if (rest[0] !== 'closure' || options.store !== undefined) return undefined;
   const target = plainClosureTarget(rest.slice(1));
   if (target === undefined) return undefined;
-  const storePath = storePathOf(target);
-  if (storePath === undefined) return undefined;
+  const operand = storeOperand(target);
+  if (operand?.kind !== 'store-path') return undefined;
+  const storePath = operand.path;
   const binary = options.nix && options.nix.trim() !== '' ? options.nix : 'nix';
   let flags = ['--json'];
   if (!options.noCache) {
@@ -80,14 +81,4 @@ function plainClosureTarget(args: readonly string[]): string | undefined {
     target = arg;
   }
   return target;
-}
-
-/** The store path targets.ts makes of `spec` when it is a path in /nix/store (not a link out of it). */
-function storePathOf(spec: string): string | undefined {
-  const storePath = /^\/nix\/store\/[^/]+/.exec(spec)?.[0];
-  if (storePath === undefined || !isStoreBaseName(baseName(storePath))) return undefined;
-  if (!fs.existsSync(spec)) return storePath;
-  if (spec.endsWith('.json')) return undefined;
-  const real = fs.realpathSync(spec);
-  return real === storePath || real.startsWith(`${storePath}/`) ? storePath : undefined;
 }

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import type * as DiffTargetsModule from '../core/diff/targets';
 import type { Target } from '../core/load/engine';
 import { ClosureLensError } from '../core/errors';
-import { baseName, isStoreBaseName } from '../shared/storePath';
 import { usageError } from './args';
+import { storeOperand } from './storeOperand';
 import type { CliContext } from './context';
 
 export const TARGET_HELP = `  <target>            a flake installable (.#hello, .#nixosConfigurations.host.config.system.build.toplevel,
@@ -72,24 +72,17 @@ export function targetFrom(
   }
   const spec = positionals[0];
   if (spec === undefined || spec === '') throw usageError('no target given', usage);
-  if (spec.startsWith('/nix/store/')) {
-    const storePath = /^\/nix\/store\/[^/]+/.exec(spec)![0];
-    if (!isStoreBaseName(baseName(storePath))) {
-      throw new ClosureLensError(
-        'invalid-path',
-        `${spec} is not a store path (expected /nix/store/<32-character hash>-<name>)`,
-        {
-          fix: 'check the path, e.g. with `ls -d /nix/store/*-<name>`',
-        },
-      );
-    }
-    if (!fs.existsSync(spec)) return { target: { kind: 'store-path', path: storePath }, fromPositional: true };
-    // What resolveOperand answers for a path in the store that is no link out of it, without loading it.
-    if (!spec.endsWith('.json')) {
-      const real = fs.realpathSync(spec);
-      if (real === storePath || real.startsWith(`${storePath}/`))
-        return { target: { kind: 'store-path', path: storePath }, fromPositional: true };
-    }
+  const inStore = storeOperand(spec);
+  if (inStore?.kind === 'not-a-store-path') {
+    throw new ClosureLensError(
+      'invalid-path',
+      `${spec} is not a store path (expected /nix/store/<32-character hash>-<name>)`,
+      {
+        fix: 'check the path, e.g. with `ls -d /nix/store/*-<name>`',
+      },
+    );
   }
+  // What resolveOperand answers for a path in the store that is no link out of it, without loading it.
+  if (inStore) return { target: inStore, fromPositional: true };
   return { target: resolveCliOperand(spec, ctx.cwd).target, fromPositional: true };
 }
