@@ -11,7 +11,6 @@ import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-radio/index.js';
-import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { EarlyBoot } from './boot';
@@ -40,6 +39,7 @@ import type { Page, SelectHow } from './page';
 import { renderCrumbs } from './panels/crumbs';
 import { Legend, renderFooter } from './panels/legend';
 import { showPreciseResult } from './panels/precise';
+import { renderStatus, type StatusKind } from './panels/status';
 import { focusSearchOnSlash, Search } from './panels/search';
 import { SidePane } from './panels/side';
 import { buildToolbar } from './panels/toolbar';
@@ -80,7 +80,9 @@ export class App implements Page {
 
   /** The page's first script said `ready`; what came while this bundle loaded is handled first, in order. */
   start(boot: EarlyBoot): void {
-    this.showStatus('loading', this.title ? `Loading ${this.title}…` : 'Waiting for the closure…');
+    // A page opened while the user still chooses waits without a spinner: nothing is loading yet.
+    if (this.title) this.showStatus('loading', `Loading ${this.title}…`);
+    else this.showStatus('waiting', 'Waiting for the closure…');
     const held = boot.take();
     window.addEventListener('message', (e: MessageEvent) => this.receive(e.data, e.timeStamp));
     window.addEventListener('error', (e) => this.reportError(e.error ?? e.message));
@@ -178,22 +180,9 @@ export class App implements Page {
 
   // ------------------------------------------------------------------------------------------------ loading
 
-  private showStatus(kind: 'loading' | 'error', message: string, fix?: string): void {
-    const app = byId('app');
-    if (this.model && kind === 'loading') return; // a refresh in progress: keep showing the old closure
-    app.className = kind;
-    clear(app);
-    app.append(
-      h(
-        'div',
-        { class: 'status', role: kind === 'error' ? 'alert' : 'status', 'aria-live': 'polite', id: 'status' },
-        kind === 'loading'
-          ? h('vscode-progress-ring', { 'aria-hidden': 'true' })
-          : h('vscode-icon', { name: 'error', size: 24 }),
-        h('p', { class: 'status-message' }, message),
-        fix ? h('p', { class: 'status-fix' }, fix) : null,
-      ),
-    );
+  private showStatus(kind: StatusKind, message: string, fix?: string): void {
+    if (this.model && kind !== 'error') return; // a refresh in progress: keep showing the old closure
+    renderStatus(byId('app'), kind, message, fix);
     this.chart?.dispose();
     this.chart = undefined;
     this.model = undefined;

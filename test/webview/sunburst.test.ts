@@ -677,6 +677,10 @@ describe('sunburst webview in headless Chromium', function () {
     it('shows loading and error messages with their fix', async () => {
       const h = await openHarness();
       try {
+        // A page that waits for the user's choice shows no spinner at all; a load shows one only after 1.5 s (what
+        // animates takes the CPU from nix: the animated ring it replaces kept a core a third busy).
+        assert.equal(await h.page.$eval('#status .status-message', (e) => e.textContent), 'Waiting for the closure…');
+        assert.equal(await h.page.locator('#status .busy-turn').count(), 0);
         await h.send({
           type: 'loading',
           title: '.#x',
@@ -684,6 +688,24 @@ describe('sunburst webview in headless Chromium', function () {
           target: { kind: 'installable', installable: '.#x' },
         });
         assert.equal(await h.page.$eval('#status .status-message', (e) => e.textContent), 'Building .#x…');
+        const timing = () =>
+          h.page.evaluate(() =>
+            document.getAnimations().map((a) => {
+              const t = a.effect!.getComputedTiming();
+              return { name: (a as CSSAnimation).animationName, progress: t.progress, delay: t.delay };
+            }),
+          );
+        const early = await timing();
+        assert.deepEqual(early.map((a) => a.name).sort(), ['busy-appear', 'busy-turn']);
+        assert.ok(
+          early.every((a) => a.progress === null && a.delay === 1500),
+          `nothing animates in the first 1.5 s: ${JSON.stringify(early)}`,
+        );
+        await h.page.waitForTimeout(1700);
+        assert.ok(
+          (await timing()).some((a) => a.name === 'busy-turn' && a.progress !== null),
+          'then the glyph turns',
+        );
         // A panel reloaded while still loading knows what to load.
         assert.deepEqual(((await h.state()) as { target?: unknown }).target, {
           kind: 'installable',
