@@ -18,6 +18,7 @@ import type { NixLog } from './nixLog';
 import { targetKey, targetTitle, type ClosureTarget } from './targets';
 
 type FlakeOutputTarget = Extract<ClosureTarget, { kind: 'flake-output' }>;
+import { withDelayedProgress } from './delayedProgress';
 import { explainUntrusted, requireTrust, UntrustedWorkspaceError } from './trust';
 
 export interface CurrentClosure {
@@ -108,25 +109,16 @@ export class ClosureService extends Disposable {
 
   private loadWithProgress(target: ClosureTarget, opts: LoadOptions): Promise<CurrentClosure> {
     const title = targetTitle(target);
-    return Promise.resolve(
-      vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Nix Closure Lens: ${title}`, cancellable: true },
-        async (progress, token) => {
-          const abort = new AbortController();
-          const sub = token.onCancellationRequested(() => abort.abort());
-          try {
-            const loaded = await this.resolve(target, opts, abort.signal, (message) => progress.report({ message }));
-            if (target.kind === 'flake-output') this.diagnostics.clear(target.flake.dir);
-            return { target, title, loaded };
-          } catch (err) {
-            if (abort.signal.aborted) throw new CancelledError();
-            throw err;
-          } finally {
-            sub.dispose();
-          }
-        },
-      ),
-    );
+    return withDelayedProgress(`Nix Closure Lens: ${title}`, async (report, signal) => {
+      try {
+        const loaded = await this.resolve(target, opts, signal, report);
+        if (target.kind === 'flake-output') this.diagnostics.clear(target.flake.dir);
+        return { target, title, loaded };
+      } catch (err) {
+        if (signal.aborted) throw new CancelledError();
+        throw err;
+      }
+    });
   }
 
   private async resolve(

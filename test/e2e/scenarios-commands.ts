@@ -93,8 +93,22 @@ export const paletteCommands: Step[] = [
       await openWithBox();
       await input.fill(root);
       await page.waitForTimeout(500); // the input's validation (the path exists) runs first
+      // A load this quick opens no progress notification (it would open after PROGRESS_DELAY_MS, 1 s): its
+      // animated bar would only take the CPU from nix.
+      const progressToast = workbench.notification(path.basename(root).slice(33));
+      let toastSeen = false;
+      let loading = true;
+      const watching = (async () => {
+        while (loading) {
+          if ((await progressToast.count()) > 0) toastSeen = true;
+          await page.waitForTimeout(50);
+        }
+      })();
+      const started = Date.now();
       await page.keyboard.press('Enter');
-      const shown = await readSunburst(workbench.webview(), 120_000);
+      const shown = await readSunburst(workbench.webview(), 120_000).finally(() => (loading = false));
+      await watching;
+      if (Date.now() - started < 900) assert.ok(!toastSeen, 'a load under a second opened a progress notification');
       assert.equal(shown.root, root);
       assert.equal(shown.pathCount, (await oracle.closure(root)).size, shown.footer);
       assert.equal(await closureTabs.count(), 1, 'the sunburst is in the panel that opened with the box');
