@@ -80,6 +80,14 @@ export class ClosureService extends Disposable {
     ({ diagnostics: this.diagnostics, log: this.log } = deps);
   }
 
+  /**
+   * While the user still chooses what to show: learn this Nix's version now (once per binary; it is remembered), so
+   * that the load runs one nix process, not `nix --version` beside the query.
+   */
+  prepareForLoad(): void {
+    void this.engine().learnNixVersion();
+  }
+
   get current(): CurrentClosure | undefined {
     return this.currentClosure;
   }

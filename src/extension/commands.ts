@@ -106,6 +106,7 @@ export class ClosureCommands extends Disposable {
    */
   private async chooseThenShow(choose: () => Promise<ClosureTarget | undefined>): Promise<ShownClosure | undefined> {
     const prepared = SunburstPanel.prepare(this.extensionUri, this.hooks);
+    this.service.prepareForLoad();
     let target: ClosureTarget | undefined;
     try {
       target = await choose();

@@ -273,6 +273,26 @@ describe('ClosureEngine with the real nix', function () {
     }
   });
 
+  it('learnNixVersion (run while the user types a path): one `nix --version` however often asked, then one nix per load', async () => {
+    const nix = new CountingRunner({ env: { NIX_CONFIG } });
+    const engine = new ClosureEngine({ nix });
+    await Promise.all([engine.learnNixVersion(), engine.learnNixVersion()]);
+    await engine.learnNixVersion();
+    assert.deepEqual(
+      nix.calls.map((a) => a[0]),
+      ['--version'],
+      'asked once, and not again once known',
+    );
+    nix.calls.length = 0;
+    const loaded = await engine.load({ kind: 'store-path', path: root });
+    assert.equal(loaded.analysis.graph.paths[0], root);
+    assert.deepEqual(
+      nix.calls.map((a) => a[0]),
+      ['path-info'],
+      'the load runs nix once',
+    );
+  });
+
   it('a JSON file written by `nix path-info -rs --json` loads the same graph as the store path', async () => {
     const file = path.join(cacheDir, 'closure.json');
     writeFileSync(

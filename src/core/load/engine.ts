@@ -322,28 +322,45 @@ export class ClosureEngine {
    * missing nix itself).
    */
   private async pathInfoJsonFlags(signal: AbortSignal): Promise<{ flags: string[]; learn: () => Promise<void> }> {
-    const binary = this.nix.binary;
-    // With a cache the file is asked each time: it notices a nix upgraded in place (a new binary identity).
-    const line = this.cache ? await this.cache.nixVersionLine(binary) : this.versionLine;
-    if (line !== undefined) {
-      try {
-        const version = parseNixVersion(line);
-        this.versionLine = line;
-        return { flags: pathInfoJsonFlags(version), learn: () => Promise.resolve() };
-      } catch {
-        // a damaged entry: ask nix
-      }
-    }
-    const learn = (): Promise<void> =>
-      this.nix.version({ signal }).then(
-        async (version) => {
-          this.versionLine = version.raw;
-          await this.cache?.rememberNixVersionLine(binary, version.raw);
-        },
-        () => undefined,
-      );
-    return { flags: ['--json'], learn };
+    const line = await this.knownVersionLine();
+    if (line !== undefined) return { flags: pathInfoJsonFlags(parseNixVersion(line)), learn: () => Promise.resolve() };
+    return { flags: ['--json'], learn: () => this.learnNixVersion(signal) };
   }
+
+  /** The remembered `nix --version` line of this binary, when there is one that parses. */
+  private async knownVersionLine(): Promise<string | undefined> {
+    // With a cache the file is asked each time: it notices a nix upgraded in place (a new binary identity).
+    const line = this.cache ? await this.cache.nixVersionLine(this.nix.binary) : this.versionLine;
+    if (line === undefined) return undefined;
+    try {
+      parseNixVersion(line);
+      this.versionLine = line;
+      return line;
+    } catch {
+      return undefined; // a damaged entry: ask nix
+    }
+  }
+
+  /**
+   * Runs `nix --version` and remembers it, unless it is remembered already. The extension calls it while the user
+   * still types a store path, so that a first load of the session runs one nix process, not two at once. One run at
+   * a time: a load that starts meanwhile joins it. Never fails (the load itself reports a missing nix).
+   */
+  learnNixVersion(signal?: AbortSignal): Promise<void> {
+    return (this.learning ??= (async () => {
+      try {
+        if ((await this.knownVersionLine()) !== undefined) return;
+        const version = await this.nix.version(signal ? { signal } : {});
+        this.versionLine = version.raw;
+        await this.cache?.rememberNixVersionLine(this.nix.binary, version.raw);
+      } catch {
+        // the path-info run reports a missing or broken nix itself
+      } finally {
+        this.learning = undefined;
+      }
+    })());
+  }
+  private learning: Promise<void> | undefined;
 
   /** `--store` for the configured store; an evaluation keeps the local store for its derivations. */
   private storeArgs(evaluates: boolean): string[] {
