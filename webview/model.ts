@@ -12,7 +12,7 @@ import { whyGraph, type WhyGraph } from '../src/shared/analysis/whyGraph';
 import { findByName } from '../src/shared/analysis/names';
 import type { Steps } from '../src/shared/slices';
 import { displayName, parseStorePath, type StorePathName } from '../src/shared/storePath';
-import { CATEGORIES, CATEGORY_INDEX, categorize } from './chart/categories';
+import { CATEGORIES, CATEGORY_INDEX, categorize } from '../src/shared/categories';
 import { chainViewTree, dominatorViewTree, type ViewTree } from './chart/viewTree';
 
 export class ClosureModel {

@@ -4,7 +4,7 @@ import { shortestChain } from '../../src/shared';
 import { buildSnapshot, graphFromSnapshot } from '../../src/shared';
 import { layoutSunburst } from '../../webview/chart/layout';
 import { ancestry, chainViewTree, dominatorViewTree, treeFromParents } from '../../webview/chart/viewTree';
-import { categorize } from '../../webview/chart/categories';
+import { categorize } from '../../src/shared/categories';
 import { fitLabel, labelParts, middleEllipsis } from '../../webview/chart/labels';
 import { displayName, parseStorePath } from '../../src/shared';
 import { nixosLikeFixture, realSbomClosure, realSbomWithoutSizes, sp, syntheticClosure } from './closures';

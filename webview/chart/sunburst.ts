@@ -8,7 +8,7 @@ import { arc as d3arc } from 'd3-shape';
 import { interpolateNumber } from 'd3-interpolate';
 import { easeCubicInOut } from 'd3-ease';
 import 'd3-transition';
-import { CATEGORIES } from './categories';
+import { CATEGORIES } from '../../src/shared/categories';
 import type { ChartEvents, ChartModel } from './chartModel';
 import { colorLabels } from './contrast';
 import { fitText, placeLabels, type PlacedLabel } from './labels';

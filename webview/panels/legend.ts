@@ -1,5 +1,5 @@
 /** The legend (categories with their share; a click highlights one) and the footer line under the chart. */
-import { CATEGORIES } from '../chart/categories';
+import { CATEGORIES } from '../../src/shared/categories';
 import { clear, h } from '../dom';
 import type { Page } from '../page';
 

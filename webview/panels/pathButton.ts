@@ -1,5 +1,5 @@
 /** A path as a button, in its category's colour: clicking it selects the path (and reveals it in the chart). */
-import { CATEGORIES } from '../chart/categories';
+import { CATEGORIES } from '../../src/shared/categories';
 import { h } from '../dom';
 import type { Page } from '../page';
 

@@ -2,7 +2,7 @@
  * The side pane: search results, the paths merged into a "N more" arc, the selected path's details and
  * actions, and the why panel; a hint when there is nothing to show.
  */
-import { CATEGORIES } from '../chart/categories';
+import { CATEGORIES } from '../../src/shared/categories';
 import type { Arc } from '../chart/layout';
 import { children as treeChildren } from '../chart/viewTree';
 import { clear, h } from '../dom';

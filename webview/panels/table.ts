@@ -6,7 +6,7 @@
  * with aria-rowcount, aria-rowindex and aria-sort.
  */
 import { TABLE_COLUMNS, type TableColumn, type TableSort } from '../../src/shared/protocol';
-import { CATEGORIES } from '../chart/categories';
+import { CATEGORIES } from '../../src/shared/categories';
 import { clear, h } from '../dom';
 import type { Page } from '../page';
 import type { Search } from './search';

@@ -1,5 +1,5 @@
 /** The chart's tooltip: a path's name, category and sizes (or a "N more" arc's total), placed beside the pointer. */
-import { CATEGORIES } from '../chart/categories';
+import { CATEGORIES } from '../../src/shared/categories';
 import type { Arc } from '../chart/layout';
 import { byId, clear, h } from '../dom';
 import type { Page } from '../page';

@@ -8,7 +8,7 @@
  */
 import { select } from 'd3-selection';
 import type { WhyGraph } from '../../src/shared/analysis/whyGraph';
-import { CATEGORIES } from '../chart/categories';
+import { CATEGORIES } from '../../src/shared/categories';
 import {
   defaultShown,
   EXPAND_STEP,

@@ -2,7 +2,7 @@
  * What kind of thing a store path is, judged from its name, for the sunburst's colors and legend.
  * Colors are VS Code theme variables (with the dark theme's values as fallbacks), so every theme works.
  */
-import type { StorePathName } from '../../src/shared/storePath';
+import type { StorePathName } from './storePath';
 
 export type Category = 'library' | 'docs' | 'dev' | 'interpreter' | 'kernel' | 'font' | 'systemd' | 'other';
 
