@@ -6,5 +6,6 @@ export * from './graph';
 export * from './protocol';
 export * from './slices';
 export * from './snapshot';
+export * from './sunburstPreview';
 export * from './storePath';
 export * from './eventLoop';

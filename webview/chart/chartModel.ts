@@ -1,4 +1,5 @@
 /** What the sunburst asks of the page (ChartModel) and tells it (ChartEvents): the chart's whole contract. */
+import type { StorePathName } from '../../src/shared/storePath';
 import type { LabelParts } from './labels';
 import type { Arc } from './layout';
 import type { ViewTree } from './viewTree';
@@ -28,4 +29,12 @@ export interface ChartEvents {
   zoomOut(): void;
   /** Pointer over an arc (null when it leaves). */
   hover(arc: Arc | null, clientX: number, clientY: number): void;
+}
+
+/** What a chart model is made from: the closure (ClosureModel) or, before it arrives, its preview (PreviewModel). */
+export interface ChartSource {
+  label(node: number): string;
+  parsedName(node: number): StorePathName;
+  /** Index into CATEGORIES. */
+  category(node: number): number;
 }

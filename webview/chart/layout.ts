@@ -4,6 +4,7 @@
  * "N more" arc, and d3-hierarchy's partition lays the pruned tree out. Pure; no DOM.
  */
 import { hierarchy, partition } from 'd3-hierarchy';
+import { SUNBURST_MAX_DEPTH, SUNBURST_MIN_ANGLE } from '../../src/shared/sunburstPreview';
 import type { ViewTree } from './viewTree';
 
 export interface LayoutOptions {
@@ -14,7 +15,11 @@ export interface LayoutOptions {
   readonly minAngle: number;
 }
 
-export const DEFAULT_LAYOUT: LayoutOptions = { maxArcs: 2500, maxDepth: 7, minAngle: 0.004 };
+export const DEFAULT_LAYOUT: LayoutOptions = {
+  maxArcs: 2500,
+  maxDepth: SUNBURST_MAX_DEPTH,
+  minAngle: SUNBURST_MIN_ANGLE,
+};
 
 /** One drawn arc. Angles are in radians from 12 o'clock, clockwise; depth 0 is the centre disc. */
 export interface Arc {
@@ -95,7 +100,7 @@ class MaxHeap {
 
 export function layoutSunburst(tree: ViewTree, center: number, opts: LayoutOptions = DEFAULT_LAYOUT): Arc[] {
   const total = tree.size[center]!;
-  const { childOffsets, childTargets, size, own } = tree;
+  const { childOffsets, childTargets, size, own, restCount, restSize } = tree;
   const rootItem: Pruned = { node: center, parentNode: -1, own: total, children: [], hidden: false, depth: 0 };
   const arcs: Arc[] = [];
   if (!(total > 0)) {
@@ -121,7 +126,9 @@ export function layoutSunburst(tree: ViewTree, center: number, opts: LayoutOptio
     const v = item.node;
     const a = childOffsets[v]!;
     const b = childOffsets[v + 1]!;
-    if (a === b) {
+    // A preview's tree lists only the children big enough to draw; the rest it counts (sunburstPreview.ts).
+    const restN = restCount?.[v] ?? 0;
+    if (a === b && restN === 0) {
       item.own = size[v]!;
       continue;
     }
@@ -140,9 +147,10 @@ export function layoutSunburst(tree: ViewTree, center: number, opts: LayoutOptio
       count++;
       heap.push(size[c]!, child);
     }
-    if (e < b) {
+    if (e < b || restN > 0) {
       let rest = 0;
       for (let k = e; k < b; k++) rest += size[childTargets[k]!]!;
+      rest += restSize?.[v] ?? 0;
       // A "more" arc too thin to see or click would only draw a stray line: its share stays a gap (counted in
       // the parent's own value, so every angle keeps its exact proportion).
       if (rest >= minValue && rest > 0) {
@@ -152,7 +160,7 @@ export function layoutSunburst(tree: ViewTree, center: number, opts: LayoutOptio
           own: rest,
           children: [],
           moreFrom: e - a,
-          moreCount: b - e,
+          moreCount: b - e + restN,
           hidden: false,
           depth: depth + 1,
         });

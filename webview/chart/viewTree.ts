@@ -20,6 +20,12 @@ export interface ViewTree {
   readonly childTargets: Int32Array;
   /** True when the sizes are path counts, not bytes. */
   readonly countsPaths: boolean;
+  /**
+   * Only in a preview's tree (webview/preview.ts), which lists each node's children only as far as they can be drawn:
+   * how many children of each node are not listed, and their size together.
+   */
+  readonly restCount?: Int32Array;
+  readonly restSize?: Float64Array;
 }
 
 /** Node weights for drawing: bytes when known, else one per path (a virtual root weighs nothing). */

@@ -171,7 +171,7 @@ function isDrawMark(v: unknown): v is DrawMark {
     DRAW_MARK_NAMES.includes(v['name'] as DrawMark['name']) &&
     typeof ms === 'number' &&
     Number.isFinite(ms) &&
-    ms >= 0 &&
+    ms > -3_600_000 &&
     ms < 3_600_000
   );
 }

@@ -19,6 +19,7 @@ import {
   parsePanelTarget,
 } from './checks';
 import { baseName } from '../storePath';
+import { CATEGORIES } from '../categories';
 
 // ---------------------------------------------------------------------------------------------------------
 // Host → webview, checked in the webview: a damaged or foreign payload is refused with a reason instead of
@@ -145,6 +146,56 @@ export function checkSnapshot(raw: unknown): string | undefined {
     const a = checkAttribution(raw['attribution'], n);
     if (a) return `attribution: ${a}`;
   }
+  return undefined;
+}
+
+const PREVIEW_FIELDS = [
+  'nodeCount',
+  'hasVirtualRoot',
+  'nodes',
+  'names',
+  'parent',
+  'narSize',
+  'retained',
+  'restCount',
+  'restSize',
+  'categoryTotals',
+];
+
+/** Why a preview cannot be drawn, or undefined when it is well-formed. */
+export function checkPreview(raw: unknown): string | undefined {
+  if (!isRecord(raw)) return 'not an object';
+  const extra = onlyKeys(raw, PREVIEW_FIELDS);
+  if (extra) return extra;
+  const n = raw['nodeCount'];
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 2 ** 28) return '"nodeCount" must be a count';
+  if (typeof raw['hasVirtualRoot'] !== 'boolean') return '"hasVirtualRoot" must be a boolean';
+  const names = raw['names'];
+  if (!isTypedArray(names, 'Uint8Array')) return '"names" must be a Uint8Array';
+  const k = lineCount(names);
+  const bad =
+    typedField(raw, 'nodes', 'Int32Array', k) ??
+    typedField(raw, 'parent', 'Int32Array', k) ??
+    typedField(raw, 'narSize', 'Float64Array', k) ??
+    typedField(raw, 'retained', 'Float64Array', k) ??
+    typedField(raw, 'restCount', 'Int32Array', k) ??
+    typedField(raw, 'restSize', 'Float64Array', k);
+  if (bad) return `${bad} (it has ${k} names)`;
+  const totals = typedField(raw, 'categoryTotals', 'Float64Array', CATEGORIES.length);
+  if (totals) return totals;
+  const nodes = raw['nodes'] as Int32Array;
+  const parent = raw['parent'] as Int32Array;
+  if (k > n || nodes[0] !== 0 || parent[0] !== -1) return 'entry 0 must be the root, and entries at most nodeCount';
+  if (!within(nodes, 0, n)) return '"nodes" holds an index outside [0, nodeCount)';
+  const seen = new Set<number>();
+  for (let e = 0; e < k; e++) {
+    if (seen.has(nodes[e]!)) return `"nodes" names node ${nodes[e]} twice`;
+    seen.add(nodes[e]!);
+    if (e > 0 && !(parent[e]! >= 0 && parent[e]! < e)) return `entry ${e} does not follow its parent`;
+  }
+  if (!within(raw['restCount'] as Int32Array, 0, n)) return '"restCount" holds a count outside [0, nodeCount)';
+  for (const key of ['narSize', 'retained', 'restSize', 'categoryTotals'])
+    if (!sizes(raw[key] as Float64Array)) return `"${key}" holds a negative or infinite size`;
   return undefined;
 }
 
@@ -277,6 +328,7 @@ function checkSettings(raw: unknown): string | undefined {
 const HOST_FIELDS: { readonly [K in HostToWebview['type']]: readonly string[] } = {
   loading: ['type', 'title', 'message', 'target'],
   closure: ['type', 'protocol', 'title', 'target', 'snapshot', 'settings'],
+  preview: ['type', 'title', 'preview', 'settings'],
   attribution: ['type', 'attribution'],
   select: ['type', 'path'],
   settings: ['type', 'settings'],
@@ -367,6 +419,12 @@ export function parseHostMessage(raw: unknown, context: { nodeCount?: number } =
         if (s) bad = `snapshot: ${s}`;
       }
       break;
+    case 'preview': {
+      bad = text('title') ?? checkSettings(raw['settings']);
+      const p = bad ? undefined : checkPreview(raw['preview']);
+      if (p) bad = `preview: ${p}`;
+      break;
+    }
     case 'attribution': {
       const a = checkAttribution(raw['attribution'], context.nodeCount);
       if (a) bad = `attribution: ${a}`;

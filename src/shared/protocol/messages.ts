@@ -127,6 +127,29 @@ export interface AttributionPayload {
   readonly labelTexts?: readonly string[];
 }
 
+/**
+ * The first drawing's share of a closure (src/shared/sunburstPreview.ts): the dominator tree's nodes that the
+ * sunburst can draw around the root, in breadth-first order (the root first, each node after its dominator, each
+ * node's children in the tree's order), with the children each one leaves out. Entry k stands for node nodes[k].
+ */
+export interface SunburstPreview {
+  /** Nodes of the whole closure (a virtual root included), as ClosureSnapshot has them. */
+  readonly nodeCount: number;
+  readonly hasVirtualRoot: boolean;
+  readonly nodes: Int32Array;
+  /** Base names (`<hash>-<name>`; '' for a virtual root) joined by '\n', as UTF-8: one per entry. */
+  readonly names: Uint8Array;
+  /** The entry of each entry's dominator; -1 for the root (entry 0 only). */
+  readonly parent: Int32Array;
+  readonly narSize: Float64Array;
+  readonly retained: Float64Array;
+  /** Children of the entry's node that are not entries: how many, and their retained bytes together. */
+  readonly restCount: Int32Array;
+  readonly restSize: Float64Array;
+  /** NAR bytes of every path of the closure by category (src/shared/categories.ts, in CATEGORIES order): the legend. */
+  readonly categoryTotals: Float64Array;
+}
+
 /** What the panel shows, in a form that survives a window reload (the serializer reloads it from the cache). */
 export type PanelTarget =
   | { readonly kind: 'installable'; readonly installable: string; readonly cwd?: string }
@@ -155,6 +178,13 @@ export type HostToWebview =
       readonly title: string;
       readonly target: PanelTarget;
       readonly snapshot: ClosureSnapshot;
+      readonly settings: ViewSettings;
+    }
+  /** Sent before `closure` when the closure has sizes: drawn at once by a page that shows nothing yet. */
+  | {
+      readonly type: 'preview';
+      readonly title: string;
+      readonly preview: SunburstPreview;
       readonly settings: ViewSettings;
     }
   | { readonly type: 'attribution'; readonly attribution: AttributionPayload }
@@ -219,12 +249,23 @@ export type WebviewToHost =
 
 /** One step of the webview's first drawing of a closure. */
 export interface DrawMark {
-  /** `script`: the bundle took the message (it arrives before the bundle has loaded when nix is quick). */
-  readonly name: 'script' | 'model' | 'page' | 'drawn' | 'painted';
+  /**
+   * `script`: the bundle took the message (it arrives before the bundle has loaded when nix is quick).
+   * `preview arrived`, `preview painted`: the `preview` before it reached the page and was on screen (negative).
+   */
+  readonly name: 'preview arrived' | 'preview painted' | 'script' | 'model' | 'page' | 'drawn' | 'painted';
   /** Milliseconds since the `closure` message arrived. */
   readonly ms: number;
 }
 
-export const DRAW_MARK_NAMES: readonly DrawMark['name'][] = ['script', 'model', 'page', 'drawn', 'painted'];
+export const DRAW_MARK_NAMES: readonly DrawMark['name'][] = [
+  'preview arrived',
+  'preview painted',
+  'script',
+  'model',
+  'page',
+  'drawn',
+  'painted',
+];
 
 export type WebviewMessageType = WebviewToHost['type'];
