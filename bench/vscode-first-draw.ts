@@ -208,6 +208,8 @@ export const vscodeSection: BenchSection = {
       'webview first script',
       'webview ready',
       'posted',
+      'webview preview arrived',
+      'webview preview painted',
       'closure arrived',
       'webview script',
       'webview model',

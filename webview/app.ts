@@ -19,6 +19,7 @@ import { formatBytes } from '../src/shared/format';
 import {
   DEFAULT_VIEW_SETTINGS,
   isRecord,
+  type DrawMark,
   parseHostMessage,
   parseWebviewState,
   type HostToWebview,
@@ -31,13 +32,16 @@ import {
 import { runInSlices } from '../src/shared/slices';
 import { labelParts } from './chart/labels';
 import { DEFAULT_LAYOUT } from './chart/layout';
+import type { ChartSource } from './chart/chartModel';
 import { SunburstChart, type ChartModel } from './chart/sunburst';
 import { ancestry, type ViewTree } from './chart/viewTree';
 import { byId, clear, h } from './dom';
 import { ClosureModel } from './model';
+import { followWidth, type SplitLayout } from './narrowLayout';
+import { PreviewModel, previewApplies } from './preview';
 import type { Page, SelectHow } from './page';
 import { renderCrumbs } from './panels/crumbs';
-import { Legend, renderFooter } from './panels/legend';
+import { footerText, Legend, renderFooter } from './panels/legend';
 import { showPreciseResult } from './panels/precise';
 import { renderStatus, type StatusKind } from './panels/status';
 import { focusSearchOnSlash, Search } from './panels/search';
@@ -51,9 +55,6 @@ export interface VsCodeApi {
   getState(): unknown;
   setState(state: WebviewState): void;
 }
-
-/** Panels narrower than this stack the side pane below the chart. */
-const NARROW_PX = 760;
 
 export class App implements Page {
   state: WebviewState;
@@ -130,6 +131,9 @@ export class App implements Page {
             );
           });
           return;
+        case 'preview':
+          if (!this.model && !this.chart && previewApplies(this.state)) void this.showPreview(m, receivedAt);
+          return;
         case 'attribution':
           if (this.model) {
             this.model.attribution = m.attribution;
@@ -183,26 +187,29 @@ export class App implements Page {
   private showStatus(kind: StatusKind, message: string, fix?: string): void {
     if (this.model && kind !== 'error') return; // a refresh in progress: keep showing the old closure
     renderStatus(byId('app'), kind, message, fix);
+    this.previewMarks = [];
     this.chart?.dispose();
     this.chart = undefined;
     this.model = undefined;
   }
 
   private async loadClosure(m: Extract<HostToWebview, { type: 'closure' }>, receivedAt: number): Promise<void> {
-    const marks = new FirstDrawMarks(receivedAt);
+    const marks = new FirstDrawMarks(receivedAt, this.previewMarks);
     marks.mark('script');
-    this.chart?.dispose();
+    // The preview's page and chart stay: the closure is drawn into them (same arcs, so nothing moves).
+    const reuse = this.previewMarks.length > 0 && this.chart !== undefined;
+    this.previewMarks = [];
+    if (!reuse) this.chart?.dispose();
     this.title = m.title;
     this.settings = m.settings;
     const model = new ClosureModel(m.snapshot);
     this.model = model;
     marks.mark('model');
     this.persist({ title: m.title, target: m.target });
-    this.buildPage();
-    // The split layout sizes its panes in its first updates; the chart's size (and so which arcs are wide
-    // enough to draw) depends on that.
-    const split = document.getElementById('split') as (HTMLElement & { updateComplete?: Promise<boolean> }) | null;
-    for (let k = 0; k < 4 && split?.updateComplete && !(await split.updateComplete); k++);
+    if (!reuse) {
+      this.buildPage();
+      await this.splitSettled();
+    }
     // A turn for input between taking the payload in and drawing it (each is tens of ms on 100,000 paths).
     await new Promise((r) => setTimeout(r, 0));
     if (this.model !== model) return;
@@ -238,6 +245,33 @@ export class App implements Page {
     requestIdleCallback(rest, { timeout: 300 }); // Chromium (VS Code and the tests) has it
   }
 
+  private previewMarks: { name: DrawMark['name']; at: number }[] = []; // for the closure's `drawn` report
+  /** Draws the preview; the closure that follows takes over its page (loadClosure). */
+  private async showPreview(m: Extract<HostToWebview, { type: 'preview' }>, receivedAt: number): Promise<void> {
+    this.previewMarks = [{ name: 'preview arrived', at: receivedAt }];
+    this.title = m.title;
+    this.settings = m.settings;
+    const preview = new PreviewModel(m.preview);
+    this.buildPage();
+    await this.splitSettled();
+    if (this.model || !this.chart) return; // the closure came first after all
+    // The footer, crumbs and legend first, as the closure will have them: the chart is sized once, and keeps it.
+    byId('footer').textContent = footerText(preview.pathCount, this.size(preview.tree.size[0]!));
+    renderCrumbs({ title: this.title, selected: -1, tree: preview.tree, model: preview }, 0, () => undefined);
+    this.legend.render(m.preview.categoryTotals);
+    this.chart.draw(this.chartModel(preview, preview.tree), 0, false);
+    const marks = this.previewMarks;
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => marks.push({ name: 'preview painted', at: performance.now() })),
+    );
+  }
+
+  /** The split layout sizes its panes in its first updates; the chart's size (and so which arcs are drawn) needs them. */
+  private async splitSettled(): Promise<void> {
+    const split = document.getElementById('split') as (HTMLElement & { updateComplete?: Promise<boolean> }) | null;
+    for (let k = 0; k < 4 && split?.updateComplete && !(await split.updateComplete); k++);
+  }
+
   private buildPage(): void {
     const app = byId('app');
     app.className = 'ready';
@@ -257,8 +291,8 @@ export class App implements Page {
     );
     app.append(
       buildToolbar(this.state, {
-        setMode: (mode) => this.setMode(mode),
-        setView: (view) => this.setView(view),
+        setMode: (mode) => this.model && this.setMode(mode),
+        setView: (view) => this.model && this.setView(view),
         search: (q) => this.search.run(q),
         searchEnter: () => {
           const first = this.search.matchList[0];
@@ -280,7 +314,7 @@ export class App implements Page {
           this.side.moreArc = arc;
           this.side.render();
         },
-        zoomOut: () => this.zoomOut(),
+        zoomOut: () => this.model && this.zoomOut(),
         hover: (arc, x, y) => showTooltip(this, arc, x, y),
       },
       { ...DEFAULT_LAYOUT, maxArcs: this.settings.maxArcs },
@@ -299,9 +333,7 @@ export class App implements Page {
     return this.model!.tree(this.state.mode);
   }
 
-  private chartModel(): ChartModel {
-    const model = this.model!;
-    const tree = this.tree;
+  private chartModel(model: ChartSource = this.model!, tree: ViewTree = this.tree): ChartModel {
     const fmt = (n: number) => this.size(n, tree.countsPaths);
     const total = () => tree.size[this.chart?.centerNode ?? 0]!;
     return {
@@ -351,26 +383,9 @@ export class App implements Page {
     if (p >= 0) this.redraw(true, p);
   }
 
-  /**
-   * Below NARROW_PX the side pane goes under the chart (the split turns horizontal): side by side, neither the
-   * chart nor store paths in the pane would have room.
-   */
   private followWidth(): void {
-    const app = byId('app');
-    const split = byId('split') as HTMLElement & { split: string; handlePosition: string };
-    const apply = () => {
-      const narrow = app.clientWidth < NARROW_PX;
-      if (narrow === app.classList.contains('narrow')) return;
-      app.classList.toggle('narrow', narrow);
-      split.setAttribute('min-start', narrow ? '200px' : '260px');
-      split.setAttribute('min-end', narrow ? '140px' : '220px');
-      split.split = narrow ? 'horizontal' : 'vertical';
-      split.handlePosition = narrow ? '60%' : '64%';
-    };
-    apply();
     this.widthObserver?.disconnect();
-    this.widthObserver = new ResizeObserver(apply);
-    this.widthObserver.observe(app);
+    this.widthObserver = followWidth(byId('app'), byId('split') as SplitLayout);
   }
 
   private buildTable(): HTMLElement {

@@ -1,6 +1,6 @@
 /**
- * The webview's part of the load timeline (issue 17): when the bundle took the `closure` message (it may arrive
- * while the bundle still loads), when the closure model, the page and the drawing were done, and when the frame
+ * The webview's part of the load timeline (issue 17): when the preview arrived and was painted (before the closure:
+ * negative), when the bundle took the `closure` message (it may arrive while the bundle still loads), when the closure model, the page and the drawing were done, and when the frame
  * holding the drawing was painted, in ms since the message arrived, and when it arrived (ms since the epoch: the
  * host reads the payload's way from its post to here). Posted once as a `drawn` message; the host puts it on the
  * load's line in the log.
@@ -10,7 +10,11 @@ import type { DrawMark, WebviewToHost } from '../src/shared/protocol';
 export class FirstDrawMarks {
   private readonly marks: DrawMark[] = [];
 
-  constructor(private readonly receivedAt: number) {}
+  /** `earlier`: the preview's marks (performance.now() time), read when the report is posted. */
+  constructor(
+    private readonly receivedAt: number,
+    private readonly earlier: readonly { name: DrawMark['name']; at: number }[] = [],
+  ) {}
 
   mark(name: DrawMark['name']): void {
     this.marks.push({ name, ms: performance.now() - this.receivedAt });
@@ -37,7 +41,13 @@ export class FirstDrawMarks {
       requestAnimationFrame(() => {
         if (!current()) return;
         this.mark('painted');
-        post({ type: 'drawn', marks: this.marks, arcs, arrivedAt: performance.timeOrigin + this.receivedAt });
+        const before = this.earlier.map((e) => ({ name: e.name, ms: e.at - this.receivedAt }));
+        post({
+          type: 'drawn',
+          marks: [...before, ...this.marks],
+          arcs,
+          arrivedAt: performance.timeOrigin + this.receivedAt,
+        });
       }),
     );
   }

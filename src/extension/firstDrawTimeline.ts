@@ -94,7 +94,8 @@ export function timelineLine(
   const parts = marks.sort((a, b) => a.ms - b.ms).map((m) => `${m.name} ${ms(m.ms)}`);
   const head = `timeline ${trace.title} (${trace.paths.toLocaleString('en')} paths, ms since the closure was chosen):`;
   if (!draw) return `${head} ${parts.join(' · ')} · not drawn (the panel was hidden or closed)`;
-  const webview = draw.marks.map((m) => `${m.name} +${ms(m.ms)}`).join(', ');
+  // The preview's marks come before the closure arrived: negative.
+  const webview = draw.marks.map((m) => `${m.name} ${m.ms < 0 ? '-' : '+'}${ms(Math.abs(m.ms))}`).join(', ');
   const total = draw.heardAt - trace.commandAt;
   return `${head} ${parts.join(' · ')} · webview (${draw.arcs.toLocaleString('en')} arcs): ${webview} · painted ${ms(total)}`;
 }

@@ -31,6 +31,7 @@ import {
   type HostToWebview,
   type PanelTarget,
   type DrawMark,
+  type SunburstPreview,
   type ViewSettings,
   type WebviewToHost,
 } from '../shared/protocol';
@@ -40,6 +41,8 @@ import {
   type SnapshotSource,
   type AttributionInput,
 } from '../shared/snapshot';
+import { buildPreview } from '../shared/sunburstPreview';
+import { openDefinition } from './openDefinition';
 import { sunburstPageHtml } from './webviewHtml';
 import { notePageTimes, type PageTimes } from './firstDrawTimeline';
 import { chainProblem } from '../core/precise/chain';
@@ -241,6 +244,10 @@ export class SunburstPanel {
     this.closureMessage = undefined;
     this.attributionMessage = undefined;
     this.definitionFiles = new Set(options.attribution?.definitions.map((d) => d.file) ?? []);
+    // A closure from the cache had no preview from the worker: made here (categories of every path: ~1 µs each).
+    const { graph, dominators } = analysis;
+    if (!this.previewShown && this.ready && graph.nodeCount <= HOST_PREVIEW_MAX_PATHS)
+      this.showPreview(buildPreview(graph, dominators));
     let snapshot;
     try {
       snapshot = await buildSnapshotInSlices(
@@ -272,6 +279,7 @@ export class SunburstPanel {
       settings: readViewSettings(),
     };
     this.post(this.closureMessage);
+    this.previewShown = false;
     // Option definitions that arrived while the payload was being built follow it.
     if (this.attributionMessage) this.post(this.attributionMessage);
     if (this.ready && this.pendingSelect) {
@@ -279,6 +287,17 @@ export class SunburstPanel {
       this.pendingSelect = undefined;
     }
   }
+
+  /**
+   * The sunburst's preview (a few KB), drawn while the closure (~1 MB at 10,000 paths) is still on its way: from the
+   * load's worker as soon as the dominator tree is known, else from `setClosure` before it builds the payload.
+   */
+  showPreview(preview: SunburstPreview | undefined): void {
+    if (!preview || !this.ready || this.previewShown) return;
+    this.previewShown = true;
+    this.post({ type: 'preview', title: this.title, preview, settings: readViewSettings() });
+  }
+  private previewShown = false;
 
   /** The closure and attribution messages the panel holds now (what its webview shows): for the e2e tests. */
   posted(): {
@@ -369,7 +388,7 @@ export class SunburstPanel {
         this.hooks.log?.(`sunburst webview error: ${m.message}`);
         return;
       case 'openDefinition':
-        return this.openDefinition(m.file, m.line);
+        return openDefinition(m.file, m.line, this.definitionFiles, this.hooks.log);
       case 'preciseRequest':
         return this.answerPrecise(m.chain);
       case 'openReference': {
@@ -439,29 +458,6 @@ export class SunburstPanel {
     this.post({ type: 'preciseResult', chain: [...chain], edges });
   }
 
-  private async openDefinition(file: string, line: number | null): Promise<void> {
-    // Only files that the attribution named: the webview cannot make the host open arbitrary files.
-    if (!this.definitionFiles.has(file)) {
-      this.hooks.log?.(`sunburst: ignored openDefinition for a file not in the attribution: ${file.slice(0, 200)}`);
-      return;
-    }
-    const uri = vscode.Uri.file(file);
-    try {
-      await vscode.workspace.fs.stat(uri);
-    } catch {
-      void vscode.window.showErrorMessage(
-        `Closure Lens: the definition's file ${file} does not exist (any more). Run "Show closure" again to refresh the option data.`,
-      );
-      return;
-    }
-    const position = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);
-    await vscode.window.showTextDocument(uri, {
-      viewColumn: vscode.ViewColumn.One,
-      selection: new vscode.Range(position, position),
-      preview: true,
-    });
-  }
-
   private disposed(): void {
     this.isDisposed = true;
     this.building?.abort();
@@ -473,6 +469,9 @@ export class SunburstPanel {
     this.drawEmitter.dispose();
   }
 }
+
+/** Above this, a preview made on the host's thread could stall it (the worker makes one for any size). */
+const HOST_PREVIEW_MAX_PATHS = 20_000;
 
 /** Hits remembered for `openReference` before the oldest answers are forgotten (each answer holds ≤ 64 × 200). */
 const MAX_REMEMBERED_HITS = 50_000;

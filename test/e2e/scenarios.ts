@@ -261,7 +261,7 @@ const timelineInLog: Step = {
     for (let k = 1; k < marks.length; k++)
       assert.ok(marks[k]!.ms >= marks[k - 1]!.ms, `marks in order: ${JSON.stringify(line)}`);
     const webview =
-      /webview \([\d,]+ arcs\): script \+[\d,]+, model \+[\d,]+, page \+[\d,]+, drawn \+[\d,]+, painted \+[\d,]+/;
+      /webview \([\d,]+ arcs\): (preview arrived -[\d,]+, (preview painted [+-][\d,]+, )?)?script \+[\d,]+, model \+[\d,]+, page \+[\d,]+, drawn \+[\d,]+, painted \+[\d,]+/;
     assert.match(line!, webview);
   },
 };

@@ -24,12 +24,15 @@ export function timelineLines(profile: Profile): string[] {
 
 /**
  * e.g. "timeline .#nixosConfigurations.demo (77 paths, ms since the closure was chosen): panel 3 · nix started 411 · … ·
- * posted 520 · webview (80 arcs): script +0, model +2, page +30, drawn +60, painted +75 · painted 610"
+ * posted 520 · webview (80 arcs): preview arrived -120, preview painted -70, script +0, model +2, page +30, drawn +60,
+ * painted +75 · painted 610"
  */
 export function parseTimeline(line: string): ParsedTimeline {
   const num = (t: string) => Number(t.replace(/,/g, ''));
   return {
     marks: [...line.matchAll(/(?:: |· )([a-z ]+?) (-?[\d,]+)(?= ·|$)/g)].map((m) => ({ name: m[1]!, ms: num(m[2]!) })),
-    webview: [...line.matchAll(/([a-z]+) \+([\d,]+)/g)].map((m) => ({ name: m[1]!, ms: num(m[2]!) })),
+    webview: [
+      ...(/ · webview \([\d,]+ arcs\): (.*) · painted /.exec(line)?.[1] ?? '').matchAll(/([a-z ]+) ([+-][\d,]+)/g),
+    ].map((m) => ({ name: m[1]!.trim(), ms: num(m[2]!) })),
   };
 }

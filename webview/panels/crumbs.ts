@@ -2,10 +2,16 @@
 import { labelParts, middleEllipsis } from '../chart/labels';
 import { ancestry } from '../chart/viewTree';
 import { clear, h } from '../dom';
+import type { ChartSource } from '../chart/chartModel';
 import type { Page } from '../page';
 
+/** What the crumbs read: the page, or the preview drawn before the closure arrived (webview/preview.ts). */
+export type CrumbsView = Pick<Page, 'title' | 'selected' | 'tree'> & {
+  readonly model: (ChartSource & { path(i: number): string }) | undefined;
+};
+
 /** `goTo` centres the chart on a crumb's node and selects it. */
-export function renderCrumbs(page: Page, center: number, goTo: (node: number) => void): void {
+export function renderCrumbs(page: CrumbsView, center: number, goTo: (node: number) => void): void {
   const nav = document.getElementById('crumbs');
   const model = page.model;
   if (!nav || !model) return;

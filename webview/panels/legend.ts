@@ -13,12 +13,14 @@ export class Legend {
     private readonly changed: () => void,
   ) {}
 
-  render(): void {
+  /** `previewTotals`: the preview's totals, drawn before the closure is there (webview/preview.ts). */
+  render(previewTotals?: Float64Array): void {
     const legend = document.getElementById('legend');
     const model = this.page.model;
-    if (!legend || !model) return;
+    if (!legend || (!model && !previewTotals)) return;
     clear(legend);
-    const totals = model.categoryTotals();
+    const totals = model ? model.categoryTotals() : previewTotals!;
+    const countsPaths = model ? !model.sizesKnown : false;
     const all = totals.reduce((a, b) => a + b, 0);
     CATEGORIES.forEach((c, k) => {
       if (totals[k] === 0) return;
@@ -40,7 +42,7 @@ export class Legend {
         h(
           'span',
           { class: 'legend-size' },
-          `${this.page.size(totals[k]!, !model.sizesKnown)} · ${((100 * totals[k]!) / all).toFixed(0)}%`,
+          `${this.page.size(totals[k]!, countsPaths)} · ${((100 * totals[k]!) / all).toFixed(0)}%`,
         ),
       );
       legend.append(item);
@@ -53,13 +55,20 @@ export function renderFooter(page: Page): void {
   const m = page.model;
   if (!f || !m) return;
   const paths = m.snapshot.hasVirtualRoot ? m.nodeCount - 1 : m.nodeCount;
-  const parts = [`${paths.toLocaleString('en-US')} paths`];
-  if (m.sizesKnown) parts.push(`${page.size(m.snapshot.retained[0]!)} in total`);
-  else parts.push('no sizes in this input: arcs count paths');
   const a = m.attribution;
-  if (a)
-    parts.push(
-      `${a.definitions.length} option definitions${a.evalMs !== undefined ? ` (evaluated in ${(a.evalMs / 1000).toFixed(1)} s)` : ''}`,
-    );
-  f.textContent = parts.join(' · ');
+  f.textContent = footerText(
+    paths,
+    m.sizesKnown ? page.size(m.snapshot.retained[0]!) : undefined,
+    a
+      ? `${a.definitions.length} option definitions${a.evalMs !== undefined ? ` (evaluated in ${(a.evalMs / 1000).toFixed(1)} s)` : ''}`
+      : undefined,
+  );
+}
+
+/** `12,345 paths · 1.2 GiB in total`; `total` undefined when the input has no sizes. */
+export function footerText(paths: number, total: string | undefined, definitions?: string): string {
+  const parts = [`${paths.toLocaleString('en-US')} paths`];
+  parts.push(total !== undefined ? `${total} in total` : 'no sizes in this input: arcs count paths');
+  if (definitions) parts.push(definitions);
+  return parts.join(' · ');
 }
