@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { analysisOf, type ClosureEngine, type LoadedClosure } from '../core/load/engine';
 import { LoadTimeline } from '../core/load/timeline';
+import type { SunburstPreview } from '../shared/protocol';
 import type { NixCommandRunner } from './flakeOutputs';
 import type { Settings } from './settings';
 import { closureFromSubstituters, configuredSubstituters, evalOutPath } from './substituters';
@@ -37,6 +38,8 @@ export interface LoadOptions {
    * sidebar, duplicates, option costs): what the user waits for (the sunburst's payload) goes out first.
    */
   readonly beforeAnnounce?: (closure: CurrentClosure) => void;
+  /** The sunburst's preview, when the closure is read from nix (see ClosureEngine's LoadOptions). */
+  readonly onPreview?: (preview: SunburstPreview) => void;
 }
 
 export type LoadResult =
@@ -139,7 +142,7 @@ export class ClosureService extends Disposable {
       report('querying the store…');
       return this.engine().load(
         { kind: 'store-path', path: target.path },
-        { signal, refresh: opts.refresh, onProgress: (p) => report(p.message) },
+        { signal, refresh: opts.refresh, onProgress: (p) => report(p.message), onPreview: opts.onPreview },
       );
     }
     const { flake, output } = target;
@@ -154,7 +157,7 @@ export class ClosureService extends Disposable {
         try {
           return await this.engine().load(
             { kind: 'store-path', path: known },
-            { signal, onProgress: (p) => report(p.message) },
+            { signal, onProgress: (p) => report(p.message), onPreview: opts.onPreview },
           );
         } catch (err) {
           if (!isClosureLensError(err, 'invalid-path') && !isClosureLensError(err, 'not-built')) throw err;
@@ -172,7 +175,7 @@ export class ClosureService extends Disposable {
     report('reading the closure…');
     return this.engine().load(
       { kind: 'store-path', path: storePath },
-      { signal, refresh: opts.refresh, onProgress: (p) => report(p.message) },
+      { signal, refresh: opts.refresh, onProgress: (p) => report(p.message), onPreview: opts.onPreview },
     );
   }
 

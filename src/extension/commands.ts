@@ -227,6 +227,7 @@ export class ClosureCommands extends Disposable {
     const loadStartMs = performance.now() - commandAt;
     const result = await this.service.load(target, {
       refresh,
+      onPreview: (preview) => panel.showPreview(preview),
       // The sunburst's payload is posted before the status bar, the sidebar and the rest hear of the closure: in
       // real VS Code their work (and the renderer's) ran first and delayed the post (issue 17).
       beforeAnnounce: (closure) => {

@@ -14,6 +14,7 @@ import { ClosureEngine } from '../../src/core/load';
 import { ClosureLensError } from '../../src/core/errors';
 import { NixRunner, type RunOptions, type RunResult } from '../../src/core/nix';
 import { WorkerAnalyser } from '../../src/core/worker';
+import { buildPreview, checkPreview, type SunburstPreview } from '../../src/shared';
 import { buildFixture, FIXTURE_NAMES, NIX_CONFIG, nixPathInfo, repoRoot } from '../support/fixtures';
 import { settles } from '../support/settles';
 
@@ -89,6 +90,38 @@ describe('ClosureEngine with the worker analyser against real Nix', function () 
       assert.deepEqual([...second.analysis.dominators.retained], [...inProcess.analysis.dominators.retained]);
     });
   }
+
+  it('the worker sends the sunburst preview before the load ends: the one the loaded closure makes; none from the cache', async () => {
+    const fx = await buildFixture('diamonds');
+    const cache = new GraphCache(path.join(cacheDir, 'preview'));
+    const engine = new ClosureEngine({ nix: new NixRunner({ env: { NIX_CONFIG } }), cache, analyser: worker });
+    const previews: SunburstPreview[] = [];
+    let loaded = false;
+    const first = await engine
+      .load(
+        { kind: 'store-path', path: fx.root },
+        {
+          onPreview: (p) => {
+            assert.ok(!loaded, 'the preview came after the load ended');
+            previews.push(p);
+          },
+        },
+      )
+      .finally(() => (loaded = true));
+    assert.equal(previews.length, 1);
+    assert.equal(checkPreview(previews[0]), undefined);
+    assert.deepEqual(previews[0], buildPreview(first.analysis.graph, first.analysis.dominators));
+    const names = first.timeline.map((m) => m.name);
+    assert.ok(names.indexOf('preview') > names.indexOf('nix done'), names.join(', '));
+    assert.ok(names.indexOf('preview') < names.indexOf('analysed'), names.join(', '));
+    const again = await new ClosureEngine({
+      nix: new NixRunner({ env: { NIX_CONFIG } }),
+      cache,
+      analyser: worker,
+    }).load({ kind: 'store-path', path: fx.root }, { onPreview: (p) => previews.push(p) });
+    assert.equal(again.fromCache, true);
+    assert.equal(previews.length, 1, 'a cached load has no worker, and so no preview from it');
+  });
 
   it('an old-format cache file (format 3) is rebuilt through nix and replaced by one with the dominator tree', async () => {
     const fx = await buildFixture('diamonds');

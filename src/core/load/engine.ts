@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import { ClosureAnalysis } from '../analysis/closure';
 import { rememberClosureSizes } from '../../shared/analysis/closureSize';
+import type { SunburstPreview } from '../../shared/protocol';
 import type { GraphCache } from './graphCache';
 import { LruMap } from './lruMap';
 import { inProcessAnalyser, type AnalysedClosure, type ClosureAnalyser, type LoadProgress } from './pipeline';
@@ -32,6 +33,11 @@ export type { LoadProgress } from './pipeline';
 export interface LoadOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: LoadProgress) => void;
+  /**
+   * The sunburst's preview, when nix is asked (a cached closure needs none): before the closure sizes and the cache
+   * file. Only the load that starts a run hears it, not one that joins it.
+   */
+  readonly onPreview?: (preview: SunburstPreview) => void;
   /** Ignore the caches and ask nix again (the result replaces the cached graph). */
   readonly refresh?: boolean;
 }
@@ -96,7 +102,7 @@ export class ClosureEngine {
   load(target: Target, opts: LoadOptions = {}): Promise<LoadedClosure> {
     const key = `${targetKey(target)}${opts.refresh ? '\0refresh' : ''}`;
     return this.inflight.run<LoadedClosure, LoadProgress>(key, opts, (signal, emit) =>
-      this.loadNow(target, opts.refresh ?? false, signal, emit, new LoadTimeline()),
+      this.loadNow(target, opts.refresh ?? false, signal, emit, new LoadTimeline(), opts.onPreview),
     );
   }
 
@@ -117,20 +123,23 @@ export class ClosureEngine {
     signal: AbortSignal,
     emit: (p: LoadProgress) => void,
     timeline: LoadTimeline,
+    onPreview?: (preview: SunburstPreview) => void,
   ): Promise<LoadedClosure> {
+    const loadStorePaths = (roots: string[], label: string) =>
+      this.loadStorePaths(roots, label, refresh, signal, emit, timeline, onPreview);
     switch (target.kind) {
       case 'json-file':
         return this.loadFile(target.file, signal, emit, timeline);
       case 'store-path': {
         const storePath = await resolveStorePath(target.path);
-        return this.loadStorePaths([storePath], storePath, refresh, signal, emit, timeline);
+        return loadStorePaths([storePath], storePath);
       }
       case 'installable': {
         emit({ stage: 'resolving', message: `evaluating ${target.installable}…` });
         const paths = await this.resolveInstallable(target.installable, target.cwd, signal);
         timeline.mark('evaluated');
         const label = paths.length === 1 ? paths[0]! : target.installable;
-        return this.loadStorePaths(paths, label, refresh, signal, emit, timeline);
+        return loadStorePaths(paths, label);
       }
     }
   }
@@ -180,6 +189,7 @@ export class ClosureEngine {
     signal: AbortSignal,
     emitProgress: (p: LoadProgress) => void,
     timeline: LoadTimeline,
+    onPreview?: (preview: SunburstPreview) => void,
   ): Promise<LoadedClosure> {
     const emit = (p: LoadProgress): void => {
       if (p.stage === 'analysing') timeline.markOnce('parsed');
@@ -212,7 +222,16 @@ export class ClosureEngine {
     const cacheKey = this.cache ? { cacheKey: key } : {};
     const analysing = this.analyser.analyse(
       { kind: 'path-info', json, source, roots, ...cacheKey },
-      { signal, onProgress: emit },
+      {
+        signal,
+        onProgress: emit,
+        ...(onPreview && {
+          onPreview: (preview: SunburstPreview) => {
+            timeline.mark('preview');
+            onPreview(preview);
+          },
+        }),
+      },
     );
     // Awaited below, once nix is done; until then a failure of the analysis must not count as unhandled.
     analysing.catch(() => undefined);

@@ -1,5 +1,6 @@
 /**
- * The one analysis pipeline of a load: closure JSON → parse → graph → closure sizes → dominator tree.
+ * The one analysis pipeline of a load: closure JSON → parse → graph → dominator tree (→ the sunburst's preview) →
+ * closure sizes → the graph cache file.
  * The CLI and the tests run it in-process; the extension host runs the same steps in a worker thread
  * (worker/closureWorker.ts) so that its event loop never waits for them.
  *
@@ -14,6 +15,8 @@ import { encode } from './graphCache';
 import { ClosureLensError, isClosureLensError } from '../errors';
 import { nextTurn } from '../../shared/eventLoop';
 import { ClosureGraph } from '../../shared/graph';
+import type { SunburstPreview } from '../../shared/protocol';
+import { buildPreview } from '../../shared/sunburstPreview';
 import { ByteFeed } from './byteFeed';
 import { parseClosureGraph, parseClosureValue, type ClosureFormat } from '../parse';
 import type { GraphFromJson } from '../parse/pathInfoGraph';
@@ -64,6 +67,7 @@ export interface AnalysedClosure {
 /** Runs the pipeline's steps for `input`; yields between steps (with a progress message when there is one). */
 export async function* closurePipeline(
   input: PipelineInput,
+  hooks: PipelineHooks = {},
 ): AsyncGenerator<LoadProgress | undefined, AnalysedClosure, void> {
   let graph: ClosureGraph;
   let format: ClosureFormat;
@@ -131,14 +135,19 @@ export async function* closurePipeline(
     format = parsed.format;
   }
   // Every view shows closure sizes and the dominator tree (sunburst, heaviest paths): computed once here, they go
-  // into the graph cache with the graph.
+  // into the graph cache with the graph. The dominator tree first: the sunburst's preview needs only it, and goes
+  // out before the closure sizes and the cache file are made.
+  yield undefined;
+  const dominators = dominatorTree(graph);
+  if (hooks.onPreview) {
+    const preview = buildPreview(graph, dominators);
+    if (preview) hooks.onPreview(preview);
+  }
   let closureSizes: Float64Array | undefined;
   if (graph.sizesKnown && graph.nodeCount <= EAGER_CLOSURE_SIZE_LIMIT) {
     yield undefined;
     closureSizes = new ClosureSizes(graph).all();
   }
-  yield undefined;
-  const dominators = dominatorTree(graph);
   let cacheFile: Uint8Array | undefined;
   let notCached: string | undefined;
   if (input.kind === 'path-info' && input.cacheKey !== undefined) {
@@ -198,15 +207,20 @@ export interface ClosureAnalyser {
   analyse(input: PipelineInput, opts?: AnalyseOptions): Promise<AnalysedClosure>;
 }
 
-export interface AnalyseOptions {
+export interface AnalyseOptions extends PipelineHooks {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: LoadProgress) => void;
+}
+
+export interface PipelineHooks {
+  /** The sunburst's preview (src/shared/sunburstPreview.ts), as soon as the dominator tree is known. */
+  readonly onPreview?: (preview: SunburstPreview) => void;
 }
 
 /** Runs the pipeline on this thread, letting the event loop run between its steps. */
 export const inProcessAnalyser: ClosureAnalyser = {
   async analyse(input, opts = {}) {
-    const steps = closurePipeline(input);
+    const steps = closurePipeline(input, opts.onPreview ? { onPreview: opts.onPreview } : {});
     for (;;) {
       if (opts.signal?.aborted) throw loadCancelled();
       const step = await steps.next();

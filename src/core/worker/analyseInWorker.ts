@@ -55,6 +55,9 @@ export class WorkerAnalyser implements ClosureAnalyser {
           case 'progress':
             if (!settled) onProgress?.(reply.progress);
             return;
+          case 'preview':
+            if (!settled) opts.onPreview?.(reply.preview);
+            return;
           case 'done':
             settle(() => resolve(closureFromTransfer(reply.closure)), false);
             return;

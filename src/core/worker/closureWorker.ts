@@ -41,7 +41,7 @@ port.once('message', (request: WorkerRequest) => {
 async function answer(input: PipelineInput): Promise<void> {
   const reply = (r: WorkerReply, transfer: ArrayBuffer[] = []): void => port!.postMessage(r, transfer);
   try {
-    const steps = closurePipeline(input);
+    const steps = closurePipeline(input, { onPreview: (preview) => reply({ type: 'preview', preview }) });
     for (;;) {
       const step = await steps.next();
       if (step.done) {

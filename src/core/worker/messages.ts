@@ -10,6 +10,7 @@ import { nextTurn } from '../../shared/eventLoop';
 import type { LoadProgress } from '../load/engine';
 import { ClosureLensError, type ErrorCode, type NixPosition } from '../errors';
 import { ClosureGraph } from '../../shared/graph';
+import type { SunburstPreview } from '../../shared/protocol';
 
 /**
  * The host's messages: the request first; when nix's output comes as a feed (the request says `fed`), its chunks
@@ -31,6 +32,8 @@ export interface WorkerRequest {
 
 export type WorkerReply =
   | { readonly type: 'progress'; readonly progress: LoadProgress }
+  /** The sunburst's preview, before the analysis is done (small: cloned, not transferred). */
+  | { readonly type: 'preview'; readonly preview: SunburstPreview }
   | { readonly type: 'done'; readonly closure: TransferredClosure }
   | { readonly type: 'failed'; readonly error: TransferredError };
 
