@@ -5,7 +5,7 @@
  * drawn into the same chart: its arcs have the same keys, so nothing on screen moves.
  */
 import type { SunburstPreview, WebviewState } from '../src/shared/protocol';
-import { displayName, parseStorePath } from '../src/shared/storePath';
+import { baseName, displayName, parseStorePath } from '../src/shared/storePath';
 import { CATEGORY_INDEX, categorize } from '../src/shared/categories';
 import type { ChartSource } from './chart/chartModel';
 import type { ViewTree } from './chart/viewTree';
@@ -17,11 +17,11 @@ export function previewApplies(state: Readonly<WebviewState>): boolean {
 
 export class PreviewModel implements ChartSource {
   readonly tree: ViewTree;
-  private readonly names = new Map<number, string>();
+  private readonly paths = new Map<number, string>();
 
   constructor(readonly preview: SunburstPreview) {
-    const names = new TextDecoder().decode(preview.names).split('\n');
-    preview.nodes.forEach((v, k) => this.names.set(v, names[k]!));
+    const paths = new TextDecoder().decode(preview.names).split('\n');
+    preview.nodes.forEach((v, k) => this.paths.set(v, paths[k]!));
     this.tree = previewTree(preview);
   }
 
@@ -37,16 +37,15 @@ export class PreviewModel implements ChartSource {
   parsedName(i: number) {
     return this.isVirtual(i)
       ? { hash: '', name: '(roots)', pname: '(roots)', version: '', output: '' }
-      : parseStorePath(this.names.get(i) ?? '');
+      : parseStorePath(baseName(this.paths.get(i) ?? ''));
   }
 
   label(i: number): string {
     return displayName(this.parsedName(i));
   }
 
-  /** The store path's base name (the preview does not carry the store directory). */
   path(i: number): string {
-    return this.isVirtual(i) ? '' : (this.names.get(i) ?? '');
+    return this.isVirtual(i) ? '' : (this.paths.get(i) ?? '');
   }
 
   category(i: number): number {

@@ -47,7 +47,7 @@ export function buildPreview(
     restCount.push(end - e);
     restSize.push(rest);
   }
-  const names = new TextEncoder().encode(nodes.map((v) => baseName(g.paths[v]!)).join('\n'));
+  const names = new TextEncoder().encode(nodes.map((v) => g.paths[v]!).join('\n'));
   // The legend's totals: every path's category, from its name (~1 µs a path; the worker makes the preview).
   const categoryTotals = new Float64Array(CATEGORIES.length);
   for (let i = g.hasVirtualRoot ? 1 : 0; i < g.nodeCount; i++)

@@ -58,6 +58,11 @@ describe('sunburst webview: the preview before the closure', function () {
         await h.page.waitForFunction((p) => (document.getElementById('footer')?.textContent ?? '').includes(p), paths);
         await h.page.waitForFunction(() => document.querySelectorAll('#chart path.arc').length > 0);
         const early = await arcsOnScreen(h.page);
+        // The root's crumb names its store path, as the closure's does (what a user hovers, what e2e reads).
+        assert.equal(
+          await h.page.getAttribute('#crumbs button.crumb[data-node="0"]', 'title'),
+          c.analysis.graph.hasVirtualRoot ? c.title : c.analysis.graph.paths[0],
+        );
         const earlyLegend = await h.page.textContent('#legend');
         assert.ok(earlyLegend, 'the legend is there with the preview');
         assert.equal(await h.page.evaluate(() => document.body.dataset['drawn'] ?? '0'), '0', 'not the drawing yet');

@@ -137,7 +137,7 @@ export interface SunburstPreview {
   readonly nodeCount: number;
   readonly hasVirtualRoot: boolean;
   readonly nodes: Int32Array;
-  /** Base names (`<hash>-<name>`; '' for a virtual root) joined by '\n', as UTF-8: one per entry. */
+  /** Store paths ('' for a virtual root) joined by '\n', as UTF-8: one per entry. */
   readonly names: Uint8Array;
   /** The entry of each entry's dominator; -1 for the root (entry 0 only). */
   readonly parent: Int32Array;
