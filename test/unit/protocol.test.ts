@@ -327,6 +327,8 @@ describe('protocol: precise references', () => {
     const ok = {
       type: 'drawn',
       marks: [
+        { name: 'preview arrived', ms: -310 },
+        { name: 'preview painted', ms: -240.5 },
         { name: 'model', ms: 3.5 },
         { name: 'page', ms: 20 },
         { name: 'drawn', ms: 140.25 },
@@ -343,7 +345,8 @@ describe('protocol: precise references', () => {
       { ...ok, marks: [{ name: 'model', ms: -1 }] },
       { ...ok, marks: [{ name: 'model', ms: Infinity }] },
       { ...ok, marks: [{ name: 'model', ms: 1, extra: 'x' }] },
-      { ...ok, marks: Array(6).fill({ name: 'model', ms: 1 }) },
+      { ...ok, marks: [{ name: 'preview arrived', ms: -3_600_001 }] },
+      { ...ok, marks: Array(8).fill({ name: 'model', ms: 1 }) },
       { ...ok, marks: 'model' },
       { ...ok, arcs: -1 },
       { ...ok, arcs: 1.5 },

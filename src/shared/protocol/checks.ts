@@ -171,7 +171,8 @@ function isDrawMark(v: unknown): v is DrawMark {
     DRAW_MARK_NAMES.includes(v['name'] as DrawMark['name']) &&
     typeof ms === 'number' &&
     Number.isFinite(ms) &&
-    ms > -3_600_000 &&
+    // Only the preview's marks come before the closure arrived.
+    ms > (String(v['name']).startsWith('preview') ? -3_600_000 : -0.001) &&
     ms < 3_600_000
   );
 }
