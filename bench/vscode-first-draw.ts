@@ -271,7 +271,8 @@ export const vscodeSection: BenchSection = {
         '(the extension activated by "Show log", the panel hidden again, then the machine left to quiet down), as when a user opens VS Code and ' +
         'shows a closure. *Enter → footer* is timed by the bench, from the Enter key to the footer naming the path count ' +
         '(the page notes the moment with a MutationObserver armed before Enter: nothing polls it while it loads); ' +
-        "*painted* is the extension's own mark (Enter to the webview reporting the painted frame).",
+        'the footer appears with the preview, drawn before the whole closure has reached the page; ' +
+        "*painted* is the extension's own mark (Enter to the webview reporting the closure's drawing painted).",
       '',
       markdownTable(
         [
@@ -289,8 +290,10 @@ export const vscodeSection: BenchSection = {
       ...checks,
       '',
       'Where the time goes: the timeline line the extension logs for each load, median over the rounds, in ms since ' +
-        'Enter (negative: before it), except the *webview script / model / drawn / painted* columns: ms since the ' +
-        "closure message reached the webview. *webview started*: VS Code started the webview's page; *webview first " +
+        'Enter (negative: before it), except the *webview preview arrived / preview painted / script / model / drawn / ' +
+        'painted* columns: ms since the closure message reached the webview (the preview, negative, came before it; ' +
+        'its drawing shows the footer). ' +
+        "*webview started*: VS Code started the webview's page; *webview first " +
         "script*: the page's inline first script ran and asked for the closure (both by the page's clock); *webview " +
         'ready*: the host heard it; *closure arrived*: the payload reached the page (its clock); *webview script*: the ' +
         'bundle took the message (0 when it had loaded first).',
