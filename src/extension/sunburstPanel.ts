@@ -210,6 +210,7 @@ export class SunburstPanel {
   }
 
   setLoading(message: string): void {
+    this.previewShown = false; // a new load: its preview is still to come
     this.statusMessage = { type: 'loading', title: this.title, message, target: this.target };
     this.post(this.statusMessage);
   }
@@ -217,6 +218,7 @@ export class SunburstPanel {
   /** Replaces the view with the error; a later `setClosure` brings the chart back. */
   setError(message: string, fix?: string): void {
     this.building?.abort();
+    this.previewShown = false;
     this.statusMessage = { type: 'error', message, ...(fix !== undefined && { fix }) };
     this.closureMessage = undefined;
     this.attributionMessage = undefined;
