@@ -77,7 +77,7 @@ export class WorkerAnalyser implements ClosureAnalyser {
           false,
         );
       });
-      const { message, transfer } = requestForTransfer(input);
+      const { message, transfer } = requestForTransfer(input, opts.onPreview !== undefined);
       worker.postMessage(message, transfer);
       if (input.kind === 'path-info' && input.json instanceof ByteFeed) {
         // nix's output moves to the worker as it arrives; a failed nix call fails the load with its own error.

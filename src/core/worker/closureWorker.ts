@@ -25,7 +25,7 @@ if (!port) throw new Error('closureWorker.js runs as a worker thread (see analys
 // One request per worker: once it is answered, nothing keeps the thread alive and it exits.
 port.once('message', (request: WorkerRequest) => {
   const input = request.input;
-  if (!request.fed || input.kind !== 'path-info') return void answer(input);
+  if (!request.fed || input.kind !== 'path-info') return void answer(input, request.preview);
   const feed = new ByteFeed();
   const onMessage = (m: WorkerMessage): void => {
     if (m.type === 'chunk') feed.push(m.bytes);
@@ -35,13 +35,13 @@ port.once('message', (request: WorkerRequest) => {
     }
   };
   port.on('message', onMessage);
-  void answer({ ...input, json: feed });
+  void answer({ ...input, json: feed }, request.preview);
 });
 
-async function answer(input: PipelineInput): Promise<void> {
+async function answer(input: PipelineInput, preview: boolean): Promise<void> {
   const reply = (r: WorkerReply, transfer: ArrayBuffer[] = []): void => port!.postMessage(r, transfer);
   try {
-    const steps = closurePipeline(input, { onPreview: (preview) => reply({ type: 'preview', preview }) });
+    const steps = closurePipeline(input, preview ? { onPreview: (p) => reply({ type: 'preview', preview: p }) } : {});
     for (;;) {
       const step = await steps.next();
       if (step.done) {

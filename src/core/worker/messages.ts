@@ -28,6 +28,8 @@ export interface WorkerRequest {
     | Exclude<PipelineInput, PathInfoInput>
     | (Omit<PathInfoInput, 'json'> & { readonly json: string | readonly Uint8Array[] });
   readonly fed: boolean;
+  /** Post the sunburst's preview as soon as the dominator tree is known (only when the host listens: it costs ~50 ms). */
+  readonly preview: boolean;
 }
 
 export type WorkerReply =
@@ -74,15 +76,22 @@ export type TransferredError =
   | { readonly kind: 'other'; readonly name: string; readonly message: string; readonly stack: string | undefined };
 
 /** The request, with nix's output (its chunks) moved to the worker, not copied; a feed's chunks follow (chunkForTransfer). */
-export function requestForTransfer(input: PipelineInput): { message: WorkerRequest; transfer: ArrayBuffer[] } {
-  if (input.kind !== 'path-info') return { message: { type: 'request', input, fed: false }, transfer: [] };
-  if (typeof input.json === 'string')
-    return { message: { type: 'request', input: { ...input, json: input.json }, fed: false }, transfer: [] };
-  if (input.json instanceof ByteFeed)
-    return { message: { type: 'request', input: { ...input, json: [] }, fed: true }, transfer: [] };
+export function requestForTransfer(
+  input: PipelineInput,
+  preview = false,
+): { message: WorkerRequest; transfer: ArrayBuffer[] } {
+  const request = (i: WorkerRequest['input'], fed = false): WorkerRequest => ({
+    type: 'request',
+    input: i,
+    fed,
+    preview,
+  });
+  if (input.kind !== 'path-info') return { message: request(input), transfer: [] };
+  if (typeof input.json === 'string') return { message: request({ ...input, json: input.json }), transfer: [] };
+  if (input.json instanceof ByteFeed) return { message: request({ ...input, json: [] }, true), transfer: [] };
   const json = input.json.map(ownedBytes);
   return {
-    message: { type: 'request', input: { ...input, json }, fed: false },
+    message: request({ ...input, json }),
     transfer: [...new Set(json.map((b) => b.buffer as ArrayBuffer))],
   };
 }
