@@ -11,8 +11,8 @@ import { allChains, type ChainSet } from '../src/shared/analysis/why';
 import { whyGraph, type WhyGraph } from '../src/shared/analysis/whyGraph';
 import { findByName } from '../src/shared/analysis/names';
 import type { Steps } from '../src/shared/slices';
-import { displayName, parseStorePath, type StorePathName } from '../src/shared/storePath';
-import { CATEGORIES, CATEGORY_INDEX, categorize } from '../src/shared/categories';
+import { displayName, parseStorePath, ROOTS_NAME, type StorePathName } from '../src/shared/storePath';
+import { CATEGORIES, categoryIndex } from '../src/shared/categories';
 import { chainViewTree, dominatorViewTree, type ViewTree } from './chart/viewTree';
 
 export class ClosureModel {
@@ -77,9 +77,7 @@ export class ClosureModel {
   parsedName(i: number): StorePathName {
     let p = this.parsed[i];
     if (!p) {
-      p = this.isVirtual(i)
-        ? { hash: '', name: '(roots)', pname: '(roots)', version: '', output: '' }
-        : parseStorePath(this.names[i]!);
+      p = this.isVirtual(i) ? ROOTS_NAME : parseStorePath(this.names[i]!);
       this.parsed[i] = p;
     }
     return p;
@@ -104,7 +102,7 @@ export class ClosureModel {
   category(i: number): number {
     let c = this.categories[i]!;
     if (c < 0) {
-      c = CATEGORY_INDEX[categorize(this.parsedName(i))];
+      c = categoryIndex(this.parsedName(i));
       this.categories[i] = c;
     }
     return c;

@@ -5,8 +5,8 @@
  * drawn into the same chart: its arcs have the same keys, so nothing on screen moves.
  */
 import type { SunburstPreview, WebviewState } from '../src/shared/protocol';
-import { baseName, displayName, parseStorePath } from '../src/shared/storePath';
-import { CATEGORY_INDEX, categorize } from '../src/shared/categories';
+import { baseName, displayName, parseStorePath, ROOTS_NAME } from '../src/shared/storePath';
+import { categoryIndex } from '../src/shared/categories';
 import type { ChartSource } from './chart/chartModel';
 import type { ViewTree } from './chart/viewTree';
 
@@ -35,9 +35,7 @@ export class PreviewModel implements ChartSource {
   }
 
   parsedName(i: number) {
-    return this.isVirtual(i)
-      ? { hash: '', name: '(roots)', pname: '(roots)', version: '', output: '' }
-      : parseStorePath(baseName(this.paths.get(i) ?? ''));
+    return this.isVirtual(i) ? ROOTS_NAME : parseStorePath(baseName(this.paths.get(i) ?? ''));
   }
 
   label(i: number): string {
@@ -49,7 +47,7 @@ export class PreviewModel implements ChartSource {
   }
 
   category(i: number): number {
-    return CATEGORY_INDEX[categorize(this.parsedName(i))];
+    return categoryIndex(this.parsedName(i));
   }
 }
 

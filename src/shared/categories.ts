@@ -94,6 +94,11 @@ const KNOWN_LIBRARIES = new Set([
   'abseil-cpp',
 ]);
 
+/** The category's index into CATEGORIES (what colours, legends and per-category totals use). */
+export function categoryIndex(p: StorePathName): number {
+  return CATEGORY_INDEX[categorize(p)];
+}
+
 export function categorize(p: StorePathName): Category {
   if (DOC_OUTPUTS.has(p.output)) return 'docs';
   if (p.output === 'dev') return 'dev';

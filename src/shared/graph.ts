@@ -2,7 +2,7 @@
  * The closure as a compact graph: store paths interned as integers, edges in CSR typed arrays.
  * Every analysis reads this; nothing mutates it after `ClosureGraph.build`.
  */
-import { NIX_BASE32_ALPHABET, parseStorePath, type StorePathName } from './storePath';
+import { NIX_BASE32_ALPHABET, parseStorePath, ROOTS_NAME, type StorePathName } from './storePath';
 
 /** One store object as every parser reports it, whatever the input format. */
 export interface PathRecord {
@@ -181,9 +181,7 @@ export class ClosureGraph {
   name(i: number): StorePathName {
     let n = this.nameCache[i];
     if (n === undefined) {
-      n = this.isVirtual(i)
-        ? { hash: '', name: '(roots)', pname: '(roots)', version: '', output: '' }
-        : parseStorePath(this.paths[i]!);
+      n = this.isVirtual(i) ? ROOTS_NAME : parseStorePath(this.paths[i]!);
       this.nameCache[i] = n;
     }
     return n;

@@ -13,6 +13,9 @@ export interface StorePathName {
   readonly output: string;
 }
 
+/** The name a virtual root (the node over several roots, which is no store path) goes by. */
+export const ROOTS_NAME: StorePathName = { hash: '', name: '(roots)', pname: '(roots)', version: '', output: '' };
+
 /** Output names that Nixpkgs appends to store-path names, in the order they are checked. */
 export const KNOWN_OUTPUTS = [
   'bin',

@@ -9,7 +9,7 @@
 import type { DominatorArrays } from './analysis/dominators';
 import type { ClosureGraph } from './graph';
 import type { SunburstPreview } from './protocol';
-import { CATEGORIES, CATEGORY_INDEX, categorize } from './categories';
+import { CATEGORIES, categoryIndex } from './categories';
 import { baseName, parseStorePath } from './storePath';
 
 /** Rings the sunburst draws around its centre at most. */
@@ -51,7 +51,7 @@ export function buildPreview(
   // The legend's totals: every path's category, from its name (~1 µs a path; the worker makes the preview).
   const categoryTotals = new Float64Array(CATEGORIES.length);
   for (let i = g.hasVirtualRoot ? 1 : 0; i < g.nodeCount; i++)
-    categoryTotals[CATEGORY_INDEX[categorize(parseStorePath(baseName(g.paths[i]!)))]]! += g.narSize[i]!;
+    categoryTotals[categoryIndex(parseStorePath(baseName(g.paths[i]!)))]! += g.narSize[i]!;
   return {
     nodeCount: g.nodeCount,
     hasVirtualRoot: g.hasVirtualRoot,
