@@ -217,6 +217,20 @@ describe('cli: closure --json in pieces', () => {
       [build([name(299)]), name(299), 5],
       [build([name(299), name(150)]), 'two roots', undefined],
       [analysis(), A, undefined],
+      // No sizes (an SBOM), and names JSON must escape (a file may name anything).
+      [
+        new ClosureAnalysis(
+          ClosureGraph.build(
+            [
+              { path: '/x/"quoted\\name\u0001', narSize: null, references: ['/x/ü-é', '/x/"quoted\\name\u0001'] },
+              { path: '/x/ü-é', narSize: null, references: [] },
+            ],
+            ['/x/"quoted\\name\u0001'],
+          ),
+        ),
+        '/x/"quoted\\name\u0001',
+        undefined,
+      ],
     ] as const) {
       const joined = [...closureJsonPieces(a, root, top)].join('');
       assert.equal(joined, JSON.stringify(closureJson(a, root, top)) + '\n');
