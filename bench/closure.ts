@@ -124,7 +124,7 @@ export const closureSection: BenchSection = {
       ]);
       checks.push(
         `- ${c.paths.toLocaleString('en')} paths: cold ÷ \`-rs\` ≤ 2: ${verdict(coldRatio <= 2)} (${coldRatio.toFixed(2)}; ` +
-          `the floor alone, node + execa + nix with no parsing, is ${floorRatio.toFixed(2)})`,
+          `the floor alone, node + nix with no parsing, is ${floorRatio.toFixed(2)})`,
       );
       if (c.paths >= 5000)
         checks.push(
@@ -140,8 +140,8 @@ export const closureSection: BenchSection = {
         'the commands. *cold*: an empty cache directory before every run, so closure-lens runs `nix path-info -rs --json` ' +
         'itself and computes every closure size, retained size and the dominator tree; *warm*: the cache from the ' +
         'previous run (no nix call). `-rsS` makes Nix compute closure sizes itself. *floor*: bench/floor.ts, the least ' +
-        'a node CLI on execa can do (start node, load execa, run the same `nix path-info`, copy its output), the part of ' +
-        'the cold time that no parsing or analysis work can remove. closure-lens runs as users run it: the `closure-lens` ' +
+        'a node CLI can do (start node, start the same `nix path-info` first thing, as the launcher does, copy its ' +
+        'output), the part of the cold time that no parsing or analysis work can remove. closure-lens runs as users run it: the `closure-lens` ' +
         'executable as it ships (minified, as `npm pack` and the .vsix build it; out/bench/shipped-cli) with its V8 code ' +
         'cache from earlier runs, which *cold* keeps (it empties only the graph cache and the remembered Nix version).',
       '',
@@ -150,7 +150,7 @@ export const closureSection: BenchSection = {
           'paths',
           '`nix path-info -rs --json`',
           '`nix path-info -rsS --json`',
-          'floor: node + execa + `nix path-info -rs --json`, no parsing (÷ `-rs`)',
+          'floor: node + `nix path-info -rs --json`, no parsing (÷ `-rs`)',
           'closure-lens cold',
           'closure-lens warm',
           'cold ÷ `-rs`',
