@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { CauseIndex } from '../core/attribution/causes';
 import type { CounterfactualCost } from '../core/attribution/counterfactual';
 import { optionsJson } from '../core/attribution/report';
 import type { OptionAttribution } from '../core/attribution/attribute';
@@ -329,6 +330,19 @@ export class AnalysedTargets extends Disposable {
   /** A definition's true cost (counterfactual), 'measuring' while it runs, undefined when not measured. */
   measured(key: string, attribution: OptionAttribution, id: number): MeasuredState | undefined {
     return this.measurements.of(key, attribution, id);
+  }
+
+  /**
+   * What causes each path of the target, from the true costs measured so far (the user's enabling lines), as the
+   * why panel names them; undefined until the options are ready.
+   */
+  causes(key: string): CauseIndex | undefined {
+    const t = this.get(key);
+    if (t?.options.kind !== 'ready') return undefined;
+    const a = t.options.index.attribution;
+    const costs = new Map<number, CounterfactualCost>();
+    for (const [id, r] of this.measurements.results(key, a)) if (!('error' in r)) costs.set(id, r);
+    return new CauseIndex(a, costs);
   }
 
   /** Element k of a list definition: its true cost, 'measuring' while it runs, undefined when not measured. */

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import type { OptionAttribution } from '../core/attribution/attribute';
+import type { CauseIndex } from '../core/attribution/causes';
 import { parseConfigurationInstallable } from '../core/attribution/evaluate';
 import { AttributionService } from '../core/attribution/service';
 import { originsFromAttribution, type OriginLookup } from '../core/diff/diff';
@@ -35,10 +36,13 @@ export interface DiffFeaturesDeps {
 export interface OptionCostSource {
   readonly onDidChange: vscode.Event<void>;
   list(): readonly {
+    readonly key: string;
     readonly target: CurrentClosure['target'];
     readonly loaded: LoadedClosure;
     readonly options: { readonly kind: string; readonly index?: { readonly attribution: OptionAttribution } };
   }[];
+  /** The causes of the target's paths from its measured true costs (the user's enabling lines). */
+  causes(key: string): CauseIndex | undefined;
 }
 
 export class DiffFeatures extends Disposable {
@@ -92,6 +96,7 @@ export class DiffFeatures extends Disposable {
    * forbidden path. Call once, after the option-cost analysis exists.
    */
   followOptionCosts(source: OptionCostSource): void {
+    this.optionCosts = source;
     const seen = new WeakSet<OptionAttribution>();
     this.register(
       source.onDidChange(() => {
@@ -110,6 +115,7 @@ export class DiffFeatures extends Disposable {
   }
 
   private readonly origins = new WeakMap<ClosureGraph, OriginLookup>();
+  private optionCosts: OptionCostSource | undefined;
 
   private attribution: { runner: NixRunner; service: AttributionService } | undefined;
 
@@ -125,6 +131,15 @@ export class DiffFeatures extends Disposable {
     } catch {
       return undefined;
     }
+    // The configuration shown already (its options analysed, its true costs measured in the background): the
+    // user's own enabling line comes before the module definition that carries the path, as in the why panel.
+    const shown = this.optionCosts
+      ?.list()
+      .find((t) => t.options.kind === 'ready' && t.options.index?.attribution.graph === loaded.analysis.graph);
+    if (shown)
+      return withShortFiles(
+        originsFromAttribution(shown.options.index!.attribution, this.optionCosts!.causes(shown.key)),
+      );
     const runner = this.deps.engines.engine.nix;
     if (this.attribution?.runner !== runner) this.attribution = { runner, service: new AttributionService(runner) };
     try {
@@ -132,12 +147,7 @@ export class DiffFeatures extends Disposable {
         signal,
         ...(target.cwd ? { cwd: target.cwd } : {}),
       });
-      const origin = originsFromAttribution(this.attribution.service.attribute(ev, loaded.analysis.graph));
-      // The report names files as the editor does (`nixpkgs/nixos/modules/config/fonts.nix`), not by absolute path.
-      return (g, node, chain) => {
-        const o = origin(g, node, chain);
-        return o?.file === undefined ? o : { ...o, file: shortFile(o.file) };
-      };
+      return withShortFiles(originsFromAttribution(this.attribution.service.attribute(ev, loaded.analysis.graph)));
     } catch (err) {
       if (isClosureLensError(err, 'cancelled')) throw err;
       this.deps.warn?.(
@@ -146,6 +156,14 @@ export class DiffFeatures extends Disposable {
       return undefined;
     }
   }
+}
+
+/** The report names files as the editor does (`nixpkgs/nixos/modules/config/fonts.nix`), not by absolute path. */
+function withShortFiles(origin: OriginLookup): OriginLookup {
+  return (g, node, chain) => {
+    const o = origin(g, node, chain);
+    return o?.file === undefined ? o : { ...o, file: shortFile(o.file) };
+  };
 }
 
 function forRules(t: CurrentClosure['target'], loaded: LoadedClosure, origin?: OriginLookup): LoadedForRules {

@@ -27,6 +27,7 @@ import { NixRunner } from '../../src/core/nix/runner';
 import { NIX_CONFIG, nixPathInfo, runNix } from '../support/fixtures';
 import { generateNixosScale } from '../support/nixosScale';
 import { CauseIndex } from '../../src/core/attribution/causes';
+import { diffClosures, originsFromAttribution, type OriginLookup } from '../../src/core/diff/diff';
 import { sameNameLabels } from '../../src/core/attribution/sameName';
 import { bringsBack } from '../../src/core/attribution/optionsRender';
 import { addedPathSizes } from '../../src/core/attribution/addedSizes';
@@ -262,6 +263,39 @@ describe('counterfactual costs against real rebuilds (generated NixOS-shaped sys
     const extra = userDefinitions(attribution).find((d) => d.option === 'boot.extraModulePackages')!;
     const extraCost = results.get(targetKey({ definition: extra.id }))!.cost!;
     assert.ok(extraCost.lostNodes.includes(node('-zfs-kernel-2.3.2-6.12.30')), 'zfs-kernel goes without it');
+  });
+
+  it("credits an added path in Compare closures… to the user's enabling line, the module's line without measures", () => {
+    const g = attribution.graph;
+    const costs = new Map(
+      [...results.values()].flatMap((r) => (r.cost ? [[r.target.definition, r.cost] as const] : [])),
+    );
+    // Every path of the configuration is added against a closure of one unrelated path.
+    const nothing = '/nix/store/00000000000000000000000000000000-empty';
+    const before = {
+      graph: ClosureGraph.build([{ path: nothing, narSize: 1, references: [] }], [nothing]),
+      label: 'before',
+    };
+    const after = { graph: g, label: 'after' };
+    const originOf = (origin: OriginLookup, suffix: string) => {
+      const added = diffClosures(before, after, { origin }).addedPaths.find((p) => p.path.endsWith(suffix));
+      assert.ok(added, suffix);
+      return added.origin;
+    };
+    const userFile = userDefinitions(attribution).find((d) => d.option === 'boot.initrd.supportedFilesystems')!.file;
+    const measured = originOf(
+      originsFromAttribution(attribution, new CauseIndex(attribution, costs)),
+      '-zfs-user-2.3.2',
+    );
+    assert.equal(measured?.option, 'boot.initrd.supportedFilesystems');
+    assert.equal(measured?.file, userFile);
+    const unmeasured = originOf(originsFromAttribution(attribution), '-zfs-user-2.3.2');
+    assert.equal(unmeasured?.option, 'boot.initrd.extraPackages', 'the module definition that carries it');
+    assert.notEqual(unmeasured?.file, userFile);
+    // A path a line of the user's carries itself keeps that line either way.
+    const git = originOf(originsFromAttribution(attribution, new CauseIndex(attribution, costs)), '-git-2.49.0');
+    assert.ok(git?.file?.startsWith(dir), JSON.stringify(git));
+    assert.deepEqual(git, originOf(originsFromAttribution(attribution), '-git-2.49.0'));
   });
 
   it("tells alice's and bob's profiles apart, names each chain's own cause, and counts neither as a duplicate", () => {

@@ -5,6 +5,7 @@
 import type { ClosureGraph } from '../../shared/graph';
 import { distancesFrom } from '../../shared/analysis/why';
 import type { OptionAttribution } from '../attribution/attribute';
+import type { CauseIndex } from '../attribution/causes';
 
 /** Where a path entered the configuration; filled in by option attribution when it is available. */
 export interface OptionOrigin {
@@ -24,8 +25,12 @@ export type OriginLookup = (graph: ClosureGraph, node: number, chain: readonly n
  * on its chain, else the nearest definition whose value reaches it (user files first on a tie). Definitions that
  * carry the root itself (`system.build.toplevel`) explain nothing and are skipped. Only for the graph the
  * attribution was built on.
+ *
+ * With `causes` (counterfactual measurements of the user's definitions, causes.ts), the user's own line comes
+ * first, as in the why panel: the line that carries the path, or the one without which it goes
+ * (`boot.supportedFilesystems = [ "nfs" ]` for nfs-utils), before the module definition that carries it.
  */
-export function originsFromAttribution(attribution: OptionAttribution): OriginLookup {
+export function originsFromAttribution(attribution: OptionAttribution, causes?: CauseIndex): OriginLookup {
   const graph = attribution.graph;
   const trivial = (id: number) => {
     const nodes = attribution.definitions[id]!.nodes;
@@ -33,7 +38,8 @@ export function originsFromAttribution(attribution: OptionAttribution): OriginLo
   };
   return (g, node, chain) => {
     if (g !== graph) return undefined;
-    let cause = attribution.chainAttribution(chain).cause.find((id) => !trivial(id));
+    let cause = causes?.chainCauses(chain).find((c) => !c.mechanism && !trivial(c.definition))?.definition;
+    cause ??= attribution.chainAttribution(chain).cause.find((id) => !trivial(id));
     if (cause === undefined) {
       const reaching = attribution.reachingDefinitions(node).filter((r) => !trivial(r.id));
       const nearest = reaching[0]?.distance;
