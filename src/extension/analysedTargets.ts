@@ -340,10 +340,17 @@ export class AnalysedTargets extends Disposable {
     const t = this.get(key);
     if (t?.options.kind !== 'ready') return undefined;
     const a = t.options.index.attribution;
+    const results = this.measurements.results(key, a);
+    // The same index until a measurement arrives: callers compare it to know when to look again.
+    const kept = this.causeIndexes.get(a);
+    if (kept?.measured === results.size) return kept.index;
     const costs = new Map<number, CounterfactualCost>();
-    for (const [id, r] of this.measurements.results(key, a)) if (!('error' in r)) costs.set(id, r);
-    return new CauseIndex(a, costs);
+    for (const [id, r] of results) if (!('error' in r)) costs.set(id, r);
+    const index = new CauseIndex(a, costs);
+    this.causeIndexes.set(a, { measured: results.size, index });
+    return index;
   }
+  private readonly causeIndexes = new WeakMap<OptionAttribution, { measured: number; index: CauseIndex }>();
 
   /** Element k of a list definition: its true cost, 'measuring' while it runs, undefined when not measured. */
   measuredElement(key: string, attribution: OptionAttribution, id: number, k: number): MeasuredState | undefined {

@@ -93,18 +93,23 @@ export class DiffFeatures extends Disposable {
 
   /**
    * Once the option costs of a shown configuration are ready, its rule diagnostics name the option behind each
-   * forbidden path. Call once, after the option-cost analysis exists.
+   * forbidden path, and the user's own enabling line as the true costs are measured. Call once, after the
+   * option-cost analysis exists.
    */
   followOptionCosts(source: OptionCostSource): void {
     this.optionCosts = source;
-    const seen = new WeakSet<OptionAttribution>();
+    // Per configuration, the causes its origins were made with: each true cost measured since (in the background)
+    // can put the user's own enabling line in place of a module's.
+    const madeWith = new WeakMap<OptionAttribution, CauseIndex | undefined>();
     this.register(
       source.onDidChange(() => {
         for (const t of source.list()) {
           const attribution = t.options.kind === 'ready' ? t.options.index?.attribution : undefined;
-          if (!attribution || seen.has(attribution)) continue;
-          seen.add(attribution);
-          const origin = originsFromAttribution(attribution);
+          if (!attribution) continue;
+          const causes = source.causes(t.key);
+          if (madeWith.has(attribution) && madeWith.get(attribution) === causes) continue;
+          madeWith.set(attribution, causes);
+          const origin = originsFromAttribution(attribution, causes);
           // Kept per graph: showing the same closure again (a cache hit) must not lose its options.
           this.origins.set(attribution.graph, origin);
           if (attribution.graph === t.loaded.analysis.graph)
