@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CauseIndex } from '../core/attribution/causes';
 import type { CounterfactualCost } from '../core/attribution/counterfactual';
-import { optionsJson } from '../core/attribution/report';
+import { measuredCosts, optionsJson } from '../core/attribution/report';
 import type { OptionAttribution } from '../core/attribution/attribute';
 import { AttributionService } from '../core/attribution/service';
 import type { OptionEvaluation } from '../core/attribution/evaluate';
@@ -344,9 +344,7 @@ export class AnalysedTargets extends Disposable {
     // The same index until a measurement arrives: callers compare it to know when to look again.
     const kept = this.causeIndexes.get(a);
     if (kept?.measured === results.size) return kept.index;
-    const costs = new Map<number, CounterfactualCost>();
-    for (const [id, r] of results) if (!('error' in r)) costs.set(id, r);
-    const index = new CauseIndex(a, costs);
+    const index = new CauseIndex(a, measuredCosts(results));
     this.causeIndexes.set(a, { measured: results.size, index });
     return index;
   }

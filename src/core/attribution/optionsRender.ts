@@ -168,9 +168,10 @@ function userRows(r: OptionsReport): UserRow[] {
   );
 }
 
-function measured(r: OptionsReport): Map<number, CounterfactualCost> {
+/** The measured costs among counterfactual results, by definition id (the failures left out): what CauseIndex reads. */
+export function measuredCosts(results: ReadonlyMap<number, CounterfactualResult>): Map<number, CounterfactualCost> {
   const out = new Map<number, CounterfactualCost>();
-  for (const [id, cf] of r.counterfactuals) if (!('error' in cf)) out.set(id, cf);
+  for (const [id, cf] of results) if (!('error' in cf)) out.set(id, cf);
   return out;
 }
 
@@ -200,7 +201,7 @@ function ranking(r: OptionsReport): number[] {
 export function optionsJson(r: OptionsReport): OptionsJson {
   const a = r.attribution;
   const g = a.graph;
-  const costs = measured(r);
+  const costs = measuredCosts(r.counterfactuals);
   const index = new CauseIndex(a, costs);
   const paths: Record<string, number[]> = {};
   const causes: OptionsJson['causes'] = {};
@@ -291,7 +292,7 @@ export function bringsBack(cf: CounterfactualCost, max = 3): string {
 export function renderOptionsText(r: OptionsReport, opts: { top: number; cwd: string }): string {
   const a = r.attribution;
   const g = a.graph;
-  const costs = measured(r);
+  const costs = measuredCosts(r.counterfactuals);
   const index = new CauseIndex(a, costs);
   const where = (d: Definition): string => {
     const file = displayFile(opts.cwd, d.file);
